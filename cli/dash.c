@@ -1,0 +1,177 @@
+/* See dash.h. */
+#include "dash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ow_clock.h"
+
+typedef struct {
+    ow_module_t mod[OW_MAX_MODULES + 1]; /* by module address */
+    int have_mod[OW_MAX_MODULES + 1];
+    ow_string_t str[OW_MAX_STRINGS + 1];
+    int have_str[OW_MAX_STRINGS + 1];
+    ow_aux_t aux;
+    int have_aux;
+    ow_heartbeat_t hb;
+    int cycles_seen;
+    int64_t ts_us;
+} gw_view_t;
+
+struct ow_dash {
+    const ow_site_t *site;
+    const char *filter;
+    gw_view_t *views; /* one per site gateway */
+};
+
+ow_dash_t *ow_dash_new(const ow_site_t *site, const char *gw_filter)
+{
+    ow_dash_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->site = site;
+    d->filter = gw_filter;
+    d->views = calloc((size_t)site->ngateways, sizeof *d->views);
+    if (!d->views) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void ow_dash_destroy(ow_dash_t **dp)
+{
+    if (!*dp)
+        return;
+    free((*dp)->views);
+    free(*dp);
+    *dp = NULL;
+}
+
+static int shown(const ow_dash_t *d, int i)
+{
+    return !d->filter || strcmp(d->filter, d->site->gateways[i].id) == 0;
+}
+
+int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
+{
+    int i;
+    gw_view_t *v;
+    for (i = 0; i < d->site->ngateways; i++)
+        if (strcmp(d->site->gateways[i].id, m->h.gw) == 0)
+            break;
+    if (i == d->site->ngateways || !shown(d, i))
+        return 0;
+    v = &d->views[i];
+    switch (m->kind) {
+    case OW_MSG_MODULE:
+        v->mod[m->u.module.module] = m->u.module;
+        v->have_mod[m->u.module.module] = 1;
+        v->ts_us = m->h.ts_us;
+        break;
+    case OW_MSG_STRING:
+        v->str[m->u.string.string] = m->u.string;
+        v->have_str[m->u.string.string] = 1;
+        break;
+    case OW_MSG_AUX:
+        v->aux = m->u.aux;
+        v->have_aux = 1;
+        break;
+    case OW_MSG_HEARTBEAT:
+        v->hb = m->u.heartbeat;
+        /* A "running" heartbeat closes a cycle; count only cycles whose
+         * readings we saw from the start. */
+        if (strcmp(m->u.heartbeat.state, "running") == 0 && v->have_str[1]) {
+            v->cycles_seen++;
+            return 1;
+        }
+        break;
+    default: break;
+    }
+    return 0;
+}
+
+int ow_dash_complete(const ow_dash_t *d)
+{
+    for (int i = 0; i < d->site->ngateways; i++)
+        if (shown(d, i) && d->views[i].cycles_seen == 0)
+            return 0;
+    return 1;
+}
+
+static void num(FILE *out, double v, int width, int prec)
+{
+    if (isnan(v))
+        fprintf(out, "%*s", width, "-");
+    else
+        fprintf(out, "%*.*f", width, prec, v);
+}
+
+void ow_dash_render(const ow_dash_t *d, FILE *out)
+{
+    char ts[40];
+    fprintf(out, "Site %s\n", d->site->name);
+    for (int i = 0; i < d->site->ngateways; i++) {
+        const ow_gateway_cfg_t *g = &d->site->gateways[i];
+        const gw_view_t *v = &d->views[i];
+        if (!shown(d, i))
+            continue;
+        fprintf(out, "\nGateway %s (%s) — %s, %s %s %.0f Ah, source %s", g->id, g->name,
+                g->module_type->name, g->battery.manufacturer, g->battery.type,
+                g->battery.capacity_ah, g->source);
+        if (v->hb.speed > 1)
+            fprintf(out, ", time x%g", v->hb.speed);
+        fprintf(out, "\n");
+        if (!v->cycles_seen) {
+            fprintf(out, "  no complete poll cycle received yet\n");
+            continue;
+        }
+        fprintf(out, "  readings of %s, %d/%d modules answering\n", ow_fmt_ts(v->ts_us, ts, sizeof ts),
+                v->hb.modules - v->hb.modules_lost, v->hb.modules);
+        for (int s = 1; s <= g->nstrings; s++) {
+            const ow_string_cfg_t *sc = &g->strings[s - 1];
+            const ow_string_t *st = &v->str[s];
+            fprintf(out, "\nString %s\n", sc->name);
+            fprintf(out, "%4s %10s %10s %9s %9s  %s\n", "No.", "Volt.[V]", "Temp.[°C]", "Ri.[mΩ]",
+                    "Equalize", "Status");
+            for (int b = 1; b <= sc->modules; b++) {
+                int addr = sc->first_module + b - 1;
+                const ow_module_t *m = &v->mod[addr];
+                fprintf(out, "%4d ", b);
+                if (!v->have_mod[addr] || (m->status & OW_MODST_NO_RESPONSE)) {
+                    fprintf(out, "%10s %10s %9s %9s  %s\n", "-", "-", "-", "-",
+                            "communication lost");
+                    continue;
+                }
+                num(out, m->voltage_v, 10, 3);
+                num(out, m->temp_c, 11, 1);
+                num(out, m->impedance_mohm, 9, 2);
+                if (m->eq_pct > 0)
+                    fprintf(out, " %8.0f%%  ", m->eq_pct);
+                else
+                    fprintf(out, " %9s  ", "");
+                fprintf(out, "%s\n", (m->status & OW_MODST_EQUALIZING) ? "equalizing" : "ok");
+            }
+            fprintf(out, "Σ Voltage ");
+            num(out, st->sum_voltage_v, 0, 2);
+            fprintf(out, " V   Average ");
+            num(out, st->avg_voltage_v, 0, 3);
+            fprintf(out, " V   DC Current ");
+            num(out, st->current_a, 0, 2);
+            fprintf(out, " A   AC Current ");
+            num(out, st->ac_current_a, 0, 2);
+            fprintf(out, " A\n");
+        }
+        if (v->have_aux) {
+            fprintf(out, "\nAmbient ");
+            num(out, v->aux.ambient_c, 0, 1);
+            fprintf(out, " °C   Humidity ");
+            num(out, v->aux.humidity_pct, 0, 0);
+            fprintf(out, " %%   Hydrogen ");
+            num(out, v->aux.hydrogen_pct_lel, 0, 1);
+            fprintf(out, " %%LEL   GX_R_AUX inputs 0x%04x outputs 0x%04x\n", v->aux.inputs,
+                    v->aux.outputs);
+        }
+    }
+}

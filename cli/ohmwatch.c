@@ -1,0 +1,254 @@
+/* ohmwatch: the command-line client. `status` shows the webmanager dashboard
+ * in the terminal, `tail` prints live messages filtered by topic (and can
+ * resume where an earlier run stopped, through busd's replay). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "dash.h"
+#include "ow_clock.h"
+#include "ow_config.h"
+#include "ow_log.h"
+#include "ow_sub.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: ohmwatch [-f SITE.json] COMMAND [options]\n"
+            "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
+            "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
+            "       [--count N] [--idle S]                live messages\n"
+            "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
+}
+
+/* One subscriber on every gateway of the site (or just gw). */
+static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
+{
+    ow_sub_t *sub = ow_sub_new();
+    int n = 0;
+    if (!sub)
+        return NULL;
+    for (int i = 0; i < site->ngateways; i++) {
+        const ow_gateway_cfg_t *g = &site->gateways[i];
+        if (gw && strcmp(gw, g->id) != 0)
+            continue;
+        if (ow_sub_add(sub, g->publish, g->replay) < 0) {
+            ow_sub_destroy(&sub);
+            return NULL;
+        }
+        n++;
+    }
+    if (n == 0) {
+        fprintf(stderr, "ohmwatch: no gateway '%s' in the site\n", gw ? gw : "");
+        ow_sub_destroy(&sub);
+    }
+    return sub;
+}
+
+static int cmd_status(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL;
+    int once = 0, c;
+    double timeout_s = 30;
+    static const struct option lo[] = {{"once", no_argument, NULL, 1},
+                                       {"timeout", required_argument, NULL, 2},
+                                       {NULL, 0, NULL, 0}};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "g:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'g': gw = optarg; break;
+        case 1: once = 1; break;
+        case 2: timeout_s = atof(optarg); break;
+        default: usage(stderr); return 2;
+        }
+    }
+    ow_sub_t *sub = connect_site(site, gw);
+    ow_dash_t *d = sub ? ow_dash_new(site, gw) : NULL;
+    if (!d) {
+        ow_sub_destroy(&sub);
+        return 1;
+    }
+    ow_sub_subscribe(sub, "mod/");
+    ow_sub_subscribe(sub, "str/");
+    ow_sub_subscribe(sub, "aux/");
+    ow_sub_subscribe(sub, "hb/");
+    int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
+    int rc = 1;
+    ow_delivery_t dv;
+    while (!stop_flag) {
+        int r = ow_sub_recv(sub, &dv, 200);
+        if (r < 0)
+            break;
+        if (r == 0) {
+            if (!ow_dash_complete(d) && ow_mono_us() > deadline) {
+                fprintf(stderr, "ohmwatch: no complete poll cycle within %g s "
+                                "(is ohmwatch-busd running?)\n", timeout_s);
+                break;
+            }
+            continue;
+        }
+        if (ow_dash_update(d, &dv.msg) && ow_dash_complete(d)) {
+            if (once) {
+                ow_dash_render(d, stdout);
+                rc = 0;
+                break;
+            }
+            if (ow_mono_us() - last_draw >= 1000000) {
+                printf("\033[H\033[2J");
+                ow_dash_render(d, stdout);
+                fflush(stdout);
+                last_draw = ow_mono_us();
+                rc = 0;
+            }
+        }
+    }
+    ow_dash_destroy(&d);
+    ow_sub_destroy(&sub);
+    return rc;
+}
+
+static int cmd_tail(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL, *topics[32];
+    int ntopics = 0, json = 0, from_start = 0, c;
+    long long count = 0, seen = 0;
+    double idle_s = 0;
+    static const struct option lo[] = {{"json", no_argument, NULL, 1},
+                                       {"since", required_argument, NULL, 2},
+                                       {"from-start", no_argument, NULL, 3},
+                                       {"count", required_argument, NULL, 4},
+                                       {"idle", required_argument, NULL, 5},
+                                       {NULL, 0, NULL, 0}};
+    struct {
+        char pub[OW_ID_MAX];
+        unsigned long long epoch, seq;
+    } since[16];
+    int nsince = 0;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "g:t:", lo, NULL)) != -1) {
+        switch (c) {
+        case 'g': gw = optarg; break;
+        case 't':
+            if (ntopics < 32)
+                topics[ntopics++] = optarg;
+            break;
+        case 1: json = 1; break;
+        case 2:
+            if (nsince >= 16 || sscanf(optarg, "%31[^:]:%llu:%llu", since[nsince].pub,
+                                       &since[nsince].epoch, &since[nsince].seq) != 3) {
+                fprintf(stderr, "ohmwatch: --since wants PUB:EPOCH:SEQ, got '%s'\n", optarg);
+                return 2;
+            }
+            nsince++;
+            break;
+        case 3: from_start = 1; break;
+        case 4: count = atoll(optarg); break;
+        case 5: idle_s = atof(optarg); break;
+        default: usage(stderr); return 2;
+        }
+    }
+    ow_sub_t *sub = connect_site(site, gw);
+    if (!sub)
+        return 1;
+    for (int i = 0; i < nsince; i++)
+        ow_sub_resume(sub, since[i].pub, since[i].epoch, since[i].seq);
+    ow_sub_from_start(sub, from_start);
+    if (ntopics == 0)
+        ow_sub_subscribe(sub, ""); /* everything: gaps are detected and replayed */
+    for (int i = 0; i < ntopics; i++)
+        ow_sub_subscribe(sub, topics[i]);
+
+    ow_delivery_t dv;
+    int64_t last = ow_mono_us();
+    while (!stop_flag && (!count || seen < count)) {
+        int r = ow_sub_recv(sub, &dv, 200);
+        if (r < 0)
+            break;
+        if (r == 0) {
+            if (idle_s > 0 && ow_mono_us() - last > (int64_t)(idle_s * 1e6))
+                break;
+            continue;
+        }
+        last = ow_mono_us();
+        seen++;
+        if (json)
+            printf("%.*s\n", (int)dv.body_len, dv.body);
+        else
+            printf("%.*s %.*s%s\n", (int)dv.topic_len, dv.topic, (int)dv.body_len, dv.body,
+                   dv.replayed ? " (replayed)" : "");
+        fflush(stdout);
+    }
+    const ow_sub_stats_t *st = ow_sub_stats(sub);
+    fprintf(stderr,
+            "ohmwatch tail: %llu delivered (%llu replayed), %llu duplicates, %llu gaps, "
+            "%llu lost, %llu malformed\n",
+            (unsigned long long)st->delivered, (unsigned long long)st->replayed,
+            (unsigned long long)st->duplicates, (unsigned long long)st->gaps,
+            (unsigned long long)st->lost, (unsigned long long)st->malformed);
+    ow_sub_destroy(&sub);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = getenv("OHMWATCH_SITE");
+    char err[1024];
+    int i = 1;
+
+    if (!file)
+        file = "etc/site-sample.json";
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+            file = argv[++i];
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "-v") == 0)
+            ow_log_set_verbosity(1);
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    ow_log_init("ohmwatch", 0);
+    ow_site_t *site = ow_site_load(file, err, sizeof err);
+    if (!site) {
+        fprintf(stderr, "ohmwatch: %s\n", err);
+        return 1;
+    }
+    zsys_init();
+    zsys_handler_set(NULL);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    const char *cmd = argv[i];
+    int rc;
+    if (strcmp(cmd, "status") == 0)
+        rc = cmd_status(site, argc - i, argv + i);
+    else if (strcmp(cmd, "tail") == 0)
+        rc = cmd_tail(site, argc - i, argv + i);
+    else {
+        fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    ow_site_destroy(&site);
+    zsys_shutdown();
+    return rc;
+}

@@ -1,0 +1,1183 @@
+/* The site loader: one table describes every gateway key (path, type, range,
+ * default, meaning); the loader walks it to read and check a site file, and
+ * ow_config_doc() walks it to write docs/config.md, so the two cannot drift.
+ * Errors name FILE:LINE:COL and the full key path (positions from ow_jpos). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "ow_config.h"
+
+/* ---------------------------------------------------------------------------
+ * Module types, from the guide's "Module Parts" table.
+ *
+ * bacsModuleType codes: the guide says "0 = C20, 1 = C21, 10 = C30, 20 = C40,
+ * 20 = C41", which contradicts itself twice: C21 is not in the parts table
+ * (the 16 V module there is C23), and C40 and C41 share 20. Decision:
+ *   C20 = 0, C23 = 1 (the guide's "C21" read as C23), C30 = 10, C40 = 20,
+ *   C41 = 21 (the next free code in the 20s family).
+ * "C21" is still accepted as a name and means C23, so a configuration copied
+ * from a webmanager that calls it C21 loads. A real C41 reporting 20 over SNMP
+ * would be indistinguishable from a C40; the field drivers must use the
+ * configured type, not the code, to tell them apart.
+ * ------------------------------------------------------------------------- */
+const ow_module_type_t ow_module_types[] = {
+    {"C40", 20, 2.0, 1.25, 3.2, 0.02, 6.0, 0.9, "950-6500"},
+    {"C41", 21, 4.0, 2.4, 5.0, 0.5, 30.0, 0.3, "950-6501"},
+    {"C30", 10, 6.0, 4.8, 8.0, 0.5, 60.0, 0.3, "950-6502"},
+    {"C20", 0, 12.0, 9.7, 17.0, 0.5, 60.0, 0.15, "950-6503"},
+    {"C23", 1, 16.0, 9.7, 21.0, 0.5, 60.0, 0.12, "950-6504"},
+};
+const size_t ow_module_types_count = sizeof(ow_module_types) / sizeof(ow_module_types[0]);
+
+static const struct {
+    const char *alias, *name;
+} module_aliases[] = {
+    {"C21", "C23"},
+};
+
+const ow_module_type_t *ow_module_type_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof(module_aliases) / sizeof(module_aliases[0]); i++)
+        if (strcasecmp(name, module_aliases[i].alias) == 0)
+            name = module_aliases[i].name;
+    for (size_t i = 0; i < ow_module_types_count; i++)
+        if (strcasecmp(name, ow_module_types[i].name) == 0)
+            return &ow_module_types[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * The schema.
+ * ------------------------------------------------------------------------- */
+
+enum { K_INT, K_DOUBLE, K_U64, K_BOOL, K_STRING, K_ENUM, K_MODTYPE, K_DATE };
+
+#define F_REQUIRED    0x01 /* no default: the gateway (or defaults) must give it */
+#define F_NOM         0x02 /* built-in default x module type nominal_v / 12 */
+#define F_C10         0x04 /* built-in default x battery.capacity_ah */
+#define F_PER_C10     0x08 /* built-in default / battery.capacity_ah */
+#define F_ID          0x10 /* string is an id: 1..31 of [A-Za-z0-9_.-] */
+#define F_ENDPOINT    0x20 /* string is a ZMQ endpoint */
+#define F_NO_DEFAULTS 0x40 /* may not appear in "defaults" */
+#define F_DERIVED     (F_NOM | F_C10 | F_PER_C10)
+
+typedef struct {
+    const char *key; /* path below the gateway object, '.'-separated */
+    int type;
+    size_t off, size; /* where it goes in the target struct */
+    double min, max;  /* numbers: inclusive range */
+    double def;       /* numbers and booleans: built-in default, before scaling */
+    const char *sdef; /* strings, enums, module type: built-in default */
+    int flags;
+    const char *const *choices; /* K_ENUM: NULL-terminated */
+    const char *ddoc;           /* default as documented, when not plain */
+    const char *doc;
+} ow_key_t;
+
+#define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
+#define GW(m)    AT(ow_gateway_cfg_t, m)
+
+static const char *const sources[] = {"sim", NULL};
+
+/* One quantity with four levels, a hysteresis and a delay. */
+#define LIM(q, lvl, lo, hi, d, fl, text)                                                           \
+    {.key = "thresholds." #q "." #lvl, .type = K_DOUBLE, GW(thr.q.lvl), .min = lo, .max = hi,     \
+     .def = d, .flags = fl, .doc = text}
+
+/* Block threshold defaults are the guide's example values (bacsSettings) for
+ * a 12 V block, scaled by nominal_v/12 for other module types. The guide's
+ * example has low warning = low alarm = 12.00 V, which makes the warning
+ * useless (it could never come first); we keep the alarm at 12.00 V and put
+ * the warning at 12.40 V, i.e. about 2.07 V/cell, below any float voltage.
+ * String voltage defaults (105/110/125/135 V) are the guide's example for its
+ * 9 x 12 V strings and are not scaled: set them for other string lengths.
+ * String current defaults follow the capacity: warnings at 0.2 C10 charging
+ * and 1 C10 discharging, alarms at 0.3 C10 and 2 C10 (a VRLA charger limits
+ * near 0.1 C10, so a higher charge current means a fault; a discharge above
+ * 2 C10 empties the battery within minutes). */
+static const ow_key_t gw_keys[] = {
+    {.key = "id", .type = K_STRING, GW(id), .flags = F_REQUIRED | F_ID | F_NO_DEFAULTS,
+     .doc = "Gateway (webmanager) id, unique in the site; names topics and publishers."},
+    {.key = "name", .type = K_STRING, GW(name), .ddoc = "the id",
+     .doc = "Human name shown in dashboards."},
+    {.key = "source", .type = K_ENUM, GW(source), .sdef = "sim", .choices = sources,
+     .doc = "Where readings come from: `sim` is the built-in simulator."},
+    {.key = "publish", .type = K_STRING, GW(publish), .flags = F_REQUIRED | F_ENDPOINT,
+     .doc = "ZMQ endpoint busd binds to publish readings; distinct across the site."},
+    {.key = "replay", .type = K_STRING, GW(replay), .flags = F_REQUIRED | F_ENDPOINT,
+     .doc = "ZMQ endpoint busd binds to answer replay requests; distinct across the site."},
+    {.key = "poll_ms", .type = K_INT, GW(poll_ms), .min = 100, .max = 3600000, .def = 1000,
+     .doc = "Bus poll period, ms."},
+    {.key = "log_rate_s", .type = K_INT, GW(log_rate_s), .min = 1, .max = 86400, .def = 1200,
+     .doc = "History period in normal operation, s (bacsLogRate1)."},
+    {.key = "log_rate_charge_s", .type = K_INT, GW(log_rate_charge_s), .min = 0, .max = 86400,
+     .def = 0, .doc = "History period during charge or discharge, s; 0 = every reading "
+                      "(bacsLogRate2)."},
+    {.key = "impedance_poll_min", .type = K_INT, GW(impedance_poll_min), .min = 1, .max = 44640,
+     .def = 720, .doc = "Period between impedance measurements, min (bacsImpcPollRate)."},
+    {.key = "journal_messages", .type = K_INT, GW(journal_messages), .min = 1000,
+     .max = 10000000, .def = 200000, .doc = "Messages busd keeps for replay."},
+    {.key = "module_type", .type = K_MODTYPE, GW(module_type), .sdef = "C20",
+     .doc = "BACS module type (see the module types table); `C21` means C23."},
+    {.key = "current_sensor", .type = K_BOOL, GW(current_sensor), .def = 1,
+     .doc = "String current sensors are fitted."},
+    {.key = "aux_units", .type = K_INT, GW(aux_units), .min = 0, .max = 4, .def = 1,
+     .doc = "GX_R_AUX units fitted (4 inputs and 4 outputs each)."},
+    {.key = "ambient_sensor", .type = K_BOOL, GW(ambient_sensor), .def = 1,
+     .doc = "Stand-alone temperature/humidity sensor is fitted."},
+    {.key = "hydrogen_sensor", .type = K_BOOL, GW(hydrogen_sensor), .def = 0,
+     .doc = "Hydrogen sensor is fitted."},
+
+    {.key = "battery.manufacturer", .type = K_STRING, GW(battery.manufacturer),
+     .doc = "Battery manufacturer."},
+    {.key = "battery.type", .type = K_STRING, GW(battery.type), .doc = "Battery type."},
+    {.key = "battery.capacity_ah", .type = K_DOUBLE, GW(battery.capacity_ah), .min = 1,
+     .max = 20000, .def = 100, .doc = "Capacity C10, Ah; scales the current defaults."},
+    {.key = "battery.installed", .type = K_DATE, GW(battery.installed), .ddoc = "none",
+     .doc = "Installation date, YYYY-MM-DD (UTC midnight)."},
+    {.key = "battery.location", .type = K_STRING, GW(battery.location),
+     .doc = "Where the battery stands."},
+    {.key = "battery.impedance_mohm", .type = K_DOUBLE, GW(battery.impedance_mohm), .min = 0.01,
+     .max = 1000, .def = 230, .flags = F_PER_C10 | F_NOM,
+     .doc = "Typical impedance of a new block, mOhm (simulator, baselines); the default is "
+            "typical for VRLA blocks (4.6 mOhm for 12 V 50 Ah)."},
+
+    LIM(voltage_v, low_alarm, 0, 100, 12.00, F_NOM, "Block voltage low alarm, V."),
+    LIM(voltage_v, low_warn, 0, 100, 12.40, F_NOM,
+        "Block voltage low warning, V (the guide's example equals the alarm; see the notes)."),
+    LIM(voltage_v, high_warn, 0, 100, 14.10, F_NOM, "Block voltage high warning, V."),
+    LIM(voltage_v, high_alarm, 0, 100, 15.50, F_NOM, "Block voltage high alarm, V."),
+    LIM(voltage_v, hysteresis, 0, 10, 0.05, F_NOM, "Block voltage hysteresis, V."),
+    LIM(voltage_v, delay_s, 0, 86400, 10, 0,
+        "Block voltage must stay beyond a level this long before it is raised, s."),
+
+    LIM(temp_c, low_alarm, -50, 150, 5, 0, "Block temperature low alarm, degC."),
+    LIM(temp_c, low_warn, -50, 150, 10, 0, "Block temperature low warning, degC."),
+    LIM(temp_c, high_warn, -50, 150, 30, 0, "Block temperature high warning, degC."),
+    LIM(temp_c, high_alarm, -50, 150, 35, 0, "Block temperature high alarm, degC."),
+    LIM(temp_c, hysteresis, 0, 20, 1.0, 0, "Block temperature hysteresis, degC."),
+    LIM(temp_c, delay_s, 0, 86400, 0, 0, "Block temperature delay, s."),
+
+    LIM(impedance_mohm, low_alarm, 0, 1000, 1.1, 0, "Block impedance low alarm, mOhm."),
+    LIM(impedance_mohm, low_warn, 0, 1000, 1.2, 0, "Block impedance low warning, mOhm."),
+    LIM(impedance_mohm, high_warn, 0, 1000, 40, 0, "Block impedance high warning, mOhm."),
+    LIM(impedance_mohm, high_alarm, 0, 1000, 50, 0, "Block impedance high alarm, mOhm."),
+    LIM(impedance_mohm, hysteresis, 0, 100, 0.5, 0, "Block impedance hysteresis, mOhm."),
+    LIM(impedance_mohm, delay_s, 0, 86400, 0, 0, "Block impedance delay, s."),
+
+    LIM(string_voltage_v, low_alarm, 0, 2000, 105, 0, "String voltage low alarm, V."),
+    LIM(string_voltage_v, low_warn, 0, 2000, 110, 0, "String voltage low warning, V."),
+    LIM(string_voltage_v, high_warn, 0, 2000, 125, 0, "String voltage high warning, V."),
+    LIM(string_voltage_v, high_alarm, 0, 2000, 135, 0, "String voltage high alarm, V."),
+    LIM(string_voltage_v, hysteresis, 0, 100, 0.5, 0, "String voltage hysteresis, V."),
+    LIM(string_voltage_v, delay_s, 0, 86400, 0, 0, "String voltage delay, s."),
+
+    LIM(string_current_a, low_alarm, -100000, 100000, -2.0, F_C10,
+        "String current low alarm, A (negative: discharging)."),
+    LIM(string_current_a, low_warn, -100000, 100000, -1.0, F_C10,
+        "String current low warning, A (negative: discharging)."),
+    LIM(string_current_a, high_warn, -100000, 100000, 0.2, F_C10,
+        "String current high warning, A (charging)."),
+    LIM(string_current_a, high_alarm, -100000, 100000, 0.3, F_C10,
+        "String current high alarm, A (charging)."),
+    LIM(string_current_a, hysteresis, 0, 1000, 1.0, 0, "String current hysteresis, A."),
+    LIM(string_current_a, delay_s, 0, 86400, 0, 0, "String current delay, s."),
+
+    {.key = "thresholds.current_deviation.discharge_alarm_a", .type = K_DOUBLE,
+     GW(thr.dev_discharge_alarm_a), .min = 0, .max = 100000, .def = 10,
+     .doc = "Alarm when string discharge currents differ by more, A."},
+    {.key = "thresholds.current_deviation.discharge_warn_a", .type = K_DOUBLE,
+     GW(thr.dev_discharge_warn_a), .min = 0, .max = 100000, .def = 5,
+     .doc = "Warning when string discharge currents differ by more, A."},
+    {.key = "thresholds.current_deviation.charge_alarm_a", .type = K_DOUBLE,
+     GW(thr.dev_charge_alarm_a), .min = 0, .max = 100000, .def = 10,
+     .doc = "Alarm when string charge currents differ by more, A."},
+    {.key = "thresholds.current_deviation.charge_warn_a", .type = K_DOUBLE,
+     GW(thr.dev_charge_warn_a), .min = 0, .max = 100000, .def = 5,
+     .doc = "Warning when string charge currents differ by more, A."},
+    {.key = "thresholds.max_voltage_diff_v", .type = K_DOUBLE, GW(thr.max_voltage_diff_v),
+     .min = 0, .max = 100, .def = 0,
+     .doc = "Warning when a block differs from its string's average by more, V; 0 disables."},
+    {.key = "thresholds.comm_lost_polls", .type = K_INT, GW(thr.comm_lost_polls), .min = 1,
+     .max = 1000, .def = 3, .doc = "Missed polls before a module counts as lost."},
+    {.key = "thresholds.baseline_warn_pct", .type = K_DOUBLE, GW(thr.baseline_warn_pct),
+     .min = 1, .max = 1000, .def = 20,
+     .doc = "Warning when impedance rises this far above its baseline, % (IEEE 1188)."},
+    {.key = "thresholds.baseline_alarm_pct", .type = K_DOUBLE, GW(thr.baseline_alarm_pct),
+     .min = 1, .max = 1000, .def = 50,
+     .doc = "Alarm when impedance rises this far above its baseline, %."},
+    {.key = "thresholds.equalizing_min_v", .type = K_DOUBLE, GW(thr.equalizing_min_v), .min = 0,
+     .max = 100, .def = 12.495, .flags = F_NOM,
+     .doc = "Equalizing range low end per block, V (guide's dashboard: 12.495 V)."},
+    {.key = "thresholds.equalizing_max_v", .type = K_DOUBLE, GW(thr.equalizing_max_v), .min = 0,
+     .max = 100, .def = 14.7, .flags = F_NOM,
+     .doc = "Equalizing range high end per block, V (guide's dashboard: 14.7 V)."},
+    {.key = "thresholds.thermal_runaway.module_delta_c", .type = K_DOUBLE,
+     GW(thr.tr_module_delta_c), .min = 0, .max = 100, .def = 5,
+     .doc = "Thermal runaway: hottest minus coldest block of a string above this, degC."},
+    {.key = "thresholds.thermal_runaway.ambient_delta_c", .type = K_DOUBLE,
+     GW(thr.tr_ambient_delta_c), .min = 0, .max = 100, .def = 10,
+     .doc = "Thermal runaway: hottest block minus ambient above this, degC."},
+    {.key = "thresholds.thermal_runaway.float_current_a", .type = K_DOUBLE,
+     GW(thr.tr_float_current_a), .min = 0, .max = 100000, .def = 0.01, .flags = F_C10,
+     .doc = "Thermal runaway: float current above this, A (default 10x the typical 1 mA/Ah)."},
+    {.key = "thresholds.thermal_runaway.sustain_s", .type = K_DOUBLE, GW(thr.tr_sustain_s),
+     .min = 0, .max = 86400, .def = 600, .doc = "Thermal runaway: conditions held this long, s."},
+    {.key = "thresholds.thermal_runaway.breaker_output", .type = K_INT,
+     GW(thr.tr_breaker_output), .min = 0, .max = OW_AUX_POINTS, .def = 0,
+     .doc = "GX_R_AUX output (unit-1)*4+n that opens the battery breaker; 0 none."},
+
+    {.key = "sim.seed", .type = K_U64, GW(sim.seed), .def = 1,
+     .doc = "Simulator random seed (same seed, same readings)."},
+    {.key = "sim.scenario", .type = K_STRING, GW(sim.scenario), .ddoc = "none",
+     .doc = "Scenario file, relative to the site file; empty for none."},
+    {.key = "sim.speed", .type = K_DOUBLE, GW(sim.speed), .min = 0.001, .max = 100000, .def = 1,
+     .doc = "Time acceleration; 1 = real time."},
+    {.key = "sim.ambient_c", .type = K_DOUBLE, GW(sim.ambient_c), .min = -40, .max = 80,
+     .def = 25, .doc = "Simulated room temperature, degC."},
+    {.key = "sim.float_v_per_cell", .type = K_DOUBLE, GW(sim.float_v_per_cell), .min = 1.5,
+     .max = 3.0, .def = 2.27, .doc = "Simulated charger float voltage, V per 2 V cell."},
+    {.key = "sim.charge_limit_c", .type = K_DOUBLE, GW(sim.charge_limit_c), .min = 0, .max = 2,
+     .def = 0.1, .doc = "Simulated charger current limit, fraction of C10."},
+};
+#define NKEYS (sizeof(gw_keys) / sizeof(gw_keys[0]))
+
+/* The elements of "strings". */
+static const ow_key_t string_keys[] = {
+    {.key = "name", .type = K_STRING, AT(ow_string_cfg_t, name), .ddoc = "`String N`",
+     .doc = "String name (the guide's dashboard shows \"UPS A\")."},
+    {.key = "modules", .type = K_INT, AT(ow_string_cfg_t, modules), .min = 1,
+     .max = OW_MAX_MODULES, .flags = F_REQUIRED, .doc = "Blocks (modules) in the string."},
+};
+#define NSKEYS (sizeof(string_keys) / sizeof(string_keys[0]))
+
+static const ow_key_t site_keys[] = {
+    {.key = "name", .type = K_STRING, AT(ow_site_t, name), .sdef = "site",
+     .doc = "Site name, shown in dashboards."},
+};
+#define NSITEKEYS (sizeof(site_keys) / sizeof(site_keys[0]))
+
+/* The four-level objects, checked for low_alarm <= low_warn < high_warn <= high_alarm. */
+static const struct {
+    const char *key;
+    size_t off;
+} limit_objs[] = {
+    {"thresholds.voltage_v", offsetof(ow_gateway_cfg_t, thr.voltage_v)},
+    {"thresholds.temp_c", offsetof(ow_gateway_cfg_t, thr.temp_c)},
+    {"thresholds.impedance_mohm", offsetof(ow_gateway_cfg_t, thr.impedance_mohm)},
+    {"thresholds.string_voltage_v", offsetof(ow_gateway_cfg_t, thr.string_voltage_v)},
+    {"thresholds.string_current_a", offsetof(ow_gateway_cfg_t, thr.string_current_a)},
+};
+
+/* ---------------------------------------------------------------------------
+ * Loader.
+ * ------------------------------------------------------------------------- */
+
+#define PATH_MAX_LEN 1024
+
+typedef struct {
+    const char *file;
+    const ow_jpos_t *pos;
+    char *err;
+    size_t errlen;
+    json_t *defaults; /* NULL when the file has none */
+} ctx_t;
+
+/* Numbers in messages: integers without exponent, others as %g. */
+static const char *num(double v, char *buf, size_t len)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%g", v);
+    return buf;
+}
+
+/* Position of path, or of its nearest enclosing value that the file has (a
+ * missing key is reported at the object that should hold it). */
+static void locate(const ctx_t *c, const char *path, int *line, int *col)
+{
+    char p[PATH_MAX_LEN];
+    snprintf(p, sizeof(p), "%s", path);
+    *line = 1;
+    *col = 1;
+    for (;;) {
+        if (ow_jpos_find(c->pos, p, line, col) == 0 || !p[0])
+            return;
+        char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
+        char *cut = dot > br ? dot : br;
+        if (!cut)
+            cut = p;
+        *cut = '\0';
+    }
+}
+
+static int fail(ctx_t *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(ctx_t *c, const char *path, const char *fmt, ...)
+{
+    int line, col;
+    locate(c, path, &line, &col);
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (c->err && c->errlen) {
+        if (path[0])
+            snprintf(c->err, c->errlen, "%s:%d:%d: %s: %s", c->file, line, col, path, why);
+        else
+            snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, why);
+    }
+    return -1;
+}
+
+static void join(char *out, size_t len, const char *a, const char *b)
+{
+    if (a[0])
+        snprintf(out, len, "%s.%s", a, b);
+    else
+        snprintf(out, len, "%s", b);
+}
+
+/* Follow a '.'-separated schema path through nested objects. */
+static json_t *jget(json_t *obj, const char *path)
+{
+    char part[128];
+    const char *p = path;
+    while (obj && json_is_object(obj)) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof(part))
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        obj = json_object_get(obj, part);
+        if (!dot)
+            return obj;
+        p = dot + 1;
+    }
+    return NULL;
+}
+
+static const ow_key_t *find_key(const ow_key_t *keys, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i].key, path) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static int is_group(const ow_key_t *keys, size_t n, const char *path)
+{
+    size_t len = strlen(path);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(keys[i].key, path, len) == 0 && keys[i].key[len] == '.')
+            return 1;
+    return 0;
+}
+
+/* Every key in obj must be in the schema, and groups must be objects.
+ * "strings" (at the gateway level) is the one array and is checked apart. */
+static int check_keys(ctx_t *c, json_t *obj, const ow_key_t *keys, size_t n, const char *sp,
+                      const char *jp, int gateway_level)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        char spk[PATH_MAX_LEN], jpk[PATH_MAX_LEN];
+        join(spk, sizeof(spk), sp, k);
+        join(jpk, sizeof(jpk), jp, k);
+        if (gateway_level && !sp[0] && strcmp(k, "strings") == 0)
+            continue;
+        /* A dotted key would alias a nested one in the schema but be ignored. */
+        if (!strpbrk(k, ".[") && k[0]) {
+            if (find_key(keys, n, spk))
+                continue;
+            if (is_group(keys, n, spk)) {
+                if (!json_is_object(v))
+                    return fail(c, jpk, "expected an object");
+                if (check_keys(c, v, keys, n, spk, jpk, gateway_level) < 0)
+                    return -1;
+                continue;
+            }
+        }
+        return fail(c, jpk, "unknown key");
+    }
+    return 0;
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n >= OW_ID_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+            return 0;
+    return 1;
+}
+
+static int valid_endpoint(const char *s)
+{
+    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncmp(s, schemes[i], n) == 0 && s[n])
+            return 1;
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" that is a real date: 0 ok, -1 bad syntax, -2 no such day. */
+static int parse_date(const char *s, int64_t *us)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+            return -1;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return -2;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap))
+        return -2;
+    if (us)
+        *us = days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
+    return 0;
+}
+
+static void choices_text(const ow_key_t *k, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    size_t used = 0;
+    if (k->type == K_MODTYPE) {
+        for (size_t i = 0; i < ow_module_types_count && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                     ow_module_types[i].name);
+    } else {
+        for (size_t i = 0; k->choices[i] && used < len; i++)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+                                     k->choices[i]);
+    }
+}
+
+/* Check the JSON value v against key k and store it at base + k->off. */
+static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *base)
+{
+    void *dst = (char *)base + k->off;
+    char a[32], b[32];
+    switch (k->type) {
+    case K_INT:
+    case K_U64: {
+        if (!json_is_number(v))
+            return fail(c, jp, "expected a number");
+        if (!json_is_integer(v))
+            return fail(c, jp, "expected an integer");
+        json_int_t x = json_integer_value(v);
+        if (k->type == K_U64) {
+            if (x < 0)
+                return fail(c, jp, "must not be negative");
+            *(uint64_t *)dst = (uint64_t)x;
+            return 0;
+        }
+        if ((double)x < k->min || (double)x > k->max)
+            return fail(c, jp, "must be between %s and %s", num(k->min, a, sizeof(a)),
+                        num(k->max, b, sizeof(b)));
+        *(int *)dst = (int)x;
+        return 0;
+    }
+    case K_DOUBLE: {
+        if (!json_is_number(v))
+            return fail(c, jp, "expected a number");
+        double x = json_number_value(v);
+        if (!(x >= k->min && x <= k->max))
+            return fail(c, jp, "must be between %s and %s", num(k->min, a, sizeof(a)),
+                        num(k->max, b, sizeof(b)));
+        *(double *)dst = x;
+        return 0;
+    }
+    case K_BOOL:
+        if (!json_is_boolean(v))
+            return fail(c, jp, "expected true or false");
+        *(int *)dst = json_is_true(v);
+        return 0;
+    default:
+        break;
+    }
+
+    if (!json_is_string(v))
+        return fail(c, jp, "expected a string");
+    const char *s = json_string_value(v);
+    if (strlen(s) != json_string_length(v))
+        return fail(c, jp, "contains a NUL character");
+    switch (k->type) {
+    case K_MODTYPE: {
+        const ow_module_type_t *t = ow_module_type_find(s);
+        if (!t) {
+            char list[128];
+            choices_text(k, list, sizeof(list));
+            return fail(c, jp, "unknown module type \"%s\" (one of %s)", s, list);
+        }
+        *(const ow_module_type_t **)dst = t;
+        return 0;
+    }
+    case K_ENUM: {
+        for (size_t i = 0; k->choices[i]; i++)
+            if (strcmp(s, k->choices[i]) == 0) {
+                snprintf(dst, k->size, "%s", s);
+                return 0;
+            }
+        char list[128];
+        choices_text(k, list, sizeof(list));
+        return fail(c, jp, "must be one of: %s", list);
+    }
+    case K_DATE: {
+        int rc = parse_date(s, NULL);
+        if (rc == -1)
+            return fail(c, jp, "expected a date YYYY-MM-DD");
+        if (rc == -2)
+            return fail(c, jp, "\"%s\" is not a real date", s);
+        break;
+    }
+    default:
+        break;
+    }
+    if ((k->flags & F_ID) && !valid_id(s))
+        return fail(c, jp, "must be 1 to %d characters of A-Z a-z 0-9 _ . -", OW_ID_MAX - 1);
+    if ((k->flags & F_ENDPOINT) && !valid_endpoint(s))
+        return fail(c, jp, "must start with tcp://, ipc:// or inproc://");
+    if (strlen(s) >= k->size)
+        return fail(c, jp, "too long (at most %zu bytes)", k->size - 1);
+    memcpy(dst, s, strlen(s) + 1);
+    return 0;
+}
+
+static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t *g)
+{
+    void *dst = (char *)base + k->off;
+    double d = k->def;
+    if (g && (k->flags & F_NOM))
+        d *= g->module_type->nominal_v / 12.0;
+    if (g && (k->flags & F_C10))
+        d *= g->battery.capacity_ah;
+    if (g && (k->flags & F_PER_C10))
+        d /= g->battery.capacity_ah;
+    switch (k->type) {
+    case K_INT:
+    case K_BOOL: *(int *)dst = (int)lround(d); break;
+    case K_U64: *(uint64_t *)dst = (uint64_t)d; break;
+    case K_DOUBLE: *(double *)dst = d; break;
+    case K_MODTYPE: *(const ow_module_type_t **)dst = ow_module_type_find(k->sdef); break;
+    default: snprintf(dst, k->size, "%s", k->sdef ? k->sdef : ""); break;
+    }
+}
+
+/* The JSON path a gateway key is (or would be) read from: the gateway's own
+ * value, else the defaults' one, else the gateway's (for a built-in default). */
+static void origin(const ctx_t *c, json_t *gw, const char *gwp, const char *key, char *out,
+                   size_t len)
+{
+    if (!jget(gw, key) && c->defaults && jget(c->defaults, key))
+        join(out, len, "defaults", key);
+    else
+        join(out, len, gwp, key);
+}
+
+static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t *g)
+{
+    if (!json_is_array(arr))
+        return fail(c, jp, "expected an array");
+    size_t n = json_array_size(arr);
+    if (n < 1 || n > OW_MAX_STRINGS)
+        return fail(c, jp, "needs 1 to %d strings, has %zu", OW_MAX_STRINGS, n);
+    int total = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        ow_string_cfg_t *s = &g->strings[i];
+        char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
+        snprintf(ep, sizeof(ep), "%s[%zu]", jp, i);
+        if (!json_is_object(e))
+            return fail(c, ep, "expected an object");
+        if (check_keys(c, e, string_keys, NSKEYS, "", ep, 0) < 0)
+            return -1;
+        for (size_t k = 0; k < NSKEYS; k++) {
+            const ow_key_t *key = &string_keys[k];
+            json_t *v = json_object_get(e, key->key);
+            join(kp, sizeof(kp), ep, key->key);
+            if (v) {
+                if (apply(c, key, v, kp, s) < 0)
+                    return -1;
+            } else if (key->flags & F_REQUIRED)
+                return fail(c, kp, "required key missing");
+            else
+                apply_default(key, s, NULL);
+        }
+        if (!s->name[0])
+            snprintf(s->name, sizeof(s->name), "String %zu", i + 1);
+        s->first_module = total + 1;
+        total += s->modules;
+    }
+    if (total > OW_MAX_MODULES)
+        return fail(c, jp, "%d modules in total, at most %d", total, OW_MAX_MODULES);
+    g->nstrings = (int)n;
+    g->nmodules = total;
+    return 0;
+}
+
+/* "defaults" on its own: known keys, right types, in range. Cross-field rules
+ * wait for a gateway, because a partial defaults object cannot be judged. */
+static int check_defaults(ctx_t *c)
+{
+    json_t *d = c->defaults;
+    if (!json_is_object(d))
+        return fail(c, "defaults", "expected an object");
+    if (check_keys(c, d, gw_keys, NKEYS, "", "defaults", 1) < 0)
+        return -1;
+    ow_gateway_cfg_t *scratch = calloc(1, sizeof(*scratch));
+    if (!scratch)
+        return fail(c, "defaults", "out of memory");
+    int rc = 0;
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < NKEYS && rc == 0; i++) {
+        json_t *v = jget(d, gw_keys[i].key);
+        if (!v)
+            continue;
+        join(jp, sizeof(jp), "defaults", gw_keys[i].key);
+        if (gw_keys[i].flags & F_NO_DEFAULTS)
+            rc = fail(c, jp, "not allowed in defaults (each gateway needs its own)");
+        else
+            rc = apply(c, &gw_keys[i], v, jp, scratch);
+    }
+    json_t *strings = json_object_get(d, "strings");
+    if (rc == 0 && strings)
+        rc = parse_strings(c, strings, "defaults.strings", scratch);
+    free(scratch);
+    return rc;
+}
+
+static int check_limits(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_cfg_t *g)
+{
+    char jp[PATH_MAX_LEN], a[32], b[32];
+    for (size_t i = 0; i < sizeof(limit_objs) / sizeof(limit_objs[0]); i++) {
+        const ow_limits_t *l = (const ow_limits_t *)((const char *)g + limit_objs[i].off);
+        origin(c, gw, gwp, limit_objs[i].key, jp, sizeof(jp));
+        if (l->low_alarm > l->low_warn)
+            return fail(c, jp, "low_alarm (%s) above low_warn (%s)", num(l->low_alarm, a, 32),
+                        num(l->low_warn, b, 32));
+        if (l->low_warn >= l->high_warn)
+            return fail(c, jp, "low_warn (%s) %s high_warn (%s)", num(l->low_warn, a, 32),
+                        l->low_warn > l->high_warn ? "above" : "equal to",
+                        num(l->high_warn, b, 32));
+        if (l->high_warn > l->high_alarm)
+            return fail(c, jp, "high_warn (%s) above high_alarm (%s)", num(l->high_warn, a, 32),
+                        num(l->high_alarm, b, 32));
+    }
+    /* Pairs that must be ordered: {warn key, alarm key, object path}. */
+    static const struct {
+        const char *obj, *lo_name, *hi_name;
+        size_t lo, hi;
+        int strict;
+    } pairs[] = {
+        {"thresholds.current_deviation", "discharge_warn_a", "discharge_alarm_a",
+         offsetof(ow_gateway_cfg_t, thr.dev_discharge_warn_a),
+         offsetof(ow_gateway_cfg_t, thr.dev_discharge_alarm_a), 0},
+        {"thresholds.current_deviation", "charge_warn_a", "charge_alarm_a",
+         offsetof(ow_gateway_cfg_t, thr.dev_charge_warn_a),
+         offsetof(ow_gateway_cfg_t, thr.dev_charge_alarm_a), 0},
+        {"thresholds", "baseline_warn_pct", "baseline_alarm_pct",
+         offsetof(ow_gateway_cfg_t, thr.baseline_warn_pct),
+         offsetof(ow_gateway_cfg_t, thr.baseline_alarm_pct), 0},
+        {"thresholds", "equalizing_min_v", "equalizing_max_v",
+         offsetof(ow_gateway_cfg_t, thr.equalizing_min_v),
+         offsetof(ow_gateway_cfg_t, thr.equalizing_max_v), 1},
+    };
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        double lo = *(const double *)((const char *)g + pairs[i].lo);
+        double hi = *(const double *)((const char *)g + pairs[i].hi);
+        if (lo > hi || (pairs[i].strict && lo == hi)) {
+            char key[PATH_MAX_LEN];
+            snprintf(key, sizeof(key), "%s.%s", pairs[i].obj, pairs[i].lo_name);
+            origin(c, gw, gwp, key, jp, sizeof(jp));
+            return fail(c, jp, "%s (%s) %s %s (%s)", pairs[i].lo_name, num(lo, a, 32),
+                        lo > hi ? "above" : "equal to", pairs[i].hi_name, num(hi, b, 32));
+        }
+    }
+    int out = g->thr.tr_breaker_output;
+    if (out > g->aux_units * 4) {
+        origin(c, gw, gwp, "thresholds.thermal_runaway.breaker_output", jp, sizeof(jp));
+        return fail(c, jp, "output %d needs %d GX_R_AUX unit%s but aux_units is %d", out,
+                    (out + 3) / 4, out > 4 ? "s" : "", g->aux_units);
+    }
+    return 0;
+}
+
+static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
+{
+    char gwp[64], jp[PATH_MAX_LEN];
+    snprintf(gwp, sizeof(gwp), "gateways[%d]", idx);
+    if (!json_is_object(gw))
+        return fail(c, gwp, "expected an object");
+    if (check_keys(c, gw, gw_keys, NKEYS, "", gwp, 1) < 0)
+        return -1;
+    /* Pass 0 reads everything whose default is fixed (module type, capacity
+     * among them); pass 1 the defaults derived from those two. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < NKEYS; i++) {
+            const ow_key_t *k = &gw_keys[i];
+            if (((k->flags & F_DERIVED) != 0) != pass)
+                continue;
+            json_t *v = jget(gw, k->key);
+            if (v)
+                join(jp, sizeof(jp), gwp, k->key);
+            else if (c->defaults && (v = jget(c->defaults, k->key)) != NULL)
+                join(jp, sizeof(jp), "defaults", k->key);
+            if (v) {
+                if (apply(c, k, v, jp, g) < 0)
+                    return -1;
+            } else if (k->flags & F_REQUIRED) {
+                join(jp, sizeof(jp), gwp, k->key);
+                return fail(c, jp, "required key missing");
+            } else
+                apply_default(k, g, g);
+        }
+    }
+    json_t *strings = json_object_get(gw, "strings");
+    if (strings)
+        snprintf(jp, sizeof(jp), "%s.strings", gwp);
+    else if (c->defaults && (strings = json_object_get(c->defaults, "strings")) != NULL)
+        snprintf(jp, sizeof(jp), "defaults.strings");
+    if (!strings) {
+        snprintf(jp, sizeof(jp), "%s.strings", gwp);
+        return fail(c, jp, "required key missing");
+    }
+    if (parse_strings(c, strings, jp, g) < 0)
+        return -1;
+    if (!g->name[0])
+        snprintf(g->name, sizeof(g->name), "%s", g->id);
+    if (g->battery.installed[0])
+        parse_date(g->battery.installed, &g->battery.installed_us);
+    return check_limits(c, gw, gwp, g);
+}
+
+/* Ids and endpoints are unique across the site; the later one is at fault. */
+static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
+{
+    static const char *const ep_keys[] = {"publish", "replay"};
+    char jp[PATH_MAX_LEN], gwp[64], other[64];
+    for (int j = 0; j < site->ngateways; j++) {
+        const ow_gateway_cfg_t *gj = &site->gateways[j];
+        json_t *gw = json_array_get(gws, (size_t)j);
+        snprintf(gwp, sizeof(gwp), "gateways[%d]", j);
+        for (int i = 0; i < j; i++)
+            if (strcmp(site->gateways[i].id, gj->id) == 0) {
+                origin(c, gw, gwp, "id", jp, sizeof(jp));
+                return fail(c, jp, "duplicate id \"%s\" (also gateways[%d])", gj->id, i);
+            }
+        for (int ek = 0; ek < 2; ek++) {
+            const char *ep = ek ? gj->replay : gj->publish;
+            /* Compare with every endpoint that comes before this one. */
+            for (int i = 0; i <= j; i++)
+                for (int ok = 0; ok < 2; ok++) {
+                    if (i == j && ok >= ek)
+                        break;
+                    const ow_gateway_cfg_t *gi = &site->gateways[i];
+                    if (strcmp(ok ? gi->replay : gi->publish, ep) != 0)
+                        continue;
+                    char ekey[PATH_MAX_LEN];
+                    snprintf(other, sizeof(other), "gateways[%d].%s", i, ep_keys[ok]);
+                    snprintf(ekey, sizeof(ekey), "%s", ep_keys[ek]);
+                    origin(c, gw, gwp, ekey, jp, sizeof(jp));
+                    return fail(c, jp, "endpoint \"%s\" already used by %s", ep, other);
+                }
+        }
+    }
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= (size_t)64 << 20) { /* a site file is kilobytes; refuse nonsense */
+                snprintf(why, whylen, "file too large");
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                snprintf(why, whylen, "%s", strerror(errno));
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    if (!buf && !why[0])
+        snprintf(why, whylen, "out of memory");
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
+{
+    static const char *const top[] = {"site", "defaults", "gateways", "services"};
+    if (!json_is_object(root))
+        return fail(c, "", "expected an object at the top level");
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        size_t i = 0;
+        while (i < 4 && strcmp(k, top[i]) != 0)
+            i++;
+        if (i == 4)
+            return fail(c, k, "unknown key");
+    }
+
+    json_t *s = json_object_get(root, "site");
+    if (s && !json_is_object(s))
+        return fail(c, "site", "expected an object");
+    if (s && check_keys(c, s, site_keys, NSITEKEYS, "", "site", 0) < 0)
+        return -1;
+    for (size_t i = 0; i < NSITEKEYS; i++) {
+        char jp[PATH_MAX_LEN];
+        json_t *sv = s ? json_object_get(s, site_keys[i].key) : NULL;
+        join(jp, sizeof(jp), "site", site_keys[i].key);
+        if (sv) {
+            if (apply(c, &site_keys[i], sv, jp, site) < 0)
+                return -1;
+        } else
+            apply_default(&site_keys[i], site, NULL);
+    }
+
+    c->defaults = json_object_get(root, "defaults");
+    if (c->defaults && check_defaults(c) < 0)
+        return -1;
+
+    json_t *services = json_object_get(root, "services");
+    if (services && !json_is_object(services))
+        return fail(c, "services", "expected an object");
+    site->services = services ? json_incref(services) : json_object();
+    if (!site->services)
+        return fail(c, "services", "out of memory");
+
+    json_t *gws = json_object_get(root, "gateways");
+    if (!gws)
+        return fail(c, "gateways", "required key missing");
+    if (!json_is_array(gws))
+        return fail(c, "gateways", "expected an array");
+    if (json_array_size(gws) == 0)
+        return fail(c, "gateways", "needs at least one gateway");
+    if (json_array_size(gws) > 1024)
+        return fail(c, "gateways", "at most 1024 gateways");
+    site->ngateways = (int)json_array_size(gws);
+    site->gateways = calloc((size_t)site->ngateways, sizeof(*site->gateways));
+    if (!site->gateways)
+        return fail(c, "gateways", "out of memory");
+    for (int i = 0; i < site->ngateways; i++)
+        if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0)
+            return -1;
+    return check_unique(c, gws, site);
+}
+
+ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!path) {
+        if (err && errlen)
+            snprintf(err, errlen, "no site file given");
+        return NULL;
+    }
+    char why[256] = "";
+    size_t len = 0;
+    char *text = read_file(path, &len, why, sizeof(why));
+    if (!text) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", path, why);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        free(text);
+        return NULL;
+    }
+    ow_site_t *site = calloc(1, sizeof(*site));
+    ow_jpos_t *pos = ow_jpos_build(text, len);
+    free(text);
+    if (!site || !pos) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: out of memory", path);
+        free(site);
+        ow_jpos_destroy(&pos);
+        json_decref(root);
+        return NULL;
+    }
+    site->positions = pos;
+    snprintf(site->path, sizeof(site->path), "%s", path);
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(site->dir, sizeof(site->dir), ".");
+    else if (slash == path)
+        snprintf(site->dir, sizeof(site->dir), "/");
+    else
+        snprintf(site->dir, sizeof(site->dir), "%.*s", (int)(slash - path), path);
+
+    ctx_t c = {.file = path, .pos = pos, .err = err, .errlen = errlen};
+    int rc = load_site(&c, root, site);
+    json_decref(root);
+    if (rc < 0)
+        ow_site_destroy(&site);
+    return site;
+}
+
+void ow_site_destroy(ow_site_t **sitep)
+{
+    if (!sitep || !*sitep)
+        return;
+    ow_site_t *site = *sitep;
+    free(site->gateways);
+    if (site->services)
+        json_decref((json_t *)site->services);
+    ow_jpos_t *pos = site->positions;
+    ow_jpos_destroy(&pos);
+    free(site);
+    *sitep = NULL;
+}
+
+const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id)
+{
+    if (!site || !id)
+        return NULL;
+    for (int i = 0; i < site->ngateways; i++)
+        if (strcmp(site->gateways[i].id, id) == 0)
+            return &site->gateways[i];
+    return NULL;
+}
+
+const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len)
+{
+    if (!rel || !buf || len == 0)
+        return NULL;
+    int n;
+    if (rel[0] == '/' || !rel[0] || !site)
+        n = snprintf(buf, len, "%s", rel);
+    else if (strcmp(site->dir, "/") == 0)
+        n = snprintf(buf, len, "/%s", rel);
+    else
+        n = snprintf(buf, len, "%s/%s", site->dir, rel);
+    return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Documentation, from the same tables.
+ * ------------------------------------------------------------------------- */
+
+static const char *type_name(const ow_key_t *k)
+{
+    switch (k->type) {
+    case K_INT: return "integer";
+    case K_U64: return "integer";
+    case K_DOUBLE: return "number";
+    case K_BOOL: return "boolean";
+    case K_DATE: return "date";
+    case K_ENUM: return "enum";
+    case K_MODTYPE: return "enum";
+    default: return "string";
+    }
+}
+
+static void range_text(const ow_key_t *k, char *buf, size_t len)
+{
+    char a[32], b[32];
+    switch (k->type) {
+    case K_INT:
+    case K_DOUBLE:
+        snprintf(buf, len, "%s .. %s", num(k->min, a, 32), num(k->max, b, 32));
+        break;
+    case K_U64: snprintf(buf, len, ">= 0"); break;
+    case K_BOOL: snprintf(buf, len, "true, false"); break;
+    case K_DATE: snprintf(buf, len, "YYYY-MM-DD"); break;
+    case K_ENUM:
+    case K_MODTYPE: choices_text(k, buf, len); break;
+    default:
+        if (k->flags & F_ID)
+            snprintf(buf, len, "1..%d of `A-Za-z0-9_.-`", OW_ID_MAX - 1);
+        else if (k->flags & F_ENDPOINT)
+            snprintf(buf, len, "`tcp://`, `ipc://`, `inproc://`");
+        else
+            snprintf(buf, len, "<= %zu bytes", k->size - 1);
+    }
+}
+
+static void default_text(const ow_key_t *k, char *buf, size_t len)
+{
+    char a[32];
+    if (k->flags & F_REQUIRED)
+        snprintf(buf, len, "**required**");
+    else if (k->ddoc)
+        snprintf(buf, len, "%s", k->ddoc);
+    else if (k->type == K_BOOL)
+        snprintf(buf, len, "%s", k->def != 0 ? "true" : "false");
+    else if (k->type == K_STRING || k->type == K_ENUM || k->type == K_MODTYPE)
+        snprintf(buf, len, k->sdef && k->sdef[0] ? "`%s`" : "empty", k->sdef);
+    else if ((k->flags & F_PER_C10) && (k->flags & F_NOM))
+        snprintf(buf, len, "%s / capacity_ah x nominal_v/12", num(k->def, a, 32));
+    else if (k->flags & F_NOM)
+        snprintf(buf, len, "%s x nominal_v/12", num(k->def, a, 32));
+    else if (k->flags & F_C10)
+        snprintf(buf, len, "%s x capacity_ah", num(k->def, a, 32));
+    else
+        snprintf(buf, len, "%s", num(k->def, a, 32));
+}
+
+static void doc_table(FILE *out, const ow_key_t *keys, size_t n, const char *prefix)
+{
+    fprintf(out, "| Key | Type | Range | Default | Meaning |\n");
+    fprintf(out, "|-----|------|-------|---------|---------|\n");
+    for (size_t i = 0; i < n; i++) {
+        char range[160], def[96];
+        range_text(&keys[i], range, sizeof(range));
+        default_text(&keys[i], def, sizeof(def));
+        fprintf(out, "| `%s%s` | %s | %s | %s | %s |\n", prefix, keys[i].key,
+                type_name(&keys[i]), range, def, keys[i].doc);
+    }
+}
+
+int ow_config_doc(FILE *out)
+{
+    if (!out)
+        return -1;
+    fprintf(out,
+            "# Site configuration\n\n"
+            "One JSON file describes a site: its webmanagers (gateways), their strings,\n"
+            "module type, battery, thresholds, rates and the services' endpoints. Every\n"
+            "service loads the same file (`-f FILE`; `-n` checks it and exits).\n\n"
+            "```json\n"
+            "{\n"
+            "  \"site\": {\"name\": \"Training Center\"},\n"
+            "  \"defaults\": {\"thresholds\": {\"temp_c\": {\"high_alarm\": 40}}},\n"
+            "  \"gateways\": [\n"
+            "    {\"id\": \"wm1\", \"publish\": \"tcp://127.0.0.1:7701\",\n"
+            "     \"replay\": \"tcp://127.0.0.1:7702\",\n"
+            "     \"strings\": [{\"name\": \"UPS A\", \"modules\": 9}]}\n"
+            "  ],\n"
+            "  \"services\": {\"alarmd\": {\"publish\": \"tcp://127.0.0.1:7710\"}}\n"
+            "}\n"
+            "```\n\n"
+            "- `site`: the site itself (keys below).\n"
+            "- `defaults`: any gateway key; a key a gateway does not give is taken from\n"
+            "  here (same path, nested objects merge key by key), then from the built-in\n"
+            "  default. `id` cannot be defaulted.\n"
+            "- `gateways`: one object per webmanager (keys below), at least one.\n"
+            "- `services`: free-form object; each service checks its own part.\n\n"
+            "Errors name the file, line and column, and the full key path, e.g.\n"
+            "`site.json:42:28: gateways[1].thresholds.voltage_v.low_alarm: must be between "
+            "0 and 100`.\n"
+            "Unknown keys are errors. A missing required key is reported at the object\n"
+            "that should hold it.\n\n");
+
+    fprintf(out, "## Site keys\n\n");
+    doc_table(out, site_keys, NSITEKEYS, "site.");
+
+    fprintf(out, "\n## Gateway keys\n\n"
+                 "Paths are below a gateway object (or `defaults`). Defaults marked\n"
+                 "`x nominal_v/12` scale with the module type's nominal voltage, and\n"
+                 "`x capacity_ah` with the battery capacity (C10); a value given in the\n"
+                 "file is used as is.\n\n");
+    doc_table(out, gw_keys, NKEYS, "");
+
+    fprintf(out, "\n### strings\n\n"
+                 "`strings` is an array of 1 to %d objects, required (in the gateway or in\n"
+                 "`defaults`). At most %d modules in total. String N's first module\n"
+                 "address is the sum of the modules before it plus one.\n\n",
+            OW_MAX_STRINGS, OW_MAX_MODULES);
+    doc_table(out, string_keys, NSKEYS, "strings[].");
+
+    fprintf(out,
+            "\n### Threshold notes\n\n"
+            "- Block defaults are the guide's example values (bacsSettings) for a 12 V\n"
+            "  block. The guide's example low warning equals the low alarm (12 V), which\n"
+            "  would make the warning useless; the default low warning is 12.40 V.\n"
+            "- Block voltage is the only quantity with a default delay (10 s): the guide\n"
+            "  allows a delay on the voltage alarm.\n"
+            "- String voltage defaults (105/110/125/135 V) are the guide's example for\n"
+            "  its 9 x 12 V strings and do not scale: set them for other string lengths.\n"
+            "- String current defaults: warnings at +0.2 C10 (charging) and -1 C10\n"
+            "  (discharging), alarms at +0.3 C10 and -2 C10.\n\n"
+            "Checks across keys, after defaults are applied:\n\n"
+            "- each of `voltage_v`, `temp_c`, `impedance_mohm`, `string_voltage_v`,\n"
+            "  `string_current_a`: low_alarm <= low_warn < high_warn <= high_alarm;\n"
+            "- current deviation and impedance baseline: warning <= alarm;\n"
+            "- equalizing_min_v < equalizing_max_v;\n"
+            "- `thermal_runaway.breaker_output` needs enough `aux_units` (4 outputs each);\n"
+            "- gateway ids are unique; all `publish` and `replay` endpoints are distinct.\n\n");
+
+    fprintf(out, "## Module types\n\n"
+                 "From the guide's module parts table.\n\n"
+                 "| Type | Part | bacsModuleType | Nominal | Voltage range | Impedance range "
+                 "| Equalization |\n"
+                 "|------|------|----------------|---------|---------------|-----------------"
+                 "|--------------|\n");
+    for (size_t i = 0; i < ow_module_types_count; i++) {
+        const ow_module_type_t *t = &ow_module_types[i];
+        fprintf(out, "| %s | %s | %d | %g V | %g - %g V | %g - %g mOhm | %g A |\n", t->name,
+                t->part, t->code, t->nominal_v, t->v_min, t->v_max, t->r_min, t->r_max,
+                t->eq_current_a);
+    }
+    fprintf(out,
+            "\nThe guide gives bacsModuleType as \"0 = C20, 1 = C21, 10 = C30, 20 = C40,\n"
+            "20 = C41\": C21 is not in the parts table and C40 and C41 share a code. We\n"
+            "read C21 as C23 (code 1) and give C41 the next free code, 21. `C21` is\n"
+            "accepted as a module type name and means C23.\n");
+    return ferror(out) ? -1 : 0;
+}

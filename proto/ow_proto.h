@@ -1,0 +1,219 @@
+/* The ohmwatch wire contract: message kinds, topics and their JSON bodies.
+ * Every message travels as two ZeroMQ frames, [topic, body]. The body is one
+ * JSON object; the fields of each kind are described by a table in proto.c,
+ * which the encoder, the strict decoder and proto/README.md all follow.
+ *
+ * Units are SI on the wire (V, A, degC, mOhm, %), values are doubles, and
+ * timestamps are integer microseconds since the Unix epoch, UTC. A value a
+ * device could not measure is JSON null and NAN in C. */
+#ifndef OW_PROTO_H
+#define OW_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define OW_PROTO_VERSION 1
+#define OW_ID_MAX        32  /* ids: 1..31 of [A-Za-z0-9_.-] */
+#define OW_MAX_STRINGS   16  /* G.BMS: up to 16 strings per webmanager */
+#define OW_MAX_MODULES   520 /* G.BMS register map addresses modules 1..520 */
+#define OW_AUX_UNITS     4   /* GX_R_AUX units per webmanager */
+#define OW_AUX_POINTS    16  /* 4 units x 4 inputs (and 4 outputs) */
+#define OW_TOPIC_MAX     96
+#define OW_BODY_MAX      16384 /* a state message with 520 module words fits */
+
+typedef enum {
+    OW_MSG_MODULE = 0, /* one block's measurements */
+    OW_MSG_STRING,     /* one string's current and voltages */
+    OW_MSG_AUX,        /* ambient/humidity/hydrogen and GX_R_AUX I/O */
+    OW_MSG_HEARTBEAT,  /* publisher status, once per poll cycle */
+    OW_MSG_ALARM,      /* alarm raised / cleared / acknowledged (alarmd) */
+    OW_MSG_STATE,      /* flag words of one gateway (alarmd) */
+    OW_MSG_CONTROL,    /* a command or a control request */
+    OW_MSG_REPLY,      /* the answer to a control request */
+    OW_MSG_KINDS
+} ow_kind_t;
+
+/* Module status bits (ow_module_t.status). */
+#define OW_MODST_NO_RESPONSE 0x0001u /* module did not answer: values are null */
+#define OW_MODST_EQUALIZING  0x0002u /* equalizer (bypass) active */
+#define OW_MODST_IMPC_FRESH  0x0004u /* impedance measured in this poll */
+
+/* Severity of an alarm event. */
+enum ow_severity { OW_SEV_INFO = 0, OW_SEV_WARNING = 1, OW_SEV_ALARM = 2 };
+
+/* Fields every message carries. pub+epoch+seq identify a message uniquely:
+ * seq starts at 1 and grows by exactly one per message of that publisher, so
+ * a subscriber sees a gap as a jump; epoch changes when the publisher restarts. */
+typedef struct {
+    char pub[OW_ID_MAX]; /* publisher id, e.g. "busd.wm1" */
+    uint64_t epoch;      /* boot id: µs wall clock when the publisher started */
+    uint64_t seq;        /* 1, 2, 3 ... per publisher and epoch */
+    int64_t ts_us;       /* when the value was measured / the event happened */
+    char gw[OW_ID_MAX];  /* gateway (webmanager) id; "" for site-wide messages */
+} ow_hdr_t;
+
+typedef struct {
+    int string;            /* 1..16 */
+    int module;            /* 1..520, the webmanager's module address */
+    int block;             /* 1.., position of the block within its string */
+    double voltage_v;      /* block voltage; NAN if no response */
+    double temp_c;         /* block temperature */
+    double impedance_mohm; /* last measured internal impedance */
+    double eq_pct;         /* equalizer bypass, % of the module's maximum */
+    uint32_t status;       /* OW_MODST_* */
+} ow_module_t;
+
+typedef struct {
+    int string;           /* 1..16 */
+    int modules;          /* blocks in the string */
+    int modules_lost;     /* blocks that did not answer this poll */
+    double current_a;     /* DC current, + charging / - discharging; NAN: no sensor */
+    double ac_current_a;  /* AC ripple current, RMS; NAN: no sensor */
+    double sum_voltage_v; /* sum of the answering blocks */
+    double avg_voltage_v; /* average of the answering blocks */
+} ow_string_t;
+
+typedef struct {
+    double ambient_c;        /* NAN: no sensor */
+    double humidity_pct;     /* NAN: no sensor */
+    double hydrogen_pct_lel; /* NAN: no sensor */
+    int aux_units;           /* GX_R_AUX units fitted, 0..4 */
+    uint32_t inputs;         /* bit (u*4+i): unit u+1 input i+1 in alarm */
+    uint32_t outputs;        /* bit (u*4+o): unit u+1 output o+1 on */
+} ow_aux_t;
+
+typedef struct {
+    char state[16];     /* "starting", "running", "stopping" */
+    char source[16];    /* "sim", "gbms-tcp", ... */
+    int64_t period_us;  /* poll period in measurement time */
+    double speed;       /* simulated-time acceleration (1 = real time) */
+    int strings;
+    int modules;
+    int modules_lost;
+    uint64_t journal_first; /* oldest seq still replayable */
+    uint64_t journal_last;  /* newest seq published */
+    int64_t cycle_us;       /* wall time the last poll cycle took */
+    uint64_t cycles;        /* poll cycles since start */
+    uint64_t overruns;      /* deadlines missed since start */
+} ow_heartbeat_t;
+
+typedef struct {
+    uint64_t id;        /* unique per alarmd state, never reused */
+    int type;           /* bacsWellKnownAlarms index (1..39) or an addition */
+    int severity;       /* enum ow_severity */
+    char action[8];     /* "raise", "clear", "ack" */
+    int string;         /* 0 when not about a string */
+    int module;         /* 0 when not about a module */
+    double value;       /* measured value that raised it; NAN if none */
+    double threshold;   /* threshold it crossed; NAN if none */
+    int64_t raised_us;  /* when it was raised */
+    int64_t cleared_us; /* 0 while active */
+    char text[128];     /* human description */
+} ow_alarm_t;
+
+typedef struct {
+    uint32_t general;       /* General Status Flags (Modbus 1000) */
+    uint32_t battery;       /* Battery Status Flags (Modbus 1001) */
+    uint32_t alarm;         /* Alarm Flags (Modbus 1002) */
+    int alarms_active;      /* bacsAlarmsPresent */
+    int module_alarms;      /* bacsModuleAlarmsPresent */
+    int module_warnings;    /* bacsModuleWarningsPresent */
+    int nstrings;
+    uint16_t string_flags[OW_MAX_STRINGS];  /* per string, Alarm Flags */
+    uint16_t string_flags2[OW_MAX_STRINGS]; /* per string, Battery String Alarm Flags */
+    int nmodules;
+    uint16_t module_flags[OW_MAX_MODULES];  /* per module, Alarm Flags */
+} ow_state_t;
+
+typedef struct {
+    char cmd[24];   /* e.g. "set", "get", "ack", "output", "snapshot" */
+    char key[64];   /* e.g. a threshold name */
+    double value;   /* NAN when not used */
+    int index;      /* e.g. an output number; 0 when not used */
+    char req[OW_ID_MAX]; /* request id chosen by the requester, echoed back */
+} ow_control_t;
+
+typedef struct {
+    char req[OW_ID_MAX]; /* the request's id */
+    int ok;              /* 1 accepted, 0 refused */
+    double value;        /* the value now in force, NAN if none */
+    char error[160];     /* why it was refused */
+} ow_reply_t;
+
+typedef struct {
+    ow_kind_t kind;
+    ow_hdr_t h;
+    union {
+        ow_module_t module;
+        ow_string_t string;
+        ow_aux_t aux;
+        ow_heartbeat_t heartbeat;
+        ow_alarm_t alarm;
+        ow_state_t state;
+        ow_control_t control;
+        ow_reply_t reply;
+    } u;
+} ow_msg_t;
+
+/* Why a decode failed; each has a counter in ow_proto_stats_t. */
+typedef enum {
+    OW_PERR_OK = 0,
+    OW_PERR_SIZE,     /* empty or larger than OW_BODY_MAX */
+    OW_PERR_JSON,     /* not valid JSON / not an object */
+    OW_PERR_VERSION,  /* "v" missing or not OW_PROTO_VERSION */
+    OW_PERR_KIND,     /* "kind" missing or unknown */
+    OW_PERR_MISSING,  /* a required field is missing */
+    OW_PERR_TYPE,     /* a field has the wrong JSON type */
+    OW_PERR_RANGE,    /* a value is outside its documented range */
+    OW_PERR_TOPIC,    /* the topic frame does not match the body */
+    OW_PERR_COUNT
+} ow_proto_err_t;
+
+typedef struct {
+    uint64_t ok;
+    uint64_t rejected[OW_PERR_COUNT];
+} ow_proto_stats_t;
+
+const char *ow_kind_name(ow_kind_t kind);   /* "module", "string", ... */
+const char *ow_kind_topic(ow_kind_t kind);  /* "mod", "str", ... (topic prefix) */
+int ow_kind_from_name(const char *name);    /* -1 if unknown */
+const char *ow_proto_err_name(ow_proto_err_t err);
+
+/* Fill a message with defaults: kind set, every nullable value NAN. */
+void ow_msg_init(ow_msg_t *m, ow_kind_t kind);
+
+/* Topic of a message: "<kind>/<gw>/<string:02d>/<module:03d>" for module
+ * readings, "<kind>/<gw>/<string:02d>" for strings, "<kind>/<gw>" for the
+ * rest; site-wide messages use "-" as gateway. Returns the length, or -1 if
+ * it does not fit. */
+int ow_topic(const ow_msg_t *m, char *buf, size_t len);
+
+/* Encode m as compact JSON into buf. Returns the length (excluding NUL), or
+ * -1 if m is invalid (reason in err) or does not fit. */
+int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen);
+
+/* Strictly decode a body (and, if topic is non-NULL, check it matches).
+ * Returns OW_PERR_OK or the reason, with a sentence naming the field in err.
+ * stats, if non-NULL, counts the outcome. Unknown fields are ignored (forward
+ * compatibility), everything documented is checked for type and range. */
+ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                         ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats);
+
+/* Replay (zguide's Clone pattern). A publisher binds a ROUTER beside its PUB;
+ * a subscriber's DEALER sends [OW_REPLAY_REQ, {"epoch":E,"from":N,"max":M}]
+ * and gets [OW_REPLAY_BEGIN, {"epoch":E,"first":F,"last":L}], then up to M
+ * [OW_REPLAY_MSG, topic, body] in sequence order starting at max(N, F), then
+ * [OW_REPLAY_END, {"epoch":E,"next":X,"more":bool}]. A request for another
+ * epoch than the publisher's gets BEGIN with its epoch and END at once. */
+#define OW_REPLAY_REQ   "replay"
+#define OW_REPLAY_BEGIN "begin"
+#define OW_REPLAY_MSG   "msg"
+#define OW_REPLAY_END   "end"
+#define OW_REPLAY_MAX   5000 /* messages per answer; ask again for more */
+
+/* Write the Markdown field reference (used to generate proto/README.md's
+ * tables; the same table drives the codec). */
+int ow_proto_doc(FILE *out);
+
+#endif

@@ -1,0 +1,740 @@
+/* The codec of the wire contract. Each message kind is a table of fields
+ * (name, type, place in ow_msg_t, range, unit, meaning). The encoder, the
+ * strict decoder and the generated reference in proto/README.md all walk the
+ * same tables, so the contract cannot drift from the code. */
+#include "ow_proto.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum {
+    FT_INT,    /* int, JSON integer */
+    FT_I64,    /* int64_t, JSON integer */
+    FT_U32,    /* uint32_t, JSON integer */
+    FT_U64,    /* uint64_t, JSON integer (>= 0, < 2^63) */
+    FT_DBL,    /* double, JSON number */
+    FT_DBLN,   /* double, JSON number or null (NAN) */
+    FT_ID,     /* char[], 1..31 of [A-Za-z0-9_.-] */
+    FT_IDE,    /* char[], like FT_ID but may be empty */
+    FT_TEXT,   /* char[], any UTF-8 text that fits */
+    FT_BOOL,   /* int, JSON true/false */
+    FT_U16ARR, /* uint16_t[], JSON array of integers; count in an int */
+} ftype_t;
+
+typedef struct {
+    const char *name;
+    ftype_t type;
+    size_t off;       /* offset in ow_msg_t */
+    size_t size;      /* char[] size, or max array elements */
+    size_t count_off; /* FT_U16ARR: offset of the int holding the count */
+    double min, max;  /* numeric range (inclusive); for arrays, of elements */
+    const char *const *choices; /* FT_ID/FT_TEXT: allowed values, NULL = any */
+    const char *unit;
+    const char *doc;
+} field_t;
+
+typedef struct {
+    const char *name;  /* "kind" value in the body */
+    const char *topic; /* first topic segment */
+    const char *topic_doc;
+    const field_t *fields;
+    size_t nfields;
+    int gw_optional; /* gateway may be "" (site-wide) */
+    const char *doc;
+} kind_t;
+
+#define M(f) offsetof(ow_msg_t, f)
+#define NF(a) (sizeof(a) / sizeof((a)[0]))
+#define SZ(f) sizeof(((ow_msg_t *)0)->f)
+#define ALEN(f) (sizeof(((ow_msg_t *)0)->f) / sizeof(((ow_msg_t *)0)->f[0]))
+
+/* Beyond 2200-01-01 a timestamp is certainly wrong. */
+#define TS_MAX 7258118400000000.0
+#define I63 9.2233720368547758e18
+
+static const field_t hdr_fields[] = {
+    {"pub", FT_ID, M(h.pub), SZ(h.pub), 0, 0, 0, NULL, "", "publisher id, e.g. `busd.wm1`"},
+    {"epoch", FT_U64, M(h.epoch), 0, 0, 1, I63, NULL, "µs",
+     "boot id: wall clock at publisher start; changes on restart"},
+    {"seq", FT_U64, M(h.seq), 0, 0, 1, I63, NULL, "",
+     "1, 2, 3 ... per publisher and epoch, one per message"},
+    {"ts_us", FT_I64, M(h.ts_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
+     "when measured / when it happened"},
+};
+
+static const char *const actions[] = {"raise", "clear", "ack", NULL};
+static const char *const hb_states[] = {"starting", "running", "stopping", NULL};
+
+static const field_t module_fields[] = {
+    {"string", FT_INT, M(u.module.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number"},
+    {"module", FT_INT, M(u.module.module), 0, 0, 1, OW_MAX_MODULES, NULL, "",
+     "webmanager module address"},
+    {"block", FT_INT, M(u.module.block), 0, 0, 1, OW_MAX_MODULES, NULL, "",
+     "position of the block in its string"},
+    {"voltage_v", FT_DBLN, M(u.module.voltage_v), 0, 0, 0, 100, NULL, "V", "block voltage"},
+    {"temp_c", FT_DBLN, M(u.module.temp_c), 0, 0, -50, 150, NULL, "°C", "block temperature"},
+    {"impedance_mohm", FT_DBLN, M(u.module.impedance_mohm), 0, 0, 0, 10000, NULL, "mΩ",
+     "last measured internal impedance"},
+    {"eq_pct", FT_DBLN, M(u.module.eq_pct), 0, 0, 0, 100, NULL, "%",
+     "equalizer bypass as % of the module's maximum"},
+    {"status", FT_U32, M(u.module.status), 0, 0, 0, 0xffff, NULL, "",
+     "bits: 1 no response (values null), 2 equalizing, 4 impedance measured this poll"},
+};
+
+static const field_t string_fields[] = {
+    {"string", FT_INT, M(u.string.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number"},
+    {"modules", FT_INT, M(u.string.modules), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "blocks in the string"},
+    {"modules_lost", FT_INT, M(u.string.modules_lost), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "blocks that did not answer this poll"},
+    {"current_a", FT_DBLN, M(u.string.current_a), 0, 0, -100000, 100000, NULL, "A",
+     "DC current, + charging, - discharging; null: no sensor"},
+    {"ac_current_a", FT_DBLN, M(u.string.ac_current_a), 0, 0, 0, 100000, NULL, "A",
+     "AC ripple current (RMS); null: no sensor"},
+    {"sum_voltage_v", FT_DBLN, M(u.string.sum_voltage_v), 0, 0, 0, 5000, NULL, "V",
+     "sum of the answering blocks"},
+    {"avg_voltage_v", FT_DBLN, M(u.string.avg_voltage_v), 0, 0, 0, 100, NULL, "V",
+     "average of the answering blocks"},
+};
+
+static const field_t aux_fields[] = {
+    {"ambient_c", FT_DBLN, M(u.aux.ambient_c), 0, 0, -50, 100, NULL, "°C",
+     "ambient temperature; null: no sensor"},
+    {"humidity_pct", FT_DBLN, M(u.aux.humidity_pct), 0, 0, 0, 100, NULL, "%RH",
+     "relative humidity; null: no sensor"},
+    {"hydrogen_pct_lel", FT_DBLN, M(u.aux.hydrogen_pct_lel), 0, 0, 0, 100, NULL, "%LEL",
+     "hydrogen concentration; null: no sensor"},
+    {"aux_units", FT_INT, M(u.aux.aux_units), 0, 0, 0, OW_AUX_UNITS, NULL, "",
+     "GX_R_AUX units fitted"},
+    {"inputs", FT_U32, M(u.aux.inputs), 0, 0, 0, 0xffff, NULL, "",
+     "bit u*4+i set: GX_R_AUX unit u+1 input i+1 in alarm"},
+    {"outputs", FT_U32, M(u.aux.outputs), 0, 0, 0, 0xffff, NULL, "",
+     "bit u*4+o set: GX_R_AUX unit u+1 output o+1 on"},
+};
+
+static const field_t hb_fields[] = {
+    {"state", FT_TEXT, M(u.heartbeat.state), SZ(u.heartbeat.state), 0, 0, 0, hb_states, "",
+     "`starting`, `running` or `stopping`"},
+    {"source", FT_ID, M(u.heartbeat.source), SZ(u.heartbeat.source), 0, 0, 0, NULL, "",
+     "where readings come from: `sim`, a field driver"},
+    {"period_us", FT_I64, M(u.heartbeat.period_us), 0, 0, 1, 1e12, NULL, "µs",
+     "poll period in measurement time"},
+    {"speed", FT_DBL, M(u.heartbeat.speed), 0, 0, 0, 1e6, NULL, "",
+     "simulated-time acceleration, 1 = real time"},
+    {"strings", FT_INT, M(u.heartbeat.strings), 0, 0, 0, OW_MAX_STRINGS, NULL, "", "strings"},
+    {"modules", FT_INT, M(u.heartbeat.modules), 0, 0, 0, OW_MAX_MODULES, NULL, "", "modules"},
+    {"modules_lost", FT_INT, M(u.heartbeat.modules_lost), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "modules not answering in the last cycle"},
+    {"journal_first", FT_U64, M(u.heartbeat.journal_first), 0, 0, 0, I63, NULL, "",
+     "oldest seq still replayable"},
+    {"journal_last", FT_U64, M(u.heartbeat.journal_last), 0, 0, 0, I63, NULL, "",
+     "newest seq published before this heartbeat"},
+    {"cycle_us", FT_I64, M(u.heartbeat.cycle_us), 0, 0, 0, 1e12, NULL, "µs",
+     "wall time the last poll cycle took"},
+    {"cycles", FT_U64, M(u.heartbeat.cycles), 0, 0, 0, I63, NULL, "", "poll cycles since start"},
+    {"overruns", FT_U64, M(u.heartbeat.overruns), 0, 0, 0, I63, NULL, "",
+     "poll deadlines missed since start"},
+};
+
+static const field_t alarm_fields[] = {
+    {"id", FT_U64, M(u.alarm.id), 0, 0, 1, I63, NULL, "", "alarm id, unique, never reused"},
+    {"type", FT_INT, M(u.alarm.type), 0, 0, 1, 999, NULL, "",
+     "bacsWellKnownAlarms index (1-39) or a documented addition (100+)"},
+    {"severity", FT_INT, M(u.alarm.severity), 0, 0, 0, 2, NULL, "",
+     "0 info, 1 warning, 2 alarm"},
+    {"action", FT_TEXT, M(u.alarm.action), SZ(u.alarm.action), 0, 0, 0, actions, "",
+     "`raise`, `clear` or `ack`"},
+    {"string", FT_INT, M(u.alarm.string), 0, 0, 0, OW_MAX_STRINGS, NULL, "",
+     "string, 0 when not about one"},
+    {"module", FT_INT, M(u.alarm.module), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "module address, 0 when not about one"},
+    {"value", FT_DBLN, M(u.alarm.value), 0, 0, -1e9, 1e9, NULL, "unit of the quantity",
+     "measured value; null if none"},
+    {"threshold", FT_DBLN, M(u.alarm.threshold), 0, 0, -1e9, 1e9, NULL, "unit of the quantity",
+     "threshold crossed; null if none"},
+    {"raised_us", FT_I64, M(u.alarm.raised_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "raised at"},
+    {"cleared_us", FT_I64, M(u.alarm.cleared_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
+     "cleared at, 0 while active"},
+    {"text", FT_TEXT, M(u.alarm.text), SZ(u.alarm.text), 0, 0, 0, NULL, "", "description"},
+};
+
+static const field_t state_fields[] = {
+    {"general", FT_U32, M(u.state.general), 0, 0, 0, 0xffff, NULL, "",
+     "General Status Flags (Modbus 1000)"},
+    {"battery", FT_U32, M(u.state.battery), 0, 0, 0, 0xffff, NULL, "",
+     "Battery Status Flags (Modbus 1001)"},
+    {"alarm", FT_U32, M(u.state.alarm), 0, 0, 0, 0xffff, NULL, "", "Alarm Flags (Modbus 1002)"},
+    {"alarms_active", FT_INT, M(u.state.alarms_active), 0, 0, 0, 1e6, NULL, "",
+     "bacsAlarmsPresent"},
+    {"module_alarms", FT_INT, M(u.state.module_alarms), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "bacsModuleAlarmsPresent"},
+    {"module_warnings", FT_INT, M(u.state.module_warnings), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "bacsModuleWarningsPresent"},
+    {"string_flags", FT_U16ARR, M(u.state.string_flags), ALEN(u.state.string_flags),
+     M(u.state.nstrings), 0, 0xffff, NULL, "", "per string: Alarm Flags (bacsStringAlarm)"},
+    {"string_flags2", FT_U16ARR, M(u.state.string_flags2), ALEN(u.state.string_flags2),
+     M(u.state.nstrings), 0, 0xffff, NULL, "",
+     "per string: Battery String Alarm Flags (bacsStringAlarm2); same length"},
+    {"module_flags", FT_U16ARR, M(u.state.module_flags), ALEN(u.state.module_flags),
+     M(u.state.nmodules), 0, 0xffff, NULL, "", "per module: Alarm Flags (MODULE_nnn_ALARM)"},
+};
+
+static const field_t control_fields[] = {
+    {"cmd", FT_ID, M(u.control.cmd), SZ(u.control.cmd), 0, 0, 0, NULL, "",
+     "command, defined by the service that takes it"},
+    {"key", FT_TEXT, M(u.control.key), SZ(u.control.key), 0, 0, 0, NULL, "",
+     "what it applies to, e.g. a threshold key"},
+    {"value", FT_DBLN, M(u.control.value), 0, 0, -1e12, 1e12, NULL, "", "new value; null if none"},
+    {"index", FT_INT, M(u.control.index), 0, 0, 0, 1e6, NULL, "", "e.g. an output number"},
+    {"req", FT_IDE, M(u.control.req), SZ(u.control.req), 0, 0, 0, NULL, "",
+     "request id, echoed in the reply"},
+};
+
+static const field_t reply_fields[] = {
+    {"req", FT_IDE, M(u.reply.req), SZ(u.reply.req), 0, 0, 0, NULL, "", "the request's id"},
+    {"ok", FT_BOOL, M(u.reply.ok), 0, 0, 0, 1, NULL, "", "true accepted, false refused"},
+    {"value", FT_DBLN, M(u.reply.value), 0, 0, -1e12, 1e12, NULL, "",
+     "the value now in force; null if none"},
+    {"error", FT_TEXT, M(u.reply.error), SZ(u.reply.error), 0, 0, 0, NULL, "",
+     "why it was refused, empty when ok"},
+};
+
+static const kind_t kinds[OW_MSG_KINDS] = {
+    [OW_MSG_MODULE] = {"module", "mod", "mod/GW/SS/MMM", module_fields, NF(module_fields), 0,
+                       "One block's measurements from one poll (busd)."},
+    [OW_MSG_STRING] = {"string", "str", "str/GW/SS", string_fields, NF(string_fields), 0,
+                       "One string's current and voltages from one poll (busd)."},
+    [OW_MSG_AUX] = {"aux", "aux", "aux/GW", aux_fields, NF(aux_fields), 0,
+                    "Auxiliary sensors and GX_R_AUX inputs/outputs of a gateway (busd)."},
+    [OW_MSG_HEARTBEAT] = {"heartbeat", "hb", "hb/GW", hb_fields, NF(hb_fields), 0,
+                          "Publisher status, after each poll cycle (busd)."},
+    [OW_MSG_ALARM] = {"alarm", "alm", "alm/GW/SS/MMM", alarm_fields, NF(alarm_fields), 0,
+                      "An alarm raised, cleared or acknowledged (alarmd)."},
+    [OW_MSG_STATE] = {"state", "state", "state/GW", state_fields, NF(state_fields), 0,
+                      "The flag words of one gateway, on change (alarmd)."},
+    [OW_MSG_CONTROL] = {"control", "ctl", "ctl/GW", control_fields, NF(control_fields), 1,
+                        "A command or control request (CLI, snmpd to alarmd; alarmd to busd)."},
+    [OW_MSG_REPLY] = {"reply", "rep", "rep/GW", reply_fields, NF(reply_fields), 1,
+                      "The answer to a control request."},
+};
+
+static const char *const err_names[OW_PERR_COUNT] = {
+    "ok", "size", "json", "version", "kind", "missing", "type", "range", "topic",
+};
+
+const char *ow_kind_name(ow_kind_t kind)
+{
+    return (unsigned)kind < OW_MSG_KINDS ? kinds[kind].name : "?";
+}
+
+const char *ow_kind_topic(ow_kind_t kind)
+{
+    return (unsigned)kind < OW_MSG_KINDS ? kinds[kind].topic : "?";
+}
+
+int ow_kind_from_name(const char *name)
+{
+    for (int k = 0; k < OW_MSG_KINDS; k++)
+        if (strcmp(kinds[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+const char *ow_proto_err_name(ow_proto_err_t err)
+{
+    return (unsigned)err < OW_PERR_COUNT ? err_names[err] : "?";
+}
+
+void ow_msg_init(ow_msg_t *m, ow_kind_t kind)
+{
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+    if ((unsigned)kind >= OW_MSG_KINDS)
+        return;
+    for (size_t i = 0; i < kinds[kind].nfields; i++)
+        if (kinds[kind].fields[i].type == FT_DBLN)
+            *(double *)((char *)m + kinds[kind].fields[i].off) = NAN;
+}
+
+int ow_topic(const ow_msg_t *m, char *buf, size_t len)
+{
+    const char *gw = m->h.gw[0] ? m->h.gw : "-";
+    int n;
+
+    if ((unsigned)m->kind >= OW_MSG_KINDS)
+        return -1;
+    switch (m->kind) {
+    case OW_MSG_MODULE:
+        n = snprintf(buf, len, "mod/%s/%02d/%03d", gw, m->u.module.string, m->u.module.module);
+        break;
+    case OW_MSG_STRING:
+        n = snprintf(buf, len, "str/%s/%02d", gw, m->u.string.string);
+        break;
+    case OW_MSG_ALARM:
+        n = snprintf(buf, len, "alm/%s/%02d/%03d", gw, m->u.alarm.string, m->u.alarm.module);
+        break;
+    default:
+        n = snprintf(buf, len, "%s/%s", kinds[m->kind].topic, gw);
+        break;
+    }
+    return (n < 0 || (size_t)n >= len) ? -1 : n;
+}
+
+/* ---- encoding: hand-written for speed (busd publishes tens of thousands of
+ * these per second); strings are escaped, non-finite numbers refused. ---- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    int overflow;
+} wbuf_t;
+
+static void w_raw(wbuf_t *w, const char *s, size_t n)
+{
+    if (w->len + n >= w->cap) {
+        w->overflow = 1;
+        return;
+    }
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+static void w_fmt(wbuf_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void w_fmt(wbuf_t *w, const char *fmt, ...)
+{
+    va_list ap;
+    if (w->overflow)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= w->cap - w->len)
+        w->overflow = 1;
+    else
+        w->len += (size_t)n;
+}
+
+static void w_str(wbuf_t *w, const char *s)
+{
+    w_raw(w, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            w_raw(w, e, 2);
+        } else if (c < 0x20) {
+            w_fmt(w, "\\u%04x", c);
+        } else {
+            w_raw(w, (const char *)&c, 1);
+        }
+    }
+    w_raw(w, "\"", 1);
+}
+
+static int id_ok(const char *s, int allow_empty)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return 0;
+    }
+    return n < OW_ID_MAX && (n > 0 || allow_empty);
+}
+
+static int choice_ok(const char *const *choices, const char *s)
+{
+    if (!choices)
+        return 1;
+    for (; *choices; choices++)
+        if (strcmp(*choices, s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Check one field's C value against the table; 0 or -1 with a reason. */
+static int field_check(const field_t *f, const void *base, char *err, size_t errlen)
+{
+    const char *p = (const char *)base + f->off;
+    double v;
+
+    switch (f->type) {
+    case FT_INT: v = *(const int *)p; break;
+    case FT_I64: v = (double)*(const int64_t *)p; break;
+    case FT_U32: v = *(const uint32_t *)p; break;
+    case FT_U64: v = (double)*(const uint64_t *)p; break;
+    case FT_BOOL: v = *(const int *)p != 0; break;
+    case FT_DBL:
+    case FT_DBLN:
+        v = *(const double *)p;
+        if (isnan(v) && f->type == FT_DBLN)
+            return 0;
+        if (!isfinite(v)) {
+            snprintf(err, errlen, "field '%s': not a finite number", f->name);
+            return -1;
+        }
+        break;
+    case FT_ID:
+    case FT_IDE:
+        if (!id_ok(p, f->type == FT_IDE)) {
+            snprintf(err, errlen, "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]",
+                     f->name);
+            return -1;
+        }
+        return 0;
+    case FT_TEXT:
+        if (!choice_ok(f->choices, p)) {
+            snprintf(err, errlen, "field '%s': '%s' is not an allowed value", f->name, p);
+            return -1;
+        }
+        return 0;
+    case FT_U16ARR: {
+        int n = *(const int *)((const char *)base + f->count_off);
+        if (n < 0 || (size_t)n > f->size) {
+            snprintf(err, errlen, "field '%s': %d elements, at most %zu", f->name, n, f->size);
+            return -1;
+        }
+        return 0;
+    }
+    default: return -1;
+    }
+    if (v < f->min || v > f->max) {
+        snprintf(err, errlen, "field '%s': %g out of range [%g, %g]", f->name, v, f->min, f->max);
+        return -1;
+    }
+    return 0;
+}
+
+static void field_write(wbuf_t *w, const field_t *f, const void *base)
+{
+    const char *p = (const char *)base + f->off;
+
+    w_fmt(w, ",\"%s\":", f->name);
+    switch (f->type) {
+    case FT_INT: w_fmt(w, "%d", *(const int *)p); break;
+    case FT_I64: w_fmt(w, "%" PRId64, *(const int64_t *)p); break;
+    case FT_U32: w_fmt(w, "%" PRIu32, *(const uint32_t *)p); break;
+    case FT_U64: w_fmt(w, "%" PRIu64, *(const uint64_t *)p); break;
+    case FT_BOOL: w_fmt(w, "%s", *(const int *)p ? "true" : "false"); break;
+    case FT_DBL:
+    case FT_DBLN:
+        if (isnan(*(const double *)p))
+            w_raw(w, "null", 4);
+        else
+            w_fmt(w, "%.7g", *(const double *)p);
+        break;
+    case FT_ID:
+    case FT_IDE:
+    case FT_TEXT: w_str(w, p); break;
+    case FT_U16ARR: {
+        int n = *(const int *)((const char *)base + f->count_off);
+        const uint16_t *a = (const uint16_t *)p;
+        w_raw(w, "[", 1);
+        for (int i = 0; i < n; i++)
+            w_fmt(w, i ? ",%u" : "%u", a[i]);
+        w_raw(w, "]", 1);
+        break;
+    }
+    }
+}
+
+int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen)
+{
+    wbuf_t w = {buf, 0, len, 0};
+    const kind_t *k;
+
+    if ((unsigned)m->kind >= OW_MSG_KINDS) {
+        snprintf(err, errlen, "unknown kind %d", (int)m->kind);
+        return -1;
+    }
+    k = &kinds[m->kind];
+    if (!id_ok(m->h.gw, k->gw_optional)) {
+        snprintf(err, errlen, "field 'gw': must be 1-31 characters of [A-Za-z0-9_.-]");
+        return -1;
+    }
+    for (size_t i = 0; i < NF(hdr_fields); i++)
+        if (field_check(&hdr_fields[i], m, err, errlen) < 0)
+            return -1;
+    for (size_t i = 0; i < k->nfields; i++)
+        if (field_check(&k->fields[i], m, err, errlen) < 0)
+            return -1;
+
+    w_fmt(&w, "{\"v\":%d,\"kind\":\"%s\"", OW_PROTO_VERSION, k->name);
+    for (size_t i = 0; i < NF(hdr_fields); i++)
+        field_write(&w, &hdr_fields[i], m);
+    w_raw(&w, ",\"gw\":", 6);
+    w_str(&w, m->h.gw);
+    for (size_t i = 0; i < k->nfields; i++)
+        field_write(&w, &k->fields[i], m);
+    w_raw(&w, "}", 1);
+    if (w.overflow) {
+        snprintf(err, errlen, "message does not fit in %zu bytes", len);
+        return -1;
+    }
+    buf[w.len] = '\0';
+    return (int)w.len;
+}
+
+/* ---- decoding: strict, every documented field checked ---- */
+
+static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}
+
+/* A JSON integer, or a real with no fractional part (some encoders write 1.0). */
+static int json_intval(const json_t *j, double *out)
+{
+    if (json_is_integer(j)) {
+        *out = (double)json_integer_value(j);
+        return 0;
+    }
+    if (json_is_real(j) && floor(json_real_value(j)) == json_real_value(j)) {
+        *out = json_real_value(j);
+        return 0;
+    }
+    return -1;
+}
+
+static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char *err,
+                                 size_t errlen)
+{
+    json_t *j = json_object_get(obj, f->name);
+    char *p = (char *)base + f->off;
+    double v = 0;
+
+    if (!j)
+        return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
+    switch (f->type) {
+    case FT_INT:
+    case FT_I64:
+    case FT_U32:
+    case FT_U64:
+        if (json_intval(j, &v) < 0)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an integer", f->name);
+        if (v < f->min || v > f->max)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %.17g out of range [%g, %g]",
+                        f->name, v, f->min, f->max);
+        if (f->type == FT_INT)
+            *(int *)p = (int)v;
+        else if (f->type == FT_I64)
+            *(int64_t *)p = json_is_integer(j) ? (int64_t)json_integer_value(j) : (int64_t)v;
+        else if (f->type == FT_U32)
+            *(uint32_t *)p = (uint32_t)v;
+        else
+            *(uint64_t *)p = json_is_integer(j) ? (uint64_t)json_integer_value(j) : (uint64_t)v;
+        return OW_PERR_OK;
+    case FT_DBLN:
+        if (json_is_null(j)) {
+            *(double *)p = NAN;
+            return OW_PERR_OK;
+        }
+        /* fall through */
+    case FT_DBL:
+        if (!json_is_number(j))
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a number%s", f->name,
+                        f->type == FT_DBLN ? " or null" : "");
+        v = json_number_value(j);
+        if (!(v >= f->min && v <= f->max))
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]",
+                        f->name, v, f->min, f->max);
+        *(double *)p = v;
+        return OW_PERR_OK;
+    case FT_BOOL:
+        if (!json_is_boolean(j))
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected true or false", f->name);
+        *(int *)p = json_is_true(j);
+        return OW_PERR_OK;
+    case FT_ID:
+    case FT_IDE:
+    case FT_TEXT: {
+        if (!json_is_string(j))
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string", f->name);
+        const char *s = json_string_value(j);
+        size_t n = json_string_length(j);
+        if (n >= f->size || strlen(s) != n)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes or has NUL",
+                        f->name, f->size - 1);
+        if (f->type != FT_TEXT && !id_ok(s, f->type == FT_IDE))
+            return fail(OW_PERR_RANGE, err, errlen,
+                        "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
+        if (!choice_ok(f->choices, s))
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': '%s' is not an allowed value",
+                        f->name, s);
+        memcpy(p, s, n + 1);
+        return OW_PERR_OK;
+    }
+    case FT_U16ARR: {
+        int *count = (int *)((char *)base + f->count_off);
+        size_t n;
+        if (!json_is_array(j))
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an array", f->name);
+        n = json_array_size(j);
+        if (n > f->size)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, at most %zu",
+                        f->name, n, f->size);
+        /* Arrays sharing a count (string_flags, string_flags2) must agree. */
+        if (*count && (size_t)*count != n)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, expected %d",
+                        f->name, n, *count);
+        for (size_t i = 0; i < n; i++) {
+            if (json_intval(json_array_get(j, i), &v) < 0)
+                return fail(OW_PERR_TYPE, err, errlen, "field '%s'[%zu]: expected an integer",
+                            f->name, i);
+            if (v < f->min || v > f->max)
+                return fail(OW_PERR_RANGE, err, errlen, "field '%s'[%zu]: %g out of range [%g, %g]",
+                            f->name, i, v, f->min, f->max);
+            ((uint16_t *)p)[i] = (uint16_t)v;
+        }
+        *count = (int)n;
+        return OW_PERR_OK;
+    }
+    }
+    return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
+}
+
+static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *body,
+                             size_t body_len, ow_msg_t *m, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root, *j;
+    ow_proto_err_t e = OW_PERR_OK;
+    const kind_t *k;
+    double v;
+    int kind;
+
+    if (body_len == 0 || body_len > OW_BODY_MAX)
+        return fail(OW_PERR_SIZE, err, errlen, "body of %zu bytes (1..%d allowed)", body_len,
+                    OW_BODY_MAX);
+    root = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return fail(OW_PERR_JSON, err, errlen, "invalid JSON at column %d: %s", jerr.column,
+                    jerr.text);
+    if (!json_is_object(root)) {
+        e = fail(OW_PERR_JSON, err, errlen, "body is not a JSON object");
+        goto out;
+    }
+    /* Version and kind first: nothing else is read until we know the layout. */
+    j = json_object_get(root, "v");
+    if (!j || json_intval(j, &v) < 0 || v != OW_PROTO_VERSION) {
+        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d",
+                 OW_PROTO_VERSION);
+        goto out;
+    }
+    j = json_object_get(root, "kind");
+    if (!j || !json_is_string(j) || (kind = ow_kind_from_name(json_string_value(j))) < 0) {
+        e = fail(OW_PERR_KIND, err, errlen, "field 'kind': missing or unknown");
+        goto out;
+    }
+    ow_msg_init(m, (ow_kind_t)kind);
+    k = &kinds[kind];
+    for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
+        e = field_read(&hdr_fields[i], root, m, err, errlen);
+    if (!e) {
+        const field_t gwf = {"gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0,
+                             NULL, "", ""};
+        e = field_read(&gwf, root, m, err, errlen);
+    }
+    for (size_t i = 0; i < k->nfields && !e; i++)
+        e = field_read(&k->fields[i], root, m, err, errlen);
+    if (!e && topic) {
+        char want[OW_TOPIC_MAX];
+        int n = ow_topic(m, want, sizeof want);
+        if (n < 0 || (size_t)n != topic_len || memcmp(want, topic, topic_len) != 0)
+            e = fail(OW_PERR_TOPIC, err, errlen, "topic '%.*s' does not match body (expected '%s')",
+                     (int)(topic_len > 80 ? 80 : topic_len), topic, n < 0 ? "?" : want);
+    }
+out:
+    json_decref(root);
+    return e;
+}
+
+ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                         ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    ow_proto_err_t e = decode(topic, topic_len, body, body_len, m, err, errlen);
+    if (stats) {
+        if (e == OW_PERR_OK)
+            stats->ok++;
+        else
+            stats->rejected[e]++;
+    }
+    return e;
+}
+
+/* ---- documentation from the same tables ---- */
+
+static const char *type_doc(const field_t *f)
+{
+    switch (f->type) {
+    case FT_INT:
+    case FT_I64:
+    case FT_U32:
+    case FT_U64: return "integer";
+    case FT_DBL: return "number";
+    case FT_DBLN: return "number or null";
+    case FT_ID: return "id";
+    case FT_IDE: return "id or \"\"";
+    case FT_TEXT: return "string";
+    case FT_BOOL: return "boolean";
+    case FT_U16ARR: return "array of integers";
+    }
+    return "?";
+}
+
+static void doc_fields(FILE *out, const field_t *fields, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const field_t *f = &fields[i];
+        fprintf(out, "| `%s` | %s | %s | ", f->name, type_doc(f), f->unit[0] ? f->unit : "");
+        switch (f->type) {
+        case FT_ID:
+        case FT_IDE:
+        case FT_TEXT:
+            if (f->type == FT_TEXT)
+                fprintf(out, "≤ %zu bytes", f->size - 1);
+            else
+                fprintf(out, "1-31 of `[A-Za-z0-9_.-]`");
+            break;
+        case FT_BOOL: break;
+        case FT_U16ARR: fprintf(out, "≤ %zu elements, each %g..%g", f->size, f->min, f->max); break;
+        default: fprintf(out, "%.15g .. %.15g", f->min, f->max); break;
+        }
+        fprintf(out, " | %s |\n", f->doc);
+    }
+}
+
+int ow_proto_doc(FILE *out)
+{
+    fprintf(out, "### Fields in every message\n\n");
+    fprintf(out, "| field | type | unit | range | meaning |\n|---|---|---|---|---|\n");
+    fprintf(out, "| `v` | integer | | %d | protocol version |\n", OW_PROTO_VERSION);
+    fprintf(out, "| `kind` | string | | see below | message kind |\n");
+    doc_fields(out, hdr_fields, NF(hdr_fields));
+    fprintf(out, "| `gw` | id | | 1-31 of `[A-Za-z0-9_.-]` | gateway (webmanager) id; "
+                 "`\"\"` allowed for site-wide control/reply |\n\n");
+    for (int i = 0; i < OW_MSG_KINDS; i++) {
+        const kind_t *k = &kinds[i];
+        fprintf(out, "### `%s` — topic `%s`\n\n%s\n\n", k->name, k->topic_doc, k->doc);
+        fprintf(out, "| field | type | unit | range | meaning |\n|---|---|---|---|---|\n");
+        doc_fields(out, k->fields, k->nfields);
+        fprintf(out, "\n");
+    }
+    return ferror(out) ? -1 : 0;
+}

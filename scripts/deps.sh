@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ohmwatch needs, only those that are missing.
+# Used by scripts/demo.sh and scripts/test.sh so a fresh machine needs nothing
+# else. Set OHMWATCH_NO_APT=1 to skip (e.g. when packaging).
+set -euo pipefail
+
+# Build: compiler, cmake, the libraries every service links.
+BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+  libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev"
+# Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here wrote.
+TEST_PKGS="postgresql postgresql-client mbpoll socat snmp python3 python3-zmq procps"
+
+want="$BUILD_PKGS"
+[ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
+[ "${1:-}" = "--demo" ] && want="$want procps"
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "${OHMWATCH_NO_APT:-0}" = 1 ]; then
+  echo "deps: missing packages:$missing (OHMWATCH_NO_APT=1, not installing)" >&2
+  exit 1
+fi
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
