@@ -133,8 +133,8 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             const ow_string_cfg_t *sc = &g->strings[s - 1];
             const ow_string_t *st = &v->str[s];
             fprintf(out, "\nString %s\n", sc->name);
-            fprintf(out, "%4s %10s %10s %9s %9s  %s\n", "No.", "Volt.[V]", "Temp.[°C]", "Ri.[mΩ]",
-                    "Equalize", "Status");
+            /* Written out: printf widths count bytes, and °C and mΩ are multibyte. */
+            fprintf(out, " No.   Volt.[V]  Temp.[°C]  Ri.[mΩ]  Equalize  Status\n");
             for (int b = 1; b <= sc->modules; b++) {
                 int addr = sc->first_module + b - 1;
                 const ow_module_t *m = &v->mod[addr];

@@ -45,14 +45,11 @@ static const struct {
 
 const ow_module_type_t *ow_module_type_find(const char *name)
 {
-    if (!name)
-        return NULL;
+    if (!name) return NULL;
     for (size_t i = 0; i < sizeof(module_aliases) / sizeof(module_aliases[0]); i++)
-        if (strcasecmp(name, module_aliases[i].alias) == 0)
-            name = module_aliases[i].name;
+        if (strcasecmp(name, module_aliases[i].alias) == 0) name = module_aliases[i].name;
     for (size_t i = 0; i < ow_module_types_count; i++)
-        if (strcasecmp(name, ow_module_types[i].name) == 0)
-            return &ow_module_types[i];
+        if (strcasecmp(name, ow_module_types[i].name) == 0) return &ow_module_types[i];
     return NULL;
 }
 
@@ -84,6 +81,9 @@ typedef struct {
     const char *doc;
 } ow_key_t;
 
+/* The schema tables read better with one entry packed per key than one field
+ * a line, so clang-format leaves them alone. */
+/* clang-format off */
 #define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
 #define GW(m)    AT(ow_gateway_cfg_t, m)
 
@@ -235,7 +235,7 @@ static const ow_key_t gw_keys[] = {
      .min = 0, .max = 86400, .def = 600, .doc = "Thermal runaway: conditions held this long, s."},
     {.key = "thresholds.thermal_runaway.breaker_output", .type = K_INT,
      GW(thr.tr_breaker_output), .min = 0, .max = OW_AUX_POINTS, .def = 0,
-     .doc = "GX_R_AUX output (unit-1)*4+n that opens the battery breaker; 0 none."},
+     .doc = "GX_R_AUX output 4 x (unit - 1) + n that opens the battery breaker; 0 none."},
 
     {.key = "sim.seed", .type = K_U64, GW(sim.seed), .def = 1,
      .doc = "Simulator random seed (same seed, same readings)."},
@@ -266,6 +266,8 @@ static const ow_key_t site_keys[] = {
      .doc = "Site name, shown in dashboards."},
 };
 #define NSITEKEYS (sizeof(site_keys) / sizeof(site_keys[0]))
+
+/* clang-format on */
 
 /* The four-level objects, checked for low_alarm <= low_warn < high_warn <= high_alarm. */
 static const struct {
@@ -312,12 +314,10 @@ static void locate(const ctx_t *c, const char *path, int *line, int *col)
     *line = 1;
     *col = 1;
     for (;;) {
-        if (ow_jpos_find(c->pos, p, line, col) == 0 || !p[0])
-            return;
+        if (ow_jpos_find(c->pos, p, line, col) == 0 || !p[0]) return;
         char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
         char *cut = dot > br ? dot : br;
-        if (!cut)
-            cut = p;
+        if (!cut) cut = p;
         *cut = '\0';
     }
 }
@@ -343,12 +343,12 @@ static int fail(ctx_t *c, const char *path, const char *fmt, ...)
     return -1;
 }
 
+/* a.b, or b at the root. A path longer than the buffer (only from absurd
+ * keys) is cut short; it is only used to name things in messages. */
 static void join(char *out, size_t len, const char *a, const char *b)
 {
-    if (a[0])
-        snprintf(out, len, "%s.%s", a, b);
-    else
-        snprintf(out, len, "%s", b);
+    int n = a[0] ? snprintf(out, len, "%s.%s", a, b) : snprintf(out, len, "%s", b);
+    if (n < 0) out[0] = '\0';
 }
 
 /* Follow a '.'-separated schema path through nested objects. */
@@ -359,13 +359,11 @@ static json_t *jget(json_t *obj, const char *path)
     while (obj && json_is_object(obj)) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof(part))
-            return NULL;
+        if (n >= sizeof(part)) return NULL;
         memcpy(part, p, n);
         part[n] = '\0';
         obj = json_object_get(obj, part);
-        if (!dot)
-            return obj;
+        if (!dot) return obj;
         p = dot + 1;
     }
     return NULL;
@@ -374,8 +372,7 @@ static json_t *jget(json_t *obj, const char *path)
 static const ow_key_t *find_key(const ow_key_t *keys, size_t n, const char *path)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i].key, path) == 0)
-            return &keys[i];
+        if (strcmp(keys[i].key, path) == 0) return &keys[i];
     return NULL;
 }
 
@@ -383,8 +380,7 @@ static int is_group(const ow_key_t *keys, size_t n, const char *path)
 {
     size_t len = strlen(path);
     for (size_t i = 0; i < n; i++)
-        if (strncmp(keys[i].key, path, len) == 0 && keys[i].key[len] == '.')
-            return 1;
+        if (strncmp(keys[i].key, path, len) == 0 && keys[i].key[len] == '.') return 1;
     return 0;
 }
 
@@ -400,17 +396,13 @@ static int check_keys(ctx_t *c, json_t *obj, const ow_key_t *keys, size_t n, con
         char spk[PATH_MAX_LEN], jpk[PATH_MAX_LEN];
         join(spk, sizeof(spk), sp, k);
         join(jpk, sizeof(jpk), jp, k);
-        if (gateway_level && !sp[0] && strcmp(k, "strings") == 0)
-            continue;
+        if (gateway_level && !sp[0] && strcmp(k, "strings") == 0) continue;
         /* A dotted key would alias a nested one in the schema but be ignored. */
         if (!strpbrk(k, ".[") && k[0]) {
-            if (find_key(keys, n, spk))
-                continue;
+            if (find_key(keys, n, spk)) continue;
             if (is_group(keys, n, spk)) {
-                if (!json_is_object(v))
-                    return fail(c, jpk, "expected an object");
-                if (check_keys(c, v, keys, n, spk, jpk, gateway_level) < 0)
-                    return -1;
+                if (!json_is_object(v)) return fail(c, jpk, "expected an object");
+                if (check_keys(c, v, keys, n, spk, jpk, gateway_level) < 0) return -1;
                 continue;
             }
         }
@@ -422,11 +414,9 @@ static int check_keys(ctx_t *c, json_t *obj, const ow_key_t *keys, size_t n, con
 static int valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n >= OW_ID_MAX)
-        return 0;
+    if (n < 1 || n >= OW_ID_MAX) return 0;
     for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
-            return 0;
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-') return 0;
     return 1;
 }
 
@@ -435,8 +425,7 @@ static int valid_endpoint(const char *s)
     static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
     for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
         size_t n = strlen(schemes[i]);
-        if (strncmp(s, schemes[i], n) == 0 && s[n])
-            return 1;
+        if (strncmp(s, schemes[i], n) == 0 && s[n]) return 1;
     }
     return 0;
 }
@@ -455,20 +444,15 @@ static int64_t days_from_civil(int y, int m, int d)
 /* "YYYY-MM-DD" that is a real date: 0 ok, -1 bad syntax, -2 no such day. */
 static int parse_date(const char *s, int64_t *us)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
     for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return -1;
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return -1;
     int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return -2;
+    if (y < 1900 || m < 1 || m > 12 || d < 1) return -2;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
-        return -2;
-    if (us)
-        *us = days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
+    if (d > mdays[m - 1] + (m == 2 && leap)) return -2;
+    if (us) *us = days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
     return 0;
 }
 
@@ -482,8 +466,7 @@ static void choices_text(const ow_key_t *k, char *buf, size_t len)
                                      ow_module_types[i].name);
     } else {
         for (size_t i = 0; k->choices[i] && used < len; i++)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                     k->choices[i]);
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", k->choices[i]);
     }
 }
 
@@ -495,14 +478,11 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
     switch (k->type) {
     case K_INT:
     case K_U64: {
-        if (!json_is_number(v))
-            return fail(c, jp, "expected a number");
-        if (!json_is_integer(v))
-            return fail(c, jp, "expected an integer");
+        if (!json_is_number(v)) return fail(c, jp, "expected a number");
+        if (!json_is_integer(v)) return fail(c, jp, "expected an integer");
         json_int_t x = json_integer_value(v);
         if (k->type == K_U64) {
-            if (x < 0)
-                return fail(c, jp, "must not be negative");
+            if (x < 0) return fail(c, jp, "must not be negative");
             *(uint64_t *)dst = (uint64_t)x;
             return 0;
         }
@@ -513,8 +493,7 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
         return 0;
     }
     case K_DOUBLE: {
-        if (!json_is_number(v))
-            return fail(c, jp, "expected a number");
+        if (!json_is_number(v)) return fail(c, jp, "expected a number");
         double x = json_number_value(v);
         if (!(x >= k->min && x <= k->max))
             return fail(c, jp, "must be between %s and %s", num(k->min, a, sizeof(a)),
@@ -523,19 +502,16 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
         return 0;
     }
     case K_BOOL:
-        if (!json_is_boolean(v))
-            return fail(c, jp, "expected true or false");
+        if (!json_is_boolean(v)) return fail(c, jp, "expected true or false");
         *(int *)dst = json_is_true(v);
         return 0;
     default:
         break;
     }
 
-    if (!json_is_string(v))
-        return fail(c, jp, "expected a string");
+    if (!json_is_string(v)) return fail(c, jp, "expected a string");
     const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v))
-        return fail(c, jp, "contains a NUL character");
+    if (strlen(s) != json_string_length(v)) return fail(c, jp, "contains a NUL character");
     switch (k->type) {
     case K_MODTYPE: {
         const ow_module_type_t *t = ow_module_type_find(s);
@@ -559,10 +535,8 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
     }
     case K_DATE: {
         int rc = parse_date(s, NULL);
-        if (rc == -1)
-            return fail(c, jp, "expected a date YYYY-MM-DD");
-        if (rc == -2)
-            return fail(c, jp, "\"%s\" is not a real date", s);
+        if (rc == -1) return fail(c, jp, "expected a date YYYY-MM-DD");
+        if (rc == -2) return fail(c, jp, "\"%s\" is not a real date", s);
         break;
     }
     default:
@@ -572,8 +546,7 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
         return fail(c, jp, "must be 1 to %d characters of A-Z a-z 0-9 _ . -", OW_ID_MAX - 1);
     if ((k->flags & F_ENDPOINT) && !valid_endpoint(s))
         return fail(c, jp, "must start with tcp://, ipc:// or inproc://");
-    if (strlen(s) >= k->size)
-        return fail(c, jp, "too long (at most %zu bytes)", k->size - 1);
+    if (strlen(s) >= k->size) return fail(c, jp, "too long (at most %zu bytes)", k->size - 1);
     memcpy(dst, s, strlen(s) + 1);
     return 0;
 }
@@ -582,19 +555,26 @@ static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t 
 {
     void *dst = (char *)base + k->off;
     double d = k->def;
-    if (g && (k->flags & F_NOM))
-        d *= g->module_type->nominal_v / 12.0;
-    if (g && (k->flags & F_C10))
-        d *= g->battery.capacity_ah;
-    if (g && (k->flags & F_PER_C10))
-        d /= g->battery.capacity_ah;
+    if (g && (k->flags & F_NOM)) d *= g->module_type->nominal_v / 12.0;
+    if (g && (k->flags & F_C10)) d *= g->battery.capacity_ah;
+    if (g && (k->flags & F_PER_C10)) d /= g->battery.capacity_ah;
     switch (k->type) {
     case K_INT:
-    case K_BOOL: *(int *)dst = (int)lround(d); break;
-    case K_U64: *(uint64_t *)dst = (uint64_t)d; break;
-    case K_DOUBLE: *(double *)dst = d; break;
-    case K_MODTYPE: *(const ow_module_type_t **)dst = ow_module_type_find(k->sdef); break;
-    default: snprintf(dst, k->size, "%s", k->sdef ? k->sdef : ""); break;
+    case K_BOOL:
+        *(int *)dst = (int)lround(d);
+        break;
+    case K_U64:
+        *(uint64_t *)dst = (uint64_t)d;
+        break;
+    case K_DOUBLE:
+        *(double *)dst = d;
+        break;
+    case K_MODTYPE:
+        *(const ow_module_type_t **)dst = ow_module_type_find(k->sdef);
+        break;
+    default:
+        snprintf(dst, k->size, "%s", k->sdef ? k->sdef : "");
+        break;
     }
 }
 
@@ -611,8 +591,7 @@ static void origin(const ctx_t *c, json_t *gw, const char *gwp, const char *key,
 
 static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t *g)
 {
-    if (!json_is_array(arr))
-        return fail(c, jp, "expected an array");
+    if (!json_is_array(arr)) return fail(c, jp, "expected an array");
     size_t n = json_array_size(arr);
     if (n < 1 || n > OW_MAX_STRINGS)
         return fail(c, jp, "needs 1 to %d strings, has %zu", OW_MAX_STRINGS, n);
@@ -622,24 +601,20 @@ static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t
         ow_string_cfg_t *s = &g->strings[i];
         char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
         snprintf(ep, sizeof(ep), "%s[%zu]", jp, i);
-        if (!json_is_object(e))
-            return fail(c, ep, "expected an object");
-        if (check_keys(c, e, string_keys, NSKEYS, "", ep, 0) < 0)
-            return -1;
+        if (!json_is_object(e)) return fail(c, ep, "expected an object");
+        if (check_keys(c, e, string_keys, NSKEYS, "", ep, 0) < 0) return -1;
         for (size_t k = 0; k < NSKEYS; k++) {
             const ow_key_t *key = &string_keys[k];
             json_t *v = json_object_get(e, key->key);
             join(kp, sizeof(kp), ep, key->key);
             if (v) {
-                if (apply(c, key, v, kp, s) < 0)
-                    return -1;
+                if (apply(c, key, v, kp, s) < 0) return -1;
             } else if (key->flags & F_REQUIRED)
                 return fail(c, kp, "required key missing");
             else
                 apply_default(key, s, NULL);
         }
-        if (!s->name[0])
-            snprintf(s->name, sizeof(s->name), "String %zu", i + 1);
+        if (!s->name[0]) snprintf(s->name, sizeof(s->name), "String %zu", i + 1);
         s->first_module = total + 1;
         total += s->modules;
     }
@@ -655,19 +630,15 @@ static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t
 static int check_defaults(ctx_t *c)
 {
     json_t *d = c->defaults;
-    if (!json_is_object(d))
-        return fail(c, "defaults", "expected an object");
-    if (check_keys(c, d, gw_keys, NKEYS, "", "defaults", 1) < 0)
-        return -1;
+    if (!json_is_object(d)) return fail(c, "defaults", "expected an object");
+    if (check_keys(c, d, gw_keys, NKEYS, "", "defaults", 1) < 0) return -1;
     ow_gateway_cfg_t *scratch = calloc(1, sizeof(*scratch));
-    if (!scratch)
-        return fail(c, "defaults", "out of memory");
+    if (!scratch) return fail(c, "defaults", "out of memory");
     int rc = 0;
     char jp[PATH_MAX_LEN];
     for (size_t i = 0; i < NKEYS && rc == 0; i++) {
         json_t *v = jget(d, gw_keys[i].key);
-        if (!v)
-            continue;
+        if (!v) continue;
         join(jp, sizeof(jp), "defaults", gw_keys[i].key);
         if (gw_keys[i].flags & F_NO_DEFAULTS)
             rc = fail(c, jp, "not allowed in defaults (each gateway needs its own)");
@@ -675,8 +646,7 @@ static int check_defaults(ctx_t *c)
             rc = apply(c, &gw_keys[i], v, jp, scratch);
     }
     json_t *strings = json_object_get(d, "strings");
-    if (rc == 0 && strings)
-        rc = parse_strings(c, strings, "defaults.strings", scratch);
+    if (rc == 0 && strings) rc = parse_strings(c, strings, "defaults.strings", scratch);
     free(scratch);
     return rc;
 }
@@ -741,25 +711,21 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
 {
     char gwp[64], jp[PATH_MAX_LEN];
     snprintf(gwp, sizeof(gwp), "gateways[%d]", idx);
-    if (!json_is_object(gw))
-        return fail(c, gwp, "expected an object");
-    if (check_keys(c, gw, gw_keys, NKEYS, "", gwp, 1) < 0)
-        return -1;
+    if (!json_is_object(gw)) return fail(c, gwp, "expected an object");
+    if (check_keys(c, gw, gw_keys, NKEYS, "", gwp, 1) < 0) return -1;
     /* Pass 0 reads everything whose default is fixed (module type, capacity
      * among them); pass 1 the defaults derived from those two. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < NKEYS; i++) {
             const ow_key_t *k = &gw_keys[i];
-            if (((k->flags & F_DERIVED) != 0) != pass)
-                continue;
+            if (((k->flags & F_DERIVED) != 0) != pass) continue;
             json_t *v = jget(gw, k->key);
             if (v)
                 join(jp, sizeof(jp), gwp, k->key);
             else if (c->defaults && (v = jget(c->defaults, k->key)) != NULL)
                 join(jp, sizeof(jp), "defaults", k->key);
             if (v) {
-                if (apply(c, k, v, jp, g) < 0)
-                    return -1;
+                if (apply(c, k, v, jp, g) < 0) return -1;
             } else if (k->flags & F_REQUIRED) {
                 join(jp, sizeof(jp), gwp, k->key);
                 return fail(c, jp, "required key missing");
@@ -776,12 +742,9 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
         snprintf(jp, sizeof(jp), "%s.strings", gwp);
         return fail(c, jp, "required key missing");
     }
-    if (parse_strings(c, strings, jp, g) < 0)
-        return -1;
-    if (!g->name[0])
-        snprintf(g->name, sizeof(g->name), "%s", g->id);
-    if (g->battery.installed[0])
-        parse_date(g->battery.installed, &g->battery.installed_us);
+    if (parse_strings(c, strings, jp, g) < 0) return -1;
+    if (!g->name[0]) snprintf(g->name, sizeof(g->name), "%s", g->id);
+    if (g->battery.installed[0]) parse_date(g->battery.installed, &g->battery.installed_us);
     return check_limits(c, gw, gwp, g);
 }
 
@@ -789,7 +752,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
 static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
 {
     static const char *const ep_keys[] = {"publish", "replay"};
-    char jp[PATH_MAX_LEN], gwp[64], other[64];
+    char jp[PATH_MAX_LEN], gwp[64];
     for (int j = 0; j < site->ngateways; j++) {
         const ow_gateway_cfg_t *gj = &site->gateways[j];
         json_t *gw = json_array_get(gws, (size_t)j);
@@ -799,22 +762,17 @@ static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
                 origin(c, gw, gwp, "id", jp, sizeof(jp));
                 return fail(c, jp, "duplicate id \"%s\" (also gateways[%d])", gj->id, i);
             }
-        for (int ek = 0; ek < 2; ek++) {
-            const char *ep = ek ? gj->replay : gj->publish;
-            /* Compare with every endpoint that comes before this one. */
-            for (int i = 0; i <= j; i++)
-                for (int ok = 0; ok < 2; ok++) {
-                    if (i == j && ok >= ek)
-                        break;
-                    const ow_gateway_cfg_t *gi = &site->gateways[i];
-                    if (strcmp(ok ? gi->replay : gi->publish, ep) != 0)
-                        continue;
-                    char ekey[PATH_MAX_LEN];
-                    snprintf(other, sizeof(other), "gateways[%d].%s", i, ep_keys[ok]);
-                    snprintf(ekey, sizeof(ekey), "%s", ep_keys[ek]);
-                    origin(c, gw, gwp, ekey, jp, sizeof(jp));
-                    return fail(c, jp, "endpoint \"%s\" already used by %s", ep, other);
-                }
+        /* Endpoint number e = 2*gateway + (0 publish, 1 replay); compare each
+         * with every one before it, so publish == replay is caught too. */
+        for (int ej = 2 * j; ej < 2 * j + 2; ej++) {
+            const char *ep = ej % 2 ? gj->replay : gj->publish;
+            for (int ei = 0; ei < ej; ei++) {
+                const ow_gateway_cfg_t *gi = &site->gateways[ei / 2];
+                if (strcmp(ei % 2 ? gi->replay : gi->publish, ep) != 0) continue;
+                origin(c, gw, gwp, ep_keys[ej % 2], jp, sizeof(jp));
+                return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, ei / 2,
+                            ep_keys[ei % 2]);
+            }
         }
     }
     return 0;
@@ -857,8 +815,7 @@ static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
             break;
         }
     }
-    if (!buf && !why[0])
-        snprintf(why, whylen, "out of memory");
+    if (!buf && !why[0]) snprintf(why, whylen, "out of memory");
     fclose(f);
     *len = n;
     return buf;
@@ -867,8 +824,7 @@ static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
 static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
 {
     static const char *const top[] = {"site", "defaults", "gateways", "services"};
-    if (!json_is_object(root))
-        return fail(c, "", "expected an object at the top level");
+    if (!json_is_object(root)) return fail(c, "", "expected an object at the top level");
     const char *k;
     json_t *v;
     json_object_foreach(root, k, v)
@@ -876,78 +832,61 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
         size_t i = 0;
         while (i < 4 && strcmp(k, top[i]) != 0)
             i++;
-        if (i == 4)
-            return fail(c, k, "unknown key");
+        if (i == 4) return fail(c, k, "unknown key");
     }
 
     json_t *s = json_object_get(root, "site");
-    if (s && !json_is_object(s))
-        return fail(c, "site", "expected an object");
-    if (s && check_keys(c, s, site_keys, NSITEKEYS, "", "site", 0) < 0)
-        return -1;
+    if (s && !json_is_object(s)) return fail(c, "site", "expected an object");
+    if (s && check_keys(c, s, site_keys, NSITEKEYS, "", "site", 0) < 0) return -1;
     for (size_t i = 0; i < NSITEKEYS; i++) {
         char jp[PATH_MAX_LEN];
         json_t *sv = s ? json_object_get(s, site_keys[i].key) : NULL;
         join(jp, sizeof(jp), "site", site_keys[i].key);
         if (sv) {
-            if (apply(c, &site_keys[i], sv, jp, site) < 0)
-                return -1;
+            if (apply(c, &site_keys[i], sv, jp, site) < 0) return -1;
         } else
             apply_default(&site_keys[i], site, NULL);
     }
 
     c->defaults = json_object_get(root, "defaults");
-    if (c->defaults && check_defaults(c) < 0)
-        return -1;
+    if (c->defaults && check_defaults(c) < 0) return -1;
 
     json_t *services = json_object_get(root, "services");
-    if (services && !json_is_object(services))
-        return fail(c, "services", "expected an object");
+    if (services && !json_is_object(services)) return fail(c, "services", "expected an object");
     site->services = services ? json_incref(services) : json_object();
-    if (!site->services)
-        return fail(c, "services", "out of memory");
+    if (!site->services) return fail(c, "services", "out of memory");
 
     json_t *gws = json_object_get(root, "gateways");
-    if (!gws)
-        return fail(c, "gateways", "required key missing");
-    if (!json_is_array(gws))
-        return fail(c, "gateways", "expected an array");
-    if (json_array_size(gws) == 0)
-        return fail(c, "gateways", "needs at least one gateway");
-    if (json_array_size(gws) > 1024)
-        return fail(c, "gateways", "at most 1024 gateways");
+    if (!gws) return fail(c, "gateways", "required key missing");
+    if (!json_is_array(gws)) return fail(c, "gateways", "expected an array");
+    if (json_array_size(gws) == 0) return fail(c, "gateways", "needs at least one gateway");
+    if (json_array_size(gws) > 1024) return fail(c, "gateways", "at most 1024 gateways");
     site->ngateways = (int)json_array_size(gws);
     site->gateways = calloc((size_t)site->ngateways, sizeof(*site->gateways));
-    if (!site->gateways)
-        return fail(c, "gateways", "out of memory");
+    if (!site->gateways) return fail(c, "gateways", "out of memory");
     for (int i = 0; i < site->ngateways; i++)
-        if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0)
-            return -1;
+        if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0) return -1;
     return check_unique(c, gws, site);
 }
 
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
 {
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     if (!path) {
-        if (err && errlen)
-            snprintf(err, errlen, "no site file given");
+        if (err && errlen) snprintf(err, errlen, "no site file given");
         return NULL;
     }
     char why[256] = "";
     size_t len = 0;
     char *text = read_file(path, &len, why, sizeof(why));
     if (!text) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, why);
+        if (err && errlen) snprintf(err, errlen, "%s: %s", path, why);
         return NULL;
     }
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        if (err && errlen) snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         free(text);
         return NULL;
     }
@@ -955,8 +894,7 @@ ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
     ow_jpos_t *pos = ow_jpos_build(text, len);
     free(text);
     if (!site || !pos) {
-        if (err && errlen)
-            snprintf(err, errlen, "%s: out of memory", path);
+        if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
         free(site);
         ow_jpos_destroy(&pos);
         json_decref(root);
@@ -975,19 +913,16 @@ ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
     ctx_t c = {.file = path, .pos = pos, .err = err, .errlen = errlen};
     int rc = load_site(&c, root, site);
     json_decref(root);
-    if (rc < 0)
-        ow_site_destroy(&site);
+    if (rc < 0) ow_site_destroy(&site);
     return site;
 }
 
 void ow_site_destroy(ow_site_t **sitep)
 {
-    if (!sitep || !*sitep)
-        return;
+    if (!sitep || !*sitep) return;
     ow_site_t *site = *sitep;
     free(site->gateways);
-    if (site->services)
-        json_decref((json_t *)site->services);
+    if (site->services) json_decref((json_t *)site->services);
     ow_jpos_t *pos = site->positions;
     ow_jpos_destroy(&pos);
     free(site);
@@ -996,18 +931,15 @@ void ow_site_destroy(ow_site_t **sitep)
 
 const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id)
 {
-    if (!site || !id)
-        return NULL;
+    if (!site || !id) return NULL;
     for (int i = 0; i < site->ngateways; i++)
-        if (strcmp(site->gateways[i].id, id) == 0)
-            return &site->gateways[i];
+        if (strcmp(site->gateways[i].id, id) == 0) return &site->gateways[i];
     return NULL;
 }
 
 const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len)
 {
-    if (!rel || !buf || len == 0)
-        return NULL;
+    if (!rel || !buf || len == 0) return NULL;
     int n;
     if (rel[0] == '/' || !rel[0] || !site)
         n = snprintf(buf, len, "%s", rel);
@@ -1025,14 +957,22 @@ const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size
 static const char *type_name(const ow_key_t *k)
 {
     switch (k->type) {
-    case K_INT: return "integer";
-    case K_U64: return "integer";
-    case K_DOUBLE: return "number";
-    case K_BOOL: return "boolean";
-    case K_DATE: return "date";
-    case K_ENUM: return "enum";
-    case K_MODTYPE: return "enum";
-    default: return "string";
+    case K_INT:
+        return "integer";
+    case K_U64:
+        return "integer";
+    case K_DOUBLE:
+        return "number";
+    case K_BOOL:
+        return "boolean";
+    case K_DATE:
+        return "date";
+    case K_ENUM:
+        return "enum";
+    case K_MODTYPE:
+        return "enum";
+    default:
+        return "string";
     }
 }
 
@@ -1044,11 +984,19 @@ static void range_text(const ow_key_t *k, char *buf, size_t len)
     case K_DOUBLE:
         snprintf(buf, len, "%s .. %s", num(k->min, a, 32), num(k->max, b, 32));
         break;
-    case K_U64: snprintf(buf, len, ">= 0"); break;
-    case K_BOOL: snprintf(buf, len, "true, false"); break;
-    case K_DATE: snprintf(buf, len, "YYYY-MM-DD"); break;
+    case K_U64:
+        snprintf(buf, len, ">= 0");
+        break;
+    case K_BOOL:
+        snprintf(buf, len, "true, false");
+        break;
+    case K_DATE:
+        snprintf(buf, len, "YYYY-MM-DD");
+        break;
     case K_ENUM:
-    case K_MODTYPE: choices_text(k, buf, len); break;
+    case K_MODTYPE:
+        choices_text(k, buf, len);
+        break;
     default:
         if (k->flags & F_ID)
             snprintf(buf, len, "1..%d of `A-Za-z0-9_.-`", OW_ID_MAX - 1);
@@ -1068,9 +1016,12 @@ static void default_text(const ow_key_t *k, char *buf, size_t len)
         snprintf(buf, len, "%s", k->ddoc);
     else if (k->type == K_BOOL)
         snprintf(buf, len, "%s", k->def != 0 ? "true" : "false");
-    else if (k->type == K_STRING || k->type == K_ENUM || k->type == K_MODTYPE)
-        snprintf(buf, len, k->sdef && k->sdef[0] ? "`%s`" : "empty", k->sdef);
-    else if ((k->flags & F_PER_C10) && (k->flags & F_NOM))
+    else if (k->type == K_STRING || k->type == K_ENUM || k->type == K_MODTYPE) {
+        if (k->sdef && k->sdef[0])
+            snprintf(buf, len, "`%s`", k->sdef);
+        else
+            snprintf(buf, len, "empty");
+    } else if ((k->flags & F_PER_C10) && (k->flags & F_NOM))
         snprintf(buf, len, "%s / capacity_ah x nominal_v/12", num(k->def, a, 32));
     else if (k->flags & F_NOM)
         snprintf(buf, len, "%s x nominal_v/12", num(k->def, a, 32));
@@ -1088,43 +1039,41 @@ static void doc_table(FILE *out, const ow_key_t *keys, size_t n, const char *pre
         char range[160], def[96];
         range_text(&keys[i], range, sizeof(range));
         default_text(&keys[i], def, sizeof(def));
-        fprintf(out, "| `%s%s` | %s | %s | %s | %s |\n", prefix, keys[i].key,
-                type_name(&keys[i]), range, def, keys[i].doc);
+        fprintf(out, "| `%s%s` | %s | %s | %s | %s |\n", prefix, keys[i].key, type_name(&keys[i]),
+                range, def, keys[i].doc);
     }
 }
 
 int ow_config_doc(FILE *out)
 {
-    if (!out)
-        return -1;
-    fprintf(out,
-            "# Site configuration\n\n"
-            "One JSON file describes a site: its webmanagers (gateways), their strings,\n"
-            "module type, battery, thresholds, rates and the services' endpoints. Every\n"
-            "service loads the same file (`-f FILE`; `-n` checks it and exits).\n\n"
-            "```json\n"
-            "{\n"
-            "  \"site\": {\"name\": \"Training Center\"},\n"
-            "  \"defaults\": {\"thresholds\": {\"temp_c\": {\"high_alarm\": 40}}},\n"
-            "  \"gateways\": [\n"
-            "    {\"id\": \"wm1\", \"publish\": \"tcp://127.0.0.1:7701\",\n"
-            "     \"replay\": \"tcp://127.0.0.1:7702\",\n"
-            "     \"strings\": [{\"name\": \"UPS A\", \"modules\": 9}]}\n"
-            "  ],\n"
-            "  \"services\": {\"alarmd\": {\"publish\": \"tcp://127.0.0.1:7710\"}}\n"
-            "}\n"
-            "```\n\n"
-            "- `site`: the site itself (keys below).\n"
-            "- `defaults`: any gateway key; a key a gateway does not give is taken from\n"
-            "  here (same path, nested objects merge key by key), then from the built-in\n"
-            "  default. `id` cannot be defaulted.\n"
-            "- `gateways`: one object per webmanager (keys below), at least one.\n"
-            "- `services`: free-form object; each service checks its own part.\n\n"
-            "Errors name the file, line and column, and the full key path, e.g.\n"
-            "`site.json:42:28: gateways[1].thresholds.voltage_v.low_alarm: must be between "
-            "0 and 100`.\n"
-            "Unknown keys are errors. A missing required key is reported at the object\n"
-            "that should hold it.\n\n");
+    if (!out) return -1;
+    fprintf(out, "# Site configuration\n\n"
+                 "One JSON file describes a site: its webmanagers (gateways), their strings,\n"
+                 "module type, battery, thresholds, rates and the services' endpoints. Every\n"
+                 "service loads the same file (`-f FILE`; `-n` checks it and exits).\n\n"
+                 "```json\n"
+                 "{\n"
+                 "  \"site\": {\"name\": \"Training Center\"},\n"
+                 "  \"defaults\": {\"thresholds\": {\"temp_c\": {\"high_alarm\": 40}}},\n"
+                 "  \"gateways\": [\n"
+                 "    {\"id\": \"wm1\", \"publish\": \"tcp://127.0.0.1:7701\",\n"
+                 "     \"replay\": \"tcp://127.0.0.1:7702\",\n"
+                 "     \"strings\": [{\"name\": \"UPS A\", \"modules\": 9}]}\n"
+                 "  ],\n"
+                 "  \"services\": {\"alarmd\": {\"publish\": \"tcp://127.0.0.1:7710\"}}\n"
+                 "}\n"
+                 "```\n\n"
+                 "- `site`: the site itself (keys below).\n"
+                 "- `defaults`: any gateway key; a key a gateway does not give is taken from\n"
+                 "  here (same path, nested objects merge key by key), then from the built-in\n"
+                 "  default. `id` cannot be defaulted.\n"
+                 "- `gateways`: one object per webmanager (keys below), at least one.\n"
+                 "- `services`: free-form object; each service checks its own part.\n\n"
+                 "Errors name the file, line and column, and the full key path, e.g.\n"
+                 "`site.json:42:28: gateways[1].thresholds.voltage_v.low_alarm: must be between "
+                 "0 and 100`.\n"
+                 "Unknown keys are errors. A missing required key is reported at the object\n"
+                 "that should hold it.\n\n");
 
     fprintf(out, "## Site keys\n\n");
     doc_table(out, site_keys, NSITEKEYS, "site.");
@@ -1136,10 +1085,11 @@ int ow_config_doc(FILE *out)
                  "file is used as is.\n\n");
     doc_table(out, gw_keys, NKEYS, "");
 
-    fprintf(out, "\n### strings\n\n"
-                 "`strings` is an array of 1 to %d objects, required (in the gateway or in\n"
-                 "`defaults`). At most %d modules in total. String N's first module\n"
-                 "address is the sum of the modules before it plus one.\n\n",
+    fprintf(out,
+            "\n### strings\n\n"
+            "`strings` is an array of 1 to %d objects, required (in the gateway or in\n"
+            "`defaults`). At most %d modules in total. String N's first module\n"
+            "address is the sum of the modules before it plus one.\n\n",
             OW_MAX_STRINGS, OW_MAX_MODULES);
     doc_table(out, string_keys, NSKEYS, "strings[].");
 
@@ -1174,10 +1124,9 @@ int ow_config_doc(FILE *out)
                 t->part, t->code, t->nominal_v, t->v_min, t->v_max, t->r_min, t->r_max,
                 t->eq_current_a);
     }
-    fprintf(out,
-            "\nThe guide gives bacsModuleType as \"0 = C20, 1 = C21, 10 = C30, 20 = C40,\n"
-            "20 = C41\": C21 is not in the parts table and C40 and C41 share a code. We\n"
-            "read C21 as C23 (code 1) and give C41 the next free code, 21. `C21` is\n"
-            "accepted as a module type name and means C23.\n");
+    fprintf(out, "\nThe guide gives bacsModuleType as \"0 = C20, 1 = C21, 10 = C30, 20 = C40,\n"
+                 "20 = C41\": C21 is not in the parts table and C40 and C41 share a code. We\n"
+                 "read C21 as C23 (code 1) and give C41 the next free code, 21. `C21` is\n"
+                 "accepted as a module type name and means C23.\n");
     return ferror(out) ? -1 : 0;
 }

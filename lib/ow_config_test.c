@@ -1,1 +1,585 @@
-int main(void) { return 1; } /* placeholder */
+/* ow_config: the example sites load with every field as documented, defaults
+ * merge and scale as documented, and each kind of mistake is reported as
+ * "file:line:col: key: reason". Run from the repository root (CTest does). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ow_config.h"
+#include "ow_test.h"
+
+/* Write text to a fresh temp file. An '@' in text marks where the error is
+ * expected: it is removed, and its 1-based line and byte column returned. */
+static void write_tmp(const char *text, char *path, size_t len, int *line, int *col)
+{
+    snprintf(path, len, "/tmp/ow_config_test.XXXXXX");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    int l = 1, c = 1;
+    *line = *col = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '@') {
+            *line = l;
+            *col = c;
+            continue;
+        }
+        fputc(*p, f);
+        if (*p == '\n') {
+            l++;
+            c = 1;
+        } else
+            c++;
+    }
+    fclose(f);
+}
+
+static ow_site_t *load_text(const char *text, char *err, size_t errlen)
+{
+    char path[64];
+    int l, c;
+    write_tmp(text, path, sizeof(path), &l, &c);
+    ow_site_t *s = ow_site_load(path, err, errlen);
+    unlink(path);
+    return s;
+}
+
+/* The load must fail with exactly "FILE:L:C: what" where L:C is the '@'. */
+static void expect_error(const char *text, const char *what)
+{
+    char path[64], err[512], want[700];
+    int l, c;
+    write_tmp(text, path, sizeof(path), &l, &c);
+    CHECK_MSG(l > 0, "test text has no '@' marker: %s", text);
+    ow_site_t *s = ow_site_load(path, err, sizeof(err));
+    unlink(path);
+    CHECK_MSG(s == NULL, "loaded, expected \"%s\"", what);
+    ow_site_destroy(&s);
+    snprintf(want, sizeof(want), "%s:%d:%d: %s", path, l, c, what);
+    CHECK_STR(err, want);
+}
+
+static void test_sample(void)
+{
+    char err[512] = "x";
+    ow_site_t *s = ow_site_load("etc/site-sample.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    CHECK_STR(err, "");
+    CHECK_STR(s->path, "etc/site-sample.json");
+    CHECK_STR(s->dir, "etc");
+    CHECK_STR(s->name, "Training Center Wettingen");
+    CHECK(s->ngateways == 1);
+    CHECK(s->positions != NULL);
+
+    const ow_gateway_cfg_t *g = ow_site_gateway(s, "wm1");
+    CHECK(g == &s->gateways[0]);
+    CHECK(ow_site_gateway(s, "wm2") == NULL);
+    CHECK_STR(g->id, "wm1");
+    CHECK_STR(g->name, "Training Center Wettingen");
+    CHECK_STR(g->source, "sim");
+    CHECK_STR(g->publish, "tcp://127.0.0.1:7701");
+    CHECK_STR(g->replay, "tcp://127.0.0.1:7702");
+    CHECK(g->poll_ms == 1000);
+    CHECK(g->log_rate_s == 1200);
+    CHECK(g->log_rate_charge_s == 0);
+    CHECK(g->impedance_poll_min == 720);
+    CHECK(g->journal_messages == 200000);
+    CHECK(g->module_type != NULL && strcmp(g->module_type->name, "C20") == 0);
+    CHECK(g->module_type->code == 0);
+    CHECK_NEAR(g->module_type->nominal_v, 12, 0);
+    CHECK(g->current_sensor == 1);
+    CHECK(g->aux_units == 1);
+    CHECK(g->ambient_sensor == 1);
+    CHECK(g->hydrogen_sensor == 0);
+
+    CHECK_STR(g->battery.manufacturer, "FIAMM");
+    CHECK_STR(g->battery.type, "12SLA50L");
+    CHECK_NEAR(g->battery.capacity_ah, 50, 0);
+    CHECK_STR(g->battery.installed, "2020-06-01");
+    CHECK(g->battery.installed_us == 1590969600000000LL);
+    CHECK_STR(g->battery.location, "Training Center Wettingen");
+    CHECK_NEAR(g->battery.impedance_mohm, 4.6, 1e-12);
+
+    CHECK(g->nstrings == 2);
+    CHECK(g->nmodules == 18);
+    CHECK_STR(g->strings[0].name, "UPS A");
+    CHECK_STR(g->strings[1].name, "UPS B");
+    CHECK(g->strings[0].modules == 9 && g->strings[1].modules == 9);
+    CHECK(g->strings[0].first_module == 1);
+    CHECK(g->strings[1].first_module == 10);
+
+    const ow_thresholds_t *t = &g->thr;
+    CHECK_NEAR(t->voltage_v.low_alarm, 12.00, 1e-12);
+    CHECK_NEAR(t->voltage_v.low_warn, 12.40, 1e-12);
+    CHECK_NEAR(t->voltage_v.high_warn, 14.10, 1e-12);
+    CHECK_NEAR(t->voltage_v.high_alarm, 15.50, 1e-12);
+    CHECK_NEAR(t->voltage_v.hysteresis, 0.05, 1e-12);
+    CHECK_NEAR(t->voltage_v.delay_s, 10, 0);
+    CHECK_NEAR(t->temp_c.low_alarm, 5, 0);
+    CHECK_NEAR(t->temp_c.low_warn, 10, 0);
+    CHECK_NEAR(t->temp_c.high_warn, 30, 0);
+    CHECK_NEAR(t->temp_c.high_alarm, 35, 0);
+    CHECK_NEAR(t->temp_c.hysteresis, 1.0, 0);
+    CHECK_NEAR(t->temp_c.delay_s, 0, 0);
+    CHECK_NEAR(t->impedance_mohm.low_alarm, 1.1, 1e-12);
+    CHECK_NEAR(t->impedance_mohm.low_warn, 1.2, 1e-12);
+    CHECK_NEAR(t->impedance_mohm.high_warn, 40, 0);
+    CHECK_NEAR(t->impedance_mohm.high_alarm, 50, 0);
+    CHECK_NEAR(t->impedance_mohm.hysteresis, 0.5, 0);
+    CHECK_NEAR(t->string_voltage_v.low_alarm, 105, 0);
+    CHECK_NEAR(t->string_voltage_v.low_warn, 110, 0);
+    CHECK_NEAR(t->string_voltage_v.high_warn, 125, 0);
+    CHECK_NEAR(t->string_voltage_v.high_alarm, 135, 0);
+    CHECK_NEAR(t->string_voltage_v.hysteresis, 0.5, 0);
+    /* Current limits follow C10 = 50 Ah. */
+    CHECK_NEAR(t->string_current_a.low_alarm, -100, 1e-9);
+    CHECK_NEAR(t->string_current_a.low_warn, -50, 1e-9);
+    CHECK_NEAR(t->string_current_a.high_warn, 10, 1e-9);
+    CHECK_NEAR(t->string_current_a.high_alarm, 15, 1e-9);
+    CHECK_NEAR(t->string_current_a.hysteresis, 1, 0);
+    CHECK_NEAR(t->dev_discharge_alarm_a, 10, 0);
+    CHECK_NEAR(t->dev_discharge_warn_a, 5, 0);
+    CHECK_NEAR(t->dev_charge_alarm_a, 10, 0);
+    CHECK_NEAR(t->dev_charge_warn_a, 5, 0);
+    CHECK_NEAR(t->max_voltage_diff_v, 0, 0);
+    CHECK(t->comm_lost_polls == 3);
+    CHECK_NEAR(t->baseline_warn_pct, 20, 0);
+    CHECK_NEAR(t->baseline_alarm_pct, 50, 0);
+    CHECK_NEAR(t->equalizing_min_v, 12.495, 1e-12);
+    CHECK_NEAR(t->equalizing_max_v, 14.7, 1e-12);
+    CHECK_NEAR(t->tr_module_delta_c, 5, 0);
+    CHECK_NEAR(t->tr_ambient_delta_c, 10, 0);
+    CHECK_NEAR(t->tr_float_current_a, 0.5, 1e-12);
+    CHECK_NEAR(t->tr_sustain_s, 600, 0);
+    CHECK(t->tr_breaker_output == 0);
+
+    CHECK(g->sim.seed == 1);
+    CHECK_STR(g->sim.scenario, "");
+    CHECK_NEAR(g->sim.speed, 1, 0);
+    CHECK_NEAR(g->sim.ambient_c, 25, 0);
+    CHECK_NEAR(g->sim.float_v_per_cell, 2.27, 1e-12);
+    CHECK_NEAR(g->sim.charge_limit_c, 0.1, 1e-12);
+
+    json_t *svc = s->services;
+    CHECK(json_is_object(svc));
+    CHECK_STR(json_string_value(json_object_get(json_object_get(svc, "alarmd"), "publish")),
+              "tcp://127.0.0.1:7710");
+
+    /* Services use the positions for their own errors. */
+    int line, col;
+    CHECK(ow_jpos_find(s->positions, "services.alarmd.control", &line, &col) == 0);
+    CHECK(line > 1 && col > 1);
+
+    char buf[600];
+    CHECK_STR(ow_site_path(s, "scen/a.json", buf, sizeof(buf)), "etc/scen/a.json");
+    CHECK_STR(ow_site_path(s, "/abs/a.json", buf, sizeof(buf)), "/abs/a.json");
+    CHECK(ow_site_path(s, "scen/a.json", buf, 8) == NULL);
+
+    ow_site_destroy(&s);
+    CHECK(s == NULL);
+    ow_site_destroy(&s);
+}
+
+static void test_large(void)
+{
+    char err[512];
+    ow_site_t *s = ow_site_load("etc/site-large.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    const ow_gateway_cfg_t *g = ow_site_gateway(s, "big1");
+    CHECK(g != NULL);
+    CHECK(g->nstrings == 16);
+    CHECK(g->nmodules == 512);
+    CHECK(g->strings[15].first_module == 481);
+    CHECK(g->strings[15].modules == 32);
+    CHECK_NEAR(g->battery.capacity_ah, 200, 0);
+    CHECK_NEAR(g->thr.string_current_a.high_alarm, 60, 1e-9);
+    CHECK_NEAR(g->thr.string_voltage_v.high_warn, 444, 0);
+    CHECK_STR(g->publish, "tcp://127.0.0.1:7721");
+    CHECK_STR(g->replay, "tcp://127.0.0.1:7722");
+    CHECK(json_object_size(s->services) == 0);
+    ow_site_destroy(&s);
+}
+
+static void test_defaults(void)
+{
+    const char *text =
+        "{\"site\": {\"name\": \"T\"},\n"
+        " \"defaults\": {\"poll_ms\": 500, \"battery\": {\"capacity_ah\": 200},\n"
+        "   \"module_type\": \"C40\",\n"
+        "   \"thresholds\": {\"temp_c\": {\"high_alarm\": 40}, \"voltage_v\": {\"high_alarm\": "
+        "2.6}},\n"
+        "   \"strings\": [{\"modules\": 24}]},\n"
+        " \"gateways\": [\n"
+        "  {\"id\": \"a\", \"publish\": \"ipc:///tmp/a.pub\", \"replay\": \"ipc:///tmp/a.rep\",\n"
+        "   \"poll_ms\": 2000, \"thresholds\": {\"temp_c\": {\"high_warn\": 28}},\n"
+        "   \"strings\": [{\"modules\": 3}, {\"name\": \"B\", \"modules\": 4}]},\n"
+        "  {\"id\": \"b\", \"name\": \"Bee\", \"publish\": \"inproc://b.pub\", \"replay\": "
+        "\"inproc://b.rep\",\n"
+        "   \"module_type\": \"C21\", \"battery\": {\"capacity_ah\": 100},\n"
+        "   \"thresholds\": {\"voltage_v\": {\"high_alarm\": 21}}}\n"
+        " ]}\n";
+    char err[512];
+    ow_site_t *s = load_text(text, err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    CHECK(s->ngateways == 2);
+    CHECK(json_is_object((json_t *)s->services) && json_object_size(s->services) == 0);
+    const ow_gateway_cfg_t *a = ow_site_gateway(s, "a"), *b = ow_site_gateway(s, "b");
+    CHECK(a && b);
+    if (!a || !b) {
+        ow_site_destroy(&s);
+        return;
+    }
+    /* The gateway's own values win; the rest come from defaults, then built-ins. */
+    CHECK(a->poll_ms == 2000);
+    CHECK(b->poll_ms == 500);
+    CHECK_STR(a->name, "a"); /* name defaults to the id */
+    CHECK_STR(b->name, "Bee");
+    CHECK_NEAR(a->thr.temp_c.high_warn, 28, 0);
+    CHECK_NEAR(a->thr.temp_c.high_alarm, 40, 0);
+    CHECK_NEAR(a->thr.temp_c.low_warn, 10, 0);
+    CHECK_NEAR(b->thr.temp_c.high_warn, 30, 0);
+    CHECK_NEAR(b->thr.temp_c.high_alarm, 40, 0);
+    /* Strings: an array is taken whole, from the gateway or from defaults. */
+    CHECK(a->nstrings == 2 && a->nmodules == 7);
+    CHECK_STR(a->strings[0].name, "String 1");
+    CHECK_STR(a->strings[1].name, "B");
+    CHECK(a->strings[1].first_module == 4);
+    CHECK(b->nstrings == 1 && b->nmodules == 24);
+    /* Module type from defaults (C40, 2 V): built-in block voltage defaults
+     * scale by 2/12, but a value given in the file is taken as is. */
+    CHECK(strcmp(a->module_type->name, "C40") == 0 && a->module_type->code == 20);
+    CHECK_NEAR(a->thr.voltage_v.low_alarm, 2.0, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.low_warn, 12.4 / 6, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.high_warn, 14.1 / 6, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.high_alarm, 2.6, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.hysteresis, 0.05 / 6, 1e-12);
+    CHECK_NEAR(a->thr.equalizing_min_v, 12.495 / 6, 1e-12);
+    CHECK_NEAR(a->thr.equalizing_max_v, 14.7 / 6, 1e-12);
+    CHECK_NEAR(a->thr.temp_c.low_alarm, 5, 0); /* temperatures do not scale */
+    /* Capacity from defaults (200 Ah) drives the current and impedance defaults. */
+    CHECK_NEAR(a->battery.capacity_ah, 200, 0);
+    CHECK_NEAR(a->thr.string_current_a.low_alarm, -400, 1e-9);
+    CHECK_NEAR(a->thr.string_current_a.high_warn, 40, 1e-9);
+    CHECK_NEAR(a->thr.tr_float_current_a, 2, 1e-12);
+    CHECK_NEAR(a->battery.impedance_mohm, 230.0 / 200 / 6, 1e-12);
+    CHECK_STR(a->battery.installed, "");
+    CHECK(a->battery.installed_us == 0);
+    /* "C21" is the guide's name for the 16 V module (C23, code 1). */
+    CHECK(strcmp(b->module_type->name, "C23") == 0 && b->module_type->code == 1);
+    CHECK_NEAR(b->thr.voltage_v.low_alarm, 16.0, 1e-12);
+    CHECK_NEAR(b->thr.voltage_v.high_warn, 18.8, 1e-12);
+    CHECK_NEAR(b->thr.voltage_v.high_alarm, 21, 1e-12); /* the gateway's own */
+    CHECK_NEAR(b->battery.capacity_ah, 100, 0);
+    CHECK_NEAR(b->thr.string_current_a.high_alarm, 30, 1e-9);
+    CHECK_NEAR(b->battery.impedance_mohm, 2.3 * 16 / 12, 1e-12);
+    CHECK_STR(b->source, "sim");
+    CHECK(b->journal_messages == 200000);
+    CHECK(b->sim.seed == 1);
+    ow_site_destroy(&s);
+
+    /* A minimal file: only what is required, everything else built in. */
+    s = load_text("{\"gateways\": [{\"id\": \"m\", \"publish\": \"tcp://*:1\", \"replay\": "
+                  "\"tcp://*:2\", \"strings\": [{\"modules\": 1}]}]}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_STR(s->name, "site");
+        CHECK(s->gateways[0].module_type == ow_module_type_find("C20"));
+        CHECK_NEAR(s->gateways[0].battery.capacity_ah, 100, 0);
+        CHECK_NEAR(s->gateways[0].battery.impedance_mohm, 2.3, 1e-12);
+        CHECK_NEAR(s->gateways[0].thr.voltage_v.low_warn, 12.4, 1e-12);
+        CHECK_NEAR(s->gateways[0].thr.string_current_a.low_warn, -100, 1e-9);
+        CHECK(s->gateways[0].poll_ms == 1000);
+        CHECK(s->gateways[0].log_rate_s == 1200);
+        CHECK(s->gateways[0].impedance_poll_min == 720);
+        CHECK_STR(s->gateways[0].strings[0].name, "String 1");
+    }
+    ow_site_destroy(&s);
+}
+
+#define GW_A "{\"id\": \"a\", \"publish\": \"tcp://*:1\", \"replay\": \"tcp://*:2\""
+#define STR1 "\"strings\": [{\"modules\": 9}]"
+
+static void test_errors(void)
+{
+    /* Unknown keys, at every level. */
+    expect_error("{\"gateways\": [\n  " GW_A ", " STR1 ",\n   \"pol_ms\": @100}]}",
+                 "gateways[0].pol_ms: unknown key");
+    expect_error("{\"gateways\": [\n  " GW_A ", " STR1 ",\n"
+                 "   \"thresholds\": {\"voltage_v\": {\"low_alarm\": 11, \"lowwarn\": @12}}}]}",
+                 "gateways[0].thresholds.voltage_v.lowwarn: unknown key");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": 9,\n \"nmae\": @\"x\"}]}]}",
+                 "gateways[0].strings[0].nmae: unknown key");
+    expect_error("{\"site\": {\"name\": \"x\", \"owner\": @\"y\"}, \"gateways\": []}",
+                 "site.owner: unknown key");
+    expect_error("{\"gateway\": @[]}", "gateway: unknown key");
+    expect_error("{\"defaults\": {\"sim\": {\"sped\": @2}}, \"gateways\": []}",
+                 "defaults.sim.sped: unknown key");
+    /* A dotted key would look like a nested one; it is not. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"sim.speed\": @2}]}",
+                 "gateways[0].sim.speed: unknown key");
+
+    /* Wrong types. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n\t\"poll_ms\": @\"1000\"}]}",
+                 "gateways[0].poll_ms: expected a number");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"poll_ms\": @1000.5}]}",
+                 "gateways[0].poll_ms: expected an integer");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"battery\": {\"capacity_ah\": @true}}]}",
+                 "gateways[0].battery.capacity_ah: expected a number");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"current_sensor\": @1}]}",
+                 "gateways[0].current_sensor: expected true or false");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"name\": @5}]}",
+                 "gateways[0].name: expected a string");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"thresholds\": @[]}]}",
+                 "gateways[0].thresholds: expected an object");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": @{\"modules\": 9}}]}",
+                 "gateways[0].strings: expected an array");
+    expect_error("{\"gateways\": @{}}", "gateways: expected an array");
+    expect_error("@[1, 2]", "expected an object at the top level");
+    expect_error("{\"services\": @[], \"gateways\": [" GW_A ", " STR1 "}]}",
+                 "services: expected an object");
+
+    /* Out of range and bad values. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 "  \"thresholds\": {\"voltage_v\": {\"low_alarm\": @-1}}}]}",
+                 "gateways[0].thresholds.voltage_v.low_alarm: must be between 0 and 100");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"poll_ms\": @50}]}",
+                 "gateways[0].poll_ms: must be between 100 and 3600000");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"sim\": {\"speed\": @0}}]}",
+                 "gateways[0].sim.speed: must be between 0.001 and 100000");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"journal_messages\": @99999999}]}",
+                 "gateways[0].journal_messages: must be between 1000 and 10000000");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": @0}]}]}",
+                 "gateways[0].strings[0].modules: must be between 1 and 520");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"module_type\": @\"C99\"}]}",
+                 "gateways[0].module_type: unknown module type \"C99\" "
+                 "(one of C40, C41, C30, C20, C23)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": @\"gbms\"}]}",
+                 "gateways[0].source: must be one of: sim");
+    expect_error("{\"gateways\": [{\"id\": @\"a b\", \"publish\": \"tcp://*:1\", "
+                 "\"replay\": \"tcp://*:2\", " STR1 "}]}",
+                 "gateways[0].id: must be 1 to 31 characters of A-Z a-z 0-9 _ . -");
+    expect_error("{\"gateways\": [{\"id\": @\"\", \"publish\": \"tcp://*:1\", "
+                 "\"replay\": \"tcp://*:2\", " STR1 "}]}",
+                 "gateways[0].id: must be 1 to 31 characters of A-Z a-z 0-9 _ . -");
+    expect_error("{\"gateways\": [{\"id\": \"a\", \"publish\": @\"http://x:1\", "
+                 "\"replay\": \"tcp://*:2\", " STR1 "}]}",
+                 "gateways[0].publish: must start with tcp://, ipc:// or inproc://");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"name\": "
+                 "@\"0123456789012345678901234567890123456789012345678901234567890123\"}]}",
+                 "gateways[0].name: too long (at most 63 bytes)");
+    expect_error("{\"defaults\": {\"id\": @\"x\"}, \"gateways\": [" GW_A ", " STR1 "}]}",
+                 "defaults.id: not allowed in defaults (each gateway needs its own)");
+
+    /* Dates. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 "  \"battery\": {\"installed\": @\"2021-02-29\"}}]}",
+                 "gateways[0].battery.installed: \"2021-02-29\" is not a real date");
+    expect_error("{\"gateways\": [" GW_A ", " STR1
+                 ", \"battery\": {\"installed\": @\"1.6.2020\"}}]}",
+                 "gateways[0].battery.installed: expected a date YYYY-MM-DD");
+    expect_error("{\"gateways\": [" GW_A ", " STR1
+                 ", \"battery\": {\"installed\": @\"2020-13-01\"}}]}",
+                 "gateways[0].battery.installed: \"2020-13-01\" is not a real date");
+    {
+        char err[512];
+        ow_site_t *s = load_text("{\"gateways\": [" GW_A ", " STR1
+                                 ", \"battery\": {\"installed\": \"2024-02-29\"}}]}",
+                                 err, sizeof(err));
+        CHECK_MSG(s != NULL, "%s", err); /* a leap day is a real date */
+        if (s) CHECK(s->gateways[0].battery.installed_us == 1709164800000000LL);
+        ow_site_destroy(&s);
+    }
+
+    /* Missing required keys: reported at the object that should hold them. */
+    expect_error("{\"gateways\": [\n  @{\"id\": \"a\", \"replay\": \"tcp://*:2\", " STR1 "}]}",
+                 "gateways[0].publish: required key missing");
+    expect_error("{\"gateways\": [\n  @" GW_A "}]}", "gateways[0].strings: required key missing");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": 2}, @{\"name\": \"x\"}]}]}",
+                 "gateways[0].strings[1].modules: required key missing");
+    expect_error("@{\"site\": {}}", "gateways: required key missing");
+    expect_error("{\"gateways\": @[]}", "gateways: needs at least one gateway");
+
+    /* Cross-field rules name the object, at the gateway's or the defaults' copy. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 " \"thresholds\": {\"voltage_v\": @{\"low_warn\": 12.5, \"high_warn\": 12.0}}}]}",
+                 "gateways[0].thresholds.voltage_v: low_warn (12.5) above high_warn (12)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 " \"thresholds\": {\"temp_c\": @{\"low_alarm\": 11}}}]}",
+                 "gateways[0].thresholds.temp_c: low_alarm (11) above low_warn (10)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 " \"thresholds\": {\"impedance_mohm\": @{\"high_warn\": 60}}}]}",
+                 "gateways[0].thresholds.impedance_mohm: high_warn (60) above high_alarm (50)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 " \"thresholds\": {\"temp_c\": @{\"low_warn\": 30}}}]}",
+                 "gateways[0].thresholds.temp_c: low_warn (30) equal to high_warn (30)");
+    expect_error("{\"defaults\": {\"thresholds\": {\"string_voltage_v\": @{\"high_warn\": 100}}},\n"
+                 " \"gateways\": [" GW_A ", " STR1 "}]}",
+                 "defaults.thresholds.string_voltage_v: low_warn (110) above high_warn (100)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
+                 " \"thresholds\": {\"current_deviation\": {\"charge_warn_a\": @12}}}]}",
+                 "gateways[0].thresholds.current_deviation.charge_warn_a: "
+                 "charge_warn_a (12) above charge_alarm_a (10)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"aux_units\": 1,\n"
+                 " \"thresholds\": {\"thermal_runaway\": {\"breaker_output\": @6}}}]}",
+                 "gateways[0].thresholds.thermal_runaway.breaker_output: "
+                 "output 6 needs 2 GX_R_AUX units but aux_units is 1");
+
+    /* A limits object taken from defaults is blamed there, even when the clash
+     * is with a built-in default scaled for this gateway's module type. */
+    expect_error("{\"defaults\": {\"thresholds\": {\"voltage_v\": @{\"high_alarm\": 2.6}}},\n"
+                 " \"gateways\": [" GW_A ", " STR1 ", \"module_type\": \"C23\"}]}",
+                 "defaults.thresholds.voltage_v: high_warn (18.8) above high_alarm (2.6)");
+
+    /* Site-wide uniqueness: the later gateway is at fault. */
+    expect_error(
+        "{\"gateways\": [\n"
+        "  {\"id\": \"wm1\", \"publish\": \"tcp://*:1\", \"replay\": \"tcp://*:2\", " STR1 "},\n"
+        "  {\"id\": @\"wm1\", \"publish\": \"tcp://*:3\", \"replay\": \"tcp://*:4\", " STR1 "}]}",
+        "gateways[1].id: duplicate id \"wm1\" (also gateways[0])");
+    expect_error(
+        "{\"gateways\": [\n"
+        "  {\"id\": \"wm1\", \"publish\": \"tcp://*:1\", \"replay\": \"tcp://*:2\", " STR1 "},\n"
+        "  {\"id\": \"wm2\", \"publish\": \"tcp://*:3\", \"replay\": @\"tcp://*:2\", " STR1 "}]}",
+        "gateways[1].replay: endpoint \"tcp://*:2\" already used by gateways[0].replay");
+    expect_error("{\"gateways\": [{\"id\": \"a\", \"publish\": \"tcp://*:1\", "
+                 "\"replay\": @\"tcp://*:1\", " STR1 "}]}",
+                 "gateways[0].replay: endpoint \"tcp://*:1\" already used by gateways[0].publish");
+    expect_error("{\"defaults\": {\"publish\": @\"tcp://*:9\"}, \"gateways\": [\n"
+                 "  {\"id\": \"a\", \"replay\": \"tcp://*:1\", " STR1 "},\n"
+                 "  {\"id\": \"b\", \"replay\": \"tcp://*:2\", " STR1 "}]}",
+                 "defaults.publish: endpoint \"tcp://*:9\" already used by gateways[0].publish");
+
+    /* Module counts. */
+    expect_error("{\"gateways\": [" GW_A
+                 ",\n \"strings\": @[{\"modules\": 500}, {\"modules\": 21}]}]}",
+                 "gateways[0].strings: 521 modules in total, at most 520");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": @[]}]}",
+                 "gateways[0].strings: needs 1 to 16 strings, has 0");
+    {
+        /* 17 strings */
+        char text[2048];
+        int n = snprintf(text, sizeof(text), "{\"gateways\": [" GW_A ", \"strings\": @[");
+        for (int i = 0; i < 17; i++)
+            n += snprintf(text + n, sizeof(text) - (size_t)n, "%s{\"modules\": 1}", i ? ", " : "");
+        snprintf(text + n, sizeof(text) - (size_t)n, "]}]}");
+        expect_error(text, "gateways[0].strings: needs 1 to 16 strings, has 17");
+    }
+    {
+        /* Exactly 520 modules is fine. */
+        char err[512];
+        ow_site_t *s = load_text("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": 500}, "
+                                 "{\"modules\": 20}]}]}",
+                                 err, sizeof(err));
+        CHECK_MSG(s != NULL, "%s", err);
+        if (s)
+            CHECK(s->gateways[0].nmodules == 520 && s->gateways[0].strings[1].first_module == 501);
+        ow_site_destroy(&s);
+    }
+
+    /* An error in defaults names the defaults path even if a gateway overrides it. */
+    expect_error("{\"defaults\": {\"poll_ms\": @10}, \"gateways\": [" GW_A ", " STR1
+                 ", \"poll_ms\": 1000}]}",
+                 "defaults.poll_ms: must be between 100 and 3600000");
+    /* ... and a bad value that a gateway inherits is still the defaults' fault. */
+    expect_error("{\"defaults\": {\"strings\": @[]}, \"gateways\": [" GW_A "}]}",
+                 "defaults.strings: needs 1 to 16 strings, has 0");
+}
+
+static void test_parse_errors(void)
+{
+    char path[64], err[512], want[128];
+    int l, c;
+    /* jansson's own message and position: line 2, after the stray comma. */
+    write_tmp("{\"gateways\": [\n  {\"id\": \"a\",,}\n]}", path, sizeof(path), &l, &c);
+    ow_site_t *s = ow_site_load(path, err, sizeof(err));
+    CHECK(s == NULL);
+    snprintf(want, sizeof(want), "%s:2:", path);
+    CHECK_MSG(strncmp(err, want, strlen(want)) == 0, "'%s' does not start with '%s'", err, want);
+    CHECK_CONTAINS(err, "near ','");
+    unlink(path);
+
+    /* Duplicate keys are rejected by jansson (JSON_REJECT_DUPLICATES). */
+    write_tmp("{\"gateways\": [],\n \"gateways\": []}", path, sizeof(path), &l, &c);
+    s = ow_site_load(path, err, sizeof(err));
+    CHECK(s == NULL);
+    snprintf(want, sizeof(want), "%s:2:", path);
+    CHECK_MSG(strncmp(err, want, strlen(want)) == 0, "'%s' does not start with '%s'", err, want);
+    CHECK_CONTAINS(err, "duplicate object key");
+    unlink(path);
+
+    /* Empty file, missing file. */
+    write_tmp("", path, sizeof(path), &l, &c);
+    s = ow_site_load(path, err, sizeof(err));
+    CHECK(s == NULL);
+    snprintf(want, sizeof(want), "%s:", path);
+    CHECK_MSG(strncmp(err, want, strlen(want)) == 0, "'%s' does not start with '%s'", err, want);
+    unlink(path);
+    s = ow_site_load("/nonexistent/site.json", err, sizeof(err));
+    CHECK(s == NULL);
+    CHECK_STR(err, "/nonexistent/site.json: No such file or directory");
+    /* A tiny error buffer truncates, never overflows; NULL is allowed too. */
+    char tiny[8];
+    CHECK(ow_site_load("/nonexistent/site.json", tiny, sizeof(tiny)) == NULL);
+    CHECK(strlen(tiny) == 7);
+    CHECK(ow_site_load("/nonexistent/site.json", NULL, 0) == NULL);
+}
+
+static void test_module_types(void)
+{
+    CHECK(ow_module_types_count == 5);
+    const ow_module_type_t *t = ow_module_type_find("C40");
+    CHECK(t && t->code == 20 && t->nominal_v == 2.0 && strcmp(t->part, "950-6500") == 0);
+    CHECK_NEAR(t->r_min, 0.02, 1e-12);
+    t = ow_module_type_find("C41");
+    CHECK(t && t->code == 21 && t->nominal_v == 4.0);
+    t = ow_module_type_find("C30");
+    CHECK(t && t->code == 10 && t->nominal_v == 6.0 && t->v_max == 8.0);
+    t = ow_module_type_find("C20");
+    CHECK(t && t->code == 0 && t->v_min == 9.7 && t->v_max == 17 && t->eq_current_a == 0.15);
+    t = ow_module_type_find("C23");
+    CHECK(t && t->code == 1 && t->nominal_v == 16.0 && t->v_max == 21);
+    CHECK(ow_module_type_find("C21") == t);
+    CHECK(ow_module_type_find("c20") == ow_module_type_find("C20"));
+    CHECK(ow_module_type_find("C22") == NULL);
+    CHECK(ow_module_type_find(NULL) == NULL);
+    /* Codes are distinct (the guide gives C40 and C41 the same one). */
+    for (size_t i = 0; i < ow_module_types_count; i++)
+        for (size_t j = i + 1; j < ow_module_types_count; j++)
+            CHECK(ow_module_types[i].code != ow_module_types[j].code);
+}
+
+static void test_doc(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK(ow_config_doc(f) == 0);
+    fclose(f);
+    CHECK_CONTAINS(buf,
+                   "| `thresholds.voltage_v.low_warn` | number | 0 .. 100 | 12.4 x nominal_v/12 |");
+    CHECK_CONTAINS(buf, "| `id` | string |");
+    CHECK_CONTAINS(buf, "**required**");
+    CHECK_CONTAINS(buf, "| `strings[].modules` | integer | 1 .. 520 |");
+    CHECK_CONTAINS(buf, "| C41 | 950-6501 | 21 |");
+    CHECK_CONTAINS(buf, "`C21` is\naccepted");
+    CHECK_CONTAINS(buf, "| `thresholds.string_current_a.low_alarm` | number | -100000 .. 100000 | "
+                        "-2 x capacity_ah |");
+    free(buf);
+}
+
+int main(void)
+{
+    test_module_types();
+    test_sample();
+    test_large();
+    test_defaults();
+    test_errors();
+    test_parse_errors();
+    test_doc();
+    return ow_test_done("config_test");
+}

@@ -33,14 +33,12 @@ typedef struct {
 
 static int path_reserve(scan_t *sc, size_t extra)
 {
-    if (sc->plen + extra + 1 <= sc->pcap)
-        return 0;
+    if (sc->plen + extra + 1 <= sc->pcap) return 0;
     size_t cap = sc->pcap ? sc->pcap : 64;
     while (cap < sc->plen + extra + 1)
         cap *= 2;
     char *p = realloc(sc->path, cap);
-    if (!p)
-        return -1;
+    if (!p) return -1;
     sc->path = p;
     sc->pcap = cap;
     return 0;
@@ -48,8 +46,7 @@ static int path_reserve(scan_t *sc, size_t extra)
 
 static int path_append(scan_t *sc, const char *s, size_t n)
 {
-    if (path_reserve(sc, n) < 0)
-        return -1;
+    if (path_reserve(sc, n) < 0) return -1;
     memcpy(sc->path + sc->plen, s, n);
     sc->plen += n;
     sc->path[sc->plen] = '\0';
@@ -62,14 +59,12 @@ static int record(scan_t *sc, int line, int col)
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 64;
         jpos_entry_t *v = realloc(o->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
+        if (!v) return -1;
         o->v = v;
         o->cap = cap;
     }
     char *p = malloc(sc->plen + 1);
-    if (!p)
-        return -1;
+    if (!p) return -1;
     memcpy(p, sc->path ? sc->path : "", sc->plen);
     p[sc->plen] = '\0';
     o->v[o->n].path = p;
@@ -147,32 +142,24 @@ static int scan_string(scan_t *sc, int append)
             sc->i++;
             return 0;
         }
-        if (c == '\n' || (unsigned char)c < 0x20)
+        if ((unsigned char)c < 0x20)
             return -1; /* raw control characters are not allowed in JSON strings */
         if (c != '\\') {
-            if (append && path_append(sc, &c, 1) < 0)
-                return -1;
+            if (append && path_append(sc, &c, 1) < 0) return -1;
             sc->i++;
             continue;
         }
-        if (sc->i + 1 >= sc->len)
-            return -1;
+        if (sc->i + 1 >= sc->len) return -1;
         char e = sc->s[sc->i + 1], b[8];
         size_t n = 1;
         sc->i += 2;
-        switch (e) {
-        case '"': b[0] = '"'; break;
-        case '\\': b[0] = '\\'; break;
-        case '/': b[0] = '/'; break;
-        case 'b': b[0] = '\b'; break;
-        case 'f': b[0] = '\f'; break;
-        case 'n': b[0] = '\n'; break;
-        case 'r': b[0] = '\r'; break;
-        case 't': b[0] = '\t'; break;
-        case 'u': {
+        static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+        const char *simple = e ? strchr(esc_in, e) : NULL;
+        if (simple)
+            b[0] = esc_out[simple - esc_in];
+        else if (e == 'u') {
             unsigned cp, lo;
-            if (sc->i + 4 > sc->len || hex4(sc->s + sc->i, &cp) < 0)
-                return -1;
+            if (sc->i + 4 > sc->len || hex4(sc->s + sc->i, &cp) < 0) return -1;
             sc->i += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (sc->i + 6 > sc->len || sc->s[sc->i] != '\\' || sc->s[sc->i + 1] != 'u' ||
@@ -183,13 +170,9 @@ static int scan_string(scan_t *sc, int append)
             } else if (cp >= 0xDC00 && cp <= 0xDFFF)
                 return -1;
             n = utf8_put(cp, b);
-            break;
-        }
-        default:
+        } else
             return -1;
-        }
-        if (append && path_append(sc, b, n) < 0)
-            return -1;
+        if (append && path_append(sc, b, n) < 0) return -1;
     }
     return -1; /* unterminated */
 }
@@ -207,23 +190,17 @@ static int scan_object(scan_t *sc, int depth)
     }
     for (;;) {
         skip_ws(sc);
-        if (sc->i >= sc->len || sc->s[sc->i] != '"')
-            return -1;
-        if (base > 0 && path_append(sc, ".", 1) < 0)
-            return -1;
-        if (scan_string(sc, 1) < 0)
-            return -1;
+        if (sc->i >= sc->len || sc->s[sc->i] != '"') return -1;
+        if (base > 0 && path_append(sc, ".", 1) < 0) return -1;
+        if (scan_string(sc, 1) < 0) return -1;
         skip_ws(sc);
-        if (sc->i >= sc->len || sc->s[sc->i] != ':')
-            return -1;
+        if (sc->i >= sc->len || sc->s[sc->i] != ':') return -1;
         sc->i++;
-        if (scan_value(sc, depth + 1) < 0)
-            return -1;
+        if (scan_value(sc, depth + 1) < 0) return -1;
         sc->plen = base;
         sc->path[base] = '\0';
         skip_ws(sc);
-        if (sc->i >= sc->len)
-            return -1;
+        if (sc->i >= sc->len) return -1;
         if (sc->s[sc->i] == ',') {
             sc->i++;
             continue;
@@ -248,15 +225,12 @@ static int scan_array(scan_t *sc, int depth)
     for (size_t k = 0;; k++) {
         char b[32];
         int n = snprintf(b, sizeof(b), "[%zu]", k);
-        if (path_append(sc, b, (size_t)n) < 0)
-            return -1;
-        if (scan_value(sc, depth + 1) < 0)
-            return -1;
+        if (path_append(sc, b, (size_t)n) < 0) return -1;
+        if (scan_value(sc, depth + 1) < 0) return -1;
         sc->plen = base;
         sc->path[base] = '\0';
         skip_ws(sc);
-        if (sc->i >= sc->len)
-            return -1;
+        if (sc->i >= sc->len) return -1;
         if (sc->s[sc->i] == ',') {
             sc->i++;
             continue;
@@ -286,21 +260,21 @@ static int scan_scalar(scan_t *sc)
 
 static int scan_value(scan_t *sc, int depth)
 {
-    if (depth > JPOS_MAX_DEPTH)
-        return -1;
+    if (depth > JPOS_MAX_DEPTH) return -1;
     skip_ws(sc);
-    if (sc->i >= sc->len)
-        return -1;
-    if (path_reserve(sc, 0) < 0)
-        return -1;
+    if (sc->i >= sc->len) return -1;
+    if (path_reserve(sc, 0) < 0) return -1;
     int line = sc->line, col = (int)(sc->i - sc->line_start) + 1;
-    if (record(sc, line, col) < 0)
-        return -1;
+    if (record(sc, line, col) < 0) return -1;
     switch (sc->s[sc->i]) {
-    case '{': return scan_object(sc, depth);
-    case '[': return scan_array(sc, depth);
-    case '"': return scan_string(sc, 0);
-    default: return scan_scalar(sc);
+    case '{':
+        return scan_object(sc, depth);
+    case '[':
+        return scan_array(sc, depth);
+    case '"':
+        return scan_string(sc, 0);
+    default:
+        return scan_scalar(sc);
     }
 }
 
@@ -308,35 +282,29 @@ static int entry_cmp(const void *a, const void *b)
 {
     const jpos_entry_t *x = a, *y = b;
     int c = strcmp(x->path, y->path);
-    if (c)
-        return c;
+    if (c) return c;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 ow_jpos_t *ow_jpos_build(const char *text, size_t len)
 {
-    if (!text)
-        return NULL;
+    if (!text) return NULL;
     ow_jpos_t *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
+    if (!p) return NULL;
     scan_t sc = {.s = text, .len = len, .line = 1, .out = p};
     /* A UTF-8 byte order mark is not JSON, but editors write it; skip it. */
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        sc.i = sc.line_start = 3;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) sc.i = sc.line_start = 3;
     /* On malformed input (or out of memory) the scan stops; what it recorded
      * so far is still useful for pointing at the values before the damage. */
     (void)scan_value(&sc, 0);
     free(sc.path);
-    if (p->n > 1)
-        qsort(p->v, p->n, sizeof(*p->v), entry_cmp);
+    if (p->n > 1) qsort(p->v, p->n, sizeof(*p->v), entry_cmp);
     return p;
 }
 
 int ow_jpos_find(const ow_jpos_t *p, const char *path, int *line, int *col)
 {
-    if (!p || !path)
-        return -1;
+    if (!p || !path) return -1;
     size_t lo = 0, hi = p->n;
     while (lo < hi) { /* lower bound: the first entry >= path */
         size_t mid = lo + (hi - lo) / 2;
@@ -345,19 +313,15 @@ int ow_jpos_find(const ow_jpos_t *p, const char *path, int *line, int *col)
         else
             hi = mid;
     }
-    if (lo >= p->n || strcmp(p->v[lo].path, path) != 0)
-        return -1;
-    if (line)
-        *line = p->v[lo].line;
-    if (col)
-        *col = p->v[lo].col;
+    if (lo >= p->n || strcmp(p->v[lo].path, path) != 0) return -1;
+    if (line) *line = p->v[lo].line;
+    if (col) *col = p->v[lo].col;
     return 0;
 }
 
 void ow_jpos_destroy(ow_jpos_t **pp)
 {
-    if (!pp || !*pp)
-        return;
+    if (!pp || !*pp) return;
     ow_jpos_t *p = *pp;
     for (size_t k = 0; k < p->n; k++)
         free(p->v[k].path);

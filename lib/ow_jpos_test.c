@@ -23,20 +23,20 @@ static void check_absent(const ow_jpos_t *p, const char *path)
 
 static void test_nested(void)
 {
-    const char *t = "{\n"                                   /* 1 */
-                    "  \"site\": {\"name\": \"A\"},\n"      /* 2 */
-                    "  \"gateways\": [\n"                   /* 3 */
-                    "    {\n"                               /* 4 */
-                    "      \"id\": \"wm1\",\n"              /* 5 */
-                    "      \"strings\": [\n"                /* 6 */
-                    "        {\"name\": \"S1\", \"modules\": 9},\n" /* 7 */
-                    "        {\"modules\": 10}\n"           /* 8 */
-                    "      ],\n"                            /* 9 */
+    const char *t = "{\n"                                               /* 1 */
+                    "  \"site\": {\"name\": \"A\"},\n"                  /* 2 */
+                    "  \"gateways\": [\n"                               /* 3 */
+                    "    {\n"                                           /* 4 */
+                    "      \"id\": \"wm1\",\n"                          /* 5 */
+                    "      \"strings\": [\n"                            /* 6 */
+                    "        {\"name\": \"S1\", \"modules\": 9},\n"     /* 7 */
+                    "        {\"modules\": 10}\n"                       /* 8 */
+                    "      ],\n"                                        /* 9 */
                     "      \"ok\": true, \"no\": null, \"x\": -1.5e3\n" /* 10 */
-                    "    },\n"                              /* 11 */
-                    "    [1, [2, 3]]\n"                     /* 12 */
-                    "  ],\n"                                /* 13 */
-                    "  \"empty\": {}, \"none\": []\n"       /* 14 */
+                    "    },\n"                                          /* 11 */
+                    "    [1, [2, 3]]\n"                                 /* 12 */
+                    "  ],\n"                                            /* 13 */
+                    "  \"empty\": {}, \"none\": []\n"                   /* 14 */
                     "}\n";
     ow_jpos_t *p = ow_jpos_build(t, strlen(t));
     CHECK(p != NULL);
@@ -125,8 +125,7 @@ static void test_malformed(void)
         ow_jpos_t *p = ow_jpos_build(bad[k], strlen(bad[k]));
         /* Either NULL or what was scanned; never a crash. */
         int l, c;
-        if (p)
-            (void)ow_jpos_find(p, "a", &l, &c);
+        if (p) (void)ow_jpos_find(p, "a", &l, &c);
         ow_jpos_destroy(&p);
         CHECK(p == NULL);
     }

@@ -221,6 +221,17 @@ static void send_ctl(ow_busd_t *b, zframe_t *id, const char *kind, const char *b
     zstr_send(b->router, body);
 }
 
+/* A peer's bytes made safe for a log line: printable ASCII, at most 80. */
+static const char *printable(char *s)
+{
+    size_t i;
+    for (i = 0; s[i] && i < 80; i++)
+        if (s[i] < 0x20 || s[i] > 0x7e)
+            s[i] = '?';
+    s[i] = '\0';
+    return s;
+}
+
 /* Answer one replay request: [id, "replay", {"epoch","from","max"}]. */
 static void serve_replay(ow_busd_t *b)
 {
@@ -238,9 +249,12 @@ static void serve_replay(ow_busd_t *b)
     if (!id || !kind || strcmp(kind, OW_REPLAY_REQ) != 0 || !body ||
         !(o = json_loads(body, 0, &jerr)) || !json_is_integer(json_object_get(o, "from")) ||
         !json_is_integer(json_object_get(o, "epoch"))) {
+        char kb[84];
+        snprintf(kb, sizeof kb, "%s", kind ? kind : "no command");
         b->st.bad_requests++;
-        log_warnx("malformed replay request (%s%s%s)", kind ? kind : "no command",
-                  body ? ": " : "", body ? body : "");
+        log_warnx("malformed replay request #%llu (%s%s%s)", (unsigned long long)b->st.bad_requests,
+                  printable(kb), body ? ": " : "",
+                  body ? printable(body) : "");
         goto out;
     }
     b->st.replay_requests++;

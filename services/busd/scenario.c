@@ -1,1 +1,561 @@
-/* placeholder */ typedef int ow_placeholder_t;
+/* Scenario files for the simulator. The event kinds and the keys each one
+ * takes are the table below: the parser walks it to check a file and
+ * ow_scenario_doc() walks it to write docs/scenarios.md, so the two cannot
+ * disagree. Errors point at the offending value as FILE:LINE:COL: KEY. */
+#include "scenario.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ow_config.h"
+
+#define MAX_FILE_BYTES (1 << 20)
+#define MAX_EVENTS     10000
+#define MAX_TIME_S     (10 * 365 * 86400.0) /* ten years of simulated time */
+
+/* ---- the table ---- */
+
+enum { F_AT, F_DURATION, F_STRING, F_BLOCK, F_INPUT, F_CURRENT, F_RATE, F_VALUE, F_COUNT };
+
+typedef struct {
+    const char *key;
+    int is_int;
+    size_t off; /* into ow_event_t: a double, or an int when is_int */
+    const char *unit;
+} field_t;
+
+static const field_t fields[F_COUNT] = {
+    [F_AT] = {"at_s", 0, offsetof(ow_event_t, at_s), "s"},
+    [F_DURATION] = {"duration_s", 0, offsetof(ow_event_t, duration_s), "s"},
+    [F_STRING] = {"string", 1, offsetof(ow_event_t, string), ""},
+    [F_BLOCK] = {"block", 1, offsetof(ow_event_t, block), ""},
+    [F_INPUT] = {"input", 1, offsetof(ow_event_t, input), ""},
+    [F_CURRENT] = {"current_a", 0, offsetof(ow_event_t, current_a), "A"},
+    [F_RATE] = {"rate", 0, offsetof(ow_event_t, rate), ""},
+    [F_VALUE] = {"value", 0, offsetof(ow_event_t, value), ""},
+};
+
+typedef struct {
+    int field; /* F_*; F_COUNT ends the list */
+    int required;
+    double min, max, def;
+    const char *doc;
+} use_t;
+
+#define USES_MAX 6
+
+typedef struct {
+    ow_event_kind_t kind;
+    const char *name;
+    const char *doc;
+    use_t use[USES_MAX];
+} kind_t;
+
+#define END {F_COUNT, 0, 0, 0, 0, NULL}
+#define STRING_ALL(what)                                                                           \
+    {F_STRING, 1, 0, OW_MAX_STRINGS, 0, "string number (1-based); 0 = every string" what}
+#define STRING_ONE {F_STRING, 1, 1, OW_MAX_STRINGS, 0, "string number (1-based)"}
+#define BLOCK_ONE  {F_BLOCK, 1, 1, OW_MAX_MODULES, 0, "block position within the string (1-based)"}
+#define DURATION(what) {F_DURATION, 0, 0, MAX_TIME_S, 0, what}
+
+static const kind_t kinds[OW_EV_KINDS] = {
+    {OW_EV_DISCHARGE,
+     "discharge",
+     "Mains failure: the charger is disconnected and the load draws a constant current from "
+     "each string. The terminal voltage sags by I*R plus the Shepherd polarisation at once, "
+     "falls as charge is removed (Peukert-corrected, so a higher current empties the blocks "
+     "sooner) and collapses at the weakest block's knee; a block below 1.63 V/cell or a string "
+     "average below 1.70 V/cell makes the load give up. When the event ends the charger "
+     "recharges: constant current at the limit, then constant voltage with a tapering current.",
+     {STRING_ALL(""),
+      {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
+      {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
+      END}},
+    {OW_EV_IMPEDANCE_RISE,
+     "impedance_rise",
+     "A block's internal impedance grows linearly (corroding grid or connector). The module "
+     "measures it at its impedance poll rate, so the reading steps up once per poll.",
+     {STRING_ONE,
+      BLOCK_ONE,
+      {F_RATE, 1, 0, 1000, 0, "growth in % of the initial impedance per simulated day"},
+      DURATION("how long it keeps growing (the damage stays); 0 = until the end"),
+      END}},
+    {OW_EV_DRY_OUT,
+     "dry_out",
+     "A block loses electrolyte: impedance and charge polarisation grow by rate %/day, "
+     "capacity falls by rate/2 %/day, so its share of the float voltage rises (its equalizer "
+     "starts to bypass) and it runs a little warmer.",
+     {STRING_ONE,
+      BLOCK_ONE,
+      {F_RATE, 1, 0, 100, 0, "impedance growth in % per simulated day"},
+      DURATION("how long it keeps drying out (the damage stays); 0 = until the end"),
+      END}},
+    {OW_EV_MODULE_LOST,
+     "module_lost",
+     "A module stops answering on the bus: its readings are null with the no-response "
+     "status, and the string's sum and average cover the remaining blocks.",
+     {STRING_ONE, BLOCK_ONE, DURATION("how long it stays silent; 0 = for good"), END}},
+    {OW_EV_THERMAL_RUNAWAY,
+     "thermal_runaway",
+     "The string's blocks lose their heat path and take more float current (rate 1: thermal "
+     "resistance x4, float current x5). Float current doubles per 10 degC, the heat it makes "
+     "raises the temperature further: temperature and current climb together over a few "
+     "hours (capped at 90 degC). Below a rate of about 0.6 the string settles warmer instead.",
+     {STRING_ALL(""),
+      {F_RATE, 0, 0, 10, 1, "severity factor; 1 = a credible runaway"},
+      DURATION("how long the fault lasts; 0 = until the end"),
+      END}},
+    {OW_EV_HYDROGEN,
+     "hydrogen",
+     "Hydrogen builds up towards the given concentration with a time constant of three "
+     "minutes (and decays the same way after), while a GX_R_AUX input reports the gas alarm.",
+     {{F_VALUE, 1, 0, 100, 0, "hydrogen concentration reached, % LEL"},
+      {F_INPUT, 1, 1, OW_AUX_POINTS, 0, "GX_R_AUX input in alarm (unit u input i = 4*(u-1)+i)"},
+      DURATION("how long; 0 = until the end"),
+      END}},
+    {OW_EV_BREAKER_OPEN,
+     "breaker_open",
+     "A string's breaker opens: no current flows, the blocks relax from their loaded voltage "
+     "towards their open-circuit EMF, and the breaker's auxiliary contact shows on an input.",
+     {STRING_ALL(""),
+      {F_INPUT, 0, 0, OW_AUX_POINTS, 0, "GX_R_AUX input wired to the auxiliary contact; 0 = none"},
+      DURATION("how long it stays open; 0 = until the end"),
+      END}},
+    {OW_EV_AUX_INPUT,
+     "aux_input",
+     "A GX_R_AUX input goes to alarm (door contact, fan failure, ...).",
+     {{F_INPUT, 1, 1, OW_AUX_POINTS, 0, "GX_R_AUX input (unit u input i = 4*(u-1)+i)"},
+      DURATION("how long; 0 = until the end"),
+      END}},
+    {OW_EV_AMBIENT,
+     "ambient",
+     "The room temperature steps (air conditioning failure); blocks follow with their thermal "
+     "time constant of about three hours. The daily swing of +-1.5 degC stays on top.",
+     {{F_VALUE, 1, -40, 70, 0, "new ambient temperature, degC"},
+      DURATION("how long; 0 = for the rest of the run"),
+      END}},
+    {OW_EV_CHARGER_OFF,
+     "charger_off",
+     "The string's charger is off while the load is still fed from the mains: no current, "
+     "the blocks relax to open circuit and slowly self-discharge (3 %/month at 20 degC).",
+     {STRING_ALL(""), DURATION("how long; 0 = until the end"), END}},
+};
+
+static const use_t use_at = {F_AT, 1, 0, MAX_TIME_S, 0,
+                             "when it starts, seconds of simulated time after the start"};
+
+const char *ow_event_kind_name(ow_event_kind_t k)
+{
+    return (int)k >= 0 && k < OW_EV_KINDS ? kinds[k].name : "?";
+}
+
+/* ---- the parser ---- */
+
+typedef struct {
+    const char *name;
+    ow_jpos_t *pos;
+    char *err;
+    size_t errlen;
+} ctx_t;
+
+/* FILE:LINE:COL: PATH: reason, at the value of PATH or the nearest parent. */
+static void fail(ctx_t *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail(ctx_t *c, const char *path, const char *fmt, ...)
+{
+    char msg[256], p[128];
+    int line = 1, col = 1;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(p, sizeof p, "%s", path);
+    while (c->pos && ow_jpos_find(c->pos, p, &line, &col) != 0) {
+        char *cut = strrchr(p, '.'), *br = strrchr(p, '[');
+        if (br > cut)
+            cut = br;
+        if (!cut) {
+            if (ow_jpos_find(c->pos, "", &line, &col) != 0)
+                line = col = 1;
+            break;
+        }
+        *cut = '\0';
+    }
+    if (*path)
+        snprintf(c->err, c->errlen, "%s:%d:%d: %s: %s", c->name, line, col, path, msg);
+    else
+        snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->name, line, col, msg);
+}
+
+static const use_t *find_use(const kind_t *k, int field)
+{
+    if (field == F_AT)
+        return &use_at;
+    for (int i = 0; i < USES_MAX && k->use[i].field != F_COUNT; i++)
+        if (k->use[i].field == field)
+            return &k->use[i];
+    return NULL;
+}
+
+static int find_field(const char *key)
+{
+    for (int f = 0; f < F_COUNT; f++)
+        if (!strcmp(fields[f].key, key))
+            return f;
+    return -1;
+}
+
+static int find_kind(const char *name)
+{
+    for (int k = 0; k < OW_EV_KINDS; k++)
+        if (!strcmp(kinds[k].name, name))
+            return k;
+    return -1;
+}
+
+static void kind_list(char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < OW_EV_KINDS && n < len; k++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", k ? ", " : "", kinds[k].name);
+}
+
+static int set_field(ctx_t *c, const char *path, ow_event_t *ev, int f, const use_t *u,
+                     json_t *v)
+{
+    const field_t *fd = &fields[f];
+    double x;
+    if (fd->is_int) {
+        if (!json_is_integer(v)) {
+            fail(c, path, "must be an integer");
+            return -1;
+        }
+        x = (double)json_integer_value(v);
+    } else {
+        if (!json_is_number(v)) {
+            fail(c, path, "must be a number");
+            return -1;
+        }
+        x = json_number_value(v);
+    }
+    if (!(x >= u->min && x <= u->max)) {
+        fail(c, path, "must be between %g and %g", u->min, u->max);
+        return -1;
+    }
+    if (fd->is_int)
+        *(int *)((char *)ev + fd->off) = (int)x;
+    else
+        *(double *)((char *)ev + fd->off) = x;
+    return 0;
+}
+
+static int parse_event(ctx_t *c, int i, json_t *o, ow_event_t *ev)
+{
+    char path[128], kl[256];
+    snprintf(path, sizeof path, "events[%d]", i);
+    if (!json_is_object(o)) {
+        fail(c, path, "must be an object");
+        return -1;
+    }
+    json_t *t = json_object_get(o, "type");
+    snprintf(path, sizeof path, "events[%d].type", i);
+    if (!t) {
+        kind_list(kl, sizeof kl);
+        snprintf(path, sizeof path, "events[%d]", i);
+        fail(c, path, "missing \"type\" (one of %s)", kl);
+        return -1;
+    }
+    if (!json_is_string(t)) {
+        fail(c, path, "must be a string");
+        return -1;
+    }
+    int kn = find_kind(json_string_value(t));
+    if (kn < 0) {
+        kind_list(kl, sizeof kl);
+        fail(c, path, "unknown event type \"%s\" (one of %s)", json_string_value(t), kl);
+        return -1;
+    }
+    const kind_t *k = &kinds[kn];
+    memset(ev, 0, sizeof *ev);
+    ev->kind = k->kind;
+    for (int u = 0; u < USES_MAX && k->use[u].field != F_COUNT; u++) {
+        const field_t *fd = &fields[k->use[u].field];
+        if (fd->is_int)
+            *(int *)((char *)ev + fd->off) = (int)k->use[u].def;
+        else
+            *(double *)((char *)ev + fd->off) = k->use[u].def;
+    }
+    /* Keys in document order, so the first mistake in the file is the one named. */
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        snprintf(path, sizeof path, "events[%d].%s", i, key);
+        if (!strcmp(key, "type"))
+            continue;
+        if (!strcmp(key, "note")) {
+            if (!json_is_string(v)) {
+                fail(c, path, "must be a string");
+                return -1;
+            }
+            continue;
+        }
+        int f = find_field(key);
+        const use_t *u = f >= 0 ? find_use(k, f) : NULL;
+        if (!u) {
+            fail(c, path, f >= 0 ? "not used by %s events" : "unknown key for %s events",
+                 k->name);
+            return -1;
+        }
+        if (set_field(c, path, ev, f, u, v) < 0)
+            return -1;
+    }
+    for (int f = 0; f < F_COUNT; f++) {
+        const use_t *u = find_use(k, f);
+        if (u && u->required && !json_object_get(o, fields[f].key)) {
+            snprintf(path, sizeof path, "events[%d]", i);
+            fail(c, path, "missing \"%s\", required for %s events", fields[f].key, k->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    ow_event_t ev;
+    int order;
+} sortable_t;
+
+static int by_time(const void *a, const void *b)
+{
+    const sortable_t *x = a, *y = b;
+    if (x->ev.at_s != y->ev.at_s)
+        return x->ev.at_s < y->ev.at_s ? -1 : 1;
+    return x->order - y->order; /* stable: file order among equal times */
+}
+
+ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, size_t errlen)
+{
+    ctx_t c = {name ? name : "scenario", NULL, err, errlen};
+    json_error_t je;
+    ow_scenario_t *sc = NULL;
+    sortable_t *tmp = NULL;
+
+    if (errlen)
+        err[0] = '\0';
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d:%d: %s", c.name, je.line > 0 ? je.line : 1,
+                 je.column > 0 ? je.column : 1, je.text);
+        return NULL;
+    }
+    c.pos = ow_jpos_build(text, strlen(text));
+    if (!json_is_object(root)) {
+        fail(&c, "", "a scenario must be a JSON object");
+        goto bad;
+    }
+    sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        snprintf(err, errlen, "%s: out of memory", c.name);
+        goto bad;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v)
+    {
+        if (!strcmp(key, "name") || !strcmp(key, "description")) {
+            if (!json_is_string(v)) {
+                fail(&c, key, "must be a string");
+                goto bad;
+            }
+            if (!strcmp(key, "name")) {
+                if (strlen(json_string_value(v)) >= sizeof sc->name) {
+                    fail(&c, key, "must be at most %zu characters", sizeof sc->name - 1);
+                    goto bad;
+                }
+                snprintf(sc->name, sizeof sc->name, "%s", json_string_value(v));
+            }
+        } else if (!strcmp(key, "seed")) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                fail(&c, key, "must be a non-negative integer");
+                goto bad;
+            }
+            sc->seed = (uint64_t)json_integer_value(v);
+        } else if (!strcmp(key, "events")) {
+            if (!json_is_array(v)) {
+                fail(&c, key, "must be an array");
+                goto bad;
+            }
+            if (json_array_size(v) > MAX_EVENTS) {
+                fail(&c, key, "at most %d events", MAX_EVENTS);
+                goto bad;
+            }
+        } else {
+            fail(&c, key, "unknown key (name, description, seed, events)");
+            goto bad;
+        }
+    }
+    json_t *evs = json_object_get(root, "events");
+    if (!evs) {
+        fail(&c, "events", "required");
+        goto bad;
+    }
+    if (!sc->name[0]) {
+        /* Default name: the file name without directory and extension. */
+        const char *base = strrchr(c.name, '/');
+        snprintf(sc->name, sizeof sc->name, "%s", base ? base + 1 : c.name);
+        char *dot = strrchr(sc->name, '.');
+        if (dot && dot != sc->name)
+            *dot = '\0';
+    }
+    size_t n = json_array_size(evs);
+    tmp = calloc(n ? n : 1, sizeof *tmp);
+    sc->events = calloc(n ? n : 1, sizeof *sc->events);
+    if (!tmp || !sc->events) {
+        snprintf(err, errlen, "%s: out of memory", c.name);
+        goto bad;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (parse_event(&c, (int)i, json_array_get(evs, i), &tmp[i].ev) < 0)
+            goto bad;
+        tmp[i].order = (int)i;
+    }
+    qsort(tmp, n, sizeof *tmp, by_time);
+    for (size_t i = 0; i < n; i++)
+        sc->events[i] = tmp[i].ev;
+    sc->nevents = (int)n;
+    free(tmp);
+    ow_jpos_destroy(&c.pos);
+    json_decref(root);
+    return sc;
+
+bad:
+    free(tmp);
+    ow_scenario_destroy(&sc);
+    ow_jpos_destroy(&c.pos);
+    json_decref(root);
+    return NULL;
+}
+
+ow_scenario_t *ow_scenario_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_FILE_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, f) : 0;
+    int rerr = ferror(f);
+    fclose(f);
+    if (!buf || rerr) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    if (n > MAX_FILE_BYTES) {
+        snprintf(err, errlen, "%s: larger than %d bytes", path, MAX_FILE_BYTES);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        snprintf(err, errlen, "%s:1:1: contains a NUL byte", path);
+        free(buf);
+        return NULL;
+    }
+    ow_scenario_t *sc = ow_scenario_parse(buf, path, err, errlen);
+    free(buf);
+    return sc;
+}
+
+void ow_scenario_destroy(ow_scenario_t **sc)
+{
+    if (!sc || !*sc)
+        return;
+    free((*sc)->events);
+    free(*sc);
+    *sc = NULL;
+}
+
+/* ---- documentation from the same table ---- */
+
+static void doc_range(FILE *out, const use_t *u, const field_t *fd)
+{
+    if (fd->is_int)
+        fprintf(out, "%d..%d", (int)u->min, (int)u->max);
+    else
+        fprintf(out, "%g..%g%s%s", u->min, u->max, *fd->unit ? " " : "", fd->unit);
+}
+
+int ow_scenario_doc(FILE *out)
+{
+    fprintf(out,
+            "# Simulator scenarios\n\n"
+            "<!-- Generated by ow-scenario-doc from the table in services/busd/scenario.c; "
+            "do not edit. -->\n\n"
+            "A scenario is a JSON file that drives the battery simulator (a gateway with "
+            "`\"source\": \"sim\"` and `sim.scenario` set in the site file): a timeline of "
+            "mains failures, faults and room changes, applied by simulated time since the "
+            "simulator started. Examples are in `etc/scenarios/`.\n\n"
+            "Between events the simulated batteries float on their chargers. Each block has "
+            "its own capacity, impedance and charge polarisation (a few %% apart), ages with "
+            "the years since `battery.installed`, warms with its losses and follows the room "
+            "temperature with a time constant of about three hours; the module equalizers "
+            "slowly pull the high blocks of a string down to its average. A run is "
+            "deterministic for a given seed.\n\n"
+            "## File\n\n"
+            "| key | type | required | meaning |\n"
+            "|---|---|---|---|\n"
+            "| `name` | string (max 63) | no | shown in logs; default: the file name |\n"
+            "| `description` | string | no | free text |\n"
+            "| `seed` | integer >= 0 | no | overrides the site's `sim.seed`; 0 = use the site's |\n"
+            "| `events` | array of objects | yes | the timeline, in any order (sorted by "
+            "`at_s`, file order among equal times) |\n\n"
+            "Every event has `type` (one of the kinds below) and `at_s`; an optional `note` "
+            "(string) is ignored. Any other key must be one the kind takes. An event with a "
+            "`duration_s` is active from `at_s` for that long; 0 means until the end of the "
+            "run. Strings, blocks and inputs are checked against the gateway when the "
+            "simulator starts; events naming ones it does not have are logged and "
+            "ignored.\n\n"
+            "Errors name the file, line, column and key, e.g.\n\n"
+            "    dis.json:4:25: events[1].current_a: must be between 0 and 10000\n\n"
+            "## Event kinds\n\n");
+    for (int k = 0; k < OW_EV_KINDS; k++) {
+        const kind_t *kd = &kinds[k];
+        fprintf(out, "### `%s`\n\n%s\n\n", kd->name, kd->doc);
+        fprintf(out, "| key | required | range | default | meaning |\n|---|---|---|---|---|\n");
+        for (int f = 0; f < F_COUNT; f++) {
+            const use_t *u = find_use(kd, f);
+            if (!u)
+                continue;
+            fprintf(out, "| `%s` | %s | ", fields[f].key, u->required ? "yes" : "no");
+            doc_range(out, u, &fields[f]);
+            if (u->required)
+                fprintf(out, " | | %s |\n", u->doc);
+            else
+                fprintf(out, " | %g | %s |\n", u->def, u->doc);
+        }
+        fprintf(out, "\n");
+    }
+    fprintf(out, "## Example\n\n"
+                 "```json\n"
+                 "{\n"
+                 "  \"name\": \"discharge\",\n"
+                 "  \"events\": [\n"
+                 "    {\"at_s\": 300, \"type\": \"discharge\", \"string\": 0, \"current_a\": 25,\n"
+                 "     \"duration_s\": 1800, \"note\": \"0.5C mains failure\"},\n"
+                 "    {\"at_s\": 7200, \"type\": \"module_lost\", \"string\": 2, \"block\": 5,\n"
+                 "     \"duration_s\": 600}\n"
+                 "  ]\n"
+                 "}\n"
+                 "```\n");
+    return ferror(out) ? -1 : 0;
+}

@@ -1,1 +1,839 @@
-/* placeholder */ typedef int ow_placeholder_t;
+/* The battery simulator behind the "sim" source: each block is a small
+ * equivalent circuit (EMF against Ah removed, ohmic R, Shepherd polarisation
+ * on discharge, a charge polarisation that grows steeply towards full charge)
+ * in series strings on a CV/CC charger, with a lumped thermal model, passive
+ * equalisation and scenario faults. Every random number comes from our own
+ * xoshiro256** streams, so a seed reproduces a run exactly. */
+#include "sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ow_log.h"
+
+/* ---- model constants (docs/scenarios.md and sim.h describe the model) ---- */
+
+#define SUBSTEP_US     10000000LL /* 10 s: stiff parts are solved, not integrated */
+#define DAY_S          86400.0
+#define YEAR_S         (365.25 * DAY_S)
+#define V_FULL_CELL    2.15  /* EMF per cell at full charge */
+#define V_SPAN_CELL    0.20  /* EMF drop per cell from full to empty */
+#define V_FLOOR_CELL   1.60  /* a collapsed block tends to this */
+#define V_KNEE_CELL    0.05  /* width of the soft floor below the Shepherd curve */
+#define V_CUT_BLOCK    1.63  /* a block this low ends the string's discharge */
+#define V_CUT_AVG      1.70  /* as does the string average this low (UPS cut-off) */
+#define PEUKERT_K      1.15
+#define SHEPHERD_V     0.10  /* polarisation at I10 and full charge, per 6 cells */
+#define CHARGE_EFF     0.95  /* Ah stored per Ah charged */
+#define FLOAT_A_PER_AH 0.001 /* float current at full charge and 25 degC */
+#define RP_EPS         0.01  /* Rp = Rp0 / (1 - SOC + RP_EPS)^2 */
+#define RP_SPREAD      0.05  /* 1 sigma, clipped at 2 sigma */
+#define CAP_SPREAD     0.03
+#define R_SPREAD       0.04
+#define R_PER_CELL_AH  38.3 /* mOhm*Ah per cell: 4.6 mOhm for a 12 V 50 Ah block */
+#define RTH_K_PER_W    1.5  /* 12 V 50 Ah block in free air */
+#define TAU_TH_S       (3 * 3600.0)
+#define T_MAX_C        90.0
+#define TENV_SPREAD_C  0.8
+#define RELAX_TAU_S    900.0 /* open-circuit relaxation of the overpotential */
+#define SELF_DIS_DAY   0.001 /* of capacity per day at 20 degC (3 %/month) */
+#define EQ_FULL_V      0.050 /* full bypass at this much above the string average */
+#define EQ_TAU_S       600.0
+#define EQ_SLEW_PER_S  (0.02 / 3600) /* bypass duty moves at most 2 %/h */
+#define H2_TAU_S       180.0
+
+/* ---- PRNG: splitmix64 seeds xoshiro256**, Box-Muller for normals ---- */
+
+typedef struct {
+    uint64_t s[4];
+    int has_spare;
+    double spare;
+} rng_t;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng_t *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+    r->has_spare = 0;
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(rng_t *r)
+{
+    uint64_t *s = r->s;
+    uint64_t res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return res;
+}
+
+static double rng_uniform(rng_t *r) /* [0, 1) */
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+static double rng_normal(rng_t *r)
+{
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
+    double u1 = 1.0 - rng_uniform(r), u2 = rng_uniform(r);
+    double m = sqrt(-2.0 * log(u1));
+    r->spare = m * sin(2 * M_PI * u2);
+    r->has_spare = 1;
+    return m * cos(2 * M_PI * u2);
+}
+
+/* A parameter spread: normal, clipped at two sigma so no block is absurd. */
+static double spread(rng_t *r, double sigma)
+{
+    double z = rng_normal(r);
+    if (z > 2)
+        z = 2;
+    if (z < -2)
+        z = -2;
+    return 1 + sigma * z;
+}
+
+/* ---- state ---- */
+
+enum { MODE_OPEN = 0, MODE_CHARGE, MODE_DISCHARGE };
+
+typedef struct {
+    int string, block, module; /* 0-based, 0-based, webmanager address */
+    /* fixed per block */
+    double cap0_ah, r0_mohm, age_per_year, rp0_ohm, k_ohm, i10_a, tenv_off_c, rth0, tau_s;
+    /* state */
+    double q_ah;   /* effective Ah removed */
+    double temp_c; /* block temperature */
+    double eq;     /* bypass duty 0..1 */
+    double v_over; /* terminal minus EMF when last loaded; relaxes on open circuit */
+    /* derived at the current time */
+    double cap_ah, emf_v, r_mohm, rp_ohm, rth, tenv_c, extra_heat_w;
+    /* last solution */
+    double v, i_a, ib_a; /* terminal voltage, block current (+ charge), bypass current */
+    /* measurement */
+    double impc_mohm;
+    int64_t impc_next_us;
+    double meas_v;
+    int64_t meas_us;
+} block_t;
+
+typedef struct {
+    int first, n; /* blocks[first .. first+n-1] */
+    int mode;
+    int cutoff; /* discharge ended by low voltage; until the discharge event ends */
+    double i_a; /* true current, + charge */
+    double v_charger, i_limit;
+} string_t;
+
+struct ow_sim {
+    const ow_gateway_cfg_t *gw;
+    const ow_scenario_t *sc;
+    uint8_t *ev_ok; /* events that fit this gateway */
+    int64_t start_us, t_us;
+    int nstrings, nblocks;
+    double cells, eq_max_a, float_v_cell, installed_s;
+    block_t *b;
+    string_t str[OW_MAX_STRINGS];
+    rng_t noise;
+    double h2_pct; /* hydrogen, % LEL */
+    uint32_t outputs;
+};
+
+/* ---- scenario events at a time ---- */
+
+static double t_now_s(const ow_sim_t *s)
+{
+    return (double)s->t_us / 1e6;
+}
+
+static int ev_active(const ow_event_t *e, double t)
+{
+    return t >= e->at_s && (e->duration_s <= 0 || t < e->at_s + e->duration_s);
+}
+
+static double ev_elapsed_days(const ow_event_t *e, double t)
+{
+    double el = t - e->at_s;
+    if (el <= 0)
+        return 0;
+    if (e->duration_s > 0 && el > e->duration_s)
+        el = e->duration_s;
+    return el / DAY_S;
+}
+
+static int ev_hits_string(const ow_event_t *e, int si)
+{
+    return e->string == 0 || e->string == si + 1;
+}
+
+static int ev_hits_block(const ow_sim_t *s, const ow_event_t *e, const block_t *b)
+{
+    (void)s;
+    return e->string == b->string + 1 && e->block == b->block + 1;
+}
+
+/* Sum of the active events of one kind on a string (current or severity). */
+static double string_sum(const ow_sim_t *s, int si, ow_event_kind_t kind, double t, int *any)
+{
+    double sum = 0;
+    if (any)
+        *any = 0;
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        if (!s->ev_ok[i] || e->kind != kind || !ev_active(e, t) || !ev_hits_string(e, si))
+            continue;
+        if (any)
+            *any = 1;
+        sum += kind == OW_EV_DISCHARGE ? e->current_a : e->rate;
+    }
+    return sum;
+}
+
+static double ambient_c(const ow_sim_t *s, double t)
+{
+    double base = s->gw->sim.ambient_c, at = -1;
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        if (s->ev_ok[i] && e->kind == OW_EV_AMBIENT && ev_active(e, t) && e->at_s >= at) {
+            base = e->value;
+            at = e->at_s;
+        }
+    }
+    /* Daily swing peaking mid-afternoon UTC. */
+    double tod = fmod((double)(s->start_us / 1000000) + t, DAY_S);
+    return base + 1.5 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S);
+}
+
+static int block_lost(const ow_sim_t *s, const block_t *b, double t)
+{
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        if (s->ev_ok[i] && e->kind == OW_EV_MODULE_LOST && ev_active(e, t) &&
+            ev_hits_block(s, e, b))
+            return 1;
+    }
+    return 0;
+}
+
+static int breaker_open(const ow_sim_t *s, int si, double t)
+{
+    int any;
+    int out = s->gw->thr.tr_breaker_output;
+    if (out >= 1 && out <= OW_AUX_POINTS && (s->outputs & (1u << (out - 1))))
+        return 1;
+    string_sum(s, si, OW_EV_BREAKER_OPEN, t, &any);
+    return any;
+}
+
+/* ---- the electrical and thermal model ---- */
+
+static double sq(double x)
+{
+    return x * x;
+}
+
+static double soc(const block_t *b)
+{
+    return 1 - b->q_ah / b->cap_ah;
+}
+
+/* Everything that follows from the state, the time and the events. */
+static void derive(ow_sim_t *s)
+{
+    double t = t_now_s(s), amb = ambient_c(s, t);
+    double age_s = s->installed_s > 0 ? (double)(s->start_us / 1000000) + t - s->installed_s : 0;
+    if (age_s < 0)
+        age_s = 0;
+    for (int k = 0; k < s->nblocks; k++) {
+        block_t *b = &s->b[k];
+        double imp = 0, dry = 0;
+        for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+            const ow_event_t *e = &s->sc->events[i];
+            if (!s->ev_ok[i] || !ev_hits_block(s, e, b))
+                continue;
+            if (e->kind == OW_EV_IMPEDANCE_RISE)
+                imp += e->rate / 100 * ev_elapsed_days(e, t);
+            else if (e->kind == OW_EV_DRY_OUT)
+                dry += e->rate / 100 * ev_elapsed_days(e, t);
+        }
+        double runaway = string_sum(s, b->string, OW_EV_THERMAL_RUNAWAY, t, NULL);
+        double capf = 1 - dry / 2;
+        b->cap_ah = b->cap0_ah * (capf < 0.2 ? 0.2 : capf);
+        if (b->q_ah > b->cap_ah)
+            b->q_ah = b->cap_ah;
+        double x = b->q_ah / b->cap_ah, sc = 1 - x;
+        b->emf_v = s->cells * (V_FULL_CELL - V_SPAN_CELL * x);
+        double tf = 1 - 0.01 * (b->temp_c - 25);
+        tf = tf < 0.6 ? 0.6 : tf > 1.4 ? 1.4 : tf;
+        b->r_mohm = b->r0_mohm * (1 + b->age_per_year * age_s / YEAR_S) * (1 + imp + dry) *
+                    (1 + 0.5 * sq(1 - sc)) * tf;
+        b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 4 * runaway) *
+                    pow(2, -(b->temp_c - 25) / 10) / sq(1 - sc + RP_EPS);
+        b->rth = b->rth0 * (1 + 3 * runaway);
+        b->tenv_c = amb + b->tenv_off_c;
+        b->extra_heat_w = 0.5 * (dry > 1 ? 1 : dry) * (b->rth0 > 0 ? RTH_K_PER_W / b->rth0 : 1);
+    }
+}
+
+static double v_discharge(const ow_sim_t *s, const block_t *b, double i_a)
+{
+    double rem = b->cap_ah - b->q_ah;
+    if (rem < 0.002 * b->cap_ah)
+        rem = 0.002 * b->cap_ah;
+    double v = b->emf_v - i_a * b->r_mohm / 1000 - b->k_ohm * i_a * b->cap_ah / rem;
+    /* Below the Shepherd curve's useful range the block collapses smoothly
+     * onto a floor instead of going negative. */
+    double vf = s->cells * V_FLOOR_CELL, d = s->cells * V_KNEE_CELL, x = v - vf;
+    if (x < d)
+        v = vf + d * exp((x - d) / d);
+    return v;
+}
+
+static void solve_open(ow_sim_t *s, string_t *st)
+{
+    st->mode = MODE_OPEN;
+    st->i_a = 0;
+    for (int k = st->first; k < st->first + st->n; k++) {
+        block_t *b = &s->b[k];
+        b->i_a = b->ib_a = 0;
+        b->v = b->emf_v + b->v_over;
+    }
+}
+
+/* The charger holds the string at v_charger: sum(E + (I - Ib) * Z) = V, which
+ * is linear in I. A block whose bypass exceeds the string current is being
+ * discharged and sees its discharge impedance instead. */
+static void solve_charge(ow_sim_t *s, string_t *st)
+{
+    double z[OW_MAX_MODULES];
+    double i = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double num = st->v_charger, den = 0;
+        for (int k = 0; k < st->n; k++) {
+            block_t *b = &s->b[st->first + k];
+            b->ib_a = b->eq * s->eq_max_a;
+            if (pass == 0 || i - b->ib_a >= 0)
+                z[k] = b->r_mohm / 1000 + b->rp_ohm;
+            else
+                z[k] = b->r_mohm / 1000 + b->k_ohm * b->cap_ah / (b->cap_ah - b->q_ah + 0.01);
+            num -= b->emf_v - b->ib_a * z[k];
+            den += z[k];
+        }
+        i = num / den;
+    }
+    if (i > st->i_limit)
+        i = st->i_limit;
+    if (i <= 0) {
+        for (int k = st->first; k < st->first + st->n; k++)
+            s->b[k].eq = 0;
+        solve_open(s, st);
+        return;
+    }
+    st->mode = MODE_CHARGE;
+    st->i_a = i;
+    for (int k = 0; k < st->n; k++) {
+        block_t *b = &s->b[st->first + k];
+        b->i_a = i - b->ib_a;
+        b->v = b->emf_v + b->i_a * z[k];
+        b->v_over = b->v - b->emf_v;
+    }
+}
+
+static void solve_string(ow_sim_t *s, int si)
+{
+    string_t *st = &s->str[si];
+    double t = t_now_s(s);
+    int dis, off;
+    double i_dis = string_sum(s, si, OW_EV_DISCHARGE, t, &dis);
+    string_sum(s, si, OW_EV_CHARGER_OFF, t, &off);
+    if (!dis)
+        st->cutoff = 0;
+    if (breaker_open(s, si, t) || (dis && (st->cutoff || i_dis <= 0))) {
+        solve_open(s, st);
+        return;
+    }
+    if (!dis) {
+        if (off)
+            solve_open(s, st);
+        else
+            solve_charge(s, st);
+        return;
+    }
+    double sum = 0, vmin = 1e9;
+    for (int k = st->first; k < st->first + st->n; k++) {
+        block_t *b = &s->b[k];
+        b->eq = 0;
+        b->ib_a = 0;
+        b->i_a = -i_dis;
+        b->v = v_discharge(s, b, i_dis);
+        b->v_over = b->v - b->emf_v;
+        sum += b->v;
+        if (b->v < vmin)
+            vmin = b->v;
+    }
+    /* The load (a UPS) gives up when a block collapses or the string is
+     * exhausted; the string then rests until the mains returns. */
+    if (vmin < s->cells * V_CUT_BLOCK || sum / st->n < s->cells * V_CUT_AVG) {
+        st->cutoff = 1;
+        solve_open(s, st);
+        return;
+    }
+    st->mode = MODE_DISCHARGE;
+    st->i_a = -i_dis;
+}
+
+static void solve_all(ow_sim_t *s)
+{
+    derive(s);
+    for (int si = 0; si < s->nstrings; si++)
+        solve_string(s, si);
+}
+
+/* Integrate charge, temperature and the equalizers over dt from the solution
+ * at the start of the sub-step. */
+static void integrate(ow_sim_t *s, double dt)
+{
+    for (int si = 0; si < s->nstrings; si++) {
+        string_t *st = &s->str[si];
+        double vavg = 0;
+        for (int k = st->first; k < st->first + st->n; k++)
+            vavg += s->b[k].v;
+        vavg /= st->n;
+        for (int k = st->first; k < st->first + st->n; k++) {
+            block_t *b = &s->b[k];
+            double p = 0, ib = b->i_a;
+            if (ib < 0) {
+                double a = -ib;
+                b->q_ah += a * pow(a / b->i10_a, PEUKERT_K - 1) * dt / 3600;
+                p = (b->emf_v - b->v) * a;
+            } else if (ib > 0) {
+                double in_ah = ib * dt / 3600, stored = CHARGE_EFF * in_ah;
+                if (stored > b->q_ah)
+                    stored = b->q_ah;
+                b->q_ah -= stored;
+                /* What is not stored (all of it on float) ends up as heat. */
+                p = b->v * ib - b->emf_v * stored * 3600 / dt;
+            }
+            p += b->v * b->ib_a + b->extra_heat_w; /* the bypass resistor sits on the block */
+            b->q_ah += b->cap_ah * SELF_DIS_DAY * pow(2, (b->temp_c - 20) / 10) * dt / DAY_S;
+            if (b->q_ah > b->cap_ah)
+                b->q_ah = b->cap_ah;
+            if (b->q_ah < 0)
+                b->q_ah = 0;
+            b->temp_c += dt * (b->rth * p - (b->temp_c - b->tenv_c)) / b->tau_s;
+            if (b->temp_c > T_MAX_C)
+                b->temp_c = T_MAX_C;
+            if (st->mode == MODE_OPEN)
+                b->v_over *= exp(-dt / RELAX_TAU_S);
+            if (st->mode != MODE_CHARGE) {
+                b->eq = 0;
+                continue;
+            }
+            /* Module equalizer: a first-order controller on the deviation
+             * from the string average, slew-limited like the firmware's duty
+             * steps; the response is capped so a stiff block cannot make it
+             * oscillate. */
+            const ow_thresholds_t *th = &s->gw->thr;
+            int in_range = (th->equalizing_min_v <= 0 || b->v >= th->equalizing_min_v) &&
+                           (th->equalizing_max_v <= 0 || b->v <= th->equalizing_max_v);
+            double target = in_range ? (b->v - vavg) / EQ_FULL_V : 0;
+            target = target < 0 ? 0 : target > 1 ? 1 : target;
+            double gain = s->eq_max_a * (b->r_mohm / 1000 + b->rp_ohm) / EQ_FULL_V;
+            double alpha = dt / EQ_TAU_S;
+            if (alpha * (1 + gain) > 1)
+                alpha = 1 / (1 + gain);
+            double d = alpha * (target - b->eq), lim = EQ_SLEW_PER_S * dt;
+            d = d > lim ? lim : d < -lim ? -lim : d;
+            b->eq += d;
+            b->eq = b->eq < 0 ? 0 : b->eq > 1 ? 1 : b->eq;
+        }
+    }
+    double h2 = 0;
+    double t = t_now_s(s);
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        if (s->ev_ok[i] && e->kind == OW_EV_HYDROGEN && ev_active(e, t) && e->value > h2)
+            h2 = e->value;
+    }
+    s->h2_pct += (h2 - s->h2_pct) * (1 - exp(-dt / H2_TAU_S));
+}
+
+/* The next event start or end after now, so sub-steps land on them. */
+static int64_t next_boundary(const ow_sim_t *s)
+{
+    int64_t best = INT64_MAX;
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        int64_t a = (int64_t)llround(e->at_s * 1e6);
+        int64_t z = e->duration_s > 0 ? (int64_t)llround((e->at_s + e->duration_s) * 1e6) : a;
+        if (a > s->t_us && a < best)
+            best = a;
+        if (z > s->t_us && z < best)
+            best = z;
+    }
+    return best;
+}
+
+void ow_sim_step(ow_sim_t *sim, int64_t dt_us)
+{
+    if (!sim || dt_us <= 0)
+        return;
+    int64_t end = sim->t_us + dt_us;
+    while (sim->t_us < end) {
+        int64_t h = end - sim->t_us, nb = next_boundary(sim) - sim->t_us;
+        if (h > SUBSTEP_US)
+            h = SUBSTEP_US;
+        if (nb > 0 && nb < h)
+            h = nb;
+        solve_all(sim);
+        integrate(sim, (double)h / 1e6);
+        sim->t_us += h;
+    }
+    solve_all(sim);
+}
+
+int64_t ow_sim_time_us(const ow_sim_t *sim)
+{
+    return sim->start_us + sim->t_us;
+}
+
+/* ---- construction ---- */
+
+static double parse_date_s(const char *ymd)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(ymd, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+static int events_check(ow_sim_t *s)
+{
+    const ow_gateway_cfg_t *gw = s->gw;
+    if (!s->sc || s->sc->nevents == 0)
+        return 0;
+    s->ev_ok = calloc((size_t)s->sc->nevents, 1);
+    if (!s->ev_ok)
+        return -1;
+    for (int i = 0; i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        int ok = e->string >= 0 && e->string <= s->nstrings;
+        if (e->kind == OW_EV_IMPEDANCE_RISE || e->kind == OW_EV_DRY_OUT ||
+            e->kind == OW_EV_MODULE_LOST)
+            ok = ok && e->string >= 1 && e->block >= 1 &&
+                 e->block <= gw->strings[e->string - 1].modules;
+        if (e->input > gw->aux_units * 4)
+            log_warnx("scenario %s: event %d (%s at %.0f s): input %d is on a GX_R_AUX unit "
+                      "that is not fitted",
+                      s->sc->name, i, ow_event_kind_name(e->kind), e->at_s, e->input);
+        if (!ok)
+            log_warnx("scenario %s: event %d (%s at %.0f s) names string %d block %d, which "
+                      "gateway %s does not have; ignored",
+                      s->sc->name, i, ow_event_kind_name(e->kind), e->at_s, e->string, e->block,
+                      gw->id);
+        s->ev_ok[i] = (uint8_t)ok;
+    }
+    return 0;
+}
+
+ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64_t seed,
+                     int64_t start_us)
+{
+    if (!gw || gw->nstrings < 1 || gw->nstrings > OW_MAX_STRINGS)
+        return NULL;
+    ow_sim_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->gw = gw;
+    s->sc = sc;
+    s->start_us = start_us;
+    s->nstrings = gw->nstrings;
+    for (int i = 0; i < gw->nstrings; i++) {
+        if (gw->strings[i].modules < 1 || s->nblocks + gw->strings[i].modules > OW_MAX_MODULES) {
+            free(s);
+            return NULL;
+        }
+        s->str[i].first = s->nblocks;
+        s->str[i].n = gw->strings[i].modules;
+        s->nblocks += gw->strings[i].modules;
+    }
+    s->b = calloc((size_t)s->nblocks, sizeof *s->b);
+    if (!s->b || events_check(s) < 0) {
+        ow_sim_destroy(&s);
+        return NULL;
+    }
+    /* A scenario's own seed wins over the site's, so a scenario replays the
+     * same everywhere. */
+    if (sc && sc->seed)
+        seed = sc->seed;
+
+    double vn = gw->module_type ? gw->module_type->nominal_v : 12;
+    s->cells = vn / 2 >= 1 ? round(vn / 2) : 1;
+    s->eq_max_a = gw->module_type ? gw->module_type->eq_current_a : 0.15;
+    s->float_v_cell = gw->sim.float_v_per_cell > 0 ? gw->sim.float_v_per_cell : 2.27;
+    double c10 = gw->battery.capacity_ah > 0 ? gw->battery.capacity_ah : 100;
+    double r_new = gw->battery.impedance_mohm > 0 ? gw->battery.impedance_mohm
+                                                  : R_PER_CELL_AH * s->cells / c10;
+    double limit_c = gw->sim.charge_limit_c > 0 ? gw->sim.charge_limit_c : 0.1;
+    s->installed_s = gw->battery.installed_us > 0 ? (double)(gw->battery.installed_us / 1000000)
+                                                  : parse_date_s(gw->battery.installed);
+    /* Rp0 so that a full block at 25 degC floats at FLOAT_A_PER_AH. */
+    double over = s->cells * (s->float_v_cell - V_FULL_CELL);
+    if (over < 0.02 * s->cells)
+        over = 0.02 * s->cells;
+    double i_float = FLOAT_A_PER_AH * c10;
+    double rp0 = (over / i_float - r_new / 1000) * sq(RP_EPS);
+    double size = s->cells * c10 / (6 * 50.0);
+    double rth0 = RTH_K_PER_W * pow(size, -2.0 / 3), tau = TAU_TH_S * cbrt(size);
+    double amb0 = ambient_c(s, 0);
+
+    for (int si = 0; si < s->nstrings; si++) {
+        string_t *st = &s->str[si];
+        st->v_charger = st->n * s->cells * s->float_v_cell;
+        st->i_limit = limit_c * c10;
+        int first_mod = gw->strings[si].first_module > 0 ? gw->strings[si].first_module
+                                                         : st->first + 1;
+        for (int k = 0; k < st->n; k++) {
+            block_t *b = &s->b[st->first + k];
+            rng_t r;
+            /* Per block streams: a block's make-up does not depend on the
+             * size of the rest of the site. */
+            rng_seed(&r, seed ^ (0x5851f42d4c957f2dULL * (uint64_t)(st->first + k + 1)));
+            b->string = si;
+            b->block = k;
+            b->module = first_mod + k;
+            b->cap0_ah = c10 * spread(&r, CAP_SPREAD);
+            b->r0_mohm = r_new * spread(&r, R_SPREAD);
+            b->age_per_year = 0.02 + 0.02 * rng_uniform(&r);
+            b->rp0_ohm = rp0 * spread(&r, RP_SPREAD);
+            b->i10_a = b->cap0_ah / 10;
+            b->k_ohm = SHEPHERD_V / b->i10_a * (s->cells / 6);
+            b->tenv_off_c = TENV_SPREAD_C * (2 * rng_uniform(&r) - 1);
+            b->rth0 = rth0;
+            b->tau_s = tau;
+            b->cap_ah = b->cap0_ah;
+            /* Start in float equilibrium. */
+            b->temp_c = amb0 + b->tenv_off_c + rth0 * s->cells * s->float_v_cell * i_float;
+            b->impc_next_us = start_us;
+            b->meas_us = INT64_MIN;
+        }
+    }
+    rng_seed(&s->noise, seed ^ 0x6a09e667f3bcc909ULL);
+    solve_all(s);
+    return s;
+}
+
+void ow_sim_destroy(ow_sim_t **sim)
+{
+    if (!sim || !*sim)
+        return;
+    free((*sim)->b);
+    free((*sim)->ev_ok);
+    free(*sim);
+    *sim = NULL;
+}
+
+/* ---- readings ---- */
+
+static double round_to(double x, double step)
+{
+    return round(x / step) * step;
+}
+
+static block_t *find_block(ow_sim_t *s, int string, int block)
+{
+    if (string < 1 || string > s->nstrings || block < 1 || block > s->str[string - 1].n)
+        return NULL;
+    return &s->b[s->str[string - 1].first + block - 1];
+}
+
+static double measure_v(ow_sim_t *s, block_t *b)
+{
+    b->meas_v = round_to(b->v + 0.002 * rng_normal(&s->noise), 0.001);
+    b->meas_us = s->t_us;
+    return b->meas_v;
+}
+
+int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->string = string;
+    out->block = block;
+    out->voltage_v = out->temp_c = out->impedance_mohm = out->eq_pct = NAN;
+    out->status = OW_MODST_NO_RESPONSE;
+    block_t *b = find_block(sim, string, block);
+    if (!b)
+        return -1;
+    out->module = b->module;
+    if (block_lost(sim, b, t_now_s(sim)))
+        return -1;
+    out->status = 0;
+    out->voltage_v = measure_v(sim, b);
+    out->temp_c = round_to(b->temp_c + 0.1 * rng_normal(&sim->noise), 0.5);
+    int64_t now = ow_sim_time_us(sim);
+    if (now >= b->impc_next_us) {
+        int64_t period = (int64_t)(sim->gw->impedance_poll_min > 0 ? sim->gw->impedance_poll_min
+                                                                    : 720) *
+                         60000000LL;
+        b->impc_mohm = round_to(b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise)), 0.01);
+        while (b->impc_next_us <= now)
+            b->impc_next_us += period;
+        out->status |= OW_MODST_IMPC_FRESH;
+    }
+    out->impedance_mohm = b->impc_mohm;
+    out->eq_pct = round(b->eq * 100);
+    if (out->eq_pct > 0)
+        out->status |= OW_MODST_EQUALIZING;
+    return 0;
+}
+
+void ow_sim_read_string(ow_sim_t *sim, int string, ow_string_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->string = string;
+    out->current_a = out->ac_current_a = out->sum_voltage_v = out->avg_voltage_v = NAN;
+    if (string < 1 || string > sim->nstrings)
+        return;
+    string_t *st = &sim->str[string - 1];
+    double t = t_now_s(sim), sum = 0;
+    int n = 0;
+    out->modules = st->n;
+    for (int k = st->first; k < st->first + st->n; k++) {
+        block_t *b = &sim->b[k];
+        if (block_lost(sim, b, t)) {
+            out->modules_lost++;
+            continue;
+        }
+        /* The webmanager adds up what it polled this cycle. */
+        sum += b->meas_us == sim->t_us ? b->meas_v : measure_v(sim, b);
+        n++;
+    }
+    if (n > 0) {
+        out->sum_voltage_v = round_to(sum, 0.001);
+        out->avg_voltage_v = round_to(sum / n, 0.001);
+    }
+    if (!sim->gw->current_sensor)
+        return;
+    /* Hall sensor: +-(0.5 % + 0.05 A) is about 2.5 sigma; it auto-zeroes, so
+     * no current reads exactly 0. */
+    double i = st->i_a, c10 = sim->gw->battery.capacity_ah > 0 ? sim->gw->battery.capacity_ah : 100;
+    if (i == 0) {
+        out->current_a = out->ac_current_a = 0;
+        return;
+    }
+    out->current_a = round_to(i + (0.002 * fabs(i) + 0.02) * rng_normal(&sim->noise), 0.01);
+    double ac = i > 0 ? 0.005 * c10 : 0.03 * -i;
+    ac *= 1 + 0.05 * rng_normal(&sim->noise);
+    out->ac_current_a = round_to(ac > 0 ? ac : 0, 0.01);
+}
+
+void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out)
+{
+    const ow_gateway_cfg_t *gw = sim->gw;
+    double t = t_now_s(sim);
+    memset(out, 0, sizeof *out);
+    out->ambient_c = out->humidity_pct = out->hydrogen_pct_lel = NAN;
+    out->aux_units = gw->aux_units;
+    if (gw->ambient_sensor) {
+        double tod = fmod((double)(sim->start_us / 1000000) + t, DAY_S);
+        out->ambient_c = round_to(ambient_c(sim, t) + 0.1 * rng_normal(&sim->noise), 0.1);
+        double rh = 45 - 3 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S) +
+                    0.3 * rng_normal(&sim->noise);
+        out->humidity_pct = round_to(rh, 0.1);
+    }
+    if (gw->hydrogen_sensor) {
+        double h = sim->h2_pct;
+        if (h > 0.05)
+            h += 0.02 * h * rng_normal(&sim->noise);
+        out->hydrogen_pct_lel = round_to(h > 0.05 ? h : 0, 0.1);
+    }
+    uint32_t mask = gw->aux_units >= 4 ? 0xffffu : (1u << (gw->aux_units * 4)) - 1;
+    for (int i = 0; sim->sc && i < sim->sc->nevents; i++) {
+        const ow_event_t *e = &sim->sc->events[i];
+        if (!sim->ev_ok[i] || e->input < 1 || e->input > OW_AUX_POINTS || !ev_active(e, t))
+            continue;
+        if (e->kind == OW_EV_HYDROGEN || e->kind == OW_EV_BREAKER_OPEN ||
+            e->kind == OW_EV_AUX_INPUT)
+            out->inputs |= 1u << (e->input - 1);
+    }
+    out->inputs &= mask;
+    out->outputs = sim->outputs & mask;
+}
+
+void ow_sim_set_output(ow_sim_t *sim, int output, int on)
+{
+    if (!sim || output < 1 || output > OW_AUX_POINTS)
+        return;
+    if (on)
+        sim->outputs |= 1u << (output - 1);
+    else
+        sim->outputs &= ~(1u << (output - 1));
+    solve_all(sim);
+}
+
+/* ---- ground truth ---- */
+
+static const block_t *cfind(const ow_sim_t *s, int string, int block)
+{
+    return find_block((ow_sim_t *)s, string, block);
+}
+
+double ow_sim_true_soc(const ow_sim_t *sim, int string, int block)
+{
+    const block_t *b = cfind(sim, string, block);
+    return b ? soc(b) : NAN;
+}
+
+double ow_sim_true_current_a(const ow_sim_t *sim, int string)
+{
+    return string >= 1 && string <= sim->nstrings ? sim->str[string - 1].i_a : NAN;
+}
+
+double ow_sim_true_voltage_v(const ow_sim_t *sim, int string, int block)
+{
+    const block_t *b = cfind(sim, string, block);
+    return b ? b->v : NAN;
+}
+
+double ow_sim_true_temp_c(const ow_sim_t *sim, int string, int block)
+{
+    const block_t *b = cfind(sim, string, block);
+    return b ? b->temp_c : NAN;
+}
+
+double ow_sim_true_impedance_mohm(const ow_sim_t *sim, int string, int block)
+{
+    const block_t *b = cfind(sim, string, block);
+    return b ? b->r_mohm : NAN;
+}
+
+double ow_sim_true_capacity_ah(const ow_sim_t *sim, int string, int block)
+{
+    const block_t *b = cfind(sim, string, block);
+    return b ? b->cap_ah : NAN;
+}

@@ -1,1 +1,541 @@
-int main(void) { return 1; } /* placeholder */
+/* Simulator physics checked with numbers: float voltages and current, a
+ * discharge and its recharge, Peukert, the weakest block's knee, faults,
+ * determinism. Doubles as an example of driving ow_sim_t. */
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ow_test.h"
+
+#define S_US  1000000LL
+#define MIN   (60 * S_US)
+#define HOUR  (3600 * S_US)
+#define CELLS 6
+
+/* The sample site: 2 strings x 9 FIAMM 12SLA50L (50 Ah) on C20 modules. */
+static const ow_module_type_t c20 = {"C20", 0, 12, 9.7, 17, 0.5, 60, 0.15, "950-6503"};
+
+static int64_t utc_us(int y, int mo, int d, int h)
+{
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    return (int64_t)timegm(&tm) * S_US;
+}
+
+static void make_gw(ow_gateway_cfg_t *gw)
+{
+    memset(gw, 0, sizeof *gw);
+    strcpy(gw->id, "wm1");
+    strcpy(gw->name, "Training Center Wettingen");
+    strcpy(gw->source, "sim");
+    gw->poll_ms = 1000;
+    gw->log_rate_s = 1200;
+    gw->impedance_poll_min = 720;
+    gw->module_type = &c20;
+    gw->current_sensor = 1;
+    gw->aux_units = 1;
+    gw->ambient_sensor = 1;
+    gw->hydrogen_sensor = 1;
+    strcpy(gw->battery.manufacturer, "FIAMM");
+    strcpy(gw->battery.type, "12SLA50L");
+    gw->battery.capacity_ah = 50;
+    strcpy(gw->battery.installed, "2020-06-01");
+    gw->battery.installed_us = utc_us(2020, 6, 1, 0);
+    gw->battery.impedance_mohm = 4.6;
+    gw->thr.equalizing_min_v = 12.495;
+    gw->thr.equalizing_max_v = 14.7;
+    gw->thr.tr_breaker_output = 4;
+    gw->nstrings = 2;
+    for (int i = 0; i < 2; i++) {
+        snprintf(gw->strings[i].name, sizeof gw->strings[i].name, "String %d", i + 1);
+        gw->strings[i].modules = 9;
+        gw->strings[i].first_module = 1 + 9 * i;
+    }
+    gw->nmodules = 18;
+    gw->sim.seed = 42;
+    gw->sim.speed = 60;
+    gw->sim.ambient_c = 22;
+    gw->sim.float_v_per_cell = 2.27;
+    gw->sim.charge_limit_c = 0.1;
+}
+
+static const int64_t T0 = 1740787200LL * S_US; /* 2025-03-01T00:00:00Z */
+
+static ow_scenario_t *scenario(int n, const ow_event_t *ev)
+{
+    ow_scenario_t *sc = calloc(1, sizeof *sc);
+    sc->events = calloc((size_t)n, sizeof *ev);
+    memcpy(sc->events, ev, (size_t)n * sizeof *ev);
+    sc->nevents = n;
+    strcpy(sc->name, "test");
+    return sc;
+}
+
+static void free_scenario(ow_scenario_t **sc)
+{
+    free((*sc)->events);
+    free(*sc);
+    *sc = NULL;
+}
+
+static void spread_v(ow_sim_t *sim, int string, double *vmin, double *vmax)
+{
+    *vmin = 1e9;
+    *vmax = -1e9;
+    for (int b = 1; b <= 9; b++) {
+        double v = ow_sim_true_voltage_v(sim, string, b);
+        *vmin = v < *vmin ? v : *vmin;
+        *vmax = v > *vmax ? v : *vmax;
+    }
+}
+
+static void test_float(const ow_gateway_cfg_t *gw)
+{
+    ow_sim_t *sim = ow_sim_new(gw, NULL, 42, T0);
+    CHECK(sim != NULL);
+    CHECK(ow_sim_time_us(sim) == T0);
+    double spread0[3], vmin, vmax;
+    for (int s = 1; s <= 2; s++) {
+        ow_module_t m;
+        for (int b = 1; b <= 9; b++) {
+            CHECK(ow_sim_read_module(sim, s, b, &m) == 0);
+            CHECK_MSG(m.voltage_v >= 13.3 && m.voltage_v <= 13.9, "float %.3f V", m.voltage_v);
+            CHECK(m.module == (s - 1) * 9 + b && m.string == s && m.block == b);
+            CHECK(m.impedance_mohm > 4.6 && m.impedance_mohm < 6.5); /* 5 years of ageing */
+            CHECK(fabs(m.temp_c * 2 - round(m.temp_c * 2)) < 1e-9);  /* 0.5 degC steps */
+            CHECK(m.status & OW_MODST_IMPC_FRESH);
+        }
+        spread_v(sim, s, &vmin, &vmax);
+        spread0[s] = vmax - vmin;
+        CHECK_MSG(spread0[s] >= 0.010 && spread0[s] <= 0.200, "float spread %.0f mV",
+                  spread0[s] * 1000);
+        double i = ow_sim_true_current_a(sim, s);
+        CHECK_MSG(i >= 0.02 && i <= 0.2, "float current %.3f A", i);
+        printf("string %d float: %.3f..%.3f V (spread %.0f mV), %.3f A\n", s, vmin, vmax,
+               spread0[s] * 1000, i);
+    }
+    /* Measured float current: noisy but centred on the truth. */
+    double sum = 0;
+    for (int k = 0; k < 200; k++) {
+        ow_string_t st;
+        ow_sim_read_string(sim, 1, &st);
+        sum += st.current_a;
+        if (k == 0) {
+            CHECK(st.modules == 9 && st.modules_lost == 0);
+            CHECK_NEAR(st.sum_voltage_v, 9 * CELLS * 2.27, 0.02);
+            CHECK_NEAR(st.avg_voltage_v, CELLS * 2.27, 0.003);
+            CHECK_NEAR(st.ac_current_a, 0.25, 0.05); /* charger ripple 0.5 % of C10 */
+        }
+    }
+    CHECK_MSG(sum / 200 >= 0.02 && sum / 200 <= 0.2, "mean float reading %.3f A", sum / 200);
+    ow_aux_t aux;
+    ow_sim_read_aux(sim, &aux);
+    CHECK(aux.ambient_c > 19 && aux.ambient_c < 25);
+    CHECK(aux.humidity_pct > 38 && aux.humidity_pct < 52);
+    CHECK(aux.hydrogen_pct_lel == 0);
+    CHECK(aux.aux_units == 1 && aux.inputs == 0 && aux.outputs == 0);
+
+    /* Equalization pulls the high blocks down over hours. */
+    int eq_seen = 0;
+    for (int h = 0; h < 12; h++) {
+        ow_sim_step(sim, HOUR);
+        for (int b = 1; b <= 9; b++) {
+            ow_module_t m;
+            ow_sim_read_module(sim, 1, b, &m);
+            if (m.eq_pct > 0 && (m.status & OW_MODST_EQUALIZING))
+                eq_seen = 1;
+        }
+    }
+    CHECK(eq_seen);
+    for (int s = 1; s <= 2; s++) {
+        spread_v(sim, s, &vmin, &vmax);
+        printf("string %d after 12 h of equalization: spread %.0f mV (was %.0f)\n", s,
+               (vmax - vmin) * 1000, spread0[s] * 1000);
+        CHECK(vmax - vmin < spread0[s]);
+        CHECK(vmax - vmin >= 0.010 && vmin >= 13.3 && vmax <= 13.9);
+        double i = ow_sim_true_current_a(sim, s);
+        CHECK_MSG(i >= 0.02 && i <= 0.2, "float current %.3f A", i);
+        CHECK(ow_sim_true_soc(sim, s, 1) > 0.999);
+    }
+    ow_sim_destroy(&sim);
+    CHECK(sim == NULL);
+}
+
+static void read_all(ow_sim_t *sim, ow_module_t *m, ow_string_t *st, ow_aux_t *aux)
+{
+    for (int s = 1; s <= 2; s++) {
+        for (int b = 1; b <= 9; b++)
+            ow_sim_read_module(sim, s, b, &m[(s - 1) * 9 + b - 1]);
+        ow_sim_read_string(sim, s, &st[s - 1]);
+    }
+    ow_sim_read_aux(sim, aux);
+}
+
+static void test_determinism(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_DISCHARGE, .at_s = 600, .duration_s = 1200, .current_a = 10}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *a = ow_sim_new(gw, sc, 7, T0), *b = ow_sim_new(gw, sc, 7, T0),
+             *c = ow_sim_new(gw, sc, 8, T0);
+    int same = 1, differ = 0;
+    for (int k = 0; k < 30; k++) {
+        ow_module_t ma[18], mb[18], mc[18];
+        ow_string_t sa[2], sb[2], sc_[2];
+        ow_aux_t xa, xb, xc;
+        read_all(a, ma, sa, &xa);
+        read_all(b, mb, sb, &xb);
+        read_all(c, mc, sc_, &xc);
+        same &= !memcmp(ma, mb, sizeof ma) && !memcmp(sa, sb, sizeof sa) &&
+                !memcmp(&xa, &xb, sizeof xa);
+        differ |= memcmp(ma, mc, sizeof ma) != 0;
+        ow_sim_step(a, 97 * S_US);
+        ow_sim_step(b, 97 * S_US);
+        ow_sim_step(c, 97 * S_US);
+    }
+    CHECK(same);
+    CHECK(differ);
+    /* Stable for long steps: one 6 h step lands where 10 s steps do. */
+    ow_sim_t *d = ow_sim_new(gw, sc, 7, T0);
+    ow_sim_step(d, 6 * HOUR);
+    ow_sim_step(a, 6 * HOUR - 30 * 97 * S_US);
+    CHECK_NEAR(ow_sim_true_voltage_v(d, 1, 1), ow_sim_true_voltage_v(a, 1, 1), 0.005);
+    CHECK_NEAR(ow_sim_true_soc(d, 1, 1), ow_sim_true_soc(a, 1, 1), 0.002);
+    CHECK_NEAR(ow_sim_true_temp_c(d, 1, 1), ow_sim_true_temp_c(a, 1, 1), 0.05);
+    ow_sim_destroy(&a);
+    ow_sim_destroy(&b);
+    ow_sim_destroy(&c);
+    ow_sim_destroy(&d);
+    free_scenario(&sc);
+}
+
+/* 0.5C for 30 min at t = 300 s, then the charger takes over. */
+static void test_discharge_recharge(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_DISCHARGE, .at_s = 300, .duration_s = 1800, .current_a = 25}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    ow_sim_step(sim, 300 * S_US);
+    double e_full = CELLS * 2.15, sag_min = 9, sag_max = 0;
+    for (int b = 1; b <= 9; b++) {
+        ow_module_t m;
+        ow_sim_read_module(sim, 1, b, &m);
+        double sag = e_full - m.voltage_v, ir = 25 * ow_sim_true_impedance_mohm(sim, 1, b) / 1000;
+        CHECK_MSG(sag >= ir && sag <= 1.5, "sag %.3f V, I*R %.3f V", sag, ir);
+        sag_min = sag < sag_min ? sag : sag_min;
+        sag_max = sag > sag_max ? sag : sag_max;
+    }
+    printf("0.5C discharge: first reading sags %.2f..%.2f V below %.2f V\n", sag_min, sag_max,
+           e_full);
+    ow_string_t st;
+    ow_sim_read_string(sim, 1, &st);
+    CHECK_NEAR(st.current_a, -25, 0.3);
+    CHECK_NEAR(st.ac_current_a, 0.75, 0.15); /* 3 % of the discharge current */
+    double prev[10];
+    for (int b = 1; b <= 9; b++)
+        prev[b] = ow_sim_true_voltage_v(sim, 1, b);
+    int falling = 1;
+    for (int k = 0; k < 29; k++) {
+        ow_sim_step(sim, MIN);
+        for (int b = 1; b <= 9; b++) {
+            double v = ow_sim_true_voltage_v(sim, 1, b);
+            falling &= v < prev[b];
+            prev[b] = v;
+        }
+    }
+    CHECK(falling);
+    double soc_end = ow_sim_true_soc(sim, 1, 1);
+    printf("after 30 min at 0.5C: block 1.1 %.3f V, SOC %.2f\n", prev[1], soc_end);
+    CHECK(soc_end > 0.55 && soc_end < 0.75);
+    ow_sim_step(sim, 2 * MIN); /* t = 2220 s: mains back */
+    double i = ow_sim_true_current_a(sim, 1);
+    CHECK_NEAR(i, 5.0, 0.001); /* at the charger limit, 0.1 C10 */
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(st.current_a > 4.8);
+    /* CC, then CV with a tapering current. */
+    double i_prev = i, t_cv = -1;
+    int tapering = 1;
+    for (int m = 0; m < 24 * 60; m += 10) {
+        ow_sim_step(sim, 10 * MIN);
+        i = ow_sim_true_current_a(sim, 1);
+        if (t_cv < 0 && i < 4.99)
+            t_cv = m / 60.0;
+        if (t_cv >= 0)
+            tapering &= i <= i_prev + 1e-6;
+        i_prev = i;
+        if (m == 6 * 60)
+            CHECK(i < 1.0);
+    }
+    printf("recharge: CC for %.1f h, then CV; after 24 h %.3f A, SOC %.4f\n", t_cv, i,
+           ow_sim_true_soc(sim, 1, 1));
+    CHECK(t_cv > 1.5 && t_cv < 5);
+    CHECK(tapering);
+    for (int s = 1; s <= 2; s++)
+        for (int b = 1; b <= 9; b++)
+            CHECK(ow_sim_true_soc(sim, s, b) > 0.98);
+    CHECK(i < 0.3);
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+}
+
+/* Seconds until the first block of string 1 falls below 1.75 V/cell at a
+ * constant discharge current; *first is that block. */
+static double time_to_175(const ow_gateway_cfg_t *gw, double current, int *first,
+                          double *knee_v, int *cut)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_DISCHARGE, .at_s = 0, .duration_s = 40000, .current_a = current}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    double t = -1;
+    *first = 0;
+    *knee_v = 99;
+    *cut = 0;
+    for (int k = 0; k < 40000 / 10; k++) {
+        ow_sim_step(sim, 10 * S_US);
+        if (ow_sim_true_current_a(sim, 1) == 0) {
+            *cut = 1;
+            break;
+        }
+        for (int b = 1; b <= 9; b++) {
+            double v = ow_sim_true_voltage_v(sim, 1, b);
+            if (t < 0 && v < 1.75 * CELLS) {
+                t = (k + 1) * 10.0;
+                *first = b;
+            }
+            if (b == *first && v < *knee_v)
+                *knee_v = v;
+        }
+    }
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+    return t;
+}
+
+static void test_peukert_knee(const ow_gateway_cfg_t *gw)
+{
+    ow_sim_t *sim = ow_sim_new(gw, NULL, 42, T0);
+    int weakest = 1;
+    for (int b = 2; b <= 9; b++)
+        if (ow_sim_true_capacity_ah(sim, 1, b) < ow_sim_true_capacity_ah(sim, 1, weakest))
+            weakest = b;
+    double cap_w = ow_sim_true_capacity_ah(sim, 1, weakest);
+    ow_sim_destroy(&sim);
+
+    int f1, f2, cut1, cut2;
+    double knee1, knee2;
+    double t1 = time_to_175(gw, 12.5, &f1, &knee1, &cut1);
+    double t2 = time_to_175(gw, 25, &f2, &knee2, &cut2);
+    printf("to 1.75 V/cell: %.0f min at 0.25C, %.0f min at 0.5C (ratio %.2f); first block %d/%d, "
+           "weakest %d (%.1f Ah); knee %.2f V then cut-off\n",
+           t1 / 60, t2 / 60, t1 / t2, f1, f2, weakest, cap_w, knee1);
+    CHECK(t1 > 0 && t2 > 0);
+    CHECK(t1 / t2 > 2.0 * 1.1); /* more than the plain current ratio */
+    CHECK(t2 > 40 * 60 && t2 < 100 * 60);
+    CHECK(f1 == weakest && f2 == weakest);
+    CHECK(cut1 && cut2);              /* the string's discharge ends at the knee */
+    CHECK(knee1 < 1.68 * CELLS);      /* the weak block collapsed */
+    CHECK(knee1 > 1.59 * CELLS);
+}
+
+static void test_module_lost(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_MODULE_LOST, .at_s = 60, .duration_s = 600, .string = 1, .block = 3}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    ow_module_t m;
+    ow_string_t st;
+    CHECK(ow_sim_read_module(sim, 1, 3, &m) == 0);
+    ow_sim_step(sim, 2 * MIN);
+    CHECK(ow_sim_read_module(sim, 1, 3, &m) == -1);
+    CHECK(isnan(m.voltage_v) && isnan(m.temp_c) && isnan(m.impedance_mohm) && isnan(m.eq_pct));
+    CHECK(m.status & OW_MODST_NO_RESPONSE);
+    CHECK(m.module == 3 && m.string == 1 && m.block == 3);
+    CHECK(ow_sim_read_module(sim, 1, 4, &m) == 0);
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(st.modules == 9 && st.modules_lost == 1);
+    CHECK_NEAR(st.sum_voltage_v, 8 * CELLS * 2.27, 0.15);
+    CHECK_NEAR(st.avg_voltage_v, st.sum_voltage_v / 8, 0.001);
+    ow_sim_step(sim, 9 * MIN);
+    CHECK(ow_sim_read_module(sim, 1, 3, &m) == 0);
+    CHECK(!isnan(m.voltage_v) && !(m.status & OW_MODST_NO_RESPONSE));
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(st.modules_lost == 0);
+    CHECK(ow_sim_read_module(sim, 3, 1, &m) == -1); /* no such string */
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+}
+
+static void test_thermal_runaway(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_THERMAL_RUNAWAY, .at_s = 3600, .string = 1, .rate = 1}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    ow_sim_step(sim, HOUR);
+    double t1 = ow_sim_true_temp_c(sim, 1, 5), i1 = ow_sim_true_current_a(sim, 1);
+    double t2 = ow_sim_true_temp_c(sim, 2, 5), i2 = ow_sim_true_current_a(sim, 2);
+    double tp = t1, ip = i1;
+    int rising = 1;
+    for (int k = 0; k < 4 * 6; k++) {
+        ow_sim_step(sim, 10 * MIN);
+        double t = ow_sim_true_temp_c(sim, 1, 5), i = ow_sim_true_current_a(sim, 1);
+        rising &= t > tp && i > ip;
+        tp = t;
+        ip = i;
+    }
+    ow_module_t m;
+    ow_sim_read_module(sim, 1, 5, &m);
+    printf("thermal runaway after 4 h: string 1 %.1f -> %.1f degC, %.2f -> %.2f A; "
+           "string 2 %.1f -> %.1f degC, %.3f -> %.3f A\n",
+           t1, tp, i1, ip, t2, ow_sim_true_temp_c(sim, 2, 5), i2, ow_sim_true_current_a(sim, 2));
+    CHECK(rising);
+    CHECK(tp - t1 > 15);
+    CHECK(ip > 4 * i1);
+    CHECK(m.temp_c > t1 + 15);
+    CHECK(fabs(ow_sim_true_temp_c(sim, 2, 5) - t2) < 1.5);
+    CHECK(fabs(ow_sim_true_current_a(sim, 2) - i2) < 0.3 * i2);
+    ow_sim_step(sim, 24 * HOUR);
+    CHECK(ow_sim_true_temp_c(sim, 1, 5) <= 90.0);
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+}
+
+static void test_impedance(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_IMPEDANCE_RISE, .at_s = 0, .string = 2, .block = 4, .rate = 5}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    ow_module_t m, m0;
+    double r0 = ow_sim_true_impedance_mohm(sim, 2, 4);
+    CHECK(ow_sim_read_module(sim, 2, 4, &m0) == 0);
+    CHECK(m0.status & OW_MODST_IMPC_FRESH);
+    CHECK_NEAR(m0.impedance_mohm, r0, 0.04 * r0);
+    CHECK_NEAR(m0.impedance_mohm * 100, round(m0.impedance_mohm * 100), 1e-6);
+    ow_sim_step(sim, HOUR);
+    ow_sim_read_module(sim, 2, 4, &m);
+    CHECK(!(m.status & OW_MODST_IMPC_FRESH));
+    CHECK(m.impedance_mohm == m0.impedance_mohm); /* repeated between polls */
+    ow_sim_step(sim, 11 * HOUR);
+    ow_sim_read_module(sim, 2, 4, &m);
+    CHECK(m.status & OW_MODST_IMPC_FRESH); /* 720 min later */
+    CHECK(m.impedance_mohm != m0.impedance_mohm);
+    CHECK(m.impedance_mohm > m0.impedance_mohm * 1.01);
+    ow_sim_step(sim, 9 * 24 * HOUR + 12 * HOUR);
+    ow_sim_read_module(sim, 2, 4, &m);
+    double r10 = ow_sim_true_impedance_mohm(sim, 2, 4);
+    printf("impedance rise 5 %%/day: %.2f -> %.2f mOhm after 10 days (x%.3f), measured %.2f\n",
+           r0, r10, r10 / r0, m.impedance_mohm);
+    CHECK_NEAR(r10 / r0, 1.5, 0.05);
+    CHECK_NEAR(m.impedance_mohm / m0.impedance_mohm, 1.5, 0.08);
+    CHECK_NEAR(ow_sim_true_impedance_mohm(sim, 2, 5) / 1.0, ow_sim_true_impedance_mohm(sim, 2, 5),
+               1e-9);
+    double other = ow_sim_true_impedance_mohm(sim, 2, 5);
+    ow_sim_destroy(&sim);
+    sim = ow_sim_new(gw, NULL, 42, T0);
+    CHECK_NEAR(other / ow_sim_true_impedance_mohm(sim, 2, 5), 1.0, 0.02); /* ageing only */
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+}
+
+static void test_dry_out(const ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {{.kind = OW_EV_DRY_OUT, .at_s = 0, .string = 1, .block = 6, .rate = 3}};
+    ow_scenario_t *sc = scenario(1, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    double r0 = ow_sim_true_impedance_mohm(sim, 1, 6), c0 = ow_sim_true_capacity_ah(sim, 1, 6);
+    double v0 = ow_sim_true_voltage_v(sim, 1, 6);
+    ow_sim_step(sim, 10 * 24 * HOUR);
+    double r = ow_sim_true_impedance_mohm(sim, 1, 6), c = ow_sim_true_capacity_ah(sim, 1, 6);
+    double v = ow_sim_true_voltage_v(sim, 1, 6);
+    ow_module_t m;
+    ow_sim_read_module(sim, 1, 6, &m);
+    printf("dry-out 3 %%/day, 10 days: R x%.2f, C x%.2f, float %.3f -> %.3f V, eq %.0f %%\n",
+           r / r0, c / c0, v0, v, m.eq_pct);
+    CHECK_NEAR(r / r0, 1.3, 0.03);
+    CHECK_NEAR(c / c0, 0.85, 0.01);
+    CHECK(v > v0 || m.eq_pct > 0); /* its share rises, or its equalizer fights it */
+    CHECK(m.eq_pct > 0);
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+}
+
+static void test_breaker_sensors(ow_gateway_cfg_t *gw)
+{
+    ow_event_t ev[] = {
+        {.kind = OW_EV_BREAKER_OPEN, .at_s = 600, .duration_s = 1800, .string = 2, .input = 2},
+        {.kind = OW_EV_HYDROGEN, .at_s = 600, .duration_s = 3600, .input = 3, .value = 40},
+        {.kind = OW_EV_AUX_INPUT, .at_s = 600, .duration_s = 60, .input = 9}, /* unit 3: not fitted */
+        {.kind = OW_EV_AMBIENT, .at_s = 600, .value = 30},
+    };
+    ow_scenario_t *sc = scenario(4, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    ow_sim_step(sim, 30 * MIN);
+    ow_string_t st;
+    ow_aux_t aux;
+    ow_sim_read_string(sim, 2, &st);
+    CHECK(st.current_a == 0 && ow_sim_true_current_a(sim, 2) == 0);
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(st.current_a > 0);
+    /* Open-circuit blocks relax from float towards their EMF. */
+    double v = ow_sim_true_voltage_v(sim, 2, 1);
+    CHECK(v < 13.3 && v > CELLS * 2.15);
+    ow_sim_read_aux(sim, &aux);
+    CHECK(aux.inputs == ((1u << 1) | (1u << 2)));
+    CHECK_NEAR(aux.hydrogen_pct_lel, 40, 2.5);
+    CHECK(aux.ambient_c > 27 && aux.ambient_c < 33);
+    ow_sim_step(sim, 20 * MIN);
+    ow_sim_read_string(sim, 2, &st);
+    CHECK(st.current_a > 0); /* breaker closed again: recharge of the rest */
+    ow_sim_read_aux(sim, &aux);
+    CHECK(aux.inputs == (1u << 2));
+    ow_sim_step(sim, 60 * MIN);
+    ow_sim_read_aux(sim, &aux);
+    CHECK(aux.inputs == 0 && aux.hydrogen_pct_lel < 2);
+
+    /* The breaker output opens every string. */
+    ow_sim_set_output(sim, 4, 1);
+    ow_sim_step(sim, MIN);
+    ow_sim_read_aux(sim, &aux);
+    CHECK(aux.outputs == 1u << 3);
+    for (int s = 1; s <= 2; s++) {
+        ow_sim_read_string(sim, s, &st);
+        CHECK(st.current_a == 0);
+    }
+    ow_sim_set_output(sim, 4, 0);
+    ow_sim_step(sim, MIN);
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(st.current_a > 0);
+    ow_sim_destroy(&sim);
+
+    gw->current_sensor = 0;
+    gw->ambient_sensor = 0;
+    gw->hydrogen_sensor = 0;
+    sim = ow_sim_new(gw, sc, 42, T0);
+    ow_sim_read_string(sim, 1, &st);
+    CHECK(isnan(st.current_a) && isnan(st.ac_current_a));
+    CHECK(!isnan(st.sum_voltage_v));
+    ow_sim_read_aux(sim, &aux);
+    CHECK(isnan(aux.ambient_c) && isnan(aux.humidity_pct) && isnan(aux.hydrogen_pct_lel));
+    ow_sim_destroy(&sim);
+    gw->current_sensor = gw->ambient_sensor = gw->hydrogen_sensor = 1;
+    free_scenario(&sc);
+}
+
+int main(void)
+{
+    ow_gateway_cfg_t gw;
+    make_gw(&gw);
+    test_float(&gw);
+    test_determinism(&gw);
+    test_discharge_recharge(&gw);
+    test_peukert_knee(&gw);
+    test_module_lost(&gw);
+    test_thermal_runaway(&gw);
+    test_impedance(&gw);
+    test_dry_out(&gw);
+    test_breaker_sensors(&gw);
+    return ow_test_done("sim_test");
+}

@@ -1,0 +1,86 @@
+/* Dashboard: folding readings and rendering the webmanager-style table. */
+#include "dash.h"
+#include "ow_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static ow_site_t *sample_site(ow_gateway_cfg_t *g, ow_module_type_t *mt)
+{
+    static ow_site_t site;
+    memset(&site, 0, sizeof site);
+    memset(g, 0, sizeof *g);
+    *mt = (ow_module_type_t){"C20", 0, 12, 9.7, 17, 0.5, 60, 0.15, "950-6503"};
+    snprintf(site.name, sizeof site.name, "Training Center Wettingen");
+    strcpy(g->id, "wm1");
+    strcpy(g->name, "UPS A/B");
+    strcpy(g->source, "sim");
+    strcpy(g->battery.manufacturer, "FIAMM");
+    strcpy(g->battery.type, "12SLA50L");
+    g->battery.capacity_ah = 50;
+    g->module_type = mt;
+    g->nstrings = 2;
+    g->strings[0] = (ow_string_cfg_t){"UPS A", 9, 1};
+    g->strings[1] = (ow_string_cfg_t){"UPS B", 9, 10};
+    g->nmodules = 18;
+    site.ngateways = 1;
+    site.gateways = g;
+    return &site;
+}
+
+int main(void)
+{
+    ow_gateway_cfg_t g;
+    ow_module_type_t mt;
+    ow_site_t *site = sample_site(&g, &mt);
+    ow_dash_t *d = ow_dash_new(site, NULL);
+    ow_msg_t m;
+    char *out = NULL;
+    size_t outlen = 0;
+
+    CHECK(!ow_dash_complete(d));
+    for (int s = 1; s <= 2; s++) {
+        for (int b = 1; b <= 9; b++) {
+            ow_msg_init(&m, OW_MSG_MODULE);
+            strcpy(m.h.gw, "wm1");
+            m.h.ts_us = 1590969600000000LL;
+            m.u.module = (ow_module_t){s, (s - 1) * 9 + b, b, 12.94 + 0.001 * b, 27.5, 4.52,
+                                       0, 0};
+            if (s == 2 && b == 3) { /* a lost module */
+                m.u.module.voltage_v = m.u.module.temp_c = m.u.module.impedance_mohm = NAN;
+                m.u.module.status = OW_MODST_NO_RESPONSE;
+            }
+            CHECK(ow_dash_update(d, &m) == 0);
+        }
+        ow_msg_init(&m, OW_MSG_STRING);
+        strcpy(m.h.gw, "wm1");
+        m.u.string = (ow_string_t){s, 9, s == 2, -12.5, 0.4, 116.47, 12.941};
+        ow_dash_update(d, &m);
+    }
+    ow_msg_init(&m, OW_MSG_HEARTBEAT);
+    strcpy(m.h.gw, "wm1");
+    strcpy(m.u.heartbeat.state, "running");
+    m.u.heartbeat.modules = 18, m.u.heartbeat.modules_lost = 1;
+    CHECK(ow_dash_update(d, &m) == 1);
+    CHECK(ow_dash_complete(d));
+
+    /* A message from a gateway not in the site is ignored. */
+    strcpy(m.h.gw, "other");
+    CHECK(ow_dash_update(d, &m) == 0);
+
+    FILE *f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "String UPS A");
+    CHECK_CONTAINS(out, "String UPS B");
+    CHECK_CONTAINS(out, "   1     12.941");
+    CHECK_CONTAINS(out, "   9     12.949       27.5     4.52");
+    CHECK_CONTAINS(out, "   3          -          -         -         -  communication lost");
+    CHECK_CONTAINS(out, "Σ Voltage 116.47 V");
+    CHECK_CONTAINS(out, "DC Current -12.50 A");
+    CHECK_CONTAINS(out, "17/18 modules answering");
+    free(out);
+    ow_dash_destroy(&d);
+    CHECK(d == NULL);
+    return ow_test_done("dash_test");
+}

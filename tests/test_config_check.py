@@ -1,0 +1,48 @@
+"""`-n` checks a site file: OK for the shipped examples; for bad files a
+message naming file, line, column and key, and a non-zero exit."""
+import os
+import subprocess
+
+from owtest import *
+
+for f in ("site-sample.json", "site-large.json"):
+    r = subprocess.run([BUSD, "-n", "-f", os.path.join(ROOT, "etc", f)], capture_output=True,
+                       text=True)
+    check(r.returncode == 0 and "configuration OK" in r.stdout, "%s is OK (%s)" % (f, r.stderr))
+
+d = tmpdir()
+bad = os.path.join(d, "bad.json")
+with open(os.path.join(ROOT, "etc", "site-sample.json")) as f:
+    text = f.read()
+# Break one value in place and find where it is.
+needle = '"modules": 9'
+i = text.index(needle)
+line = text.count("\n", 0, i) + 1
+col = i - (text.rfind("\n", 0, i) + 1) + 1 + len('"modules": ')
+with open(bad, "w") as f:
+    f.write(text[:i] + '"modules": 900' + text[i + len(needle):])
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1, "bad file exits 1")
+want = "%s:%d:%d: gateways[0].strings[0].modules" % (bad, line, col)
+check(want in r.stderr, "error names file:line:col and key: want %r in %r" % (want, r.stderr))
+
+with open(bad, "w") as f:
+    f.write(text.replace('"poll_ms"', '"pol_ms"', 1) if '"poll_ms"' in text else
+            text.replace('"id"', '"idd"', 1))
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "unknown key" in r.stderr, "unknown key refused: %r" % r.stderr)
+
+with open(bad, "w") as f:
+    f.write(text[:-3])
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and bad + ":" in r.stderr, "parse error names the file: %r" % r.stderr)
+
+# A scenario with a bad event is part of the check.
+scen = os.path.join(d, "s.json")
+with open(scen, "w") as f:
+    f.write('{"name": "x", "events": [\n  {"at_s": 1, "type": "discharge", "current_a": -5}\n]}\n')
+r = subprocess.run([BUSD, "-n", "-f", os.path.join(ROOT, "etc", "site-sample.json"), "-S", scen],
+                   capture_output=True, text=True)
+check(r.returncode == 1 and "%s:2:" % scen in r.stderr and "current_a" in r.stderr,
+      "bad scenario refused with position: %r" % r.stderr)
+done("test_config_check")
