@@ -102,7 +102,7 @@ static const kind_t kinds[OW_EV_KINDS] = {
     {OW_EV_THERMAL_RUNAWAY,
      "thermal_runaway",
      "The string's blocks lose their heat path and take more float current (rate 1: thermal "
-     "resistance x4, float current x5). Float current doubles per 10 degC, the heat it makes "
+     "resistance x3.1..x4.9 depending on the block's place, float current x5). Float current doubles per 10 degC, the heat it makes "
      "raises the temperature further: temperature and current climb together over a few "
      "hours (capped at 90 degC). Below a rate of about 0.6 the string settles warmer instead.",
      {STRING_ALL(""),
@@ -227,6 +227,16 @@ static void kind_list(char *buf, size_t len)
         n += (size_t)snprintf(buf + n, len - n, "%s%s", k ? ", " : "", kinds[k].name);
 }
 
+/* Whole numbers in full (315360000, not 3.1536e+08), others as %g. */
+static const char *num(char *buf, size_t len, double x)
+{
+    if (x == floor(x) && fabs(x) < 1e15)
+        snprintf(buf, len, "%.0f", x);
+    else
+        snprintf(buf, len, "%g", x);
+    return buf;
+}
+
 static int set_field(ctx_t *c, const char *path, ow_event_t *ev, int f, const use_t *u,
                      json_t *v)
 {
@@ -246,7 +256,9 @@ static int set_field(ctx_t *c, const char *path, ow_event_t *ev, int f, const us
         x = json_number_value(v);
     }
     if (!(x >= u->min && x <= u->max)) {
-        fail(c, path, "must be between %g and %g", u->min, u->max);
+        char a[32], b[32];
+        fail(c, path, "must be between %s and %s", num(a, sizeof a, u->min),
+             num(b, sizeof b, u->max));
         return -1;
     }
     if (fd->is_int)
@@ -317,11 +329,13 @@ static int parse_event(ctx_t *c, int i, json_t *o, ow_event_t *ev)
         if (set_field(c, path, ev, f, u, v) < 0)
             return -1;
     }
-    for (int f = 0; f < F_COUNT; f++) {
-        const use_t *u = find_use(k, f);
-        if (u && u->required && !json_object_get(o, fields[f].key)) {
+    /* at_s first, then in the table's order. */
+    for (int u = -1; u < USES_MAX && (u < 0 || k->use[u].field != F_COUNT); u++) {
+        const use_t *us = u < 0 ? &use_at : &k->use[u];
+        const char *fk = fields[us->field].key;
+        if (us->required && !json_object_get(o, fk)) {
             snprintf(path, sizeof path, "events[%d]", i);
-            fail(c, path, "missing \"%s\", required for %s events", fields[f].key, k->name);
+            fail(c, path, "missing \"%s\", required for %s events", fk, k->name);
             return -1;
         }
     }
@@ -487,12 +501,13 @@ void ow_scenario_destroy(ow_scenario_t **sc)
 
 /* ---- documentation from the same table ---- */
 
-static void doc_range(FILE *out, const use_t *u, const field_t *fd)
+static void doc_use(FILE *out, const use_t *u)
 {
-    if (fd->is_int)
-        fprintf(out, "%d..%d", (int)u->min, (int)u->max);
-    else
-        fprintf(out, "%g..%g%s%s", u->min, u->max, *fd->unit ? " " : "", fd->unit);
+    const field_t *fd = &fields[u->field];
+    char a[32], b[32], d[32];
+    fprintf(out, "| `%s` | %s | %s..%s%s%s | %s | %s |\n", fd->key, u->required ? "yes" : "no",
+            num(a, sizeof a, u->min), num(b, sizeof b, u->max), *fd->unit ? " " : "", fd->unit,
+            u->required ? "" : num(d, sizeof d, u->def), u->doc);
 }
 
 int ow_scenario_doc(FILE *out)
@@ -526,23 +541,39 @@ int ow_scenario_doc(FILE *out)
             "simulator starts; events naming ones it does not have are logged and "
             "ignored.\n\n"
             "Errors name the file, line, column and key, e.g.\n\n"
-            "    dis.json:4:25: events[1].current_a: must be between 0 and 10000\n\n"
+            "    dis.json:4:32: events[1].current_a: must be between 0 and 10000\n\n"
+            "## The model in figures\n\n"
+            "| quantity | model |\n"
+            "|---|---|\n"
+            "| EMF | cells x (2.15 - 0.20 x q/Q) V, cells = nominal V / 2 |\n"
+            "| capacity Q | `battery.capacity_ah` (C10), +-3 %% per block (1 sigma) |\n"
+            "| Peukert | Ah removed count I x (I/I10)^0.15 |\n"
+            "| discharge | V = EMF - I R - K I Q/(Q - q), K = 0.1 V / I10 per 6 cells; "
+            "soft floor at 1.60 V/cell |\n"
+            "| impedance R | `battery.impedance_mohm` +-4 %%, +2..4 %%/year since "
+            "`battery.installed`, x(1 + 0.5 (1 - SOC)^2), -1 %%/degC above 25 degC |\n"
+            "| charge | V = EMF + I (R + Rp), Rp = Rp0 / (1 - SOC + 0.01)^2, halving per +10 "
+            "degC; Rp0 +-5 %% per block, set for 1 mA/Ah float current at 25 degC |\n"
+            "| charger | string voltage = blocks x cells x `sim.float_v_per_cell`, current "
+            "limit `sim.charge_limit_c` x C10, 95 %% charge efficiency |\n"
+            "| equalizer | bypass up to the module's current, full at +50 mV above the string "
+            "average, moving at most 2 %%/h, only on charge and within the equalizing "
+            "range |\n"
+            "| thermal | dT/dt = (Rth P - (T - Tenv)) / tau, Rth 1.5 K/W and tau 3 h for a "
+            "12 V 50 Ah block, Tenv = ambient +-0.8 degC by position, capped at 90 degC |\n"
+            "| ambient | `sim.ambient_c` +-1.5 degC daily (peak 15:00 UTC); humidity 45 %% "
+            "+-3 %% |\n"
+            "| readings | voltage sigma 2 mV in 1 mV steps, temperature sigma 0.1 degC in "
+            "0.5 degC steps, impedance +-1 %% in 0.01 mOhm steps measured every "
+            "`impedance_poll_min`, current sigma 0.2 %% + 0.01 A |\n\n"
             "## Event kinds\n\n");
     for (int k = 0; k < OW_EV_KINDS; k++) {
         const kind_t *kd = &kinds[k];
         fprintf(out, "### `%s`\n\n%s\n\n", kd->name, kd->doc);
         fprintf(out, "| key | required | range | default | meaning |\n|---|---|---|---|---|\n");
-        for (int f = 0; f < F_COUNT; f++) {
-            const use_t *u = find_use(kd, f);
-            if (!u)
-                continue;
-            fprintf(out, "| `%s` | %s | ", fields[f].key, u->required ? "yes" : "no");
-            doc_range(out, u, &fields[f]);
-            if (u->required)
-                fprintf(out, " | | %s |\n", u->doc);
-            else
-                fprintf(out, " | %g | %s |\n", u->def, u->doc);
-        }
+        doc_use(out, &use_at);
+        for (int u = 0; u < USES_MAX && kd->use[u].field != F_COUNT; u++)
+            doc_use(out, &kd->use[u]);
         fprintf(out, "\n");
     }
     fprintf(out, "## Example\n\n"

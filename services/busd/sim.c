@@ -123,6 +123,7 @@ typedef struct {
     int string, block, module; /* 0-based, 0-based, webmanager address */
     /* fixed per block */
     double cap0_ah, r0_mohm, age_per_year, rp0_ohm, k_ohm, i10_a, tenv_off_c, rth0, tau_s;
+    double runaway_w; /* how badly this block's cooling suffers in a runaway, 0.7..1.3 */
     /* state */
     double q_ah;   /* effective Ah removed */
     double temp_c; /* block temperature */
@@ -291,7 +292,7 @@ static void derive(ow_sim_t *s)
                     (1 + 0.5 * sq(1 - sc)) * tf;
         b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 4 * runaway) *
                     pow(2, -(b->temp_c - 25) / 10) / sq(1 - sc + RP_EPS);
-        b->rth = b->rth0 * (1 + 3 * runaway);
+        b->rth = b->rth0 * (1 + 3 * runaway * b->runaway_w);
         b->tenv_c = amb + b->tenv_off_c;
         b->extra_heat_w = 0.5 * (dry > 1 ? 1 : dry) * (b->rth0 > 0 ? RTH_K_PER_W / b->rth0 : 1);
     }
@@ -634,6 +635,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
             b->i10_a = b->cap0_ah / 10;
             b->k_ohm = SHEPHERD_V / b->i10_a * (s->cells / 6);
             b->tenv_off_c = TENV_SPREAD_C * (2 * rng_uniform(&r) - 1);
+            b->runaway_w = 0.7 + 0.6 * rng_uniform(&r);
             b->rth0 = rth0;
             b->tau_s = tau;
             b->cap_ah = b->cap0_ah;
@@ -739,14 +741,14 @@ void ow_sim_read_string(ow_sim_t *sim, int string, ow_string_t *out)
     }
     if (!sim->gw->current_sensor)
         return;
-    /* Hall sensor: +-(0.5 % + 0.05 A) is about 2.5 sigma; it auto-zeroes, so
-     * no current reads exactly 0. */
+    /* Hall sensor, sigma 0.2 % + 0.01 A (within +-(0.5 % + 0.05 A)); it
+     * auto-zeroes, so no current reads exactly 0. */
     double i = st->i_a, c10 = sim->gw->battery.capacity_ah > 0 ? sim->gw->battery.capacity_ah : 100;
     if (i == 0) {
         out->current_a = out->ac_current_a = 0;
         return;
     }
-    out->current_a = round_to(i + (0.002 * fabs(i) + 0.02) * rng_normal(&sim->noise), 0.01);
+    out->current_a = round_to(i + (0.002 * fabs(i) + 0.01) * rng_normal(&sim->noise), 0.01);
     double ac = i > 0 ? 0.005 * c10 : 0.03 * -i;
     ac *= 1 + 0.05 * rng_normal(&sim->noise);
     out->ac_current_a = round_to(ac > 0 ? ac : 0, 0.01);
