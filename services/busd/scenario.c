@@ -55,12 +55,14 @@ typedef struct {
     use_t use[USES_MAX];
 } kind_t;
 
+/* clang-format off */
 #define END {F_COUNT, 0, 0, 0, 0, NULL}
-#define STRING_ALL(what)                                                                           \
-    {F_STRING, 1, 0, OW_MAX_STRINGS, 0, "string number (1-based); 0 = every string" what}
+#define STRING_ALL                                                                                 \
+    {F_STRING, 1, 0, OW_MAX_STRINGS, 0, "string number (1-based); 0 = every string"}
 #define STRING_ONE {F_STRING, 1, 1, OW_MAX_STRINGS, 0, "string number (1-based)"}
 #define BLOCK_ONE  {F_BLOCK, 1, 1, OW_MAX_MODULES, 0, "block position within the string (1-based)"}
 #define DURATION(what) {F_DURATION, 0, 0, MAX_TIME_S, 0, what}
+/* clang-format on */
 
 static const kind_t kinds[OW_EV_KINDS] = {
     {OW_EV_DISCHARGE,
@@ -71,7 +73,7 @@ static const kind_t kinds[OW_EV_KINDS] = {
      "sooner) and collapses at the weakest block's knee; a block below 1.63 V/cell or a string "
      "average below 1.70 V/cell makes the load give up. When the event ends the charger "
      "recharges: constant current at the limit, then constant voltage with a tapering current.",
-     {STRING_ALL(""),
+     {STRING_ALL,
       {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
       {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
       END}},
@@ -102,10 +104,11 @@ static const kind_t kinds[OW_EV_KINDS] = {
     {OW_EV_THERMAL_RUNAWAY,
      "thermal_runaway",
      "The string's blocks lose their heat path and take more float current (rate 1: thermal "
-     "resistance x3.1..x4.9 depending on the block's place, float current x5). Float current doubles per 10 degC, the heat it makes "
+     "resistance x3.1..x4.9 depending on the block's place, float current x5). Float current "
+     "doubles per 10 degC, the heat it makes "
      "raises the temperature further: temperature and current climb together over a few "
      "hours (capped at 90 degC). Below a rate of about 0.6 the string settles warmer instead.",
-     {STRING_ALL(""),
+     {STRING_ALL,
       {F_RATE, 0, 0, 10, 1, "severity factor; 1 = a credible runaway"},
       DURATION("how long the fault lasts; 0 = until the end"),
       END}},
@@ -121,7 +124,7 @@ static const kind_t kinds[OW_EV_KINDS] = {
      "breaker_open",
      "A string's breaker opens: no current flows, the blocks relax from their loaded voltage "
      "towards their open-circuit EMF, and the breaker's auxiliary contact shows on an input.",
-     {STRING_ALL(""),
+     {STRING_ALL,
       {F_INPUT, 0, 0, OW_AUX_POINTS, 0, "GX_R_AUX input wired to the auxiliary contact; 0 = none"},
       DURATION("how long it stays open; 0 = until the end"),
       END}},
@@ -142,11 +145,11 @@ static const kind_t kinds[OW_EV_KINDS] = {
      "charger_off",
      "The string's charger is off while the load is still fed from the mains: no current, "
      "the blocks relax to open circuit and slowly self-discharge (3 %/month at 20 degC).",
-     {STRING_ALL(""), DURATION("how long; 0 = until the end"), END}},
+     {STRING_ALL, DURATION("how long; 0 = until the end"), END}},
 };
 
-static const use_t use_at = {F_AT, 1, 0, MAX_TIME_S, 0,
-                             "when it starts, seconds of simulated time after the start"};
+static const use_t use_at = {
+    F_AT, 1, 0, MAX_TIME_S, 0, "when it starts, seconds of simulated time after the start"};
 
 const char *ow_event_kind_name(ow_event_kind_t k)
 {
@@ -178,11 +181,9 @@ static void fail(ctx_t *c, const char *path, const char *fmt, ...)
     snprintf(p, sizeof p, "%s", path);
     while (c->pos && ow_jpos_find(c->pos, p, &line, &col) != 0) {
         char *cut = strrchr(p, '.'), *br = strrchr(p, '[');
-        if (br > cut)
-            cut = br;
+        if (br > cut) cut = br;
         if (!cut) {
-            if (ow_jpos_find(c->pos, "", &line, &col) != 0)
-                line = col = 1;
+            if (ow_jpos_find(c->pos, "", &line, &col) != 0) line = col = 1;
             break;
         }
         *cut = '\0';
@@ -195,27 +196,23 @@ static void fail(ctx_t *c, const char *path, const char *fmt, ...)
 
 static const use_t *find_use(const kind_t *k, int field)
 {
-    if (field == F_AT)
-        return &use_at;
+    if (field == F_AT) return &use_at;
     for (int i = 0; i < USES_MAX && k->use[i].field != F_COUNT; i++)
-        if (k->use[i].field == field)
-            return &k->use[i];
+        if (k->use[i].field == field) return &k->use[i];
     return NULL;
 }
 
 static int find_field(const char *key)
 {
     for (int f = 0; f < F_COUNT; f++)
-        if (!strcmp(fields[f].key, key))
-            return f;
+        if (!strcmp(fields[f].key, key)) return f;
     return -1;
 }
 
 static int find_kind(const char *name)
 {
     for (int k = 0; k < OW_EV_KINDS; k++)
-        if (!strcmp(kinds[k].name, name))
-            return k;
+        if (!strcmp(kinds[k].name, name)) return k;
     return -1;
 }
 
@@ -237,8 +234,7 @@ static const char *num(char *buf, size_t len, double x)
     return buf;
 }
 
-static int set_field(ctx_t *c, const char *path, ow_event_t *ev, int f, const use_t *u,
-                     json_t *v)
+static int set_field(ctx_t *c, const char *path, ow_event_t *ev, int f, const use_t *u, json_t *v)
 {
     const field_t *fd = &fields[f];
     double x;
@@ -310,8 +306,7 @@ static int parse_event(ctx_t *c, int i, json_t *o, ow_event_t *ev)
     json_object_foreach(o, key, v)
     {
         snprintf(path, sizeof path, "events[%d].%s", i, key);
-        if (!strcmp(key, "type"))
-            continue;
+        if (!strcmp(key, "type")) continue;
         if (!strcmp(key, "note")) {
             if (!json_is_string(v)) {
                 fail(c, path, "must be a string");
@@ -322,12 +317,10 @@ static int parse_event(ctx_t *c, int i, json_t *o, ow_event_t *ev)
         int f = find_field(key);
         const use_t *u = f >= 0 ? find_use(k, f) : NULL;
         if (!u) {
-            fail(c, path, f >= 0 ? "not used by %s events" : "unknown key for %s events",
-                 k->name);
+            fail(c, path, f >= 0 ? "not used by %s events" : "unknown key for %s events", k->name);
             return -1;
         }
-        if (set_field(c, path, ev, f, u, v) < 0)
-            return -1;
+        if (set_field(c, path, ev, f, u, v) < 0) return -1;
     }
     /* at_s first, then in the table's order. */
     for (int u = -1; u < USES_MAX && (u < 0 || k->use[u].field != F_COUNT); u++) {
@@ -350,8 +343,7 @@ typedef struct {
 static int by_time(const void *a, const void *b)
 {
     const sortable_t *x = a, *y = b;
-    if (x->ev.at_s != y->ev.at_s)
-        return x->ev.at_s < y->ev.at_s ? -1 : 1;
+    if (x->ev.at_s != y->ev.at_s) return x->ev.at_s < y->ev.at_s ? -1 : 1;
     return x->order - y->order; /* stable: file order among equal times */
 }
 
@@ -362,8 +354,7 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
     ow_scenario_t *sc = NULL;
     sortable_t *tmp = NULL;
 
-    if (errlen)
-        err[0] = '\0';
+    if (errlen) err[0] = '\0';
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         snprintf(err, errlen, "%s:%d:%d: %s", c.name, je.line > 0 ? je.line : 1,
@@ -426,8 +417,7 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
         const char *base = strrchr(c.name, '/');
         snprintf(sc->name, sizeof sc->name, "%s", base ? base + 1 : c.name);
         char *dot = strrchr(sc->name, '.');
-        if (dot && dot != sc->name)
-            *dot = '\0';
+        if (dot && dot != sc->name) *dot = '\0';
     }
     size_t n = json_array_size(evs);
     tmp = calloc(n ? n : 1, sizeof *tmp);
@@ -437,8 +427,7 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
         goto bad;
     }
     for (size_t i = 0; i < n; i++) {
-        if (parse_event(&c, (int)i, json_array_get(evs, i), &tmp[i].ev) < 0)
-            goto bad;
+        if (parse_event(&c, (int)i, json_array_get(evs, i), &tmp[i].ev) < 0) goto bad;
         tmp[i].order = (int)i;
     }
     qsort(tmp, n, sizeof *tmp, by_time);
@@ -492,8 +481,7 @@ ow_scenario_t *ow_scenario_load(const char *path, char *err, size_t errlen)
 
 void ow_scenario_destroy(ow_scenario_t **sc)
 {
-    if (!sc || !*sc)
-        return;
+    if (!sc || !*sc) return;
     free((*sc)->events);
     free(*sc);
     *sc = NULL;

@@ -16,26 +16,22 @@ static void test_examples(void)
 {
     DIR *d = opendir("etc/scenarios");
     CHECK(d != NULL);
-    if (!d)
-        return;
+    if (!d) return;
     int n = 0, kinds_seen[OW_EV_KINDS] = {0};
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
-        if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
-            continue;
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json")) continue;
         char path[512];
         snprintf(path, sizeof path, "etc/scenarios/%s", de->d_name);
         ow_scenario_t *sc = ow_scenario_load(path, err, sizeof err);
         CHECK_MSG(sc != NULL, "%s: %s", path, err);
-        if (!sc)
-            continue;
+        if (!sc) continue;
         n++;
         CHECK(sc->nevents > 0 && sc->name[0]);
         for (int i = 0; i < sc->nevents; i++) {
             kinds_seen[sc->events[i].kind] = 1;
-            if (i)
-                CHECK(sc->events[i - 1].at_s <= sc->events[i].at_s);
+            if (i) CHECK(sc->events[i - 1].at_s <= sc->events[i].at_s);
         }
         ow_scenario_destroy(&sc);
         CHECK(sc == NULL);
@@ -60,22 +56,22 @@ static void test_examples(void)
 
 static void test_parse_defaults_sorting(void)
 {
-    const char *t = "{\"seed\": 99, \"events\": [\n"
-                    " {\"at_s\": 900, \"type\": \"ambient\", \"value\": -5.5},\n"
-                    " {\"at_s\": 60, \"type\": \"thermal_runaway\", \"string\": 2},\n"
-                    " {\"at_s\": 900, \"type\": \"charger_off\", \"string\": 0, \"duration_s\": 30},\n"
-                    " {\"at_s\": 0.5, \"type\": \"breaker_open\", \"string\": 1, \"note\": \"x\"}\n"
-                    "]}";
+    const char *t =
+        "{\"seed\": 99, \"events\": [\n"
+        " {\"at_s\": 900, \"type\": \"ambient\", \"value\": -5.5},\n"
+        " {\"at_s\": 60, \"type\": \"thermal_runaway\", \"string\": 2},\n"
+        " {\"at_s\": 900, \"type\": \"charger_off\", \"string\": 0, \"duration_s\": 30},\n"
+        " {\"at_s\": 0.5, \"type\": \"breaker_open\", \"string\": 1, \"note\": \"x\"}\n"
+        "]}";
     ow_scenario_t *sc = ow_scenario_parse(t, "etc/x/my-run.json", err, sizeof err);
     CHECK_MSG(sc != NULL, "%s", err);
-    if (!sc)
-        return;
+    if (!sc) return;
     CHECK_STR(sc->name, "my-run"); /* from the file name */
     CHECK(sc->seed == 99 && sc->nevents == 4);
     CHECK(sc->events[0].kind == OW_EV_BREAKER_OPEN && sc->events[0].at_s == 0.5);
     CHECK(sc->events[0].input == 0 && sc->events[0].duration_s == 0);
     CHECK(sc->events[1].kind == OW_EV_THERMAL_RUNAWAY && sc->events[1].rate == 1); /* default */
-    CHECK(sc->events[2].kind == OW_EV_AMBIENT && sc->events[2].value == -5.5); /* file order */
+    CHECK(sc->events[2].kind == OW_EV_AMBIENT && sc->events[2].value == -5.5);     /* file order */
     CHECK(sc->events[3].kind == OW_EV_CHARGER_OFF && sc->events[3].duration_s == 30);
     ow_scenario_destroy(&sc);
 
@@ -90,8 +86,7 @@ static void bad(const char *name, const char *text, const char *expect)
 {
     ow_scenario_t *sc = ow_scenario_parse(text, name, err, sizeof err);
     CHECK_MSG(sc == NULL, "accepted: %s", text);
-    CHECK_MSG(!strncmp(err, expect, strlen(expect)), "'%s' does not start with '%s'", err,
-              expect);
+    CHECK_MSG(!strncmp(err, expect, strlen(expect)), "'%s' does not start with '%s'", err, expect);
     ow_scenario_destroy(&sc);
 }
 
@@ -100,7 +95,8 @@ static void test_errors(void)
     bad("dis.json",
         "{\n"
         "  \"events\": [\n"
-        "    {\"at_s\": 0, \"type\": \"discharge\", \"string\": 0, \"current_a\": 10, \"duration_s\": 60},\n"
+        "    {\"at_s\": 0, \"type\": \"discharge\", \"string\": 0, \"current_a\": 10, "
+        "\"duration_s\": 60},\n"
         "    {\"at_s\": 300, \"current_a\": 20000, \"type\": \"discharge\", \"string\": 1,\n"
         "     \"duration_s\": 60}\n"
         "  ]\n"
@@ -132,8 +128,7 @@ static void test_errors(void)
         " {\"at_s\": 5, \"type\": \"module_lost\", \"string\": 1}\n"
         "]}",
         "m.json:2:2: events[0]: missing \"current_a\", required for discharge events");
-    bad("m.json",
-        "{\"events\": [{\"at_s\": 5, \"type\": \"module_lost\", \"string\": 1}]}",
+    bad("m.json", "{\"events\": [{\"at_s\": 5, \"type\": \"module_lost\", \"string\": 1}]}",
         "m.json:1:13: events[0]: missing \"block\", required for module_lost events");
     bad("i.json",
         "{\"events\": [{\"at_s\": 5, \"type\": \"module_lost\", \"string\": 1.5, \"block\": 1}]}",
@@ -147,7 +142,8 @@ static void test_errors(void)
         "i.json:1:22: events[0].at_s: must be between 0 and 315360000");
     bad("i.json", "{\"events\": [{\"at_s\": 1, \"type\": \"aux_input\", \"input\": 17}]}",
         "i.json:1:55: events[0].input: must be between 1 and 16");
-    bad("i.json", "{\"events\": [{\"at_s\": 1, \"type\": \"hydrogen\", \"input\": 1, \"value\": 101}]}",
+    bad("i.json",
+        "{\"events\": [{\"at_s\": 1, \"type\": \"hydrogen\", \"input\": 1, \"value\": 101}]}",
         "i.json:1:66: events[0].value: must be between 0 and 100");
     bad("i.json", "{\"events\": [{\"at_s\": 1, \"type\": \"hydrogen\", \"value\": 10}]}",
         "i.json:1:13: events[0]: missing \"input\", required for hydrogen events");

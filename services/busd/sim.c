@@ -18,12 +18,12 @@
 #define SUBSTEP_US     10000000LL /* 10 s: stiff parts are solved, not integrated */
 #define DAY_S          86400.0
 #define YEAR_S         (365.25 * DAY_S)
-#define V_FULL_CELL    2.15  /* EMF per cell at full charge */
-#define V_SPAN_CELL    0.20  /* EMF drop per cell from full to empty */
-#define V_FLOOR_CELL   1.60  /* a collapsed block tends to this */
-#define V_KNEE_CELL    0.05  /* width of the soft floor below the Shepherd curve */
-#define V_CUT_BLOCK    1.63  /* a block this low ends the string's discharge */
-#define V_CUT_AVG      1.70  /* as does the string average this low (UPS cut-off) */
+#define V_FULL_CELL    2.15 /* EMF per cell at full charge */
+#define V_SPAN_CELL    0.20 /* EMF drop per cell from full to empty */
+#define V_FLOOR_CELL   1.60 /* a collapsed block tends to this */
+#define V_KNEE_CELL    0.05 /* width of the soft floor below the Shepherd curve */
+#define V_CUT_BLOCK    1.63 /* a block this low ends the string's discharge */
+#define V_CUT_AVG      1.70 /* as does the string average this low (UPS cut-off) */
 #define PEUKERT_K      1.15
 #define SHEPHERD_V     0.10  /* polarisation at I10 and full charge, per 6 cells */
 #define CHARGE_EFF     0.95  /* Ah stored per Ah charged */
@@ -108,10 +108,8 @@ static double rng_normal(rng_t *r)
 static double spread(rng_t *r, double sigma)
 {
     double z = rng_normal(r);
-    if (z > 2)
-        z = 2;
-    if (z < -2)
-        z = -2;
+    if (z > 2) z = 2;
+    if (z < -2) z = -2;
     return 1 + sigma * z;
 }
 
@@ -177,10 +175,8 @@ static int ev_active(const ow_event_t *e, double t)
 static double ev_elapsed_days(const ow_event_t *e, double t)
 {
     double el = t - e->at_s;
-    if (el <= 0)
-        return 0;
-    if (e->duration_s > 0 && el > e->duration_s)
-        el = e->duration_s;
+    if (el <= 0) return 0;
+    if (e->duration_s > 0 && el > e->duration_s) el = e->duration_s;
     return el / DAY_S;
 }
 
@@ -189,9 +185,8 @@ static int ev_hits_string(const ow_event_t *e, int si)
     return e->string == 0 || e->string == si + 1;
 }
 
-static int ev_hits_block(const ow_sim_t *s, const ow_event_t *e, const block_t *b)
+static int ev_hits_block(const ow_event_t *e, const block_t *b)
 {
-    (void)s;
     return e->string == b->string + 1 && e->block == b->block + 1;
 }
 
@@ -199,14 +194,11 @@ static int ev_hits_block(const ow_sim_t *s, const ow_event_t *e, const block_t *
 static double string_sum(const ow_sim_t *s, int si, ow_event_kind_t kind, double t, int *any)
 {
     double sum = 0;
-    if (any)
-        *any = 0;
+    if (any) *any = 0;
     for (int i = 0; s->sc && i < s->sc->nevents; i++) {
         const ow_event_t *e = &s->sc->events[i];
-        if (!s->ev_ok[i] || e->kind != kind || !ev_active(e, t) || !ev_hits_string(e, si))
-            continue;
-        if (any)
-            *any = 1;
+        if (!s->ev_ok[i] || e->kind != kind || !ev_active(e, t) || !ev_hits_string(e, si)) continue;
+        if (any) *any = 1;
         sum += kind == OW_EV_DISCHARGE ? e->current_a : e->rate;
     }
     return sum;
@@ -231,8 +223,7 @@ static int block_lost(const ow_sim_t *s, const block_t *b, double t)
 {
     for (int i = 0; s->sc && i < s->sc->nevents; i++) {
         const ow_event_t *e = &s->sc->events[i];
-        if (s->ev_ok[i] && e->kind == OW_EV_MODULE_LOST && ev_active(e, t) &&
-            ev_hits_block(s, e, b))
+        if (s->ev_ok[i] && e->kind == OW_EV_MODULE_LOST && ev_active(e, t) && ev_hits_block(e, b))
             return 1;
     }
     return 0;
@@ -242,8 +233,7 @@ static int breaker_open(const ow_sim_t *s, int si, double t)
 {
     int any;
     int out = s->gw->thr.tr_breaker_output;
-    if (out >= 1 && out <= OW_AUX_POINTS && (s->outputs & (1u << (out - 1))))
-        return 1;
+    if (out >= 1 && out <= OW_AUX_POINTS && (s->outputs & (1u << (out - 1)))) return 1;
     string_sum(s, si, OW_EV_BREAKER_OPEN, t, &any);
     return any;
 }
@@ -265,15 +255,13 @@ static void derive(ow_sim_t *s)
 {
     double t = t_now_s(s), amb = ambient_c(s, t);
     double age_s = s->installed_s > 0 ? (double)(s->start_us / 1000000) + t - s->installed_s : 0;
-    if (age_s < 0)
-        age_s = 0;
+    if (age_s < 0) age_s = 0;
     for (int k = 0; k < s->nblocks; k++) {
         block_t *b = &s->b[k];
         double imp = 0, dry = 0;
         for (int i = 0; s->sc && i < s->sc->nevents; i++) {
             const ow_event_t *e = &s->sc->events[i];
-            if (!s->ev_ok[i] || !ev_hits_block(s, e, b))
-                continue;
+            if (!s->ev_ok[i] || !ev_hits_block(e, b)) continue;
             if (e->kind == OW_EV_IMPEDANCE_RISE)
                 imp += e->rate / 100 * ev_elapsed_days(e, t);
             else if (e->kind == OW_EV_DRY_OUT)
@@ -282,16 +270,15 @@ static void derive(ow_sim_t *s)
         double runaway = string_sum(s, b->string, OW_EV_THERMAL_RUNAWAY, t, NULL);
         double capf = 1 - dry / 2;
         b->cap_ah = b->cap0_ah * (capf < 0.2 ? 0.2 : capf);
-        if (b->q_ah > b->cap_ah)
-            b->q_ah = b->cap_ah;
+        if (b->q_ah > b->cap_ah) b->q_ah = b->cap_ah;
         double x = b->q_ah / b->cap_ah, sc = 1 - x;
         b->emf_v = s->cells * (V_FULL_CELL - V_SPAN_CELL * x);
         double tf = 1 - 0.01 * (b->temp_c - 25);
         tf = tf < 0.6 ? 0.6 : tf > 1.4 ? 1.4 : tf;
         b->r_mohm = b->r0_mohm * (1 + b->age_per_year * age_s / YEAR_S) * (1 + imp + dry) *
                     (1 + 0.5 * sq(1 - sc)) * tf;
-        b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 4 * runaway) *
-                    pow(2, -(b->temp_c - 25) / 10) / sq(1 - sc + RP_EPS);
+        b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 4 * runaway) * pow(2, -(b->temp_c - 25) / 10) /
+                    sq(1 - sc + RP_EPS);
         b->rth = b->rth0 * (1 + 3 * runaway * b->runaway_w);
         b->tenv_c = amb + b->tenv_off_c;
         b->extra_heat_w = 0.5 * (dry > 1 ? 1 : dry) * (b->rth0 > 0 ? RTH_K_PER_W / b->rth0 : 1);
@@ -301,14 +288,12 @@ static void derive(ow_sim_t *s)
 static double v_discharge(const ow_sim_t *s, const block_t *b, double i_a)
 {
     double rem = b->cap_ah - b->q_ah;
-    if (rem < 0.002 * b->cap_ah)
-        rem = 0.002 * b->cap_ah;
+    if (rem < 0.002 * b->cap_ah) rem = 0.002 * b->cap_ah;
     double v = b->emf_v - i_a * b->r_mohm / 1000 - b->k_ohm * i_a * b->cap_ah / rem;
     /* Below the Shepherd curve's useful range the block collapses smoothly
      * onto a floor instead of going negative. */
     double vf = s->cells * V_FLOOR_CELL, d = s->cells * V_KNEE_CELL, x = v - vf;
-    if (x < d)
-        v = vf + d * exp((x - d) / d);
+    if (x < d) v = vf + d * exp((x - d) / d);
     return v;
 }
 
@@ -344,8 +329,7 @@ static void solve_charge(ow_sim_t *s, string_t *st)
         }
         i = num / den;
     }
-    if (i > st->i_limit)
-        i = st->i_limit;
+    if (i > st->i_limit) i = st->i_limit;
     if (i <= 0) {
         for (int k = st->first; k < st->first + st->n; k++)
             s->b[k].eq = 0;
@@ -369,8 +353,7 @@ static void solve_string(ow_sim_t *s, int si)
     int dis, off;
     double i_dis = string_sum(s, si, OW_EV_DISCHARGE, t, &dis);
     string_sum(s, si, OW_EV_CHARGER_OFF, t, &off);
-    if (!dis)
-        st->cutoff = 0;
+    if (!dis) st->cutoff = 0;
     if (breaker_open(s, si, t) || (dis && (st->cutoff || i_dis <= 0))) {
         solve_open(s, st);
         return;
@@ -391,8 +374,7 @@ static void solve_string(ow_sim_t *s, int si)
         b->v = v_discharge(s, b, i_dis);
         b->v_over = b->v - b->emf_v;
         sum += b->v;
-        if (b->v < vmin)
-            vmin = b->v;
+        if (b->v < vmin) vmin = b->v;
     }
     /* The load (a UPS) gives up when a block collapses or the string is
      * exhausted; the string then rests until the mains returns. */
@@ -431,23 +413,18 @@ static void integrate(ow_sim_t *s, double dt)
                 p = (b->emf_v - b->v) * a;
             } else if (ib > 0) {
                 double in_ah = ib * dt / 3600, stored = CHARGE_EFF * in_ah;
-                if (stored > b->q_ah)
-                    stored = b->q_ah;
+                if (stored > b->q_ah) stored = b->q_ah;
                 b->q_ah -= stored;
                 /* What is not stored (all of it on float) ends up as heat. */
                 p = b->v * ib - b->emf_v * stored * 3600 / dt;
             }
             p += b->v * b->ib_a + b->extra_heat_w; /* the bypass resistor sits on the block */
             b->q_ah += b->cap_ah * SELF_DIS_DAY * pow(2, (b->temp_c - 20) / 10) * dt / DAY_S;
-            if (b->q_ah > b->cap_ah)
-                b->q_ah = b->cap_ah;
-            if (b->q_ah < 0)
-                b->q_ah = 0;
+            if (b->q_ah > b->cap_ah) b->q_ah = b->cap_ah;
+            if (b->q_ah < 0) b->q_ah = 0;
             b->temp_c += dt * (b->rth * p - (b->temp_c - b->tenv_c)) / b->tau_s;
-            if (b->temp_c > T_MAX_C)
-                b->temp_c = T_MAX_C;
-            if (st->mode == MODE_OPEN)
-                b->v_over *= exp(-dt / RELAX_TAU_S);
+            if (b->temp_c > T_MAX_C) b->temp_c = T_MAX_C;
+            if (st->mode == MODE_OPEN) b->v_over *= exp(-dt / RELAX_TAU_S);
             if (st->mode != MODE_CHARGE) {
                 b->eq = 0;
                 continue;
@@ -463,8 +440,7 @@ static void integrate(ow_sim_t *s, double dt)
             target = target < 0 ? 0 : target > 1 ? 1 : target;
             double gain = s->eq_max_a * (b->r_mohm / 1000 + b->rp_ohm) / EQ_FULL_V;
             double alpha = dt / EQ_TAU_S;
-            if (alpha * (1 + gain) > 1)
-                alpha = 1 / (1 + gain);
+            if (alpha * (1 + gain) > 1) alpha = 1 / (1 + gain);
             double d = alpha * (target - b->eq), lim = EQ_SLEW_PER_S * dt;
             d = d > lim ? lim : d < -lim ? -lim : d;
             b->eq += d;
@@ -489,25 +465,20 @@ static int64_t next_boundary(const ow_sim_t *s)
         const ow_event_t *e = &s->sc->events[i];
         int64_t a = (int64_t)llround(e->at_s * 1e6);
         int64_t z = e->duration_s > 0 ? (int64_t)llround((e->at_s + e->duration_s) * 1e6) : a;
-        if (a > s->t_us && a < best)
-            best = a;
-        if (z > s->t_us && z < best)
-            best = z;
+        if (a > s->t_us && a < best) best = a;
+        if (z > s->t_us && z < best) best = z;
     }
     return best;
 }
 
 void ow_sim_step(ow_sim_t *sim, int64_t dt_us)
 {
-    if (!sim || dt_us <= 0)
-        return;
+    if (!sim || dt_us <= 0) return;
     int64_t end = sim->t_us + dt_us;
     while (sim->t_us < end) {
         int64_t h = end - sim->t_us, nb = next_boundary(sim) - sim->t_us;
-        if (h > SUBSTEP_US)
-            h = SUBSTEP_US;
-        if (nb > 0 && nb < h)
-            h = nb;
+        if (h > SUBSTEP_US) h = SUBSTEP_US;
+        if (nb > 0 && nb < h) h = nb;
         solve_all(sim);
         integrate(sim, (double)h / 1e6);
         sim->t_us += h;
@@ -526,8 +497,7 @@ static double parse_date_s(const char *ymd)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    if (sscanf(ymd, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3)
-        return 0;
+    if (sscanf(ymd, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return (double)timegm(&tm);
@@ -536,11 +506,9 @@ static double parse_date_s(const char *ymd)
 static int events_check(ow_sim_t *s)
 {
     const ow_gateway_cfg_t *gw = s->gw;
-    if (!s->sc || s->sc->nevents == 0)
-        return 0;
+    if (!s->sc || s->sc->nevents == 0) return 0;
     s->ev_ok = calloc((size_t)s->sc->nevents, 1);
-    if (!s->ev_ok)
-        return -1;
+    if (!s->ev_ok) return -1;
     for (int i = 0; i < s->sc->nevents; i++) {
         const ow_event_t *e = &s->sc->events[i];
         int ok = e->string >= 0 && e->string <= s->nstrings;
@@ -565,11 +533,9 @@ static int events_check(ow_sim_t *s)
 ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64_t seed,
                      int64_t start_us)
 {
-    if (!gw || gw->nstrings < 1 || gw->nstrings > OW_MAX_STRINGS)
-        return NULL;
+    if (!gw || gw->nstrings < 1 || gw->nstrings > OW_MAX_STRINGS) return NULL;
     ow_sim_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->gw = gw;
     s->sc = sc;
     s->start_us = start_us;
@@ -590,8 +556,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
     }
     /* A scenario's own seed wins over the site's, so a scenario replays the
      * same everywhere. */
-    if (sc && sc->seed)
-        seed = sc->seed;
+    if (sc && sc->seed) seed = sc->seed;
 
     double vn = gw->module_type ? gw->module_type->nominal_v : 12;
     s->cells = vn / 2 >= 1 ? round(vn / 2) : 1;
@@ -605,8 +570,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
                                                   : parse_date_s(gw->battery.installed);
     /* Rp0 so that a full block at 25 degC floats at FLOAT_A_PER_AH. */
     double over = s->cells * (s->float_v_cell - V_FULL_CELL);
-    if (over < 0.02 * s->cells)
-        over = 0.02 * s->cells;
+    if (over < 0.02 * s->cells) over = 0.02 * s->cells;
     double i_float = FLOAT_A_PER_AH * c10;
     double rp0 = (over / i_float - r_new / 1000) * sq(RP_EPS);
     double size = s->cells * c10 / (6 * 50.0);
@@ -617,8 +581,8 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
         string_t *st = &s->str[si];
         st->v_charger = st->n * s->cells * s->float_v_cell;
         st->i_limit = limit_c * c10;
-        int first_mod = gw->strings[si].first_module > 0 ? gw->strings[si].first_module
-                                                         : st->first + 1;
+        int first_mod =
+            gw->strings[si].first_module > 0 ? gw->strings[si].first_module : st->first + 1;
         for (int k = 0; k < st->n; k++) {
             block_t *b = &s->b[st->first + k];
             rng_t r;
@@ -652,8 +616,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
 
 void ow_sim_destroy(ow_sim_t **sim)
 {
-    if (!sim || !*sim)
-        return;
+    if (!sim || !*sim) return;
     free((*sim)->b);
     free((*sim)->ev_ok);
     free(*sim);
@@ -689,19 +652,17 @@ int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
     out->voltage_v = out->temp_c = out->impedance_mohm = out->eq_pct = NAN;
     out->status = OW_MODST_NO_RESPONSE;
     block_t *b = find_block(sim, string, block);
-    if (!b)
-        return -1;
+    if (!b) return -1;
     out->module = b->module;
-    if (block_lost(sim, b, t_now_s(sim)))
-        return -1;
+    if (block_lost(sim, b, t_now_s(sim))) return -1;
     out->status = 0;
     out->voltage_v = measure_v(sim, b);
     out->temp_c = round_to(b->temp_c + 0.1 * rng_normal(&sim->noise), 0.5);
     int64_t now = ow_sim_time_us(sim);
     if (now >= b->impc_next_us) {
-        int64_t period = (int64_t)(sim->gw->impedance_poll_min > 0 ? sim->gw->impedance_poll_min
-                                                                    : 720) *
-                         60000000LL;
+        int64_t period =
+            (int64_t)(sim->gw->impedance_poll_min > 0 ? sim->gw->impedance_poll_min : 720) *
+            60000000LL;
         b->impc_mohm = round_to(b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise)), 0.01);
         while (b->impc_next_us <= now)
             b->impc_next_us += period;
@@ -709,8 +670,7 @@ int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
     }
     out->impedance_mohm = b->impc_mohm;
     out->eq_pct = round(b->eq * 100);
-    if (out->eq_pct > 0)
-        out->status |= OW_MODST_EQUALIZING;
+    if (out->eq_pct > 0) out->status |= OW_MODST_EQUALIZING;
     return 0;
 }
 
@@ -719,8 +679,7 @@ void ow_sim_read_string(ow_sim_t *sim, int string, ow_string_t *out)
     memset(out, 0, sizeof *out);
     out->string = string;
     out->current_a = out->ac_current_a = out->sum_voltage_v = out->avg_voltage_v = NAN;
-    if (string < 1 || string > sim->nstrings)
-        return;
+    if (string < 1 || string > sim->nstrings) return;
     string_t *st = &sim->str[string - 1];
     double t = t_now_s(sim), sum = 0;
     int n = 0;
@@ -739,8 +698,7 @@ void ow_sim_read_string(ow_sim_t *sim, int string, ow_string_t *out)
         out->sum_voltage_v = round_to(sum, 0.001);
         out->avg_voltage_v = round_to(sum / n, 0.001);
     }
-    if (!sim->gw->current_sensor)
-        return;
+    if (!sim->gw->current_sensor) return;
     /* Hall sensor, sigma 0.2 % + 0.01 A (within +-(0.5 % + 0.05 A)); it
      * auto-zeroes, so no current reads exactly 0. */
     double i = st->i_a, c10 = sim->gw->battery.capacity_ah > 0 ? sim->gw->battery.capacity_ah : 100;
@@ -764,14 +722,13 @@ void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out)
     if (gw->ambient_sensor) {
         double tod = fmod((double)(sim->start_us / 1000000) + t, DAY_S);
         out->ambient_c = round_to(ambient_c(sim, t) + 0.1 * rng_normal(&sim->noise), 0.1);
-        double rh = 45 - 3 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S) +
-                    0.3 * rng_normal(&sim->noise);
+        double rh =
+            45 - 3 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S) + 0.3 * rng_normal(&sim->noise);
         out->humidity_pct = round_to(rh, 0.1);
     }
     if (gw->hydrogen_sensor) {
         double h = sim->h2_pct;
-        if (h > 0.05)
-            h += 0.02 * h * rng_normal(&sim->noise);
+        if (h > 0.05) h += 0.02 * h * rng_normal(&sim->noise);
         out->hydrogen_pct_lel = round_to(h > 0.05 ? h : 0, 0.1);
     }
     uint32_t mask = gw->aux_units >= 4 ? 0xffffu : (1u << (gw->aux_units * 4)) - 1;
@@ -789,8 +746,7 @@ void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out)
 
 void ow_sim_set_output(ow_sim_t *sim, int output, int on)
 {
-    if (!sim || output < 1 || output > OW_AUX_POINTS)
-        return;
+    if (!sim || output < 1 || output > OW_AUX_POINTS) return;
     if (on)
         sim->outputs |= 1u << (output - 1);
     else
