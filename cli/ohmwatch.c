@@ -13,15 +13,8 @@
 #include "ow_clock.h"
 #include "ow_config.h"
 #include "ow_log.h"
+#include "ow_signal.h"
 #include "ow_sub.h"
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -87,7 +80,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
     int rc = 1;
     ow_delivery_t dv;
-    while (!stop_flag) {
+    while (!ow_sig_stop) {
         int r = ow_sub_recv(sub, &dv, 200);
         if (r < 0)
             break;
@@ -173,7 +166,7 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
 
     ow_delivery_t dv;
     int64_t last = ow_mono_us();
-    while (!stop_flag && (!count || seen < count)) {
+    while (!ow_sig_stop && (!count || seen < count)) {
         int r = ow_sub_recv(sub, &dv, 200);
         if (r < 0)
             break;
@@ -233,10 +226,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ohmwatch: %s\n", err);
         return 1;
     }
-    zsys_init();
-    zsys_handler_set(NULL);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    ow_signals_init();
     const char *cmd = argv[i];
     int rc;
     if (strcmp(cmd, "status") == 0)

@@ -305,41 +305,17 @@ static const char *num(double v, char *buf, size_t len)
     return buf;
 }
 
-/* Position of path, or of its nearest enclosing value that the file has (a
- * missing key is reported at the object that should hold it). */
-static void locate(const ctx_t *c, const char *path, int *line, int *col)
-{
-    char p[PATH_MAX_LEN];
-    snprintf(p, sizeof(p), "%s", path);
-    *line = 1;
-    *col = 1;
-    for (;;) {
-        if (ow_jpos_find(c->pos, p, line, col) == 0 || !p[0]) return;
-        char *dot = strrchr(p, '.'), *br = strrchr(p, '[');
-        char *cut = dot > br ? dot : br;
-        if (!cut) cut = p;
-        *cut = '\0';
-    }
-}
-
 static int fail(ctx_t *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int fail(ctx_t *c, const char *path, const char *fmt, ...)
 {
-    int line, col;
-    locate(c, path, &line, &col);
     char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    if (c->err && c->errlen) {
-        if (path[0])
-            snprintf(c->err, c->errlen, "%s:%d:%d: %s: %s", c->file, line, col, path, why);
-        else
-            snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->file, line, col, why);
-    }
+    ow_jpos_error(c->pos, c->file, path, c->err, c->errlen, "%s", why);
     return -1;
 }
 

@@ -134,5 +134,12 @@ typedef struct ow_jpos ow_jpos_t;
 ow_jpos_t *ow_jpos_build(const char *text, size_t len);
 int ow_jpos_find(const ow_jpos_t *p, const char *path, int *line, int *col); /* 0 found, -1 not */
 void ow_jpos_destroy(ow_jpos_t **p);
+/* Position of path, or of its nearest enclosing value the text has (a missing
+ * key is reported at the object that should hold it); 1:1 if none. */
+void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col);
+/* Format "FILE:LINE:COL: PATH: reason" (no "PATH: " for the root) into err:
+ * the one error format of every configuration file ohmwatch reads. */
+void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err,
+                   size_t errlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -3,6 +3,8 @@
  * records "path -> line:column" for every value, letting schema errors name
  * file:line:col. Columns count bytes (a UTF-8 character may span several). */
 #include <stdio.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,4 +330,38 @@ void ow_jpos_destroy(ow_jpos_t **pp)
     free(p->v);
     free(p);
     *pp = NULL;
+}
+
+void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", path);
+    *line = 1;
+    *col = 1;
+    if (!p) return;
+    for (;;) {
+        if (ow_jpos_find(p, buf, line, col) == 0 || !buf[0]) return;
+        char *dot = strrchr(buf, '.'), *br = strrchr(buf, '[');
+        char *cut = dot > br ? dot : br;
+        if (!cut) cut = buf;
+        *cut = '\0';
+    }
+}
+
+void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err,
+                   size_t errlen, const char *fmt, ...)
+{
+    char why[512];
+    int line, col;
+    va_list ap;
+
+    if (!err || !errlen) return;
+    ow_jpos_locate(p, path, &line, &col);
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (path[0])
+        snprintf(err, errlen, "%s:%d:%d: %s: %s", file, line, col, path, why);
+    else
+        snprintf(err, errlen, "%s:%d:%d: %s", file, line, col, why);
 }

@@ -19,7 +19,7 @@ typedef struct {
 } ow_busd_opts_t;
 
 typedef struct {
-    uint64_t cycles, published, overruns, replay_requests, replay_sent, bad_requests;
+    uint64_t cycles, overruns;
 } ow_busd_stats_t;
 
 typedef struct ow_busd ow_busd_t;

@@ -12,14 +12,7 @@
 #include "scenario.h"
 #include "ow_config.h"
 #include "ow_log.h"
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
+#include "ow_signal.h"
 
 static void usage(FILE *out)
 {
@@ -108,11 +101,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    zsys_init();
-    zsys_handler_set(NULL); /* our own handlers: they only set a flag */
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    ow_signals_init();
 
     ow_busd_t *b = ow_busd_new(site, gw, &opts, err, sizeof err);
     if (!b) {
@@ -120,7 +109,7 @@ int main(int argc, char **argv)
         ow_site_destroy(&site);
         return 1;
     }
-    int rc = ow_busd_run(b, &stop_flag);
+    int rc = ow_busd_run(b, &ow_sig_stop);
     ow_busd_destroy(&b);
     ow_site_destroy(&site);
     zsys_shutdown();

@@ -171,27 +171,13 @@ static void fail(ctx_t *c, const char *path, const char *fmt, ...)
 
 static void fail(ctx_t *c, const char *path, const char *fmt, ...)
 {
-    char msg[256], p[128];
-    int line = 1, col = 1;
+    char msg[256];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(p, sizeof p, "%s", path);
-    while (c->pos && ow_jpos_find(c->pos, p, &line, &col) != 0) {
-        char *cut = strrchr(p, '.'), *br = strrchr(p, '[');
-        if (br > cut) cut = br;
-        if (!cut) {
-            if (ow_jpos_find(c->pos, "", &line, &col) != 0) line = col = 1;
-            break;
-        }
-        *cut = '\0';
-    }
-    if (*path)
-        snprintf(c->err, c->errlen, "%s:%d:%d: %s: %s", c->name, line, col, path, msg);
-    else
-        snprintf(c->err, c->errlen, "%s:%d:%d: %s", c->name, line, col, msg);
+    ow_jpos_error(c->pos, c->name, path, c->err, c->errlen, "%s", msg);
 }
 
 static const use_t *find_use(const kind_t *k, int field)

@@ -1,5 +1,5 @@
 /* Ring of encoded messages for replay; see journal.h. */
-#include "journal.h"
+#include "ow_journal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Journal: order, eviction at capacity, refusal of out-of-order appends. */
-#include "journal.h"
+#include "ow_journal.h"
 #include "ow_test.h"
 
 #include <stdio.h>
