@@ -33,16 +33,14 @@ static void *sink_run(void *arg)
         int more = 1, got = 0;
         while (more) {
             int r = zmq_recv(sub, buf, sizeof buf, 0);
-            if (r < 0)
-                goto out;
+            if (r < 0) goto out;
             s->bytes += r;
             got = 1;
             size_t ml = sizeof more;
             zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &ml);
         }
         if (got) {
-            if (!s->n)
-                s->t_first = ow_mono_us();
+            if (!s->n) s->t_first = ow_mono_us();
             s->n++;
             s->t_last = ow_mono_us();
         }

@@ -28,8 +28,7 @@ struct ow_dash {
 ow_dash_t *ow_dash_new(const ow_site_t *site, const char *gw_filter)
 {
     ow_dash_t *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     d->site = site;
     d->filter = gw_filter;
     d->views = calloc((size_t)site->ngateways, sizeof *d->views);
@@ -42,8 +41,7 @@ ow_dash_t *ow_dash_new(const ow_site_t *site, const char *gw_filter)
 
 void ow_dash_destroy(ow_dash_t **dp)
 {
-    if (!*dp)
-        return;
+    if (!*dp) return;
     free((*dp)->views);
     free(*dp);
     *dp = NULL;
@@ -59,10 +57,8 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
     int i;
     gw_view_t *v;
     for (i = 0; i < d->site->ngateways; i++)
-        if (strcmp(d->site->gateways[i].id, m->h.gw) == 0)
-            break;
-    if (i == d->site->ngateways || !shown(d, i))
-        return 0;
+        if (strcmp(d->site->gateways[i].id, m->h.gw) == 0) break;
+    if (i == d->site->ngateways || !shown(d, i)) return 0;
     v = &d->views[i];
     switch (m->kind) {
     case OW_MSG_MODULE:
@@ -87,7 +83,8 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
             return 1;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return 0;
 }
@@ -95,8 +92,7 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
 int ow_dash_complete(const ow_dash_t *d)
 {
     for (int i = 0; i < d->site->ngateways; i++)
-        if (shown(d, i) && d->views[i].cycles_seen == 0)
-            return 0;
+        if (shown(d, i) && d->views[i].cycles_seen == 0) return 0;
     return 1;
 }
 
@@ -115,20 +111,19 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
     for (int i = 0; i < d->site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &d->site->gateways[i];
         const gw_view_t *v = &d->views[i];
-        if (!shown(d, i))
-            continue;
+        if (!shown(d, i)) continue;
         fprintf(out, "\nGateway %s (%s) — %s, %s %s %.0f Ah, source %s", g->id, g->name,
                 g->module_type->name, g->battery.manufacturer, g->battery.type,
                 g->battery.capacity_ah, g->source);
-        if (v->hb.speed > 1)
-            fprintf(out, ", time x%g", v->hb.speed);
+        if (v->hb.speed > 1) fprintf(out, ", time x%g", v->hb.speed);
         fprintf(out, "\n");
         if (!v->cycles_seen) {
             fprintf(out, "  no complete poll cycle received yet\n");
             continue;
         }
-        fprintf(out, "  readings of %s, %d/%d modules answering\n", ow_fmt_ts(v->ts_us, ts, sizeof ts),
-                v->hb.modules - v->hb.modules_lost, v->hb.modules);
+        fprintf(out, "  readings of %s, %d/%d modules answering\n",
+                ow_fmt_ts(v->ts_us, ts, sizeof ts), v->hb.modules - v->hb.modules_lost,
+                v->hb.modules);
         for (int s = 1; s <= g->nstrings; s++) {
             const ow_string_cfg_t *sc = &g->strings[s - 1];
             const ow_string_t *st = &v->str[s];

@@ -44,8 +44,7 @@ int main(void)
             ow_msg_init(&m, OW_MSG_MODULE);
             strcpy(m.h.gw, "wm1");
             m.h.ts_us = 1590969600000000LL;
-            m.u.module = (ow_module_t){s, (s - 1) * 9 + b, b, 12.94 + 0.001 * b, 27.5, 4.52,
-                                       0, 0};
+            m.u.module = (ow_module_t){s, (s - 1) * 9 + b, b, 12.94 + 0.001 * b, 27.5, 4.52, 0, 0};
             if (s == 2 && b == 3) { /* a lost module */
                 m.u.module.voltage_v = m.u.module.temp_c = m.u.module.impedance_mohm = NAN;
                 m.u.module.status = OW_MODST_NO_RESPONSE;

@@ -31,12 +31,10 @@ static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
 {
     ow_sub_t *sub = ow_sub_new();
     int n = 0;
-    if (!sub)
-        return NULL;
+    if (!sub) return NULL;
     for (int i = 0; i < site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &site->gateways[i];
-        if (gw && strcmp(gw, g->id) != 0)
-            continue;
+        if (gw && strcmp(gw, g->id) != 0) continue;
         if (ow_sub_add(sub, g->publish, g->replay) < 0) {
             ow_sub_destroy(&sub);
             return NULL;
@@ -61,10 +59,18 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "g:", lo, NULL)) != -1) {
         switch (c) {
-        case 'g': gw = optarg; break;
-        case 1: once = 1; break;
-        case 2: timeout_s = atof(optarg); break;
-        default: usage(stderr); return 2;
+        case 'g':
+            gw = optarg;
+            break;
+        case 1:
+            once = 1;
+            break;
+        case 2:
+            timeout_s = atof(optarg);
+            break;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     ow_sub_t *sub = connect_site(site, gw);
@@ -82,12 +88,13 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_delivery_t dv;
     while (!ow_sig_stop) {
         int r = ow_sub_recv(sub, &dv, 200);
-        if (r < 0)
-            break;
+        if (r < 0) break;
         if (r == 0) {
             if (!ow_dash_complete(d) && ow_mono_us() > deadline) {
-                fprintf(stderr, "ohmwatch: no complete poll cycle within %g s "
-                                "(is ohmwatch-busd running?)\n", timeout_s);
+                fprintf(stderr,
+                        "ohmwatch: no complete poll cycle within %g s "
+                        "(is ohmwatch-busd running?)\n",
+                        timeout_s);
                 break;
             }
             continue;
@@ -118,12 +125,10 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
     int ntopics = 0, json = 0, from_start = 0, c;
     long long count = 0, seen = 0;
     double idle_s = 0;
-    static const struct option lo[] = {{"json", no_argument, NULL, 1},
-                                       {"since", required_argument, NULL, 2},
-                                       {"from-start", no_argument, NULL, 3},
-                                       {"count", required_argument, NULL, 4},
-                                       {"idle", required_argument, NULL, 5},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"json", no_argument, NULL, 1},       {"since", required_argument, NULL, 2},
+        {"from-start", no_argument, NULL, 3}, {"count", required_argument, NULL, 4},
+        {"idle", required_argument, NULL, 5}, {NULL, 0, NULL, 0}};
     struct {
         char pub[OW_ID_MAX];
         unsigned long long epoch, seq;
@@ -133,12 +138,15 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "g:t:", lo, NULL)) != -1) {
         switch (c) {
-        case 'g': gw = optarg; break;
-        case 't':
-            if (ntopics < 32)
-                topics[ntopics++] = optarg;
+        case 'g':
+            gw = optarg;
             break;
-        case 1: json = 1; break;
+        case 't':
+            if (ntopics < 32) topics[ntopics++] = optarg;
+            break;
+        case 1:
+            json = 1;
+            break;
         case 2:
             if (nsince >= 16 || sscanf(optarg, "%31[^:]:%llu:%llu", since[nsince].pub,
                                        &since[nsince].epoch, &since[nsince].seq) != 3) {
@@ -147,20 +155,26 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
             }
             nsince++;
             break;
-        case 3: from_start = 1; break;
-        case 4: count = atoll(optarg); break;
-        case 5: idle_s = atof(optarg); break;
-        default: usage(stderr); return 2;
+        case 3:
+            from_start = 1;
+            break;
+        case 4:
+            count = atoll(optarg);
+            break;
+        case 5:
+            idle_s = atof(optarg);
+            break;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     ow_sub_t *sub = connect_site(site, gw);
-    if (!sub)
-        return 1;
+    if (!sub) return 1;
     for (int i = 0; i < nsince; i++)
         ow_sub_resume(sub, since[i].pub, since[i].epoch, since[i].seq);
     ow_sub_from_start(sub, from_start);
-    if (ntopics == 0)
-        ow_sub_subscribe(sub, ""); /* everything: gaps are detected and replayed */
+    if (ntopics == 0) ow_sub_subscribe(sub, ""); /* everything: gaps are detected and replayed */
     for (int i = 0; i < ntopics; i++)
         ow_sub_subscribe(sub, topics[i]);
 
@@ -168,11 +182,9 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
     int64_t last = ow_mono_us();
     while (!ow_sig_stop && (!count || seen < count)) {
         int r = ow_sub_recv(sub, &dv, 200);
-        if (r < 0)
-            break;
+        if (r < 0) break;
         if (r == 0) {
-            if (idle_s > 0 && ow_mono_us() - last > (int64_t)(idle_s * 1e6))
-                break;
+            if (idle_s > 0 && ow_mono_us() - last > (int64_t)(idle_s * 1e6)) break;
             continue;
         }
         last = ow_mono_us();
@@ -201,8 +213,7 @@ int main(int argc, char **argv)
     char err[1024];
     int i = 1;
 
-    if (!file)
-        file = "etc/site-sample.json";
+    if (!file) file = "etc/site-sample.json";
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
             file = argv[++i];

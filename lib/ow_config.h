@@ -14,13 +14,13 @@
 
 /* The guide's module parts table (BACS types), see config.c for the codes. */
 typedef struct {
-    const char *name;     /* "C20" */
-    int code;             /* bacsModuleType value */
-    double nominal_v;     /* battery block nominal voltage */
-    double v_min, v_max;  /* measuring range, V */
-    double r_min, r_max;  /* impedance range, mOhm */
-    double eq_current_a;  /* equalization (bypass) current */
-    const char *part;     /* part number */
+    const char *name;    /* "C20" */
+    int code;            /* bacsModuleType value */
+    double nominal_v;    /* battery block nominal voltage */
+    double v_min, v_max; /* measuring range, V */
+    double r_min, r_max; /* impedance range, mOhm */
+    double eq_current_a; /* equalization (bypass) current */
+    const char *part;    /* part number */
 } ow_module_type_t;
 
 extern const ow_module_type_t ow_module_types[];
@@ -35,34 +35,34 @@ typedef struct {
 } ow_limits_t;
 
 typedef struct {
-    ow_limits_t voltage_v;        /* per block */
-    ow_limits_t temp_c;           /* per block */
-    ow_limits_t impedance_mohm;   /* per block */
-    ow_limits_t string_voltage_v; /* per string */
-    ow_limits_t string_current_a; /* per string, + charge / - discharge */
+    ow_limits_t voltage_v;                              /* per block */
+    ow_limits_t temp_c;                                 /* per block */
+    ow_limits_t impedance_mohm;                         /* per block */
+    ow_limits_t string_voltage_v;                       /* per string */
+    ow_limits_t string_current_a;                       /* per string, + charge / - discharge */
     double dev_discharge_alarm_a, dev_discharge_warn_a; /* current deviation between strings */
     double dev_charge_alarm_a, dev_charge_warn_a;
-    double max_voltage_diff_v;   /* block vs string average; 0 disables */
-    int comm_lost_polls;         /* missed polls before "communication lost" */
-    double baseline_warn_pct;    /* impedance above baseline (IEEE 1188) */
+    double max_voltage_diff_v; /* block vs string average; 0 disables */
+    int comm_lost_polls;       /* missed polls before "communication lost" */
+    double baseline_warn_pct;  /* impedance above baseline (IEEE 1188) */
     double baseline_alarm_pct;
     double equalizing_min_v, equalizing_max_v; /* equalizing range per block */
     /* Thermal runaway rule inputs (alarmd documents the rule). */
-    double tr_module_delta_c;    /* hottest - coldest block in a string */
-    double tr_ambient_delta_c;   /* hottest block - ambient */
-    double tr_float_current_a;   /* float current above this */
-    double tr_sustain_s;         /* for this long */
-    int tr_breaker_output;       /* GX_R_AUX output (1..16) that opens the breaker; 0 none */
+    double tr_module_delta_c;  /* hottest - coldest block in a string */
+    double tr_ambient_delta_c; /* hottest block - ambient */
+    double tr_float_current_a; /* float current above this */
+    double tr_sustain_s;       /* for this long */
+    int tr_breaker_output;     /* GX_R_AUX output (1..16) that opens the breaker; 0 none */
 } ow_thresholds_t;
 
 typedef struct {
     char manufacturer[48];
     char type[48];
-    double capacity_ah;      /* C10 */
-    char installed[11];      /* YYYY-MM-DD */
-    int64_t installed_us;    /* same, µs UTC midnight */
+    double capacity_ah;   /* C10 */
+    char installed[11];   /* YYYY-MM-DD */
+    int64_t installed_us; /* same, µs UTC midnight */
     char location[96];
-    double impedance_mohm;   /* typical impedance of a new block (simulator, baselines) */
+    double impedance_mohm; /* typical impedance of a new block (simulator, baselines) */
 } ow_battery_t;
 
 typedef struct {
@@ -74,46 +74,46 @@ typedef struct {
 /* Simulator settings for a gateway whose source is "sim". */
 typedef struct {
     uint64_t seed;
-    char scenario[256];       /* path, "" for none; relative to the site file */
-    double speed;             /* time acceleration, 1 = real time */
+    char scenario[256]; /* path, "" for none; relative to the site file */
+    double speed;       /* time acceleration, 1 = real time */
     double ambient_c;
-    double float_v_per_cell;  /* charger float voltage */
-    double charge_limit_c;    /* charger current limit as a fraction of C10 */
+    double float_v_per_cell; /* charger float voltage */
+    double charge_limit_c;   /* charger current limit as a fraction of C10 */
 } ow_sim_cfg_t;
 
 typedef struct {
     char id[OW_ID_MAX];
     char name[64];
-    char source[16];          /* "sim" (others come with the field drivers) */
-    char publish[128];        /* ZMQ endpoint busd binds for readings */
-    char replay[128];         /* ZMQ endpoint busd binds for replay requests */
-    int poll_ms;              /* bus poll period */
-    int log_rate_s;           /* bacsLogRate1: history period in normal operation */
-    int log_rate_charge_s;    /* bacsLogRate2: during charge/discharge, 0 = every reading */
-    int impedance_poll_min;   /* bacsImpcPollRate */
-    int journal_messages;     /* replay journal bound */
+    char source[16];        /* "sim" (others come with the field drivers) */
+    char publish[128];      /* ZMQ endpoint busd binds for readings */
+    char replay[128];       /* ZMQ endpoint busd binds for replay requests */
+    int poll_ms;            /* bus poll period */
+    int log_rate_s;         /* bacsLogRate1: history period in normal operation */
+    int log_rate_charge_s;  /* bacsLogRate2: during charge/discharge, 0 = every reading */
+    int impedance_poll_min; /* bacsImpcPollRate */
+    int journal_messages;   /* replay journal bound */
     const ow_module_type_t *module_type;
-    int current_sensor;       /* 1 if string current sensors are fitted */
-    int aux_units;            /* GX_R_AUX units fitted, 0..4 */
-    int ambient_sensor;       /* 1 if the stand-alone temperature/humidity sensor is fitted */
-    int hydrogen_sensor;      /* 1 if a hydrogen sensor is fitted */
+    int current_sensor;  /* 1 if string current sensors are fitted */
+    int aux_units;       /* GX_R_AUX units fitted, 0..4 */
+    int ambient_sensor;  /* 1 if the stand-alone temperature/humidity sensor is fitted */
+    int hydrogen_sensor; /* 1 if a hydrogen sensor is fitted */
     ow_battery_t battery;
     ow_thresholds_t thr;
     int nstrings;
     ow_string_cfg_t strings[OW_MAX_STRINGS];
-    int nmodules;             /* total blocks, <= OW_MAX_MODULES */
+    int nmodules; /* total blocks, <= OW_MAX_MODULES */
     ow_sim_cfg_t sim;
 } ow_gateway_cfg_t;
 
 typedef struct ow_site ow_site_t;
 struct ow_site {
-    char path[512];           /* the file it came from */
-    char dir[512];            /* its directory, for relative paths */
+    char path[512]; /* the file it came from */
+    char dir[512];  /* its directory, for relative paths */
     char name[64];
     int ngateways;
     ow_gateway_cfg_t *gateways;
-    void *services;           /* json_t* of "services" (each service parses its part) */
-    void *positions;          /* ow_jpos_t* of the file, for services' own errors */
+    void *services;  /* json_t* of "services" (each service parses its part) */
+    void *positions; /* ow_jpos_t* of the file, for services' own errors */
 };
 
 /* Load and validate a site file. NULL on error with err filled as
@@ -139,7 +139,7 @@ void ow_jpos_destroy(ow_jpos_t **p);
 void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col);
 /* Format "FILE:LINE:COL: PATH: reason" (no "PATH: " for the root) into err:
  * the one error format of every configuration file ohmwatch reads. */
-void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err,
-                   size_t errlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -26,8 +26,7 @@ ow_journal_t *ow_journal_new(size_t capacity)
         return NULL;
     }
     j = calloc(1, sizeof *j);
-    if (!j)
-        return NULL;
+    if (!j) return NULL;
     j->slots = calloc(capacity, sizeof *j->slots);
     if (!j->slots) {
         free(j);
@@ -40,8 +39,7 @@ ow_journal_t *ow_journal_new(size_t capacity)
 void ow_journal_destroy(ow_journal_t **jp)
 {
     ow_journal_t *j = *jp;
-    if (!j)
-        return;
+    if (!j) return;
     for (size_t i = 0; i < j->capacity; i++)
         free(j->slots[i].buf);
     free(j->slots);
@@ -78,8 +76,7 @@ int ow_journal_append(ow_journal_t *j, uint64_t seq, const char *topic, size_t t
     if (s->cap < need) {
         size_t cap = need < 256 ? 256 : need;
         char *nb = realloc(s->buf, cap);
-        if (!nb)
-            return -1;
+        if (!nb) return -1;
         s->buf = nb;
         s->cap = cap;
     }
@@ -87,8 +84,7 @@ int ow_journal_append(ow_journal_t *j, uint64_t seq, const char *topic, size_t t
     memcpy(s->buf + topic_len, body, body_len);
     s->topic_len = topic_len;
     s->body_len = body_len;
-    if (!j->count)
-        j->first = seq;
+    if (!j->count) j->first = seq;
     if (j->count == j->capacity)
         j->first++; /* the slot we overwrote held the oldest */
     else
@@ -100,8 +96,7 @@ int ow_journal_get(const ow_journal_t *j, uint64_t seq, const char **topic, size
                    const char **body, size_t *body_len)
 {
     const slot_t *s;
-    if (!j->count || seq < j->first || seq > ow_journal_last(j))
-        return -1;
+    if (!j->count || seq < j->first || seq > ow_journal_last(j)) return -1;
     s = &j->slots[seq % j->capacity];
     *topic = s->buf;
     *topic_len = s->topic_len;

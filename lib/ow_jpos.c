@@ -348,8 +348,8 @@ void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col)
     }
 }
 
-void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err,
-                   size_t errlen, const char *fmt, ...)
+void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
+                   const char *fmt, ...)
 {
     char why[512];
     int line, col;

@@ -33,8 +33,7 @@ void ow_log(enum ow_log_level level, const char *func, int with_errno, const cha
     char msg[1024];
     va_list ap;
 
-    if (!ow_log_enabled(level))
-        return;
+    if (!ow_log_enabled(level)) return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);

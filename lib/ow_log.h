@@ -22,8 +22,7 @@ void ow_log(enum ow_log_level level, const char *func, int with_errno, const cha
 #define log_info(...)  ow_log(OW_LOG_INFO, __func__, 0, __VA_ARGS__)
 #define log_debug(...)                                                                             \
     do {                                                                                           \
-        if (ow_log_enabled(OW_LOG_DEBUG))                                                          \
-            ow_log(OW_LOG_DEBUG, __func__, 0, __VA_ARGS__);                                        \
+        if (ow_log_enabled(OW_LOG_DEBUG)) ow_log(OW_LOG_DEBUG, __func__, 0, __VA_ARGS__);          \
     } while (0)
 
 #endif

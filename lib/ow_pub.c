@@ -28,8 +28,7 @@ ow_pub_t *ow_pub_new(const char *pub_id, const char *publish_ep, const char *rep
         return NULL;
     }
     if (snprintf(p->id, sizeof p->id, "%s", pub_id) >= (int)sizeof p->id) {
-        snprintf(err, errlen, "publisher id '%s' longer than %d characters", pub_id,
-                 OW_ID_MAX - 1);
+        snprintf(err, errlen, "publisher id '%s' longer than %d characters", pub_id, OW_ID_MAX - 1);
         goto fail;
     }
     p->epoch = (uint64_t)ow_now_us();
@@ -52,8 +51,7 @@ ow_pub_t *ow_pub_new(const char *pub_id, const char *publish_ep, const char *rep
         goto fail;
     }
     if (zsock_bind(p->router, "%s", replay_ep) < 0) {
-        snprintf(err, errlen, "cannot bind replay endpoint %s: %s", replay_ep,
-                 zmq_strerror(errno));
+        snprintf(err, errlen, "cannot bind replay endpoint %s: %s", replay_ep, zmq_strerror(errno));
         goto fail;
     }
     p->pub_raw = zsock_resolve(p->pub);
@@ -67,8 +65,7 @@ fail:
 void ow_pub_destroy(ow_pub_t **pp)
 {
     ow_pub_t *p = *pp;
-    if (!p)
-        return;
+    if (!p) return;
     zsock_destroy(&p->pub);
     zsock_destroy(&p->router);
     ow_journal_destroy(&p->journal);
@@ -140,8 +137,7 @@ static const char *printable(char *s)
 {
     size_t i;
     for (i = 0; s[i] && i < 80; i++)
-        if (s[i] < 0x20 || s[i] > 0x7e)
-            s[i] = '?';
+        if (s[i] < 0x20 || s[i] > 0x7e) s[i] = '?';
     s[i] = '\0';
     return s;
 }
@@ -155,8 +151,7 @@ void ow_pub_serve(ow_pub_t *p)
     json_t *o = NULL;
     json_error_t jerr;
 
-    if (!req)
-        return;
+    if (!req) return;
     id = zmsg_pop(req);
     kind = zmsg_popstr(req);
     body = zmsg_popstr(req);
@@ -177,10 +172,8 @@ void ow_pub_serve(ow_pub_t *p)
                          ? json_integer_value(json_object_get(o, "max"))
                          : OW_REPLAY_MAX;
     uint64_t first = ow_journal_first(p->journal), last = ow_journal_last(p->journal);
-    if (max <= 0 || max > OW_REPLAY_MAX)
-        max = OW_REPLAY_MAX;
-    if (from < 1)
-        from = 1;
+    if (max <= 0 || max > OW_REPLAY_MAX) max = OW_REPLAY_MAX;
+    if (from < 1) from = 1;
     snprintf(buf, sizeof buf, "{\"epoch\":%llu,\"first\":%llu,\"last\":%llu}",
              (unsigned long long)p->epoch, (unsigned long long)first, (unsigned long long)last);
     send_ctl(p, id, OW_REPLAY_BEGIN, buf);
@@ -190,8 +183,7 @@ void ow_pub_serve(ow_pub_t *p)
         for (; next <= last && sent < max; next++, sent++) {
             const char *t, *bd;
             size_t tl, bl;
-            if (ow_journal_get(p->journal, next, &t, &tl, &bd, &bl) < 0)
-                break;
+            if (ow_journal_get(p->journal, next, &t, &tl, &bd, &bl) < 0) break;
             zframe_send(&id, p->router, ZFRAME_MORE | ZFRAME_REUSE);
             zstr_sendm(p->router, OW_REPLAY_MSG);
             zmq_send(p->router_raw, t, tl, ZMQ_SNDMORE);
@@ -216,15 +208,11 @@ void ow_pub_serve_until(ow_pub_t *p, int64_t until, volatile sig_atomic_t *stop)
 {
     for (;;) {
         int64_t wait = until - ow_mono_us();
-        if (wait < 0)
-            wait = 0;
+        if (wait < 0) wait = 0;
         zmq_pollitem_t it = {p->router_raw, 0, ZMQ_POLLIN, 0};
         int rc = zmq_poll(&it, 1, (long)(wait / 1000));
-        if (rc < 0 && errno != EINTR)
-            return;
-        if (rc > 0)
-            ow_pub_serve(p);
-        if ((stop && *stop) || ow_mono_us() >= until)
-            return;
+        if (rc < 0 && errno != EINTR) return;
+        if (rc > 0) ow_pub_serve(p);
+        if ((stop && *stop) || ow_mono_us() >= until) return;
     }
 }

@@ -8,9 +8,9 @@
 #include "ow_clock.h"
 #include "ow_log.h"
 
-#define MAX_SOURCES  64
-#define HOLD_MAX     500000 /* live messages held during a replay, at most */
-#define MAX_RESUMES  64
+#define MAX_SOURCES 64
+#define HOLD_MAX    500000 /* live messages held during a replay, at most */
+#define MAX_RESUMES 64
 
 /* A message held in a queue: raw frames plus what ordering needs. */
 typedef struct item {
@@ -53,7 +53,7 @@ struct ow_sub {
     int replay_timeout_ms;
     resume_t resumes[MAX_RESUMES];
     int nresumes;
-    queue_t ready; /* in order, ready to deliver */
+    queue_t ready;   /* in order, ready to deliver */
     item_t *current; /* the item last handed out (freed on next recv) */
     ow_sub_stats_t st;
 };
@@ -62,8 +62,7 @@ static item_t *item_new(int source, uint64_t epoch, uint64_t seq, const char *t,
                         const char *b, size_t bl, int replayed)
 {
     item_t *it = malloc(sizeof *it + tl + bl);
-    if (!it)
-        return NULL;
+    if (!it) return NULL;
     it->source = source;
     it->next = NULL;
     it->epoch = epoch, it->seq = seq, it->replayed = replayed;
@@ -86,11 +85,9 @@ static void q_push(queue_t *q, item_t *it)
 static item_t *q_pop(queue_t *q)
 {
     item_t *it = q->head;
-    if (!it)
-        return NULL;
+    if (!it) return NULL;
     q->head = it->next;
-    if (!q->head)
-        q->tail = NULL;
+    if (!q->head) q->tail = NULL;
     q->n--;
     it->next = NULL;
     return it;
@@ -106,8 +103,7 @@ static void q_clear(queue_t *q)
 ow_sub_t *ow_sub_new(void)
 {
     ow_sub_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->replay_timeout_ms = 3000;
     return s;
 }
@@ -115,12 +111,10 @@ ow_sub_t *ow_sub_new(void)
 void ow_sub_destroy(ow_sub_t **sp)
 {
     ow_sub_t *s = *sp;
-    if (!s)
-        return;
+    if (!s) return;
     for (int i = 0; i < s->nsrc; i++) {
         zsock_destroy((zsock_t **)&s->src[i].sub);
-        if (s->src[i].dealer)
-            zsock_destroy((zsock_t **)&s->src[i].dealer);
+        if (s->src[i].dealer) zsock_destroy((zsock_t **)&s->src[i].dealer);
         q_clear(&s->src[i].held);
     }
     q_clear(&s->ready);
@@ -132,13 +126,11 @@ void ow_sub_destroy(ow_sub_t **sp)
 int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
 {
     source_t *src;
-    if (s->nsrc >= MAX_SOURCES)
-        return -1;
+    if (s->nsrc >= MAX_SOURCES) return -1;
     src = &s->src[s->nsrc];
     memset(src, 0, sizeof *src);
     zsock_t *sub = zsock_new(ZMQ_SUB);
-    if (!sub)
-        return -1;
+    if (!sub) return -1;
     /* Bursts of a whole poll cycle (500+ messages) must not be dropped. */
     zsock_set_rcvhwm(sub, 200000);
     if (zsock_connect(sub, "%s", pub_ep) < 0) {
@@ -163,8 +155,7 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
 
 int ow_sub_subscribe(ow_sub_t *s, const char *prefix)
 {
-    if (prefix[0] == '\0')
-        s->tracking = 1;
+    if (prefix[0] == '\0') s->tracking = 1;
     for (int i = 0; i < s->nsrc; i++)
         zsock_set_subscribe(s->src[i].sub, prefix);
     return 0;
@@ -172,8 +163,7 @@ int ow_sub_subscribe(ow_sub_t *s, const char *prefix)
 
 int ow_sub_resume(ow_sub_t *s, const char *pub, uint64_t epoch, uint64_t last_seq)
 {
-    if (s->nresumes >= MAX_RESUMES)
-        return -1;
+    if (s->nresumes >= MAX_RESUMES) return -1;
     resume_t *r = &s->resumes[s->nresumes++];
     snprintf(r->pub, sizeof r->pub, "%s", pub);
     r->epoch = epoch, r->seq = last_seq, r->used = 0;
@@ -198,8 +188,7 @@ const ow_sub_stats_t *ow_sub_stats(const ow_sub_t *s)
 int ow_sub_position(const ow_sub_t *s, int source, char *pub, size_t publen, uint64_t *epoch,
                     uint64_t *seq)
 {
-    if (source < 0 || source >= s->nsrc || !s->src[source].known)
-        return -1;
+    if (source < 0 || source >= s->nsrc || !s->src[source].known) return -1;
     snprintf(pub, publen, "%s", s->src[source].pub);
     *epoch = s->src[source].epoch;
     *seq = s->src[source].last;
@@ -238,15 +227,13 @@ static void request_replay(ow_sub_t *s, source_t *src)
 static void deliver(ow_sub_t *s, source_t *src, item_t *it)
 {
     src->last = it->seq;
-    if (it->replayed)
-        s->st.replayed++;
+    if (it->replayed) s->st.replayed++;
     q_push(&s->ready, it);
 }
 
 static void lost(ow_sub_t *s, source_t *src, uint64_t from, uint64_t to, const char *why)
 {
-    if (to < from)
-        return;
+    if (to < from) return;
     s->st.lost += to - from + 1;
     log_warnx("%s: seq %llu..%llu of epoch %llu lost (%s)", src->pub, (unsigned long long)from,
               (unsigned long long)to, (unsigned long long)src->epoch, why);
@@ -264,24 +251,21 @@ static void finish_replay(ow_sub_t *s, source_t *src, const char *why)
             free(it);
             continue;
         }
-        if (it->seq > src->last + 1)
-            lost(s, src, src->last + 1, it->seq - 1, why);
+        if (it->seq > src->last + 1) lost(s, src, src->last + 1, it->seq - 1, why);
         deliver(s, src, it);
     }
 }
 
-static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_t tl,
-                    const char *b, size_t bl)
+static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_t tl, const char *b,
+                    size_t bl)
 {
     ow_msg_t m;
     item_t *it;
 
     s->st.received++;
-    if (peek(s, t, tl, b, bl, &m) < 0)
-        return;
+    if (peek(s, t, tl, b, bl, &m) < 0) return;
     if (!s->tracking) { /* filtered stream: deliver as it comes */
-        if ((it = item_new(source, m.h.epoch, m.h.seq, t, tl, b, bl, 0)))
-            q_push(&s->ready, it);
+        if ((it = item_new(source, m.h.epoch, m.h.seq, t, tl, b, bl, 0))) q_push(&s->ready, it);
         return;
     }
     if (!src->known || strcmp(src->pub, m.h.pub) != 0) {
@@ -289,8 +273,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         snprintf(src->pub, sizeof src->pub, "%s", m.h.pub);
         src->epoch = m.h.epoch;
         src->last = m.h.seq - 1; /* default: start with the live stream */
-        if (s->from_start)
-            src->last = 0;
+        if (s->from_start) src->last = 0;
         for (int i = 0; i < s->nresumes; i++) {
             resume_t *r = &s->resumes[i];
             if (!r->used && strcmp(r->pub, m.h.pub) == 0) {
@@ -307,8 +290,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         log_info("%s restarted (epoch %llu -> %llu)", src->pub, (unsigned long long)src->epoch,
                  (unsigned long long)m.h.epoch);
         s->st.restarts++;
-        if (src->replaying)
-            finish_replay(s, src, "publisher restarted");
+        if (src->replaying) finish_replay(s, src, "publisher restarted");
         src->epoch = m.h.epoch;
         src->last = 0;
     }
@@ -317,8 +299,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         return;
     }
     it = item_new(source, m.h.epoch, m.h.seq, t, tl, b, bl, 0);
-    if (!it)
-        return;
+    if (!it) return;
     if (!src->replaying && m.h.seq == src->last + 1) {
         deliver(s, src, it);
         return;
@@ -339,8 +320,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
 static int json_u64(json_t *o, const char *k, uint64_t *v)
 {
     json_t *j = json_object_get(o, k);
-    if (!json_is_integer(j) || json_integer_value(j) < 0)
-        return -1;
+    if (!json_is_integer(j) || json_integer_value(j) < 0) return -1;
     *v = (uint64_t)json_integer_value(j);
     return 0;
 }
@@ -349,18 +329,15 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
 {
     zmsg_t *msg = zmsg_recv(src->dealer);
     char *kind;
-    if (!msg)
-        return;
+    if (!msg) return;
     kind = zmsg_popstr(msg);
-    if (!kind)
-        goto out;
+    if (!kind) goto out;
     if (!src->replaying) /* a late answer to a request we gave up on */
         goto out;
     if (strcmp(kind, OW_REPLAY_MSG) == 0) {
         zframe_t *tf = zmsg_first(msg), *bf = zmsg_next(msg);
         ow_msg_t m;
-        if (!tf || !bf)
-            goto out;
+        if (!tf || !bf) goto out;
         if (peek(s, (char *)zframe_data(tf), zframe_size(tf), (char *)zframe_data(bf),
                  zframe_size(bf), &m) < 0)
             goto out;
@@ -372,8 +349,7 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
             lost(s, src, src->last + 1, m.h.seq - 1, "no longer in the publisher's journal");
         item_t *it = item_new(source, m.h.epoch, m.h.seq, (char *)zframe_data(tf), zframe_size(tf),
                               (char *)zframe_data(bf), zframe_size(bf), 1);
-        if (it)
-            deliver(s, src, it);
+        if (it) deliver(s, src, it);
         src->replay_deadline = ow_mono_us() + (int64_t)s->replay_timeout_ms * 1000;
     } else if (strcmp(kind, OW_REPLAY_BEGIN) == 0 || strcmp(kind, OW_REPLAY_END) == 0) {
         char *body = zmsg_popstr(msg);
@@ -422,16 +398,13 @@ static int recv_frames(void *sock, zmq_msg_t f[2])
     zmq_msg_init(&f[1]);
     while (more) {
         zmq_msg_t tmp, *dst = n < 2 ? &f[n] : &tmp;
-        if (n >= 2)
-            zmq_msg_init(&tmp);
+        if (n >= 2) zmq_msg_init(&tmp);
         if (zmq_msg_recv(dst, sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            if (n >= 2)
-                zmq_msg_close(&tmp);
+            if (n >= 2) zmq_msg_close(&tmp);
             return n == 0 ? -1 : n;
         }
         more = zmq_msg_more(dst);
-        if (n >= 2)
-            zmq_msg_close(&tmp);
+        if (n >= 2) zmq_msg_close(&tmp);
         n++;
     }
     return n;
@@ -484,25 +457,20 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
                 map[n++] = -1 - i;
             }
         }
-        if (s->ready.head)
-            continue;
-        if (until != INT64_MAX && now >= until)
-            return 0;
+        if (s->ready.head) continue;
+        if (until != INT64_MAX && now >= until) return 0;
         long ms = wait_us < 0 ? -1 : (long)((wait_us + 999) / 1000);
         int rc = zmq_poll(items, n, ms);
-        if (rc < 0)
-            return -1;
+        if (rc < 0) return -1;
         for (int k = 0; k < n; k++) {
-            if (!(items[k].revents & ZMQ_POLLIN))
-                continue;
+            if (!(items[k].revents & ZMQ_POLLIN)) continue;
             if (map[k] >= 0) {
                 source_t *src = &s->src[map[k]];
                 /* Drain what is there, bounded so replies are not starved. */
                 for (int burst = 0; burst < 1000; burst++) {
                     zmq_msg_t f[2];
                     int nf = recv_frames(zsock_resolve(src->sub), f);
-                    if (nf < 0)
-                        break;
+                    if (nf < 0) break;
                     if (nf == 2)
                         on_live(s, src, map[k], zmq_msg_data(&f[0]), zmq_msg_size(&f[0]),
                                 zmq_msg_data(&f[1]), zmq_msg_size(&f[1]));

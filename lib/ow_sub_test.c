@@ -40,20 +40,17 @@ static void *server(void *arg)
         zpoller_t *pl = zpoller_new(r, NULL);
         void *ready = zpoller_wait(pl, 50);
         zpoller_destroy(&pl);
-        if (!ready)
-            continue;
+        if (!ready) continue;
         zmsg_t *req = zmsg_recv(r);
         zframe_t *id = zmsg_pop(req);
         char *cmd = zmsg_popstr(req), *body = zmsg_popstr(req);
         unsigned long long ep = 0, from = 0;
         int max = 0;
-        if (body)
-            sscanf(body, "{\"epoch\":%llu,\"from\":%llu,\"max\":%d}", &ep, &from, &max);
+        if (body) sscanf(body, "{\"epoch\":%llu,\"from\":%llu,\"max\":%d}", &ep, &from, &max);
         uint64_t first = 0, last = 0;
         for (int s = 1; s <= (int)published_max; s++)
             if (held[s]) {
-                if (!first)
-                    first = (uint64_t)s;
+                if (!first) first = (uint64_t)s;
                 last = (uint64_t)s;
             }
         zframe_send(&id, r, ZFRAME_MORE | ZFRAME_REUSE);
@@ -83,8 +80,7 @@ static void *server(void *arg)
 
 static void pub_send(zsock_t *pub, uint64_t seq)
 {
-    if (seq > published_max)
-        published_max = seq;
+    if (seq > published_max) published_max = seq;
     zstr_sendm(pub, topics[seq]);
     zstr_send(pub, bodies[seq]);
 }
@@ -96,8 +92,7 @@ static int collect(ow_sub_t *sub, uint64_t *seqs, int want, int *replayed)
     int n = 0;
     while (n < want && ow_sub_recv(sub, &d, 1500) == 1) {
         seqs[n++] = d.msg.h.seq;
-        if (replayed)
-            *replayed += d.replayed;
+        if (replayed) *replayed += d.replayed;
     }
     return n;
 }
@@ -105,8 +100,7 @@ static int collect(ow_sub_t *sub, uint64_t *seqs, int want, int *replayed)
 static int in_order(const uint64_t *seqs, int n, uint64_t from)
 {
     for (int i = 0; i < n; i++)
-        if (seqs[i] != from + (uint64_t)i)
-            return 0;
+        if (seqs[i] != from + (uint64_t)i) return 0;
     return 1;
 }
 

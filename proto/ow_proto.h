@@ -84,10 +84,10 @@ typedef struct {
 } ow_aux_t;
 
 typedef struct {
-    char state[16];     /* "starting", "running", "stopping" */
-    char source[16];    /* "sim", "gbms-tcp", ... */
-    int64_t period_us;  /* poll period in measurement time */
-    double speed;       /* simulated-time acceleration (1 = real time) */
+    char state[16];    /* "starting", "running", "stopping" */
+    char source[16];   /* "sim", "gbms-tcp", ... */
+    int64_t period_us; /* poll period in measurement time */
+    double speed;      /* simulated-time acceleration (1 = real time) */
     int strings;
     int modules;
     int modules_lost;
@@ -113,24 +113,24 @@ typedef struct {
 } ow_alarm_t;
 
 typedef struct {
-    uint32_t general;       /* General Status Flags (Modbus 1000) */
-    uint32_t battery;       /* Battery Status Flags (Modbus 1001) */
-    uint32_t alarm;         /* Alarm Flags (Modbus 1002) */
-    int alarms_active;      /* bacsAlarmsPresent */
-    int module_alarms;      /* bacsModuleAlarmsPresent */
-    int module_warnings;    /* bacsModuleWarningsPresent */
+    uint32_t general;    /* General Status Flags (Modbus 1000) */
+    uint32_t battery;    /* Battery Status Flags (Modbus 1001) */
+    uint32_t alarm;      /* Alarm Flags (Modbus 1002) */
+    int alarms_active;   /* bacsAlarmsPresent */
+    int module_alarms;   /* bacsModuleAlarmsPresent */
+    int module_warnings; /* bacsModuleWarningsPresent */
     int nstrings;
     uint16_t string_flags[OW_MAX_STRINGS];  /* per string, Alarm Flags */
     uint16_t string_flags2[OW_MAX_STRINGS]; /* per string, Battery String Alarm Flags */
     int nmodules;
-    uint16_t module_flags[OW_MAX_MODULES];  /* per module, Alarm Flags */
+    uint16_t module_flags[OW_MAX_MODULES]; /* per module, Alarm Flags */
 } ow_state_t;
 
 typedef struct {
-    char cmd[24];   /* e.g. "set", "get", "ack", "output", "snapshot" */
-    char key[64];   /* e.g. a threshold name */
-    double value;   /* NAN when not used */
-    int index;      /* e.g. an output number; 0 when not used */
+    char cmd[24];        /* e.g. "set", "get", "ack", "output", "snapshot" */
+    char key[64];        /* e.g. a threshold name */
+    double value;        /* NAN when not used */
+    int index;           /* e.g. an output number; 0 when not used */
     char req[OW_ID_MAX]; /* request id chosen by the requester, echoed back */
 } ow_control_t;
 
@@ -159,14 +159,14 @@ typedef struct {
 /* Why a decode failed; each has a counter in ow_proto_stats_t. */
 typedef enum {
     OW_PERR_OK = 0,
-    OW_PERR_SIZE,     /* empty or larger than OW_BODY_MAX */
-    OW_PERR_JSON,     /* not valid JSON / not an object */
-    OW_PERR_VERSION,  /* "v" missing or not OW_PROTO_VERSION */
-    OW_PERR_KIND,     /* "kind" missing or unknown */
-    OW_PERR_MISSING,  /* a required field is missing */
-    OW_PERR_TYPE,     /* a field has the wrong JSON type */
-    OW_PERR_RANGE,    /* a value is outside its documented range */
-    OW_PERR_TOPIC,    /* the topic frame does not match the body */
+    OW_PERR_SIZE,    /* empty or larger than OW_BODY_MAX */
+    OW_PERR_JSON,    /* not valid JSON / not an object */
+    OW_PERR_VERSION, /* "v" missing or not OW_PROTO_VERSION */
+    OW_PERR_KIND,    /* "kind" missing or unknown */
+    OW_PERR_MISSING, /* a required field is missing */
+    OW_PERR_TYPE,    /* a field has the wrong JSON type */
+    OW_PERR_RANGE,   /* a value is outside its documented range */
+    OW_PERR_TOPIC,   /* the topic frame does not match the body */
     OW_PERR_COUNT
 } ow_proto_err_t;
 
@@ -175,9 +175,9 @@ typedef struct {
     uint64_t rejected[OW_PERR_COUNT];
 } ow_proto_stats_t;
 
-const char *ow_kind_name(ow_kind_t kind);   /* "module", "string", ... */
-const char *ow_kind_topic(ow_kind_t kind);  /* "mod", "str", ... (topic prefix) */
-int ow_kind_from_name(const char *name);    /* -1 if unknown */
+const char *ow_kind_name(ow_kind_t kind);  /* "module", "string", ... */
+const char *ow_kind_topic(ow_kind_t kind); /* "mod", "str", ... (topic prefix) */
+int ow_kind_from_name(const char *name);   /* -1 if unknown */
 const char *ow_proto_err_name(ow_proto_err_t err);
 
 /* Fill a message with defaults: kind set, every nullable value NAN. */

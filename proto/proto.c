@@ -29,10 +29,10 @@ typedef enum {
 typedef struct {
     const char *name;
     ftype_t type;
-    size_t off;       /* offset in ow_msg_t */
-    size_t size;      /* char[] size, or max array elements */
-    size_t count_off; /* FT_U16ARR: offset of the int holding the count */
-    double min, max;  /* numeric range (inclusive); for arrays, of elements */
+    size_t off;                 /* offset in ow_msg_t */
+    size_t size;                /* char[] size, or max array elements */
+    size_t count_off;           /* FT_U16ARR: offset of the int holding the count */
+    double min, max;            /* numeric range (inclusive); for arrays, of elements */
     const char *const *choices; /* FT_ID/FT_TEXT: allowed values, NULL = any */
     const char *unit;
     const char *doc;
@@ -48,14 +48,14 @@ typedef struct {
     const char *doc;
 } kind_t;
 
-#define M(f) offsetof(ow_msg_t, f)
-#define NF(a) (sizeof(a) / sizeof((a)[0]))
-#define SZ(f) sizeof(((ow_msg_t *)0)->f)
+#define M(f)    offsetof(ow_msg_t, f)
+#define NF(a)   (sizeof(a) / sizeof((a)[0]))
+#define SZ(f)   sizeof(((ow_msg_t *)0)->f)
 #define ALEN(f) (sizeof(((ow_msg_t *)0)->f) / sizeof(((ow_msg_t *)0)->f[0]))
 
 /* Beyond 2200-01-01 a timestamp is certainly wrong. */
 #define TS_MAX 7258118400000000.0
-#define I63 9.2233720368547758e18
+#define I63    9.2233720368547758e18
 
 static const field_t hdr_fields[] = {
     {"pub", FT_ID, M(h.pub), SZ(h.pub), 0, 0, 0, NULL, "", "publisher id, e.g. `busd.wm1`"},
@@ -145,8 +145,7 @@ static const field_t alarm_fields[] = {
     {"id", FT_U64, M(u.alarm.id), 0, 0, 1, I63, NULL, "", "alarm id, unique, never reused"},
     {"type", FT_INT, M(u.alarm.type), 0, 0, 1, 999, NULL, "",
      "bacsWellKnownAlarms index (1-39) or a documented addition (100+)"},
-    {"severity", FT_INT, M(u.alarm.severity), 0, 0, 0, 2, NULL, "",
-     "0 info, 1 warning, 2 alarm"},
+    {"severity", FT_INT, M(u.alarm.severity), 0, 0, 0, 2, NULL, "", "0 info, 1 warning, 2 alarm"},
     {"action", FT_TEXT, M(u.alarm.action), SZ(u.alarm.action), 0, 0, 0, actions, "",
      "`raise`, `clear` or `ack`"},
     {"string", FT_INT, M(u.alarm.string), 0, 0, 0, OW_MAX_STRINGS, NULL, "",
@@ -240,8 +239,7 @@ const char *ow_kind_topic(ow_kind_t kind)
 int ow_kind_from_name(const char *name)
 {
     for (int k = 0; k < OW_MSG_KINDS; k++)
-        if (strcmp(kinds[k].name, name) == 0)
-            return k;
+        if (strcmp(kinds[k].name, name) == 0) return k;
     return -1;
 }
 
@@ -254,8 +252,7 @@ void ow_msg_init(ow_msg_t *m, ow_kind_t kind)
 {
     memset(m, 0, sizeof *m);
     m->kind = kind;
-    if ((unsigned)kind >= OW_MSG_KINDS)
-        return;
+    if ((unsigned)kind >= OW_MSG_KINDS) return;
     for (size_t i = 0; i < kinds[kind].nfields; i++)
         if (kinds[kind].fields[i].type == FT_DBLN)
             *(double *)((char *)m + kinds[kind].fields[i].off) = NAN;
@@ -266,8 +263,7 @@ int ow_topic(const ow_msg_t *m, char *buf, size_t len)
     const char *gw = m->h.gw[0] ? m->h.gw : "-";
     int n;
 
-    if ((unsigned)m->kind >= OW_MSG_KINDS)
-        return -1;
+    if ((unsigned)m->kind >= OW_MSG_KINDS) return -1;
     switch (m->kind) {
     case OW_MSG_MODULE:
         n = snprintf(buf, len, "mod/%s/%02d/%03d", gw, m->u.module.string, m->u.module.module);
@@ -308,8 +304,7 @@ static void w_fmt(wbuf_t *w, const char *fmt, ...) __attribute__((format(printf,
 static void w_fmt(wbuf_t *w, const char *fmt, ...)
 {
     va_list ap;
-    if (w->overflow)
-        return;
+    if (w->overflow) return;
     va_start(ap, fmt);
     int n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
     va_end(ap);
@@ -350,11 +345,9 @@ static int id_ok(const char *s, int allow_empty)
 
 static int choice_ok(const char *const *choices, const char *s)
 {
-    if (!choices)
-        return 1;
+    if (!choices) return 1;
     for (; *choices; choices++)
-        if (strcmp(*choices, s) == 0)
-            return 1;
+        if (strcmp(*choices, s) == 0) return 1;
     return 0;
 }
 
@@ -365,16 +358,25 @@ static int field_check(const field_t *f, const void *base, char *err, size_t err
     double v;
 
     switch (f->type) {
-    case FT_INT: v = *(const int *)p; break;
-    case FT_I64: v = (double)*(const int64_t *)p; break;
-    case FT_U32: v = *(const uint32_t *)p; break;
-    case FT_U64: v = (double)*(const uint64_t *)p; break;
-    case FT_BOOL: v = *(const int *)p != 0; break;
+    case FT_INT:
+        v = *(const int *)p;
+        break;
+    case FT_I64:
+        v = (double)*(const int64_t *)p;
+        break;
+    case FT_U32:
+        v = *(const uint32_t *)p;
+        break;
+    case FT_U64:
+        v = (double)*(const uint64_t *)p;
+        break;
+    case FT_BOOL:
+        v = *(const int *)p != 0;
+        break;
     case FT_DBL:
     case FT_DBLN:
         v = *(const double *)p;
-        if (isnan(v) && f->type == FT_DBLN)
-            return 0;
+        if (isnan(v) && f->type == FT_DBLN) return 0;
         if (!isfinite(v)) {
             snprintf(err, errlen, "field '%s': not a finite number", f->name);
             return -1;
@@ -383,8 +385,7 @@ static int field_check(const field_t *f, const void *base, char *err, size_t err
     case FT_ID:
     case FT_IDE:
         if (!id_ok(p, f->type == FT_IDE)) {
-            snprintf(err, errlen, "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]",
-                     f->name);
+            snprintf(err, errlen, "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
             return -1;
         }
         return 0;
@@ -402,7 +403,8 @@ static int field_check(const field_t *f, const void *base, char *err, size_t err
         }
         return 0;
     }
-    default: return -1;
+    default:
+        return -1;
     }
     if (v < f->min || v > f->max) {
         snprintf(err, errlen, "field '%s': %g out of range [%g, %g]", f->name, v, f->min, f->max);
@@ -417,11 +419,21 @@ static void field_write(wbuf_t *w, const field_t *f, const void *base)
 
     w_fmt(w, ",\"%s\":", f->name);
     switch (f->type) {
-    case FT_INT: w_fmt(w, "%d", *(const int *)p); break;
-    case FT_I64: w_fmt(w, "%" PRId64, *(const int64_t *)p); break;
-    case FT_U32: w_fmt(w, "%" PRIu32, *(const uint32_t *)p); break;
-    case FT_U64: w_fmt(w, "%" PRIu64, *(const uint64_t *)p); break;
-    case FT_BOOL: w_fmt(w, "%s", *(const int *)p ? "true" : "false"); break;
+    case FT_INT:
+        w_fmt(w, "%d", *(const int *)p);
+        break;
+    case FT_I64:
+        w_fmt(w, "%" PRId64, *(const int64_t *)p);
+        break;
+    case FT_U32:
+        w_fmt(w, "%" PRIu32, *(const uint32_t *)p);
+        break;
+    case FT_U64:
+        w_fmt(w, "%" PRIu64, *(const uint64_t *)p);
+        break;
+    case FT_BOOL:
+        w_fmt(w, "%s", *(const int *)p ? "true" : "false");
+        break;
     case FT_DBL:
     case FT_DBLN:
         if (isnan(*(const double *)p))
@@ -431,7 +443,9 @@ static void field_write(wbuf_t *w, const field_t *f, const void *base)
         break;
     case FT_ID:
     case FT_IDE:
-    case FT_TEXT: w_str(w, p); break;
+    case FT_TEXT:
+        w_str(w, p);
+        break;
     case FT_U16ARR: {
         int n = *(const int *)((const char *)base + f->count_off);
         const uint16_t *a = (const uint16_t *)p;
@@ -459,11 +473,9 @@ int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen
         return -1;
     }
     for (size_t i = 0; i < NF(hdr_fields); i++)
-        if (field_check(&hdr_fields[i], m, err, errlen) < 0)
-            return -1;
+        if (field_check(&hdr_fields[i], m, err, errlen) < 0) return -1;
     for (size_t i = 0; i < k->nfields; i++)
-        if (field_check(&k->fields[i], m, err, errlen) < 0)
-            return -1;
+        if (field_check(&k->fields[i], m, err, errlen) < 0) return -1;
 
     w_fmt(&w, "{\"v\":%d,\"kind\":\"%s\"", OW_PROTO_VERSION, k->name);
     for (size_t i = 0; i < NF(hdr_fields); i++)
@@ -517,8 +529,7 @@ static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char
     char *p = (char *)base + f->off;
     double v = 0;
 
-    if (!j)
-        return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
+    if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
     switch (f->type) {
     case FT_INT:
     case FT_I64:
@@ -550,8 +561,8 @@ static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char
                         f->type == FT_DBLN ? " or null" : "");
         v = json_number_value(j);
         if (!(v >= f->min && v <= f->max))
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]",
-                        f->name, v, f->min, f->max);
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]", f->name,
+                        v, f->min, f->max);
         *(double *)p = v;
         return OW_PERR_OK;
     case FT_BOOL:
@@ -607,8 +618,8 @@ static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char
     return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
 }
 
-static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *body,
-                             size_t body_len, ow_msg_t *m, char *err, size_t errlen)
+static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                             ow_msg_t *m, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *root, *j;
@@ -631,8 +642,7 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
     /* Version and kind first: nothing else is read until we know the layout. */
     j = json_object_get(root, "v");
     if (!j || json_intval(j, &v) < 0 || v != OW_PROTO_VERSION) {
-        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d",
-                 OW_PROTO_VERSION);
+        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d", OW_PROTO_VERSION);
         goto out;
     }
     j = json_object_get(root, "kind");
@@ -645,8 +655,8 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
     for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
         e = field_read(&hdr_fields[i], root, m, err, errlen);
     if (!e) {
-        const field_t gwf = {"gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0,
-                             NULL, "", ""};
+        const field_t gwf = {
+            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", ""};
         e = field_read(&gwf, root, m, err, errlen);
     }
     for (size_t i = 0; i < k->nfields && !e; i++)
@@ -666,8 +676,7 @@ out:
 ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
                          ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
 {
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     ow_proto_err_t e = decode(topic, topic_len, body, body_len, m, err, errlen);
     if (stats) {
         if (e == OW_PERR_OK)
@@ -686,14 +695,22 @@ static const char *type_doc(const field_t *f)
     case FT_INT:
     case FT_I64:
     case FT_U32:
-    case FT_U64: return "integer";
-    case FT_DBL: return "number";
-    case FT_DBLN: return "number or null";
-    case FT_ID: return "id";
-    case FT_IDE: return "id or \"\"";
-    case FT_TEXT: return "string";
-    case FT_BOOL: return "boolean";
-    case FT_U16ARR: return "array of integers";
+    case FT_U64:
+        return "integer";
+    case FT_DBL:
+        return "number";
+    case FT_DBLN:
+        return "number or null";
+    case FT_ID:
+        return "id";
+    case FT_IDE:
+        return "id or \"\"";
+    case FT_TEXT:
+        return "string";
+    case FT_BOOL:
+        return "boolean";
+    case FT_U16ARR:
+        return "array of integers";
     }
     return "?";
 }
@@ -712,9 +729,14 @@ static void doc_fields(FILE *out, const field_t *fields, size_t n)
             else
                 fprintf(out, "1-31 of `[A-Za-z0-9_.-]`");
             break;
-        case FT_BOOL: break;
-        case FT_U16ARR: fprintf(out, "≤ %zu elements, each %g..%g", f->size, f->min, f->max); break;
-        default: fprintf(out, "%.15g .. %.15g", f->min, f->max); break;
+        case FT_BOOL:
+            break;
+        case FT_U16ARR:
+            fprintf(out, "≤ %zu elements, each %g..%g", f->size, f->min, f->max);
+            break;
+        default:
+            fprintf(out, "%.15g .. %.15g", f->min, f->max);
+            break;
         }
         fprintf(out, " | %s |\n", f->doc);
     }

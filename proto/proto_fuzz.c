@@ -27,13 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         OW_PERR_OK)
         return 0;
     int n = ow_encode(&m, body, sizeof body, err, sizeof err);
-    if (n < 0)
-        abort(); /* accepted but not encodable: the two tables disagree */
+    if (n < 0) abort(); /* accepted but not encodable: the two tables disagree */
     int tn = ow_topic(&m, topic, sizeof topic);
-    if (tn < 0 || ow_decode(topic, (size_t)tn, body, (size_t)n, &m2, err, sizeof err, NULL) !=
-                      OW_PERR_OK)
+    if (tn < 0 ||
+        ow_decode(topic, (size_t)tn, body, (size_t)n, &m2, err, sizeof err, NULL) != OW_PERR_OK)
         abort();
-    if (m2.h.seq != m.h.seq || m2.kind != m.kind)
-        abort();
+    if (m2.h.seq != m.h.seq || m2.kind != m.kind) abort();
     return 0;
 }

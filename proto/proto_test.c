@@ -138,23 +138,28 @@ static void test_rejects(void)
         {"{\"v\":2,\"kind\":\"module\"}", OW_PERR_VERSION, "version 1"},
         {"{\"kind\":\"module\"}", OW_PERR_VERSION, "'v'"},
         {"{\"v\":1,\"kind\":\"bogus\"}", OW_PERR_KIND, "kind"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+         "\"g\","
          "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,\"eq_pct\":0,"
          "\"status\":0}",
          OW_PERR_MISSING, "impedance_mohm"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+         "\"g\","
          "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":\"13\",\"temp_c\":20,"
          "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
          OW_PERR_TYPE, "voltage_v"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+         "\"g\","
          "\"string\":17,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
          "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
          OW_PERR_RANGE, "'string'"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":0,\"ts_us\":1,\"gw\":\"g\","
+        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":0,\"ts_us\":1,\"gw\":"
+         "\"g\","
          "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
          "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
          OW_PERR_RANGE, "'seq'"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p q\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p "
+         "q\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
          "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
          "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
          OW_PERR_RANGE, "'pub'"},
@@ -197,8 +202,7 @@ static void test_rejects(void)
     CHECK(ow_decode("mod/wm1/01/003", 14, body, (size_t)n, &m, err, sizeof err, &st) ==
           OW_PERR_TOPIC);
     CHECK(st.rejected[OW_PERR_TOPIC] == 1);
-    CHECK(ow_decode("mod/wm1/01/002", 14, body, (size_t)n, &m, err, sizeof err, &st) ==
-          OW_PERR_OK);
+    CHECK(ow_decode("mod/wm1/01/002", 14, body, (size_t)n, &m, err, sizeof err, &st) == OW_PERR_OK);
     CHECK(st.ok == 1);
 
     /* Unknown fields are ignored (forward compatibility). */

@@ -26,6 +26,9 @@ cp proto/fuzz-corpus/* "$corpus"/
   -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
 rm -rf "$corpus"
 
+echo "== formatting matches .clang-format"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
 echo "== generated docs are current"
 bash scripts/gen-docs.sh --check build
 echo "all checks passed"

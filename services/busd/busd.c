@@ -44,8 +44,7 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
         return NULL;
     }
     b->gw = gw;
-    if (o)
-        b->opts = *o;
+    if (o) b->opts = *o;
     if (strcmp(gw->source, "sim") != 0) {
         snprintf(err, errlen, "gateway %s: source '%s' is not supported by this busd", gw->id,
                  gw->source);
@@ -57,8 +56,7 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
          * the site file relative to the site file. */
         const char *p = b->opts.scenario ? scen : ow_site_path(site, scen, path, sizeof path);
         b->scenario = ow_scenario_load(p, err, errlen);
-        if (!b->scenario)
-            goto fail;
+        if (!b->scenario) goto fail;
     }
     b->speed = b->opts.speed > 0 ? b->opts.speed : gw->sim.speed;
     b->step_us = (int64_t)gw->poll_ms * 1000;
@@ -67,15 +65,13 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
         b->real_period_us = MIN_REAL_PERIOD_US;
         b->step_us = (int64_t)(MIN_REAL_PERIOD_US * b->speed);
     }
-    uint64_t seed = b->opts.seed ? b->opts.seed
+    uint64_t seed = b->opts.seed                         ? b->opts.seed
                     : (b->scenario && b->scenario->seed) ? b->scenario->seed
                                                          : gw->sim.seed;
     char pub_id[OW_ID_MAX + 8];
     snprintf(pub_id, sizeof pub_id, "busd.%s", gw->id);
-    b->pub = ow_pub_new(pub_id, gw->publish, gw->replay, (size_t)gw->journal_messages, err,
-                        errlen);
-    if (!b->pub)
-        goto fail;
+    b->pub = ow_pub_new(pub_id, gw->publish, gw->replay, (size_t)gw->journal_messages, err, errlen);
+    if (!b->pub) goto fail;
     /* Simulated time starts at the wall clock of this boot (the epoch). */
     b->sim = ow_sim_new(gw, b->scenario, seed, (int64_t)ow_pub_epoch(b->pub));
     if (!b->sim) {
@@ -91,8 +87,7 @@ fail:
 void ow_busd_destroy(ow_busd_t **bp)
 {
     ow_busd_t *b = *bp;
-    if (!b)
-        return;
+    if (!b) return;
     ow_pub_destroy(&b->pub);
     ow_sim_destroy(&b->sim);
     ow_scenario_destroy(&b->scenario);
@@ -144,8 +139,7 @@ static void poll_cycle(ow_busd_t *b)
         for (int blk = 1; blk <= b->gw->strings[s - 1].modules; blk++) {
             ow_msg_init(&m, OW_MSG_MODULE);
             m.h.ts_us = ts;
-            if (ow_sim_read_module(b->sim, s, blk, &m.u.module) < 0)
-                lost++;
+            if (ow_sim_read_module(b->sim, s, blk, &m.u.module) < 0) lost++;
             publish(b, &m);
         }
         ow_msg_init(&m, OW_MSG_STRING);
@@ -174,14 +168,12 @@ int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
     heartbeat(b, "starting");
     ow_deadline_init(&dl, b->real_period_us);
     while (!(stop && *stop)) {
-        if (b->opts.max_cycles && b->st.cycles >= b->opts.max_cycles)
-            break;
+        if (b->opts.max_cycles && b->st.cycles >= b->opts.max_cycles) break;
         if (b->opts.no_wait) {
             ow_pub_serve_until(b->pub, 0, stop);
         } else {
             ow_pub_serve_until(b->pub, ow_mono_us() + ow_deadline_wait_us(&dl), stop);
-            if (stop && *stop)
-                break;
+            if (stop && *stop) break;
             int skipped = ow_deadline_tick(&dl);
             if (skipped) {
                 b->st.overruns += (uint64_t)skipped;

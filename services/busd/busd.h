@@ -10,12 +10,12 @@
 #include "ow_config.h"
 
 typedef struct {
-    double speed;          /* > 0 overrides the gateway's sim.speed */
-    const char *scenario;  /* overrides the gateway's sim.scenario */
-    uint64_t seed;         /* != 0 overrides the seed */
-    uint64_t max_cycles;   /* stop after this many cycles, 0 = run until stopped */
-    int no_wait;           /* poll back-to-back, no deadlines (benchmarks) */
-    double linger_s;       /* after max_cycles, keep answering replay this long */
+    double speed;         /* > 0 overrides the gateway's sim.speed */
+    const char *scenario; /* overrides the gateway's sim.scenario */
+    uint64_t seed;        /* != 0 overrides the seed */
+    uint64_t max_cycles;  /* stop after this many cycles, 0 = run until stopped */
+    int no_wait;          /* poll back-to-back, no deadlines (benchmarks) */
+    double linger_s;      /* after max_cycles, keep answering replay this long */
 } ow_busd_opts_t;
 
 typedef struct {

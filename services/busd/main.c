@@ -16,19 +16,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ohmwatch-busd [-dnhv] -f SITE.json [-g GATEWAY] [options]\n"
-            "  -f FILE        site configuration\n"
-            "  -g ID          gateway to serve (needed when the site has several)\n"
-            "  -n             check the configuration (and scenario) and exit\n"
-            "  -d             stay in the foreground (always; for symmetry with the other daemons)\n"
-            "  -v             more log detail (repeatable)\n"
-            "  -s SPEED       simulated time acceleration (overrides sim.speed)\n"
-            "  -S FILE        scenario file (overrides sim.scenario)\n"
-            "  --seed N       simulator seed (overrides sim.seed and the scenario's)\n"
-            "  --cycles N     stop after N poll cycles\n"
-            "  --no-wait      poll back-to-back without deadlines (benchmarks)\n"
-            "  --linger S     after --cycles, keep answering replay requests S seconds\n");
+    fprintf(
+        out,
+        "usage: ohmwatch-busd [-dnhv] -f SITE.json [-g GATEWAY] [options]\n"
+        "  -f FILE        site configuration\n"
+        "  -g ID          gateway to serve (needed when the site has several)\n"
+        "  -n             check the configuration (and scenario) and exit\n"
+        "  -d             stay in the foreground (always; for symmetry with the other daemons)\n"
+        "  -v             more log detail (repeatable)\n"
+        "  -s SPEED       simulated time acceleration (overrides sim.speed)\n"
+        "  -S FILE        scenario file (overrides sim.scenario)\n"
+        "  --seed N       simulator seed (overrides sim.seed and the scenario's)\n"
+        "  --cycles N     stop after N poll cycles\n"
+        "  --no-wait      poll back-to-back without deadlines (benchmarks)\n"
+        "  --linger S     after --cycles, keep answering replay requests S seconds\n");
 }
 
 int main(int argc, char **argv)
@@ -38,26 +39,51 @@ int main(int argc, char **argv)
     ow_busd_opts_t opts = {0};
     char err[1024];
     static const struct option longopts[] = {
-        {"seed", required_argument, NULL, 1},    {"cycles", required_argument, NULL, 2},
-        {"no-wait", no_argument, NULL, 3},       {"linger", required_argument, NULL, 4},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"seed", required_argument, NULL, 1}, {"cycles", required_argument, NULL, 2},
+        {"no-wait", no_argument, NULL, 3},    {"linger", required_argument, NULL, 4},
+        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
 
     while ((c = getopt_long(argc, argv, "f:g:ndvs:S:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'f': file = optarg; break;
-        case 'g': gw_id = optarg; break;
-        case 'n': check = 1; break;
-        case 'd': break;
-        case 'v': verbose++; break;
-        case 's': opts.speed = atof(optarg); break;
-        case 'S': opts.scenario = optarg; break;
-        case 1: opts.seed = strtoull(optarg, NULL, 0); break;
-        case 2: opts.max_cycles = strtoull(optarg, NULL, 0); break;
-        case 3: opts.no_wait = 1; break;
-        case 4: opts.linger_s = atof(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'f':
+            file = optarg;
+            break;
+        case 'g':
+            gw_id = optarg;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'd':
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 's':
+            opts.speed = atof(optarg);
+            break;
+        case 'S':
+            opts.scenario = optarg;
+            break;
+        case 1:
+            opts.seed = strtoull(optarg, NULL, 0);
+            break;
+        case 2:
+            opts.max_cycles = strtoull(optarg, NULL, 0);
+            break;
+        case 3:
+            opts.no_wait = 1;
+            break;
+        case 4:
+            opts.linger_s = atof(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!file) {

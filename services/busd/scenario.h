@@ -10,34 +10,34 @@
 #include <stdio.h>
 
 typedef enum {
-    OW_EV_DISCHARGE = 0, /* string(s) discharge at current_a for duration_s */
-    OW_EV_IMPEDANCE_RISE,/* a block's impedance grows by pct_per_day */
-    OW_EV_DRY_OUT,       /* a block dries out: impedance up, capacity down, float V up */
-    OW_EV_MODULE_LOST,   /* a module stops answering for duration_s (0 = for good) */
-    OW_EV_THERMAL_RUNAWAY,/* a string's float current and temperature run away */
-    OW_EV_HYDROGEN,      /* hydrogen rises to pct_lel, GX_R_AUX input in alarm */
-    OW_EV_BREAKER_OPEN,  /* a string's breaker opens (input reports it), for duration_s */
-    OW_EV_AUX_INPUT,     /* a GX_R_AUX input goes to alarm for duration_s */
-    OW_EV_AMBIENT,       /* ambient temperature steps to temp_c */
-    OW_EV_CHARGER_OFF,   /* charger off: the string floats on open circuit */
+    OW_EV_DISCHARGE = 0,   /* string(s) discharge at current_a for duration_s */
+    OW_EV_IMPEDANCE_RISE,  /* a block's impedance grows by pct_per_day */
+    OW_EV_DRY_OUT,         /* a block dries out: impedance up, capacity down, float V up */
+    OW_EV_MODULE_LOST,     /* a module stops answering for duration_s (0 = for good) */
+    OW_EV_THERMAL_RUNAWAY, /* a string's float current and temperature run away */
+    OW_EV_HYDROGEN,        /* hydrogen rises to pct_lel, GX_R_AUX input in alarm */
+    OW_EV_BREAKER_OPEN,    /* a string's breaker opens (input reports it), for duration_s */
+    OW_EV_AUX_INPUT,       /* a GX_R_AUX input goes to alarm for duration_s */
+    OW_EV_AMBIENT,         /* ambient temperature steps to temp_c */
+    OW_EV_CHARGER_OFF,     /* charger off: the string floats on open circuit */
     OW_EV_KINDS
 } ow_event_kind_t;
 
 typedef struct {
     ow_event_kind_t kind;
-    double at_s;        /* seconds of simulated time after the start */
-    double duration_s;  /* 0: until the end */
-    int string;         /* 1-based; 0 = all strings */
-    int block;          /* 1-based within the string; 0 = n/a */
-    int input;          /* GX_R_AUX input 1..16 (hydrogen, breaker, aux_input) */
-    double current_a;   /* discharge current per string (positive number) */
-    double rate;        /* impedance_rise/dry_out: % per day; thermal_runaway: severity factor */
-    double value;       /* hydrogen: % LEL; ambient: degC */
+    double at_s;       /* seconds of simulated time after the start */
+    double duration_s; /* 0: until the end */
+    int string;        /* 1-based; 0 = all strings */
+    int block;         /* 1-based within the string; 0 = n/a */
+    int input;         /* GX_R_AUX input 1..16 (hydrogen, breaker, aux_input) */
+    double current_a;  /* discharge current per string (positive number) */
+    double rate;       /* impedance_rise/dry_out: % per day; thermal_runaway: severity factor */
+    double value;      /* hydrogen: % LEL; ambient: degC */
 } ow_event_t;
 
 typedef struct {
     char name[64];
-    uint64_t seed;      /* 0: use the site's seed */
+    uint64_t seed; /* 0: use the site's seed */
     int nevents;
     ow_event_t *events; /* sorted by at_s */
 } ow_scenario_t;

@@ -42,8 +42,8 @@ void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out);
 void ow_sim_set_output(ow_sim_t *sim, int output, int on);
 
 /* Ground truth for tests (no noise). */
-double ow_sim_true_soc(const ow_sim_t *sim, int string, int block);        /* 0..1 */
-double ow_sim_true_current_a(const ow_sim_t *sim, int string);             /* + charge */
+double ow_sim_true_soc(const ow_sim_t *sim, int string, int block); /* 0..1 */
+double ow_sim_true_current_a(const ow_sim_t *sim, int string);      /* + charge */
 double ow_sim_true_voltage_v(const ow_sim_t *sim, int string, int block);
 double ow_sim_true_temp_c(const ow_sim_t *sim, int string, int block);
 double ow_sim_true_impedance_mohm(const ow_sim_t *sim, int string, int block);
