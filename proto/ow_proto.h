@@ -31,6 +31,9 @@ typedef enum {
     OW_MSG_STATE,      /* flag words of one gateway (alarmd) */
     OW_MSG_CONTROL,    /* a command or a control request */
     OW_MSG_REPLY,      /* the answer to a control request */
+    OW_MSG_DISCHARGE,  /* a discharge started / ended (alarmd) */
+    OW_MSG_BASELINE,   /* a module's impedance against its baseline, with trend (alarmd) */
+    OW_MSG_CONFIG,     /* a setting changed at runtime (alarmd) */
     OW_MSG_KINDS
 } ow_kind_t;
 
@@ -119,6 +122,7 @@ typedef struct {
     int alarms_active;   /* bacsAlarmsPresent */
     int module_alarms;   /* bacsModuleAlarmsPresent */
     int module_warnings; /* bacsModuleWarningsPresent */
+    int audible;         /* common alarm relay/horn: 1 sounding, 0 quiet or muted */
     int nstrings;
     uint16_t string_flags[OW_MAX_STRINGS];  /* per string, Alarm Flags */
     uint16_t string_flags2[OW_MAX_STRINGS]; /* per string, Battery String Alarm Flags */
@@ -142,6 +146,37 @@ typedef struct {
 } ow_reply_t;
 
 typedef struct {
+    int string;           /* 1..16 */
+    char action[8];       /* "start", "end" */
+    char mode[8];         /* "current" (sensor) or "voltage" (blocks only) */
+    int64_t start_us;     /* when it started */
+    int64_t end_us;       /* when it ended, 0 while it goes on */
+    double duration_s;    /* end - start (so far) */
+    double ah_removed;    /* integral of the discharge current; NAN without a sensor */
+    double min_current_a; /* largest discharge current (most negative); NAN without a sensor */
+    int min_module;       /* module address of the lowest block */
+    double min_voltage_v; /* its lowest voltage during the discharge */
+    double end_voltage_v; /* string voltage at the end (at the start for "start") */
+} ow_discharge_t;
+
+typedef struct {
+    int string;
+    int module;
+    double baseline_mohm;      /* commissioning baseline */
+    double impedance_mohm;     /* this measurement */
+    double deviation_pct;      /* (impedance - baseline) / baseline * 100 */
+    double slope_pct_per_year; /* trend of deviation_pct; NAN until enough points */
+    int64_t alarm_at_us;       /* projected crossing of the alarm level; 0 if not rising */
+} ow_baseline_t;
+
+typedef struct {
+    char key[64];     /* e.g. "thresholds.voltage_v.high_alarm" */
+    double value;     /* now in force */
+    double old_value; /* before; NAN if new */
+    char source[16];  /* "control", "reload", "state" */
+} ow_config_t;
+
+typedef struct {
     ow_kind_t kind;
     ow_hdr_t h;
     union {
@@ -153,6 +188,9 @@ typedef struct {
         ow_state_t state;
         ow_control_t control;
         ow_reply_t reply;
+        ow_discharge_t discharge;
+        ow_baseline_t baseline;
+        ow_config_t config;
     } u;
 } ow_msg_t;
 

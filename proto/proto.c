@@ -174,6 +174,8 @@ static const field_t state_fields[] = {
      "bacsModuleAlarmsPresent"},
     {"module_warnings", FT_INT, M(u.state.module_warnings), 0, 0, 0, OW_MAX_MODULES, NULL, "",
      "bacsModuleWarningsPresent"},
+    {"audible", FT_BOOL, M(u.state.audible), 0, 0, 0, 1, NULL, "",
+     "common alarm sounding (true) or quiet/muted (false)"},
     {"string_flags", FT_U16ARR, M(u.state.string_flags), ALEN(u.state.string_flags),
      M(u.state.nstrings), 0, 0xffff, NULL, "", "per string: Alarm Flags (bacsStringAlarm)"},
     {"string_flags2", FT_U16ARR, M(u.state.string_flags2), ALEN(u.state.string_flags2),
@@ -203,6 +205,57 @@ static const field_t reply_fields[] = {
      "why it was refused, empty when ok"},
 };
 
+static const char *const dis_actions[] = {"start", "end", NULL};
+static const char *const dis_modes[] = {"current", "voltage", NULL};
+
+static const field_t discharge_fields[] = {
+    {"string", FT_INT, M(u.discharge.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string"},
+    {"action", FT_TEXT, M(u.discharge.action), SZ(u.discharge.action), 0, 0, 0, dis_actions, "",
+     "`start` or `end`"},
+    {"mode", FT_TEXT, M(u.discharge.mode), SZ(u.discharge.mode), 0, 0, 0, dis_modes, "",
+     "detected from the string current (`current`) or block voltages alone (`voltage`)"},
+    {"start_us", FT_I64, M(u.discharge.start_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "start"},
+    {"end_us", FT_I64, M(u.discharge.end_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
+     "end, 0 while it goes on"},
+    {"duration_s", FT_DBL, M(u.discharge.duration_s), 0, 0, 0, 1e9, NULL, "s", "duration"},
+    {"ah_removed", FT_DBLN, M(u.discharge.ah_removed), 0, 0, 0, 1e7, NULL, "Ah",
+     "charge removed; null without a current sensor"},
+    {"min_current_a", FT_DBLN, M(u.discharge.min_current_a), 0, 0, -100000, 100000, NULL, "A",
+     "largest discharge current (most negative); null without a sensor"},
+    {"min_module", FT_INT, M(u.discharge.min_module), 0, 0, 0, OW_MAX_MODULES, NULL, "",
+     "module address of the lowest block (0 if none answered)"},
+    {"min_voltage_v", FT_DBLN, M(u.discharge.min_voltage_v), 0, 0, 0, 100, NULL, "V",
+     "lowest block voltage during the discharge"},
+    {"end_voltage_v", FT_DBLN, M(u.discharge.end_voltage_v), 0, 0, 0, 5000, NULL, "V",
+     "string voltage at the end (at the start, for `start`)"},
+};
+
+static const field_t baseline_fields[] = {
+    {"string", FT_INT, M(u.baseline.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string"},
+    {"module", FT_INT, M(u.baseline.module), 0, 0, 1, OW_MAX_MODULES, NULL, "", "module address"},
+    {"baseline_mohm", FT_DBL, M(u.baseline.baseline_mohm), 0, 0, 0, 10000, NULL, "mΩ",
+     "commissioning baseline (IEEE 1188)"},
+    {"impedance_mohm", FT_DBL, M(u.baseline.impedance_mohm), 0, 0, 0, 10000, NULL, "mΩ",
+     "this measurement"},
+    {"deviation_pct", FT_DBL, M(u.baseline.deviation_pct), 0, 0, -100, 1e6, NULL, "%",
+     "above (+) or below (-) the baseline"},
+    {"slope_pct_per_year", FT_DBLN, M(u.baseline.slope_pct_per_year), 0, 0, -1e9, 1e9, NULL,
+     "%/year", "trend of the deviation; null until enough measurements"},
+    {"alarm_at_us", FT_I64, M(u.baseline.alarm_at_us), 0, 0, 0, 1e18, NULL, "µs UTC",
+     "projected crossing of the baseline alarm level; 0 if not rising"},
+};
+
+static const char *const cfg_sources[] = {"control", "reload", "state", NULL};
+
+static const field_t config_fields[] = {
+    {"key", FT_TEXT, M(u.config.key), SZ(u.config.key), 0, 0, 0, NULL, "", "setting's key"},
+    {"value", FT_DBL, M(u.config.value), 0, 0, -1e12, 1e12, NULL, "", "value now in force"},
+    {"old_value", FT_DBLN, M(u.config.old_value), 0, 0, -1e12, 1e12, NULL, "",
+     "value before; null if none"},
+    {"source", FT_TEXT, M(u.config.source), SZ(u.config.source), 0, 0, 0, cfg_sources, "",
+     "`control` (a request), `reload` (SIGHUP), `state` (restored at start)"},
+};
+
 static const kind_t kinds[OW_MSG_KINDS] = {
     [OW_MSG_MODULE] = {"module", "mod", "mod/GW/SS/MMM", module_fields, NF(module_fields), 0,
                        "One block's measurements from one poll (busd)."},
@@ -220,6 +273,14 @@ static const kind_t kinds[OW_MSG_KINDS] = {
                         "A command or control request (CLI, snmpd to alarmd; alarmd to busd)."},
     [OW_MSG_REPLY] = {"reply", "rep", "rep/GW", reply_fields, NF(reply_fields), 1,
                       "The answer to a control request."},
+    [OW_MSG_DISCHARGE] = {"discharge", "dis", "dis/GW/SS", discharge_fields, NF(discharge_fields),
+                          0, "A discharge of a string started or ended (alarmd)."},
+    [OW_MSG_BASELINE] = {"baseline", "imp", "imp/GW/SS/MMM", baseline_fields, NF(baseline_fields),
+                         0,
+                         "A fresh impedance measurement against the module's baseline, "
+                         "with its trend (alarmd)."},
+    [OW_MSG_CONFIG] = {"config", "cfg", "cfg/GW", config_fields, NF(config_fields), 1,
+                       "A setting changed at runtime (alarmd)."},
 };
 
 static const char *const err_names[OW_PERR_COUNT] = {
@@ -273,6 +334,12 @@ int ow_topic(const ow_msg_t *m, char *buf, size_t len)
         break;
     case OW_MSG_ALARM:
         n = snprintf(buf, len, "alm/%s/%02d/%03d", gw, m->u.alarm.string, m->u.alarm.module);
+        break;
+    case OW_MSG_DISCHARGE:
+        n = snprintf(buf, len, "dis/%s/%02d", gw, m->u.discharge.string);
+        break;
+    case OW_MSG_BASELINE:
+        n = snprintf(buf, len, "imp/%s/%02d/%03d", gw, m->u.baseline.string, m->u.baseline.module);
         break;
     default:
         n = snprintf(buf, len, "%s/%s", kinds[m->kind].topic, gw);

@@ -117,6 +117,34 @@ static void test_other_kinds(void)
     ow_topic(&m, topic, sizeof topic);
     CHECK_STR(topic, "ctl/-");
 
+    hdr(&m, OW_MSG_DISCHARGE);
+    m.u.discharge.string = 2;
+    strcpy(m.u.discharge.action, "end");
+    strcpy(m.u.discharge.mode, "current");
+    m.u.discharge.start_us = 1, m.u.discharge.end_us = 1800000001;
+    m.u.discharge.duration_s = 1800, m.u.discharge.ah_removed = 12.5;
+    m.u.discharge.min_module = 14, m.u.discharge.min_voltage_v = 11.2;
+    roundtrip(&m, &d);
+    CHECK_NEAR(d.u.discharge.ah_removed, 12.5, 1e-9);
+    CHECK(isnan(d.u.discharge.end_voltage_v) && d.u.discharge.min_module == 14);
+    ow_topic(&m, topic, sizeof topic);
+    CHECK_STR(topic, "dis/wm1/02");
+
+    hdr(&m, OW_MSG_BASELINE);
+    m.u.baseline = (ow_baseline_t){1, 4, 4.6, 5.52, 20.0, 12.5, 1900000000000000LL};
+    roundtrip(&m, &d);
+    CHECK_NEAR(d.u.baseline.deviation_pct, 20.0, 1e-9);
+    CHECK(d.u.baseline.alarm_at_us == 1900000000000000LL);
+    ow_topic(&m, topic, sizeof topic);
+    CHECK_STR(topic, "imp/wm1/01/004");
+
+    hdr(&m, OW_MSG_CONFIG);
+    strcpy(m.u.config.key, "thresholds.voltage_v.high_alarm");
+    m.u.config.value = 15.4;
+    strcpy(m.u.config.source, "control");
+    roundtrip(&m, &d);
+    CHECK(isnan(d.u.config.old_value) && d.u.config.value == 15.4);
+
     hdr(&m, OW_MSG_REPLY);
     m.u.reply.ok = 0;
     strcpy(m.u.reply.error, "low_alarm above high_alarm");
@@ -173,7 +201,8 @@ static void test_rejects(void)
          OW_PERR_RANGE, "explode"},
         {"{\"v\":1,\"kind\":\"state\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
          "\"general\":1,\"battery\":0,\"alarm\":0,\"alarms_active\":0,\"module_alarms\":0,"
-         "\"module_warnings\":0,\"string_flags\":[0,0],\"string_flags2\":[0],\"module_flags\":[]}",
+         "\"module_warnings\":0,\"audible\":false,\"string_flags\":[0,0],\"string_flags2\":[0],"
+         "\"module_flags\":[]}",
          OW_PERR_RANGE, "expected 2"},
         {"{\"v\":1,\"v\":1}", OW_PERR_JSON, "duplicate"},
     };

@@ -1,0 +1,47 @@
+/* The G.BMS tables against the guide: values of the flags, and the
+ * catalogue's codes are the guide's 39 plus documented additions. */
+#include "ow_gbms.h"
+#include "ow_test.h"
+
+static uint32_t flag(const char *table, const char *name)
+{
+    for (size_t t = 0; t < gbms_flag_tables_count; t++)
+        if (strcmp(gbms_flag_tables[t].title, table) == 0)
+            for (size_t i = 0; i < gbms_flag_tables[t].count; i++)
+                if (strcmp(gbms_flag_tables[t].flags[i].name, name) == 0)
+                    return gbms_flag_tables[t].flags[i].value;
+    return 0xdeadu;
+}
+
+int main(void)
+{
+    /* The guide's example: 0x0041 = running + float charging. */
+    CHECK((flag("General Status Flags", "BACS_STATE_RUNNING") |
+           flag("General Status Flags", "BACS_STATE_FLOAT_CHARGING")) == 0x0041);
+    CHECK(flag("General Status Flags", "BACS_STATE_MODULE-POLLING") == 0x8000);
+    CHECK(flag("Battery Status Flags", "BACS_STATE_THERMAL_RUNAWAY") == 0x0008);
+    CHECK(flag("Alarm Flags", "BACS_ALARM_RESISTOR_LOW") == 0x0080);
+    CHECK(flag("Battery String Alarm Flags", "Current Deviation Discharge Warning") == 0x0080);
+    /* Kept as the guide states it (see the comment in ow_gbms.h). */
+    CHECK(flag("Battery String Alarm Flags", "Current Deviation Charge Warning") == 0x1000);
+
+    /* Codes 1..39 all present, in order, and unique overall. */
+    for (int c = 1; c <= 39; c++)
+        CHECK_MSG(gbms_alarm_find(c) != NULL, "code %d", c);
+    CHECK(gbms_alarms_count == 39 + 4);
+    for (size_t i = 0; i < gbms_alarms_count; i++)
+        for (size_t j = i + 1; j < gbms_alarms_count; j++)
+            CHECK(gbms_alarms[i].code != gbms_alarms[j].code);
+    CHECK_STR(gbms_alarm_find(22)->name, "bacsAlarmThermalRunaway");
+    CHECK_STR(gbms_alarm_find(39)->name, "bacsAlarmStringCurrDeviationDischargeWarn");
+    CHECK(gbms_alarm_find(38)->string_flag == GBMS_STR_DEV_CHARGE_WARN);
+    CHECK(gbms_alarm_find(6)->alarm_flag == GBMS_AL_VOLTAGE_HIGH);
+    CHECK(gbms_alarm_find(99) == NULL);
+    /* Every alarm that sets a flag word is one ohmwatch raises. */
+    for (size_t i = 0; i < gbms_alarms_count; i++) {
+        const gbms_alarm_t *a = &gbms_alarms[i];
+        if (a->alarm_flag || a->string_flag || a->battery_flag)
+            CHECK_MSG(a->raised, "code %d", a->code);
+    }
+    return ow_test_done("gbms_test");
+}
