@@ -124,6 +124,29 @@ const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id);
 /* Resolve a path relative to the site file's directory into buf. */
 const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len);
 
+/* Runtime settings (control requests, SNMP SET): the numeric keys under
+ * "thresholds." of a gateway, by their path in the site file, e.g.
+ * "thresholds.voltage_v.high_alarm". set validates the value against the
+ * schema's range and the cross-key rules (low <= high ...) and changes g only
+ * if everything holds; err says why not. get returns 0 or -1 (unknown key). */
+int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen);
+int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value);
+/* NULL-terminated list of the settable keys. */
+const char *const *ow_gateway_keys(void);
+
+/* The "services.alarmd" section. */
+typedef struct {
+    char publish[128];     /* alarmd's PUB (alarms, state, discharges, baselines, commands) */
+    char replay[128];      /* its replay ROUTER */
+    char control[128];     /* control requests ROUTER */
+    char state_file[512];  /* persisted state, resolved against the site file's directory */
+    int journal_messages;
+    int save_interval_ms;  /* how often the state file is rewritten at most */
+} ow_alarmd_cfg_t;
+/* Fill from the site (defaults for what is missing); -1 with
+ * "FILE:LINE:COL: services.alarmd.KEY: reason" in err. */
+int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_t errlen);
+
 /* Markdown reference of every key, its type, range, default and meaning. */
 int ow_config_doc(FILE *out);
 

@@ -1,0 +1,66 @@
+/* Battery diagnostics of one gateway, fed with its readings in order:
+ * - the battery state of each string (float, charging, discharging,
+ *   discharge stopped, equalisation), detected from the string current when a
+ *   current sensor is fitted and from block voltages alone when it is not;
+ * - discharge events (start, end, duration, Ah removed, lowest block);
+ * - the thermal runaway rule per string;
+ * - impedance against a per-module baseline (IEEE 1188) with its trend.
+ * Time is the readings' ts_us, never the wall clock, so replayed or
+ * accelerated readings give the same results. Library code: no I/O. */
+#ifndef OW_DIAG_H
+#define OW_DIAG_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "ow_config.h"
+#include "ow_proto.h"
+
+typedef enum {
+    OW_BAT_UNKNOWN = 0,
+    OW_BAT_FLOAT,
+    OW_BAT_CHARGING,
+    OW_BAT_DISCHARGING,
+    OW_BAT_DISCHARGE_STOPPED, /* a discharge ended, float not reached again (charging on) */
+} ow_bat_state_t;
+
+typedef struct {
+    ow_bat_state_t state[OW_MAX_STRINGS + 1]; /* per string, 1-based */
+    int equalizing[OW_MAX_STRINGS + 1];       /* a block of the string has eq_pct > 0 */
+    int thermal_runaway[OW_MAX_STRINGS + 1];  /* rule held for tr_sustain_s (latched until it
+                                                 stops holding) */
+    double tr_value[OW_MAX_STRINGS + 1];      /* the temperature difference that triggered */
+} ow_diag_status_t;
+
+typedef struct {
+    void (*discharge)(void *ctx, const ow_discharge_t *d, int64_t ts_us);
+    void (*baseline)(void *ctx, const ow_baseline_t *b, int64_t ts_us);
+} ow_diag_sink_t;
+
+typedef struct ow_diag ow_diag_t;
+
+/* gw must outlive the diag (thresholds are read from it at every cycle, so
+ * a change through ow_engine takes effect at once). */
+ow_diag_t *ow_diag_new(const ow_gateway_cfg_t *gw);
+void ow_diag_destroy(ow_diag_t **d);
+
+void ow_diag_module(ow_diag_t *d, int64_t ts_us, const ow_module_t *m);
+void ow_diag_string(ow_diag_t *d, int64_t ts_us, const ow_string_t *s);
+void ow_diag_aux(ow_diag_t *d, int64_t ts_us, const ow_aux_t *a);
+/* End of a poll cycle (the heartbeat): evaluate states, thermal runaway,
+ * discharge start/end; baseline events are emitted as fresh impedance
+ * measurements arrive (ow_diag_module). */
+void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void *ctx);
+void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out);
+
+/* Baseline of a module (address): set explicitly (mohm > 0) or forget it so
+ * it is learnt again (mohm NAN). 0, or -1 for an unknown module. */
+int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm);
+/* Current baseline deviation of a module in %, NAN if no baseline yet. */
+double ow_diag_deviation_pct(const ow_diag_t *d, int module);
+
+/* Everything needed to continue after a restart, as JSON; and back. */
+json_t *ow_diag_save(const ow_diag_t *d);
+int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen);
+
+#endif
