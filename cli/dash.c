@@ -6,9 +6,16 @@
 #include <string.h>
 
 #include "ow_clock.h"
+#include "ow_gbms.h"
+
+#define MAX_ACTIVE 256
 
 typedef struct {
     ow_module_t mod[OW_MAX_MODULES + 1]; /* by module address */
+    ow_alarm_t active[MAX_ACTIVE];       /* from alarmd: snapshot, then events */
+    int nactive;
+    ow_state_t state;
+    int have_state;
     int have_mod[OW_MAX_MODULES + 1];
     ow_string_t str[OW_MAX_STRINGS + 1];
     int have_str[OW_MAX_STRINGS + 1];
@@ -74,6 +81,22 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
         v->aux = m->u.aux;
         v->have_aux = 1;
         break;
+    case OW_MSG_STATE:
+        v->state = m->u.state;
+        v->have_state = 1;
+        break;
+    case OW_MSG_ALARM: {
+        const ow_alarm_t *a = &m->u.alarm;
+        int k;
+        for (k = 0; k < v->nactive && v->active[k].id != a->id; k++)
+            ;
+        if (strcmp(a->action, "clear") == 0) {
+            if (k < v->nactive) v->active[k] = v->active[--v->nactive];
+        } else if (k == v->nactive && v->nactive < MAX_ACTIVE && strcmp(a->action, "raise") == 0) {
+            v->active[v->nactive++] = *a;
+        }
+        break;
+    }
     case OW_MSG_HEARTBEAT:
         v->hb = m->u.heartbeat;
         /* A "running" heartbeat closes a cycle; count only cycles whose
@@ -94,6 +117,33 @@ int ow_dash_complete(const ow_dash_t *d)
     for (int i = 0; i < d->site->ngateways; i++)
         if (shown(d, i) && d->views[i].cycles_seen == 0) return 0;
     return 1;
+}
+
+/* Short names of the active alarms of one module (module > 0), of one
+ * string's own alarms (string > 0), or of the gateway's (both 0). */
+static int alarm_names(const gw_view_t *v, int module, int string, char *buf, size_t len)
+{
+    size_t n = 0;
+    int found = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < v->nactive; i++) {
+        const ow_alarm_t *a = &v->active[i];
+        const gbms_alarm_t *c = gbms_alarm_find(a->type);
+        int mine = module   ? (c && c->scope == GBMS_SCOPE_MODULE && a->module == module)
+                   : string ? (c && c->scope == GBMS_SCOPE_STRING && a->string == string)
+                            : (!c || c->scope == GBMS_SCOPE_GATEWAY);
+        if (!mine || n + 2 >= len) continue;
+        const char *name = c ? c->name : "alarm";
+        if (strncmp(name, "bacsAlarm", 9) == 0)
+            name += 9;
+        else if (strncmp(name, "ohmwatch", 8) == 0)
+            name += 8;
+        int w = snprintf(buf + n, len - n, "%s%s%s", found ? ", " : "", name,
+                         a->severity == OW_SEV_ALARM ? "!" : "");
+        if (w > 0) n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+        found = 1;
+    }
+    return found;
 }
 
 static void num(FILE *out, double v, int width, int prec)
@@ -146,7 +196,11 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
                     fprintf(out, " %8.0f%%  ", m->eq_pct);
                 else
                     fprintf(out, " %9s  ", "");
-                fprintf(out, "%s\n", (m->status & OW_MODST_EQUALIZING) ? "equalizing" : "ok");
+                char what[160];
+                fprintf(out, "%s\n",
+                        alarm_names(v, addr, 0, what, sizeof what) ? what
+                        : (m->status & OW_MODST_EQUALIZING)        ? "equalizing"
+                                                                   : "ok");
             }
             fprintf(out, "Σ Voltage ");
             num(out, st->sum_voltage_v, 0, 2);
@@ -157,6 +211,18 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             fprintf(out, " A   AC Current ");
             num(out, st->ac_current_a, 0, 2);
             fprintf(out, " A\n");
+            char what[160];
+            if (alarm_names(v, 0, s, what, sizeof what)) fprintf(out, "String alarms: %s\n", what);
+        }
+        if (v->have_state) {
+            fprintf(out,
+                    "\nGeneral status 0x%04x  battery 0x%04x  alarm 0x%04x  —  %d active, "
+                    "%d modules in alarm, %d in warning%s\n",
+                    v->state.general, v->state.battery, v->state.alarm, v->state.alarms_active,
+                    v->state.module_alarms, v->state.module_warnings,
+                    v->state.audible ? ", ALARM SOUNDING" : "");
+            char what[160];
+            if (alarm_names(v, 0, 0, what, sizeof what)) fprintf(out, "Gateway alarms: %s\n", what);
         }
         if (v->have_aux) {
             fprintf(out, "\nAmbient ");

@@ -5,13 +5,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <czmq.h>
 
 #include "dash.h"
 #include "ow_clock.h"
 #include "ow_config.h"
+#include "ow_ctl.h"
+#include "ow_gbms.h"
 #include "ow_log.h"
 #include "ow_signal.h"
 #include "ow_sub.h"
@@ -23,6 +27,10 @@ static void usage(FILE *out)
             "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
             "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
             "       [--count N] [--idle S]                live messages\n"
+            "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
+            "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
+            "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
+            "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
             "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
 
@@ -46,6 +54,16 @@ static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
         ow_sub_destroy(&sub);
     }
     return sub;
+}
+
+struct fold_ctx {
+    ow_dash_t *d;
+};
+
+static void fold_msg(void *ctx, const ow_msg_t *m)
+{
+    struct fold_ctx *fc = ctx;
+    ow_dash_update(fc->d, m);
 }
 
 static int cmd_status(const ow_site_t *site, int argc, char **argv)
@@ -79,10 +97,24 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
         ow_sub_destroy(&sub);
         return 1;
     }
+    /* alarmd, if it runs: its state and alarms fill the Status column. The
+     * snapshot gives what is active now, events keep it current. */
+    ow_alarmd_cfg_t acfg;
+    char aerr[512];
+    if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
+        ow_sub_add(sub, acfg.publish, NULL);
+        ow_control_t req = {"snapshot", "", NAN, 0, "status"};
+        ow_reply_t r;
+        struct fold_ctx fc = {d};
+        if (ow_ctl_call(acfg.control, gw, &req, 1000, &r, fold_msg, &fc, aerr, sizeof aerr) < 0)
+            fprintf(stderr, "ohmwatch: no alarm state (%s)\n", aerr);
+    }
     ow_sub_subscribe(sub, "mod/");
     ow_sub_subscribe(sub, "str/");
     ow_sub_subscribe(sub, "aux/");
     ow_sub_subscribe(sub, "hb/");
+    ow_sub_subscribe(sub, "state/");
+    ow_sub_subscribe(sub, "alm/");
     int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
     int rc = 1;
     ow_delivery_t dv;
@@ -207,6 +239,148 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
     return 0;
 }
 
+/* ---- commands that talk to alarmd ---- */
+
+static int ctl(const ow_site_t *site, const char *gw, ow_control_t *c, ow_reply_t *r,
+               ow_ctl_msg_fn fn, void *ctx)
+{
+    ow_alarmd_cfg_t acfg;
+    char err[1024];
+    if (ow_site_alarmd(site, &acfg, err, sizeof err) < 0) {
+        fprintf(stderr, "ohmwatch: %s\n", err);
+        return 1;
+    }
+    snprintf(c->req, sizeof c->req, "cli%d", (int)getpid());
+    if (ow_ctl_call(acfg.control, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
+        fprintf(stderr, "ohmwatch: %s\n", err);
+        return 1;
+    }
+    if (!r->ok) {
+        fprintf(stderr, "ohmwatch: refused: %s\n", r->error);
+        return 1;
+    }
+    return 0;
+}
+
+static void print_flags(const char *title, uint32_t v, size_t table)
+{
+    const gbms_flag_table_t *t = &gbms_flag_tables[table];
+    printf("  %-28s 0x%04x", title, v);
+    for (size_t i = 0; i < t->count; i++)
+        if (t->flags[i].value && (v & t->flags[i].value) == t->flags[i].value)
+            printf(" %s", t->flags[i].name);
+    printf("\n");
+}
+
+static void show_alarm_msg(void *ctx, const ow_msg_t *m)
+{
+    char ts[40];
+    int *count = ctx;
+    if (m->kind == OW_MSG_STATE) {
+        const ow_state_t *s = &m->u.state;
+        printf("Gateway %s: %d active, %d modules in alarm, %d in warning, audible %s\n", m->h.gw,
+               s->alarms_active, s->module_alarms, s->module_warnings, s->audible ? "yes" : "no");
+        print_flags("general status (1000)", s->general, 0);
+        print_flags("battery status (1001)", s->battery, 1);
+        print_flags("alarm flags (1002)", s->alarm, 2);
+    } else if (m->kind == OW_MSG_ALARM) {
+        const ow_alarm_t *a = &m->u.alarm;
+        const gbms_alarm_t *c = gbms_alarm_find(a->type);
+        if ((*count)++ == 0)
+            printf("  %6s %-4s %-8s %-6s %-6s %-24s %s\n", "id", "type", "severity", "string",
+                   "module", "raised", "what");
+        printf("  %6llu %-4d %-8s %-6d %-6d %-24s %s (%s)\n", (unsigned long long)a->id, a->type,
+               a->severity == OW_SEV_ALARM ? "alarm"
+               : a->severity               ? "warning"
+                                           : "info",
+               a->string, a->module, ow_fmt_ts(a->raised_us, ts, sizeof ts), a->text,
+               c ? c->name : "?");
+    }
+}
+
+static int cmd_alarms(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL;
+    int c, count = 0;
+    optind = 1;
+    while ((c = getopt(argc, argv, "g:")) != -1) {
+        if (c != 'g') {
+            usage(stderr);
+            return 2;
+        }
+        gw = optarg;
+    }
+    ow_control_t req = {"snapshot", "", NAN, 0, ""};
+    ow_reply_t r;
+    int rc = ctl(site, gw, &req, &r, show_alarm_msg, &count);
+    if (rc == 0 && count == 0) printf("  no active alarms\n");
+    return rc;
+}
+
+static void show_config(void *ctx, const ow_msg_t *m)
+{
+    (void)ctx;
+    if (m->kind == OW_MSG_CONFIG)
+        printf("%s %s = %g\n", m->h.gw, m->u.config.key, m->u.config.value);
+}
+
+static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL, *args[3];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else if (n < 3)
+            args[n++] = argv[i];
+    }
+    ow_control_t req = {"", "", NAN, 0, ""};
+    ow_reply_t r;
+    if (n == 1 && strcmp(args[0], "get") == 0) {
+        snprintf(req.cmd, sizeof req.cmd, "list");
+        return ctl(site, gw, &req, &r, show_config, NULL);
+    }
+    if (n == 2 && strcmp(args[0], "get") == 0) {
+        snprintf(req.cmd, sizeof req.cmd, "get");
+        snprintf(req.key, sizeof req.key, "%s", args[1]);
+        int rc = ctl(site, gw, &req, &r, NULL, NULL);
+        if (rc == 0) printf("%s = %g\n", args[1], r.value);
+        return rc;
+    }
+    if (n == 3 && strcmp(args[0], "set") == 0) {
+        char *end;
+        req.value = strtod(args[2], &end);
+        if (*end || end == args[2]) {
+            fprintf(stderr, "ohmwatch: '%s' is not a number\n", args[2]);
+            return 2;
+        }
+        snprintf(req.cmd, sizeof req.cmd, "set");
+        snprintf(req.key, sizeof req.key, "%s", args[1]);
+        int rc = ctl(site, gw, &req, &r, NULL, NULL);
+        if (rc == 0) printf("%s = %g\n", args[1], r.value);
+        return rc;
+    }
+    usage(stderr);
+    return 2;
+}
+
+static int cmd_ack(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL;
+    long id = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else
+            id = atol(argv[i]);
+    }
+    ow_control_t req = {"ack", "", NAN, (int)id, ""};
+    ow_reply_t r;
+    int rc = ctl(site, gw, &req, &r, NULL, NULL);
+    if (rc == 0) printf("%g alarm(s) acknowledged\n", r.value);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = getenv("OHMWATCH_SITE");
@@ -244,6 +418,12 @@ int main(int argc, char **argv)
         rc = cmd_status(site, argc - i, argv + i);
     else if (strcmp(cmd, "tail") == 0)
         rc = cmd_tail(site, argc - i, argv + i);
+    else if (strcmp(cmd, "alarms") == 0)
+        rc = cmd_alarms(site, argc - i, argv + i);
+    else if (strcmp(cmd, "thresholds") == 0)
+        rc = cmd_thresholds(site, argc - i, argv + i);
+    else if (strcmp(cmd, "ack") == 0)
+        rc = cmd_ack(site, argc - i, argv + i);
     else {
         fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
         usage(stderr);

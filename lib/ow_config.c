@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -222,6 +223,23 @@ static const ow_key_t gw_keys[] = {
     {.key = "thresholds.equalizing_max_v", .type = K_DOUBLE, GW(thr.equalizing_max_v), .min = 0,
      .max = 100, .def = 14.7, .flags = F_NOM,
      .doc = "Equalizing range high end per block, V (guide's dashboard: 14.7 V)."},
+    /* Battery state detection (alarmd's diag.c) and the hydrogen level. */
+    {.key = "thresholds.discharge_detect_a", .type = K_DOUBLE, GW(thr.discharge_detect_a),
+     .min = 0.2, .max = 100000, .def = 0.01, .flags = F_C10,
+     .doc = "Battery state: a string is discharging while its current is below minus this, A "
+            "(0.2 A at least: current sensor offset)."},
+    {.key = "thresholds.charge_detect_a", .type = K_DOUBLE, GW(thr.charge_detect_a),
+     .min = 0.2, .max = 100000, .def = 0.02, .flags = F_C10,
+     .doc = "Battery state: a string is charging, not floating, while its current is above "
+            "this, A (0.2 A at least)."},
+    {.key = "thresholds.float_band_v_per_cell", .type = K_DOUBLE,
+     GW(thr.float_band_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.03,
+     .doc = "Battery state from voltages (no current sensor): floating while no more than "
+            "this below the float voltage, V per 2 V cell."},
+    {.key = "thresholds.hydrogen_alarm_pct_lel", .type = K_DOUBLE,
+     GW(thr.hydrogen_alarm_pct_lel), .min = 0, .max = 100, .def = 25,
+     .doc = "Hydrogen alarm at or above this, % of the lower explosive limit (25 % LEL is "
+            "1 % H2, IEC 62485-2); 0 disables."},
     {.key = "thresholds.thermal_runaway.module_delta_c", .type = K_DOUBLE,
      GW(thr.tr_module_delta_c), .min = 0, .max = 100, .def = 5,
      .doc = "Thermal runaway: hottest minus coldest block of a string above this, degC."},
@@ -267,6 +285,30 @@ static const ow_key_t site_keys[] = {
 };
 #define NSITEKEYS (sizeof(site_keys) / sizeof(site_keys[0]))
 
+/* "services.alarmd" (ow_site_alarmd); its endpoints are distinct from each
+ * other and from every gateway's. */
+#define AD(m) AT(ow_alarmd_cfg_t, m)
+static const ow_key_t alarmd_keys[] = {
+    {.key = "publish", .type = K_STRING, AD(publish), .sdef = "tcp://127.0.0.1:7710",
+     .flags = F_ENDPOINT,
+     .doc = "ZMQ endpoint alarmd binds to publish alarms, flag words, discharges, baselines "
+            "and commands for busd."},
+    {.key = "replay", .type = K_STRING, AD(replay), .sdef = "tcp://127.0.0.1:7712",
+     .flags = F_ENDPOINT, .doc = "ZMQ endpoint alarmd binds to answer replay requests."},
+    {.key = "control", .type = K_STRING, AD(control), .sdef = "tcp://127.0.0.1:7711",
+     .flags = F_ENDPOINT,
+     .doc = "ZMQ endpoint alarmd binds for control requests (acknowledge, thresholds, "
+            "baselines)."},
+    {.key = "state_file", .type = K_STRING, AD(state_file), .sdef = "alarmd-state.json",
+     .doc = "Where alarmd keeps its state across restarts; relative to the site file's "
+            "directory unless absolute."},
+    {.key = "journal_messages", .type = K_INT, AD(journal_messages), .min = 1000,
+     .max = 10000000, .def = 100000, .doc = "Messages alarmd keeps for replay."},
+    {.key = "save_interval_ms", .type = K_INT, AD(save_interval_ms), .min = 0, .max = 600000,
+     .def = 1000, .doc = "The state file is rewritten at most this often, ms."},
+};
+#define NALARMDKEYS (sizeof(alarmd_keys) / sizeof(alarmd_keys[0]))
+
 /* clang-format on */
 
 /* The four-level objects, checked for low_alarm <= low_warn < high_warn <= high_alarm. */
@@ -279,6 +321,24 @@ static const struct {
     {"thresholds.impedance_mohm", offsetof(ow_gateway_cfg_t, thr.impedance_mohm)},
     {"thresholds.string_voltage_v", offsetof(ow_gateway_cfg_t, thr.string_voltage_v)},
     {"thresholds.string_current_a", offsetof(ow_gateway_cfg_t, thr.string_current_a)},
+};
+
+/* Pairs that must be ordered: lo <= hi, or lo < hi when strict. */
+#define THR(m) offsetof(ow_gateway_cfg_t, thr.m)
+static const struct {
+    const char *lo_key, *hi_key;
+    size_t lo, hi;
+    int strict;
+} ordered_pairs[] = {
+    {"thresholds.current_deviation.discharge_warn_a",
+     "thresholds.current_deviation.discharge_alarm_a", THR(dev_discharge_warn_a),
+     THR(dev_discharge_alarm_a), 0},
+    {"thresholds.current_deviation.charge_warn_a", "thresholds.current_deviation.charge_alarm_a",
+     THR(dev_charge_warn_a), THR(dev_charge_alarm_a), 0},
+    {"thresholds.baseline_warn_pct", "thresholds.baseline_alarm_pct", THR(baseline_warn_pct),
+     THR(baseline_alarm_pct), 0},
+    {"thresholds.equalizing_min_v", "thresholds.equalizing_max_v", THR(equalizing_min_v),
+     THR(equalizing_max_v), 1},
 };
 
 /* ---------------------------------------------------------------------------
@@ -446,11 +506,22 @@ static void choices_text(const ow_key_t *k, char *buf, size_t len)
     }
 }
 
+/* The range of a number key, for the loader and ow_gateway_set alike (NAN
+ * is never in range). */
+static int check_range(const ow_key_t *k, double x, char *why, size_t len)
+{
+    char a[32], b[32];
+    if (x >= k->min && x <= k->max) return 0;
+    snprintf(why, len, "must be between %s and %s", num(k->min, a, sizeof(a)),
+             num(k->max, b, sizeof(b)));
+    return -1;
+}
+
 /* Check the JSON value v against key k and store it at base + k->off. */
 static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *base)
 {
     void *dst = (char *)base + k->off;
-    char a[32], b[32];
+    char why[128];
     switch (k->type) {
     case K_INT:
     case K_U64: {
@@ -462,18 +533,14 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
             *(uint64_t *)dst = (uint64_t)x;
             return 0;
         }
-        if ((double)x < k->min || (double)x > k->max)
-            return fail(c, jp, "must be between %s and %s", num(k->min, a, sizeof(a)),
-                        num(k->max, b, sizeof(b)));
+        if (check_range(k, (double)x, why, sizeof(why)) < 0) return fail(c, jp, "%s", why);
         *(int *)dst = (int)x;
         return 0;
     }
     case K_DOUBLE: {
         if (!json_is_number(v)) return fail(c, jp, "expected a number");
         double x = json_number_value(v);
-        if (!(x >= k->min && x <= k->max))
-            return fail(c, jp, "must be between %s and %s", num(k->min, a, sizeof(a)),
-                        num(k->max, b, sizeof(b)));
+        if (check_range(k, x, why, sizeof(why)) < 0) return fail(c, jp, "%s", why);
         *(double *)dst = x;
         return 0;
     }
@@ -534,6 +601,10 @@ static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t 
     if (g && (k->flags & F_NOM)) d *= g->module_type->nominal_v / 12.0;
     if (g && (k->flags & F_C10)) d *= g->battery.capacity_ah;
     if (g && (k->flags & F_PER_C10)) d /= g->battery.capacity_ah;
+    /* A default scaled for an extreme battery still has to be a valid value
+     * (a current threshold of 0.01 C10 for a 7 Ah battery would be lost in
+     * the sensor's offset). */
+    if (g && (k->flags & F_DERIVED)) d = fmin(fmax(d, k->min), k->max);
     switch (k->type) {
     case K_INT:
     case K_BOOL:
@@ -601,6 +672,57 @@ static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t
     return 0;
 }
 
+static const char *leaf(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? dot + 1 : path;
+}
+
+/* The rules across keys, after defaults are applied: 0, or -1 with the schema
+ * path of what is at fault in *key and why (both values) in why. The loader
+ * and ow_gateway_set judge by this one function. */
+static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, size_t len)
+{
+    char a[32], b[32];
+    for (size_t i = 0; i < sizeof(limit_objs) / sizeof(limit_objs[0]); i++) {
+        const ow_limits_t *l = (const ow_limits_t *)((const char *)g + limit_objs[i].off);
+        *key = limit_objs[i].key;
+        if (l->low_alarm > l->low_warn) {
+            snprintf(why, len, "low_alarm (%s) above low_warn (%s)", num(l->low_alarm, a, 32),
+                     num(l->low_warn, b, 32));
+            return -1;
+        }
+        if (l->low_warn >= l->high_warn) {
+            snprintf(why, len, "low_warn (%s) %s high_warn (%s)", num(l->low_warn, a, 32),
+                     l->low_warn > l->high_warn ? "above" : "equal to", num(l->high_warn, b, 32));
+            return -1;
+        }
+        if (l->high_warn > l->high_alarm) {
+            snprintf(why, len, "high_warn (%s) above high_alarm (%s)", num(l->high_warn, a, 32),
+                     num(l->high_alarm, b, 32));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < sizeof(ordered_pairs) / sizeof(ordered_pairs[0]); i++) {
+        double lo = *(const double *)((const char *)g + ordered_pairs[i].lo);
+        double hi = *(const double *)((const char *)g + ordered_pairs[i].hi);
+        if (lo > hi || (ordered_pairs[i].strict && lo == hi)) {
+            *key = ordered_pairs[i].lo_key;
+            snprintf(why, len, "%s (%s) %s %s (%s)", leaf(ordered_pairs[i].lo_key), num(lo, a, 32),
+                     lo > hi ? "above" : "equal to", leaf(ordered_pairs[i].hi_key), num(hi, b, 32));
+            return -1;
+        }
+    }
+    int out = g->thr.tr_breaker_output;
+    if (out > g->aux_units * 4) {
+        *key = "thresholds.thermal_runaway.breaker_output";
+        snprintf(why, len, "output %d needs %d GX_R_AUX unit%s but aux_units is %d", out,
+                 (out + 3) / 4, out > 4 ? "s" : "", g->aux_units);
+        return -1;
+    }
+    return 0;
+}
+
 /* "defaults" on its own: known keys, right types, in range. Cross-field rules
  * wait for a gateway, because a partial defaults object cannot be judged. */
 static int check_defaults(ctx_t *c)
@@ -627,60 +749,15 @@ static int check_defaults(ctx_t *c)
     return rc;
 }
 
+/* The loader's last word on a gateway, at the gateway's or the defaults' copy
+ * of the key at fault. */
 static int check_limits(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_cfg_t *g)
 {
-    char jp[PATH_MAX_LEN], a[32], b[32];
-    for (size_t i = 0; i < sizeof(limit_objs) / sizeof(limit_objs[0]); i++) {
-        const ow_limits_t *l = (const ow_limits_t *)((const char *)g + limit_objs[i].off);
-        origin(c, gw, gwp, limit_objs[i].key, jp, sizeof(jp));
-        if (l->low_alarm > l->low_warn)
-            return fail(c, jp, "low_alarm (%s) above low_warn (%s)", num(l->low_alarm, a, 32),
-                        num(l->low_warn, b, 32));
-        if (l->low_warn >= l->high_warn)
-            return fail(c, jp, "low_warn (%s) %s high_warn (%s)", num(l->low_warn, a, 32),
-                        l->low_warn > l->high_warn ? "above" : "equal to",
-                        num(l->high_warn, b, 32));
-        if (l->high_warn > l->high_alarm)
-            return fail(c, jp, "high_warn (%s) above high_alarm (%s)", num(l->high_warn, a, 32),
-                        num(l->high_alarm, b, 32));
-    }
-    /* Pairs that must be ordered: {warn key, alarm key, object path}. */
-    static const struct {
-        const char *obj, *lo_name, *hi_name;
-        size_t lo, hi;
-        int strict;
-    } pairs[] = {
-        {"thresholds.current_deviation", "discharge_warn_a", "discharge_alarm_a",
-         offsetof(ow_gateway_cfg_t, thr.dev_discharge_warn_a),
-         offsetof(ow_gateway_cfg_t, thr.dev_discharge_alarm_a), 0},
-        {"thresholds.current_deviation", "charge_warn_a", "charge_alarm_a",
-         offsetof(ow_gateway_cfg_t, thr.dev_charge_warn_a),
-         offsetof(ow_gateway_cfg_t, thr.dev_charge_alarm_a), 0},
-        {"thresholds", "baseline_warn_pct", "baseline_alarm_pct",
-         offsetof(ow_gateway_cfg_t, thr.baseline_warn_pct),
-         offsetof(ow_gateway_cfg_t, thr.baseline_alarm_pct), 0},
-        {"thresholds", "equalizing_min_v", "equalizing_max_v",
-         offsetof(ow_gateway_cfg_t, thr.equalizing_min_v),
-         offsetof(ow_gateway_cfg_t, thr.equalizing_max_v), 1},
-    };
-    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        double lo = *(const double *)((const char *)g + pairs[i].lo);
-        double hi = *(const double *)((const char *)g + pairs[i].hi);
-        if (lo > hi || (pairs[i].strict && lo == hi)) {
-            char key[PATH_MAX_LEN];
-            snprintf(key, sizeof(key), "%s.%s", pairs[i].obj, pairs[i].lo_name);
-            origin(c, gw, gwp, key, jp, sizeof(jp));
-            return fail(c, jp, "%s (%s) %s %s (%s)", pairs[i].lo_name, num(lo, a, 32),
-                        lo > hi ? "above" : "equal to", pairs[i].hi_name, num(hi, b, 32));
-        }
-    }
-    int out = g->thr.tr_breaker_output;
-    if (out > g->aux_units * 4) {
-        origin(c, gw, gwp, "thresholds.thermal_runaway.breaker_output", jp, sizeof(jp));
-        return fail(c, jp, "output %d needs %d GX_R_AUX unit%s but aux_units is %d", out,
-                    (out + 3) / 4, out > 4 ? "s" : "", g->aux_units);
-    }
-    return 0;
+    const char *key;
+    char why[256], jp[PATH_MAX_LEN];
+    if (check_rules(g, &key, why, sizeof(why)) == 0) return 0;
+    origin(c, gw, gwp, key, jp, sizeof(jp));
+    return fail(c, jp, "%s", why);
 }
 
 static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
@@ -842,7 +919,10 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
     if (!site->gateways) return fail(c, "gateways", "out of memory");
     for (int i = 0; i < site->ngateways; i++)
         if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0) return -1;
-    return check_unique(c, gws, site);
+    if (check_unique(c, gws, site) < 0) return -1;
+    /* "services" is free-form, but alarmd's part is ours: `-n` checks it too. */
+    ow_alarmd_cfg_t alarmd;
+    return ow_site_alarmd(site, &alarmd, c->err, c->errlen);
 }
 
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
@@ -924,6 +1004,175 @@ const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size
     else
         n = snprintf(buf, len, "%s/%s", site->dir, rel);
     return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Runtime settings: the numeric thresholds, by their path in the site file,
+ * judged by the loader's own table and rules.
+ * ------------------------------------------------------------------------- */
+
+#define THR_PREFIX "thresholds."
+
+static int is_setting(const ow_key_t *k)
+{
+    return strncmp(k->key, THR_PREFIX, strlen(THR_PREFIX)) == 0 &&
+           (k->type == K_INT || k->type == K_DOUBLE);
+}
+
+static const ow_key_t *find_setting(const char *key)
+{
+    const ow_key_t *k = key ? find_key(gw_keys, NKEYS, key) : NULL;
+    return k && is_setting(k) ? k : NULL;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen)
+{
+    char why[256];
+    const ow_key_t *k = find_setting(key);
+    seterr(err, errlen, "%s", "");
+    if (!k) {
+        seterr(err, errlen, "%s: unknown key", key ? key : "(null)");
+        return -1;
+    }
+    if (!g) {
+        seterr(err, errlen, "%s: no gateway", key);
+        return -1;
+    }
+    if (!isfinite(value)) {
+        seterr(err, errlen, "%s: must be a finite number", key);
+        return -1;
+    }
+    if (k->type == K_INT && value != floor(value)) {
+        seterr(err, errlen, "%s: expected an integer", key);
+        return -1;
+    }
+    if (check_range(k, value, why, sizeof(why)) < 0) {
+        seterr(err, errlen, "%s: %s", key, why);
+        return -1;
+    }
+    /* Judge the gateway as it would be, so that the rules between keys hold
+     * after every single change. */
+    ow_gateway_cfg_t next = *g;
+    if (k->type == K_INT)
+        *(int *)((char *)&next + k->off) = (int)value;
+    else
+        *(double *)((char *)&next + k->off) = value;
+    const char *bad;
+    if (check_rules(&next, &bad, why, sizeof(why)) < 0) {
+        seterr(err, errlen, "%s: %s", bad, why);
+        return -1;
+    }
+    *g = next;
+    return 0;
+}
+
+int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value)
+{
+    const ow_key_t *k = find_setting(key);
+    if (!k || !g) return -1;
+    const void *src = (const char *)g + k->off;
+    double v = k->type == K_INT ? *(const int *)src : *(const double *)src;
+    if (value) *value = v;
+    return 0;
+}
+
+static const char *setting_keys[NKEYS + 1];
+static pthread_once_t setting_keys_once = PTHREAD_ONCE_INIT;
+
+static void setting_keys_init(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (is_setting(&gw_keys[i])) setting_keys[n++] = gw_keys[i].key;
+    setting_keys[n] = NULL;
+}
+
+const char *const *ow_gateway_keys(void)
+{
+    pthread_once(&setting_keys_once, setting_keys_init);
+    return setting_keys;
+}
+
+/* ---------------------------------------------------------------------------
+ * services.alarmd
+ * ------------------------------------------------------------------------- */
+
+#define ALARMD_PATH "services.alarmd"
+
+/* alarmd's endpoints against every gateway's and each other; of two alike,
+ * the later one in the table is at fault. */
+static int check_alarmd_endpoints(ctx_t *c, const ow_site_t *site, const ow_alarmd_cfg_t *a)
+{
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < NALARMDKEYS; i++) {
+        if (!(alarmd_keys[i].flags & F_ENDPOINT)) continue;
+        const char *ep = (const char *)a + alarmd_keys[i].off;
+        join(jp, sizeof(jp), ALARMD_PATH, alarmd_keys[i].key);
+        for (int j = 0; j < site->ngateways; j++) {
+            const ow_gateway_cfg_t *g = &site->gateways[j];
+            int pub = strcmp(ep, g->publish) == 0;
+            if (pub || strcmp(ep, g->replay) == 0)
+                return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, j,
+                            pub ? "publish" : "replay");
+        }
+        for (size_t j = 0; j < i; j++)
+            if ((alarmd_keys[j].flags & F_ENDPOINT) &&
+                strcmp(ep, (const char *)a + alarmd_keys[j].off) == 0)
+                return fail(c, jp, "endpoint \"%s\" already used by %s.%s", ep, ALARMD_PATH,
+                            alarmd_keys[j].key);
+    }
+    return 0;
+}
+
+int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_t errlen)
+{
+    seterr(err, errlen, "%s", "");
+    if (!site || !out) {
+        seterr(err, errlen, "no site");
+        return -1;
+    }
+    ctx_t c = {.file = site->path, .pos = site->positions, .err = err, .errlen = errlen};
+    ow_alarmd_cfg_t a;
+    memset(&a, 0, sizeof(a));
+    json_t *services = site->services;
+    if (services && !json_is_object(services)) return fail(&c, "services", "expected an object");
+    json_t *obj = services ? json_object_get(services, "alarmd") : NULL;
+    if (obj && !json_is_object(obj)) return fail(&c, ALARMD_PATH, "expected an object");
+    if (obj && check_keys(&c, obj, alarmd_keys, NALARMDKEYS, "", ALARMD_PATH, 0) < 0) return -1;
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < NALARMDKEYS; i++) {
+        const ow_key_t *k = &alarmd_keys[i];
+        json_t *v = obj ? json_object_get(obj, k->key) : NULL;
+        join(jp, sizeof(jp), ALARMD_PATH, k->key);
+        if (v) {
+            if (apply(&c, k, v, jp, &a) < 0) return -1;
+        } else
+            apply_default(k, &a, NULL);
+    }
+    if (check_alarmd_endpoints(&c, site, &a) < 0) return -1;
+
+    join(jp, sizeof(jp), ALARMD_PATH, "state_file");
+    if (!a.state_file[0]) return fail(&c, jp, "must not be empty");
+    char buf[PATH_MAX_LEN];
+    const char *path = ow_site_path(site, a.state_file, buf, sizeof(buf));
+    if (!path || strlen(path) >= sizeof(a.state_file))
+        return fail(&c, jp, "too long once resolved against \"%s\" (at most %zu bytes)", site->dir,
+                    sizeof(a.state_file) - 1);
+    memcpy(a.state_file, path, strlen(path) + 1);
+    *out = a;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------
@@ -1044,7 +1293,9 @@ int ow_config_doc(FILE *out)
                  "  here (same path, nested objects merge key by key), then from the built-in\n"
                  "  default. `id` cannot be defaulted.\n"
                  "- `gateways`: one object per webmanager (keys below), at least one.\n"
-                 "- `services`: free-form object; each service checks its own part.\n\n"
+                 "- `services`: one object per service; each service reads its own part.\n"
+                 "  `services.alarmd` is checked when the site loads (keys below); other\n"
+                 "  parts are left to their service.\n\n"
                  "Errors name the file, line and column, and the full key path, e.g.\n"
                  "`site.json:42:28: gateways[1].thresholds.voltage_v.low_alarm: must be between "
                  "0 and 100`.\n"
@@ -1069,24 +1320,37 @@ int ow_config_doc(FILE *out)
             OW_MAX_STRINGS, OW_MAX_MODULES);
     doc_table(out, string_keys, NSKEYS, "strings[].");
 
-    fprintf(out,
-            "\n### Threshold notes\n\n"
-            "- Block defaults are the guide's example values (bacsSettings) for a 12 V\n"
-            "  block. The guide's example low warning equals the low alarm (12 V), which\n"
-            "  would make the warning useless; the default low warning is 12.40 V.\n"
-            "- Block voltage is the only quantity with a default delay (10 s): the guide\n"
-            "  allows a delay on the voltage alarm.\n"
-            "- String voltage defaults (105/110/125/135 V) are the guide's example for\n"
-            "  its 9 x 12 V strings and do not scale: set them for other string lengths.\n"
-            "- String current defaults: warnings at +0.2 C10 (charging) and -1 C10\n"
-            "  (discharging), alarms at +0.3 C10 and -2 C10.\n\n"
-            "Checks across keys, after defaults are applied:\n\n"
-            "- each of `voltage_v`, `temp_c`, `impedance_mohm`, `string_voltage_v`,\n"
-            "  `string_current_a`: low_alarm <= low_warn < high_warn <= high_alarm;\n"
-            "- current deviation and impedance baseline: warning <= alarm;\n"
-            "- equalizing_min_v < equalizing_max_v;\n"
-            "- `thermal_runaway.breaker_output` needs enough `aux_units` (4 outputs each);\n"
-            "- gateway ids are unique; all `publish` and `replay` endpoints are distinct.\n\n");
+    fprintf(out, "\n### Threshold notes\n\n"
+                 "- Block defaults are the guide's example values (bacsSettings) for a 12 V\n"
+                 "  block. The guide's example low warning equals the low alarm (12 V), which\n"
+                 "  would make the warning useless; the default low warning is 12.40 V.\n"
+                 "- Block voltage is the only quantity with a default delay (10 s): the guide\n"
+                 "  allows a delay on the voltage alarm.\n"
+                 "- String voltage defaults (105/110/125/135 V) are the guide's example for\n"
+                 "  its 9 x 12 V strings and do not scale: set them for other string lengths.\n"
+                 "- String current defaults: warnings at +0.2 C10 (charging) and -1 C10\n"
+                 "  (discharging), alarms at +0.3 C10 and -2 C10.\n\n"
+                 "Checks across keys, after defaults are applied:\n\n"
+                 "- each of `voltage_v`, `temp_c`, `impedance_mohm`, `string_voltage_v`,\n"
+                 "  `string_current_a`: low_alarm <= low_warn < high_warn <= high_alarm;\n"
+                 "- current deviation and impedance baseline: warning <= alarm;\n"
+                 "- equalizing_min_v < equalizing_max_v;\n"
+                 "- `thermal_runaway.breaker_output` needs enough `aux_units` (4 outputs each);\n"
+                 "- gateway ids are unique; all `publish` and `replay` endpoints are distinct.\n\n"
+                 "A default that scales with the module type or the capacity is kept inside\n"
+                 "its key's range (a value given in the file must be in range).\n\n"
+                 "### Runtime changes\n\n"
+                 "Every number under `thresholds.` can be changed while alarmd runs (control\n"
+                 "requests, SNMP SET), by its path as above, e.g.\n"
+                 "`thresholds.voltage_v.high_alarm`. A change is judged by the same range and\n"
+                 "the same checks across keys as the file, against the gateway as it would\n"
+                 "be; if any fails, nothing changes. Integer keys take integral values only.\n\n");
+
+    fprintf(out, "## services.alarmd\n\n"
+                 "All keys are optional. The three endpoints are distinct from each other\n"
+                 "and from every gateway's `publish` and `replay`.\n\n");
+    doc_table(out, alarmd_keys, NALARMDKEYS, "services.alarmd.");
+    fprintf(out, "\n");
 
     fprintf(out, "## Module types\n\n"
                  "From the guide's module parts table.\n\n"

@@ -53,6 +53,11 @@ typedef struct {
     double tr_float_current_a; /* float current above this */
     double tr_sustain_s;       /* for this long */
     int tr_breaker_output;     /* GX_R_AUX output (1..16) that opens the breaker; 0 none */
+    /* Battery state detection (alarmd's diag.c). */
+    double discharge_detect_a;     /* current below minus this: discharging (sensor mode) */
+    double charge_detect_a;        /* current above this: charging rather than float */
+    double float_band_v_per_cell;  /* no sensor: within this below float voltage is float */
+    double hydrogen_alarm_pct_lel; /* hydrogen alarm level; 0 disables */
 } ow_thresholds_t;
 
 typedef struct {
@@ -136,12 +141,12 @@ const char *const *ow_gateway_keys(void);
 
 /* The "services.alarmd" section. */
 typedef struct {
-    char publish[128];     /* alarmd's PUB (alarms, state, discharges, baselines, commands) */
-    char replay[128];      /* its replay ROUTER */
-    char control[128];     /* control requests ROUTER */
-    char state_file[512];  /* persisted state, resolved against the site file's directory */
+    char publish[128];    /* alarmd's PUB (alarms, state, discharges, baselines, commands) */
+    char replay[128];     /* its replay ROUTER */
+    char control[128];    /* control requests ROUTER */
+    char state_file[512]; /* persisted state, resolved against the site file's directory */
     int journal_messages;
-    int save_interval_ms;  /* how often the state file is rewritten at most */
+    int save_interval_ms; /* how often the state file is rewritten at most */
 } ow_alarmd_cfg_t;
 /* Fill from the site (defaults for what is missing); -1 with
  * "FILE:LINE:COL: services.alarmd.KEY: reason" in err. */

@@ -153,7 +153,11 @@ static void test_sample(void)
     CHECK_NEAR(t->tr_ambient_delta_c, 10, 0);
     CHECK_NEAR(t->tr_float_current_a, 0.5, 1e-12);
     CHECK_NEAR(t->tr_sustain_s, 600, 0);
-    CHECK(t->tr_breaker_output == 0);
+    CHECK(t->tr_breaker_output == 1);
+    CHECK_NEAR(t->discharge_detect_a, 0.5, 1e-12); /* 0.01 C10 */
+    CHECK_NEAR(t->charge_detect_a, 1.0, 1e-12);    /* 0.02 C10 */
+    CHECK_NEAR(t->float_band_v_per_cell, 0.03, 1e-12);
+    CHECK_NEAR(t->hydrogen_alarm_pct_lel, 25, 0);
 
     CHECK(g->sim.seed == 1);
     CHECK_STR(g->sim.scenario, "");
@@ -199,7 +203,11 @@ static void test_large(void)
     CHECK_NEAR(g->thr.string_voltage_v.high_warn, 444, 0);
     CHECK_STR(g->publish, "tcp://127.0.0.1:7721");
     CHECK_STR(g->replay, "tcp://127.0.0.1:7722");
-    CHECK(json_object_size(s->services) == 0);
+    ow_alarmd_cfg_t a;
+    CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+    CHECK_STR(a.publish, "tcp://127.0.0.1:7730");
+    CHECK_STR(a.control, "tcp://127.0.0.1:7731");
+    CHECK_STR(a.replay, "tcp://127.0.0.1:7732");
     ow_site_destroy(&s);
 }
 
@@ -297,6 +305,24 @@ static void test_defaults(void)
         CHECK(s->gateways[0].log_rate_s == 1200);
         CHECK(s->gateways[0].impedance_poll_min == 720);
         CHECK_STR(s->gateways[0].strings[0].name, "String 1");
+    }
+    ow_site_destroy(&s);
+
+    /* A scaled default stays in its key's range: the impedance of a 20000 Ah
+     * 2 V block, the current thresholds of a 15 Ah battery. */
+    s = load_text("{\"defaults\": {\"publish\": \"tcp://*:1\", \"strings\": [{\"modules\": 1}]},\n"
+                  " \"gateways\": [{\"id\": \"big\", \"replay\": \"tcp://*:2\", \"module_type\": "
+                  "\"C40\",\n   \"battery\": {\"capacity_ah\": 20000}},\n"
+                  "  {\"id\": \"small\", \"publish\": \"tcp://*:3\", \"replay\": \"tcp://*:4\",\n"
+                  "   \"battery\": {\"capacity_ah\": 15}}]}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_NEAR(s->gateways[0].battery.impedance_mohm, 0.01, 1e-12);
+        CHECK_NEAR(s->gateways[1].battery.impedance_mohm, 230.0 / 15, 1e-12);
+        CHECK_NEAR(s->gateways[0].thr.discharge_detect_a, 200, 1e-9);
+        CHECK_NEAR(s->gateways[1].thr.discharge_detect_a, 0.2, 1e-12);
+        CHECK_NEAR(s->gateways[1].thr.charge_detect_a, 0.3, 1e-12);
     }
     ow_site_destroy(&s);
 }
@@ -490,6 +516,271 @@ static void test_errors(void)
                  "defaults.strings: needs 1 to 16 strings, has 0");
 }
 
+/* Runtime settings: same ranges and cross-key rules as the file, all or nothing. */
+static void test_settings(void)
+{
+    char err[512];
+    ow_site_t *s = ow_site_load("etc/site-sample.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    ow_gateway_cfg_t g = s->gateways[0], before;
+    double v = 0;
+
+    /* Round trips, doubles and integers. */
+    CHECK_MSG(ow_gateway_set(&g, "thresholds.voltage_v.high_alarm", 16, err, sizeof(err)) == 0,
+              "%s", err);
+    CHECK_STR(err, "");
+    CHECK(g.thr.voltage_v.high_alarm == 16);
+    CHECK(ow_gateway_get(&g, "thresholds.voltage_v.high_alarm", &v) == 0 && v == 16);
+    CHECK(ow_gateway_set(&g, "thresholds.current_deviation.charge_warn_a", 7.5, err, sizeof(err)) ==
+          0);
+    CHECK(g.thr.dev_charge_warn_a == 7.5);
+    CHECK(ow_gateway_get(&g, "thresholds.current_deviation.charge_warn_a", &v) == 0 && v == 7.5);
+    CHECK(ow_gateway_set(&g, "thresholds.comm_lost_polls", 5, err, sizeof(err)) == 0);
+    CHECK(g.thr.comm_lost_polls == 5);
+    CHECK(ow_gateway_get(&g, "thresholds.comm_lost_polls", &v) == 0 && v == 5);
+    CHECK(ow_gateway_set(&g, "thresholds.string_current_a.low_alarm", -120, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_get(&g, "thresholds.string_current_a.low_alarm", &v) == 0 && v == -120);
+    CHECK(ow_gateway_set(&g, "thresholds.thermal_runaway.breaker_output", 4, err, sizeof(err)) ==
+          0);
+    CHECK(g.thr.tr_breaker_output == 4);
+    CHECK(ow_gateway_set(&g, "thresholds.temp_c.delay_s", 30, err, sizeof(err)) == 0);
+    CHECK(g.thr.temp_c.delay_s == 30);
+    /* A boundary value is in range. */
+    CHECK(ow_gateway_set(&g, "thresholds.voltage_v.high_alarm", 100, err, sizeof(err)) == 0);
+
+    /* Refusals leave g exactly as it was and say why. */
+    before = g;
+#define REFUSED(key, value, msg)                                                                   \
+    do {                                                                                           \
+        snprintf(err, sizeof(err), "x");                                                           \
+        CHECK(ow_gateway_set(&g, key, value, err, sizeof(err)) == -1);                             \
+        CHECK_STR(err, msg);                                                                       \
+        CHECK(memcmp(&g, &before, sizeof(g)) == 0);                                                \
+    } while (0)
+    REFUSED("thresholds.voltage_v.high_alarm", 100.5,
+            "thresholds.voltage_v.high_alarm: must be between 0 and 100");
+    REFUSED("thresholds.voltage_v.low_alarm", -1,
+            "thresholds.voltage_v.low_alarm: must be between 0 and 100");
+    REFUSED("thresholds.voltage_v.low_warn", 14.5,
+            "thresholds.voltage_v: low_warn (14.5) above high_warn (14.1)");
+    REFUSED("thresholds.voltage_v.high_warn", 12.4,
+            "thresholds.voltage_v: low_warn (12.4) equal to high_warn (12.4)");
+    REFUSED("thresholds.voltage_v.low_alarm", 12.5,
+            "thresholds.voltage_v: low_alarm (12.5) above low_warn (12.4)");
+    REFUSED("thresholds.temp_c.high_alarm", 29,
+            "thresholds.temp_c: high_warn (30) above high_alarm (29)");
+    REFUSED("thresholds.current_deviation.charge_alarm_a", 7,
+            "thresholds.current_deviation.charge_warn_a: "
+            "charge_warn_a (7.5) above charge_alarm_a (7)");
+    REFUSED("thresholds.current_deviation.discharge_warn_a", 11,
+            "thresholds.current_deviation.discharge_warn_a: "
+            "discharge_warn_a (11) above discharge_alarm_a (10)");
+    REFUSED("thresholds.baseline_alarm_pct", 10,
+            "thresholds.baseline_warn_pct: baseline_warn_pct (20) above baseline_alarm_pct (10)");
+    REFUSED("thresholds.equalizing_max_v", 12.495,
+            "thresholds.equalizing_min_v: equalizing_min_v (12.495) equal to equalizing_max_v "
+            "(12.495)");
+    REFUSED("thresholds.thermal_runaway.breaker_output", 5,
+            "thresholds.thermal_runaway.breaker_output: "
+            "output 5 needs 2 GX_R_AUX units but aux_units is 1");
+    REFUSED("thresholds.comm_lost_polls", 2.5, "thresholds.comm_lost_polls: expected an integer");
+    REFUSED("thresholds.comm_lost_polls", 0,
+            "thresholds.comm_lost_polls: must be between 1 and 1000");
+    REFUSED("thresholds.voltage_v.high_warn", NAN,
+            "thresholds.voltage_v.high_warn: must be a finite number");
+    REFUSED("thresholds.temp_c.high_alarm", INFINITY,
+            "thresholds.temp_c.high_alarm: must be a finite number");
+    REFUSED("thresholds.comm_lost_polls", -INFINITY,
+            "thresholds.comm_lost_polls: must be a finite number");
+    REFUSED("thresholds.discharge_detect_a", 0.1,
+            "thresholds.discharge_detect_a: must be between 0.2 and 100000");
+    REFUSED("thresholds.float_band_v_per_cell", 0.6,
+            "thresholds.float_band_v_per_cell: must be between 0.005 and 0.5");
+    REFUSED("thresholds.hydrogen_alarm_pct_lel", 101,
+            "thresholds.hydrogen_alarm_pct_lel: must be between 0 and 100");
+    /* Only numbers under "thresholds." are settings. */
+    REFUSED("thresholds.voltage_v.nope", 1, "thresholds.voltage_v.nope: unknown key");
+    REFUSED("thresholds.voltage_v", 1, "thresholds.voltage_v: unknown key");
+    REFUSED("poll_ms", 1000, "poll_ms: unknown key");
+    REFUSED("battery.capacity_ah", 100, "battery.capacity_ah: unknown key");
+    REFUSED("", 1, ": unknown key");
+    REFUSED(NULL, 1, "(null): unknown key");
+#undef REFUSED
+    CHECK(ow_gateway_get(&g, "poll_ms", &v) == -1);
+    CHECK(ow_gateway_get(&g, "thresholds.voltage_v", &v) == -1);
+    CHECK(ow_gateway_get(&g, NULL, &v) == -1);
+    CHECK(ow_gateway_get(NULL, "thresholds.comm_lost_polls", &v) == -1);
+    CHECK(ow_gateway_set(NULL, "thresholds.comm_lost_polls", 3, NULL, 0) == -1);
+    CHECK(ow_gateway_set(&g, "thresholds.comm_lost_polls", 2.5, NULL, 0) == -1);
+
+    CHECK(ow_gateway_set(&g, "thresholds.hydrogen_alarm_pct_lel", 0, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_get(&g, "thresholds.hydrogen_alarm_pct_lel", &v) == 0 && v == 0);
+    CHECK(ow_gateway_set(&g, "thresholds.charge_detect_a", 2.5, err, sizeof(err)) == 0);
+    CHECK(g.thr.charge_detect_a == 2.5);
+
+    /* A change that two steps would allow is refused as one: widen first. */
+    CHECK(ow_gateway_set(&g, "thresholds.voltage_v.low_warn", 14.5, err, sizeof(err)) == -1);
+    CHECK(ow_gateway_set(&g, "thresholds.voltage_v.high_warn", 15, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_set(&g, "thresholds.voltage_v.low_warn", 14.5, err, sizeof(err)) == 0);
+
+    /* The list: every numeric threshold, nothing else, each one gettable and
+     * settable to its own value. */
+    const char *const *keys = ow_gateway_keys();
+    CHECK(keys == ow_gateway_keys());
+    int n = 0, seen_high_alarm = 0, seen_polls = 0, seen_breaker = 0;
+    ow_gateway_cfg_t orig = s->gateways[0];
+    for (; keys[n]; n++) {
+        CHECK_MSG(strncmp(keys[n], "thresholds.", 11) == 0, "%s", keys[n]);
+        seen_high_alarm += strcmp(keys[n], "thresholds.voltage_v.high_alarm") == 0;
+        seen_polls += strcmp(keys[n], "thresholds.comm_lost_polls") == 0;
+        seen_breaker += strcmp(keys[n], "thresholds.thermal_runaway.breaker_output") == 0;
+        CHECK_MSG(ow_gateway_get(&orig, keys[n], &v) == 0, "%s", keys[n]);
+        CHECK_MSG(ow_gateway_set(&orig, keys[n], v, err, sizeof(err)) == 0, "%s: %s", keys[n], err);
+    }
+    CHECK(memcmp(&orig, &s->gateways[0], sizeof(orig)) == 0);
+    CHECK(seen_high_alarm == 1 && seen_polls == 1 && seen_breaker == 1);
+    /* 5 limit objects x 6, 4 deviations, max_voltage_diff_v, comm_lost_polls,
+     * baseline 2, equalizing 2, battery state 3, hydrogen 1, thermal runaway 5. */
+    CHECK_MSG(n == 49, "%d keys", n);
+    ow_site_destroy(&s);
+}
+
+/* services.alarmd: defaults, paths relative to the site file, errors with
+ * their position both from the loader (`-n`) and from ow_site_alarmd. */
+static void test_alarmd(void)
+{
+    char err[512];
+    ow_alarmd_cfg_t a;
+    ow_site_t *s = ow_site_load("etc/site-sample.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+        CHECK_STR(err, "");
+        CHECK_STR(a.publish, "tcp://127.0.0.1:7710");
+        CHECK_STR(a.control, "tcp://127.0.0.1:7711");
+        CHECK_STR(a.replay, "tcp://127.0.0.1:7712");
+        CHECK_STR(a.state_file, "etc/../run/alarmd-state.json");
+        CHECK(a.journal_messages == 100000);
+        CHECK(a.save_interval_ms == 1000);
+
+        /* A section changed after loading is judged with the file's positions. */
+        int line, col;
+        CHECK(ow_jpos_find(s->positions, "services.alarmd.replay", &line, &col) == 0);
+        json_t *ad = json_object_get(s->services, "alarmd");
+        json_object_set_new(ad, "replay", json_integer(7712));
+        char want[600];
+        snprintf(want, sizeof(want),
+                 "etc/site-sample.json:%d:%d: services.alarmd.replay: expected a string", line,
+                 col);
+        CHECK(ow_site_alarmd(s, &a, err, sizeof(err)) == -1);
+        CHECK_STR(err, want);
+        json_object_set_new(ad, "replay", json_string("tcp://127.0.0.1:7701"));
+        snprintf(want, sizeof(want),
+                 "etc/site-sample.json:%d:%d: services.alarmd.replay: endpoint "
+                 "\"tcp://127.0.0.1:7701\" already used by gateways[0].publish",
+                 line, col);
+        CHECK(ow_site_alarmd(s, &a, err, sizeof(err)) == -1);
+        CHECK_STR(err, want);
+        ow_site_destroy(&s);
+    }
+
+    s = ow_site_load("deploy/site-compose.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+        CHECK_STR(a.publish, "tcp://*:7710");
+        CHECK_STR(a.replay, "tcp://*:7712");
+        CHECK_STR(a.state_file, "/var/lib/ohmwatch/alarmd-state.json");
+        ow_site_destroy(&s);
+    }
+    s = ow_site_load("etc/two-gateways.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK(ow_site_alarmd(s, &a, err, sizeof(err)) == 0);
+        CHECK_STR(a.control, "tcp://127.0.0.1:7741");
+        ow_site_destroy(&s);
+    }
+
+    /* No section: all defaults, the state file beside the site file. */
+    s = load_text("{\"gateways\": [" GW_A ", " STR1 "}]}", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        memset(&a, 0x55, sizeof(a));
+        CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+        CHECK_STR(a.publish, "tcp://127.0.0.1:7710");
+        CHECK_STR(a.control, "tcp://127.0.0.1:7711");
+        CHECK_STR(a.replay, "tcp://127.0.0.1:7712");
+        CHECK_STR(a.state_file, "/tmp/alarmd-state.json");
+        CHECK(a.journal_messages == 100000);
+        CHECK(a.save_interval_ms == 1000);
+        ow_site_destroy(&s);
+    }
+    s = load_text("{\"gateways\": [" GW_A ", " STR1 "}],\n"
+                  " \"services\": {\"busd\": {\"anything\": 1}, \"alarmd\": {\"publish\": "
+                  "\"ipc:///tmp/alarmd.pub\",\n \"state_file\": \"/var/lib/x/state.json\", "
+                  "\"journal_messages\": 1000, \"save_interval_ms\": 0}}}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+        CHECK_STR(a.publish, "ipc:///tmp/alarmd.pub");
+        CHECK_STR(a.replay, "tcp://127.0.0.1:7712");
+        CHECK_STR(a.state_file, "/var/lib/x/state.json");
+        CHECK(a.journal_messages == 1000 && a.save_interval_ms == 0);
+        ow_site_destroy(&s);
+    }
+    CHECK(ow_site_alarmd(NULL, &a, err, sizeof(err)) == -1);
+
+    /* Mistakes, caught when the site loads. */
+#define SVC(x) "{\"gateways\": [" GW_A ", " STR1 "}],\n \"services\": " x "}"
+    expect_error(SVC("{\"alarmd\": {\"publsh\": @\"tcp://*:9\"}}"),
+                 "services.alarmd.publsh: unknown key");
+    expect_error(SVC("{\"alarmd\": @[]}"), "services.alarmd: expected an object");
+    expect_error(SVC("{\"alarmd\": {\"journal_messages\": @\"many\"}}"),
+                 "services.alarmd.journal_messages: expected a number");
+    expect_error(SVC("{\"alarmd\": {\"save_interval_ms\": @1.5}}"),
+                 "services.alarmd.save_interval_ms: expected an integer");
+    expect_error(SVC("{\"alarmd\": {\"journal_messages\": @999}}"),
+                 "services.alarmd.journal_messages: must be between 1000 and 10000000");
+    expect_error(SVC("{\"alarmd\": {\"save_interval_ms\": @600001}}"),
+                 "services.alarmd.save_interval_ms: must be between 0 and 600000");
+    expect_error(SVC("{\"alarmd\": {\"control\": @7711}}"),
+                 "services.alarmd.control: expected a string");
+    expect_error(SVC("{\"alarmd\": {\"replay\": @\"udp://x:1\"}}"),
+                 "services.alarmd.replay: must start with tcp://, ipc:// or inproc://");
+    expect_error(SVC("{\"alarmd\": {\"state_file\": @\"\"}}"),
+                 "services.alarmd.state_file: must not be empty");
+    expect_error(SVC("{\"alarmd\": {\"publish\": \"tcp://*:7\", \"control\": @\"tcp://*:7\"}}"),
+                 "services.alarmd.control: endpoint \"tcp://*:7\" already used by "
+                 "services.alarmd.publish");
+    /* The default replay endpoint clashes with the one given for control. */
+    expect_error(SVC("{\"alarmd\": {\"control\": @\"tcp://127.0.0.1:7712\"}}"),
+                 "services.alarmd.control: endpoint \"tcp://127.0.0.1:7712\" already used by "
+                 "services.alarmd.replay");
+    expect_error(SVC("{\"alarmd\": {\"replay\": @\"tcp://*:2\"}}"),
+                 "services.alarmd.replay: endpoint \"tcp://*:2\" already used by "
+                 "gateways[0].replay");
+    /* A default that clashes is reported where the section would be. */
+    expect_error("{\"gateways\": [{\"id\": \"a\", \"publish\": \"tcp://127.0.0.1:7711\", "
+                 "\"replay\": \"tcp://*:2\", " STR1 "}],\n \"services\": @{}}",
+                 "services.alarmd.control: endpoint \"tcp://127.0.0.1:7711\" already used by "
+                 "gateways[0].publish");
+#undef SVC
+    {
+        /* Resolved against the site's directory, the path must still fit. */
+        char text[1024], name[520];
+        memset(name, 'a', 508);
+        name[508] = '\0';
+        snprintf(text, sizeof(text),
+                 "{\"gateways\": [" GW_A ", " STR1 "}],\n"
+                 " \"services\": {\"alarmd\": {\"state_file\": @\"%s\"}}}",
+                 name);
+        expect_error(text, "services.alarmd.state_file: too long once resolved against \"/tmp\" "
+                           "(at most 511 bytes)");
+    }
+}
+
 static void test_parse_errors(void)
 {
     char path[64], err[512], want[128];
@@ -569,6 +860,14 @@ static void test_doc(void)
     CHECK_CONTAINS(buf, "`C21` is\naccepted");
     CHECK_CONTAINS(buf, "| `thresholds.string_current_a.low_alarm` | number | -100000 .. 100000 | "
                         "-2 x capacity_ah |");
+    CHECK_CONTAINS(buf, "| `thresholds.discharge_detect_a` | number | 0.2 .. 100000 | "
+                        "0.01 x capacity_ah |");
+    CHECK_CONTAINS(buf, "| `thresholds.hydrogen_alarm_pct_lel` | number | 0 .. 100 | 25 |");
+    CHECK_CONTAINS(buf, "## services.alarmd\n");
+    CHECK_CONTAINS(buf, "| `services.alarmd.publish` | string | `tcp://`, `ipc://`, `inproc://` "
+                        "| `tcp://127.0.0.1:7710` |");
+    CHECK_CONTAINS(buf, "| `services.alarmd.journal_messages` | integer | 1000 .. 10000000 | "
+                        "100000 |");
     free(buf);
 }
 
@@ -580,6 +879,8 @@ int main(void)
     test_defaults();
     test_errors();
     test_parse_errors();
+    test_settings();
+    test_alarmd();
     test_doc();
     return ow_test_done("config_test");
 }

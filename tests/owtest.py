@@ -31,6 +31,16 @@ def tmpdir():
     return d
 
 
+def alarmd_services(d):
+    """A services.alarmd section on free ports with its state in d."""
+    return {"alarmd": {"publish": "tcp://127.0.0.1:%d" % free_port(),
+                       "control": "tcp://127.0.0.1:%d" % free_port(),
+                       "replay": "tcp://127.0.0.1:%d" % free_port(),
+                       "state_file": os.path.join(d, "alarmd-state.json"),
+                       "save_interval_ms": 100}}
+
+
+
 def site(path, gateways, name="Test site"):
     """Write a site file from the sample site, one gateway per entry of
     `gateways` (dicts overriding gateway keys)."""
@@ -50,6 +60,9 @@ def site(path, gateways, name="Test site"):
         gws.append(gw)
     sample["gateways"] = gws
     sample["site"] = {"name": name}
+    # Private alarmd endpoints too: a demo running on this machine must
+    # never answer a test.
+    sample["services"] = alarmd_services(tempfile.mkdtemp(prefix="owtest-"))
     with open(path, "w") as f:
         json.dump(sample, f, indent=2)
     return sample
@@ -118,3 +131,213 @@ def wait_for(pred, timeout, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+ALARMD = os.path.join(BUILD, "services", "alarmd", "ohmwatch-alarmd")
+
+
+def site_with_alarmd(path, d, gateways, name="Test site"):
+    s = site(path, gateways, name)
+    s["services"] = alarmd_services(d)
+    with open(path, "w") as f:
+        json.dump(s, f, indent=2)
+    return s
+
+
+class Listener:
+    """Collects every message alarmd publishes (a thread with a pyzmq SUB)."""
+
+    def __init__(self, endpoint, prefix=b""):
+        import threading
+        import zmq
+        self.ctx = zmq.Context.instance()
+        self.sock = self.ctx.socket(zmq.SUB)
+        self.sock.setsockopt(zmq.SUBSCRIBE, prefix)
+        self.sock.setsockopt(zmq.RCVTIMEO, 100)
+        self.sock.connect(endpoint)
+        self.msgs = []
+        self.stop = False
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+        time.sleep(0.3)  # slow joiner
+
+    def _run(self):
+        import zmq
+        while not self.stop:
+            try:
+                frames = self.sock.recv_multipart()
+            except zmq.Again:
+                continue
+            if len(frames) == 2:
+                with self.lock:
+                    self.msgs.append(json.loads(frames[1]))
+
+    def kind(self, k):
+        with self.lock:
+            return [m for m in self.msgs if m["kind"] == k]
+
+    def alarms(self, action=None):
+        return [m for m in self.kind("alarm") if action is None or m["action"] == action]
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.sock.close()
+
+
+def ctl_call(endpoint, body, timeout=5000):
+    """One control request (as the CLI does) with pyzmq; returns the reply
+    and the messages that follow it."""
+    import zmq
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.RCVTIMEO, timeout)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+    s.send(body if isinstance(body, bytes) else json.dumps(body).encode())
+    frames = s.recv_multipart()
+    s.close()
+    rest = [json.loads(frames[i + 1]) for i in range(1, len(frames) - 1, 2)]
+    return json.loads(frames[0]), rest
+
+
+def control(cmd, gw="", key="", value=None, index=0):
+    return {"v": 1, "kind": "control", "pub": "test", "epoch": 1, "seq": 1,
+            "ts_us": int(time.time() * 1e6), "gw": gw, "cmd": cmd, "key": key,
+            "value": value, "index": index, "req": "t1"}
+
+
+class FakeGateway:
+    """Plays a busd for one gateway with readings the test chooses, speaking
+    the wire contract (including replay, so alarmd can catch up)."""
+
+    def __init__(self, gw_cfg, strings=2, blocks=9):
+        import threading
+        import zmq
+        self.gw = gw_cfg["id"]
+        self.ctx = zmq.Context.instance()
+        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub.bind(gw_cfg["publish"])
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.bind(gw_cfg["replay"])
+        self.router.setsockopt(zmq.RCVTIMEO, 50)
+        self.epoch = int(time.time() * 1e6)
+        self.seq = 0
+        self.journal = []
+        self.strings, self.blocks = strings, blocks
+        self.ts = self.epoch
+        self.lock = threading.Lock()
+        self.stop = False
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        import zmq
+        while not self.stop:
+            try:
+                f = self.router.recv_multipart()
+            except zmq.Again:
+                continue
+            req = json.loads(f[2])
+            with self.lock:
+                first = self.journal[0][0] if self.journal else 0
+                last = self.journal[-1][0] if self.journal else 0
+                out = [[f[0], b"begin", json.dumps({"epoch": self.epoch, "first": first,
+                                                      "last": last}).encode()]]
+                nxt = max(req["from"], first)
+                if req["epoch"] == self.epoch:
+                    for seq, t, b in self.journal:
+                        if seq >= nxt:
+                            out.append([f[0], b"msg", t, b])
+                    nxt = last + 1
+                out.append([f[0], b"end", json.dumps({"epoch": self.epoch, "next": nxt,
+                                                        "more": False}).encode()])
+            for o in out:
+                self.router.send_multipart(o)
+
+    def send(self, kind, topic, fields):
+        with self.lock:
+            self.seq += 1
+            body = {"v": 1, "kind": kind, "pub": "busd." + self.gw, "epoch": self.epoch,
+                    "seq": self.seq, "ts_us": self.ts, "gw": self.gw}
+            body.update(fields)
+            t, b = topic.encode(), json.dumps(body).encode()
+            self.journal.append((self.seq, t, b))
+            self.pub.send_multipart([t, b])
+
+    def cycle(self, volts=None, temps=None, imps=None, lost=(), currents=None, sums=None,
+              aux=None, step_s=1.0, eq=None):
+        """One poll cycle. volts/temps/imps: {module: value} overrides of
+        13.62 V / 25.0 C / 5.0 mOhm; lost: modules not answering."""
+        self.ts += int(step_s * 1e6)
+        volts, temps, imps = volts or {}, temps or {}, imps or {}
+        mod = 0
+        for s in range(1, self.strings + 1):
+            vs = []
+            for b in range(1, self.blocks + 1):
+                mod += 1
+                if mod in lost:
+                    f = {"voltage_v": None, "temp_c": None, "impedance_mohm": None,
+                         "eq_pct": None, "status": 1}
+                else:
+                    v = volts.get(mod, 13.62)
+                    vs.append(v)
+                    f = {"voltage_v": v, "temp_c": temps.get(mod, 25.0),
+                         "impedance_mohm": imps.get(mod, 5.0),
+                         "eq_pct": (eq or {}).get(mod, 0), "status": 0}
+                f.update({"string": s, "module": mod, "block": b})
+                self.send("module", "mod/%s/%02d/%03d" % (self.gw, s, mod), f)
+            cur = (currents or {}).get(s, 0.05)
+            total = (sums or {}).get(s, sum(vs))
+            self.send("string", "str/%s/%02d" % (self.gw, s),
+                      {"string": s, "modules": self.blocks, "modules_lost": self.blocks - len(vs),
+                       "current_a": cur, "ac_current_a": 0.2, "sum_voltage_v": total,
+                       "avg_voltage_v": total / max(1, len(vs))})
+        a = {"ambient_c": 25.0, "humidity_pct": 45.0, "hydrogen_pct_lel": None, "aux_units": 1,
+             "inputs": 0, "outputs": 0}
+        a.update(aux or {})
+        self.send("aux", "aux/" + self.gw, a)
+        self.send("heartbeat", "hb/" + self.gw,
+                  {"state": "running", "source": "sim", "period_us": int(step_s * 1e6),
+                   "speed": 1, "strings": self.strings, "modules": self.strings * self.blocks,
+                   "modules_lost": len(lost), "journal_first": 1, "journal_last": self.seq,
+                   "cycle_us": 100, "cycles": 1, "overruns": 0})
+
+    def close(self):
+        self.stop = True
+        self.t.join()
+        self.pub.close()
+        self.router.close()
+
+
+def replay_all(endpoint, prefix=""):
+    """Everything a publisher's journal holds (its current epoch), through the
+    replay protocol, filtered by topic prefix."""
+    import zmq
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.RCVTIMEO, 5000)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+
+    def ask(epoch, frm):
+        s.send_multipart([b"replay", json.dumps({"epoch": epoch, "from": frm,
+                                                  "max": 5000}).encode()])
+        got, ep = [], None
+        while True:
+            f = s.recv_multipart()
+            if f[0] == b"begin":
+                ep = json.loads(f[1])["epoch"]
+            elif f[0] == b"msg":
+                if f[1].decode().startswith(prefix):
+                    got.append(json.loads(f[2]))
+            elif f[0] == b"end":
+                e = json.loads(f[1])
+                return ep, got, e["next"], e["more"]
+
+    epoch = ask(0, 1)[0]  # an unknown epoch gets the current one, no messages
+    out, frm, more = [], 1, True
+    while more:
+        _, got, frm, more = ask(epoch, frm)
+        out += got
+    s.close()
+    return out

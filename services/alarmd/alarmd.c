@@ -1,1 +1,691 @@
-/* placeholder */ typedef int ow_placeholder_t;
+/* alarmd's service loop; see alarmd.h. */
+#include "alarmd.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "ow_clock.h"
+#include "ow_config.h"
+#include "ow_log.h"
+#include "ow_pub.h"
+#include "ow_sub.h"
+
+/* Raw frames of the latest reading of one kind/source, for snapshots. */
+typedef struct {
+    char *topic, *body;
+    size_t topic_len, body_len;
+} frames_t;
+
+typedef struct {
+    frames_t mod[OW_MAX_MODULES + 1];
+    frames_t str[OW_MAX_STRINGS + 1];
+    frames_t aux, hb;
+    /* GX_R_AUX outputs we commanded: level-triggered, so a command busd
+     * missed (it was restarting) is sent again until its readings agree. */
+    uint32_t out_mask, out_want;
+    int64_t out_sent_mono;
+} latest_t;
+
+struct ow_alarmd {
+    char site_path[512];
+    ow_site_t *site;
+    ow_alarmd_cfg_t cfg;
+    ow_engine_t *engine;
+    ow_pub_t *pub;
+    ow_sub_t *sub;
+    zsock_t *control;
+    latest_t *latest;  /* one per gateway, site order */
+    json_t *overrides; /* {gw: {key: value}} set at runtime, persisted */
+    int dirty;
+    int64_t last_save_mono;
+    uint64_t requests, bad_requests;
+};
+
+static int gw_index(const ow_alarmd_t *a, const char *gw)
+{
+    for (int i = 0; i < a->site->ngateways; i++)
+        if (strcmp(a->site->gateways[i].id, gw) == 0) return i;
+    return -1;
+}
+
+/* ---- engine sink: everything it reports is published ---- */
+
+static void publish(ow_alarmd_t *a, ow_msg_t *m, const char *gw, int64_t ts_us)
+{
+    snprintf(m->h.gw, sizeof m->h.gw, "%s", gw);
+    m->h.ts_us = ts_us;
+    ow_pub_send(a->pub, m);
+    a->dirty = 1;
+}
+
+static void on_alarm(void *ctx, const char *gw, const ow_alarm_t *al, int64_t ts_us)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_ALARM);
+    m.u.alarm = *al;
+    log_info("%s %s alarm %llu type %d string %d module %d: %s", gw, al->action,
+             (unsigned long long)al->id, al->type, al->string, al->module, al->text);
+    publish(ctx, &m, gw, ts_us);
+}
+
+static void on_state(void *ctx, const char *gw, const ow_state_t *s, int64_t ts_us)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_STATE);
+    m.u.state = *s;
+    publish(ctx, &m, gw, ts_us);
+}
+
+static void on_discharge(void *ctx, const char *gw, const ow_discharge_t *d, int64_t ts_us)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_DISCHARGE);
+    m.u.discharge = *d;
+    log_info("%s string %d discharge %s (%.0f s, %.2f Ah)", gw, d->string, d->action, d->duration_s,
+             d->ah_removed);
+    publish(ctx, &m, gw, ts_us);
+}
+
+static void on_baseline(void *ctx, const char *gw, const ow_baseline_t *b, int64_t ts_us)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_BASELINE);
+    m.u.baseline = *b;
+    publish(ctx, &m, gw, ts_us);
+}
+
+static void on_command(void *ctx, const char *gw, const ow_control_t *c, int64_t ts_us)
+{
+    ow_alarmd_t *a = ctx;
+    int gi = gw_index(a, gw);
+    ow_msg_t m;
+    if (gi >= 0 && strcmp(c->cmd, "output") == 0 && c->index >= 1 && c->index <= OW_AUX_POINTS) {
+        uint32_t bit = 1u << (c->index - 1);
+        a->latest[gi].out_mask |= bit;
+        if (c->value != 0)
+            a->latest[gi].out_want |= bit;
+        else
+            a->latest[gi].out_want &= ~bit;
+        a->latest[gi].out_sent_mono = ow_mono_us();
+    }
+    ow_msg_init(&m, OW_MSG_CONTROL);
+    m.u.control = *c;
+    log_info("%s command %s %s index %d value %g", gw, c->cmd, c->key, c->index, c->value);
+    publish(ctx, &m, gw, ts_us);
+}
+
+static const ow_engine_sink_t sink = {on_alarm, on_state, on_discharge, on_baseline, on_command};
+
+/* ---- persistence: one JSON file, replaced atomically ---- */
+
+static int save_state(ow_alarmd_t *a)
+{
+    json_t *root = json_object(), *pos = json_array();
+    char tmp[600];
+
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "engine", ow_engine_save(a->engine));
+    json_object_set(root, "overrides", a->overrides);
+    for (int i = 0; i < a->site->ngateways; i++) {
+        char pub[OW_ID_MAX];
+        uint64_t epoch, seq;
+        if (ow_sub_position(a->sub, i, pub, sizeof pub, &epoch, &seq) == 0)
+            json_array_append_new(pos, json_pack("{s:s,s:I,s:I}", "pub", pub, "epoch",
+                                                 (json_int_t)epoch, "seq", (json_int_t)seq));
+    }
+    json_object_set_new(root, "positions", pos);
+    snprintf(tmp, sizeof tmp, "%s.tmp", a->cfg.state_file);
+    int rc = json_dump_file(root, tmp, JSON_COMPACT);
+    json_decref(root);
+    if (rc == 0) {
+        FILE *f = fopen(tmp, "r+");
+        if (f) {
+            fflush(f);
+            fsync(fileno(f));
+            fclose(f);
+        }
+        rc = rename(tmp, a->cfg.state_file);
+    }
+    if (rc != 0) {
+        log_warn("cannot write state file %s", a->cfg.state_file);
+        return -1;
+    }
+    a->dirty = 0;
+    a->last_save_mono = ow_mono_us();
+    return 0;
+}
+
+/* Apply persisted threshold overrides of one gateway on top of the site
+ * file's values. Each key must pass the cross-key rules alone, so the order
+ * matters (low_warn 14.5 may need its high_warn 15 applied first): retry the
+ * refused ones until a pass changes nothing; what still fails under the
+ * current file is dropped, with a warning. */
+static void apply_overrides(ow_alarmd_t *a, const char *gw, const char *source)
+{
+    const ow_gateway_cfg_t *cur = ow_engine_gateway(a->engine, gw);
+    json_t *o = json_object_get(a->overrides, gw), *v;
+    const char *key;
+    char err[256];
+    if (!cur || !o) return;
+    ow_gateway_cfg_t g = *cur;
+    json_t *pending = json_copy(o);
+    for (int progress = 1; progress && json_object_size(pending);) {
+        progress = 0;
+        void *tmpit;
+        json_object_foreach_safe(pending, tmpit, key, v)
+        {
+            if (ow_gateway_set(&g, key, json_number_value(v), err, sizeof err) == 0) {
+                json_object_del(pending, key);
+                progress = 1;
+            }
+        }
+    }
+    json_object_foreach(pending, key, v)
+    {
+        ow_gateway_set(&g, key, json_number_value(v), err, sizeof err);
+        log_warnx("%s: dropping saved setting %s = %g: %s", gw, key, json_number_value(v), err);
+        json_object_del(o, key);
+    }
+    json_decref(pending);
+    json_object_foreach(o, key, v)
+        log_info("%s: %s = %g (saved setting, %s)", gw, key, json_number_value(v), source);
+    ow_engine_set_thresholds(a->engine, gw, &g.thr);
+}
+
+static int load_state(ow_alarmd_t *a, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root;
+
+    if (access(a->cfg.state_file, F_OK) != 0) return 0; /* first start */
+    root = json_load_file(a->cfg.state_file, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root || !json_is_object(root)) {
+        snprintf(err, errlen, "%s:%d:%d: %s", a->cfg.state_file, jerr.line, jerr.column,
+                 root ? "not an object" : jerr.text);
+        json_decref(root);
+        return -1;
+    }
+    if (ow_engine_load(a->engine, json_object_get(root, "engine"), err, errlen) < 0) {
+        json_decref(root);
+        return -1;
+    }
+    json_t *ov = json_object_get(root, "overrides");
+    if (json_is_object(ov)) {
+        json_decref(a->overrides);
+        a->overrides = json_deep_copy(ov);
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(root, "positions"), i, p)
+    {
+        const char *pub = json_string_value(json_object_get(p, "pub"));
+        json_int_t epoch = json_integer_value(json_object_get(p, "epoch"));
+        json_int_t seq = json_integer_value(json_object_get(p, "seq"));
+        if (pub) ow_sub_resume(a->sub, pub, (uint64_t)epoch, (uint64_t)seq);
+    }
+    json_decref(root);
+    for (int g = 0; g < a->site->ngateways; g++)
+        apply_overrides(a, a->site->gateways[g].id, "state");
+    log_info("state restored from %s", a->cfg.state_file);
+    return 0;
+}
+
+/* ---- construction ---- */
+
+ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
+{
+    ow_alarmd_t *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(a->site_path, sizeof a->site_path, "%s", site_path);
+    a->overrides = json_object();
+    a->site = ow_site_load(site_path, err, errlen);
+    if (!a->site || ow_site_alarmd(a->site, &a->cfg, err, errlen) < 0) goto fail;
+    a->latest = calloc((size_t)a->site->ngateways, sizeof *a->latest);
+    a->engine = ow_engine_new(a->site, &sink, a);
+    a->sub = ow_sub_new();
+    if (!a->latest || !a->engine || !a->sub) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < a->site->ngateways; i++) {
+        const ow_gateway_cfg_t *g = &a->site->gateways[i];
+        if (ow_sub_add(a->sub, g->publish, g->replay) != i) {
+            snprintf(err, errlen, "gateway %s: cannot connect to %s", g->id, g->publish);
+            goto fail;
+        }
+    }
+    ow_sub_subscribe(a->sub, "");
+    /* From a fresh start, take what busd still holds: alarms raised from
+     * readings published before we ran are still alarms. */
+    ow_sub_from_start(a->sub, 1);
+    if (load_state(a, err, errlen) < 0) goto fail;
+    a->pub = ow_pub_new("alarmd", a->cfg.publish, a->cfg.replay, (size_t)a->cfg.journal_messages,
+                        err, errlen);
+    if (!a->pub) goto fail;
+    a->control = zsock_new(ZMQ_ROUTER);
+    if (!a->control || zsock_bind(a->control, "%s", a->cfg.control) < 0) {
+        snprintf(err, errlen, "cannot bind control endpoint %s: %s", a->cfg.control,
+                 zmq_strerror(errno));
+        goto fail;
+    }
+    return a;
+fail:
+    ow_alarmd_destroy(&a);
+    return NULL;
+}
+
+static void frames_free(frames_t *f)
+{
+    free(f->topic);
+    free(f->body);
+    memset(f, 0, sizeof *f);
+}
+
+void ow_alarmd_destroy(ow_alarmd_t **ap)
+{
+    ow_alarmd_t *a = *ap;
+    if (!a) return;
+    if (a->latest) {
+        for (int i = 0; i < a->site->ngateways; i++) {
+            latest_t *l = &a->latest[i];
+            for (int m = 0; m <= OW_MAX_MODULES; m++)
+                frames_free(&l->mod[m]);
+            for (int s = 0; s <= OW_MAX_STRINGS; s++)
+                frames_free(&l->str[s]);
+            frames_free(&l->aux);
+            frames_free(&l->hb);
+        }
+        free(a->latest);
+    }
+    zsock_destroy(&a->control);
+    ow_pub_destroy(&a->pub);
+    ow_sub_destroy(&a->sub);
+    ow_engine_destroy(&a->engine);
+    ow_site_destroy(&a->site);
+    json_decref(a->overrides);
+    free(a);
+    *ap = NULL;
+}
+
+/* ---- readings ---- */
+
+static void keep(frames_t *f, const ow_delivery_t *d)
+{
+    char *t = realloc(f->topic, d->topic_len), *b = realloc(f->body, d->body_len);
+    if (!t || !b) {
+        f->topic = t ? t : f->topic;
+        f->body = b ? b : f->body;
+        return;
+    }
+    memcpy(t, d->topic, d->topic_len);
+    memcpy(b, d->body, d->body_len);
+    f->topic = t, f->body = b, f->topic_len = d->topic_len, f->body_len = d->body_len;
+}
+
+static void on_reading(ow_alarmd_t *a, const ow_delivery_t *d)
+{
+    int gi = gw_index(a, d->msg.h.gw);
+    if (gi < 0) {
+        log_debug("reading from unknown gateway %s", d->msg.h.gw);
+        return;
+    }
+    latest_t *l = &a->latest[gi];
+    switch (d->msg.kind) {
+    case OW_MSG_MODULE:
+        keep(&l->mod[d->msg.u.module.module], d);
+        break;
+    case OW_MSG_STRING:
+        keep(&l->str[d->msg.u.string.string], d);
+        break;
+    case OW_MSG_AUX:
+        keep(&l->aux, d);
+        if (((d->msg.u.aux.outputs ^ l->out_want) & l->out_mask) &&
+            ow_mono_us() - l->out_sent_mono > 1000000) {
+            for (int o = 1; o <= OW_AUX_POINTS; o++) {
+                uint32_t bit = 1u << (o - 1);
+                if (!((d->msg.u.aux.outputs ^ l->out_want) & l->out_mask & bit)) continue;
+                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, ""};
+                log_warnx("%s: output %d still %s: sending the command again", d->msg.h.gw, o,
+                          (l->out_want & bit) ? "off" : "on");
+                on_command(a, d->msg.h.gw, &c, d->msg.h.ts_us);
+            }
+        }
+        break;
+    case OW_MSG_HEARTBEAT:
+        keep(&l->hb, d);
+        break;
+    default:
+        return;
+    }
+    ow_engine_feed(a->engine, &d->msg);
+    a->dirty = 1;
+}
+
+/* ---- control requests ---- */
+
+typedef struct {
+    zmsg_t *extra; /* [topic, body] pairs appended to the reply */
+    ow_reply_t r;
+} answer_t;
+
+/* Messages in an answer are copies of state, not part of the published
+ * stream: they carry alarmd's epoch and seq 1. */
+static void add_msg(ow_alarmd_t *a, answer_t *an, ow_msg_t *m, const char *gw)
+{
+    char topic[OW_TOPIC_MAX], body[OW_BODY_MAX], err[160];
+    snprintf(m->h.gw, sizeof m->h.gw, "%s", gw);
+    snprintf(m->h.pub, sizeof m->h.pub, "alarmd");
+    m->h.epoch = ow_pub_epoch(a->pub);
+    m->h.seq = 1;
+    if (ow_topic(m, topic, sizeof topic) < 0 ||
+        ow_encode(m, body, sizeof body, err, sizeof err) < 0)
+        return;
+    zmsg_addstr(an->extra, topic);
+    zmsg_addstr(an->extra, body);
+}
+
+static void add_frames(answer_t *an, const frames_t *f)
+{
+    if (!f->topic) return;
+    zmsg_addmem(an->extra, f->topic, f->topic_len);
+    zmsg_addmem(an->extra, f->body, f->body_len);
+}
+
+static void refuse(answer_t *an, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(answer_t *an, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(an->r.error, sizeof an->r.error, fmt, ap);
+    va_end(ap);
+    an->r.ok = 0;
+}
+
+static void snapshot(ow_alarmd_t *a, answer_t *an, int gi)
+{
+    const ow_gateway_cfg_t *g = &a->site->gateways[gi];
+    const ow_state_t *st = ow_engine_state(a->engine, g->id);
+    ow_msg_t m;
+    int64_t now = ow_now_us();
+    if (st) {
+        ow_msg_init(&m, OW_MSG_STATE);
+        m.u.state = *st;
+        m.h.ts_us = now;
+        add_msg(a, an, &m, g->id);
+    }
+    int n = ow_engine_active(a->engine, g->id, NULL, 0);
+    ow_alarm_t *act = n > 0 ? calloc((size_t)n, sizeof *act) : NULL;
+    if (act) {
+        n = ow_engine_active(a->engine, g->id, act, n);
+        for (int i = 0; i < n; i++) {
+            ow_msg_init(&m, OW_MSG_ALARM);
+            m.u.alarm = act[i];
+            m.h.ts_us = act[i].raised_us;
+            add_msg(a, an, &m, g->id);
+        }
+        free(act);
+    }
+    latest_t *l = &a->latest[gi];
+    for (int i = 1; i <= g->nmodules; i++)
+        add_frames(an, &l->mod[i]);
+    for (int s = 1; s <= g->nstrings; s++)
+        add_frames(an, &l->str[s]);
+    add_frames(an, &l->aux);
+    add_frames(an, &l->hb);
+}
+
+/* The gateway a request is about: named, or the only one. */
+static int request_gw(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an, int allow_all)
+{
+    if (!m->h.gw[0]) {
+        if (a->site->ngateways == 1) return 0;
+        if (allow_all) return -2; /* all */
+        refuse(an, "the site has %d gateways: name one", a->site->ngateways);
+        return -1;
+    }
+    int gi = gw_index(a, m->h.gw);
+    if (gi < 0) refuse(an, "no gateway '%s' in the site", m->h.gw);
+    return gi;
+}
+
+static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an, const char *source)
+{
+    const char *gw = a->site->gateways[gi].id;
+    ow_gateway_cfg_t g = *ow_engine_gateway(a->engine, gw);
+    double old = NAN;
+    if (ow_gateway_get(&g, c->key, &old) < 0) {
+        refuse(an, "unknown key '%s'", c->key);
+        return;
+    }
+    if (isnan(c->value)) {
+        refuse(an, "%s: a value is needed", c->key);
+        return;
+    }
+    if (ow_gateway_set(&g, c->key, c->value, an->r.error, sizeof an->r.error) < 0) {
+        an->r.ok = 0;
+        return;
+    }
+    ow_engine_set_thresholds(a->engine, gw, &g.thr);
+    json_t *o = json_object_get(a->overrides, gw);
+    if (!o) {
+        o = json_object();
+        json_object_set_new(a->overrides, gw, o);
+    }
+    json_object_set_new(o, c->key, json_real(c->value));
+    /* Persist before saying yes: an accepted setting survives a crash. */
+    save_state(a);
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_CONFIG);
+    snprintf(m.u.config.key, sizeof m.u.config.key, "%s", c->key);
+    m.u.config.value = c->value;
+    m.u.config.old_value = old;
+    snprintf(m.u.config.source, sizeof m.u.config.source, "%s", source);
+    publish(a, &m, gw, ow_now_us());
+    log_info("%s: %s = %g (was %g)", gw, c->key, c->value, old);
+    an->r.value = c->value;
+}
+
+static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+
+    an->r.ok = 1;
+    an->r.value = NAN;
+    snprintf(an->r.req, sizeof an->r.req, "%s", c->req);
+    if (strcmp(c->cmd, "get") == 0) {
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        if (ow_gateway_get(ow_engine_gateway(a->engine, a->site->gateways[gi].id), c->key,
+                           &an->r.value) < 0)
+            refuse(an, "unknown key '%s'", c->key);
+    } else if (strcmp(c->cmd, "list") == 0) {
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        const ow_gateway_cfg_t *g = ow_engine_gateway(a->engine, a->site->gateways[gi].id);
+        for (const char *const *k = ow_gateway_keys(); *k; k++) {
+            ow_msg_t cm;
+            ow_msg_init(&cm, OW_MSG_CONFIG);
+            snprintf(cm.u.config.key, sizeof cm.u.config.key, "%s", *k);
+            ow_gateway_get(g, *k, &cm.u.config.value);
+            snprintf(cm.u.config.source, sizeof cm.u.config.source, "control");
+            cm.h.ts_us = ow_now_us();
+            add_msg(a, an, &cm, g->id);
+        }
+    } else if (strcmp(c->cmd, "set") == 0) {
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        set_key(a, gi, c, an, "control");
+    } else if (strcmp(c->cmd, "ack") == 0) {
+        if ((gi = request_gw(a, m, an, 1)) == -1) return;
+        int n = ow_engine_ack(a->engine, gi == -2 ? "" : a->site->gateways[gi].id,
+                              (uint64_t)c->index, ow_now_us());
+        an->r.value = n;
+        if (c->index && n == 0) refuse(an, "no active alarm with id %d", c->index);
+    } else if (strcmp(c->cmd, "baseline") == 0) {
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        if (ow_engine_set_baseline(a->engine, a->site->gateways[gi].id, c->index, c->value) < 0)
+            refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
+        a->dirty = 1;
+    } else if (strcmp(c->cmd, "output") == 0) {
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        if (c->index < 1 || c->index > OW_AUX_POINTS || !(c->value == 0 || c->value == 1)) {
+            refuse(an, "output wants index 1-16 and value 0 or 1");
+            return;
+        }
+        on_command(a, a->site->gateways[gi].id, c, ow_now_us());
+        an->r.value = c->value;
+    } else if (strcmp(c->cmd, "snapshot") == 0) {
+        if ((gi = request_gw(a, m, an, 1)) == -1) return;
+        for (int i = 0; i < a->site->ngateways; i++)
+            if (gi == -2 || gi == i) snapshot(a, an, i);
+    } else {
+        refuse(an, "unknown command '%s' (get, list, set, ack, baseline, output, snapshot)",
+               c->cmd);
+    }
+}
+
+static void serve_control(ow_alarmd_t *a)
+{
+    zmsg_t *req = zmsg_recv(a->control);
+    answer_t an;
+    memset(&an, 0, sizeof an);
+    an.extra = zmsg_new();
+    ow_msg_t m;
+    char err[200];
+    if (!req) {
+        zmsg_destroy(&an.extra);
+        return;
+    }
+    /* Envelope: identity, then an empty delimiter from REQ clients. */
+    zframe_t *id = zmsg_pop(req), *delim = NULL;
+    zframe_t *body = zmsg_pop(req);
+    if (body && zframe_size(body) == 0) {
+        delim = body;
+        body = zmsg_pop(req);
+    }
+    a->requests++;
+    an.r.value = NAN;
+    if (!body || zmsg_size(req) != 0) {
+        a->bad_requests++;
+        refuse(&an, "a request is one frame");
+    } else if (ow_decode(NULL, 0, (char *)zframe_data(body), zframe_size(body), &m, err, sizeof err,
+                         NULL) != OW_PERR_OK) {
+        a->bad_requests++;
+        refuse(&an, "malformed request: %s", err);
+    } else if (m.kind != OW_MSG_CONTROL) {
+        a->bad_requests++;
+        refuse(&an, "expected a control message, got %s", ow_kind_name(m.kind));
+    } else {
+        handle_control(a, &m, &an);
+    }
+    if (!an.r.ok) log_warnx("control request refused: %s", an.r.error);
+
+    ow_msg_t rm;
+    char rbody[OW_BODY_MAX];
+    ow_msg_init(&rm, OW_MSG_REPLY);
+    rm.u.reply = an.r;
+    snprintf(rm.h.pub, sizeof rm.h.pub, "alarmd");
+    rm.h.epoch = ow_pub_epoch(a->pub);
+    rm.h.seq = a->requests;
+    rm.h.ts_us = ow_now_us();
+    int n = ow_encode(&rm, rbody, sizeof rbody, err, sizeof err);
+    zmsg_t *out = zmsg_new();
+    zmsg_append(out, &id);
+    if (delim) zmsg_append(out, &delim);
+    zmsg_addmem(out, rbody, n > 0 ? (size_t)n : 0);
+    zframe_t *f;
+    while ((f = zmsg_pop(an.extra)))
+        zmsg_append(out, &f);
+    zmsg_send(&out, a->control);
+    zframe_destroy(&body);
+    zframe_destroy(&delim);
+    zframe_destroy(&id);
+    zmsg_destroy(&an.extra);
+    zmsg_destroy(&req);
+}
+
+/* ---- SIGHUP ---- */
+
+static void reload(ow_alarmd_t *a)
+{
+    char err[1024];
+    ow_site_t *ns = ow_site_load(a->site_path, err, sizeof err);
+    if (!ns) {
+        log_errx("reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    for (int i = 0; i < ns->ngateways; i++) {
+        const ow_gateway_cfg_t *ng = &ns->gateways[i];
+        const ow_gateway_cfg_t *cur = ow_engine_gateway(a->engine, ng->id);
+        if (!cur) {
+            log_warnx("reload: new gateway %s needs a restart of alarmd", ng->id);
+            continue;
+        }
+        if (cur->nstrings != ng->nstrings || cur->nmodules != ng->nmodules)
+            log_warnx("reload: gateway %s changed its strings/modules: thresholds applied, the "
+                      "topology needs a restart",
+                      ng->id);
+        ow_gateway_cfg_t old = *cur;
+        ow_engine_set_thresholds(a->engine, ng->id, &ng->thr);
+        apply_overrides(a, ng->id, "reload");
+        const ow_gateway_cfg_t *now = ow_engine_gateway(a->engine, ng->id);
+        for (const char *const *k = ow_gateway_keys(); *k; k++) {
+            double ov = NAN, nv = NAN;
+            ow_gateway_get(&old, *k, &ov);
+            ow_gateway_get(now, *k, &nv);
+            if (ov == nv) continue;
+            ow_msg_t m;
+            ow_msg_init(&m, OW_MSG_CONFIG);
+            snprintf(m.u.config.key, sizeof m.u.config.key, "%s", *k);
+            m.u.config.value = nv;
+            m.u.config.old_value = ov;
+            snprintf(m.u.config.source, sizeof m.u.config.source, "reload");
+            publish(a, &m, ng->id, ow_now_us());
+        }
+    }
+    ow_site_destroy(&ns);
+    log_info("reloaded %s", a->site_path);
+}
+
+int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
+{
+    log_info("%d gateway(s); publishing on %s, replay on %s, control on %s, state in %s",
+             a->site->ngateways, a->cfg.publish, a->cfg.replay, a->cfg.control, a->cfg.state_file);
+    void *ctl = zsock_resolve(a->control), *rep = ow_pub_replay_socket(a->pub);
+    while (!*stop) {
+        ow_delivery_t d;
+        /* Readings first, in bursts, then the sockets that answer people. */
+        int got = 0, r;
+        while (got < 2000 && (r = ow_sub_recv(a->sub, &d, got ? 0 : 50)) == 1) {
+            on_reading(a, &d);
+            got++;
+        }
+        zmq_pollitem_t items[2] = {{ctl, 0, ZMQ_POLLIN, 0}, {rep, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, 0) > 0) {
+            if (items[0].revents & ZMQ_POLLIN) serve_control(a);
+            if (items[1].revents & ZMQ_POLLIN) ow_pub_serve(a->pub);
+        }
+        ow_engine_tick(a->engine, ow_now_us());
+        if (reload_flag && *reload_flag) {
+            *reload_flag = 0;
+            reload(a);
+        }
+        if (a->dirty && ow_mono_us() - a->last_save_mono >= (int64_t)a->cfg.save_interval_ms * 1000)
+            save_state(a);
+    }
+    save_state(a);
+    const ow_sub_stats_t *st = ow_sub_stats(a->sub);
+    log_info("stopping: %llu readings (%llu replayed, %llu lost, %llu malformed), %llu requests",
+             (unsigned long long)st->delivered, (unsigned long long)st->replayed,
+             (unsigned long long)st->lost, (unsigned long long)st->malformed,
+             (unsigned long long)a->requests);
+    return 0;
+}

@@ -1,1 +1,881 @@
-/* placeholder */ typedef int ow_placeholder_t;
+/* Battery diagnostics of one gateway (diag.h): battery state per string,
+ * discharge events, the thermal runaway rule and the impedance baseline
+ * trend. The rules and their numbers are documented in README.md,
+ * "Diagnostics"; the constants below are the ones named there. */
+#include "diag.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAVE_VERSION 1
+#define YEAR_US      (365.25 * 86400.0 * 1e6) /* Julian year, as the simulator */
+#define US_PER_H     3.6e9
+
+/* battery state */
+#define DEBOUNCE_N      2          /* cycles a new state must hold (but entering DISCHARGING) */
+#define DIS_DETECT_C10  0.01       /* default discharge_detect_a, fraction of C10 ... */
+#define DIS_DETECT_MIN  0.2        /* ... and not below this (current sensor offset) */
+#define CHG_DETECT_C10  0.02       /* default charge_detect_a, fraction of C10 (same minimum) */
+#define FLOAT_V_CELL    2.27       /* default float voltage per cell */
+#define BAND_V_CELL     0.03       /* default float_band_v_per_cell */
+#define CHG_ABOVE_V     0.05       /* per cell above float: charging (boost) */
+#define SAG_V_CELL      0.05       /* per-cell drop between two cycles: a discharge starts */
+#define SLOPE_WIN_US    60000000LL /* voltage slope window */
+#define SLOPE_MIN_N     3          /* points the slope needs */
+#define SLOPE_CHG_V_MIN 0.0001     /* V/cell/min: rising faster than this is charging */
+#define VHIST_MAX       256        /* cycles kept for the slope (newest win) */
+
+/* thermal runaway */
+#define TR_MODULE_C    5.0
+#define TR_AMBIENT_C   10.0
+#define TR_CURRENT_C10 0.01
+#define TR_SUSTAIN_S   600.0
+#define TR_RISE_C      1.0 /* no current sensor: hottest block rise over tr_sustain_s */
+#define TR_HYST_C      1.0 /* clears below threshold - this */
+#define HOT_MAX        256
+#define HOT_STEPS      200 /* hottest-temperature samples kept per tr_sustain_s at most */
+
+/* impedance baseline */
+#define LEARN_N       3
+#define TREND_MAX     256 /* 128 days at the usual 12 h impedance poll */
+#define TREND_MIN_N   3
+#define TREND_SPAN_US 3600e6
+#define ALARM_PCT     50.0
+
+typedef struct {
+    int64_t ts_us;
+    double v;
+} point_t;
+
+typedef struct {
+    /* this cycle's readings (cleared by ow_diag_cycle) */
+    int have_str, have_mod, ntemp;
+    int64_t rd_us; /* newest reading time of the string this cycle */
+    double current_a, sum_v, avg_v;
+    double vmin, tmax, tmin;
+    int vmin_module, eq;
+
+    /* battery state: base is FLOAT, CHARGING or DISCHARGING (UNKNOWN before
+     * the first reading); stopped turns a non-float base into DISCHARGE_STOPPED */
+    ow_bat_state_t base;
+    int stopped;
+    ow_bat_state_t pend; /* debounce: the candidate state, its run length, first reading */
+    int pend_n;
+    int64_t pend_us;
+    double pend_sum_v, pend_vmin;
+    int pend_vmin_module;
+    double prev_v_cell;
+    point_t vh[VHIST_MAX];
+    int nvh;
+    int equalizing;
+
+    /* discharge in progress (base == DISCHARGING): ev holds what "end" will
+     * report up to the last discharging reading; ah_run integrates every
+     * reading since the start, i_us/i_a is the last reading with a current */
+    ow_discharge_t ev;
+    double ah_run;
+    int64_t i_us;
+    double i_a;
+
+    /* thermal runaway */
+    int tr_holding, tr;
+    int64_t tr_since_us;
+    double tr_value;
+    point_t hot[HOT_MAX];
+    int nhot;
+} str_t;
+
+typedef struct {
+    double base_mohm; /* NAN: not known (learning) */
+    double learn[LEARN_N];
+    int nlearn;
+    point_t trend[TREND_MAX]; /* deviation_pct by time, oldest first */
+    int ntrend;
+    double dev_pct;
+    int fresh; /* a measurement of this cycle, handled by ow_diag_cycle */
+    int64_t fresh_us;
+    double fresh_mohm;
+} mod_t;
+
+struct ow_diag {
+    const ow_gateway_cfg_t *gw;
+    double ambient_c; /* this cycle's */
+    str_t str[OW_MAX_STRINGS + 1];
+    mod_t mod[OW_MAX_MODULES + 1];
+};
+
+/* The limits in force, defaults filled in for fields left at 0. */
+typedef struct {
+    double dis_a, chg_a;
+    double float_v, band_v;
+    int cells;
+    double tr_mod_c, tr_amb_c, tr_cur_a;
+    int64_t tr_sustain_us;
+    double alarm_pct;
+} lim_t;
+
+/* 0 in a hand-built configuration means "use the default" (the site loader
+ * always fills them). */
+#define THR_DIS_A(gw)  ((gw)->thr.discharge_detect_a)
+#define THR_CHG_A(gw)  ((gw)->thr.charge_detect_a)
+#define THR_BAND_V(gw) ((gw)->thr.float_band_v_per_cell)
+
+static double pos_or(double v, double def)
+{
+    return isfinite(v) && v > 0 ? v : def;
+}
+
+static void limits(const ow_gateway_cfg_t *gw, lim_t *l)
+{
+    const ow_thresholds_t *t = &gw->thr;
+    double c10 = isfinite(gw->battery.capacity_ah) ? gw->battery.capacity_ah : 0;
+
+    l->dis_a = pos_or(THR_DIS_A(gw), fmax(DIS_DETECT_C10 * c10, DIS_DETECT_MIN));
+    l->chg_a = pos_or(THR_CHG_A(gw), fmax(CHG_DETECT_C10 * c10, DIS_DETECT_MIN));
+    l->float_v = pos_or(gw->sim.float_v_per_cell, FLOAT_V_CELL);
+    l->band_v = pos_or(THR_BAND_V(gw), BAND_V_CELL);
+    l->cells = gw->module_type ? (int)lround(gw->module_type->nominal_v / 2) : 6;
+    if (l->cells < 1) l->cells = 1;
+    l->tr_mod_c = pos_or(t->tr_module_delta_c, TR_MODULE_C);
+    l->tr_amb_c = pos_or(t->tr_ambient_delta_c, TR_AMBIENT_C);
+    l->tr_cur_a = pos_or(t->tr_float_current_a, TR_CURRENT_C10 * c10);
+    l->tr_sustain_us = (int64_t)llround(pos_or(t->tr_sustain_s, TR_SUSTAIN_S) * 1e6);
+    l->alarm_pct = pos_or(t->baseline_alarm_pct, ALARM_PCT);
+}
+
+/* String (1-based) holding a module address; 0 if none. */
+static int module_string(const ow_gateway_cfg_t *gw, int module)
+{
+    int next = 1;
+    if (module < 1 || module > OW_MAX_MODULES) return 0;
+    for (int s = 0; s < gw->nstrings && s < OW_MAX_STRINGS; s++) {
+        int first = gw->strings[s].first_module > 0 ? gw->strings[s].first_module : next;
+        if (module >= first && module < first + gw->strings[s].modules) return s + 1;
+        next = first + gw->strings[s].modules;
+    }
+    return 0;
+}
+
+static int nstrings(const ow_gateway_cfg_t *gw)
+{
+    return gw->nstrings < OW_MAX_STRINGS ? gw->nstrings : OW_MAX_STRINGS;
+}
+
+static ow_bat_state_t reported(const str_t *st)
+{
+    if (st->base == OW_BAT_DISCHARGING) return OW_BAT_DISCHARGING;
+    if (st->stopped) return OW_BAT_DISCHARGE_STOPPED;
+    return st->base;
+}
+
+static void clear_cycle(str_t *st)
+{
+    st->have_str = st->have_mod = st->ntemp = 0;
+    st->rd_us = 0;
+    st->current_a = st->sum_v = st->avg_v = NAN;
+    st->vmin = st->tmax = st->tmin = NAN;
+    st->vmin_module = st->eq = 0;
+}
+
+static void init(ow_diag_t *d, const ow_gateway_cfg_t *gw)
+{
+    memset(d, 0, sizeof(*d));
+    d->gw = gw;
+    d->ambient_c = NAN;
+    for (int s = 0; s <= OW_MAX_STRINGS; s++) {
+        str_t *st = &d->str[s];
+        clear_cycle(st);
+        st->prev_v_cell = NAN;
+        st->pend_sum_v = st->pend_vmin = NAN;
+        st->tr_value = 0;
+    }
+    for (int m = 0; m <= OW_MAX_MODULES; m++) {
+        d->mod[m].base_mohm = NAN;
+        d->mod[m].dev_pct = NAN;
+    }
+}
+
+ow_diag_t *ow_diag_new(const ow_gateway_cfg_t *gw)
+{
+    if (!gw || gw->nstrings < 0 || gw->nstrings > OW_MAX_STRINGS) return NULL;
+    ow_diag_t *d = malloc(sizeof(*d));
+    if (!d) return NULL;
+    init(d, gw);
+    return d;
+}
+
+void ow_diag_destroy(ow_diag_t **d)
+{
+    if (!d || !*d) return;
+    free(*d);
+    *d = NULL;
+}
+
+/* ---- readings ---- */
+
+void ow_diag_module(ow_diag_t *d, int64_t ts_us, const ow_module_t *m)
+{
+    int s = d && m ? module_string(d->gw, m->module) : 0;
+    if (!s || (m->status & OW_MODST_NO_RESPONSE)) return;
+    str_t *st = &d->str[s];
+    st->have_mod = 1;
+    if (ts_us > st->rd_us) st->rd_us = ts_us;
+    if (isfinite(m->voltage_v) && (!isfinite(st->vmin) || m->voltage_v < st->vmin)) {
+        st->vmin = m->voltage_v;
+        st->vmin_module = m->module;
+    }
+    if (isfinite(m->temp_c)) {
+        if (!st->ntemp++) st->tmax = st->tmin = m->temp_c;
+        st->tmax = fmax(st->tmax, m->temp_c);
+        st->tmin = fmin(st->tmin, m->temp_c);
+    }
+    if (isfinite(m->eq_pct) && m->eq_pct > 0) st->eq = 1;
+    if ((m->status & OW_MODST_IMPC_FRESH) && isfinite(m->impedance_mohm) && m->impedance_mohm > 0) {
+        mod_t *md = &d->mod[m->module];
+        md->fresh = 1;
+        md->fresh_us = ts_us;
+        md->fresh_mohm = m->impedance_mohm;
+    }
+}
+
+void ow_diag_string(ow_diag_t *d, int64_t ts_us, const ow_string_t *s)
+{
+    if (!d || !s || s->string < 1 || s->string > nstrings(d->gw)) return;
+    str_t *st = &d->str[s->string];
+    st->have_str = 1;
+    if (ts_us > st->rd_us) st->rd_us = ts_us;
+    st->current_a = s->current_a;
+    st->sum_v = s->sum_voltage_v;
+    st->avg_v = s->avg_voltage_v;
+}
+
+void ow_diag_aux(ow_diag_t *d, int64_t ts_us, const ow_aux_t *a)
+{
+    (void)ts_us;
+    if (d && a) d->ambient_c = a->ambient_c;
+}
+
+/* ---- small helpers ---- */
+
+static void push_point(point_t *p, int *n, int max, int64_t ts_us, double v)
+{
+    if (*n == max) {
+        memmove(p, p + 1, (size_t)(max - 1) * sizeof(*p));
+        (*n)--;
+    }
+    p[*n].ts_us = ts_us;
+    p[(*n)++].v = v;
+}
+
+/* Drop the points older than from_us (they are in time order). */
+static void prune(point_t *p, int *n, int64_t from_us)
+{
+    int k = 0;
+    while (k < *n && p[k].ts_us < from_us)
+        k++;
+    if (k) memmove(p, p + k, (size_t)(*n - k) * sizeof(*p));
+    *n -= k;
+}
+
+/* Least-squares slope of v against time in units of unit_us; NAN with fewer
+ * than min_n points or a span shorter than min_span_us. */
+static double ls_slope(const point_t *p, int n, double unit_us, int min_n, double min_span_us)
+{
+    if (n < min_n || (double)(p[n - 1].ts_us - p[0].ts_us) < min_span_us) return NAN;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < n; i++) {
+        double x = (double)(p[i].ts_us - p[n - 1].ts_us) / unit_us;
+        sx += x;
+        sy += p[i].v;
+        sxx += x * x;
+        sxy += x * p[i].v;
+    }
+    double den = n * sxx - sx * sx;
+    return den > 0 ? (n * sxy - sx * sy) / den : NAN;
+}
+
+static void emit_discharge(const ow_diag_sink_t *sink, void *ctx, const ow_discharge_t *ev,
+                           int64_t ts_us)
+{
+    if (sink && sink->discharge) sink->discharge(ctx, ev, ts_us);
+}
+
+/* ---- battery state and discharges ---- */
+
+/* A reading while a discharge goes on: integrate it, and if it still
+ * discharges, move what "end" reports up to it. */
+static void discharge_track(str_t *st, int64_t ts_us, int discharging)
+{
+    int cur = strcmp(st->ev.mode, "current") == 0 && isfinite(st->current_a);
+    if (cur) {
+        if (st->i_us) st->ah_run -= (st->i_a + st->current_a) / 2 * (ts_us - st->i_us) / US_PER_H;
+        st->i_us = ts_us;
+        st->i_a = st->current_a;
+    }
+    if (!discharging) return;
+    if (strcmp(st->ev.mode, "current") == 0) st->ev.ah_removed = st->ah_run;
+    if (cur && st->current_a < st->ev.min_current_a) st->ev.min_current_a = st->current_a;
+    if (isfinite(st->vmin) &&
+        (!isfinite(st->ev.min_voltage_v) || st->vmin < st->ev.min_voltage_v)) {
+        st->ev.min_voltage_v = st->vmin;
+        st->ev.min_module = st->vmin_module;
+    }
+    if (isfinite(st->sum_v)) st->ev.end_voltage_v = st->sum_v;
+}
+
+/* Take a new base state; first_us is the first reading that showed it (the
+ * start of the debounce run), the first_* values that reading's. */
+static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t first_us,
+                 double first_sum_v, double first_vmin, int first_vmin_module, int64_t ts_us,
+                 const ow_diag_sink_t *sink, void *ctx)
+{
+    if (st->base == OW_BAT_DISCHARGING) {
+        ow_discharge_t end = st->ev;
+        snprintf(end.action, sizeof(end.action), "end");
+        end.end_us = first_us;
+        end.duration_s = (double)(first_us - end.start_us) / 1e6;
+        emit_discharge(sink, ctx, &end, ts_us);
+        st->stopped = to != OW_BAT_FLOAT;
+    }
+    if (to == OW_BAT_FLOAT) st->stopped = 0;
+    st->base = to;
+    st->pend = OW_BAT_UNKNOWN;
+    st->pend_n = 0;
+    if (to != OW_BAT_DISCHARGING) return;
+
+    ow_discharge_t *ev = &st->ev;
+    memset(ev, 0, sizeof(*ev));
+    ev->string = s;
+    snprintf(ev->action, sizeof(ev->action), "start");
+    snprintf(ev->mode, sizeof(ev->mode), "%s", cur_mode ? "current" : "voltage");
+    ev->start_us = first_us;
+    ev->ah_removed = cur_mode ? 0 : NAN;
+    ev->min_current_a = cur_mode ? st->current_a : NAN;
+    ev->min_module = isfinite(first_vmin) ? first_vmin_module : 0;
+    ev->min_voltage_v = first_vmin;
+    ev->end_voltage_v = first_sum_v;
+    st->ah_run = 0;
+    st->i_us = cur_mode ? first_us : 0;
+    st->i_a = cur_mode ? st->current_a : NAN;
+    emit_discharge(sink, ctx, ev, ts_us);
+}
+
+/* Voltage mode: the state the per-cell voltage v (already in vh) shows. */
+static ow_bat_state_t volt_state(const str_t *st, double v, const lim_t *l)
+{
+    if (v >= l->float_v - l->band_v)
+        return v > l->float_v + CHG_ABOVE_V ? OW_BAT_CHARGING : OW_BAT_FLOAT;
+    double slope = ls_slope(st->vh, st->nvh, 60e6, SLOPE_MIN_N, 0); /* V/cell/min */
+    if (isnan(slope)) return st->base == OW_BAT_CHARGING ? OW_BAT_CHARGING : OW_BAT_DISCHARGING;
+    return slope > SLOPE_CHG_V_MIN ? OW_BAT_CHARGING : OW_BAT_DISCHARGING;
+}
+
+/* ts_us: when the string was read; ev_us: the cycle, for the events */
+static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const lim_t *l,
+                       const ow_diag_sink_t *sink, void *ctx)
+{
+    str_t *st = &d->str[s];
+    int cur_mode = d->gw->current_sensor && isfinite(st->current_a);
+    double v = st->avg_v / l->cells;
+    ow_bat_state_t raw = OW_BAT_UNKNOWN;
+    int now = 0;
+
+    if (isfinite(v)) {
+        prune(st->vh, &st->nvh, ts_us - SLOPE_WIN_US);
+        push_point(st->vh, &st->nvh, VHIST_MAX, ts_us, v);
+    }
+    if (cur_mode) {
+        if (st->current_a < -l->dis_a)
+            raw = OW_BAT_DISCHARGING;
+        else
+            raw = st->current_a > l->chg_a ? OW_BAT_CHARGING : OW_BAT_FLOAT;
+        now = raw == OW_BAT_DISCHARGING;
+    } else if (isfinite(v)) {
+        int below = v < l->float_v - l->band_v;
+        int sag = isfinite(st->prev_v_cell) && st->prev_v_cell - v > SAG_V_CELL;
+        raw = volt_state(st, v, l);
+        if (((st->base == OW_BAT_FLOAT || st->base == OW_BAT_UNKNOWN) && (sag || below)) ||
+            (st->base == OW_BAT_CHARGING && sag && below)) {
+            raw = OW_BAT_DISCHARGING;
+            now = 1;
+        }
+    }
+    if (isfinite(v)) st->prev_v_cell = v;
+    if (raw == OW_BAT_UNKNOWN) return; /* nothing to decide on this cycle */
+    if (st->base == OW_BAT_UNKNOWN) now = 1;
+    if (st->base == OW_BAT_DISCHARGING) discharge_track(st, ts_us, raw == OW_BAT_DISCHARGING);
+
+    if (raw == st->base) {
+        st->pend = OW_BAT_UNKNOWN;
+        st->pend_n = 0;
+    } else if (now) {
+        take(st, s, raw, cur_mode, ts_us, st->sum_v, st->vmin, st->vmin_module, ev_us, sink, ctx);
+    } else {
+        if (raw != st->pend) {
+            st->pend = raw;
+            st->pend_n = 0;
+            st->pend_us = ts_us;
+            st->pend_sum_v = st->sum_v;
+            st->pend_vmin = NAN;
+            st->pend_vmin_module = 0;
+        }
+        st->pend_n++;
+        if (isfinite(st->vmin) && (!isfinite(st->pend_vmin) || st->vmin < st->pend_vmin)) {
+            st->pend_vmin = st->vmin;
+            st->pend_vmin_module = st->vmin_module;
+        }
+        if (st->pend_n >= DEBOUNCE_N)
+            take(st, s, raw, cur_mode, st->pend_us, st->pend_sum_v, st->pend_vmin,
+                 st->pend_vmin_module, ev_us, sink, ctx);
+    }
+}
+
+/* ---- thermal runaway ---- */
+
+static void eval_tr(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
+{
+    str_t *st = &d->str[s];
+    if (!st->ntemp) return; /* no temperature this cycle: keep everything */
+
+    double dmod = st->tmax - st->tmin;
+    double damb = isfinite(d->ambient_c) ? st->tmax - d->ambient_c : NAN;
+    int hot = dmod > l->tr_mod_c || damb > l->tr_amb_c;
+    int feeding;
+    prune(st->hot, &st->nhot, ts_us - l->tr_sustain_us);
+    if (d->gw->current_sensor && isfinite(st->current_a))
+        feeding = st->current_a > l->tr_cur_a;
+    else /* rising temperature stands in for rising float current: compare
+          * with the oldest sample within the last tr_sustain_s */
+        feeding = st->nhot > 0 && st->tmax - st->hot[0].v >= TR_RISE_C;
+    if (!st->nhot || ts_us - st->hot[st->nhot - 1].ts_us >= l->tr_sustain_us / HOT_STEPS)
+        push_point(st->hot, &st->nhot, HOT_MAX, ts_us, st->tmax);
+
+    int c = hot && feeding && reported(st) != OW_BAT_DISCHARGING;
+    if (c) {
+        if (!st->tr_holding) st->tr_since_us = ts_us;
+        st->tr_holding = 1;
+        if (!st->tr && ts_us - st->tr_since_us >= l->tr_sustain_us) {
+            st->tr = 1;
+            st->tr_value = dmod > l->tr_mod_c ? dmod : damb;
+        }
+    } else {
+        st->tr_holding = 0;
+        st->tr_since_us = 0;
+        if (st->tr && dmod < l->tr_mod_c - TR_HYST_C &&
+            (isnan(damb) || damb < l->tr_amb_c - TR_HYST_C)) {
+            st->tr = 0;
+            st->tr_value = 0;
+        }
+    }
+}
+
+/* ---- impedance baseline ---- */
+
+static void eval_baseline(ow_diag_t *d, int m, const lim_t *l, const ow_diag_sink_t *sink,
+                          void *ctx)
+{
+    mod_t *md = &d->mod[m];
+    int s = module_string(d->gw, m);
+    md->fresh = 0;
+    if (!s) return;
+    if (isnan(md->base_mohm)) {
+        if (reported(&d->str[s]) != OW_BAT_FLOAT) return; /* learn on float only */
+        md->learn[md->nlearn++] = md->fresh_mohm;
+        if (md->nlearn == LEARN_N) {
+            double sum = 0;
+            for (int i = 0; i < LEARN_N; i++)
+                sum += md->learn[i];
+            md->base_mohm = sum / LEARN_N;
+            md->nlearn = 0;
+        }
+        return;
+    }
+    ow_baseline_t b = {.string = s, .module = m};
+    b.baseline_mohm = md->base_mohm;
+    b.impedance_mohm = md->fresh_mohm;
+    b.deviation_pct = (md->fresh_mohm - md->base_mohm) / md->base_mohm * 100;
+    md->dev_pct = b.deviation_pct;
+    push_point(md->trend, &md->ntrend, TREND_MAX, md->fresh_us, b.deviation_pct);
+    b.slope_pct_per_year = ls_slope(md->trend, md->ntrend, YEAR_US, TREND_MIN_N, TREND_SPAN_US);
+    if (b.deviation_pct >= l->alarm_pct)
+        b.alarm_at_us = md->fresh_us;
+    else if (b.slope_pct_per_year > 0)
+        b.alarm_at_us = md->fresh_us + (int64_t)llround((l->alarm_pct - b.deviation_pct) /
+                                                        b.slope_pct_per_year * YEAR_US);
+    else
+        b.alarm_at_us = 0;
+    if (sink && sink->baseline) sink->baseline(ctx, &b, md->fresh_us);
+}
+
+/* ---- the cycle ---- */
+
+void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void *ctx)
+{
+    if (!d) return;
+    lim_t l;
+    limits(d->gw, &l);
+    int ns = nstrings(d->gw);
+    for (int s = 1; s <= ns; s++) {
+        str_t *st = &d->str[s];
+        int64_t at_us = st->rd_us ? st->rd_us : ts_us;
+        if (st->have_str) eval_state(d, s, at_us, ts_us, &l, sink, ctx);
+        if (st->have_mod) st->equalizing = st->eq;
+        eval_tr(d, s, at_us, &l);
+    }
+    for (int m = 1; m <= OW_MAX_MODULES; m++)
+        if (d->mod[m].fresh) eval_baseline(d, m, &l, sink, ctx);
+    for (int s = 0; s <= OW_MAX_STRINGS; s++)
+        clear_cycle(&d->str[s]);
+    d->ambient_c = NAN;
+}
+
+void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!d) return;
+    int ns = nstrings(d->gw);
+    for (int s = 1; s <= ns; s++) {
+        const str_t *st = &d->str[s];
+        out->state[s] = reported(st);
+        out->equalizing[s] = st->equalizing;
+        out->thermal_runaway[s] = st->tr;
+        out->tr_value[s] = st->tr_value;
+    }
+}
+
+int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm)
+{
+    if (!d || !module_string(d->gw, module)) return -1;
+    if (!isnan(mohm) && !(isfinite(mohm) && mohm > 0)) return -1;
+    mod_t *md = &d->mod[module];
+    /* deviations against another baseline are not comparable: a new trend */
+    md->base_mohm = mohm;
+    md->nlearn = 0;
+    md->ntrend = 0;
+    md->dev_pct = NAN;
+    return 0;
+}
+
+double ow_diag_deviation_pct(const ow_diag_t *d, int module)
+{
+    if (!d || !module_string(d->gw, module)) return NAN;
+    return d->mod[module].dev_pct;
+}
+
+/* ---- persistence ---- */
+
+static const char *const state_names[] = {"unknown", "float", "charging", "discharging",
+                                          "discharge_stopped"};
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *jpoints(const point_t *p, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("[I o]", (json_int_t)p[i].ts_us, jnum(p[i].v)));
+    return a;
+}
+
+static json_t *save_string(const str_t *st, int s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "string", json_integer(s));
+    json_object_set_new(o, "base", json_string(state_names[st->base]));
+    json_object_set_new(o, "stopped", json_boolean(st->stopped));
+    json_object_set_new(o, "pending", json_string(state_names[st->pend]));
+    json_object_set_new(o, "pending_n", json_integer(st->pend_n));
+    json_object_set_new(o, "pending_us", json_integer(st->pend_us));
+    json_object_set_new(o, "pending_sum_v", jnum(st->pend_sum_v));
+    json_object_set_new(o, "pending_min_v", jnum(st->pend_vmin));
+    json_object_set_new(o, "pending_min_module", json_integer(st->pend_vmin_module));
+    json_object_set_new(o, "prev_v_cell", jnum(st->prev_v_cell));
+    json_object_set_new(o, "vhist", jpoints(st->vh, st->nvh));
+    json_object_set_new(o, "equalizing", json_boolean(st->equalizing));
+    if (st->base == OW_BAT_DISCHARGING) {
+        const ow_discharge_t *e = &st->ev;
+        json_t *j = json_object();
+        json_object_set_new(j, "mode", json_string(e->mode));
+        json_object_set_new(j, "start_us", json_integer(e->start_us));
+        json_object_set_new(j, "ah_removed", jnum(e->ah_removed));
+        json_object_set_new(j, "ah_run", jnum(st->ah_run));
+        json_object_set_new(j, "i_us", json_integer(st->i_us));
+        json_object_set_new(j, "i_a", jnum(st->i_a));
+        json_object_set_new(j, "min_current_a", jnum(e->min_current_a));
+        json_object_set_new(j, "min_module", json_integer(e->min_module));
+        json_object_set_new(j, "min_voltage_v", jnum(e->min_voltage_v));
+        json_object_set_new(j, "end_voltage_v", jnum(e->end_voltage_v));
+        json_object_set_new(o, "discharge", j);
+    } else {
+        json_object_set_new(o, "discharge", json_null());
+    }
+    json_t *tr = json_object();
+    json_object_set_new(tr, "holding", json_boolean(st->tr_holding));
+    json_object_set_new(tr, "since_us", json_integer(st->tr_since_us));
+    json_object_set_new(tr, "active", json_boolean(st->tr));
+    json_object_set_new(tr, "value", jnum(st->tr_value));
+    json_object_set_new(tr, "hot", jpoints(st->hot, st->nhot));
+    json_object_set_new(o, "tr", tr);
+    return o;
+}
+
+json_t *ow_diag_save(const ow_diag_t *d)
+{
+    if (!d) return NULL;
+    json_t *root = json_object(), *strs = json_array(), *mods = json_array();
+    json_object_set_new(root, "version", json_integer(SAVE_VERSION));
+    for (int s = 1; s <= nstrings(d->gw); s++)
+        json_array_append_new(strs, save_string(&d->str[s], s));
+    for (int m = 1; m <= OW_MAX_MODULES; m++) {
+        const mod_t *md = &d->mod[m];
+        if (isnan(md->base_mohm) && !md->nlearn && !md->ntrend && isnan(md->dev_pct)) continue;
+        json_t *o = json_object(), *learn = json_array();
+        for (int i = 0; i < md->nlearn; i++)
+            json_array_append_new(learn, json_real(md->learn[i]));
+        json_object_set_new(o, "module", json_integer(m));
+        json_object_set_new(o, "baseline_mohm", jnum(md->base_mohm));
+        json_object_set_new(o, "learn", learn);
+        json_object_set_new(o, "trend", jpoints(md->trend, md->ntrend));
+        json_object_set_new(o, "deviation_pct", jnum(md->dev_pct));
+        json_array_append_new(mods, o);
+    }
+    json_object_set_new(root, "strings", strs);
+    json_object_set_new(root, "modules", mods);
+    return root;
+}
+
+/* Reading back: every field is required and checked; the first problem is
+ * reported as "PATH: reason". */
+typedef struct {
+    char *err;
+    size_t errlen;
+    char where[48];
+} rd_t;
+
+static int rd_fail(rd_t *r, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int rd_fail(rd_t *r, const char *key, const char *fmt, ...)
+{
+    if (r->err && r->errlen) {
+        char why[160];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, sizeof(why), fmt, ap);
+        va_end(ap);
+        char path[80];
+        snprintf(path, sizeof(path), "%s%s%s", r->where, *r->where && *key ? "." : "", key);
+        snprintf(r->err, r->errlen, "%s%s%s", path, *path ? ": " : "", why);
+    }
+    return -1;
+}
+
+static int rd_num(rd_t *r, const json_t *o, const char *key, double *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return rd_fail(r, key, "missing");
+    if (json_is_null(v)) {
+        *out = NAN;
+        return 0;
+    }
+    if (!json_is_number(v)) return rd_fail(r, key, "expected a number or null");
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int rd_int(rd_t *r, const json_t *o, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return rd_fail(r, key, "missing");
+    if (!json_is_integer(v)) return rd_fail(r, key, "expected an integer");
+    json_int_t x = json_integer_value(v);
+    if (x < min || x > max)
+        return rd_fail(r, key, "%lld outside %lld..%lld", (long long)x, (long long)min,
+                       (long long)max);
+    *out = x;
+    return 0;
+}
+
+static int rd_small(rd_t *r, const json_t *o, const char *key, int min, int max, int *out)
+{
+    int64_t x;
+    if (rd_int(r, o, key, min, max, &x)) return -1;
+    *out = (int)x;
+    return 0;
+}
+
+static int rd_bool(rd_t *r, const json_t *o, const char *key, int *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return rd_fail(r, key, "missing");
+    if (!json_is_boolean(v)) return rd_fail(r, key, "expected true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int rd_state(rd_t *r, const json_t *o, const char *key, int allow_stopped,
+                    ow_bat_state_t *out)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    if (!v) return rd_fail(r, key, "expected a state name");
+    for (int i = 0; i <= (allow_stopped ? OW_BAT_DISCHARGE_STOPPED : OW_BAT_DISCHARGING); i++)
+        if (strcmp(v, state_names[i]) == 0) {
+            *out = (ow_bat_state_t)i;
+            return 0;
+        }
+    return rd_fail(r, key, "unknown state '%s'", v);
+}
+
+static int rd_points(rd_t *r, const json_t *o, const char *key, point_t *p, int max, int *n)
+{
+    json_t *a = json_object_get(o, key);
+    if (!json_is_array(a)) return rd_fail(r, key, "expected an array");
+    if (json_array_size(a) > (size_t)max) return rd_fail(r, key, "more than %d points", max);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *e = json_array_get(a, i);
+        json_t *t = json_array_get(e, 0), *v = json_array_get(e, 1);
+        if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(t) ||
+            !(json_is_number(v) || json_is_null(v)))
+            return rd_fail(r, key, "point %zu: expected [ts_us, value]", i);
+        p[i].ts_us = json_integer_value(t);
+        p[i].v = json_is_null(v) ? NAN : json_number_value(v);
+        if (i && p[i].ts_us < p[i - 1].ts_us)
+            return rd_fail(r, key, "point %zu: not in time order", i);
+    }
+    *n = (int)json_array_size(a);
+    return 0;
+}
+
+static int load_discharge(rd_t *r, const json_t *j, str_t *st, int s, int nmod)
+{
+    ow_discharge_t *e = &st->ev;
+    const char *mode = json_string_value(json_object_get(j, "mode"));
+    memset(e, 0, sizeof(*e));
+    if (!mode || (strcmp(mode, "current") && strcmp(mode, "voltage")))
+        return rd_fail(r, "mode", "expected \"current\" or \"voltage\"");
+    e->string = s;
+    snprintf(e->action, sizeof(e->action), "start");
+    snprintf(e->mode, sizeof(e->mode), "%s", mode);
+    if (rd_int(r, j, "start_us", INT64_MIN, INT64_MAX, &e->start_us) ||
+        rd_num(r, j, "ah_removed", &e->ah_removed) || rd_num(r, j, "ah_run", &st->ah_run) ||
+        rd_int(r, j, "i_us", INT64_MIN, INT64_MAX, &st->i_us) || rd_num(r, j, "i_a", &st->i_a) ||
+        rd_num(r, j, "min_current_a", &e->min_current_a) ||
+        rd_small(r, j, "min_module", 0, nmod, &e->min_module) ||
+        rd_num(r, j, "min_voltage_v", &e->min_voltage_v) ||
+        rd_num(r, j, "end_voltage_v", &e->end_voltage_v))
+        return -1;
+    return 0;
+}
+
+static int load_string(rd_t *r, const json_t *o, str_t *st, int s)
+{
+    const json_t *dj, *tr;
+    if (rd_state(r, o, "base", 0, &st->base) || rd_bool(r, o, "stopped", &st->stopped) ||
+        rd_state(r, o, "pending", 0, &st->pend) ||
+        rd_small(r, o, "pending_n", 0, DEBOUNCE_N - 1, &st->pend_n) ||
+        rd_int(r, o, "pending_us", INT64_MIN, INT64_MAX, &st->pend_us) ||
+        rd_num(r, o, "pending_sum_v", &st->pend_sum_v) ||
+        rd_num(r, o, "pending_min_v", &st->pend_vmin) ||
+        rd_small(r, o, "pending_min_module", 0, OW_MAX_MODULES, &st->pend_vmin_module) ||
+        rd_num(r, o, "prev_v_cell", &st->prev_v_cell) ||
+        rd_points(r, o, "vhist", st->vh, VHIST_MAX, &st->nvh) ||
+        rd_bool(r, o, "equalizing", &st->equalizing))
+        return -1;
+
+    dj = json_object_get(o, "discharge");
+    if (!dj) return rd_fail(r, "discharge", "missing");
+    if (st->base == OW_BAT_DISCHARGING) {
+        if (!json_is_object(dj)) return rd_fail(r, "discharge", "expected an object");
+        size_t n = strlen(r->where);
+        snprintf(r->where + n, sizeof(r->where) - n, ".discharge");
+        if (load_discharge(r, dj, st, s, OW_MAX_MODULES)) return -1;
+        r->where[n] = 0;
+    } else if (!json_is_null(dj)) {
+        return rd_fail(r, "discharge", "expected null when not discharging");
+    }
+
+    tr = json_object_get(o, "tr");
+    if (!json_is_object(tr)) return rd_fail(r, "tr", "expected an object");
+    size_t n = strlen(r->where);
+    snprintf(r->where + n, sizeof(r->where) - n, ".tr");
+    if (rd_bool(r, tr, "holding", &st->tr_holding) ||
+        rd_int(r, tr, "since_us", INT64_MIN, INT64_MAX, &st->tr_since_us) ||
+        rd_bool(r, tr, "active", &st->tr) || rd_num(r, tr, "value", &st->tr_value) ||
+        rd_points(r, tr, "hot", st->hot, HOT_MAX, &st->nhot))
+        return -1;
+    r->where[n] = 0;
+    return 0;
+}
+
+static int load_module(rd_t *r, const json_t *o, mod_t *md)
+{
+    json_t *learn = json_object_get(o, "learn");
+    if (rd_num(r, o, "baseline_mohm", &md->base_mohm) ||
+        rd_points(r, o, "trend", md->trend, TREND_MAX, &md->ntrend) ||
+        rd_num(r, o, "deviation_pct", &md->dev_pct))
+        return -1;
+    if (!isnan(md->base_mohm) && !(isfinite(md->base_mohm) && md->base_mohm > 0))
+        return rd_fail(r, "baseline_mohm", "must be positive or null");
+    if (!json_is_array(learn) || json_array_size(learn) >= LEARN_N)
+        return rd_fail(r, "learn", "expected an array of fewer than %d numbers", LEARN_N);
+    md->nlearn = (int)json_array_size(learn);
+    for (int i = 0; i < md->nlearn; i++) {
+        json_t *v = json_array_get(learn, (size_t)i);
+        if (!json_is_number(v) || !(json_number_value(v) > 0))
+            return rd_fail(r, "learn", "expected positive numbers");
+        md->learn[i] = json_number_value(v);
+    }
+    return 0;
+}
+
+int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
+{
+    rd_t r = {.err = err, .errlen = errlen, .where = ""};
+    int64_t ver;
+    if (!d) return -1;
+    if (!json_is_object(j)) return rd_fail(&r, "", "expected a JSON object");
+    if (rd_int(&r, j, "version", SAVE_VERSION, SAVE_VERSION, &ver)) return -1;
+    const json_t *strs = json_object_get(j, "strings"), *mods = json_object_get(j, "modules");
+    if (!json_is_array(strs)) return rd_fail(&r, "strings", "expected an array");
+    if (!json_is_array(mods)) return rd_fail(&r, "modules", "expected an array");
+
+    /* parse into a fresh copy, so that a refused state leaves d as it was */
+    ow_diag_t *t = ow_diag_new(d->gw);
+    if (!t) return rd_fail(&r, "", "out of memory");
+    int rc = -1, ns = nstrings(d->gw);
+    for (size_t i = 0; i < json_array_size(strs); i++) {
+        const json_t *o = json_array_get(strs, i);
+        int s;
+        snprintf(r.where, sizeof(r.where), "strings[%zu]", i);
+        if (!json_is_object(o)) {
+            rd_fail(&r, "", "expected an object");
+            goto out;
+        }
+        if (rd_small(&r, o, "string", 1, OW_MAX_STRINGS, &s)) goto out;
+        if (s > ns) continue; /* the site lost a string since: forget it */
+        if (load_string(&r, o, &t->str[s], s)) goto out;
+    }
+    for (size_t i = 0; i < json_array_size(mods); i++) {
+        const json_t *o = json_array_get(mods, i);
+        int m;
+        snprintf(r.where, sizeof(r.where), "modules[%zu]", i);
+        if (!json_is_object(o)) {
+            rd_fail(&r, "", "expected an object");
+            goto out;
+        }
+        if (rd_small(&r, o, "module", 1, OW_MAX_MODULES, &m)) goto out;
+        if (!module_string(d->gw, m)) continue; /* no longer configured */
+        if (load_module(&r, o, &t->mod[m])) goto out;
+    }
+    *d = *t;
+    rc = 0;
+out:
+    ow_diag_destroy(&t);
+    return rc;
+}

@@ -27,8 +27,8 @@ typedef enum {
 typedef struct {
     ow_bat_state_t state[OW_MAX_STRINGS + 1]; /* per string, 1-based */
     int equalizing[OW_MAX_STRINGS + 1];       /* a block of the string has eq_pct > 0 */
-    int thermal_runaway[OW_MAX_STRINGS + 1];  /* rule held for tr_sustain_s (latched until it
-                                                 stops holding) */
+    int thermal_runaway[OW_MAX_STRINGS + 1];  /* rule held for tr_sustain_s (latched until the
+                                                 differences are 1 degC below their thresholds) */
     double tr_value[OW_MAX_STRINGS + 1];      /* the temperature difference that triggered */
 } ow_diag_status_t;
 
@@ -48,8 +48,9 @@ void ow_diag_module(ow_diag_t *d, int64_t ts_us, const ow_module_t *m);
 void ow_diag_string(ow_diag_t *d, int64_t ts_us, const ow_string_t *s);
 void ow_diag_aux(ow_diag_t *d, int64_t ts_us, const ow_aux_t *a);
 /* End of a poll cycle (the heartbeat): evaluate states, thermal runaway,
- * discharge start/end; baseline events are emitted as fresh impedance
- * measurements arrive (ow_diag_module). */
+ * discharge start/end, then the fresh impedance measurements the cycle's
+ * module readings brought (baseline learning needs the string's state of
+ * this cycle; baseline events carry the measurement's ts_us). */
 void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void *ctx);
 void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out);
 

@@ -24,6 +24,8 @@ struct ow_busd {
     ow_scenario_t *scenario;
     ow_sim_t *sim;
     ow_pub_t *pub;
+    zsock_t *cmd; /* SUB to alarmd's commands for this gateway (ctl/GW) */
+    uint64_t commands, bad_commands;
     int64_t step_us;        /* simulated time per poll cycle */
     int64_t real_period_us; /* wall time per poll cycle */
     double speed;
@@ -72,6 +74,18 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     snprintf(pub_id, sizeof pub_id, "busd.%s", gw->id);
     b->pub = ow_pub_new(pub_id, gw->publish, gw->replay, (size_t)gw->journal_messages, err, errlen);
     if (!b->pub) goto fail;
+    /* Commands (GX_R_AUX outputs, e.g. the breaker on thermal runaway) come
+     * from alarmd's publisher. */
+    ow_alarmd_cfg_t acfg;
+    if (ow_site_alarmd(site, &acfg, err, errlen) < 0) goto fail;
+    b->cmd = zsock_new(ZMQ_SUB);
+    if (!b->cmd || zsock_connect(b->cmd, "%s", acfg.publish) < 0) {
+        snprintf(err, errlen, "cannot connect to alarmd at %s", acfg.publish);
+        goto fail;
+    }
+    char topic[OW_TOPIC_MAX];
+    snprintf(topic, sizeof topic, "ctl/%s", gw->id);
+    zsock_set_subscribe(b->cmd, topic);
     /* Simulated time starts at the wall clock of this boot (the epoch). */
     b->sim = ow_sim_new(gw, b->scenario, seed, (int64_t)ow_pub_epoch(b->pub));
     if (!b->sim) {
@@ -89,6 +103,7 @@ void ow_busd_destroy(ow_busd_t **bp)
     ow_busd_t *b = *bp;
     if (!b) return;
     ow_pub_destroy(&b->pub);
+    zsock_destroy(&b->cmd);
     ow_sim_destroy(&b->sim);
     ow_scenario_destroy(&b->scenario);
     free(b);
@@ -157,6 +172,47 @@ static void poll_cycle(ow_busd_t *b)
     heartbeat(b, "running");
 }
 
+static void on_command(ow_busd_t *b)
+{
+    zmsg_t *msg = zmsg_recv(b->cmd);
+    ow_msg_t m;
+    char err[200];
+    if (!msg) return;
+    zframe_t *t = zmsg_first(msg), *body = zmsg_next(msg);
+    if (zmsg_size(msg) != 2 ||
+        ow_decode((char *)zframe_data(t), zframe_size(t), (char *)zframe_data(body),
+                  zframe_size(body), &m, err, sizeof err, NULL) != OW_PERR_OK ||
+        m.kind != OW_MSG_CONTROL) {
+        b->bad_commands++;
+        log_warnx("dropping malformed command: %s", zmsg_size(msg) != 2 ? "not 2 frames" : err);
+    } else if (strcmp(m.u.control.cmd, "output") == 0 && m.u.control.index >= 1 &&
+               m.u.control.index <= OW_AUX_POINTS && !isnan(m.u.control.value)) {
+        b->commands++;
+        log_info("GX_R_AUX output %d %s (from %s)", m.u.control.index,
+                 m.u.control.value != 0 ? "on" : "off", m.h.pub);
+        ow_sim_set_output(b->sim, m.u.control.index, m.u.control.value != 0);
+    } else {
+        b->bad_commands++;
+        log_warnx("ignoring command '%s' index %d", m.u.control.cmd, m.u.control.index);
+    }
+    zmsg_destroy(&msg);
+}
+
+/* Answer replay requests and take commands until the monotonic time `until`. */
+static void wait_until(ow_busd_t *b, int64_t until, volatile sig_atomic_t *stop)
+{
+    for (;;) {
+        int64_t wait = until - ow_mono_us();
+        zmq_pollitem_t it[2] = {{ow_pub_replay_socket(b->pub), 0, ZMQ_POLLIN, 0},
+                                {zsock_resolve(b->cmd), 0, ZMQ_POLLIN, 0}};
+        int rc = zmq_poll(it, 2, wait > 0 ? (long)(wait / 1000) : 0);
+        if (rc < 0 && errno != EINTR) return;
+        if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) ow_pub_serve(b->pub);
+        if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) on_command(b);
+        if ((stop && *stop) || ow_mono_us() >= until) return;
+    }
+}
+
 int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
 {
     ow_deadline_t dl;
@@ -170,9 +226,9 @@ int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
     while (!(stop && *stop)) {
         if (b->opts.max_cycles && b->st.cycles >= b->opts.max_cycles) break;
         if (b->opts.no_wait) {
-            ow_pub_serve_until(b->pub, 0, stop);
+            wait_until(b, 0, stop);
         } else {
-            ow_pub_serve_until(b->pub, ow_mono_us() + ow_deadline_wait_us(&dl), stop);
+            wait_until(b, ow_mono_us() + ow_deadline_wait_us(&dl), stop);
             if (stop && *stop) break;
             int skipped = ow_deadline_tick(&dl);
             if (skipped) {
@@ -183,8 +239,7 @@ int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
         poll_cycle(b);
     }
     heartbeat(b, "stopping");
-    if (b->opts.linger_s > 0)
-        ow_pub_serve_until(b->pub, ow_mono_us() + (int64_t)(b->opts.linger_s * 1e6), stop);
+    if (b->opts.linger_s > 0) wait_until(b, ow_mono_us() + (int64_t)(b->opts.linger_s * 1e6), stop);
     const ow_pub_stats_t *ps = ow_pub_stats(b->pub);
     log_info("stopped after %llu cycles, %llu messages, %llu replay requests, %llu bad requests",
              (unsigned long long)b->st.cycles, (unsigned long long)ps->published,

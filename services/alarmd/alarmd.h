@@ -1,0 +1,33 @@
+/* alarmd as a service: subscribes to every gateway's busd (catching up
+ * through replay), runs the engine, publishes alarm events, flag words,
+ * discharges, baselines and commands, answers control requests (thresholds,
+ * acknowledge, baselines, snapshot) and keeps its state in a file so that a
+ * restart neither re-raises nor loses anything. */
+#ifndef OW_ALARMD_H
+#define OW_ALARMD_H
+
+#include <signal.h>
+#include <stddef.h>
+
+typedef struct ow_alarmd ow_alarmd_t;
+
+/* Load the site and the state file, bind sockets. NULL with err. */
+ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen);
+/* Run until *stop; *reload (SIGHUP) re-reads the site file. */
+int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
+void ow_alarmd_destroy(ow_alarmd_t **a);
+
+/* Control requests (ROUTER at services.alarmd.control). A request is one
+ * frame, an ow_msg control body (after an empty delimiter frame for REQ
+ * clients); the answer is a reply body, followed for "snapshot" and "list"
+ * by [topic, body] pairs of the messages that make up the answer.
+ *   get KEY                 value of a threshold key of gw
+ *   list                    every threshold key of gw as config messages
+ *   set KEY VALUE           validate, apply, persist, publish a config event
+ *   ack [index=ID]          acknowledge alarm ID, or all of gw (0) / site (gw "")
+ *   baseline index=MODULE value=MOHM|null   set or re-learn a baseline
+ *   output index=N value=0|1   switch a GX_R_AUX output through busd
+ *   snapshot                state, active alarms and latest readings of gw
+ *                           (every gateway when gw is "") */
+
+#endif
