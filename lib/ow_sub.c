@@ -19,7 +19,9 @@ typedef struct item {
     int replayed;
     int source;
     size_t topic_len, body_len;
-    char data[]; /* topic then body */
+    ow_msg_t *msg; /* decoded on arrival when it goes straight out; NULL when
+                      held (memory: a hold queue can be long), decoded then */
+    char *data;    /* topic then body */
 } item_t;
 
 typedef struct {
@@ -58,11 +60,18 @@ struct ow_sub {
     ow_sub_stats_t st;
 };
 
-static item_t *item_new(int source, uint64_t epoch, uint64_t seq, const char *t, size_t tl,
-                        const char *b, size_t bl, int replayed)
+/* One allocation: the item, the decoded message if given, then the frames.
+ * sizeof(item_t) is a multiple of its alignment, which ow_msg_t shares. */
+static item_t *item_new(int source, const ow_msg_t *m, const char *t, size_t tl, const char *b,
+                        size_t bl, int replayed)
 {
-    item_t *it = malloc(sizeof *it + tl + bl);
+    size_t msz = m ? sizeof(ow_msg_t) : 0;
+    item_t *it = malloc(sizeof *it + msz + tl + bl);
     if (!it) return NULL;
+    it->msg = m ? (ow_msg_t *)(it + 1) : NULL;
+    if (m) *it->msg = *m;
+    it->data = (char *)(it + 1) + msz;
+    uint64_t epoch = m ? m->h.epoch : 0, seq = m ? m->h.seq : 0;
     it->source = source;
     it->next = NULL;
     it->epoch = epoch, it->seq = seq, it->replayed = replayed;
@@ -265,7 +274,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
     s->st.received++;
     if (peek(s, t, tl, b, bl, &m) < 0) return;
     if (!s->tracking) { /* filtered stream: deliver as it comes */
-        if ((it = item_new(source, m.h.epoch, m.h.seq, t, tl, b, bl, 0))) q_push(&s->ready, it);
+        if ((it = item_new(source, &m, t, tl, b, bl, 0))) q_push(&s->ready, it);
         return;
     }
     if (!src->known || strcmp(src->pub, m.h.pub) != 0) {
@@ -298,12 +307,13 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         s->st.duplicates++;
         return;
     }
-    it = item_new(source, m.h.epoch, m.h.seq, t, tl, b, bl, 0);
-    if (!it) return;
     if (!src->replaying && m.h.seq == src->last + 1) {
-        deliver(s, src, it);
+        if ((it = item_new(source, &m, t, tl, b, bl, 0))) deliver(s, src, it);
         return;
     }
+    it = item_new(source, NULL, t, tl, b, bl, 0);
+    if (!it) return;
+    it->epoch = m.h.epoch, it->seq = m.h.seq;
     if (src->held.n >= HOLD_MAX) { /* replay far behind: stop holding */
         finish_replay(s, src, "hold queue full");
     }
@@ -347,7 +357,7 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
         }
         if (m.h.seq > src->last + 1)
             lost(s, src, src->last + 1, m.h.seq - 1, "no longer in the publisher's journal");
-        item_t *it = item_new(source, m.h.epoch, m.h.seq, (char *)zframe_data(tf), zframe_size(tf),
+        item_t *it = item_new(source, &m, (char *)zframe_data(tf), zframe_size(tf),
                               (char *)zframe_data(bf), zframe_size(bf), 1);
         if (it) deliver(s, src, it);
         src->replay_deadline = ow_mono_us() + (int64_t)s->replay_timeout_ms * 1000;
@@ -420,9 +430,12 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
         item_t *it = q_pop(&s->ready);
         if (it) {
             char err[200];
-            /* Frames were validated when they arrived; decode for the caller. */
-            if (ow_decode(it->data, it->topic_len, it->data + it->topic_len, it->body_len,
-                          &out->msg, err, sizeof err, NULL) != OW_PERR_OK) {
+            /* Frames were validated when they arrived; a held one is decoded
+             * again now, the rest was kept decoded. */
+            if (it->msg)
+                out->msg = *it->msg;
+            else if (ow_decode(it->data, it->topic_len, it->data + it->topic_len, it->body_len,
+                               &out->msg, err, sizeof err, NULL) != OW_PERR_OK) {
                 free(it);
                 continue;
             }
