@@ -1,0 +1,63 @@
+/* The historian's PostgreSQL side (libpq): versioned migrations, the site's
+ * gateways/strings/modules, and batches written in ONE transaction each:
+ * readings through COPY into a staging table and INSERT ... ON CONFLICT DO
+ * NOTHING (a replayed message never makes a second row), rollups updated from
+ * the rows actually inserted, events upserted, and the ingest positions of
+ * the publishers the batch covers — so stored rows and positions always
+ * agree. Library code: errors come back in err, nothing is printed. */
+#ifndef OW_DB_H
+#define OW_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ow_config.h"
+#include "ow_proto.h"
+
+typedef struct ow_db ow_db_t;
+typedef struct ow_batch ow_batch_t;
+
+/* Connect (conninfo as libpq takes it). NULL with the reason. */
+ow_db_t *ow_db_connect(const char *conninfo, char *err, size_t errlen);
+void ow_db_close(ow_db_t **db);
+/* 1 if the connection is usable; otherwise try one reset and say again. */
+int ow_db_alive(ow_db_t *db);
+
+/* Apply the migrations not yet applied (schema_migrations table), each in
+ * its own transaction. *applied gets how many ran. 0 or -1. */
+int ow_db_migrate(ow_db_t *db, int *applied, char *err, size_t errlen);
+/* Highest migration version known to this binary / applied in the db. */
+int ow_db_schema_version(void);
+
+/* Upsert gateways, strings, modules from the site file. */
+int ow_db_sync_site(ow_db_t *db, const ow_site_t *site, char *err, size_t errlen);
+
+/* The stored ingest positions: fn(ctx, pub, epoch, seq) for each. */
+typedef void (*ow_db_pos_fn)(void *ctx, const char *pub, uint64_t epoch, uint64_t seq);
+int ow_db_positions(ow_db_t *db, ow_db_pos_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Drop reading partitions (days) older than `days` days before now_us. */
+int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *err,
+                    size_t errlen);
+
+/* ---- batches ---- */
+ow_batch_t *ow_batch_new(void);
+void ow_batch_destroy(ow_batch_t **b);
+/* Add a message to store: module, string, aux readings; alarm, state,
+ * discharge, baseline, config events. Other kinds are ignored (0 returned,
+ * nothing stored). Returns 1 if it will be stored. */
+int ow_batch_add(ow_batch_t *b, const ow_msg_t *m);
+/* Position to commit with the batch: the last seq of pub processed
+ * (stored or deliberately skipped by the log rate). Later calls for the
+ * same pub overwrite. */
+void ow_batch_position(ow_batch_t *b, const char *pub, uint64_t epoch, uint64_t seq);
+size_t ow_batch_rows(const ow_batch_t *b); /* messages added and stored */
+void ow_batch_clear(ow_batch_t *b);
+
+/* Write the batch in one transaction. 0, or -1 with err (rolled back; the
+ * batch is left as it was so the caller can retry or spool it). *inserted
+ * (may be NULL) gets the number of reading rows actually inserted (less than
+ * added when some were already stored). */
+int ow_db_write(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, char *err, size_t errlen);
+
+#endif

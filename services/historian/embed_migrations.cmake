@@ -1,0 +1,17 @@
+# Writes OUT: a C array of {version, name, sql} from the migration files
+# (NNN_name.sql, applied in order of NNN).
+set(body "/* Generated from services/historian/migrations by embed_migrations.cmake. */\n#include <stddef.h>\n\ntypedef struct { int version; const char *name; const char *sql; } ow_migration_t;\n\nconst ow_migration_t ow_migrations[] = {\n")
+set(count 0)
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" ver ${name})
+  math(EXPR ver "${ver}")
+  file(READ ${f} sql)
+  string(REPLACE "\\" "\\\\" sql "${sql}")
+  string(REPLACE "\"" "\\\"" sql "${sql}")
+  string(REPLACE "\n" "\\n\"\n\"" sql "${sql}")
+  string(APPEND body "    {${ver}, \"${name}\",\n\"${sql}\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "};\nconst size_t ow_migrations_count = ${count};\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int ow_placeholder_t;
