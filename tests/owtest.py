@@ -341,3 +341,72 @@ def replay_all(endpoint, prefix=""):
         out += got
     s.close()
     return out
+
+
+HISTORIAN = os.path.join(BUILD, "services", "historian", "ohmwatch-historian")
+
+
+class Pg:
+    """A private PostgreSQL cluster started by the project's own script."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="owpg-")
+        self.port = free_port()
+        self.dsn = self.start()
+
+    def start(self):
+        r = subprocess.run(["bash", os.path.join(ROOT, "scripts", "pg.sh"), "start", self.dir,
+                            str(self.port)], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError("pg.sh start failed: " + r.stderr)
+        return r.stdout.strip()
+
+    def stop(self):
+        subprocess.run(["bash", os.path.join(ROOT, "scripts", "pg.sh"), "stop", self.dir],
+                       capture_output=True, timeout=120)
+
+    def scalar(self, sql, default=0):
+        """First column of the first row, or default when the query fails
+        (server stopped, table not created yet) or returns nothing."""
+        try:
+            r = self.query(sql)
+            return r[0][0] if r else default
+        except Exception:
+            return default
+
+    def query(self, sql, args=None):
+        import psycopg2
+        c = psycopg2.connect(self.dsn)
+        try:
+            with c.cursor() as cur:
+                cur.execute(sql, args)
+                return cur.fetchall() if cur.description else None
+        finally:
+            c.close()
+
+
+_pgs = []
+
+
+def pg():
+    p = Pg()
+    _pgs.append(p)
+    return p
+
+
+@atexit.register
+def _stop_pgs():
+    for p in _pgs:
+        p.stop()
+
+
+def site_full(path, d, gateways, dsn, historian=None, name="Test site"):
+    """A site with private alarmd and historian sections."""
+    s = site(path, gateways, name)
+    s["services"] = alarmd_services(d)
+    h = {"dsn": dsn, "spool_dir": os.path.join(d, "spool"), "batch_ms": 100}
+    h.update(historian or {})
+    s["services"]["historian"] = h
+    with open(path, "w") as f:
+        json.dump(s, f, indent=2)
+    return s

@@ -1,1 +1,862 @@
-int main(void) { return 1; } /* placeholder */
+/* db.c against a real PostgreSQL: a private cluster (scripts/pg.sh) in a
+ * temporary directory on a free port, stopped and removed at exit. Also the
+ * usage example: connect, migrate, sync the site, fill a batch, write it. */
+#include "db.h"
+
+#include <arpa/inet.h>
+#include <float.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "ow_gbms.h"
+#include "ow_test.h"
+
+#define S_US   1000000LL
+#define DAY_US (86400 * S_US)
+#define D0     (19844 * DAY_US) /* 2024-05-01 00:00:00 UTC */
+#define EPOCH  1714000000000000ULL
+
+static char pg_dir[128];
+static int pg_port;
+static int pg_running;
+static char conninfo[512];
+static PGconn *chk; /* the test's own connection, for looking at the tables */
+
+/* ---- the private cluster ---- */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
+}
+
+static int pg_start(void)
+{
+    char cmd[512], path[256];
+    snprintf(cmd, sizeof cmd, "bash scripts/pg.sh start %s %d > %s/conninfo", pg_dir, pg_port,
+             pg_dir);
+    if (system(cmd) != 0) return -1;
+    pg_running = 1;
+    snprintf(path, sizeof path, "%s/conninfo", pg_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int ok = fgets(conninfo, sizeof conninfo, f) != NULL;
+    fclose(f);
+    conninfo[strcspn(conninfo, "\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
+static void pg_stop(void)
+{
+    char cmd[256];
+    if (!pg_running) return;
+    snprintf(cmd, sizeof cmd, "bash scripts/pg.sh stop %s", pg_dir);
+    if (system(cmd) != 0) fprintf(stderr, "db_test: stopping the cluster failed\n");
+    pg_running = 0;
+}
+
+static void cleanup(void)
+{
+    char cmd[256];
+    if (chk) PQfinish(chk);
+    chk = NULL;
+    pg_stop();
+    if (pg_dir[0]) {
+        snprintf(cmd, sizeof cmd, "rm -rf %s", pg_dir);
+        if (system(cmd) != 0) fprintf(stderr, "db_test: could not remove %s\n", pg_dir);
+    }
+}
+
+/* ---- looking at the tables ---- */
+
+static char qbuf[256];
+
+/* First value of a query as text ("NULL" for a null), "ERR: ..." on failure. */
+static const char *q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *q(const char *fmt, ...)
+{
+    char sql[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    PGresult *res = PQexec(chk, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        snprintf(qbuf, sizeof qbuf, "ERR: %s", PQresultErrorMessage(res));
+    else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
+        snprintf(qbuf, sizeof qbuf, "NULL");
+    else
+        snprintf(qbuf, sizeof qbuf, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return qbuf;
+}
+
+static long long qi(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long long qi(const char *fmt, ...)
+{
+    char sql[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    const char *v = q("%s", sql);
+    if (strncmp(v, "ERR", 3) == 0) {
+        fprintf(stderr, "%s: %s\n", sql, v);
+        return -1;
+    }
+    return strtoll(v, NULL, 10);
+}
+
+static double qd(const char *sql)
+{
+    const char *v = q("%s", sql);
+    return strcmp(v, "NULL") == 0 ? NAN : strtod(v, NULL);
+}
+
+static long long count(const char *table)
+{
+    return qi("SELECT count(*) FROM %s", table);
+}
+
+/* ---- messages ---- */
+
+static ow_msg_t msg(ow_kind_t kind, const char *gw, int64_t ts_us, uint64_t seq)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, kind);
+    snprintf(m.h.pub, sizeof m.h.pub, "busd.%s", gw);
+    snprintf(m.h.gw, sizeof m.h.gw, "%s", gw);
+    m.h.epoch = EPOCH;
+    m.h.seq = seq;
+    m.h.ts_us = ts_us;
+    return m;
+}
+
+/* An event from alarmd. */
+static ow_msg_t ev(ow_kind_t kind, int64_t ts_us, uint64_t seq)
+{
+    ow_msg_t m = msg(kind, "wm1", ts_us, seq);
+    snprintf(m.h.pub, sizeof m.h.pub, "alarmd");
+    return m;
+}
+
+static ow_msg_t module_msg(const char *gw, int64_t ts_us, uint64_t seq, int module, double v,
+                           double t, double r)
+{
+    ow_msg_t m = msg(OW_MSG_MODULE, gw, ts_us, seq);
+    m.u.module.string = 1;
+    m.u.module.module = module;
+    m.u.module.block = module;
+    m.u.module.voltage_v = v;
+    m.u.module.temp_c = t;
+    m.u.module.impedance_mohm = r;
+    m.u.module.eq_pct = 0;
+    m.u.module.status = OW_MODST_EQUALIZING;
+    return m;
+}
+
+static void add(ow_batch_t *b, ow_msg_t m)
+{
+    CHECK(ow_batch_add(b, &m) == 1);
+    ow_batch_position(b, m.h.pub, m.h.epoch, m.h.seq);
+}
+
+static int64_t now_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * S_US + ts.tv_nsec / 1000;
+}
+
+/* ---- migrations ---- */
+
+static void test_migrate(ow_db_t *db)
+{
+    char err[512];
+    int applied = -1;
+    CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
+    CHECK(applied == 1);
+    CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
+    CHECK(applied == 0);
+    CHECK(ow_db_schema_version() == 1);
+    CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_db_schema_version());
+    CHECK(count("schema_migrations") == 1);
+    /* The reader role got its grants from the migration. */
+    CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
+
+    /* Two historians migrating a fresh database at once: the advisory lock
+     * lets one apply, the other finds it applied. */
+    char admin[600], other[600];
+    snprintf(admin, sizeof admin, "%s user=postgres dbname=postgres", conninfo);
+    PGconn *a = PQconnectdb(admin);
+    PGresult *res = PQexec(a, "CREATE DATABASE ohmwatch2 OWNER ohmwatch_writer");
+    CHECK_MSG(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(a);
+    snprintf(other, sizeof other, "%s dbname=ohmwatch2", conninfo);
+    pid_t kids[2];
+    for (int i = 0; i < 2; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            ow_db_t *d = ow_db_connect(other, err, sizeof err);
+            int n = -1;
+            if (!d || ow_db_migrate(d, &n, err, sizeof err) < 0) {
+                fprintf(stderr, "concurrent migrate: %s\n", err);
+                _exit(99);
+            }
+            ow_db_close(&d);
+            _exit(n);
+        }
+    }
+    int total = 0, ok = 1;
+    for (int i = 0; i < 2; i++) {
+        int st = 0;
+        waitpid(kids[i], &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) == 99)
+            ok = 0;
+        else
+            total += WEXITSTATUS(st);
+    }
+    CHECK(ok);
+    CHECK(total == 1);
+}
+
+/* ---- site ---- */
+
+static void test_site(ow_db_t *db)
+{
+    char err[512];
+    ow_gateway_cfg_t gws[2];
+    memset(gws, 0, sizeof gws);
+    snprintf(gws[0].id, sizeof gws[0].id, "wm1");
+    snprintf(gws[0].name, sizeof gws[0].name, "Webmanager 1");
+    gws[0].module_type = ow_module_type_find("C20");
+    snprintf(gws[0].battery.manufacturer, sizeof gws[0].battery.manufacturer, "ACME");
+    snprintf(gws[0].battery.type, sizeof gws[0].battery.type, "VRLA 12V");
+    gws[0].battery.capacity_ah = 100;
+    snprintf(gws[0].battery.installed, sizeof gws[0].battery.installed, "2024-03-01");
+    gws[0].battery.installed_us = 19783 * DAY_US;
+    snprintf(gws[0].battery.location, sizeof gws[0].battery.location, "Room 'B'");
+    gws[0].nstrings = 2;
+    gws[0].strings[0] = (ow_string_cfg_t){"String A", 3, 1};
+    gws[0].strings[1] = (ow_string_cfg_t){"String B", 2, 4};
+    gws[0].nmodules = 5;
+    snprintf(gws[1].id, sizeof gws[1].id, "wm2");
+    gws[1].module_type = ow_module_type_find("C40");
+    gws[1].nstrings = 1;
+    gws[1].strings[0] = (ow_string_cfg_t){"", 2, 1};
+    gws[1].nmodules = 2;
+    ow_site_t site = {.ngateways = 2, .gateways = gws};
+
+    CHECK_MSG(ow_db_sync_site(db, &site, err, sizeof err) == 0, "%s", err);
+    CHECK(count("gateways") == 2);
+    CHECK(count("strings") == 3);
+    CHECK(count("modules") == 7);
+    CHECK_STR(q("SELECT name || '|' || module_type || '|' || manufacturer || '|' || battery_type "
+                "|| '|' || capacity_ah || '|' || installed || '|' || location || '|' || nstrings "
+                "|| '|' || nmodules FROM gateways WHERE gw = 'wm1'"),
+              "Webmanager 1|C20|ACME|VRLA 12V|100|2024-03-01|Room 'B'|2|5");
+    CHECK_STR(q("SELECT name FROM gateways WHERE gw = 'wm2'"), "wm2");
+    CHECK_STR(q("SELECT installed FROM gateways WHERE gw = 'wm2'"), "NULL");
+    CHECK_STR(q("SELECT manufacturer FROM gateways WHERE gw = 'wm2'"), "NULL");
+    CHECK_STR(q("SELECT string || '/' || block FROM modules WHERE gw = 'wm1' AND module = 5"),
+              "2/2");
+    CHECK_STR(q("SELECT name || '/' || modules || '/' || first_module FROM strings "
+                "WHERE gw = 'wm1' AND string = 2"),
+              "String B/2/4");
+
+    /* Syncing again changes nothing; then string B loses a block. */
+    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(count("modules") == 7);
+    gws[0].strings[1].modules = 1;
+    gws[0].nmodules = 4;
+    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(count("modules") == 6);
+    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1' AND module = 5") == 0);
+    CHECK(qi("SELECT nmodules FROM gateways WHERE gw = 'wm1'") == 4);
+    /* ... and the whole string goes, its modules with it. */
+    gws[0].nstrings = 1;
+    gws[0].nmodules = 3;
+    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(count("strings") == 2);
+    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1'") == 3);
+    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm2'") == 2);
+}
+
+/* ---- readings ---- */
+
+/* Awkward values for the real columns: each must come back as the nearest
+ * float (or NULL). */
+static const double odd[] = {13.6523,  0.1,        -0.0001234, 1e-5,     123456789.0,
+                             3.4e38,   1e-30,      2.5e-6,     -17.125,  1.0000001,
+                             99999.99, 0.00099999, 1e9,        -1.5e-40, 12345678.9};
+
+static int positions_seen;
+static uint64_t pos_seq;
+
+static void on_pos(void *ctx, const char *pub, uint64_t epoch, uint64_t seq)
+{
+    (void)ctx;
+    if (strcmp(pub, "busd.wm1") == 0 && epoch == EPOCH) pos_seq = seq;
+    positions_seen++;
+}
+
+static void test_readings(ow_db_t *db)
+{
+    char err[512];
+    ow_batch_t *b = ow_batch_new();
+    uint64_t seq = 0, ins = 0;
+    /* Either side of midnight UTC, so two days' partitions. */
+    int64_t t1 = D0 + DAY_US - S_US / 2, t2 = D0 + DAY_US + S_US / 4;
+    size_t nodd = sizeof odd / sizeof odd[0];
+    for (int m = 1; m <= 3; m++)
+        add(b, module_msg("wm1", t1, ++seq, m, 12.5 + m * 0.25, 21.5, 4.75));
+    add(b, module_msg("wm1", t2, ++seq, 1, NAN, NAN, NAN));
+    for (size_t i = 0; i < nodd; i++)
+        add(b, module_msg("wm1", t2 + (int64_t)i + 1, ++seq, 2, odd[i], -odd[i], odd[i] / 3));
+    ow_msg_t s = msg(OW_MSG_STRING, "wm1", t1, ++seq);
+    s.u.string = (ow_string_t){1, 3, 0, -12.5, NAN, 38.25, 12.75};
+    add(b, s);
+    s = msg(OW_MSG_STRING, "wm1", t2, ++seq);
+    s.u.string = (ow_string_t){1, 3, 1, NAN, 0.5, 25.5, 12.75};
+    add(b, s);
+    ow_msg_t x = msg(OW_MSG_AUX, "wm1", t2, ++seq);
+    x.u.aux = (ow_aux_t){22.5, NAN, 0.25, 2, 0x0005, 0x8001};
+    add(b, x);
+    ow_msg_t hb = msg(OW_MSG_HEARTBEAT, "wm1", t2, ++seq);
+    CHECK(ow_batch_add(b, &hb) == 0);
+    ow_batch_position(b, hb.h.pub, hb.h.epoch, hb.h.seq); /* skipped but covered */
+    size_t rows = ow_batch_rows(b);
+    CHECK(rows == 4 + nodd + 3);
+
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == rows);
+    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname IN ('module_readings_20240501', "
+             "'string_readings_20240501', 'sensor_readings_20240501', 'module_readings_20240502', "
+             "'string_readings_20240502', 'sensor_readings_20240502')") == 6);
+    CHECK(qi("SELECT count(*) FROM module_readings_20240501") == 3);
+    CHECK(count("module_readings") == (long long)(4 + nodd));
+    CHECK(count("string_readings") == 2);
+    CHECK(count("sensor_readings") == 1);
+
+    /* Exact values: timestamps to the microsecond, reals as the nearest
+     * float, NAN as NULL. */
+    CHECK(qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
+             "WHERE module = 2 AND seq = 2") == t1);
+    CHECK(qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
+             "WHERE seq = 4") == t2);
+    CHECK_STR(q("SELECT voltage_v::float8 || '|' || temp_c || '|' || impedance_mohm || '|' || "
+                "eq_pct || '|' || status || '|' || block || '|' || epoch FROM module_readings "
+                "WHERE seq = 1"),
+              "12.75|21.5|4.75|0|2|1|1714000000000000");
+    CHECK_STR(q("SELECT coalesce(voltage_v::text, 'null') || coalesce(temp_c::text, 'null') || "
+                "coalesce(impedance_mohm::text, 'null') FROM module_readings WHERE seq = 4"),
+              "nullnullnull");
+    int exact = 0;
+    for (size_t i = 0; i < nodd; i++) {
+        char sql[256];
+        double want[3] = {odd[i], -odd[i], odd[i] / 3};
+        const char *col[3] = {"voltage_v", "temp_c", "impedance_mohm"};
+        for (int c = 0; c < 3; c++) {
+            snprintf(sql, sizeof sql, "SELECT %s::float8 FROM module_readings WHERE seq = %zu",
+                     col[c], 5 + i);
+            double got = qd(sql);
+            float f = (float)want[c];
+            int good;
+            if (isinf(f))
+                good = isnan(got);
+            else if (fabsf(f) < FLT_MIN)
+                good = got == 0;
+            else
+                good = got == (double)f;
+            CHECK_MSG(good, "%s: %.9g stored as %.9g", col[c], want[c], got);
+            exact += good;
+        }
+    }
+    CHECK(exact == (int)nodd * 3);
+    CHECK_STR(q("SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
+                "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v FROM string_readings "
+                "WHERE ts = '2024-05-01 23:59:59.5+00'"),
+              "0|-12.5|null|38.25|12.75");
+    CHECK_STR(q("SELECT ambient_c || '|' || coalesce(humidity_pct::text, 'null') || '|' || "
+                "hydrogen_pct_lel || '|' || aux_units || '|' || inputs || '|' || outputs "
+                "FROM sensor_readings"),
+              "22.5|null|0.25|2|5|32769");
+    CHECK(ow_db_positions(db, on_pos, NULL, err, sizeof err) == 0);
+    CHECK(positions_seen == 1);
+    CHECK(pos_seq == seq);
+
+    /* The same batch again (a replay): nothing new, but the positions move. */
+    long long before = count("module_readings") + count("string_readings") +
+                       count("sensor_readings") + count("module_readings_1m");
+    ow_batch_position(b, "busd.wm1", EPOCH, seq + 100);
+    ow_batch_position(b, "alarmd", EPOCH, 7);
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 0);
+    CHECK(count("module_readings") + count("string_readings") + count("sensor_readings") +
+              count("module_readings_1m") ==
+          before);
+    positions_seen = 0;
+    CHECK(ow_db_positions(db, on_pos, NULL, err, sizeof err) == 0);
+    CHECK(positions_seen == 2);
+    CHECK(pos_seq == seq + 100);
+    CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 7);
+    CHECK(ow_batch_rows(b) == rows); /* a write leaves the batch as it was */
+    ow_batch_clear(b);
+    CHECK(ow_batch_rows(b) == 0);
+    ow_batch_destroy(&b);
+    CHECK(b == NULL);
+}
+
+/* ---- rollups ---- */
+
+static const char *rollup(const char *table, int64_t bucket_us)
+{
+    return q("SELECT n || '|' || coalesce(v_min::text, '-') || '|' || coalesce(v_max::text, '-') "
+             "|| '|' || coalesce(v_sum::text, '-') || '|' || v_n || '|' || "
+             "coalesce(t_min::text, '-') || '|' || coalesce(t_max::text, '-') || '|' || "
+             "coalesce(t_sum::text, '-') || '|' || t_n || '|' || coalesce(r_sum::text, '-') || "
+             "'|' || r_n FROM %s WHERE gw = 'wm2' AND module = 7 AND bucket = to_timestamp(%lld)",
+             table, (long long)(bucket_us / S_US));
+}
+
+/* The crafted set at hour h: minute h:00 gets 2.25, 2.5, NULL, 2.0 (V) and
+ * h:01 gets 3.0; temperatures all NULL; impedances 1.5. */
+static ow_batch_t *crafted(int64_t m0, uint64_t seq0)
+{
+    ow_batch_t *b = ow_batch_new();
+    add(b, module_msg("wm2", m0 + 5 * S_US, seq0 + 1, 7, 2.25, NAN, 1.5));
+    add(b, module_msg("wm2", m0 + 15 * S_US, seq0 + 2, 7, 2.5, NAN, 1.5));
+    add(b, module_msg("wm2", m0 + 25 * S_US, seq0 + 3, 7, NAN, NAN, 1.5));
+    add(b, module_msg("wm2", m0 + 35 * S_US, seq0 + 4, 7, 2.0, NAN, 1.5));
+    add(b, module_msg("wm2", m0 + 60 * S_US, seq0 + 5, 7, 3.0, NAN, 1.5));
+    return b;
+}
+
+static void check_crafted(int64_t m0)
+{
+    CHECK_STR(rollup("module_readings_1m", m0), "4|2|2.5|6.75|3|-|-|-|0|6|4");
+    CHECK_STR(rollup("module_readings_1m", m0 + 60 * S_US), "1|3|3|3|1|-|-|-|0|1.5|1");
+    CHECK_STR(rollup("module_readings_1h", m0), "5|2|3|9.75|4|-|-|-|0|7.5|5");
+}
+
+/* Rollups come two ways: computed by db.c when the whole batch is new (the
+ * fast path), or by the server from the rows an ON CONFLICT insert let in
+ * (after a batch with duplicates). Both must give the same rows. */
+static void test_rollups(void)
+{
+    char err[512];
+    uint64_t ins = 0;
+    int64_t m0 = D0 + 10 * 3600 * S_US;                     /* 10:00 */
+    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err); /* a fresh session: fast path */
+    CHECK_MSG(db != NULL, "%s", err);
+    if (!db) return;
+    ow_batch_t *b1 = crafted(m0, 0), *b2 = ow_batch_new();
+    CHECK_MSG(ow_db_write(db, b1, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 5);
+    check_crafted(m0);
+
+    /* A new reading (twice in its batch) and a replayed one: only the new
+     * one counts, and the NULL temperatures meet a value. */
+    add(b2, module_msg("wm2", m0 + 45 * S_US, 6, 7, 1.75, 20.5, 1.5));
+    add(b2, module_msg("wm2", m0 + 45 * S_US, 6, 7, 1.75, 20.5, 1.5));
+    add(b2, module_msg("wm2", m0 + 5 * S_US, 1, 7, 2.25, NAN, 1.5));
+    CHECK_MSG(ow_db_write(db, b2, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 1);
+    const char *m1 = "5|1.75|2.5|8.5|4|20.5|20.5|20.5|1|7.5|5";
+    const char *h1 = "6|1.75|3|11.5|5|20.5|20.5|20.5|1|9|6";
+    CHECK_STR(rollup("module_readings_1m", m0), m1);
+    CHECK_STR(rollup("module_readings_1h", m0), h1);
+
+    /* Replaying both batches doubles nothing. */
+    CHECK(ow_db_write(db, b1, &ins, err, sizeof err) == 0 && ins == 0);
+    CHECK(ow_db_write(db, b2, &ins, err, sizeof err) == 0 && ins == 0);
+    CHECK_STR(rollup("module_readings_1m", m0), m1);
+    CHECK_STR(rollup("module_readings_1h", m0), h1);
+    CHECK(qi("SELECT string FROM module_readings_1h WHERE gw = 'wm2' AND module = 7") == 1);
+
+    /* After the duplicates this session is careful: the same set at 11:00
+     * has its rollups made by the server... and, all of it being new, puts
+     * the session back on the fast path for the set at 12:00. */
+    ow_batch_t *b3 = crafted(m0 + 3600 * S_US, 100), *b4 = crafted(m0 + 7200 * S_US, 200);
+    CHECK_MSG(ow_db_write(db, b3, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 5);
+    check_crafted(m0 + 3600 * S_US);
+    CHECK_MSG(ow_db_write(db, b4, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 5);
+    check_crafted(m0 + 7200 * S_US);
+    CHECK_STR(rollup("module_readings_1m", m0), m1);
+    ow_batch_destroy(&b1);
+    ow_batch_destroy(&b2);
+    ow_batch_destroy(&b3);
+    ow_batch_destroy(&b4);
+    ow_db_close(&db);
+}
+
+/* Every rollup row since D0 against the raw rows it summarizes. */
+static long long rollup_mismatches(const char *table, const char *unit)
+{
+    return qi("SELECT count(*) FROM (SELECT * FROM %s WHERE bucket >= '2024-05-01') r "
+              "FULL JOIN (SELECT date_trunc('%s', ts) AS bucket, gw, module, count(*) AS n, "
+              "min(voltage_v) AS v_min, max(voltage_v) AS v_max, sum(voltage_v::float8) AS v_sum, "
+              "count(voltage_v) AS v_n, min(temp_c) AS t_min, max(temp_c) AS t_max, "
+              "sum(temp_c::float8) AS t_sum, count(temp_c) AS t_n, min(impedance_mohm) AS r_min, "
+              "max(impedance_mohm) AS r_max, sum(impedance_mohm::float8) AS r_sum, "
+              "count(impedance_mohm) AS r_n FROM module_readings WHERE ts >= '2024-05-01' "
+              "GROUP BY 1, 2, 3) x USING (gw, module, bucket) "
+              "WHERE r.n IS DISTINCT FROM x.n OR r.v_min IS DISTINCT FROM x.v_min "
+              "OR r.v_max IS DISTINCT FROM x.v_max OR r.v_n IS DISTINCT FROM x.v_n "
+              "OR r.t_min IS DISTINCT FROM x.t_min OR r.t_max IS DISTINCT FROM x.t_max "
+              "OR r.t_n IS DISTINCT FROM x.t_n OR r.r_min IS DISTINCT FROM x.r_min "
+              "OR r.r_max IS DISTINCT FROM x.r_max OR r.r_n IS DISTINCT FROM x.r_n "
+              "OR (r.v_sum IS NULL) <> (x.v_sum IS NULL) OR (r.t_sum IS NULL) <> (x.t_sum IS NULL) "
+              "OR (r.r_sum IS NULL) <> (x.r_sum IS NULL) "
+              "OR abs(r.v_sum - x.v_sum) > 1e-9 * greatest(1, abs(x.v_sum)) "
+              "OR abs(r.t_sum - x.t_sum) > 1e-9 * greatest(1, abs(x.t_sum)) "
+              "OR abs(r.r_sum - x.r_sum) > 1e-9 * greatest(1, abs(x.r_sum))",
+              table, unit);
+}
+
+/* ---- events ---- */
+
+static ow_msg_t alarm_msg(uint64_t id, const char *action, int type, int64_t ts, int64_t raised,
+                          int64_t cleared, uint64_t seq)
+{
+    ow_msg_t m = ev(OW_MSG_ALARM, ts, seq);
+    ow_alarm_t *a = &m.u.alarm;
+    a->id = id;
+    a->type = type;
+    a->severity = OW_SEV_ALARM;
+    snprintf(a->action, sizeof a->action, "%s", action);
+    a->string = 1;
+    a->module = 3;
+    a->value = 14.7;
+    a->threshold = 14.4;
+    a->raised_us = raised;
+    a->cleared_us = cleared;
+    snprintf(a->text, sizeof a->text, "Block 3 voltage high: 14.70 V \xe2\x89\xa5 14.40 V");
+    return m;
+}
+
+static ow_msg_t discharge_msg(const char *action, int64_t start, int64_t end, uint64_t seq)
+{
+    ow_msg_t m = ev(OW_MSG_DISCHARGE, end ? end : start, seq);
+    ow_discharge_t *d = &m.u.discharge;
+    d->string = 1;
+    snprintf(d->action, sizeof d->action, "%s", action);
+    snprintf(d->mode, sizeof d->mode, "current");
+    d->start_us = start;
+    d->end_us = end;
+    if (end) {
+        d->duration_s = (double)(end - start) / S_US;
+        d->ah_removed = 12.5;
+        d->min_current_a = -20.5;
+        d->min_module = 3;
+        d->min_voltage_v = 11.25;
+        d->end_voltage_v = 48.5;
+    } else {
+        d->duration_s = 0;
+        d->end_voltage_v = 52.25;
+    }
+    return m;
+}
+
+static void test_events(ow_db_t *db)
+{
+    char err[512];
+    uint64_t ins = 7;
+    int64_t t = D0 + 12 * 3600 * S_US;
+    ow_batch_t *b = ow_batch_new();
+    add(b, alarm_msg(42, "raise", GBMS_A_VOLTAGE_HIGH, t, t, 0, 1));
+    add(b, alarm_msg(42, "ack", GBMS_A_VOLTAGE_HIGH, t + 30 * S_US, t, 0, 2));
+    add(b, alarm_msg(42, "clear", GBMS_A_VOLTAGE_HIGH, t + 60 * S_US, t, t + 60 * S_US, 3));
+    ow_msg_t u = alarm_msg(43, "raise", 999, t, t, 0, 4);
+    u.u.alarm.value = NAN;
+    u.u.alarm.threshold = NAN;
+    add(b, u);
+    ow_msg_t st = ev(OW_MSG_STATE, t, 5);
+    st.u.state.general = 0x0003;
+    st.u.state.alarm = 0x0004;
+    st.u.state.alarms_active = 1;
+    st.u.state.module_alarms = 1;
+    st.u.state.audible = 1;
+    add(b, st);
+    add(b, discharge_msg("start", t, 0, 6));
+    ow_msg_t bl = ev(OW_MSG_BASELINE, t, 7);
+    bl.u.baseline = (ow_baseline_t){1, 2, 5.0, 5.5, 10.0, NAN, 0};
+    add(b, bl);
+    ow_msg_t bl2 = ev(OW_MSG_BASELINE, t + S_US, 8);
+    bl2.u.baseline = (ow_baseline_t){1, 2, 5.0, 6.0, 20.0, 15.5, t + 400 * DAY_US};
+    add(b, bl2);
+    ow_msg_t cf = ev(OW_MSG_CONFIG, t, 9);
+    snprintf(cf.u.config.key, sizeof cf.u.config.key, "thresholds.voltage_v.high_alarm");
+    cf.u.config.value = 14.5;
+    cf.u.config.old_value = NAN;
+    snprintf(cf.u.config.source, sizeof cf.u.config.source, "control");
+    add(b, cf);
+    ow_msg_t ctl = ev(OW_MSG_CONTROL, t, 10);
+    CHECK(ow_batch_add(b, &ctl) == 0);
+    CHECK(ow_batch_rows(b) == 9);
+
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 0); /* events are not readings */
+    CHECK(qi("SELECT count(*) FROM alarm_events WHERE id = 42") == 3);
+    CHECK_STR(q("SELECT name FROM alarm_events WHERE id = 42 AND action = 'raise'"),
+              gbms_alarm_find(GBMS_A_VOLTAGE_HIGH)->name);
+    CHECK_STR(q("SELECT name || '|' || coalesce(value::text, 'null') FROM alarm_events "
+                "WHERE id = 43"),
+              "?|null");
+    CHECK_STR(q("SELECT coalesce(cleared_at::text, 'null') FROM alarm_events WHERE id = 42 AND "
+                "action = 'raise'"),
+              "null");
+    CHECK_STR(q("SELECT cleared_at FROM alarm_events WHERE id = 42 AND action = 'clear'"),
+              "2024-05-01 12:01:00+00");
+    CHECK_STR(q("SELECT ts FROM alarm_events WHERE id = 42 AND action = 'ack'"),
+              "2024-05-01 12:00:30+00");
+    CHECK_STR(q("SELECT value || '|' || threshold || '|' || severity || '|' || string || '|' || "
+                "module || '|' || type || '|' || text FROM alarm_events WHERE id = 42 AND "
+                "action = 'raise'"),
+              "14.7|14.4|2|1|3|6|Block 3 voltage high: 14.70 V \xe2\x89\xa5 14.40 V");
+    CHECK_STR(q("SELECT general || '|' || battery || '|' || alarm || '|' || alarms_active || '|' "
+                "|| module_alarms || '|' || module_warnings || '|' || audible FROM "
+                "gateway_states"),
+              "3|0|4|1|1|0|true");
+    CHECK_STR(q("SELECT coalesce(end_at::text, 'null') || '|' || duration_s || '|' || "
+                "coalesce(ah_removed::text, 'null') || '|' || coalesce(min_module::text, 'null') "
+                "|| '|' || end_voltage_v || '|' || mode FROM discharge_events"),
+              "null|0|null|null|52.25|current");
+    CHECK_STR(q("SELECT coalesce(slope_pct_per_year::text, 'null') || '|' || "
+                "coalesce(alarm_at::text, 'null') || '|' || deviation_pct FROM "
+                "impedance_baselines WHERE impedance_mohm = 5.5"),
+              "null|null|10");
+    CHECK_STR(q("SELECT slope_pct_per_year || '|' || alarm_at FROM impedance_baselines "
+                "WHERE impedance_mohm = 6"),
+              "15.5|2025-06-05 12:00:00+00");
+    CHECK_STR(q("SELECT key || '|' || value || '|' || coalesce(old_value::text, 'null') || '|' "
+                "|| source FROM config_changes"),
+              "thresholds.voltage_v.high_alarm|14.5|null|control");
+    CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 9);
+
+    /* The end completes the one row; a replayed start leaves it complete;
+     * the whole first batch again adds nothing. */
+    ow_batch_t *e = ow_batch_new();
+    add(e, discharge_msg("end", t, t + 3600 * S_US, 11));
+    CHECK_MSG(ow_db_write(db, e, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(count("discharge_events") == 1);
+    const char *done = "2024-05-01 13:00:00+00|3600|12.5|-20.5|3|11.25|48.5";
+    CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
+                "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
+                "discharge_events"),
+              done);
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(count("discharge_events") == 1);
+    CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
+                "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
+                "discharge_events"),
+              done);
+    CHECK(count("alarm_events") == 4);
+    CHECK(count("gateway_states") == 1);
+    CHECK(count("impedance_baselines") == 2);
+    CHECK(count("config_changes") == 1);
+    ow_batch_destroy(&b);
+    ow_batch_destroy(&e);
+}
+
+/* ---- failures ---- */
+
+static void test_failures(ow_db_t *db)
+{
+    char err[512];
+    uint64_t ins = 0;
+    int64_t t = D0 + 6 * DAY_US;
+
+    /* A constraint violation late in the batch rolls back everything,
+     * including the day's partitions made for it: the next batch must make
+     * them again rather than trust the session's memory. */
+    ow_batch_t *b = ow_batch_new();
+    add(b, module_msg("wm1", t, 1000, 1, 13.0, 20.0, 4.0));
+    ow_msg_t bad = alarm_msg(77, "bogus", GBMS_A_VOLTAGE_HIGH, t, t, 0, 1001);
+    add(b, bad);
+    err[0] = '\0';
+    CHECK(ow_db_write(db, b, &ins, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "writing alarm events: ");
+    CHECK_CONTAINS(err, "alarm_events_action_check");
+    CHECK(strchr(err, '\n') == NULL);
+    CHECK(ow_batch_rows(b) == 2);
+    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240507'") == 0);
+    CHECK(qi("SELECT count(*) FROM alarm_events WHERE id = 77") == 0);
+    ow_batch_t *good = ow_batch_new();
+    add(good, module_msg("wm1", t, 1000, 1, 13.0, 20.0, 4.0));
+    CHECK_MSG(ow_db_write(db, good, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 1);
+
+    /* The server goes away: the write fails with the reason, the connection
+     * comes back with a reset once the server does, and the batch goes in. */
+    ow_batch_t *later = ow_batch_new();
+    add(later, module_msg("wm1", t + S_US, 1002, 1, 13.5, 20.0, 4.0));
+    add(later, module_msg("wm1", t + S_US, 1003, 2, 13.5, 20.0, 4.0));
+    PQfinish(chk);
+    chk = NULL;
+    pg_stop();
+    err[0] = '\0';
+    CHECK(ow_db_write(db, later, &ins, err, sizeof err) == -1);
+    CHECK(strlen(err) > 20);
+    printf("db_test: with the server stopped: %s\n", err);
+    CHECK(ow_db_alive(db) == 0);
+    CHECK(pg_start() == 0);
+    chk = PQconnectdb(conninfo);
+    CHECK(PQstatus(chk) == CONNECTION_OK);
+    CHECK(ow_db_alive(db) == 1);
+    CHECK_MSG(ow_db_write(db, later, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 2);
+    CHECK(qi("SELECT count(*) FROM module_readings_20240507") == 3);
+    ow_batch_destroy(&b);
+    ow_batch_destroy(&good);
+    ow_batch_destroy(&later);
+
+    /* A session in another time zone still gets UTC days and buckets. */
+    char tzconn[600];
+    snprintf(tzconn, sizeof tzconn, "%s options='-c TimeZone=America/St_Johns'", conninfo);
+    ow_db_t *tz = ow_db_connect(tzconn, err, sizeof err);
+    CHECK_MSG(tz != NULL, "%s", err);
+    if (tz) {
+        ow_batch_t *z = ow_batch_new();
+        int64_t late = D0 + 8 * DAY_US + 23 * 3600 * S_US + 1800 * S_US; /* 05-09 23:30 UTC */
+        add(z, module_msg("wm1", late, 2000, 1, 13.0, 20.0, 4.0));
+        CHECK_MSG(ow_db_write(tz, z, &ins, err, sizeof err) == 0, "%s", err);
+        CHECK_STR(q("SELECT tableoid::regclass FROM module_readings WHERE seq = 2000"),
+                  "module_readings_20240509");
+        CHECK_STR(q("SELECT bucket FROM module_readings_1h WHERE gw = 'wm1' AND module = 1 AND "
+                    "bucket > '2024-05-09'"),
+                  "2024-05-09 23:00:00+00");
+        ow_batch_destroy(&z);
+        ow_db_close(&tz);
+        CHECK(tz == NULL);
+    }
+
+    CHECK(ow_db_connect("host=127.0.0.1 port=1 connect_timeout=2", err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "connecting: ");
+}
+
+/* ---- retention ---- */
+
+static void test_retention(ow_db_t *db)
+{
+    char err[512];
+    uint64_t ins = 0;
+    int dropped = -1;
+    int64_t old = D0 - 40 * DAY_US; /* 2024-03-22 */
+    ow_batch_t *b = ow_batch_new();
+    add(b, module_msg("wm1", old, 3000, 1, 13.0, 20.0, 4.0));
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240322'") == 1);
+    const char *parts_sql = "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = "
+                            "i.inhparent WHERE p.relname LIKE '%_readings'";
+    long long parts = qi("%s", parts_sql);
+    CHECK(ow_db_retention(db, D0 + 10 * DAY_US, 20, &dropped, err, sizeof err) == 0);
+    CHECK(dropped == 3);
+    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname LIKE '%%_20240322'") == 0);
+    CHECK(qi("%s", parts_sql) == parts - 3);
+    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240501'") == 1);
+    /* A late reading for a dropped day makes its partition again. */
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    CHECK(ins == 1);
+    CHECK(ow_db_retention(db, D0 + 10 * DAY_US, 20, &dropped, err, sizeof err) == 0);
+    CHECK(dropped == 3);
+    CHECK(ow_db_retention(db, D0, 0, &dropped, err, sizeof err) == -1);
+    ow_batch_destroy(&b);
+}
+
+/* ---- throughput ---- */
+
+static void test_speed(ow_db_t *db)
+{
+    char err[512];
+    uint64_t ins = 0;
+    const int n = 100000, nmod = 520;
+    int64_t t0 = D0 + 2 * DAY_US;
+    ow_batch_t *b = ow_batch_new();
+    for (int pass = 0; pass < 2; pass++) {
+        ow_batch_clear(b);
+        int64_t a0 = now_mono_us();
+        for (int i = 0; i < n; i++) {
+            int cycle = i / nmod + pass * (n / nmod + 1), m = i % nmod + 1;
+            ow_msg_t x = module_msg("wm1", t0 + cycle * S_US, (uint64_t)(10000 + pass * n + i), m,
+                                    12.0 + (i % 1000) * 0.00137, 20.0 + (i % 50) * 0.1,
+                                    4.0 + (i % 7) * 0.013);
+            x.u.module.string = (m - 1) / 130 + 1;
+            x.u.module.block = (m - 1) % 130 + 1;
+            if (ow_batch_add(b, &x) != 1) break;
+            ow_batch_position(b, x.h.pub, x.h.epoch, x.h.seq);
+        }
+        int64_t a1 = now_mono_us();
+        int rc = ow_db_write(db, b, &ins, err, sizeof err);
+        int64_t a2 = now_mono_us();
+        CHECK_MSG(rc == 0, "%s", err);
+        CHECK(ins == (uint64_t)n);
+        double s = (double)(a2 - a1) / 1e6;
+        printf("db_test: %d module rows (%s): batch %.0f ms, write %.0f ms = %.0f rows/s\n", n,
+               pass ? "warm" : "new day", (double)(a1 - a0) / 1e3, s * 1e3, n / s);
+    }
+    /* The same batch again, as after a reconnect: all duplicates, so the
+     * careful path, which inserts nothing. */
+    int64_t a0 = now_mono_us();
+    CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
+    double s = (double)(now_mono_us() - a0) / 1e6;
+    CHECK(ins == 0);
+    printf("db_test: %d module rows replayed: write %.0f ms = %.0f rows/s\n", n, s * 1e3, n / s);
+    ow_batch_destroy(&b);
+}
+
+int main(void)
+{
+    char err[512];
+    snprintf(pg_dir, sizeof pg_dir, "/tmp/ow-db-test-XXXXXX");
+    if (!mkdtemp(pg_dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(cleanup);
+    pg_port = free_port();
+    if (pg_port < 0 || pg_start() < 0) {
+        fprintf(stderr, "db_test: could not start PostgreSQL (scripts/pg.sh)\n");
+        return 1;
+    }
+    chk = PQconnectdb(conninfo);
+    CHECK(PQstatus(chk) == CONNECTION_OK);
+    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err);
+    CHECK_MSG(db != NULL, "%s", err);
+    if (!db || PQstatus(chk) != CONNECTION_OK) return ow_test_done("db_test");
+    CHECK(ow_db_alive(db) == 1);
+
+    test_migrate(db);
+    test_site(db);
+    test_readings(db);
+    test_rollups();
+    test_events(db);
+    test_failures(db);
+    test_retention(db);
+    test_speed(db);
+
+    CHECK(rollup_mismatches("module_readings_1m", "minute") == 0);
+    CHECK(rollup_mismatches("module_readings_1h", "hour") == 0);
+    CHECK(qi("SELECT count(*) FROM module_readings_1m WHERE bucket >= '2024-05-01'") > 800);
+
+    ow_db_close(&db);
+    CHECK(db == NULL);
+    return ow_test_done("db_test");
+}

@@ -1,1 +1,627 @@
-/* placeholder */ typedef int ow_placeholder_t;
+/* The historian's service loop; see historian.h. */
+#include "historian.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "lograte.h"
+#include "ow_clock.h"
+#include "ow_log.h"
+#include "ow_sub.h"
+#include "spool.h"
+
+/* ---- configuration: services.historian ---- */
+
+typedef struct {
+    const char *key;
+    int type; /* 's' string, 'i' integer */
+    double min, max;
+} hkey_t;
+
+static const hkey_t hkeys[] = {
+    {"dsn", 's', 0, 0},
+    {"spool_dir", 's', 0, 0},
+    {"spool_max_mb", 'i', 1, 1048576},
+    {"batch_rows", 'i', 1, 1000000},
+    {"batch_ms", 'i', 1, 60000},
+    {"retention_days", 'i', 0, 36500},
+};
+
+int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err, size_t errlen)
+{
+    json_t *sec = json_object_get((json_t *)site->services, "historian"), *v;
+    const char *key;
+    char path[128];
+
+    memset(out, 0, sizeof *out);
+    ow_site_path(site, "historian-spool", out->spool_dir, sizeof out->spool_dir);
+    out->spool_max_bytes = 1024ULL << 20;
+    out->batch_rows = 20000;
+    out->batch_ms = 200;
+    if (!sec)
+        return 0;
+    if (!json_is_object(sec)) {
+        ow_jpos_error(site->positions, site->path, "services.historian", err, errlen,
+                      "expected an object");
+        return -1;
+    }
+    json_object_foreach(sec, key, v)
+    {
+        const hkey_t *k = NULL;
+        for (size_t i = 0; i < sizeof hkeys / sizeof hkeys[0]; i++)
+            if (strcmp(hkeys[i].key, key) == 0)
+                k = &hkeys[i];
+        snprintf(path, sizeof path, "services.historian.%s", key);
+        if (!k) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen, "unknown key");
+            return -1;
+        }
+        if (k->type == 's') {
+            if (!json_is_string(v)) {
+                ow_jpos_error(site->positions, site->path, path, err, errlen,
+                              "expected a string");
+                return -1;
+            }
+            if (strcmp(key, "dsn") == 0)
+                snprintf(out->dsn, sizeof out->dsn, "%s", json_string_value(v));
+            else
+                ow_site_path(site, json_string_value(v), out->spool_dir, sizeof out->spool_dir);
+            continue;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < k->min ||
+            json_integer_value(v) > k->max) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen,
+                          "expected an integer between %g and %g", k->min, k->max);
+            return -1;
+        }
+        json_int_t n = json_integer_value(v);
+        if (strcmp(key, "spool_max_mb") == 0)
+            out->spool_max_bytes = (uint64_t)n << 20;
+        else if (strcmp(key, "batch_rows") == 0)
+            out->batch_rows = (int)n;
+        else if (strcmp(key, "batch_ms") == 0)
+            out->batch_ms = (int)n;
+        else
+            out->retention_days = (int)n;
+    }
+    return 0;
+}
+
+/* ---- the service ---- */
+
+typedef struct {
+    char *topic, *body;
+    size_t tl, bl;
+} raw_t;
+
+typedef struct {
+    ow_msg_t msg;
+    raw_t raw;
+} held_t;
+
+typedef struct {
+    held_t *pending; /* module readings waiting for their string's reading */
+    int npending;
+    int64_t period_us; /* poll period in measurement time, from the heartbeat */
+} gwstate_t;
+
+struct ow_historian {
+    ow_site_t *site;
+    ow_historian_cfg_t cfg;
+    ow_alarmd_cfg_t acfg;
+    ow_sub_t *sub;
+    ow_db_t *db;
+    int64_t next_connect_mono, next_retention_mono;
+    ow_spool_t *spool;
+    int blocked; /* spool full and database away: not taking messages */
+    ow_batch_t *batch;
+    raw_t *raws; /* frames of the messages in the batch, for the spool */
+    size_t nraws, craws;
+    int64_t batch_since_mono;
+    int batch_dirty; /* positions changed since the last write */
+    gwstate_t *gws;
+    uint64_t taken, kept, skipped, spooled, written, inserted, write_failures;
+};
+
+static int raw_dup(raw_t *r, const char *t, size_t tl, const char *b, size_t bl)
+{
+    r->topic = malloc(tl ? tl : 1);
+    r->body = malloc(bl ? bl : 1);
+    if (!r->topic || !r->body) {
+        free(r->topic);
+        free(r->body);
+        return -1;
+    }
+    memcpy(r->topic, t, tl);
+    memcpy(r->body, b, bl);
+    r->tl = tl, r->bl = bl;
+    return 0;
+}
+
+static void raw_free(raw_t *r)
+{
+    free(r->topic);
+    free(r->body);
+    r->topic = r->body = NULL;
+}
+
+static void batch_reset(ow_historian_t *h)
+{
+    for (size_t i = 0; i < h->nraws; i++)
+        raw_free(&h->raws[i]);
+    h->nraws = 0;
+    ow_batch_clear(h->batch);
+    h->batch_dirty = 0;
+}
+
+/* Keep a message: into the batch, its frames beside it for the spool. */
+static void keep(ow_historian_t *h, const ow_msg_t *m, const raw_t *frames)
+{
+    if (!ow_batch_add(h->batch, m))
+        return;
+    if (h->nraws == h->craws) {
+        size_t nc = h->craws ? h->craws * 2 : 1024;
+        raw_t *nr = realloc(h->raws, nc * sizeof *nr);
+        if (!nr) {
+            log_warnx("out of memory holding a batch");
+            return;
+        }
+        h->raws = nr, h->craws = nc;
+    }
+    if (raw_dup(&h->raws[h->nraws], frames->topic, frames->tl, frames->body, frames->bl) == 0)
+        h->nraws++;
+    h->kept++;
+}
+
+/* The message's fate is settled (kept or skipped): the batch's position for
+ * its publisher moves past it. The batch's age counts from its first one. */
+static void decided(ow_historian_t *h, const ow_msg_t *m)
+{
+    if (!h->batch_dirty)
+        h->batch_since_mono = ow_mono_us();
+    ow_batch_position(h->batch, m->h.pub, m->h.epoch, m->h.seq);
+    h->batch_dirty = 1;
+}
+
+static int gw_index(const ow_historian_t *h, const char *gw)
+{
+    for (int i = 0; i < h->site->ngateways; i++)
+        if (strcmp(h->site->gateways[i].id, gw) == 0)
+            return i;
+    return -1;
+}
+
+/* Decide the held module readings of string s (or all, s == NULL: a cycle
+ * ended without its string reading, so keep them). */
+static void decide_pending(ow_historian_t *h, int gi, const ow_string_t *s, int64_t ts)
+{
+    gwstate_t *g = &h->gws[gi];
+    const ow_gateway_cfg_t *gc = &h->site->gateways[gi];
+    int keep_it = !s || ow_lograte_keep(gc, s, ts, g->period_us);
+    for (int i = 0; i < g->npending; i++) {
+        held_t *p = &g->pending[i];
+        if (keep_it || (s && p->msg.u.module.string != s->string))
+            keep(h, &p->msg, &p->raw);
+        else
+            h->skipped++;
+        decided(h, &p->msg);
+        raw_free(&p->raw);
+    }
+    g->npending = 0;
+}
+
+static void on_message(ow_historian_t *h, const ow_delivery_t *d)
+{
+    const ow_msg_t *m = &d->msg;
+    raw_t frames = {(char *)d->topic, (char *)d->body, d->topic_len, d->body_len};
+    int gi = gw_index(h, m->h.gw);
+
+    h->taken++;
+    if (strncmp(m->h.pub, "busd.", 5) == 0 && gi >= 0) {
+        gwstate_t *g = &h->gws[gi];
+        switch (m->kind) {
+        case OW_MSG_MODULE:
+            if (g->npending < OW_MAX_MODULES &&
+                raw_dup(&g->pending[g->npending].raw, d->topic, d->topic_len, d->body,
+                        d->body_len) == 0) {
+                g->pending[g->npending++].msg = *m;
+                return; /* decided with its string's reading */
+            }
+            keep(h, m, &frames);
+            break;
+        case OW_MSG_STRING:
+            decide_pending(h, gi, &m->u.string, m->h.ts_us);
+            keep(h, m, &frames);
+            break;
+        case OW_MSG_HEARTBEAT:
+            if (m->u.heartbeat.period_us > 0)
+                g->period_us = m->u.heartbeat.period_us;
+            decide_pending(h, gi, NULL, m->h.ts_us);
+            break;
+        default:
+            decide_pending(h, gi, NULL, m->h.ts_us);
+            keep(h, m, &frames);
+            break;
+        }
+    } else {
+        keep(h, m, &frames); /* alarmd's events; kinds not stored are ignored */
+    }
+    decided(h, m);
+}
+
+static int pending_any(const ow_historian_t *h)
+{
+    for (int i = 0; i < h->site->ngateways; i++)
+        if (h->gws[i].npending)
+            return 1;
+    return 0;
+}
+
+/* ---- database and spool ---- */
+
+static void db_lost(ow_historian_t *h, const char *err)
+{
+    log_warnx("PostgreSQL unavailable: %s; spooling to %s", err, h->cfg.spool_dir);
+    ow_db_close(&h->db);
+    h->next_connect_mono = ow_mono_us() + 1000000;
+}
+
+static int db_connect(ow_historian_t *h)
+{
+    char err[512];
+    int applied = 0;
+    if (h->db)
+        return 0;
+    if (ow_mono_us() < h->next_connect_mono)
+        return -1;
+    h->next_connect_mono = ow_mono_us() + 1000000;
+    h->db = ow_db_connect(h->cfg.dsn, err, sizeof err);
+    if (!h->db)
+        return -1;
+    if (ow_db_migrate(h->db, &applied, err, sizeof err) < 0 ||
+        ow_db_sync_site(h->db, h->site, err, sizeof err) < 0) {
+        db_lost(h, err);
+        return -1;
+    }
+    log_info("connected to PostgreSQL (schema version %d, %d migration(s) applied)",
+             ow_db_schema_version(), applied);
+    return 0;
+}
+
+typedef struct {
+    ow_historian_t *h;
+    ow_batch_t *b;
+    int failed;
+    char err[512];
+} drain_t;
+
+static int drain_flush(drain_t *dr)
+{
+    uint64_t ins = 0;
+    if (ow_db_write(dr->h->db, dr->b, &ins, dr->err, sizeof dr->err) < 0)
+        return -1;
+    dr->h->inserted += ins;
+    ow_batch_clear(dr->b);
+    return 0;
+}
+
+static int drain_one(void *ctx, const char *t, size_t tl, const char *b, size_t bl)
+{
+    drain_t *dr = ctx;
+    ow_msg_t m;
+    char err[200];
+    if (ow_decode(t, tl, b, bl, &m, err, sizeof err, NULL) != OW_PERR_OK) {
+        log_warnx("dropping a spooled message that no longer decodes: %s", err);
+        return 0;
+    }
+    ow_batch_add(dr->b, &m);
+    ow_batch_position(dr->b, m.h.pub, m.h.epoch, m.h.seq);
+    if ((int)ow_batch_rows(dr->b) >= dr->h->cfg.batch_rows && drain_flush(dr) < 0)
+        return 1;
+    return 0;
+}
+
+/* Write what the spool holds, then forget it. */
+static int drain_spool(ow_historian_t *h)
+{
+    if (!ow_spool_records(h->spool))
+        return 0;
+    drain_t dr = {h, ow_batch_new(), 0, ""};
+    uint64_t n = ow_spool_records(h->spool);
+    int rc = ow_spool_foreach(h->spool, drain_one, &dr);
+    if (rc == 0 && ow_batch_rows(dr.b))
+        rc = drain_flush(&dr);
+    ow_batch_destroy(&dr.b);
+    if (rc != 0) {
+        db_lost(h, dr.err[0] ? dr.err : "spool read error");
+        return -1;
+    }
+    ow_spool_clear(h->spool);
+    log_info("wrote %llu spooled message(s) to PostgreSQL", (unsigned long long)n);
+    return 0;
+}
+
+static int spool_batch(ow_historian_t *h)
+{
+    for (size_t i = 0; i < h->nraws; i++) {
+        if (ow_spool_append(h->spool, h->raws[i].topic, h->raws[i].tl, h->raws[i].body,
+                            h->raws[i].bl) < 0) {
+            if (errno == ENOSPC) {
+                if (!h->blocked)
+                    log_warnx("spool full (%llu MB in %s): not taking readings until "
+                              "PostgreSQL is back; busd's journal covers the gap while it lasts, "
+                              "beyond that readings are lost and counted",
+                              (unsigned long long)(h->cfg.spool_max_bytes >> 20),
+                              h->cfg.spool_dir);
+                h->blocked = 1;
+            } else {
+                log_warn("spool write in %s", h->cfg.spool_dir);
+                h->blocked = 1;
+            }
+            /* Keep the rest (from i) in memory for the next attempt. */
+            for (size_t k = 0; k < i; k++)
+                raw_free(&h->raws[k]);
+            memmove(h->raws, h->raws + i, (h->nraws - i) * sizeof *h->raws);
+            h->nraws -= i;
+            return -1;
+        }
+        h->spooled++;
+    }
+    ow_spool_sync(h->spool);
+    batch_reset(h);
+    return 0;
+}
+
+/* Write the batch, or spool it. Called only with no module reading held. */
+static void flush(ow_historian_t *h)
+{
+    char err[512];
+    uint64_t ins = 0;
+    if (!ow_batch_rows(h->batch) && !h->batch_dirty && !h->nraws)
+        return;
+    if (db_connect(h) == 0 && drain_spool(h) == 0) {
+        if (ow_db_write(h->db, h->batch, &ins, err, sizeof err) == 0) {
+            h->written += ow_batch_rows(h->batch);
+            h->inserted += ins;
+            if (h->blocked)
+                log_info("PostgreSQL is back: taking readings again");
+            h->blocked = 0;
+            batch_reset(h);
+            return;
+        }
+        h->write_failures++;
+        db_lost(h, err);
+    }
+    if (h->nraws)
+        spool_batch(h);
+    else
+        ow_batch_clear(h->batch); /* only positions: the next write carries them */
+}
+
+/* Where each publisher stopped: the database's positions, moved forward by
+ * what the spool already holds. */
+typedef struct {
+    char pub[64][OW_ID_MAX];
+    uint64_t epoch[64], seq[64];
+    int n;
+} positions_t;
+
+static void pos_set(void *ctx, const char *pub, uint64_t epoch, uint64_t seq)
+{
+    positions_t *p = ctx;
+    int i;
+    for (i = 0; i < p->n && strcmp(p->pub[i], pub) != 0; i++)
+        ;
+    if (i == p->n) {
+        if (p->n == 64)
+            return;
+        snprintf(p->pub[p->n++], OW_ID_MAX, "%s", pub);
+    }
+    p->epoch[i] = epoch, p->seq[i] = seq;
+}
+
+static int spool_pos(void *ctx, const char *t, size_t tl, const char *b, size_t bl)
+{
+    ow_msg_t m;
+    if (ow_decode(t, tl, b, bl, &m, NULL, 0, NULL) == OW_PERR_OK)
+        pos_set(ctx, m.h.pub, m.h.epoch, m.h.seq); /* in order: the last one wins */
+    return 0;
+}
+
+ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen)
+{
+    ow_historian_t *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->site = ow_site_load(site_path, err, errlen);
+    if (!h->site || ow_site_historian(h->site, &h->cfg, err, errlen) < 0 ||
+        ow_site_alarmd(h->site, &h->acfg, err, errlen) < 0)
+        goto fail;
+    if (!h->cfg.dsn[0] && getenv("OHMWATCH_PG_DSN"))
+        snprintf(h->cfg.dsn, sizeof h->cfg.dsn, "%s", getenv("OHMWATCH_PG_DSN"));
+    if (!h->cfg.dsn[0]) {
+        snprintf(err, errlen, "%s: no database: set services.historian.dsn or $OHMWATCH_PG_DSN",
+                 site_path);
+        goto fail;
+    }
+    h->spool = ow_spool_open(h->cfg.spool_dir, h->cfg.spool_max_bytes, err, errlen);
+    if (!h->spool)
+        goto fail;
+    if (ow_spool_torn(h->spool))
+        log_warnx("spool %s: cut %llu bytes of a torn last write (a crash while spooling)",
+                  h->cfg.spool_dir, (unsigned long long)ow_spool_torn(h->spool));
+    h->batch = ow_batch_new();
+    h->gws = calloc((size_t)h->site->ngateways, sizeof *h->gws);
+    h->sub = ow_sub_new();
+    if (!h->batch || !h->gws || !h->sub) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < h->site->ngateways; i++) {
+        h->gws[i].pending = calloc(OW_MAX_MODULES, sizeof(held_t));
+        h->gws[i].period_us = (int64_t)h->site->gateways[i].poll_ms * 1000;
+        if (!h->gws[i].pending) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        if (ow_sub_add(h->sub, h->site->gateways[i].publish, h->site->gateways[i].replay) < 0) {
+            snprintf(err, errlen, "cannot connect to %s", h->site->gateways[i].publish);
+            goto fail;
+        }
+    }
+    if (ow_sub_add(h->sub, h->acfg.publish, h->acfg.replay) < 0) {
+        snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish);
+        goto fail;
+    }
+    ow_sub_subscribe(h->sub, "");
+    /* Nothing stored yet from a publisher: take all its journal still holds. */
+    ow_sub_from_start(h->sub, 1);
+    ow_sub_replay_timeout(h->sub, 10000);
+
+    positions_t pos = {.n = 0};
+    if (db_connect(h) == 0) {
+        if (ow_db_positions(h->db, pos_set, &pos, err, errlen) < 0)
+            goto fail;
+    } else {
+        log_warnx("PostgreSQL not reachable at start; spooling to %s until it is",
+                  h->cfg.spool_dir);
+    }
+    ow_spool_foreach(h->spool, spool_pos, &pos);
+    for (int i = 0; i < pos.n; i++) {
+        ow_sub_resume(h->sub, pos.pub[i], pos.epoch[i], pos.seq[i]);
+        log_info("resuming %s after seq %llu (epoch %llu)", pos.pub[i],
+                 (unsigned long long)pos.seq[i], (unsigned long long)pos.epoch[i]);
+    }
+    return h;
+fail:
+    ow_historian_destroy(&h);
+    return NULL;
+}
+
+void ow_historian_destroy(ow_historian_t **hp)
+{
+    ow_historian_t *h = *hp;
+    if (!h)
+        return;
+    if (h->gws) {
+        for (int i = 0; i < h->site->ngateways; i++) {
+            for (int k = 0; k < h->gws[i].npending; k++)
+                raw_free(&h->gws[i].pending[k].raw);
+            free(h->gws[i].pending);
+        }
+        free(h->gws);
+    }
+    if (h->raws) {
+        for (size_t i = 0; i < h->nraws; i++)
+            raw_free(&h->raws[i]);
+        free(h->raws);
+    }
+    ow_batch_destroy(&h->batch);
+    ow_sub_destroy(&h->sub);
+    ow_db_close(&h->db);
+    ow_spool_close(&h->spool);
+    ow_site_destroy(&h->site);
+    free(h);
+    *hp = NULL;
+}
+
+static void retention(ow_historian_t *h)
+{
+    char err[512];
+    int dropped = 0;
+    if (!h->cfg.retention_days || !h->db || ow_mono_us() < h->next_retention_mono)
+        return;
+    h->next_retention_mono = ow_mono_us() + 3600LL * 1000000;
+    if (ow_db_retention(h->db, ow_now_us(), h->cfg.retention_days, &dropped, err, sizeof err) < 0)
+        log_warnx("retention: %s", err);
+    else if (dropped)
+        log_info("retention: dropped %d partition(s) older than %d days", dropped,
+                 h->cfg.retention_days);
+}
+
+int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
+{
+    log_info("%d gateway(s) and alarmd; batches of %d rows or %d ms; spool %s (max %llu MB)",
+             h->site->ngateways, h->cfg.batch_rows, h->cfg.batch_ms, h->cfg.spool_dir,
+             (unsigned long long)(h->cfg.spool_max_bytes >> 20));
+    int64_t last_stats = ow_mono_us();
+    while (!*stop) {
+        if (h->blocked) {
+            /* Not taking messages: try the database, then look again. */
+            flush(h);
+            if (h->blocked) {
+                zclock_sleep(200);
+                continue;
+            }
+        }
+        ow_delivery_t d;
+        int got = 0;
+        while (got < h->cfg.batch_rows && ow_sub_recv(h->sub, &d, got ? 0 : 50) == 1) {
+            on_message(h, &d);
+            got++;
+            if ((int)ow_batch_rows(h->batch) >= h->cfg.batch_rows && !pending_any(h))
+                break;
+        }
+        int64_t age_ms = (ow_mono_us() - h->batch_since_mono) / 1000;
+        if (!pending_any(h) &&
+            ((int)ow_batch_rows(h->batch) >= h->cfg.batch_rows ||
+             ((ow_batch_rows(h->batch) || h->batch_dirty || h->nraws) && age_ms >= h->cfg.batch_ms)))
+            flush(h);
+        if (ow_spool_records(h->spool) && db_connect(h) == 0)
+            drain_spool(h);
+        retention(h);
+        if (ow_mono_us() - last_stats > 60 * 1000000LL) {
+            last_stats = ow_mono_us();
+            log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
+                     "%llu), spooled %llu, spool now %llu record(s)",
+                     (unsigned long long)h->taken, (unsigned long long)h->kept,
+                     (unsigned long long)h->skipped, (unsigned long long)h->written,
+                     (unsigned long long)h->inserted, (unsigned long long)h->spooled,
+                     (unsigned long long)ow_spool_records(h->spool));
+        }
+    }
+    /* Cycles cut short by the stop are kept as they are. */
+    for (int i = 0; i < h->site->ngateways; i++)
+        decide_pending(h, i, NULL, 0);
+    flush(h);
+    const ow_sub_stats_t *st = ow_sub_stats(h->sub);
+    log_info("stopping: taken %llu (replayed %llu, lost %llu, malformed %llu), written %llu, "
+             "inserted %llu, spooled %llu, spool holds %llu",
+             (unsigned long long)h->taken, (unsigned long long)st->replayed,
+             (unsigned long long)st->lost, (unsigned long long)st->malformed,
+             (unsigned long long)h->written, (unsigned long long)h->inserted,
+             (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool));
+    return 0;
+}
+
+int ow_historian_migrate(const char *site_path, char *err, size_t errlen)
+{
+    ow_historian_cfg_t cfg;
+    int applied = 0, rc = -1;
+    ow_site_t *site = ow_site_load(site_path, err, errlen);
+    if (!site || ow_site_historian(site, &cfg, err, errlen) < 0)
+        goto out;
+    if (!cfg.dsn[0] && getenv("OHMWATCH_PG_DSN"))
+        snprintf(cfg.dsn, sizeof cfg.dsn, "%s", getenv("OHMWATCH_PG_DSN"));
+    ow_db_t *db = ow_db_connect(cfg.dsn, err, errlen);
+    if (!db)
+        goto out;
+    rc = ow_db_migrate(db, &applied, err, errlen);
+    if (rc == 0)
+        rc = ow_db_sync_site(db, site, err, errlen);
+    if (rc == 0)
+        log_info("schema at version %d (%d migration(s) applied)", ow_db_schema_version(),
+                 applied);
+    ow_db_close(&db);
+out:
+    ow_site_destroy(&site);
+    return rc;
+}

@@ -37,4 +37,8 @@ int ow_spool_foreach(ow_spool_t *sp, ow_spool_fn fn, void *ctx);
 /* Forget everything (after it is safely in the database). */
 int ow_spool_clear(ow_spool_t *sp);
 
+/* For tests: start a new segment file past seg_bytes instead of 64 MiB
+ * (0 restores the default). */
+void ow_spool_set_segment_bytes(ow_spool_t *sp, uint64_t seg_bytes);
+
 #endif
