@@ -37,6 +37,7 @@ typedef struct {
     uint64_t epoch;
     uint64_t last; /* last delivered seq in epoch */
     int replaying;
+    int overflow;            /* live messages dropped while holding was full */
     int64_t replay_deadline; /* monotonic µs */
     queue_t held;            /* live messages waiting for a replay to finish */
 } source_t;
@@ -311,12 +312,17 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         if ((it = item_new(source, &m, t, tl, b, bl, 0))) deliver(s, src, it);
         return;
     }
+    if (src->replaying && src->held.n >= HOLD_MAX) {
+        /* Far behind: this message is in the publisher's journal too, so
+         * drop it and go on catching up through replay rather than hold an
+         * unbounded queue (or declare it lost). */
+        src->overflow = 1;
+        s->st.deferred++;
+        return;
+    }
     it = item_new(source, NULL, t, tl, b, bl, 0);
     if (!it) return;
     it->epoch = m.h.epoch, it->seq = m.h.seq;
-    if (src->held.n >= HOLD_MAX) { /* replay far behind: stop holding */
-        finish_replay(s, src, "hold queue full");
-    }
     q_push(&src->held, it);
     if (!src->replaying) {
         s->st.gaps++;
@@ -386,9 +392,13 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
             int more = json_is_true(json_object_get(o, "more"));
             json_u64(o, "next", &next);
             /* Ask again while the publisher says there is more and the held
-             * queue still starts beyond what we have. */
-            if (more && (!src->held.head || src->held.head->seq > src->last + 1))
+             * queue still starts beyond what we have, or live messages were
+             * dropped while we caught up (they are in the journal). */
+            if ((more && (!src->held.head || src->held.head->seq > src->last + 1)) ||
+                src->overflow) {
+                src->overflow = 0;
                 request_replay(s, src);
+            }
             else
                 finish_replay(s, src, "not in the publisher's journal");
         }

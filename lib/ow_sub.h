@@ -25,6 +25,7 @@ typedef struct {
     uint64_t gaps;       /* gaps detected (each triggers a replay) */
     uint64_t lost;       /* messages that could not be recovered */
     uint64_t restarts;   /* publisher epoch changes seen */
+    uint64_t deferred;   /* live messages dropped while far behind, fetched by replay later */
     uint64_t malformed;  /* frames rejected by the codec */
     ow_proto_stats_t proto;
 } ow_sub_stats_t;

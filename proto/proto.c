@@ -3,6 +3,8 @@
  * strict decoder and the generated reference in proto/README.md all walk the
  * same tables, so the contract cannot drift from the code. */
 #include "ow_proto.h"
+#include "json_scan.h"
+#include "proto_ref.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -319,33 +321,68 @@ void ow_msg_init(ow_msg_t *m, ow_kind_t kind)
             *(double *)((char *)m + kinds[kind].fields[i].off) = NAN;
 }
 
+/* printf's "%0*d", by hand: a topic is formatted for every message sent
+ * and for every message received (the decoder checks it). */
+static size_t put_int(char *q, int v, int width)
+{
+    char d[12];
+    size_t n = 0, k = 0;
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+
+    do
+        d[n++] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) q[k++] = '-', width--;
+    for (int i = (int)n; i < width; i++)
+        q[k++] = '0';
+    while (n)
+        q[k++] = d[--n];
+    return k;
+}
+
 int ow_topic(const ow_msg_t *m, char *buf, size_t len)
 {
     const char *gw = m->h.gw[0] ? m->h.gw : "-";
-    int n;
+    char t[OW_TOPIC_MAX];
+    size_t n, gl = strnlen(gw, sizeof m->h.gw);
+    int ss = -1, mm = -1, has_ss = 1, has_mm = 1;
 
     if ((unsigned)m->kind >= OW_MSG_KINDS) return -1;
     switch (m->kind) {
     case OW_MSG_MODULE:
-        n = snprintf(buf, len, "mod/%s/%02d/%03d", gw, m->u.module.string, m->u.module.module);
+        ss = m->u.module.string, mm = m->u.module.module;
         break;
     case OW_MSG_STRING:
-        n = snprintf(buf, len, "str/%s/%02d", gw, m->u.string.string);
+        ss = m->u.string.string, has_mm = 0;
         break;
     case OW_MSG_ALARM:
-        n = snprintf(buf, len, "alm/%s/%02d/%03d", gw, m->u.alarm.string, m->u.alarm.module);
+        ss = m->u.alarm.string, mm = m->u.alarm.module;
         break;
     case OW_MSG_DISCHARGE:
-        n = snprintf(buf, len, "dis/%s/%02d", gw, m->u.discharge.string);
+        ss = m->u.discharge.string, has_mm = 0;
         break;
     case OW_MSG_BASELINE:
-        n = snprintf(buf, len, "imp/%s/%02d/%03d", gw, m->u.baseline.string, m->u.baseline.module);
+        ss = m->u.baseline.string, mm = m->u.baseline.module;
         break;
     default:
-        n = snprintf(buf, len, "%s/%s", kinds[m->kind].topic, gw);
+        has_ss = has_mm = 0;
         break;
     }
-    return (n < 0 || (size_t)n >= len) ? -1 : n;
+    /* "<kind>/<gw>[/SS[/MMM]]": at most 5 + 1 + 32 + 2 * 12 bytes. */
+    n = strlen(kinds[m->kind].topic);
+    memcpy(t, kinds[m->kind].topic, n);
+    t[n++] = '/';
+    memcpy(t + n, gw, gl);
+    n += gl;
+    if (has_ss) t[n++] = '/', n += put_int(t + n, ss, 2);
+    if (has_mm) t[n++] = '/', n += put_int(t + n, mm, 3);
+    t[n] = '\0';
+    if (len) { /* like snprintf: truncated but terminated */
+        size_t c = n < len ? n : len - 1;
+        memcpy(buf, t, c);
+        buf[c] = '\0';
+    }
+    return n >= len ? -1 : (int)n;
 }
 
 /* ---- encoding: hand-written for speed (busd publishes tens of thousands of
@@ -575,6 +612,213 @@ static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const cha
     return e;
 }
 
+/* The topic frame must be the one the body implies. */
+static ow_proto_err_t topic_check(const ow_msg_t *m, const char *topic, size_t topic_len, char *err,
+                                  size_t errlen)
+{
+    char want[OW_TOPIC_MAX];
+    int n = ow_topic(m, want, sizeof want);
+    if (n < 0 || (size_t)n != topic_len || memcmp(want, topic, topic_len) != 0)
+        return fail(OW_PERR_TOPIC, err, errlen, "topic '%.*s' does not match body (expected '%s')",
+                    (int)(topic_len > 80 ? 80 : topic_len), topic, n < 0 ? "?" : want);
+    return OW_PERR_OK;
+}
+
+/* A JSON integer, or a real with no fractional part (some encoders write 1.0). */
+static int intval(const ow_jmember_t *j, double *out)
+{
+    if (j->type == OW_JV_INT) {
+        *out = (double)j->num.i;
+        return 0;
+    }
+    if (j->type == OW_JV_REAL && floor(j->num.d) == j->num.d) {
+        *out = j->num.d;
+        return 0;
+    }
+    return -1;
+}
+
+/* Longest char[] field (reply.error) plus margin: strings are decoded here
+ * before they are checked, as the message keeps only valid ones. */
+#define STR_MAX 256
+_Static_assert(sizeof(((ow_msg_t *)0)->u.reply.error) <= STR_MAX, "STR_MAX too small");
+_Static_assert(sizeof(((ow_msg_t *)0)->u.alarm.text) <= STR_MAX, "STR_MAX too small");
+
+static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, char *err,
+                                 size_t errlen)
+{
+    const ow_jmember_t *j = ow_jscan_get(js, f->name);
+    char *p = (char *)base + f->off;
+    double v = 0;
+
+    if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
+    switch (f->type) {
+    case FT_INT:
+    case FT_I64:
+    case FT_U32:
+    case FT_U64:
+        if (intval(j, &v) < 0)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an integer", f->name);
+        if (v < f->min || v > f->max)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %.17g out of range [%g, %g]",
+                        f->name, v, f->min, f->max);
+        if (f->type == FT_INT)
+            *(int *)p = (int)v;
+        else if (f->type == FT_I64)
+            *(int64_t *)p = j->type == OW_JV_INT ? j->num.i : (int64_t)v;
+        else if (f->type == FT_U32)
+            *(uint32_t *)p = (uint32_t)v;
+        else
+            *(uint64_t *)p = j->type == OW_JV_INT ? (uint64_t)j->num.i : (uint64_t)v;
+        return OW_PERR_OK;
+    case FT_DBLN:
+        if (j->type == OW_JV_NULL) {
+            *(double *)p = NAN;
+            return OW_PERR_OK;
+        }
+        /* fall through */
+    case FT_DBL:
+        if (j->type != OW_JV_INT && j->type != OW_JV_REAL)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a number%s", f->name,
+                        f->type == FT_DBLN ? " or null" : "");
+        v = j->type == OW_JV_INT ? (double)j->num.i : j->num.d;
+        if (!(v >= f->min && v <= f->max))
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]", f->name,
+                        v, f->min, f->max);
+        *(double *)p = v;
+        return OW_PERR_OK;
+    case FT_BOOL:
+        if (j->type != OW_JV_TRUE && j->type != OW_JV_FALSE)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected true or false", f->name);
+        *(int *)p = j->type == OW_JV_TRUE;
+        return OW_PERR_OK;
+    case FT_ID:
+    case FT_IDE:
+    case FT_TEXT: {
+        char s[STR_MAX];
+        long n;
+        if (j->type != OW_JV_STRING)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string", f->name);
+        /* The scanner refuses \u0000, so a decoded string never holds a NUL. */
+        if ((n = ow_jscan_string(js, j, s, f->size < sizeof s ? f->size : sizeof s)) < 0)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes or has NUL",
+                        f->name, f->size - 1);
+        if (f->type != FT_TEXT && !id_ok(s, f->type == FT_IDE))
+            return fail(OW_PERR_RANGE, err, errlen,
+                        "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
+        if (!choice_ok(f->choices, s))
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': '%s' is not an allowed value",
+                        f->name, s);
+        memcpy(p, s, (size_t)n + 1);
+        return OW_PERR_OK;
+    }
+    case FT_U16ARR: {
+        int *count = (int *)((char *)base + f->count_off);
+        size_t n, pos = 0;
+        ow_jmember_t e;
+        if (j->type != OW_JV_ARRAY)
+            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an array", f->name);
+        n = j->nelem;
+        if (n > f->size)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, at most %zu",
+                        f->name, n, f->size);
+        /* Arrays sharing a count (string_flags, string_flags2) must agree. */
+        if (*count && (size_t)*count != n)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, expected %d",
+                        f->name, n, *count);
+        for (size_t i = 0; i < n; i++) {
+            if (!ow_jscan_elem(js, j, &pos, &e) || intval(&e, &v) < 0)
+                return fail(OW_PERR_TYPE, err, errlen, "field '%s'[%zu]: expected an integer",
+                            f->name, i);
+            if (v < f->min || v > f->max)
+                return fail(OW_PERR_RANGE, err, errlen, "field '%s'[%zu]: %g out of range [%g, %g]",
+                            f->name, i, v, f->min, f->max);
+            ((uint16_t *)p)[i] = (uint16_t)v;
+        }
+        *count = (int)n;
+        return OW_PERR_OK;
+    }
+    }
+    return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
+}
+
+/* One pass of the scanner checks the whole body as JSON and lists the
+ * top-level members; then the kind's table is walked over that list. */
+static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                             ow_msg_t *m, char *err, size_t errlen)
+{
+    ow_jscan_t js;
+    ow_jscan_res_t r;
+    const ow_jmember_t *j;
+    ow_proto_err_t e = OW_PERR_OK;
+    const kind_t *k;
+    char name[16];
+    double v;
+    int kind;
+
+    if (body_len == 0 || body_len > OW_BODY_MAX)
+        return fail(OW_PERR_SIZE, err, errlen, "body of %zu bytes (1..%d allowed)", body_len,
+                    OW_BODY_MAX);
+    r = ow_jscan_object(&js, body, body_len);
+    if (r == OW_JSCAN_NOT_OBJECT) {
+        e = fail(OW_PERR_JSON, err, errlen, "body is not a JSON object");
+        goto out;
+    }
+    if (r != OW_JSCAN_OK) {
+        e = fail(OW_PERR_JSON, err, errlen, "invalid JSON at byte %zu: %s", js.err_pos, js.err);
+        goto out;
+    }
+    /* Version and kind first: nothing else is read until we know the layout. */
+    j = ow_jscan_get(&js, "v");
+    if (!j || intval(j, &v) < 0 || v != OW_PROTO_VERSION) {
+        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d", OW_PROTO_VERSION);
+        goto out;
+    }
+    j = ow_jscan_get(&js, "kind");
+    if (!j || j->type != OW_JV_STRING || ow_jscan_string(&js, j, name, sizeof name) < 0 ||
+        (kind = ow_kind_from_name(name)) < 0) {
+        e = fail(OW_PERR_KIND, err, errlen, "field 'kind': missing or unknown");
+        goto out;
+    }
+    ow_msg_init(m, (ow_kind_t)kind);
+    k = &kinds[kind];
+    for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
+        e = field_read(&hdr_fields[i], &js, m, err, errlen);
+    if (!e) {
+        const field_t gwf = {
+            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", ""};
+        e = field_read(&gwf, &js, m, err, errlen);
+    }
+    for (size_t i = 0; i < k->nfields && !e; i++)
+        e = field_read(&k->fields[i], &js, m, err, errlen);
+    if (!e && topic) e = topic_check(m, topic, topic_len, err, errlen);
+out:
+    ow_jscan_free(&js);
+    return e;
+}
+
+static ow_proto_err_t counted(ow_proto_err_t e, ow_proto_stats_t *stats)
+{
+    if (stats) {
+        if (e == OW_PERR_OK)
+            stats->ok++;
+        else
+            stats->rejected[e]++;
+    }
+    return e;
+}
+
+ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                         ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
+{
+    if (err && errlen) err[0] = '\0';
+    return counted(decode(topic, topic_len, body, body_len, m, err, errlen), stats);
+}
+
+/* ---- the reference decoder: the jansson tree walk that decode() replaced,
+ * kept (proto_ref.h) so that proto_test, proto_fuzz and bench/decode_rate.c
+ * can hold the scanner to exactly its behaviour and speed. ---- */
+
 /* A JSON integer, or a real with no fractional part (some encoders write 1.0). */
 static int json_intval(const json_t *j, double *out)
 {
@@ -589,7 +833,7 @@ static int json_intval(const json_t *j, double *out)
     return -1;
 }
 
-static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char *err,
+static ow_proto_err_t field_read_ref(const field_t *f, json_t *obj, void *base, char *err,
                                  size_t errlen)
 {
     json_t *j = json_object_get(obj, f->name);
@@ -685,8 +929,8 @@ static ow_proto_err_t field_read(const field_t *f, json_t *obj, void *base, char
     return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
 }
 
-static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
-                             ow_msg_t *m, char *err, size_t errlen)
+static ow_proto_err_t decode_ref(const char *topic, size_t topic_len, const char *body,
+                                 size_t body_len, ow_msg_t *m, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *root, *j;
@@ -720,38 +964,26 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
     ow_msg_init(m, (ow_kind_t)kind);
     k = &kinds[kind];
     for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
-        e = field_read(&hdr_fields[i], root, m, err, errlen);
+        e = field_read_ref(&hdr_fields[i], root, m, err, errlen);
     if (!e) {
         const field_t gwf = {
             "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", ""};
-        e = field_read(&gwf, root, m, err, errlen);
+        e = field_read_ref(&gwf, root, m, err, errlen);
     }
     for (size_t i = 0; i < k->nfields && !e; i++)
-        e = field_read(&k->fields[i], root, m, err, errlen);
-    if (!e && topic) {
-        char want[OW_TOPIC_MAX];
-        int n = ow_topic(m, want, sizeof want);
-        if (n < 0 || (size_t)n != topic_len || memcmp(want, topic, topic_len) != 0)
-            e = fail(OW_PERR_TOPIC, err, errlen, "topic '%.*s' does not match body (expected '%s')",
-                     (int)(topic_len > 80 ? 80 : topic_len), topic, n < 0 ? "?" : want);
-    }
+        e = field_read_ref(&k->fields[i], root, m, err, errlen);
+    if (!e && topic) e = topic_check(m, topic, topic_len, err, errlen);
 out:
     json_decref(root);
     return e;
 }
 
-ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, size_t body_len,
-                         ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
+ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body,
+                             size_t body_len, ow_msg_t *m, char *err, size_t errlen,
+                             ow_proto_stats_t *stats)
 {
     if (err && errlen) err[0] = '\0';
-    ow_proto_err_t e = decode(topic, topic_len, body, body_len, m, err, errlen);
-    if (stats) {
-        if (e == OW_PERR_OK)
-            stats->ok++;
-        else
-            stats->rejected[e]++;
-    }
-    return e;
+    return counted(decode_ref(topic, topic_len, body, body_len, m, err, errlen), stats);
 }
 
 /* ---- documentation from the same tables ---- */

@@ -1,8 +1,13 @@
-/* Codec tests: round trips of every kind, and each rejection reason. */
+/* Codec tests: round trips of every kind, each rejection reason, and the
+ * scanner-based decoder held to the jansson reference it replaced on many
+ * generated bodies (differential test). */
 #include "ow_proto.h"
 #include "ow_test.h"
+#include "proto_ref.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 static void hdr(ow_msg_t *m, ow_kind_t kind)
@@ -152,60 +157,62 @@ static void test_other_kinds(void)
     CHECK(d.u.reply.ok == 0 && isnan(d.u.reply.value));
 }
 
+/* Malformed bodies, each with its reason and a word the message must hold. */
+static const struct {
+    const char *body;
+    ow_proto_err_t want;
+    const char *needle;
+} cases[] = {
+    {"", OW_PERR_SIZE, "body"},
+    {"{\"v\":1", OW_PERR_JSON, "invalid JSON"},
+    {"[1,2]", OW_PERR_JSON, "not a JSON object"},
+    {"{\"v\":2,\"kind\":\"module\"}", OW_PERR_VERSION, "version 1"},
+    {"{\"kind\":\"module\"}", OW_PERR_VERSION, "'v'"},
+    {"{\"v\":1,\"kind\":\"bogus\"}", OW_PERR_KIND, "kind"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+     "\"g\","
+     "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,\"eq_pct\":0,"
+     "\"status\":0}",
+     OW_PERR_MISSING, "impedance_mohm"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+     "\"g\","
+     "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":\"13\",\"temp_c\":20,"
+     "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
+     OW_PERR_TYPE, "voltage_v"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
+     "\"g\","
+     "\"string\":17,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
+     "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
+     OW_PERR_RANGE, "'string'"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":0,\"ts_us\":1,\"gw\":"
+     "\"g\","
+     "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
+     "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
+     OW_PERR_RANGE, "'seq'"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p "
+     "q\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+     "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
+     "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
+     OW_PERR_RANGE, "'pub'"},
+    {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"\","
+     "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
+     "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
+     OW_PERR_RANGE, "'gw'"},
+    {"{\"v\":1,\"kind\":\"alarm\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+     "\"id\":1,\"type\":1,\"severity\":1,\"action\":\"explode\",\"string\":0,\"module\":0,"
+     "\"value\":null,\"threshold\":null,\"raised_us\":1,\"cleared_us\":0,\"text\":\"\"}",
+     OW_PERR_RANGE, "explode"},
+    {"{\"v\":1,\"kind\":\"state\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
+     "\"general\":1,\"battery\":0,\"alarm\":0,\"alarms_active\":0,\"module_alarms\":0,"
+     "\"module_warnings\":0,\"audible\":false,\"string_flags\":[0,0],\"string_flags2\":[0],"
+     "\"module_flags\":[]}",
+     OW_PERR_RANGE, "expected 2"},
+    {"{\"v\":1,\"v\":1}", OW_PERR_JSON, "duplicate"},
+};
+
 /* Each malformed body is rejected with the right reason, and counted. */
 static void test_rejects(void)
 {
-    static const struct {
-        const char *body;
-        ow_proto_err_t want;
-        const char *needle;
-    } cases[] = {
-        {"", OW_PERR_SIZE, "body"},
-        {"{\"v\":1", OW_PERR_JSON, "invalid JSON"},
-        {"[1,2]", OW_PERR_JSON, "not a JSON object"},
-        {"{\"v\":2,\"kind\":\"module\"}", OW_PERR_VERSION, "version 1"},
-        {"{\"kind\":\"module\"}", OW_PERR_VERSION, "'v'"},
-        {"{\"v\":1,\"kind\":\"bogus\"}", OW_PERR_KIND, "kind"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
-         "\"g\","
-         "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,\"eq_pct\":0,"
-         "\"status\":0}",
-         OW_PERR_MISSING, "impedance_mohm"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
-         "\"g\","
-         "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":\"13\",\"temp_c\":20,"
-         "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
-         OW_PERR_TYPE, "voltage_v"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":"
-         "\"g\","
-         "\"string\":17,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
-         "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
-         OW_PERR_RANGE, "'string'"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":0,\"ts_us\":1,\"gw\":"
-         "\"g\","
-         "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
-         "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
-         OW_PERR_RANGE, "'seq'"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p "
-         "q\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
-         "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
-         "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
-         OW_PERR_RANGE, "'pub'"},
-        {"{\"v\":1,\"kind\":\"module\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"\","
-         "\"string\":1,\"module\":1,\"block\":1,\"voltage_v\":13,\"temp_c\":20,"
-         "\"impedance_mohm\":4,\"eq_pct\":0,\"status\":0}",
-         OW_PERR_RANGE, "'gw'"},
-        {"{\"v\":1,\"kind\":\"alarm\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
-         "\"id\":1,\"type\":1,\"severity\":1,\"action\":\"explode\",\"string\":0,\"module\":0,"
-         "\"value\":null,\"threshold\":null,\"raised_us\":1,\"cleared_us\":0,\"text\":\"\"}",
-         OW_PERR_RANGE, "explode"},
-        {"{\"v\":1,\"kind\":\"state\",\"pub\":\"p\",\"epoch\":1,\"seq\":1,\"ts_us\":1,\"gw\":\"g\","
-         "\"general\":1,\"battery\":0,\"alarm\":0,\"alarms_active\":0,\"module_alarms\":0,"
-         "\"module_warnings\":0,\"audible\":false,\"string_flags\":[0,0],\"string_flags2\":[0],"
-         "\"module_flags\":[]}",
-         OW_PERR_RANGE, "expected 2"},
-        {"{\"v\":1,\"v\":1}", OW_PERR_JSON, "duplicate"},
-    };
     ow_proto_stats_t st = {0};
     ow_msg_t m;
     char err[256];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,7 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
     out->spool_max_bytes = 1024ULL << 20;
     out->batch_rows = 20000;
     out->batch_ms = 200;
-    if (!sec)
-        return 0;
+    if (!sec) return 0;
     if (!json_is_object(sec)) {
         ow_jpos_error(site->positions, site->path, "services.historian", err, errlen,
                       "expected an object");
@@ -55,8 +55,7 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
     {
         const hkey_t *k = NULL;
         for (size_t i = 0; i < sizeof hkeys / sizeof hkeys[0]; i++)
-            if (strcmp(hkeys[i].key, key) == 0)
-                k = &hkeys[i];
+            if (strcmp(hkeys[i].key, key) == 0) k = &hkeys[i];
         snprintf(path, sizeof path, "services.historian.%s", key);
         if (!k) {
             ow_jpos_error(site->positions, site->path, path, err, errlen, "unknown key");
@@ -64,8 +63,7 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
         }
         if (k->type == 's') {
             if (!json_is_string(v)) {
-                ow_jpos_error(site->positions, site->path, path, err, errlen,
-                              "expected a string");
+                ow_jpos_error(site->positions, site->path, path, err, errlen, "expected a string");
                 return -1;
             }
             if (strcmp(key, "dsn") == 0)
@@ -105,6 +103,15 @@ typedef struct {
     raw_t raw;
 } held_t;
 
+/* A batch and the frames of its messages (kept for the spool). */
+typedef struct {
+    ow_batch_t *batch;
+    raw_t *raws;
+    size_t nraws, craws;
+} slot_t;
+
+enum { FLY_IDLE = 0, FLY_QUEUED, FLY_DONE };
+
 typedef struct {
     held_t *pending; /* module readings waiting for their string's reading */
     int npending;
@@ -120,9 +127,16 @@ struct ow_historian {
     int64_t next_connect_mono, next_retention_mono;
     ow_spool_t *spool;
     int blocked; /* spool full and database away: not taking messages */
-    ow_batch_t *batch;
-    raw_t *raws; /* frames of the messages in the batch, for the spool */
-    size_t nraws, craws;
+    slot_t cur;  /* the batch being filled */
+    slot_t fly;  /* the batch the writer thread is writing */
+    pthread_t writer;
+    int writer_on, writer_stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fly_state; /* FLY_IDLE, FLY_QUEUED (writer's), FLY_DONE (result below) */
+    int fly_rc;
+    char fly_err[512];
+    uint64_t fly_ins;
     int64_t batch_since_mono;
     int batch_dirty; /* positions changed since the last write */
     gwstate_t *gws;
@@ -151,31 +165,37 @@ static void raw_free(raw_t *r)
     r->topic = r->body = NULL;
 }
 
-static void batch_reset(ow_historian_t *h)
+static void slot_reset(slot_t *sl)
 {
-    for (size_t i = 0; i < h->nraws; i++)
-        raw_free(&h->raws[i]);
-    h->nraws = 0;
-    ow_batch_clear(h->batch);
-    h->batch_dirty = 0;
+    for (size_t i = 0; i < sl->nraws; i++)
+        raw_free(&sl->raws[i]);
+    sl->nraws = 0;
+    ow_batch_clear(sl->batch);
+}
+
+static void slot_free(slot_t *sl)
+{
+    if (sl->raws) slot_reset(sl);
+    free(sl->raws);
+    ow_batch_destroy(&sl->batch);
 }
 
 /* Keep a message: into the batch, its frames beside it for the spool. */
 static void keep(ow_historian_t *h, const ow_msg_t *m, const raw_t *frames)
 {
-    if (!ow_batch_add(h->batch, m))
-        return;
-    if (h->nraws == h->craws) {
-        size_t nc = h->craws ? h->craws * 2 : 1024;
-        raw_t *nr = realloc(h->raws, nc * sizeof *nr);
+    if (!ow_batch_add(h->cur.batch, m)) return;
+    if (h->cur.nraws == h->cur.craws) {
+        size_t nc = h->cur.craws ? h->cur.craws * 2 : 1024;
+        raw_t *nr = realloc(h->cur.raws, nc * sizeof *nr);
         if (!nr) {
             log_warnx("out of memory holding a batch");
             return;
         }
-        h->raws = nr, h->craws = nc;
+        h->cur.raws = nr, h->cur.craws = nc;
     }
-    if (raw_dup(&h->raws[h->nraws], frames->topic, frames->tl, frames->body, frames->bl) == 0)
-        h->nraws++;
+    if (raw_dup(&h->cur.raws[h->cur.nraws], frames->topic, frames->tl, frames->body, frames->bl) ==
+        0)
+        h->cur.nraws++;
     h->kept++;
 }
 
@@ -183,17 +203,15 @@ static void keep(ow_historian_t *h, const ow_msg_t *m, const raw_t *frames)
  * its publisher moves past it. The batch's age counts from its first one. */
 static void decided(ow_historian_t *h, const ow_msg_t *m)
 {
-    if (!h->batch_dirty)
-        h->batch_since_mono = ow_mono_us();
-    ow_batch_position(h->batch, m->h.pub, m->h.epoch, m->h.seq);
+    if (!h->batch_dirty) h->batch_since_mono = ow_mono_us();
+    ow_batch_position(h->cur.batch, m->h.pub, m->h.epoch, m->h.seq);
     h->batch_dirty = 1;
 }
 
 static int gw_index(const ow_historian_t *h, const char *gw)
 {
     for (int i = 0; i < h->site->ngateways; i++)
-        if (strcmp(h->site->gateways[i].id, gw) == 0)
-            return i;
+        if (strcmp(h->site->gateways[i].id, gw) == 0) return i;
     return -1;
 }
 
@@ -227,9 +245,8 @@ static void on_message(ow_historian_t *h, const ow_delivery_t *d)
         gwstate_t *g = &h->gws[gi];
         switch (m->kind) {
         case OW_MSG_MODULE:
-            if (g->npending < OW_MAX_MODULES &&
-                raw_dup(&g->pending[g->npending].raw, d->topic, d->topic_len, d->body,
-                        d->body_len) == 0) {
+            if (g->npending < OW_MAX_MODULES && raw_dup(&g->pending[g->npending].raw, d->topic,
+                                                        d->topic_len, d->body, d->body_len) == 0) {
                 g->pending[g->npending++].msg = *m;
                 return; /* decided with its string's reading */
             }
@@ -240,8 +257,7 @@ static void on_message(ow_historian_t *h, const ow_delivery_t *d)
             keep(h, m, &frames);
             break;
         case OW_MSG_HEARTBEAT:
-            if (m->u.heartbeat.period_us > 0)
-                g->period_us = m->u.heartbeat.period_us;
+            if (m->u.heartbeat.period_us > 0) g->period_us = m->u.heartbeat.period_us;
             decide_pending(h, gi, NULL, m->h.ts_us);
             break;
         default:
@@ -258,8 +274,7 @@ static void on_message(ow_historian_t *h, const ow_delivery_t *d)
 static int pending_any(const ow_historian_t *h)
 {
     for (int i = 0; i < h->site->ngateways; i++)
-        if (h->gws[i].npending)
-            return 1;
+        if (h->gws[i].npending) return 1;
     return 0;
 }
 
@@ -276,14 +291,11 @@ static int db_connect(ow_historian_t *h)
 {
     char err[512];
     int applied = 0;
-    if (h->db)
-        return 0;
-    if (ow_mono_us() < h->next_connect_mono)
-        return -1;
+    if (h->db) return 0;
+    if (ow_mono_us() < h->next_connect_mono) return -1;
     h->next_connect_mono = ow_mono_us() + 1000000;
     h->db = ow_db_connect(h->cfg.dsn, err, sizeof err);
-    if (!h->db)
-        return -1;
+    if (!h->db) return -1;
     if (ow_db_migrate(h->db, &applied, err, sizeof err) < 0 ||
         ow_db_sync_site(h->db, h->site, err, sizeof err) < 0) {
         db_lost(h, err);
@@ -304,8 +316,7 @@ typedef struct {
 static int drain_flush(drain_t *dr)
 {
     uint64_t ins = 0;
-    if (ow_db_write(dr->h->db, dr->b, &ins, dr->err, sizeof dr->err) < 0)
-        return -1;
+    if (ow_db_write(dr->h->db, dr->b, &ins, dr->err, sizeof dr->err) < 0) return -1;
     dr->h->inserted += ins;
     ow_batch_clear(dr->b);
     return 0;
@@ -322,21 +333,18 @@ static int drain_one(void *ctx, const char *t, size_t tl, const char *b, size_t 
     }
     ow_batch_add(dr->b, &m);
     ow_batch_position(dr->b, m.h.pub, m.h.epoch, m.h.seq);
-    if ((int)ow_batch_rows(dr->b) >= dr->h->cfg.batch_rows && drain_flush(dr) < 0)
-        return 1;
+    if ((int)ow_batch_rows(dr->b) >= dr->h->cfg.batch_rows && drain_flush(dr) < 0) return 1;
     return 0;
 }
 
 /* Write what the spool holds, then forget it. */
 static int drain_spool(ow_historian_t *h)
 {
-    if (!ow_spool_records(h->spool))
-        return 0;
+    if (!ow_spool_records(h->spool)) return 0;
     drain_t dr = {h, ow_batch_new(), 0, ""};
     uint64_t n = ow_spool_records(h->spool);
     int rc = ow_spool_foreach(h->spool, drain_one, &dr);
-    if (rc == 0 && ow_batch_rows(dr.b))
-        rc = drain_flush(&dr);
+    if (rc == 0 && ow_batch_rows(dr.b)) rc = drain_flush(&dr);
     ow_batch_destroy(&dr.b);
     if (rc != 0) {
         db_lost(h, dr.err[0] ? dr.err : "spool read error");
@@ -347,61 +355,127 @@ static int drain_spool(ow_historian_t *h)
     return 0;
 }
 
-static int spool_batch(ow_historian_t *h)
+static int spool_slot(ow_historian_t *h, slot_t *sl)
 {
-    for (size_t i = 0; i < h->nraws; i++) {
-        if (ow_spool_append(h->spool, h->raws[i].topic, h->raws[i].tl, h->raws[i].body,
-                            h->raws[i].bl) < 0) {
+    for (size_t i = 0; i < sl->nraws; i++) {
+        if (ow_spool_append(h->spool, sl->raws[i].topic, sl->raws[i].tl, sl->raws[i].body,
+                            sl->raws[i].bl) < 0) {
             if (errno == ENOSPC) {
                 if (!h->blocked)
                     log_warnx("spool full (%llu MB in %s): not taking readings until "
                               "PostgreSQL is back; busd's journal covers the gap while it lasts, "
                               "beyond that readings are lost and counted",
-                              (unsigned long long)(h->cfg.spool_max_bytes >> 20),
-                              h->cfg.spool_dir);
-                h->blocked = 1;
+                              (unsigned long long)(h->cfg.spool_max_bytes >> 20), h->cfg.spool_dir);
             } else {
                 log_warn("spool write in %s", h->cfg.spool_dir);
-                h->blocked = 1;
             }
-            /* Keep the rest (from i) in memory for the next attempt. */
+            h->blocked = 1;
+            /* Keep the rest (from i) in memory for the next attempt; the
+             * batch stays whole (re-writing the spooled part is harmless). */
             for (size_t k = 0; k < i; k++)
-                raw_free(&h->raws[k]);
-            memmove(h->raws, h->raws + i, (h->nraws - i) * sizeof *h->raws);
-            h->nraws -= i;
+                raw_free(&sl->raws[k]);
+            memmove(sl->raws, sl->raws + i, (sl->nraws - i) * sizeof *sl->raws);
+            sl->nraws -= i;
             return -1;
         }
         h->spooled++;
     }
     ow_spool_sync(h->spool);
-    batch_reset(h);
+    slot_reset(sl);
     return 0;
 }
 
-/* Write the batch, or spool it. Called only with no module reading held. */
-static void flush(ow_historian_t *h)
+/* ---- the writer thread: PostgreSQL's share of the work overlaps with
+ * taking and deciding the next batch. Only the writer touches the
+ * connection while a batch is queued; the main thread waits for it before
+ * any other use of the database. ---- */
+
+static void *writer_main(void *arg)
+{
+    ow_historian_t *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (h->fly_state != FLY_QUEUED && !h->writer_stop)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (h->fly_state != FLY_QUEUED) break;
+        pthread_mutex_unlock(&h->mu);
+        uint64_t ins = 0;
+        char err[512] = "";
+        int rc = ow_db_write(h->db, h->fly.batch, &ins, err, sizeof err);
+        pthread_mutex_lock(&h->mu);
+        h->fly_rc = rc, h->fly_ins = ins;
+        memcpy(h->fly_err, err, sizeof err);
+        h->fly_state = FLY_DONE;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Wait for the batch in flight and take its result. Afterwards the writer
+ * is idle; a failed batch was spooled (or is kept if the spool is full). */
+static void fly_wait(ow_historian_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    while (h->fly_state == FLY_QUEUED)
+        pthread_cond_wait(&h->cv, &h->mu);
+    int done = h->fly_state == FLY_DONE;
+    h->fly_state = FLY_IDLE;
+    pthread_mutex_unlock(&h->mu);
+    if (!done) return;
+    if (h->fly_rc == 0) {
+        h->written += ow_batch_rows(h->fly.batch);
+        h->inserted += h->fly_ins;
+        if (h->blocked) log_info("PostgreSQL is back: taking readings again");
+        h->blocked = 0;
+        slot_reset(&h->fly);
+        return;
+    }
+    h->write_failures++;
+    db_lost(h, h->fly_err);
+    spool_slot(h, &h->fly);
+}
+
+/* A batch left in the writer's slot by a full spool: try again. */
+static int fly_leftover(ow_historian_t *h)
 {
     char err[512];
     uint64_t ins = 0;
-    if (!ow_batch_rows(h->batch) && !h->batch_dirty && !h->nraws)
-        return;
-    if (db_connect(h) == 0 && drain_spool(h) == 0) {
-        if (ow_db_write(h->db, h->batch, &ins, err, sizeof err) == 0) {
-            h->written += ow_batch_rows(h->batch);
-            h->inserted += ins;
-            if (h->blocked)
-                log_info("PostgreSQL is back: taking readings again");
-            h->blocked = 0;
-            batch_reset(h);
-            return;
-        }
-        h->write_failures++;
-        db_lost(h, err);
+    if (!h->fly.nraws) return 0;
+    if (db_connect(h) == 0 && drain_spool(h) == 0 &&
+        ow_db_write(h->db, h->fly.batch, &ins, err, sizeof err) == 0) {
+        h->written += ow_batch_rows(h->fly.batch);
+        h->inserted += ins;
+        slot_reset(&h->fly);
+        return 0;
     }
-    if (h->nraws)
-        spool_batch(h);
+    if (h->db) db_lost(h, err);
+    return spool_slot(h, &h->fly);
+}
+
+/* Hand the batch to the writer, or spool it. Called only with no module
+ * reading held (so its positions cover exactly what it decided). */
+static void flush(ow_historian_t *h)
+{
+    if (!ow_batch_rows(h->cur.batch) && !h->batch_dirty && !h->cur.nraws) return;
+    fly_wait(h);
+    if (fly_leftover(h) < 0) return; /* spool full: keep the current batch too */
+    if (db_connect(h) == 0 && drain_spool(h) == 0) {
+        slot_t t = h->fly;
+        h->fly = h->cur;
+        h->cur = t;
+        h->batch_dirty = 0;
+        pthread_mutex_lock(&h->mu);
+        h->fly_state = FLY_QUEUED;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        return;
+    }
+    if (h->cur.nraws)
+        spool_slot(h, &h->cur);
     else
-        ow_batch_clear(h->batch); /* only positions: the next write carries them */
+        ow_batch_clear(h->cur.batch); /* only positions: the next write carries them */
+    h->batch_dirty = 0;
 }
 
 /* Where each publisher stopped: the database's positions, moved forward by
@@ -419,8 +493,7 @@ static void pos_set(void *ctx, const char *pub, uint64_t epoch, uint64_t seq)
     for (i = 0; i < p->n && strcmp(p->pub[i], pub) != 0; i++)
         ;
     if (i == p->n) {
-        if (p->n == 64)
-            return;
+        if (p->n == 64) return;
         snprintf(p->pub[p->n++], OW_ID_MAX, "%s", pub);
     }
     p->epoch[i] = epoch, p->seq[i] = seq;
@@ -453,15 +526,15 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
         goto fail;
     }
     h->spool = ow_spool_open(h->cfg.spool_dir, h->cfg.spool_max_bytes, err, errlen);
-    if (!h->spool)
-        goto fail;
+    if (!h->spool) goto fail;
     if (ow_spool_torn(h->spool))
         log_warnx("spool %s: cut %llu bytes of a torn last write (a crash while spooling)",
                   h->cfg.spool_dir, (unsigned long long)ow_spool_torn(h->spool));
-    h->batch = ow_batch_new();
+    h->cur.batch = ow_batch_new();
+    h->fly.batch = ow_batch_new();
     h->gws = calloc((size_t)h->site->ngateways, sizeof *h->gws);
     h->sub = ow_sub_new();
-    if (!h->batch || !h->gws || !h->sub) {
+    if (!h->cur.batch || !h->fly.batch || !h->gws || !h->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -481,6 +554,13 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
         snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish);
         goto fail;
     }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->writer, NULL, writer_main, h) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto fail;
+    }
+    h->writer_on = 1;
     ow_sub_subscribe(h->sub, "");
     /* Nothing stored yet from a publisher: take all its journal still holds. */
     ow_sub_from_start(h->sub, 1);
@@ -488,8 +568,7 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
 
     positions_t pos = {.n = 0};
     if (db_connect(h) == 0) {
-        if (ow_db_positions(h->db, pos_set, &pos, err, errlen) < 0)
-            goto fail;
+        if (ow_db_positions(h->db, pos_set, &pos, err, errlen) < 0) goto fail;
     } else {
         log_warnx("PostgreSQL not reachable at start; spooling to %s until it is",
                   h->cfg.spool_dir);
@@ -509,8 +588,7 @@ fail:
 void ow_historian_destroy(ow_historian_t **hp)
 {
     ow_historian_t *h = *hp;
-    if (!h)
-        return;
+    if (!h) return;
     if (h->gws) {
         for (int i = 0; i < h->site->ngateways; i++) {
             for (int k = 0; k < h->gws[i].npending; k++)
@@ -519,12 +597,17 @@ void ow_historian_destroy(ow_historian_t **hp)
         }
         free(h->gws);
     }
-    if (h->raws) {
-        for (size_t i = 0; i < h->nraws; i++)
-            raw_free(&h->raws[i]);
-        free(h->raws);
+    if (h->writer_on) {
+        pthread_mutex_lock(&h->mu);
+        h->writer_stop = 1;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->writer, NULL);
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
     }
-    ow_batch_destroy(&h->batch);
+    slot_free(&h->cur);
+    slot_free(&h->fly);
     ow_sub_destroy(&h->sub);
     ow_db_close(&h->db);
     ow_spool_close(&h->spool);
@@ -537,8 +620,7 @@ static void retention(ow_historian_t *h)
 {
     char err[512];
     int dropped = 0;
-    if (!h->cfg.retention_days || !h->db || ow_mono_us() < h->next_retention_mono)
-        return;
+    if (!h->cfg.retention_days || !h->db || ow_mono_us() < h->next_retention_mono) return;
     h->next_retention_mono = ow_mono_us() + 3600LL * 1000000;
     if (ow_db_retention(h->db, ow_now_us(), h->cfg.retention_days, &dropped, err, sizeof err) < 0)
         log_warnx("retention: %s", err);
@@ -567,17 +649,23 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
         while (got < h->cfg.batch_rows && ow_sub_recv(h->sub, &d, got ? 0 : 50) == 1) {
             on_message(h, &d);
             got++;
-            if ((int)ow_batch_rows(h->batch) >= h->cfg.batch_rows && !pending_any(h))
-                break;
+            if ((int)ow_batch_rows(h->cur.batch) >= h->cfg.batch_rows && !pending_any(h)) break;
         }
         int64_t age_ms = (ow_mono_us() - h->batch_since_mono) / 1000;
-        if (!pending_any(h) &&
-            ((int)ow_batch_rows(h->batch) >= h->cfg.batch_rows ||
-             ((ow_batch_rows(h->batch) || h->batch_dirty || h->nraws) && age_ms >= h->cfg.batch_ms)))
+        if (!pending_any(h) && ((int)ow_batch_rows(h->cur.batch) >= h->cfg.batch_rows ||
+                                ((ow_batch_rows(h->cur.batch) || h->batch_dirty || h->cur.nraws) &&
+                                 age_ms >= h->cfg.batch_ms)))
             flush(h);
-        if (ow_spool_records(h->spool) && db_connect(h) == 0)
-            drain_spool(h);
-        retention(h);
+        /* Draining the spool and retention use the connection: only with
+         * the writer idle. */
+        if (ow_spool_records(h->spool)) {
+            fly_wait(h);
+            if (ow_spool_records(h->spool) && db_connect(h) == 0) drain_spool(h);
+        }
+        if (h->cfg.retention_days && h->db && ow_mono_us() >= h->next_retention_mono) {
+            fly_wait(h);
+            retention(h);
+        }
         if (ow_mono_us() - last_stats > 60 * 1000000LL) {
             last_stats = ow_mono_us();
             log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
@@ -592,6 +680,8 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
     for (int i = 0; i < h->site->ngateways; i++)
         decide_pending(h, i, NULL, 0);
     flush(h);
+    fly_wait(h);
+    fly_leftover(h);
     const ow_sub_stats_t *st = ow_sub_stats(h->sub);
     log_info("stopping: taken %llu (replayed %llu, lost %llu, malformed %llu), written %llu, "
              "inserted %llu, spooled %llu, spool holds %llu",
@@ -607,19 +697,15 @@ int ow_historian_migrate(const char *site_path, char *err, size_t errlen)
     ow_historian_cfg_t cfg;
     int applied = 0, rc = -1;
     ow_site_t *site = ow_site_load(site_path, err, errlen);
-    if (!site || ow_site_historian(site, &cfg, err, errlen) < 0)
-        goto out;
+    if (!site || ow_site_historian(site, &cfg, err, errlen) < 0) goto out;
     if (!cfg.dsn[0] && getenv("OHMWATCH_PG_DSN"))
         snprintf(cfg.dsn, sizeof cfg.dsn, "%s", getenv("OHMWATCH_PG_DSN"));
     ow_db_t *db = ow_db_connect(cfg.dsn, err, errlen);
-    if (!db)
-        goto out;
+    if (!db) goto out;
     rc = ow_db_migrate(db, &applied, err, errlen);
+    if (rc == 0) rc = ow_db_sync_site(db, site, err, errlen);
     if (rc == 0)
-        rc = ow_db_sync_site(db, site, err, errlen);
-    if (rc == 0)
-        log_info("schema at version %d (%d migration(s) applied)", ow_db_schema_version(),
-                 applied);
+        log_info("schema at version %d (%d migration(s) applied)", ow_db_schema_version(), applied);
     ow_db_close(&db);
 out:
     ow_site_destroy(&site);
