@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#define MODULES 512
-#define STRINGS 16
+#define MODULES   512
+#define STRINGS   16
 #define PER_CYCLE (MODULES + STRINGS + 2)
 
 typedef struct {
@@ -82,7 +82,8 @@ static void make_cycle(wire_t *w)
     }
     for (int s = 1; s <= STRINGS; s++) {
         hdr(&m, OW_MSG_STRING, seq++);
-        m.u.string = (ow_string_t){s, 32, 0, rnd(-40, 5), rnd(0, 2), rnd(400, 420), rnd(12.5, 13.1)};
+        m.u.string =
+            (ow_string_t){s, 32, 0, rnd(-40, 5), rnd(0, 2), rnd(400, 420), rnd(12.5, 13.1)};
         put(&w[n++], &m);
     }
     hdr(&m, OW_MSG_AUX, seq++);
@@ -141,10 +142,10 @@ int main(int argc, char **argv)
         ow_msg_t a, b;
         char ea[256], eb[256];
         memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
-        ow_proto_err_t x = ow_decode(w[i].topic, w[i].tlen, w[i].body, w[i].blen, &a, ea, sizeof ea,
-                                     NULL);
-        ow_proto_err_t y = ow_decode_ref(w[i].topic, w[i].tlen, w[i].body, w[i].blen, &b, eb,
-                                         sizeof eb, NULL);
+        ow_proto_err_t x =
+            ow_decode(w[i].topic, w[i].tlen, w[i].body, w[i].blen, &a, ea, sizeof ea, NULL);
+        ow_proto_err_t y =
+            ow_decode_ref(w[i].topic, w[i].tlen, w[i].body, w[i].blen, &b, eb, sizeof eb, NULL);
         if (x != OW_PERR_OK || y != OW_PERR_OK || memcmp(&a, &b, sizeof a) != 0) {
             fprintf(stderr, "ow-bench-decode: decoders disagree on %s: %s / %s\n", w[i].body, ea,
                     eb);

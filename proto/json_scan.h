@@ -27,12 +27,12 @@ typedef enum {
 typedef struct {
     const char *key; /* decoded key, not NUL-terminated */
     uint32_t klen;
-    uint32_t hash;    /* of the decoded key, for duplicate detection */
-    uint32_t pos;     /* value: offset in the body; strings: after the quote */
-    uint32_t len;     /* value bytes; strings: without the quotes */
-    uint32_t nelem;   /* arrays: number of elements */
-    uint8_t type;     /* ow_jtype_t */
-    uint8_t escaped;  /* strings: contains backslash escapes */
+    uint32_t hash;   /* of the decoded key, for duplicate detection */
+    uint32_t pos;    /* value: offset in the body; strings: after the quote */
+    uint32_t len;    /* value bytes; strings: without the quotes */
+    uint32_t nelem;  /* arrays: number of elements */
+    uint8_t type;    /* ow_jtype_t */
+    uint8_t escaped; /* strings: contains backslash escapes */
     union {
         int64_t i; /* OW_JV_INT */
         double d;  /* OW_JV_REAL, as strtod gives it */
@@ -46,10 +46,10 @@ typedef struct {
     size_t n, cap;
     char *arena; /* decoded escaped keys, allocated on first need */
     size_t arena_len;
-    size_t hint;     /* where the next lookup starts: fields usually come in order */
-    size_t err_pos;  /* byte offset of a syntax error */
-    const char *err; /* what is wrong there */
-    uint8_t tab[128];  /* duplicate check of the first 64 top-level keys: index + 1 */
+    size_t hint;      /* where the next lookup starts: fields usually come in order */
+    size_t err_pos;   /* byte offset of a syntax error */
+    const char *err;  /* what is wrong there */
+    uint8_t tab[128]; /* duplicate check of the first 64 top-level keys: index + 1 */
     ow_jmember_t inl[OW_JSCAN_INLINE];
 } ow_jscan_t;
 

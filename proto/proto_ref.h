@@ -7,8 +7,7 @@
 
 #include "ow_proto.h"
 
-ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body,
-                             size_t body_len, ow_msg_t *m, char *err, size_t errlen,
-                             ow_proto_stats_t *stats);
+ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body, size_t body_len,
+                             ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats);
 
 #endif

@@ -11,8 +11,9 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 TEST_PKGS="postgresql postgresql-client mbpoll socat snmp python3 python3-zmq python3-psycopg2 procps clang-format"
 
 want="$BUILD_PKGS"
+DEMO_PKGS="postgresql postgresql-client procps"
 [ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
-[ "${1:-}" = "--demo" ] && want="$want procps"
+[ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"
 
 missing=""
 for p in $want; do
