@@ -398,8 +398,7 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
                 src->overflow) {
                 src->overflow = 0;
                 request_replay(s, src);
-            }
-            else
+            } else
                 finish_replay(s, src, "not in the publisher's journal");
         }
         json_decref(o);

@@ -37,8 +37,7 @@ typedef void (*ow_db_pos_fn)(void *ctx, const char *pub, uint64_t epoch, uint64_
 int ow_db_positions(ow_db_t *db, ow_db_pos_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Drop reading partitions (days) older than `days` days before now_us. */
-int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *err,
-                    size_t errlen);
+int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *err, size_t errlen);
 
 /* ---- batches ---- */
 ow_batch_t *ow_batch_new(void);

@@ -15,12 +15,12 @@
 
 /* The "services.historian" section of the site file. */
 typedef struct {
-    char dsn[512];        /* libpq conninfo; "" = $OHMWATCH_PG_DSN (secrets stay out of files) */
-    char spool_dir[512];  /* resolved against the site file's directory */
+    char dsn[512];       /* libpq conninfo; "" = $OHMWATCH_PG_DSN (secrets stay out of files) */
+    char spool_dir[512]; /* resolved against the site file's directory */
     uint64_t spool_max_bytes;
-    int batch_rows;       /* write when this many rows are waiting ... */
-    int batch_ms;         /* ... or when the oldest has waited this long */
-    int retention_days;   /* drop reading partitions older than this; 0 keeps all */
+    int batch_rows;     /* write when this many rows are waiting ... */
+    int batch_ms;       /* ... or when the oldest has waited this long */
+    int retention_days; /* drop reading partitions older than this; 0 keeps all */
 } ow_historian_cfg_t;
 
 int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err, size_t errlen);

@@ -30,8 +30,7 @@ int main(void)
     for (int64_t k = 0; k < 7200; k++) {
         int keep = ow_lograte_keep(&g, &fl, t0 + k * 1000000, 1000000);
         kept += keep;
-        if (keep && (k % 1200) != 0)
-            first_ok = 0;
+        if (keep && (k % 1200) != 0) first_ok = 0;
     }
     CHECK_MSG(kept == 6, "kept %d", kept);
     CHECK(first_ok);

@@ -26,19 +26,31 @@ int main(int argc, char **argv)
     const char *file = NULL;
     int check = 0, migrate = 0, verbose = 0, c;
     char err[1024];
-    static const struct option lo[] = {{"migrate", no_argument, NULL, 1},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"migrate", no_argument, NULL, 1}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 
     while ((c = getopt_long(argc, argv, "f:ndvh", lo, NULL)) != -1) {
         switch (c) {
-        case 'f': file = optarg; break;
-        case 'n': check = 1; break;
-        case 'd': break;
-        case 'v': verbose++; break;
-        case 1: migrate = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'f':
+            file = optarg;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'd':
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 1:
+            migrate = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!file) {
