@@ -28,8 +28,8 @@ typedef struct {
     const char *key; /* decoded key, not NUL-terminated */
     uint32_t klen;
     uint32_t hash;   /* of the decoded key, for duplicate detection */
-    uint32_t pos;    /* value: offset in the body; strings: after the quote */
-    uint32_t len;    /* value bytes; strings: without the quotes */
+    uint32_t pos;    /* strings: offset after the quote; arrays, objects: of '[', '{' */
+    uint32_t len;    /* bytes from pos: strings without the quotes, containers whole */
     uint32_t nelem;  /* arrays: number of elements */
     uint8_t type;    /* ow_jtype_t */
     uint8_t escaped; /* strings: contains backslash escapes */
