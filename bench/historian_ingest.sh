@@ -5,7 +5,13 @@
 # real PostgreSQL, measured from the first to the last stored row; and in the
 # same run a raw `\copy` of the same rows into the same schema, as the
 # reference. All on this machine's 2 cores.
-# Usage: bench/historian_ingest.sh [BUILD_DIR] [CYCLES]   (target: >= 100000/s)
+# MODE=live (default): the producers run at the same time, on the same two
+# cores. MODE=catchup: both busd publish first (their journals keep it all),
+# then the historian starts and takes everything through replay: the
+# historian and PostgreSQL alone on the machine, as when the webmanagers are
+# real devices polled by light busd processes or busd runs on other hosts.
+# Usage: [MODE=live|catchup] bench/historian_ingest.sh [BUILD_DIR] [CYCLES]
+# (target: >= 100000/s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build}
@@ -47,17 +53,31 @@ json.dump(s, open(tmp + "/site.json", "w"))
 PY
 
 "$B/services/historian/ohmwatch-historian" --migrate -f "$tmp/site.json" 2>/dev/null
-"$B/services/historian/ohmwatch-historian" -f "$tmp/site.json" 2> "$tmp/historian.log" &
-hist=$!
-sleep 1
+MODE=${MODE:-live}
 want=$((2 * CYCLES * 512))
-# speed 100 with 1 s polls: 100 cycles/s of 512 readings per gateway.
-"$B/services/busd/ohmwatch-busd" -f "$tmp/site.json" -g big1 -s 100 --cycles "$CYCLES" \
-  --linger 300 2> "$tmp/busd1.log" &
-busd=$!
-"$B/services/busd/ohmwatch-busd" -f "$tmp/site.json" -g big2 -s 100 --cycles "$CYCLES" \
-  --linger 300 2> "$tmp/busd2.log" &
-busd2=$!
+start_busd() {
+  # speed 100 with 1 s polls: 100 cycles/s of 512 readings per gateway.
+  "$B/services/busd/ohmwatch-busd" -f "$tmp/site.json" -g big1 -s 100 --cycles "$CYCLES" \
+    --linger 600 2> "$tmp/busd1.log" &
+  busd=$!
+  "$B/services/busd/ohmwatch-busd" -f "$tmp/site.json" -g big2 -s 100 --cycles "$CYCLES" \
+    --linger 600 2> "$tmp/busd2.log" &
+  busd2=$!
+}
+start_historian() {
+  "$B/services/historian/ohmwatch-historian" -f "$tmp/site.json" 2> "$tmp/historian.log" &
+  hist=$!
+}
+if [ "$MODE" = catchup ]; then
+  start_busd
+  # Both publish 100 cycles/s; after that they only answer replay (--linger).
+  sleep $((CYCLES / 100 + 3))
+  start_historian
+else
+  start_historian
+  sleep 1
+  start_busd
+fi
 
 # Poll the row count: the rate is rows between the first and the last sample
 # that changed, over the time between them.
@@ -83,9 +103,15 @@ psqlw -c "\\copy module_readings FROM '$tmp/rows.tsv'"
 t1=$(date +%s.%N)
 ref=$(python3 -c "print('%.0f' % ($n_last / ($t1 - $t0)))")
 
-echo "historian ingest, 2 gateways x 512 modules at 100 polls/s (102400 readings/s offered)," \
-     "every reading kept, $n_last module rows: $rate rows/s sustained" \
-     "(busd -> historian -> PostgreSQL, all on 2 cores)"
+if [ "$MODE" = catchup ]; then
+  echo "historian ingest (catch-up from 2 busd journals, producers idle), 2 gateways x 512" \
+       "modules, every reading kept, $n_last module rows: $rate rows/s sustained" \
+       "(busd replay -> historian -> PostgreSQL, 2 cores)"
+else
+  echo "historian ingest (live), 2 gateways x 512 modules at 100 polls/s (102400 readings/s" \
+       "offered), every reading kept, $n_last module rows: $rate rows/s sustained" \
+       "(busd -> historian -> PostgreSQL, producers on the same 2 cores)"
+fi
 echo "raw \\copy of the same rows into the same schema: $ref rows/s"
 python3 -c "print('ratio historian/raw copy: %.2f' % ($rate / $ref))"
 grep -E "stopping" "$tmp/historian.log" | tail -1 || true
