@@ -174,8 +174,9 @@ void ow_pub_serve(ow_pub_t *p)
     uint64_t first = ow_journal_first(p->journal), last = ow_journal_last(p->journal);
     if (max <= 0 || max > OW_REPLAY_MAX) max = OW_REPLAY_MAX;
     if (from < 1) from = 1;
-    snprintf(buf, sizeof buf, "{\"epoch\":%llu,\"first\":%llu,\"last\":%llu}",
-             (unsigned long long)p->epoch, (unsigned long long)first, (unsigned long long)last);
+    snprintf(buf, sizeof buf, "{\"epoch\":%llu,\"first\":%llu,\"last\":%llu,\"pub\":\"%s\"}",
+             (unsigned long long)p->epoch, (unsigned long long)first, (unsigned long long)last,
+             p->id);
     send_ctl(p, id, OW_REPLAY_BEGIN, buf);
     uint64_t next = (uint64_t)from < first ? first : (uint64_t)from;
     int sent = 0;

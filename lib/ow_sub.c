@@ -37,6 +37,8 @@ typedef struct {
     uint64_t epoch;
     uint64_t last; /* last delivered seq in epoch */
     int replaying;
+    int probing, probed;     /* asked the journal who/where the publisher is */
+    uint64_t probe_last;     /* its journal's last seq, from the probe */
     int overflow;            /* live messages dropped while holding was full */
     int64_t replay_deadline; /* monotonic µs */
     queue_t held;            /* live messages waiting for a replay to finish */
@@ -266,6 +268,28 @@ static void finish_replay(ow_sub_t *s, source_t *src, const char *why)
     }
 }
 
+/* First contact with a publisher: where to start. default_last is where we
+ * start without a resume point or from_start: the message before the first
+ * live one, or the journal's end when learnt from a probe. */
+static void first_contact(ow_sub_t *s, source_t *src, const char *pub, uint64_t epoch,
+                          uint64_t default_last)
+{
+    src->known = 1;
+    snprintf(src->pub, sizeof src->pub, "%s", pub);
+    src->epoch = epoch;
+    src->last = s->from_start ? 0 : default_last;
+    for (int i = 0; i < s->nresumes; i++) {
+        resume_t *r = &s->resumes[i];
+        if (!r->used && strcmp(r->pub, pub) == 0) {
+            r->used = 1;
+            if (r->epoch == epoch)
+                src->last = r->seq;
+            else /* it restarted since: all of this epoch is new to us */
+                src->last = 0, s->st.restarts++;
+        }
+    }
+}
+
 static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_t tl, const char *b,
                     size_t bl)
 {
@@ -279,21 +303,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
         return;
     }
     if (!src->known || strcmp(src->pub, m.h.pub) != 0) {
-        src->known = 1;
-        snprintf(src->pub, sizeof src->pub, "%s", m.h.pub);
-        src->epoch = m.h.epoch;
-        src->last = m.h.seq - 1; /* default: start with the live stream */
-        if (s->from_start) src->last = 0;
-        for (int i = 0; i < s->nresumes; i++) {
-            resume_t *r = &s->resumes[i];
-            if (!r->used && strcmp(r->pub, m.h.pub) == 0) {
-                r->used = 1;
-                if (r->epoch == m.h.epoch)
-                    src->last = r->seq;
-                else /* it restarted since: all of this epoch is new to us */
-                    src->last = 0, s->st.restarts++;
-            }
-        }
+        first_contact(s, src, m.h.pub, m.h.epoch, m.h.seq - 1);
     } else if (m.h.epoch != src->epoch) {
         /* Publisher restarted: what the old epoch still had unsent is gone
          * with it; the new epoch is replayed from its start. */
@@ -348,6 +358,31 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
     if (!msg) return;
     kind = zmsg_popstr(msg);
     if (!kind) goto out;
+    if (src->probing) {
+        /* The answer to the probe sent at start: a publisher that is quiet
+         * now (alarmd between events, a busd that finished) still has a
+         * journal to catch up from. */
+        if (strcmp(kind, OW_REPLAY_BEGIN) == 0) {
+            char *body = zmsg_popstr(msg);
+            json_t *o = body ? json_loads(body, 0, NULL) : NULL;
+            uint64_t epoch = 0, last = 0;
+            const char *pub = json_string_value(json_object_get(o, "pub"));
+            if (!src->known && pub && json_u64(o, "epoch", &epoch) == 0 &&
+                json_u64(o, "last", &last) == 0 && last > 0) {
+                first_contact(s, src, pub, epoch, last);
+                src->probe_last = last;
+            }
+            json_decref(o);
+            free(body);
+        } else if (strcmp(kind, OW_REPLAY_END) == 0) {
+            src->probing = 0;
+            if (src->known && !src->replaying && src->probe_last > src->last) {
+                s->st.gaps++;
+                request_replay(s, src);
+            }
+        }
+        goto out;
+    }
     if (!src->replaying) /* a late answer to a request we gave up on */
         goto out;
     if (strcmp(kind, OW_REPLAY_MSG) == 0) {
@@ -459,6 +494,15 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
             return 1;
         }
 
+        if (s->tracking)
+            for (int i = 0; i < s->nsrc; i++) {
+                source_t *src = &s->src[i];
+                if (src->dealer && !src->known && !src->probed) {
+                    src->probed = src->probing = 1;
+                    zstr_sendm(src->dealer, OW_REPLAY_REQ);
+                    zstr_send(src->dealer, "{\"epoch\":0,\"from\":1,\"max\":0}");
+                }
+            }
         zmq_pollitem_t items[MAX_SOURCES * 2];
         int map[MAX_SOURCES * 2], n = 0;
         int64_t now = ow_mono_us(), wait_us = until == INT64_MAX ? -1 : until - now;

@@ -1,11 +1,13 @@
 /* The gap-filling subscriber against an in-test publisher that speaks the
  * replay protocol (proto/ow_proto.h). The real busd is exercised by the
  * multi-process tests in tests/. */
+#include "ow_pub.h"
 #include "ow_sub.h"
 #include "ow_test.h"
 
 #include <czmq.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #define N 400
 
@@ -75,6 +77,18 @@ static void *server(void *arg)
         free(body);
         zmsg_destroy(&req);
     }
+    return NULL;
+}
+
+/* Answers replay requests of a real ow_pub until told to stop. */
+static void *qserve(void *arg)
+{
+    struct {
+        ow_pub_t *p;
+        volatile int stop;
+    } *q = arg;
+    while (!q->stop)
+        ow_pub_serve_until(q->p, zclock_mono() * 1000 + 50000, NULL);
     return NULL;
 }
 
@@ -219,6 +233,54 @@ int main(void)
     CHECK(n == 2 && seqs[1] == 4);
     CHECK(ow_sub_stats(sub)->lost == 2);
     ow_sub_destroy(&sub);
+
+    /* 8. A publisher that has gone quiet (alarmd between events, a busd that
+     * finished) is still caught up with: the subscriber probes its journal
+     * at start instead of waiting for a live message. Real ow_pub here. */
+    {
+        char qp[64], qr[64], perr[200];
+        int base = 40000 + (int)(getpid() % 20000);
+        snprintf(qp, sizeof qp, "tcp://127.0.0.1:%d", base);
+        snprintf(qr, sizeof qr, "tcp://127.0.0.1:%d", base + 1);
+        ow_pub_t *qpub = ow_pub_new("alarmd", qp, qr, 1000, perr, sizeof perr);
+        CHECK_MSG(qpub != NULL, "%s", perr);
+        for (int i = 0; qpub && i < 50; i++) {
+            ow_msg_t m;
+            ow_msg_init(&m, OW_MSG_CONFIG);
+            strcpy(m.h.gw, "t");
+            m.h.ts_us = 1 + i;
+            snprintf(m.u.config.key, sizeof m.u.config.key, "k%d", i);
+            m.u.config.value = i;
+            strcpy(m.u.config.source, "control");
+            ow_pub_send(qpub, &m);
+        }
+        /* The answering happens on this thread: serve from a helper. */
+        pthread_t qt;
+        struct {
+            ow_pub_t *p;
+            volatile int stop;
+        } qs = {qpub, 0};
+        pthread_create(&qt, NULL, qserve, &qs);
+        sub = ow_sub_new();
+        ow_sub_add(sub, qp, qr);
+        ow_sub_subscribe(sub, "");
+        ow_sub_from_start(sub, 1);
+        replayed = 0;
+        n = collect(sub, seqs, 50, &replayed);
+        CHECK_MSG(n == 50 && in_order(seqs, n, 1) && replayed == 50,
+                  "quiet publisher from start: got %d, %d replayed", n, replayed);
+        ow_sub_destroy(&sub);
+        sub = ow_sub_new();
+        ow_sub_add(sub, qp, qr);
+        ow_sub_subscribe(sub, "");
+        ow_sub_resume(sub, "alarmd", ow_pub_epoch(qpub), 30);
+        n = collect(sub, seqs, 50, NULL);
+        CHECK_MSG(n == 20 && in_order(seqs, n, 31), "quiet publisher resumed at 30: got %d", n);
+        ow_sub_destroy(&sub);
+        qs.stop = 1;
+        pthread_join(qt, NULL);
+        ow_pub_destroy(&qpub);
+    }
 
     server_stop = 1;
     pthread_join(th, NULL);
