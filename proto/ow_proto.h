@@ -240,7 +240,7 @@ ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, 
 
 /* Replay (zguide's Clone pattern). A publisher binds a ROUTER beside its PUB;
  * a subscriber's DEALER sends [OW_REPLAY_REQ, {"epoch":E,"from":N,"max":M}]
- * and gets [OW_REPLAY_BEGIN, {"epoch":E,"first":F,"last":L}], then up to M
+ * and gets [OW_REPLAY_BEGIN, {"epoch":E,"first":F,"last":L,"pub":P}], then up to M
  * [OW_REPLAY_MSG, topic, body] in sequence order starting at max(N, F), then
  * [OW_REPLAY_END, {"epoch":E,"next":X,"more":bool}]. A request for another
  * epoch than the publisher's gets BEGIN with its epoch and END at once. */
