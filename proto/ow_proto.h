@@ -231,6 +231,10 @@ int ow_topic(const ow_msg_t *m, char *buf, size_t len);
  * -1 if m is invalid (reason in err) or does not fit. */
 int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen);
 
+/* printf's "%.7g" of v into out (len >= 32), without printf in the common
+ * case; the encoder's real numbers. Returns the length. */
+int ow_fmt_g7(double v, char *out, size_t len);
+
 /* Strictly decode a body (and, if topic is non-NULL, check it matches).
  * Returns OW_PERR_OK or the reason, with a sentence naming the field in err.
  * stats, if non-NULL, counts the outcome. Unknown fields are ignored (forward

@@ -1086,8 +1086,52 @@ static void test_encode_refuses(void)
     CHECK(ow_encode(&m, body, sizeof body, err, sizeof err) > 0);
 }
 
+/* The hand-written "%.7g" must equal printf's byte for byte: random values
+ * over every decade, values of the kinds published (volts, degrees,
+ * milliohms), decade edges, rounding ties and the cases it hands over. */
+static void test_fmt_g7(void)
+{
+    char a[64], b[64];
+    int bad = 0;
+    unsigned long long x = 88172645463325252ull;
+    for (int i = 0; i < 2000000 && bad < 5; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        switch (i % 4) {
+        case 0: /* any decade from 1e-6 to 1e9 */
+            v = (double)(x % 1000000007ull) / 1000000007.0 * pow(10.0, (double)(i / 4 % 16) - 6);
+            break;
+        case 1: /* readings with a few decimals: ties in binary */
+            v = (double)(int64_t)(x % 20000000) / pow(10.0, (double)(i / 4 % 8));
+            break;
+        case 2: /* decade edges: 9.9999995 and its neighbours */
+            v = (10.0 - 5e-7 * (double)(x % 3)) * pow(10.0, (double)(i / 4 % 14) - 6);
+            break;
+        default:
+            v = (double)(int64_t)(x % 4000001) - 2000000.0;
+        }
+        if (i & 8) v = -v;
+        int n = ow_fmt_g7(v, a, sizeof a);
+        snprintf(b, sizeof b, "%.7g", v);
+        if (strcmp(a, b) != 0 || n != (int)strlen(b)) {
+            bad++;
+            CHECK_MSG(0, "%%.7g of %.17g: '%s' vs printf '%s'", v, a, b);
+        }
+    }
+    static const double edge[] = {0,     -0.0,   1e-4,      9.9999995e-5, 1e7,  9999999.5,
+                                  0.5,   1.25,   2.0000005, 123456.75,    1e-5, 3.4e38,
+                                  1e300, 12.345, 0.1,       2.2345};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        ow_fmt_g7(edge[i], a, sizeof a);
+        snprintf(b, sizeof b, "%.7g", edge[i]);
+        CHECK_STR(a, b);
+    }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
+    test_fmt_g7();
     test_module();
     test_other_kinds();
     test_rejects();

@@ -1,6 +1,7 @@
 # Writes OUT: a C array of {version, name, sql} from the migration files
 # (NNN_name.sql, applied in order of NNN).
 set(body "/* Generated from services/historian/migrations by embed_migrations.cmake. */\n#include <stddef.h>\n\ntypedef struct { int version; const char *name; const char *sql; } ow_migration_t;\n\nconst ow_migration_t ow_migrations[] = {\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 set(count 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
