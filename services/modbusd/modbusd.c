@@ -372,7 +372,8 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
         }
         if (pf[0].revents) accept_all(d);
         ow_delivery_t dv;
-        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 0) == 1; k++) {
+        /* 1 ms, not 0: ow_sub_recv with 0 returns before polling its sockets. */
+        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
             for (int g = 0; g < d->site->ngateways; g++)
                 if (strcmp(d->site->gateways[g].id, dv.msg.h.gw) == 0)
                     ow_mb_apply(&d->img[g], &dv.msg);
