@@ -42,7 +42,89 @@ static const mkey_t mkeys[] = {
     {"idle_timeout_ms", 'i', 100, 3600000},
     {"max_clients", 'i', 1, MAX_CLIENTS_CAP},
     {"scale", 'o', 0, 0},
+    {"allow", 'a', 0, 0}, /* ["10.0.0.0/8", "192.168.1.20"] */
+    {"units", 'u', 0, 0}, /* {"1": "wm1", "2": "wm2"} */
 };
+
+static int parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
+{
+    char buf[64];
+    int bits = 32;
+    snprintf(buf, sizeof buf, "%s", s);
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        char *end;
+        *slash = 0;
+        long b = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || b < 0 || b > 32) return -1;
+        bits = (int)b;
+    }
+    struct in_addr a;
+    if (inet_pton(AF_INET, buf, &a) != 1) return -1;
+    *mask = bits ? 0xFFFFFFFFu << (32 - bits) : 0;
+    *net = ntohl(a.s_addr) & *mask;
+    return 0;
+}
+
+static int parse_allow(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
+                       size_t errlen)
+{
+    size_t i;
+    json_t *e;
+    char path[128];
+    if (!json_is_array(v) || json_array_size(v) > 32) {
+        ow_jpos_error(site->positions, site->path, "services.modbusd.allow", err, errlen,
+                      "expected an array of at most 32 addresses or CIDR blocks");
+        return -1;
+    }
+    json_array_foreach(v, i, e)
+    {
+        snprintf(path, sizeof path, "services.modbusd.allow[%zu]", i);
+        if (!json_is_string(e) ||
+            parse_cidr(json_string_value(e), &out->allow_net[i], &out->allow_mask[i]) < 0) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen,
+                          "expected an IPv4 address or CIDR block such as \"10.0.0.0/8\"");
+            return -1;
+        }
+    }
+    out->nallow = (int)json_array_size(v);
+    return 0;
+}
+
+static int parse_units(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
+                       size_t errlen)
+{
+    const char *key;
+    json_t *e;
+    char path[128];
+    if (!json_is_object(v)) {
+        ow_jpos_error(site->positions, site->path, "services.modbusd.units", err, errlen,
+                      "expected an object of unit id: gateway id");
+        return -1;
+    }
+    for (int u = 0; u < 256; u++)
+        out->unit_gw[u] = -1; /* explicit map replaces the default */
+    json_object_foreach(v, key, e)
+    {
+        char *end;
+        long u = strtol(key, &end, 10);
+        snprintf(path, sizeof path, "services.modbusd.units.%s", key);
+        int gi = -1;
+        for (int i = 0; json_is_string(e) && i < site->ngateways; i++)
+            if (strcmp(site->gateways[i].id, json_string_value(e)) == 0) gi = i;
+        if (*end || end == key || u < 1 || u > 247) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen, "unit id must be 1..247");
+            return -1;
+        }
+        if (gi < 0) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen,
+                          "expected the id of a gateway of this site");
+            return -1;
+        }
+        out->unit_gw[u] = gi;
+    }
+    return 0;
+}
 
 /* Scale keys and where they go; a table so docs and parser agree. */
 static const struct {
@@ -97,6 +179,8 @@ int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, siz
     out->idle_timeout_ms = 10000;
     out->max_clients = 64;
     ow_mb_scale_default(&out->scale);
+    for (int u = 0; u < 256; u++)
+        out->unit_gw[u] = u >= 1 && u <= site->ngateways ? u - 1 : -1;
     if (!sec) return 0;
     if (!json_is_object(sec)) {
         ow_jpos_error(site->positions, site->path, "services.modbusd", err, errlen,
@@ -115,6 +199,10 @@ int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, siz
         }
         if (k->type == 'o') {
             if (parse_scale(site, v, &out->scale, err, errlen) < 0) return -1;
+        } else if (k->type == 'a') {
+            if (parse_allow(site, v, out, err, errlen) < 0) return -1;
+        } else if (k->type == 'u') {
+            if (parse_units(site, v, out, err, errlen) < 0) return -1;
         } else if (k->type == 's') {
             const char *s = json_is_string(v) ? json_string_value(v) : NULL;
             if (!s || !strrchr(s, ':') || strlen(s) >= sizeof out->listen) {
@@ -268,8 +356,10 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes", cerr);
     d->lfd = listen_on(d->cfg.listen, err, errlen);
     if (d->lfd < 0) goto fail;
-    log_info("listening on %s, %d gateway(s) as unit 1..%d", d->cfg.listen, d->site->ngateways,
-             d->site->ngateways);
+    for (int u = 1; u < 256; u++)
+        if (d->cfg.unit_gw[u] >= 0)
+            log_info("unit %d: gateway %s", u, d->site->gateways[d->cfg.unit_gw[u]].id);
+    log_info("listening on %s", d->cfg.listen);
     return d;
 fail:
     ow_modbusd_destroy(&d);
@@ -290,6 +380,16 @@ static void accept_all(ow_modbusd_t *d)
         socklen_t sl = sizeof sa;
         int fd = accept4(d->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
+        int allowed = d->cfg.nallow == 0;
+        for (int i = 0; i < d->cfg.nallow; i++)
+            if ((ntohl(sa.sin_addr.s_addr) & d->cfg.allow_mask[i]) == d->cfg.allow_net[i])
+                allowed = 1;
+        if (!allowed) {
+            d->refused++;
+            log_warnx("refused %s: not in services.modbusd.allow", inet_ntoa(sa.sin_addr));
+            close(fd);
+            continue;
+        }
         if (d->ncl >= d->cfg.max_clients) {
             d->refused++;
             log_warnx("refused %s: %d clients already", inet_ntoa(sa.sin_addr), d->ncl);
@@ -323,8 +423,7 @@ static int serve(ow_modbusd_t *d, client_t *c)
         if (c->n < 6 + len) return 0;
         uint8_t out[BUF_MAX];
         int unit = c->buf[6];
-        const ow_mb_image_t *img =
-            unit >= 1 && unit <= d->site->ngateways ? &d->img[unit - 1] : NULL;
+        const ow_mb_image_t *img = d->cfg.unit_gw[unit] >= 0 ? &d->img[d->cfg.unit_gw[unit]] : NULL;
         size_t rl = ow_mb_handle(img, c->buf + 7, len - 1, out + 7);
         memcpy(out, c->buf, 4);
         out[4] = (uint8_t)((rl + 1) >> 8);

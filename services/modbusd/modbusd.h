@@ -14,6 +14,9 @@ typedef struct {
     int idle_timeout_ms; /* drop a client silent (or mid-frame) this long */
     int max_clients;
     ow_mb_scale_t scale;
+    int nallow;                             /* 0: every client may connect */
+    uint32_t allow_net[32], allow_mask[32]; /* host order */
+    int unit_gw[256]; /* unit id -> gateway index, -1 none; default index + 1 */
 } ow_modbusd_cfg_t;
 
 int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, size_t errlen);

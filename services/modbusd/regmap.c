@@ -199,6 +199,16 @@ int ow_mb_doc(FILE *out)
                  "- **Exceptions:** any function code other than 03/04: 01 illegal function; "
                  "a register of the request outside the sections above: 02 illegal data address "
                  "(reserved registers inside a section read 0); count 0 or above 125: 03 illegal "
-                 "data value; unknown unit id: 0B gateway target device failed to respond.\n");
+                 "data value; unknown unit id: 0B gateway target device failed to respond.\n"
+                 "\n## Configuration (`services.modbusd`)\n\n"
+                 "| key | default | meaning |\n|---|---|---|\n"
+                 "| `listen` | `0.0.0.0:502` | IPv4 address and TCP port |\n"
+                 "| `idle_timeout_ms` | 10000 | a client that sends nothing, or stops mid-frame, "
+                 "this long is dropped |\n"
+                 "| `max_clients` | 64 | connections beyond are closed at once |\n"
+                 "| `allow` | (everyone) | IPv4 addresses or CIDR blocks that may connect |\n"
+                 "| `units` | gateway index + 1 | `{\"UNIT\": \"GATEWAY-ID\"}`; replaces the "
+                 "default mapping |\n"
+                 "| `scale` | see above | string register scales |\n");
     return ferror(out) ? -1 : 0;
 }
