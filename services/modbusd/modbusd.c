@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -44,7 +45,27 @@ static const mkey_t mkeys[] = {
     {"scale", 'o', 0, 0},
     {"allow", 'a', 0, 0}, /* ["10.0.0.0/8", "192.168.1.20"] */
     {"units", 'u', 0, 0}, /* {"1": "wm1", "2": "wm2"} */
+    {"rtu", 'r', 0, 0},   /* {"device": "/dev/ttyS0", "baud": 19200, "parity": "E"} */
 };
+
+static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
+                     size_t errlen)
+{
+    json_t *dev = json_object_get(v, "device"), *baud = json_object_get(v, "baud"),
+           *par = json_object_get(v, "parity");
+    const char *p = par && json_is_string(par) ? json_string_value(par) : "N";
+    if (!json_is_object(v) || !json_is_string(dev) || (baud && !json_is_integer(baud)) ||
+        (par && !json_is_string(par)) || strlen(p) != 1 || !strchr("NEO", p[0]) ||
+        json_object_size(v) > (size_t)(1 + !!baud + !!par)) {
+        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu", err, errlen,
+                      "expected {\"device\": PATH, \"baud\": N, \"parity\": \"N\"|\"E\"|\"O\"}");
+        return -1;
+    }
+    snprintf(out->rtu_device, sizeof out->rtu_device, "%s", json_string_value(dev));
+    out->rtu_baud = baud ? (int)json_integer_value(baud) : 19200;
+    out->rtu_parity = p[0];
+    return 0;
+}
 
 static int parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
 {
@@ -201,6 +222,8 @@ int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, siz
             if (parse_scale(site, v, &out->scale, err, errlen) < 0) return -1;
         } else if (k->type == 'a') {
             if (parse_allow(site, v, out, err, errlen) < 0) return -1;
+        } else if (k->type == 'r') {
+            if (parse_rtu(site, v, out, err, errlen) < 0) return -1;
         } else if (k->type == 'u') {
             if (parse_units(site, v, out, err, errlen) < 0) return -1;
         } else if (k->type == 's') {
@@ -293,7 +316,85 @@ struct ow_modbusd {
     client_t *cl;
     int ncl;
     uint64_t requests, bad_frames, dropped_idle, refused;
+    int rfd;               /* RTU serial line, -1 none */
+    uint8_t rbuf[BUF_MAX]; /* RTU frame being received */
+    size_t rn;
+    int64_t rlast_us, rgap_us; /* last byte, inter-frame silence (3.5 characters) */
 };
+
+/* Modbus RTU CRC-16 (polynomial 0xA001, initial 0xFFFF), sent low byte first. */
+static uint16_t crc16(const uint8_t *p, size_t n)
+{
+    uint16_t crc = 0xFFFF;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = crc & 1 ? (uint16_t)((crc >> 1) ^ 0xA001) : crc >> 1;
+    }
+    return crc;
+}
+
+static const struct {
+    int baud;
+    speed_t speed;
+} bauds[] = {{1200, B1200},   {2400, B2400},   {4800, B4800},   {9600, B9600},
+             {19200, B19200}, {38400, B38400}, {57600, B57600}, {115200, B115200}};
+
+static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
+{
+    speed_t sp = 0;
+    for (size_t i = 0; i < sizeof bauds / sizeof bauds[0]; i++)
+        if (bauds[i].baud == d->cfg.rtu_baud) sp = bauds[i].speed;
+    if (!sp) {
+        snprintf(err, errlen, "rtu: unsupported baud rate %d", d->cfg.rtu_baud);
+        return -1;
+    }
+    int fd = open(d->cfg.rtu_device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    struct termios tio;
+    if (fd < 0 || tcgetattr(fd, &tio) < 0) {
+        snprintf(err, errlen, "rtu: %s: %s", d->cfg.rtu_device, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    cfmakeraw(&tio);
+    cfsetispeed(&tio, sp);
+    cfsetospeed(&tio, sp);
+    tio.c_cflag |= CLOCAL | CREAD;
+    tio.c_cflag &= (tcflag_t) ~(PARENB | PARODD);
+    if (d->cfg.rtu_parity != 'N') tio.c_cflag |= PARENB;
+    if (d->cfg.rtu_parity == 'O') tio.c_cflag |= PARODD;
+    tcsetattr(fd, TCSANOW, &tio);
+    d->rfd = fd;
+    /* 3.5 characters of 11 bits; the spec fixes 1.75 ms above 19200 baud.
+     * Our loop wakes every 10 ms, so in practice a frame ends after ~10 ms
+     * of silence, still far below any master's response timeout. */
+    d->rgap_us = d->cfg.rtu_baud > 19200 ? 1750 : 38500000 / d->cfg.rtu_baud;
+    return 0;
+}
+
+/* A complete RTU frame (silence seen): check CRC, answer if the unit is ours. */
+static void rtu_frame(ow_modbusd_t *d)
+{
+    uint8_t out[BUF_MAX];
+    size_t n = d->rn;
+    d->rn = 0;
+    if (n < 4 || crc16(d->rbuf, n - 2) != (uint16_t)(d->rbuf[n - 2] | d->rbuf[n - 1] << 8)) {
+        d->bad_frames++;
+        log_warnx("rtu %s: bad frame (%zu bytes, CRC or length): ignored", d->cfg.rtu_device, n);
+        return;
+    }
+    int unit = d->rbuf[0];
+    /* Another slave's request on a shared line, or broadcast: no answer. */
+    if (unit == 0 || d->cfg.unit_gw[unit] < 0) return;
+    size_t rl = ow_mb_handle(&d->img[d->cfg.unit_gw[unit]], d->rbuf + 1, n - 3, out + 1);
+    out[0] = (uint8_t)unit;
+    uint16_t crc = crc16(out, rl + 1);
+    out[rl + 1] = (uint8_t)crc;
+    out[rl + 2] = (uint8_t)(crc >> 8);
+    d->requests++;
+    if (write(d->rfd, out, rl + 3) != (ssize_t)(rl + 3))
+        log_warn("rtu %s: write", d->cfg.rtu_device);
+}
 
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
@@ -328,6 +429,7 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     ow_modbusd_t *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     d->lfd = -1;
+    d->rfd = -1;
     d->site = ow_site_load(site_path, err, errlen);
     if (!d->site || ow_site_modbusd(d->site, &d->cfg, err, errlen) < 0 ||
         ow_site_alarmd(d->site, &d->acfg, err, errlen) < 0)
@@ -356,6 +458,10 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes", cerr);
     d->lfd = listen_on(d->cfg.listen, err, errlen);
     if (d->lfd < 0) goto fail;
+    if (d->cfg.rtu_device[0] && open_rtu(d, err, errlen) < 0) goto fail;
+    if (d->rfd >= 0)
+        log_info("RTU on %s, %d baud, parity %c", d->cfg.rtu_device, d->cfg.rtu_baud,
+                 d->cfg.rtu_parity);
     for (int u = 1; u < 256; u++)
         if (d->cfg.unit_gw[u] >= 0)
             log_info("unit %d: gateway %s", u, d->site->gateways[d->cfg.unit_gw[u]].id);
@@ -440,15 +546,25 @@ static int serve(ow_modbusd_t *d, client_t *c)
 
 int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
 {
-    struct pollfd *pf = calloc((size_t)d->cfg.max_clients + 1, sizeof *pf);
+    struct pollfd *pf = calloc((size_t)d->cfg.max_clients + 2, sizeof *pf);
     if (!pf) return -1;
     while (!*stop) {
         pf[0] = (struct pollfd){.fd = d->lfd, .events = POLLIN};
         for (int i = 0; i < d->ncl; i++)
             pf[i + 1] = (struct pollfd){.fd = d->cl[i].fd, .events = POLLIN};
         int n = d->ncl;
-        if (poll(pf, (nfds_t)n + 1, 10) < 0 && errno != EINTR) break;
+        pf[n + 1] = (struct pollfd){.fd = d->rfd, .events = POLLIN}; /* -1: ignored */
+        if (poll(pf, (nfds_t)n + 2, d->rn ? 1 : 10) < 0 && errno != EINTR) break;
         int64_t now = ow_mono_us();
+        if (d->rfd >= 0 && pf[n + 1].revents) {
+            ssize_t r = read(d->rfd, d->rbuf + d->rn, sizeof d->rbuf - d->rn);
+            if (r > 0) {
+                d->rn += (size_t)r;
+                d->rlast_us = now;
+                if (d->rn == sizeof d->rbuf) rtu_frame(d); /* overlong: rejected there */
+            }
+        } else if (d->rn && now - d->rlast_us >= d->rgap_us)
+            rtu_frame(d);
         /* Backwards so drop()'s swap with the last entry skips nothing. */
         for (int i = n - 1; i >= 0; i--) {
             client_t *c = &d->cl[i];
@@ -492,6 +608,7 @@ void ow_modbusd_destroy(ow_modbusd_t **dp)
     for (int i = 0; i < d->ncl; i++)
         close(d->cl[i].fd);
     if (d->lfd >= 0) close(d->lfd);
+    if (d->rfd >= 0) close(d->rfd);
     ow_sub_destroy(&d->sub);
     ow_site_destroy(&d->site);
     free(d->img);

@@ -16,6 +16,9 @@ typedef struct {
     ow_mb_scale_t scale;
     int nallow;                             /* 0: every client may connect */
     uint32_t allow_net[32], allow_mask[32]; /* host order */
+    char rtu_device[128];                   /* "" : no RTU */
+    int rtu_baud;
+    char rtu_parity;  /* 'N', 'E', 'O' */
     int unit_gw[256]; /* unit id -> gateway index, -1 none; default index + 1 */
 } ow_modbusd_cfg_t;
 

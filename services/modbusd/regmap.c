@@ -209,6 +209,9 @@ int ow_mb_doc(FILE *out)
                  "| `allow` | (everyone) | IPv4 addresses or CIDR blocks that may connect |\n"
                  "| `units` | gateway index + 1 | `{\"UNIT\": \"GATEWAY-ID\"}`; replaces the "
                  "default mapping |\n"
-                 "| `scale` | see above | string register scales |\n");
+                 "| `scale` | see above | string register scales |\n"
+                 "| `rtu` | (off) | `{\"device\": PATH, \"baud\": 19200, \"parity\": \"N\"}`: "
+                 "also serve Modbus RTU on a serial line, same map and unit ids; frames with a "
+                 "bad CRC are logged and ignored, requests for other units get no answer |\n");
     return ferror(out) ? -1 : 0;
 }
