@@ -548,6 +548,7 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
 {
     struct pollfd *pf = calloc((size_t)d->cfg.max_clients + 2, sizeof *pf);
     if (!pf) return -1;
+    int64_t last_drain = 0;
     while (!*stop) {
         pf[0] = (struct pollfd){.fd = d->lfd, .events = POLLIN};
         for (int i = 0; i < d->ncl; i++)
@@ -586,8 +587,12 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
             }
         }
         if (pf[0].revents) accept_all(d);
+        /* The subscriber's sockets are not in our poll set, and ow_sub_recv
+         * needs >= 1 ms (with 0 it returns before polling), so it is drained
+         * every 10 ms: readings wait that long at most, requests never. */
+        if (now - last_drain < 10000) continue;
+        last_drain = now;
         ow_delivery_t dv;
-        /* 1 ms, not 0: ow_sub_recv with 0 returns before polling its sockets. */
         for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
             for (int g = 0; g < d->site->ngateways; g++)
                 if (strcmp(d->site->gateways[g].id, dv.msg.h.gw) == 0)
