@@ -1,0 +1,36 @@
+/* ohmwatch-modbusd: the G.BMS Modbus map of every gateway over Modbus TCP. */
+#ifndef OW_MODBUSD_H
+#define OW_MODBUSD_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ow_config.h"
+#include "regmap.h"
+
+typedef struct {
+    char listen[128];    /* "ADDR:PORT", default 0.0.0.0:502 */
+    int idle_timeout_ms; /* drop a client silent (or mid-frame) this long */
+    int max_clients;
+    ow_mb_scale_t scale;
+    int nallow;                             /* 0: every client may connect */
+    uint32_t allow_net[32], allow_mask[32]; /* host order */
+    char rtu_device[128];                   /* "" : no RTU */
+    int rtu_baud;
+    char rtu_parity;  /* 'N', 'E', 'O' */
+    int unit_gw[256]; /* unit id -> gateway index, -1 none; default index + 1 */
+} ow_modbusd_cfg_t;
+
+int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, size_t errlen);
+
+/* Answer one Modbus PDU (function code + data) against an image; writes the
+ * response PDU into rsp and returns its length. img NULL: unknown unit. */
+size_t ow_mb_handle(const ow_mb_image_t *img, const uint8_t *pdu, size_t len, uint8_t *rsp);
+
+typedef struct ow_modbusd ow_modbusd_t;
+ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen);
+int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop);
+void ow_modbusd_destroy(ow_modbusd_t **d);
+
+#endif

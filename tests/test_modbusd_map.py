@@ -1,0 +1,215 @@
+"""ohmwatch-modbusd against clients nobody here wrote (pymodbus, mbpoll):
+the whole map of a running stack (busd + alarmd + modbusd) decodes to what
+busd and alarmd published; every exception code; 32 concurrent clients; a
+client sending garbage, a truncated frame and then stalling does not stop
+the others and is dropped after the idle timeout."""
+import json
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from owtest import *
+
+MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
+
+d = tmpdir()
+cfg = os.path.join(d, "site.json")
+s = site_with_alarmd(cfg, d, [{"id": "wm1"}])
+port = free_port()
+s["services"]["modbusd"] = {"listen": "127.0.0.1:%d" % port, "idle_timeout_ms": 1500,
+                            "max_clients": 40}
+with open(cfg, "w") as f:
+    json.dump(s, f, indent=2)
+A = s["services"]["alarmd"]
+G = s["gateways"][0]
+
+r = subprocess.run([MODBUSD, "-n", "-f", cfg], capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout, "-n: %r" % r.stderr)
+
+busd = start([BUSD, "-f", cfg, "-s", "10"])
+alarmd = start([ALARMD, "-f", cfg])
+BL = Listener(G["publish"])
+AL = Listener(A["publish"])
+time.sleep(1.0)
+mb = start([MODBUSD, "-f", cfg])
+
+
+def connectable():
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+check(wait_for(connectable, 10), "modbusd listens")
+time.sleep(1.5)
+# Freeze the image: stop busd, then what modbusd holds is busd's last words.
+stop(busd)
+time.sleep(3.0)
+
+from pymodbus.client import ModbusTcpClient
+
+c = ModbusTcpClient("127.0.0.1", port=port)
+check(c.connect(), "pymodbus connects")
+
+
+def read(addr, n, unit=1, fc=3):
+    f = c.read_holding_registers if fc == 3 else c.read_input_registers
+    return f(addr, n, slave=unit)
+
+
+img = {}
+for first, last in ((1000, 1004), (1010, 1059), (1060, 2709), (2710, 2739), (2740, 3681)):
+    a = first
+    while a <= last:
+        n = min(125, last - a + 1)
+        rr = read(a, n, fc=3 if a % 2 else 4)
+        check(not rr.isError(), "read %d+%d: %s" % (a, n, rr))
+        if rr.isError():
+            break
+        for i, v in enumerate(rr.registers):
+            img[a + i] = v
+        a += n
+check(len(img) == 5 + 50 + 1650 + 30 + 942, "whole map read (%d registers)" % len(img))
+
+
+def s16(v):
+    return v - 65536 if v >= 32768 else v
+
+
+last_mod, last_str = {}, {}
+for m in BL.kind("module"):
+    last_mod[m["module"]] = m
+for m in BL.kind("string"):
+    last_str[m["string"]] = m
+check(len(last_mod) == 18 and len(last_str) == 2, "busd published 18 modules, 2 strings")
+bad = 0
+for mod, m in last_mod.items():
+    b = 1060 + 5 * (mod - 1)
+    exp = [round(2 * m["temp_c"] + 78), round(m["voltage_v"] * 1000),
+           round(m["impedance_mohm"] * 100)]
+    if [img[b], img[b + 1], img[b + 2]] != exp or s16(img[b + 4]) != round(m["eq_pct"]):
+        bad += 1
+        print("module %d: %r vs %r" % (mod, [img[b + i] for i in range(5)], m))
+check(bad == 0, "module registers match busd's last readings")
+for st, m in last_str.items():
+    b = 1010 + 5 * (st - 1)
+    cur = m["current_a"]
+    check(s16(img[b]) == (round(cur * 10) if cur is not None else 0) and
+          img[b + 1] == round(m["sum_voltage_v"] * 10) and
+          img[b + 2] == round(m["avg_voltage_v"] * 1000), "string %d registers: %r vs %r" %
+          (st, [img[b + i] for i in range(5)], m))
+rep, snap = ctl_call(A["control"], control("snapshot"))
+states = [m for m in snap if m["kind"] == "state"]
+check(states, "alarmd snapshot has a state")
+state = states[-1] if states else {"general": -1, "battery": -1, "alarm": -1}
+check([img[1000], img[1001], img[1002]] == [state["general"] & 0xFFFF, state["battery"] & 0xFFFF,
+                                           state["alarm"] & 0xFFFF],
+      "flag words match alarmd's state: %r vs %r" % ([img[1000], img[1001], img[1002]], state))
+check(img[1003] == 2 and img[1004] == 18, "1003/1004: strings and modules")
+check(img[1060 + 5 * 18] == 0 and img[1060 + 5 * 18 + 3] == 0, "unconfigured module 19 reads 0")
+
+# Exceptions.
+rr = read(1005, 1)
+check(rr.isError() and rr.exception_code == 2, "02 for an address outside the map: %s" % rr)
+rr = read(1000, 6)
+check(rr.isError() and rr.exception_code == 2, "02 for a range running off the map")
+rr = read(1000, 126)
+check(rr.isError() and getattr(rr, "exception_code", None) == 3, "03 for count 126: %s" % rr)
+rr = read(1000, 2, unit=9)
+check(rr.isError() and rr.exception_code == 0x0B, "0B for an unknown unit: %s" % rr)
+rr = c.write_register(1000, 1, slave=1)
+check(rr.isError() and rr.exception_code == 1, "01 for write single register: %s" % rr)
+
+
+def raw(sock, pdu, unit=1, tid=7):
+    sock.sendall(struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu)
+    h = sock.recv(7)
+    n = struct.unpack(">H", h[4:6])[0]
+    return sock.recv(n - 1)
+
+
+rs = socket.create_connection(("127.0.0.1", port))
+check(raw(rs, struct.pack(">BHH", 3, 1000, 0)) == b"\x83\x03", "03 for count 0 (raw)")
+check(raw(rs, b"\x2b\x0e\x01\x00") == b"\xab\x01", "01 for FC 43 (raw)")
+rs.close()
+
+# mbpoll, another client nobody here wrote.
+r = subprocess.run(["mbpoll", "-m", "tcp", "-p", str(port), "-a", "1", "-r", "1003", "-c", "1",
+                    "-t", "4", "-1", "-0", "127.0.0.1"], capture_output=True, text=True,
+                   timeout=20)
+check(r.returncode == 0 and "[1003]: \t2\n" in r.stdout,
+      "mbpoll reads 1003 (zero-based): %r %r" % (r.stdout[-300:], r.stderr))
+
+# A staller: garbage is a bad frame and drops that connection; a truncated
+# frame then silence is dropped after the idle timeout; others keep going.
+g = socket.create_connection(("127.0.0.1", port))
+g.sendall(b"\xde\xad\xbe\xef\xff\xff\xff\xff\xff")
+g.settimeout(3)
+try:
+    closed = g.recv(10) == b""
+except OSError:
+    closed = True
+check(closed, "garbage: connection closed")
+st = socket.create_connection(("127.0.0.1", port))
+st.sendall(struct.pack(">HHHB", 1, 0, 6, 1) + b"\x03\x03")  # half a request
+t0 = time.time()
+ok = 0
+for i in range(10):
+    rr = read(1000, 5)
+    ok += not rr.isError()
+check(ok == 10, "other client served while one stalls")
+st.settimeout(5)
+try:
+    gone = st.recv(10) == b""
+except OSError:
+    gone = True
+el = time.time() - t0
+check(gone and 1.0 < el < 4.0, "staller dropped after the idle timeout (%.1f s)" % el)
+
+# 32 concurrent clients, each reading the map repeatedly.
+errs = []
+
+
+def worker(k):
+    cc = ModbusTcpClient("127.0.0.1", port=port)
+    if not cc.connect():
+        errs.append("connect %d" % k)
+        return
+    for i in range(20):
+        rr = cc.read_holding_registers(1060, 125, slave=1)
+        if rr.isError() or rr.registers[:3] != [img[1060], img[1061], img[1062]]:
+            errs.append("client %d read %d: %s" % (k, i, rr))
+            break
+    cc.close()
+
+
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(32)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+check(not errs, "32 concurrent clients: %r" % errs[:3])
+
+c.close()
+check(stop(mb) == 0, "modbusd stops cleanly")
+
+# A restart with busd gone: the image comes from alarmd's snapshot before the
+# port opens, so the very first read already has the flags and readings.
+mb = start([MODBUSD, "-f", cfg])
+check(wait_for(connectable, 10), "modbusd listens again")
+c = ModbusTcpClient("127.0.0.1", port=port)
+c.connect()
+first = read(1000, 3).registers + read(1060, 90).registers
+c.close()
+check(first == [img[1000], img[1001], img[1002]] + [img[1060 + i] for i in range(90)],
+      "first read after a restart equals the image (snapshot before answering)")
+BL.close()
+AL.close()
+check(stop(mb) == 0, "modbusd stops cleanly after the restart")
+stop(alarmd)
+done("modbusd_map")
