@@ -26,6 +26,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def tcp_listening(port, host="127.0.0.1"):
+    """True once something accepts TCP connections on host:port."""
+    try:
+        socket.create_connection((host, port), 0.2).close()
+        return True
+    except OSError:
+        return False
+
+
 def tmpdir():
     d = tempfile.mkdtemp(prefix="owtest-")
     return d

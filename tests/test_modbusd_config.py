@@ -43,15 +43,7 @@ check(check_cfg().returncode == 0, "good config accepted")
 mb = start([MODBUSD, "-f", cfg])
 
 
-def connectable():
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-check(wait_for(connectable, 10), "modbusd listens")
+check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens")
 from pymodbus.client import ModbusTcpClient
 
 c = ModbusTcpClient("127.0.0.1", port=port)
@@ -68,7 +60,7 @@ stop(mb)
 port = free_port()
 write({"listen": "127.0.0.1:%d" % port, "allow": ["10.0.0.0/8"]})
 mb = start([MODBUSD, "-f", cfg])
-check(wait_for(connectable, 10), "modbusd listens (allow-list)")
+check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens (allow-list)")
 sk = socket.create_connection(("127.0.0.1", port))
 sk.settimeout(3)
 sk.sendall(bytes.fromhex("000100000006010303e80002"))

@@ -37,15 +37,7 @@ time.sleep(1.0)
 mb = start([MODBUSD, "-f", cfg])
 
 
-def connectable():
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-check(wait_for(connectable, 10), "modbusd listens")
+check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens")
 time.sleep(1.5)
 # Freeze the image: stop busd, then what modbusd holds is busd's last words.
 stop(busd)
@@ -201,7 +193,7 @@ check(stop(mb) == 0, "modbusd stops cleanly")
 # A restart with busd gone: the image comes from alarmd's snapshot before the
 # port opens, so the very first read already has the flags and readings.
 mb = start([MODBUSD, "-f", cfg])
-check(wait_for(connectable, 10), "modbusd listens again")
+check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens again")
 c = ModbusTcpClient("127.0.0.1", port=port)
 c.connect()
 first = read(1000, 3).registers + read(1060, 90).registers
