@@ -4,7 +4,7 @@
 # polls/s each, default 120 = 122,880 readings/s offered: more than the
 # target, so the figure is what the historian sustains, not what was
 # offered) through the historian into a
-# real PostgreSQL, measured from the first to the last stored row; and in the
+# real PostgreSQL, measured from the first to the last commit; and in the
 # same run a raw `\copy` of the same rows into the same schema, as the
 # reference. All on this machine's 2 cores.
 # MODE=live (default): the producers run at the same time, on the same two
