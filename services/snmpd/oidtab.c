@@ -124,6 +124,16 @@ int ow_snmp_doc(FILE *f)
             OW_SNMP_ROOT);
     fprintf(
         f,
+        "Where the guide contradicts itself:\n\n"
+        "- bacsModuleType lists 20 for both C40 and C41: C41 reads 21.\n"
+        "- bacsImpcHighAlarm says scale 1 but its example (5000 -> 50 mOhm) and its siblings say "
+        "0.01 mOhm: 0.01 mOhm.\n"
+        "- bacsNumStrings is both bacsSettings.2 and bacsObjects.6: the second is "
+        "bacsNumStringsObj "
+        "(same value); hyphens in the guide's names are dropped.\n"
+        "- Temperatures are 0.1 of the unit selected by bacsTemperatureUnit.\n\n");
+    fprintf(
+        f,
         "| OID | Name | Type | Access | Scale | Unit | Source |\n|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < ow_snmp_noids; i++) {
         const ow_snmp_oid_t *o = &ow_snmp_oids[i];
