@@ -9,7 +9,16 @@
 #define OW_SNMP_ROOT   "1.3.6.1.2.1.33.5"
 #define OW_SNMP_MAXSUB 8
 
-typedef enum { OW_T_INT, OW_T_GAUGE, OW_T_TICKS, OW_T_OID, OW_T_TABLE, OW_T_ENTRY } ow_snmp_type_t;
+typedef enum {
+    OW_T_INT,
+    OW_T_GAUGE,
+    OW_T_TICKS,
+    OW_T_OID,
+    OW_T_TABLE,
+    OW_T_ENTRY,
+    OW_T_NODE,
+    OW_T_IDENT
+} ow_snmp_type_t;
 typedef enum { OW_A_NA, OW_A_RO, OW_A_RW } ow_snmp_access_t;
 
 typedef struct {
