@@ -138,6 +138,40 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
     {S(3, 4), "bacsModuleAlarmsPresent", OW_T_GAUGE, OW_A_RO, 1, "", "modules with alarm flags"},
     {S(3, 5), "bacsModuleWarningsPresent", OW_T_GAUGE, OW_A_RO, 1, "",
      "modules with warning flags"},
+    {S(4, 1), "bacsTrapAlarmEntryAdded", OW_T_NOTIF, OW_A_NA, 0, "", "alarmd raise/clear"},
+    {S(4, 2), "bacsTrapAlarmEntryRemoved", OW_T_NOTIF, OW_A_NA, 0, "", "alarmd raise/clear"},
+    {S(5, 1), "gxRAUX1Input1", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 2), "gxRAUX1Input2", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 3), "gxRAUX1Input3", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 4), "gxRAUX1Input4", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 5), "gxRAUX1Output1", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 6), "gxRAUX1Output2", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 7), "gxRAUX1Output3", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 8), "gxRAUX1Output4", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 9), "gxRAUX2Input1", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 10), "gxRAUX2Input2", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 11), "gxRAUX2Input3", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 12), "gxRAUX2Input4", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 13), "gxRAUX2Output1", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 14), "gxRAUX2Output2", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 15), "gxRAUX2Output3", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 16), "gxRAUX2Output4", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 17), "gxRAUX3Input1", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 18), "gxRAUX3Input2", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 19), "gxRAUX3Input3", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 20), "gxRAUX3Input4", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 21), "gxRAUX3Output1", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 22), "gxRAUX3Output2", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 23), "gxRAUX3Output3", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 24), "gxRAUX3Output4", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 25), "gxRAUX4Input1", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 26), "gxRAUX4Input2", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 27), "gxRAUX4Input3", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 28), "gxRAUX4Input4", OW_T_INT, OW_A_RO, 0, "", "aux.input"},
+    {S(5, 29), "gxRAUX4Output1", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 30), "gxRAUX4Output2", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 31), "gxRAUX4Output3", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
+    {S(5, 32), "gxRAUX4Output4", OW_T_INT, OW_A_RO, 0, "", "aux.output"},
 };
 const int ow_snmp_noids = (int)(sizeof ow_snmp_oids / sizeof ow_snmp_oids[0]);
 
@@ -158,8 +192,8 @@ int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b)
     return 0;
 }
 
-static const char *tname[] = {"INTEGER",           "Gauge32", "TimeTicks",
-                              "OBJECT IDENTIFIER", "table",   "entry"};
+static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER", "table",
+                              "entry",   "node",    "identity",  "notification"};
 static const char *aname[] = {"n/a", "RO", "RW"};
 
 int ow_snmp_doc(FILE *f)

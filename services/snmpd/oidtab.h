@@ -17,7 +17,8 @@ typedef enum {
     OW_T_TABLE,
     OW_T_ENTRY,
     OW_T_NODE,
-    OW_T_IDENT
+    OW_T_IDENT,
+    OW_T_NOTIF
 } ow_snmp_type_t;
 typedef enum { OW_A_NA, OW_A_RO, OW_A_RW } ow_snmp_access_t;
 
