@@ -195,6 +195,8 @@ int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b)
 static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER", "table",
                               "entry",   "node",    "identity",  "notification"};
 static const char *aname[] = {"n/a", "RO", "RW"};
+_Static_assert(sizeof tname / sizeof tname[0] == OW_T_NOTIF + 1, "a name for every type");
+_Static_assert(sizeof aname / sizeof aname[0] == OW_A_RW + 1, "a name for every access");
 
 int ow_snmp_doc(FILE *f)
 {
