@@ -393,6 +393,8 @@ static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
     /* The agent needs no MIB files (and Debian ships only net-snmp's own,
      * which then complain about every missing import). */
     setenv("MIBS", "", 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS,
+                           1);
     if (verbose > 1) snmp_set_do_debugging(1);
     /* Our configuration only: the lines below, engineBoots and the engine
      * ID in state_dir; no /etc/snmp files. */
