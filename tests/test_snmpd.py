@@ -12,6 +12,7 @@ gateways: busd x 2, alarmd, snmpd):
 - the alarms the SET raises and clears reach snmptrapd as
   bacsTrapAlarmEntryAdded/Removed, as v2c traps and as v3 informs, with the
   alarm's id and well-known type, and the alarm table shows them meanwhile;
+- v2c answers only its community from its source address;
 - a bad services.snmpd is refused by -n with file:line:col and the key."""
 import json
 import math
@@ -190,6 +191,18 @@ for gw, ctx in (("wm1", None), ("wm2", "wm2")):
 check(walk(V2)[oid("2.5.1.2", 1)] != walk(V2, "wm2")[oid("2.5.1.2", 1)] or
       walk(V2)[oid("2.5.1.5", 1)] != walk(V2, "wm2")[oid("2.5.1.5", 1)],
       "the contexts serve different gateways")
+
+# v2c: the community and the source address are checked
+def v2c_from(addr, community):
+    return subprocess.run(["snmpget", "-Y", "clientaddr=" + addr, "-v2c", "-c", community, "-t",
+                           "1", "-r", "0", "-On", AGENT, ROOTOID + ".1.3.0"],
+                          capture_output=True, text=True, env=ENV)
+
+
+check("Timeout" in v2c_from("127.0.0.1", "wrong").stderr, "a wrong community gets no answer")
+check("Timeout" in v2c_from("127.0.0.2", "public").stderr,
+      "v2c from outside `source` gets no answer")
+check(" = INTEGER: 18" in v2c_from("127.0.0.1", "public").stdout, "v2c from `source` answers")
 
 # names from the MIB
 r = subprocess.run(["snmpwalk", "-M", "+" + MIBDIR, "-m", "+OHMWATCH-BACS-MIB"] + V2 +

@@ -124,8 +124,8 @@ static void answer_get(ow_snmp_view_t *v, netsnmp_agent_request_info *ri, netsnm
         /* GETNEXT past our last instance: left unanswered, net-snmp moves on
          * to the next registration. */
         if (!next)
-            netsnmp_set_request_error(ri, r, row_of(o, len) >= 0 ? SNMP_NOSUCHINSTANCE
-                                                                  : SNMP_NOSUCHOBJECT);
+            netsnmp_set_request_error(
+                ri, r, row_of(o, len) >= 0 ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
         return;
     }
     if (next) {
@@ -149,8 +149,7 @@ static int set_error(int code)
 }
 
 /* One "set KEY VALUE" to alarmd; 0 accepted, 1 refused, -1 no answer. */
-static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why,
-                      size_t len)
+static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why, size_t len)
 {
     ow_control_t req = {"set", "", value, 0, "snmpd"};
     ow_reply_t rep;
@@ -162,15 +161,14 @@ static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char
     return rep.ok ? 0 : 1;
 }
 
-static void refuse(ow_snmpd_t *d, netsnmp_agent_request_info *ri, netsnmp_request_info *r,
-                   int err, const char *why)
+static void refuse(ow_snmpd_t *d, netsnmp_agent_request_info *ri, netsnmp_request_info *r, int err,
+                   const char *why)
 {
     char name[256];
     snprint_objid(name, sizeof name, r->requestvb->name, r->requestvb->name_length);
     log_warnx("SET %s from %s refused (%s): %s", name,
-              ri->asp && ri->asp->pdu && ri->asp->pdu->securityName
-                  ? ri->asp->pdu->securityName
-                  : "?",
+              ri->asp && ri->asp->pdu && ri->asp->pdu->securityName ? ri->asp->pdu->securityName
+                                                                    : "?",
               snmp_errstring(err), why);
     d->sets_refused++;
     netsnmp_set_request_error(ri, r, err);
@@ -203,8 +201,8 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             }
             if (r->requestvb->type == ASN_INTEGER) s.wire = (int32_t)*r->requestvb->val.integer;
             rc = ow_snmp_set_check(v, &s, why, sizeof why);
-            if (rc == OW_SET_NOT_WRITABLE) snprintf(why, sizeof why, "%s is read-only",
-                                                    ow_snmp_oids[row].name);
+            if (rc == OW_SET_NOT_WRITABLE)
+                snprintf(why, sizeof why, "%s is read-only", ow_snmp_oids[row].name);
             if (rc != OW_SET_OK) {
                 refuse(d, ri, r, set_error(rc), why);
                 return;
@@ -219,7 +217,8 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
             ow_snmp_set_t *s = &d->set[d->nset++];
-            *s = (ow_snmp_set_t){.row = row_of(o, len), .wire = (int32_t)*r->requestvb->val.integer};
+            *s =
+                (ow_snmp_set_t){.row = row_of(o, len), .wire = (int32_t)*r->requestvb->val.integer};
             ow_snmp_set_check(v, s, why, sizeof why);
         }
         if (ow_snmp_set_plan(v, d->set, d->nset, why, sizeof why) != OW_SET_OK) {
@@ -325,8 +324,8 @@ static void notify(ow_snmpd_t *d, int gi, const ow_snmp_change_t *ch)
         trap[i] = ow_snmp_root[i];
     trap[OW_SNMP_ROOTN] = 4;
     trap[OW_SNMP_ROOTN + 1] = ch->what == 1 ? 1 : 2;
-    snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID,
-                              trap, sizeof trap);
+    snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap,
+                              sizeof trap);
     ow_snmp_vb_t id = {.type = OW_T_INT, .val = (int32_t)ch->alarm.id};
     ow_snmp_vb_t descr = {.type = OW_T_OID, .val = ch->alarm.type};
     ow_snmp_vb_t when = {.type = OW_T_TICKS, .val = (int32_t)ch->alarm.ticks};
@@ -393,8 +392,8 @@ static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
     /* The agent needs no MIB files (and Debian ships only net-snmp's own,
      * which then complain about every missing import). */
     setenv("MIBS", "", 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS,
-                           1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
+                           NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
     if (verbose > 1) snmp_set_do_debugging(1);
     /* Our configuration only: the lines below, engineBoots and the engine
      * ID in state_dir; no /etc/snmp files. */
@@ -425,9 +424,8 @@ static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
         root[i] = ow_snmp_root[i];
     for (int g = -1; g < d->site->ngateways; g++) {
         int gi = g < 0 ? c->default_gw : g;
-        netsnmp_handler_registration *reg =
-            netsnmp_create_handler_registration("bacs", handler, root, OW_SNMP_ROOTN,
-                                                HANDLER_CAN_RWRITE);
+        netsnmp_handler_registration *reg = netsnmp_create_handler_registration(
+            "bacs", handler, root, OW_SNMP_ROOTN, HANDLER_CAN_RWRITE);
         if (!reg) {
             snprintf(err, errlen, "net-snmp: cannot create a registration");
             return -1;

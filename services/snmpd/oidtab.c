@@ -294,8 +294,7 @@ static int g_aux(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int n, double 
 #define AUXIN(n, u, i)                                                                             \
     {                                                                                              \
         S(5, n), "gxRAUX" #u "Input" #i, OW_T_INT, OW_A_RO, OW_I_AUX, 1, 0, "", NULL, g_aux,       \
-            "INTEGER { normal(1), alarm(2) }",                                                     \
-            "Status of input " #i " on GX_R_AUX " #u "."                                           \
+            "INTEGER { normal(1), alarm(2) }", "Status of input " #i " on GX_R_AUX " #u "."        \
     }
 #define AUXOUT(n, u, o)                                                                            \
     {                                                                                              \
@@ -366,8 +365,7 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
     SET(27, "bacsStringCurrentDeviationDischargeWarn", 0.01, 0, "A",
         "current_deviation.discharge_warn_a",
         "Warning threshold for the discharge current difference between strings."),
-    SET(28, "bacsStringCurrentDeviationChargeWarn", 0.01, 0, "A",
-        "current_deviation.charge_warn_a",
+    SET(28, "bacsStringCurrentDeviationChargeWarn", 0.01, 0, "A", "current_deviation.charge_warn_a",
         "Warning threshold for the charge current difference between strings."),
     NODE(S(2), "bacsObjects", OW_T_NODE, "Measurements and status."),
     RO(S(2, 1), "bacsStatus", 1, "flags", g_status,
@@ -418,8 +416,9 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
     {S(3, 2, 1, 2), "bacsAlarmDescr", OW_T_OID, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_aldescr,
      NULL, "The alarm's type: a bacsWellKnownAlarms identity."},
     {S(3, 2, 1, 3), "bacsAlarmTime", OW_T_TICKS, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_altime,
-     NULL, "sysUpTime when the agent learnt of the alarm; 0 if it was active before the agent "
-           "started."},
+     NULL,
+     "sysUpTime when the agent learnt of the alarm; 0 if it was active before the agent "
+     "started."},
     NODE(S(3, 3), "bacsWellKnownAlarms", OW_T_NODE,
          "Alarm types; identities generated from the alarm catalogue."),
     {S(3, 4), "bacsModuleAlarmsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL,
@@ -465,8 +464,8 @@ int ow_snmp_find(const char *name)
 
 /* ---- docs and MIB ---- */
 
-static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER", "table",
-                              "entry",   "node",    "notification"};
+static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER",
+                              "table",   "entry",   "node",      "notification"};
 static const char *aname[] = {"n/a", "RO", "RW"};
 _Static_assert(sizeof tname / sizeof tname[0] == OW_T_NOTIF + 1, "a name for every type");
 _Static_assert(sizeof aname / sizeof aname[0] == OW_A_RW + 1, "a name for every access");
@@ -485,36 +484,36 @@ int ow_snmp_doc(FILE *f)
             "scripts/gen-docs.sh; do not edit. Root: %s. The MIB module "
             "`mibs/OHMWATCH-BACS-MIB.txt` is generated from the same table.\n\n",
             OW_SNMP_ROOT);
-    fprintf(f,
-            "Wire value = round(value / scale). Where the guide contradicts itself or is "
-            "silent:\n\n"
-            "- bacsModuleType lists 20 for both C40 and C41: C41 reads 21; C21 reads as C23 "
-            "(1).\n"
-            "- bacsImpcHighAlarm says scale 1 but its example (5000 -> 50 mOhm) and its "
-            "siblings say 0.01 mOhm: 0.01 mOhm.\n"
-            "- bacsNumStrings is both bacsSettings.2 and bacsObjects.6: the second is "
-            "bacsNumStringsObj (same value); hyphens in the guide's names are dropped.\n"
-            "- bacsModuleIndex / bacsStringIndex read the number minus one, as in the guide's "
-            "example, while the instance is the number.\n"
-            "- bacsImpcPollRate and bacsTemperatureUnit are read-only (notWritable): the "
-            "poll period is busd's schedule, the unit is `services.snmpd.temperature_unit`. "
-            "Every alarm and warning level is writable, through alarmd, and persisted.\n"
-            "- Temperatures (T) are 0.1 of the unit selected by bacsTemperatureUnit.\n"
-            "- gxRAUX inputs: normal(1), alarm(2); outputs: off(0), on(1); only fitted units.\n"
-            "- A block that does not answer has no voltage, temperature, bypass or resistance "
-            "instance; bacsModuleState carries its communication lost flag.\n"
-            "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
-            "was active before the agent started.\n"
-            "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "
-            "(below).\n\n");
+    fprintf(f, "Wire value = round(value / scale). Where the guide contradicts itself or is "
+               "silent:\n\n"
+               "- bacsModuleType lists 20 for both C40 and C41: C41 reads 21; C21 reads as C23 "
+               "(1).\n"
+               "- bacsImpcHighAlarm says scale 1 but its example (5000 -> 50 mOhm) and its "
+               "siblings say 0.01 mOhm: 0.01 mOhm.\n"
+               "- bacsNumStrings is both bacsSettings.2 and bacsObjects.6: the second is "
+               "bacsNumStringsObj (same value); hyphens in the guide's names are dropped.\n"
+               "- bacsModuleIndex / bacsStringIndex read the number minus one, as in the guide's "
+               "example, while the instance is the number.\n"
+               "- bacsImpcPollRate and bacsTemperatureUnit are read-only (notWritable): the "
+               "poll period is busd's schedule, the unit is `services.snmpd.temperature_unit`. "
+               "Every alarm and warning level is writable, through alarmd, and persisted.\n"
+               "- Temperatures (T) are 0.1 of the unit selected by bacsTemperatureUnit.\n"
+               "- gxRAUX inputs: normal(1), alarm(2); outputs: off(0), on(1); only fitted units.\n"
+               "- A block that does not answer has no voltage, temperature, bypass or resistance "
+               "instance; bacsModuleState carries its communication lost flag.\n"
+               "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
+               "was active before the agent started.\n"
+               "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "
+               "(below).\n\n");
     fprintf(f, "| OID | Name | Type | Access | Scale | Unit | Setting |\n"
                "|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < ow_snmp_noids; i++) {
         const ow_snmp_oid_t *o = &ow_snmp_oids[i];
         fprintf(f, "| ");
         put_oid(f, o);
-        fprintf(f, " | %s | %s | %s | %g | %s | %s |\n", o->name, o->syntax ? o->syntax : tname[o->type],
-                aname[o->access], o->scale, o->temp ? "T" : o->unit, o->key ? o->key : "");
+        fprintf(f, " | %s | %s | %s | %g | %s | %s |\n", o->name,
+                o->syntax ? o->syntax : tname[o->type], aname[o->access], o->scale,
+                o->temp ? "T" : o->unit, o->key ? o->key : "");
     }
     fprintf(f, "\n## bacsWellKnownAlarms (%s.3.3.N)\n\n| N | Name | Severity |\n|---|---|---|\n",
             OW_SNMP_ROOT);
@@ -531,7 +530,8 @@ static const char *parent_name(const ow_snmp_oid_t *o)
     int n = ow_snmp_sublen(o);
     for (int i = 0; i < ow_snmp_noids; i++) {
         const ow_snmp_oid_t *p = &ow_snmp_oids[i];
-        if (ow_snmp_sublen(p) == n - 1 && memcmp(p->sub, o->sub, (size_t)(n - 1) * sizeof(int)) == 0)
+        if (ow_snmp_sublen(p) == n - 1 &&
+            memcmp(p->sub, o->sub, (size_t)(n - 1) * sizeof(int)) == 0)
             return p->name;
     }
     return "bacsMIB";
@@ -564,8 +564,9 @@ static void mib_descr(FILE *f, const ow_snmp_oid_t *o)
     if (o->key) {
         double lo, hi;
         if (ow_gateway_range(o->key, &lo, &hi) == 0)
-            fprintf(f, " Site setting %s, %g to %g before scaling; a level above its "
-                       "counterpart is refused (inconsistentValue).",
+            fprintf(f,
+                    " Site setting %s, %g to %g before scaling; a level above its "
+                    "counterpart is refused (inconsistentValue).",
                     o->key, lo, hi);
     }
     fprintf(f, "\"\n");
@@ -619,8 +620,9 @@ int ow_snmp_mib(FILE *f)
             break;
         }
         case OW_T_ENTRY: {
-            fprintf(f, "%s OBJECT-TYPE\n    SYNTAX %c%s\n    MAX-ACCESS not-accessible\n"
-                       "    STATUS current\n    DESCRIPTION \"%s\"\n",
+            fprintf(f,
+                    "%s OBJECT-TYPE\n    SYNTAX %c%s\n    MAX-ACCESS not-accessible\n"
+                    "    STATUS current\n    DESCRIPTION \"%s\"\n",
                     o->name, o->name[0] - 'a' + 'A', o->name + 1, o->descr);
             fprintf(f, "    INDEX { %s }\n    ::= { %s %d }\n\n", ow_snmp_oids[i + 1].name, par,
                     last);
@@ -628,8 +630,7 @@ int ow_snmp_mib(FILE *f)
             int n = ow_snmp_sublen(o);
             for (int c = i + 1; c < ow_snmp_noids && ow_snmp_sublen(&ow_snmp_oids[c]) == n + 1 &&
                                 memcmp(ow_snmp_oids[c].sub, o->sub, (size_t)n * sizeof(int)) == 0;
-                 c++)
-            {
+                 c++) {
                 /* a SEQUENCE names the bare type: no ranges, no enumerations */
                 const char *sy = syntax_of(&ow_snmp_oids[c]);
                 int bare = (int)strcspn(sy, "({");
@@ -649,7 +650,8 @@ int ow_snmp_mib(FILE *f)
             break;
         default:
             fprintf(f, "%s OBJECT-TYPE\n    SYNTAX %s\n", o->name, syntax_of(o));
-            if (o->scale != 1 && !o->temp && o->unit[0]) fprintf(f, "    UNITS \"%g %s\"\n", o->scale, o->unit);
+            if (o->scale != 1 && !o->temp && o->unit[0])
+                fprintf(f, "    UNITS \"%g %s\"\n", o->scale, o->unit);
             fprintf(f, "    MAX-ACCESS %s\n    STATUS current\n",
                     o->access == OW_A_RW ? "read-write" : "read-only");
             mib_descr(f, o);

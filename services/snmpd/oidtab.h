@@ -46,13 +46,13 @@ typedef struct ow_snmp_oid {
     ow_snmp_type_t type;
     ow_snmp_access_t access;
     ow_snmp_inst_t inst;
-    double scale;         /* wire value = round(value / scale); 1 = as is */
-    int temp;             /* a temperature: scaled in bacsTemperatureUnit */
-    const char *unit;     /* "" if none */
-    const char *key;      /* the site-file setting it is (RW rows), else NULL */
-    ow_snmp_get_fn get;   /* NULL for structure rows */
-    const char *syntax;   /* MIB SYNTAX of enumerations; NULL: by type */
-    const char *descr;    /* MIB DESCRIPTION */
+    double scale;       /* wire value = round(value / scale); 1 = as is */
+    int temp;           /* a temperature: scaled in bacsTemperatureUnit */
+    const char *unit;   /* "" if none */
+    const char *key;    /* the site-file setting it is (RW rows), else NULL */
+    ow_snmp_get_fn get; /* NULL for structure rows */
+    const char *syntax; /* MIB SYNTAX of enumerations; NULL: by type */
+    const char *descr;  /* MIB DESCRIPTION */
 } ow_snmp_oid_t;
 
 extern const ow_snmp_oid_t ow_snmp_oids[];

@@ -245,8 +245,8 @@ void ow_snmpd_conf_lines(const ow_site_t *site, const ow_snmpd_cfg_t *cfg, ow_sn
     }
     for (int i = 0; i < cfg->nusers; i++) {
         const ow_snmp_user_t *u = &cfg->users[i];
-        linef(fn, ctx, "createUser %s %s \"%s\" %s \"%s\"", u->name, u->auth, u->auth_pass,
-              u->priv, u->priv_pass);
+        linef(fn, ctx, "createUser %s %s \"%s\" %s \"%s\"", u->name, u->auth, u->auth_pass, u->priv,
+              u->priv_pass);
         linef(fn, ctx, "group %s usm %s", u->write ? "owV3rw" : "owV3ro", u->name);
     }
     linef(fn, ctx, "access owV3ro \"\" usm priv prefix owAll none owAll");
@@ -260,7 +260,8 @@ void ow_snmpd_conf_lines(const ow_site_t *site, const ow_snmpd_cfg_t *cfg, ow_sn
         for (int u = 0; u < cfg->nusers; u++) {
             const ow_snmp_user_t *us = &cfg->users[u];
             if (strcmp(us->name, s->user) == 0)
-                linef(fn, ctx, "trapsess -Ci -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\" %s",
+                linef(fn, ctx,
+                      "trapsess -Ci -v 3 -u %s -l authPriv -a %s -A \"%s\" -x %s -X \"%s\" %s",
                       us->name, us->auth, us->auth_pass, us->priv, us->priv_pass, s->host);
         }
     }

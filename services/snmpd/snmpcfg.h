@@ -12,27 +12,27 @@
 
 typedef struct {
     char name[33];
-    char auth[8];       /* "SHA", "SHA-256", "SHA-512", "MD5" */
+    char auth[8]; /* "SHA", "SHA-256", "SHA-512", "MD5" */
     char auth_pass[128];
-    char priv[8];       /* "AES", "DES" */
+    char priv[8]; /* "AES", "DES" */
     char priv_pass[128];
-    int write;          /* may SET */
+    int write; /* may SET */
 } ow_snmp_user_t;
 
 typedef struct {
-    char host[128];      /* "HOST[:PORT]" */
-    char community[64];  /* v2c trap sink */
-    char user[33];       /* v3 inform target: one of users */
+    char host[128];     /* "HOST[:PORT]" */
+    char community[64]; /* v2c trap sink */
+    char user[33];      /* v3 inform target: one of users */
 } ow_snmp_sink_t;
 
 typedef struct {
-    char listen[256];        /* net-snmp transport list, default "udp:161" */
-    char agentx[256];        /* "" standalone; else the master's AgentX socket */
-    int fahrenheit;          /* temperature_unit "F" */
-    int default_gw;          /* gateway index served in the default context "" */
-    char community[64];      /* v2c read-only community; "" = v2c off */
-    char source[64];         /* where v2c requests may come from (net-snmp source spec) */
-    char state_dir[512];     /* engineBoots and engineID persistence */
+    char listen[256];    /* net-snmp transport list, default "udp:161" */
+    char agentx[256];    /* "" standalone; else the master's AgentX socket */
+    int fahrenheit;      /* temperature_unit "F" */
+    int default_gw;      /* gateway index served in the default context "" */
+    char community[64];  /* v2c read-only community; "" = v2c off */
+    char source[64];     /* where v2c requests may come from (net-snmp source spec) */
+    char state_dir[512]; /* engineBoots and engineID persistence */
     int nusers;
     ow_snmp_user_t users[OW_SNMP_MAX_USERS];
     int nsinks;

@@ -81,16 +81,20 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         int nr = (x->status & OW_MODST_NO_RESPONSE) != 0;
         /* A block that does not answer has no values; its impedance is the
          * last measured one only while it answers. */
-        *d = (ow_sv_module_t){nr ? NAN : x->voltage_v, nr ? NAN : x->temp_c,
-                              nr ? NAN : x->impedance_mohm, nr ? NAN : x->eq_pct, x->status, 1};
+        *d = (ow_sv_module_t){nr ? NAN : x->voltage_v,
+                              nr ? NAN : x->temp_c,
+                              nr ? NAN : x->impedance_mohm,
+                              nr ? NAN : x->eq_pct,
+                              x->status,
+                              1};
         v->dirty = 1;
         break;
     }
     case OW_MSG_STRING: {
         const ow_string_t *x = &m->u.string;
         if (x->string < 1 || x->string > v->cfg.nstrings) return none;
-        v->str[x->string] = (ow_sv_string_t){x->current_a, x->ac_current_a, x->sum_voltage_v,
-                                             x->avg_voltage_v, 1};
+        v->str[x->string] =
+            (ow_sv_string_t){x->current_a, x->ac_current_a, x->sum_voltage_v, x->avg_voltage_v, 1};
         v->dirty = 1;
         break;
     }
@@ -107,8 +111,7 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         break;
     case OW_MSG_CONFIG:
         /* alarmd already validated it; a key we do not hold is ignored. */
-        if (ow_gateway_set(&v->cfg, m->u.config.key, m->u.config.value, NULL, 0) == 0)
-            v->dirty = 1;
+        if (ow_gateway_set(&v->cfg, m->u.config.key, m->u.config.value, NULL, 0) == 0) v->dirty = 1;
         break;
     case OW_MSG_ALARM:
         return apply_alarm(v, &m->u.alarm, ticks);
@@ -281,8 +284,8 @@ int ow_snmp_set_plan(const ow_snmp_view_t *v, ow_snmp_set_t *s, int n, char *err
     while (done < n) {
         int moved = 0;
         for (int i = done; i < n; i++) {
-            if (ow_gateway_set(&scratch, ow_snmp_oids[s[i].row].key, s[i].value, why,
-                               sizeof why) < 0)
+            if (ow_gateway_set(&scratch, ow_snmp_oids[s[i].row].key, s[i].value, why, sizeof why) <
+                0)
                 continue;
             ow_snmp_set_t t = s[done];
             s[done] = s[i];

@@ -60,8 +60,8 @@ typedef struct ow_snmp_view {
     /* the image */
     ow_snmp_vb_t *img;
     int nimg, cimg;
-    int dirty;      /* data changed since the image was built */
-    int reshaped;   /* rows appeared or went: rebuild before the next answer */
+    int dirty;    /* data changed since the image was built */
+    int reshaped; /* rows appeared or went: rebuild before the next answer */
     int64_t built_us;
     uint64_t rebuilds;
 } ow_snmp_view_t;
