@@ -15,7 +15,6 @@ gateways: busd x 2, alarmd, snmpd):
 - v2c answers only its community from its source address;
 - a bad services.snmpd is refused by -n with file:line:col and the key."""
 import json
-import math
 import os
 import re
 import subprocess
@@ -81,9 +80,8 @@ def get(auth, *oids):
 
 
 def wire(x, scale):
-    """C's round(x / scale): half away from zero, as the agent does."""
-    q = x / scale
-    return str(int(math.copysign(math.floor(abs(q) + 0.5), q)))
+    """round(x / scale) as the agent computes it (C's round)."""
+    return str(cround(x / scale))
 
 
 def oid(name_sub, inst):
