@@ -1088,6 +1088,15 @@ int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value)
     return 0;
 }
 
+int ow_gateway_range(const char *key, double *min, double *max)
+{
+    const ow_key_t *k = find_setting(key);
+    if (!k) return -1;
+    *min = k->min;
+    *max = k->max;
+    return 0;
+}
+
 static const char *setting_keys[NKEYS + 1];
 static pthread_once_t setting_keys_once = PTHREAD_ONCE_INIT;
 

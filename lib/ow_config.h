@@ -136,6 +136,9 @@ const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size
  * if everything holds; err says why not. get returns 0 or -1 (unknown key). */
 int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen);
 int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value);
+/* The schema range of a settable key (SNMP's wrongValue vs inconsistentValue:
+ * out of range is wrong whatever else holds). 0, or -1 unknown key. */
+int ow_gateway_range(const char *key, double *min, double *max);
 /* NULL-terminated list of the settable keys. */
 const char *const *ow_gateway_keys(void);
 

@@ -8,7 +8,7 @@ set -euo pipefail
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev"
 # Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here wrote.
-TEST_PKGS="postgresql postgresql-client mbpoll socat snmp python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format"
+TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format"
 
 want="$BUILD_PKGS"
 DEMO_PKGS="postgresql postgresql-client procps"

@@ -35,6 +35,13 @@ def tcp_listening(port, host="127.0.0.1"):
         return False
 
 
+def cround(x):
+    """C's round(): halves away from zero (Python's round() goes to even, so
+    a reading of 0.05 A at 0.1 A per count would expect 0 where C gives 1)."""
+    import math
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
 def tmpdir():
     d = tempfile.mkdtemp(prefix="owtest-")
     return d

@@ -82,18 +82,18 @@ check(len(last_mod) == 18 and len(last_str) == 2, "busd published 18 modules, 2 
 bad = 0
 for mod, m in last_mod.items():
     b = 1060 + 5 * (mod - 1)
-    exp = [round(2 * m["temp_c"] + 78), round(m["voltage_v"] * 1000),
-           round(m["impedance_mohm"] * 100)]
-    if [img[b], img[b + 1], img[b + 2]] != exp or s16(img[b + 4]) != round(m["eq_pct"]):
+    exp = [cround(2 * m["temp_c"] + 78), cround(m["voltage_v"] * 1000),
+           cround(m["impedance_mohm"] * 100)]
+    if [img[b], img[b + 1], img[b + 2]] != exp or s16(img[b + 4]) != cround(m["eq_pct"]):
         bad += 1
         print("module %d: %r vs %r" % (mod, [img[b + i] for i in range(5)], m))
 check(bad == 0, "module registers match busd's last readings")
 for st, m in last_str.items():
     b = 1010 + 5 * (st - 1)
     cur = m["current_a"]
-    check(s16(img[b]) == (round(cur * 10) if cur is not None else 0) and
-          img[b + 1] == round(m["sum_voltage_v"] * 10) and
-          img[b + 2] == round(m["avg_voltage_v"] * 1000), "string %d registers: %r vs %r" %
+    check(s16(img[b]) == (cround(cur * 10) if cur is not None else 0) and
+          img[b + 1] == cround(m["sum_voltage_v"] * 10) and
+          img[b + 2] == cround(m["avg_voltage_v"] * 1000), "string %d registers: %r vs %r" %
           (st, [img[b + i] for i in range(5)], m))
 rep, snap = ctl_call(A["control"], control("snapshot"))
 states = [m for m in snap if m["kind"] == "state"]

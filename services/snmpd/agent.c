@@ -1,0 +1,549 @@
+/* ohmwatch-snmpd: one net-snmp handler at 1.3.6.1.2.1.33.5 per gateway
+ * context answers GET/GETNEXT from the gateway's sorted image (view.c) and
+ * turns SETs on alarm and warning levels into alarmd control requests.
+ * net-snmp's own select loop is driven by hand so that the ZeroMQ
+ * subscriber (readings, alarms, settings) is drained between requests.
+ *
+ * Access control is net-snmp's VACM, configured from services.snmpd
+ * (snmpcfg.c); in AgentX mode the master decides who may do what. */
+#include "agent.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+
+#include <net-snmp/net-snmp-config.h>
+#include <net-snmp/net-snmp-includes.h>
+#include <net-snmp/agent/net-snmp-agent-includes.h>
+
+#include "oidtab.h"
+#include "ow_clock.h"
+#include "ow_ctl.h"
+#include "ow_log.h"
+#include "ow_sub.h"
+#include "snmpcfg.h"
+#include "view.h"
+
+#define MAX_SET 64 /* varbinds in one SET */
+
+/* In libnetsnmpagent (mibgroup/mibII/vacm_conf.c) but its header is not
+ * installed: registers the VACM directives (com2sec, group, access, view)
+ * and the access check callback. */
+void init_vacm_conf(void);
+/* libnetsnmpmibs (mibgroup/mibII/system_mib.c), header not installed either:
+ * the system group, so sysUpTime (bacsAlarmTime's clock) can be read. */
+void init_system_mib(void);
+
+typedef struct {
+    ow_snmpd_t *d;
+    int gi;
+} regctx_t;
+
+struct ow_snmpd {
+    ow_site_t *site;
+    ow_snmpd_cfg_t cfg;
+    ow_alarmd_cfg_t acfg;
+    ow_snmp_view_t *views;
+    regctx_t *regs;
+    ow_sub_t *sub;
+    int started; /* net-snmp initialised */
+    /* a SET between RESERVE2 and COMMIT/FREE */
+    ow_snmp_set_t set[MAX_SET];
+    int nset, set_gi, set_applied;
+    uint64_t gets, sets_ok, sets_refused, traps;
+};
+
+static const char *const appname = "ohmwatch-snmpd";
+
+/* ---- GET / GETNEXT ---- */
+
+static int to_u32(const oid *o, size_t len, uint32_t *out)
+{
+    int n = len > OW_SNMP_OIDMAX ? OW_SNMP_OIDMAX : (int)len;
+    for (int i = 0; i < n; i++)
+        out[i] = o[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)o[i];
+    return n;
+}
+
+static void put_value(netsnmp_variable_list *vb, const ow_snmp_vb_t *e)
+{
+    switch (e->type) {
+    case OW_T_GAUGE:
+    case OW_T_TICKS: {
+        u_long u = e->val < 0 ? 0 : (u_long)e->val;
+        snmp_set_var_typed_value(vb, e->type == OW_T_GAUGE ? ASN_GAUGE : ASN_TIMETICKS, &u,
+                                 sizeof u);
+        break;
+    }
+    case OW_T_OID: {
+        oid o[OW_SNMP_ROOTN + 3];
+        for (int i = 0; i < OW_SNMP_ROOTN; i++)
+            o[i] = ow_snmp_root[i];
+        o[OW_SNMP_ROOTN] = 3;
+        o[OW_SNMP_ROOTN + 1] = 3;
+        o[OW_SNMP_ROOTN + 2] = (oid)e->val;
+        snmp_set_var_typed_value(vb, ASN_OBJECT_ID, o, sizeof o);
+        break;
+    }
+    default: {
+        long l = e->val;
+        snmp_set_var_typed_value(vb, ASN_INTEGER, &l, sizeof l);
+    }
+    }
+}
+
+/* The row an instance OID belongs to (its OID minus the instance), or -1. */
+static int row_of(const uint32_t *o, int len)
+{
+    if (len <= OW_SNMP_ROOTN + 1 || memcmp(o, ow_snmp_root, sizeof ow_snmp_root) != 0) return -1;
+    int n = len - OW_SNMP_ROOTN - 1;
+    if (n > OW_SNMP_MAXSUB - 1) return -1;
+    for (int r = 0; r < ow_snmp_noids; r++) {
+        const ow_snmp_oid_t *row = &ow_snmp_oids[r];
+        if (!row->get || ow_snmp_sublen(row) != n) continue;
+        int k = 0;
+        while (k < n && (uint32_t)row->sub[k] == o[OW_SNMP_ROOTN + k])
+            k++;
+        if (k == n) return r;
+    }
+    return -1;
+}
+
+static void answer_get(ow_snmp_view_t *v, netsnmp_agent_request_info *ri, netsnmp_request_info *r,
+                       int next)
+{
+    uint32_t o[OW_SNMP_OIDMAX];
+    int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
+    const ow_snmp_vb_t *e = NULL;
+    if (!next || r->inclusive) e = ow_snmp_view_get(v, o, len);
+    if (next && !e) e = ow_snmp_view_next(v, o, len);
+    if (!e) {
+        /* GETNEXT past our last instance: left unanswered, net-snmp moves on
+         * to the next registration. */
+        if (!next)
+            netsnmp_set_request_error(
+                ri, r, row_of(o, len) >= 0 ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
+        return;
+    }
+    if (next) {
+        oid name[OW_SNMP_OIDMAX];
+        for (int i = 0; i < e->len; i++)
+            name[i] = e->o[i];
+        snmp_set_var_objid(r->requestvb, name, e->len);
+    }
+    put_value(r->requestvb, e);
+}
+
+/* ---- SET ---- */
+
+static int set_error(int code)
+{
+    static const int map[] = {[OW_SET_OK] = SNMP_ERR_NOERROR,
+                              [OW_SET_NOT_WRITABLE] = SNMP_ERR_NOTWRITABLE,
+                              [OW_SET_WRONG_VALUE] = SNMP_ERR_WRONGVALUE,
+                              [OW_SET_INCONSISTENT] = SNMP_ERR_INCONSISTENTVALUE};
+    return map[code];
+}
+
+/* One "set KEY VALUE" to alarmd; 0 accepted, 1 refused, -1 no answer. */
+static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why, size_t len)
+{
+    ow_control_t req = {"set", "", value, 0, "snmpd"};
+    ow_reply_t rep;
+    snprintf(req.key, sizeof req.key, "%s", key);
+    if (ow_ctl_call(d->acfg.control, d->site->gateways[gi].id, &req, 3000, &rep, NULL, NULL, why,
+                    len) < 0)
+        return -1;
+    if (!rep.ok) snprintf(why, len, "%s", rep.error);
+    return rep.ok ? 0 : 1;
+}
+
+static void refuse(ow_snmpd_t *d, netsnmp_agent_request_info *ri, netsnmp_request_info *r, int err,
+                   const char *why)
+{
+    char name[256];
+    snprint_objid(name, sizeof name, r->requestvb->name, r->requestvb->name_length);
+    log_warnx("SET %s from %s refused (%s): %s", name,
+              ri->asp && ri->asp->pdu && ri->asp->pdu->securityName ? ri->asp->pdu->securityName
+                                                                    : "?",
+              snmp_errstring(err), why);
+    d->sets_refused++;
+    netsnmp_set_request_error(ri, r, err);
+}
+
+static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
+                       netsnmp_request_info *reqs)
+{
+    ow_snmp_view_t *v = &d->views[gi];
+    char why[256];
+    netsnmp_request_info *r;
+    int i;
+
+    switch (ri->mode) {
+    case MODE_SET_RESERVE1:
+        for (r = reqs; r; r = r->next) {
+            uint32_t o[OW_SNMP_OIDMAX];
+            int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
+            int row = row_of(o, len);
+            if (row < 0 || !ow_snmp_view_get(v, o, len)) {
+                refuse(d, ri, r, row < 0 ? SNMP_ERR_NOCREATION : SNMP_ERR_NOTWRITABLE,
+                       "no such object instance");
+                return;
+            }
+            ow_snmp_set_t s = {.row = row};
+            int rc = OW_SET_NOT_WRITABLE;
+            if (ow_snmp_oids[row].access == OW_A_RW && r->requestvb->type != ASN_INTEGER) {
+                refuse(d, ri, r, SNMP_ERR_WRONGTYPE, "an INTEGER is expected");
+                return;
+            }
+            if (r->requestvb->type == ASN_INTEGER) s.wire = (int32_t)*r->requestvb->val.integer;
+            rc = ow_snmp_set_check(v, &s, why, sizeof why);
+            if (rc == OW_SET_NOT_WRITABLE)
+                snprintf(why, sizeof why, "%s is read-only", ow_snmp_oids[row].name);
+            if (rc != OW_SET_OK) {
+                refuse(d, ri, r, set_error(rc), why);
+                return;
+            }
+        }
+        break;
+    case MODE_SET_RESERVE2:
+        d->nset = 0;
+        d->set_gi = gi;
+        d->set_applied = 0;
+        for (r = reqs; r && d->nset < MAX_SET; r = r->next) {
+            uint32_t o[OW_SNMP_OIDMAX];
+            int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
+            ow_snmp_set_t *s = &d->set[d->nset++];
+            *s =
+                (ow_snmp_set_t){.row = row_of(o, len), .wire = (int32_t)*r->requestvb->val.integer};
+            ow_snmp_set_check(v, s, why, sizeof why);
+        }
+        if (ow_snmp_set_plan(v, d->set, d->nset, why, sizeof why) != OW_SET_OK) {
+            refuse(d, ri, reqs, SNMP_ERR_INCONSISTENTVALUE, why);
+            d->nset = 0;
+        }
+        break;
+    case MODE_SET_ACTION:
+        /* alarmd applies one key at a time, in the planned order; on a refusal
+         * (alarmd's settings moved under us) what was applied is put back. */
+        for (i = 0; i < d->nset; i++) {
+            const char *key = ow_snmp_oids[d->set[i].row].key;
+            int rc = alarmd_set(d, gi, key, d->set[i].value, why, sizeof why);
+            if (rc != 0) {
+                for (int k = i - 1; k >= 0; k--) {
+                    char w2[256];
+                    if (alarmd_set(d, gi, ow_snmp_oids[d->set[k].row].key, d->set[k].old, w2,
+                                   sizeof w2) != 0)
+                        log_warnx("undo of %s failed: %s", ow_snmp_oids[d->set[k].row].key, w2);
+                }
+                refuse(d, ri, reqs,
+                       rc < 0 ? SNMP_ERR_RESOURCEUNAVAILABLE : SNMP_ERR_INCONSISTENTVALUE, why);
+                d->nset = 0;
+                return;
+            }
+        }
+        d->set_applied = 1;
+        break;
+    case MODE_SET_COMMIT:
+        for (i = 0; i < d->nset; i++) {
+            ow_gateway_set(&v->cfg, ow_snmp_oids[d->set[i].row].key, d->set[i].value, NULL, 0);
+            log_info("SET %s.0 = %d: %s = %g (was %g)", ow_snmp_oids[d->set[i].row].name,
+                     d->set[i].wire, ow_snmp_oids[d->set[i].row].key, d->set[i].value,
+                     d->set[i].old);
+        }
+        if (d->nset) d->sets_ok++;
+        v->reshaped = 1; /* the next GET sees it */
+        d->nset = 0;
+        break;
+    case MODE_SET_UNDO:
+        /* Another handler in the same PDU failed after our ACTION. */
+        for (i = d->set_applied ? d->nset - 1 : -1; i >= 0; i--)
+            alarmd_set(d, gi, ow_snmp_oids[d->set[i].row].key, d->set[i].old, why, sizeof why);
+        d->nset = 0;
+        break;
+    default: /* FREE */
+        d->nset = 0;
+        break;
+    }
+}
+
+static int handler(netsnmp_mib_handler *h, netsnmp_handler_registration *reg,
+                   netsnmp_agent_request_info *ri, netsnmp_request_info *reqs)
+{
+    (void)reg;
+    regctx_t *rc = h->myvoid;
+    ow_snmpd_t *d = rc->d;
+    ow_snmp_view_t *v = &d->views[rc->gi];
+
+    if (ri->mode == MODE_GET || ri->mode == MODE_GETNEXT) {
+        ow_snmp_view_refresh(v, ow_mono_us());
+        for (netsnmp_request_info *r = reqs; r; r = r->next) {
+            if (r->processed) continue;
+            answer_get(v, ri, r, ri->mode == MODE_GETNEXT);
+            d->gets++;
+        }
+        return SNMP_ERR_NOERROR;
+    }
+    handle_set(d, rc->gi, ri, reqs);
+    return SNMP_ERR_NOERROR;
+}
+
+/* ---- notifications ---- */
+
+static const oid snmptrap_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0};
+
+static void add_col(netsnmp_variable_list **vars, int col, const ow_snmp_vb_t *val, uint64_t id)
+{
+    oid name[OW_SNMP_ROOTN + 4];
+    for (int i = 0; i < OW_SNMP_ROOTN; i++)
+        name[i] = ow_snmp_root[i];
+    name[OW_SNMP_ROOTN] = 3;
+    name[OW_SNMP_ROOTN + 1] = 2;
+    name[OW_SNMP_ROOTN + 2] = 1;
+    name[OW_SNMP_ROOTN + 3] = (oid)col;
+    netsnmp_variable_list *vb =
+        snmp_varlist_add_variable(vars, name, OW_SNMP_ROOTN + 4, ASN_NULL, NULL, 0);
+    if (!vb) return;
+    oid full[OW_SNMP_ROOTN + 5];
+    memcpy(full, name, sizeof name);
+    full[OW_SNMP_ROOTN + 4] = (oid)id;
+    snmp_set_var_objid(vb, full, OW_SNMP_ROOTN + 5);
+    put_value(vb, val);
+}
+
+/* bacsTrapAlarmEntryAdded / Removed with the alarm's row, in the gateway's
+ * context (SNMPv3 informs carry it; v2c traps cannot). */
+static void notify(ow_snmpd_t *d, int gi, const ow_snmp_change_t *ch)
+{
+    netsnmp_variable_list *vars = NULL;
+    oid trap[OW_SNMP_ROOTN + 2];
+    for (int i = 0; i < OW_SNMP_ROOTN; i++)
+        trap[i] = ow_snmp_root[i];
+    trap[OW_SNMP_ROOTN] = 4;
+    trap[OW_SNMP_ROOTN + 1] = ch->what == 1 ? 1 : 2;
+    snmp_varlist_add_variable(&vars, snmptrap_oid, OID_LENGTH(snmptrap_oid), ASN_OBJECT_ID, trap,
+                              sizeof trap);
+    ow_snmp_vb_t id = {.type = OW_T_INT, .val = (int32_t)ch->alarm.id};
+    ow_snmp_vb_t descr = {.type = OW_T_OID, .val = ch->alarm.type};
+    ow_snmp_vb_t when = {.type = OW_T_TICKS, .val = (int32_t)ch->alarm.ticks};
+    add_col(&vars, 1, &id, ch->alarm.id);
+    add_col(&vars, 2, &descr, ch->alarm.id);
+    add_col(&vars, 3, &when, ch->alarm.id);
+    send_trap_vars_with_context(-1, -1, vars,
+                                gi == d->cfg.default_gw ? "" : d->site->gateways[gi].id);
+    snmp_free_varbind(vars);
+    d->traps++;
+    log_info("%s: alarm %llu (type %d) %s: notification sent", d->site->gateways[gi].id,
+             (unsigned long long)ch->alarm.id, ch->alarm.type, ch->what == 1 ? "added" : "removed");
+}
+
+/* ---- input ---- */
+
+static int gw_index(const ow_snmpd_t *d, const char *gw)
+{
+    for (int i = 0; i < d->site->ngateways; i++)
+        if (strcmp(d->site->gateways[i].id, gw) == 0) return i;
+    return -1;
+}
+
+static void snap_msg(void *ctx, const ow_msg_t *m)
+{
+    ow_snmpd_t *d = ctx;
+    int gi = gw_index(d, m->h.gw);
+    if (gi >= 0) ow_snmp_view_apply(&d->views[gi], m, 0);
+}
+
+static void drain(ow_snmpd_t *d)
+{
+    ow_delivery_t dv;
+    for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
+        int gi = gw_index(d, dv.msg.h.gw);
+        if (gi < 0) continue;
+        uint32_t ticks = d->started ? (uint32_t)netsnmp_get_agent_uptime() : 0;
+        ow_snmp_change_t ch = ow_snmp_view_apply(&d->views[gi], &dv.msg, ticks);
+        /* Alarms that came and went while snmpd was down (replayed) are in
+         * the table already or gone: a manager resyncs by walking it. */
+        if (ch.what && !dv.replayed && d->started) notify(d, gi, &ch);
+    }
+}
+
+/* ---- setup ---- */
+
+static void remember(void *ctx, const char *line)
+{
+    (void)ctx;
+    netsnmp_config_remember((char *)line); /* net-snmp copies it */
+}
+
+static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
+{
+    const ow_snmpd_cfg_t *c = &d->cfg;
+    char confdir[600];
+    snprintf(confdir, sizeof confdir, "%s/conf", c->state_dir);
+    if ((mkdir(c->state_dir, 0700) < 0 && errno != EEXIST) ||
+        (mkdir(confdir, 0700) < 0 && errno != EEXIST)) {
+        snprintf(err, errlen, "state_dir %s: %s", c->state_dir, strerror(errno));
+        return -1;
+    }
+    snmp_enable_stderrlog();
+    /* The agent needs no MIB files (and Debian ships only net-snmp's own,
+     * which then complain about every missing import). */
+    setenv("MIBS", "", 1);
+    netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID,
+                           NETSNMP_DS_AGENT_DONT_LOG_TCPWRAPPERS_CONNECTS, 1);
+    if (verbose > 1) snmp_set_do_debugging(1);
+    /* Our configuration only: the lines below, engineBoots and the engine
+     * ID in state_dir; no /etc/snmp files. */
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_CONFIGURATION_DIR, confdir);
+    netsnmp_ds_set_string(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_PERSISTENT_DIR, c->state_dir);
+    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 0);
+    if (c->agentx[0]) {
+        netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
+        netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, c->agentx);
+    } else {
+        netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS, c->listen);
+    }
+    if (init_agent(appname) != 0) {
+        snprintf(err, errlen, "net-snmp init_agent failed");
+        return -1;
+    }
+    if (!c->agentx[0]) {
+        init_vacm_conf();
+        init_system_mib();
+        netsnmp_config_remember("sysDescr ohmwatch-snmpd: G.BMS/BACS battery monitoring objects");
+        netsnmp_config_remember("sysServices 72");
+        ow_snmpd_conf_lines(d->site, c, remember, NULL);
+    }
+    /* One registration per gateway context; the default context serves
+     * default_gateway too. */
+    oid root[OW_SNMP_ROOTN];
+    for (int i = 0; i < OW_SNMP_ROOTN; i++)
+        root[i] = ow_snmp_root[i];
+    for (int g = -1; g < d->site->ngateways; g++) {
+        int gi = g < 0 ? c->default_gw : g;
+        netsnmp_handler_registration *reg = netsnmp_create_handler_registration(
+            "bacs", handler, root, OW_SNMP_ROOTN, HANDLER_CAN_RWRITE);
+        if (!reg) {
+            snprintf(err, errlen, "net-snmp: cannot create a registration");
+            return -1;
+        }
+        reg->handler->myvoid = &d->regs[gi];
+        if (g >= 0) reg->contextName = strdup(d->site->gateways[g].id);
+        if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+            snprintf(err, errlen, "net-snmp: cannot register %s in context '%s'", OW_SNMP_ROOT,
+                     g >= 0 ? d->site->gateways[g].id : "");
+            return -1;
+        }
+    }
+    init_snmp(appname);
+    if (!c->agentx[0] && init_master_agent() != 0) {
+        snprintf(err, errlen, "cannot listen on %s (see the message above)", c->listen);
+        return -1;
+    }
+    d->started = 1;
+    return 0;
+}
+
+ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t errlen)
+{
+    ow_snmpd_t *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->site = ow_site_load(site_path, err, errlen);
+    if (!d->site || ow_site_snmpd(d->site, &d->cfg, err, errlen) < 0 ||
+        ow_site_alarmd(d->site, &d->acfg, err, errlen) < 0)
+        goto fail;
+    int ng = d->site->ngateways;
+    d->views = calloc((size_t)ng, sizeof *d->views);
+    d->regs = calloc((size_t)ng, sizeof *d->regs);
+    d->sub = ow_sub_new();
+    if (!d->views || !d->regs || !d->sub) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int g = 0; g < ng; g++) {
+        ow_snmp_view_init(&d->views[g], &d->site->gateways[g], d->cfg.fahrenheit);
+        d->regs[g] = (regctx_t){d, g};
+        ow_sub_add(d->sub, d->site->gateways[g].publish, d->site->gateways[g].replay);
+    }
+    ow_sub_add(d->sub, d->acfg.publish, d->acfg.replay);
+    ow_sub_subscribe(d->sub, "");
+    /* Fill the views before answering: the snapshot (state words, active
+     * alarms, latest readings) and the settings in force at alarmd. */
+    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd"};
+    ow_reply_t r;
+    char cerr[256];
+    if (ow_ctl_call(d->acfg.control, NULL, &snap, 2000, &r, snap_msg, d, cerr, sizeof cerr) < 0)
+        log_warnx("no snapshot from alarmd (%s): values fill in as they are published", cerr);
+    else
+        for (int g = 0; g < ng; g++) {
+            ow_control_t list = {"list", "", NAN, 0, "snmpd"};
+            if (ow_ctl_call(d->acfg.control, d->site->gateways[g].id, &list, 2000, &r, snap_msg, d,
+                            cerr, sizeof cerr) < 0)
+                log_warnx("%s: no settings from alarmd (%s)", d->site->gateways[g].id, cerr);
+        }
+    for (int g = 0; g < ng; g++)
+        ow_snmp_view_build(&d->views[g]);
+    if (start_netsnmp(d, verbose, err, errlen) < 0) goto fail;
+    log_info("%s %s; %d gateway(s), default context: %s; v2c %s; %d v3 user(s); %d "
+             "notification target(s)",
+             d->cfg.agentx[0] ? "AgentX subagent of" : "listening on",
+             d->cfg.agentx[0] ? d->cfg.agentx : d->cfg.listen, ng,
+             d->site->gateways[d->cfg.default_gw].id, d->cfg.community[0] ? "read-only" : "off",
+             d->cfg.nusers, d->cfg.nsinks);
+    return d;
+fail:
+    ow_snmpd_destroy(&d);
+    return NULL;
+}
+
+int ow_snmpd_run(ow_snmpd_t *d, volatile sig_atomic_t *stop)
+{
+    int64_t last_drain = 0;
+    while (!*stop) {
+        int nfds = 0, block = 0;
+        fd_set fds;
+        struct timeval tv = {0, 10000};
+        FD_ZERO(&fds);
+        snmp_select_info(&nfds, &fds, &tv, &block);
+        if (tv.tv_sec > 0 || tv.tv_usec > 10000) tv = (struct timeval){0, 10000};
+        int n = select(nfds, &fds, NULL, NULL, &tv);
+        if (n > 0)
+            snmp_read(&fds);
+        else if (n == 0)
+            snmp_timeout();
+        else if (errno != EINTR)
+            break;
+        run_alarms();
+        netsnmp_check_outstanding_agent_requests();
+        /* ow_sub_recv waits >= 1 ms: drained every 10 ms, not per request. */
+        int64_t now = ow_mono_us();
+        if (now - last_drain >= 10000) {
+            last_drain = now;
+            drain(d);
+        }
+    }
+    log_info("stopping: %llu varbinds answered, %llu SETs applied, %llu refused, %llu "
+             "notifications",
+             (unsigned long long)d->gets, (unsigned long long)d->sets_ok,
+             (unsigned long long)d->sets_refused, (unsigned long long)d->traps);
+    return 0;
+}
+
+void ow_snmpd_destroy(ow_snmpd_t **dp)
+{
+    ow_snmpd_t *d = *dp;
+    if (!d) return;
+    if (d->started) snmp_shutdown(appname);
+    if (d->views)
+        for (int g = 0; g < d->site->ngateways; g++)
+            ow_snmp_view_free(&d->views[g]);
+    free(d->views);
+    free(d->regs);
+    ow_sub_destroy(&d->sub);
+    ow_site_destroy(&d->site);
+    free(d);
+    *dp = NULL;
+}

@@ -1,0 +1,684 @@
+/* The guide's OID tables as data, with the function that reads each value
+ * from the view; see oidtab.h.
+ *
+ * Decisions where the guide contradicts itself or is silent (also in
+ * docs/snmp.md and the MIB, both generated from here):
+ * - bacsModuleType lists "20 = C40, 20 = C41": C41 gets 21 (the site
+ *   schema's code table, lib/ow_config.c); C21 is read as C23 (code 1).
+ * - bacsImpcHighAlarm is given scale "1" but its example reads 5000 -> 50 mOhm,
+ *   and every other impedance OID is 0.01 mOhm: we use 0.01 mOhm.
+ * - bacsNumStrings appears as both bacsSettings.2 and bacsObjects.6; a MIB
+ *   cannot hold one descriptor twice, so bacsObjects.6 is bacsNumStringsObj
+ *   (same value). Hyphens in the guide's names (bacsStringVoltage-LowWarn)
+ *   are typesetting and dropped.
+ * - bacsModuleIndex.1 reads 0 in the guide's example: the index column is
+ *   the module number minus one while the instance is the module number.
+ *   Kept, since managers configured from the guide expect it.
+ * - bacsImpcPollRate and bacsTemperatureUnit are read-write in the guide.
+ *   In ohmwatch the impedance poll period belongs to busd's bus schedule and
+ *   the unit to the site's presentation (services.snmpd.temperature_unit):
+ *   both are read-only here, a SET gets notWritable. Every alarm and warning
+ *   level is writable, through alarmd.
+ * - gxRAUX inputs read normal(1) as in the guide's example and alarm(2);
+ *   outputs off(0) / on(1). Only fitted units (aux_units) have instances.
+ * - A block that does not answer has no voltage, temperature, bypass or
+ *   resistance instance (walks skip it, GET gets noSuchInstance): no stale
+ *   or zero value is passed off as a reading; bacsModuleState shows its
+ *   communication lost flag.
+ * - Alarm codes above 39 (ohmwatch's additions, docs/alarms.md) get
+ *   identities under bacsWellKnownAlarms with their own numbers (101...). */
+#include "oidtab.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ow_gbms.h"
+
+const uint32_t ow_snmp_root[OW_SNMP_ROOTN] = {1, 3, 6, 1, 2, 1, 33, 5};
+
+/* ---- getters ---- */
+
+static int g_modtype(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.module_type ? v->cfg.module_type->code : 0;
+    return 1;
+}
+
+static int g_nstrings(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.nstrings;
+    return 1;
+}
+
+static int g_nmodules(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.nmodules;
+    return 1;
+}
+
+static int g_capacity(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.battery.capacity_ah;
+    return 1;
+}
+
+static int g_lograte1(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.log_rate_s;
+    return 1;
+}
+
+static int g_lograte2(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.log_rate_charge_s;
+    return 1;
+}
+
+static int g_impcpoll(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->cfg.impedance_poll_min;
+    return 1;
+}
+
+static int g_setting(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)i;
+    return ow_gateway_get(&v->cfg, r->key, out) == 0;
+}
+
+static int g_tempunit(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->fahrenheit;
+    return 1;
+}
+
+static int g_status(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->st.general;
+    return 1;
+}
+
+/* Mean or sum of the answering blocks. */
+static int volt_agg(const ow_snmp_view_t *v, int mean, double *out)
+{
+    double sum = 0;
+    int n = 0;
+    for (int m = 1; m <= v->cfg.nmodules; m++)
+        if (isfinite(v->mod[m].v)) sum += v->mod[m].v, n++;
+    if (!n) return 0;
+    *out = mean ? sum / n : sum;
+    return 1;
+}
+
+static int g_avvolt(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    return volt_agg(v, 1, out);
+}
+
+static int g_totvolt(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    return volt_agg(v, 0, out);
+}
+
+static int g_index0(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)v, (void)r;
+    *out = i - 1;
+    return 1;
+}
+
+static int present(double x, double *out)
+{
+    *out = x;
+    return isfinite(x);
+}
+
+static int g_mvolt(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->mod[i].v, out);
+}
+
+static int g_mtemp(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->mod[i].t, out);
+}
+
+static int g_mbypass(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->mod[i].eq, out);
+}
+
+static int g_mres(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->mod[i].r, out);
+}
+
+static int g_mstate(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = v->st.module_flags[i - 1];
+    return 1;
+}
+
+static int g_scur(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->str[i].cur, out);
+}
+
+static int g_ssum(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->str[i].sum, out);
+}
+
+static int g_savg(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->str[i].avg, out);
+}
+
+static int g_sac(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    return present(v->str[i].ac, out);
+}
+
+static int g_sflags(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = v->st.string_flags[i - 1];
+    return 1;
+}
+
+static int g_sflags2(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = v->st.string_flags2[i - 1];
+    return 1;
+}
+
+static int g_nalarms(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->nalarms;
+    return 1;
+}
+
+static int g_alid(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = (double)v->alarms[i].id;
+    return 1;
+}
+
+static int g_aldescr(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = v->alarms[i].type;
+    return 1;
+}
+
+static int g_altime(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r;
+    *out = v->alarms[i].ticks;
+    return 1;
+}
+
+static int g_modalarms(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->st.module_alarms;
+    return 1;
+}
+
+static int g_modwarns(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
+{
+    (void)r, (void)i;
+    *out = v->st.module_warnings;
+    return 1;
+}
+
+/* gxRAUX.N: unit (N-1)/8 + 1; within it 4 inputs then 4 outputs. */
+static int g_aux(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int n, double *out)
+{
+    (void)r;
+    int unit = (n - 1) / 8, k = (n - 1) % 8;
+    if (unit >= v->cfg.aux_units) return 0;
+    if (k < 4)
+        *out = (v->aux_in >> (unit * 4 + k)) & 1u ? 2 : 1;
+    else
+        *out = (v->aux_out >> (unit * 4 + k - 4)) & 1u;
+    return 1;
+}
+
+/* ---- the table ---- */
+
+#define S(...)                                                                                     \
+    {                                                                                              \
+        __VA_ARGS__, 0                                                                             \
+    }
+/* A read-write alarm or warning level: the site file's key, alarmd applies it. */
+#define SET(n, nm, sc, t, u, k, d)                                                                 \
+    {                                                                                              \
+        S(1, n), nm, OW_T_INT, OW_A_RW, OW_I_SCALAR, sc, t, u, "thresholds." k, g_setting, NULL, d \
+    }
+#define RO(sub, nm, sc, u, g, d)                                                                   \
+    {                                                                                              \
+        sub, nm, OW_T_INT, OW_A_RO, OW_I_SCALAR, sc, 0, u, NULL, g, NULL, d                        \
+    }
+#define COL(sub, nm, in, sc, t, u, g, d)                                                           \
+    {                                                                                              \
+        sub, nm, OW_T_INT, OW_A_RO, in, sc, t, u, NULL, g, NULL, d                                 \
+    }
+#define NODE(sub, nm, ty, d)                                                                       \
+    {                                                                                              \
+        sub, nm, ty, OW_A_NA, OW_I_SCALAR, 0, 0, "", NULL, NULL, NULL, d                           \
+    }
+#define AUXIN(n, u, i)                                                                             \
+    {                                                                                              \
+        S(5, n), "gxRAUX" #u "Input" #i, OW_T_INT, OW_A_RO, OW_I_AUX, 1, 0, "", NULL, g_aux,       \
+            "INTEGER { normal(1), alarm(2) }", "Status of input " #i " on GX_R_AUX " #u "."        \
+    }
+#define AUXOUT(n, u, o)                                                                            \
+    {                                                                                              \
+        S(5, n), "gxRAUX" #u "Output" #o, OW_T_INT, OW_A_RO, OW_I_AUX, 1, 0, "", NULL, g_aux,      \
+            "INTEGER { off(0), on(1) }", "Status of output " #o " on GX_R_AUX " #u "."             \
+    }
+#define AUXUNIT(u, b)                                                                              \
+    AUXIN(b + 1, u, 1), AUXIN(b + 2, u, 2), AUXIN(b + 3, u, 3), AUXIN(b + 4, u, 4),                \
+        AUXOUT(b + 5, u, 1), AUXOUT(b + 6, u, 2), AUXOUT(b + 7, u, 3), AUXOUT(b + 8, u, 4)
+
+const ow_snmp_oid_t ow_snmp_oids[] = {
+    NODE(S(1), "bacsSettings", OW_T_NODE, "Configured settings and alarm thresholds."),
+    {S(1, 1), "bacsModuleType", OW_T_INT, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_modtype,
+     "INTEGER { c20(0), c23(1), c30(10), c40(20), c41(21) }",
+     "Module type. The guide gives 20 for both C40 and C41: C41 reads 21; C21 is read as "
+     "C23 (1)."},
+    RO(S(1, 2), "bacsNumStrings", 1, "", g_nstrings, "Number of battery strings."),
+    RO(S(1, 3), "bacsNumBatteries", 1, "", g_nmodules, "Total number of batteries."),
+    RO(S(1, 4), "bacsBattCap", 1, "Ah", g_capacity, "Capacity of installed batteries (C10)."),
+    RO(S(1, 5), "bacsLogRate1", 1, "s", g_lograte1,
+       "Period between log recordings during normal operation."),
+    RO(S(1, 6), "bacsLogRate2", 1, "s", g_lograte2,
+       "Period between log recordings during charge or discharge; 0 = every reading."),
+    RO(S(1, 7), "bacsImpcPollRate", 1, "min", g_impcpoll,
+       "Period between internal impedance polls. Read-only in ohmwatch: busd's bus schedule "
+       "comes from the site file."),
+    SET(8, "bacsImpcLowAlarm", 0.01, 0, "mOhm", "impedance_mohm.low_alarm",
+        "Impedance low alarm level."),
+    SET(9, "bacsImpcHighAlarm", 0.01, 0, "mOhm", "impedance_mohm.high_alarm",
+        "Impedance high alarm level (the guide's scale 1 contradicts its example; 0.01 mOhm)."),
+    SET(10, "bacsTemperatureLowAlarm", 0.1, 1, "", "temp_c.low_alarm",
+        "Temperature alarm below this level (unit: bacsTemperatureUnit)."),
+    SET(11, "bacsTemperatureHighAlarm", 0.1, 1, "", "temp_c.high_alarm",
+        "Temperature alarm above this level (unit: bacsTemperatureUnit)."),
+    SET(12, "bacsVoltageLowAlarm", 0.01, 0, "V", "voltage_v.low_alarm",
+        "Voltage alarm below this level."),
+    SET(13, "bacsVoltageHighAlarm", 0.01, 0, "V", "voltage_v.high_alarm",
+        "Voltage alarm above this level."),
+    SET(14, "bacsImpcLowWarn", 0.01, 0, "mOhm", "impedance_mohm.low_warn",
+        "Impedance low warning level."),
+    SET(15, "bacsImpcHighWarn", 0.01, 0, "mOhm", "impedance_mohm.high_warn",
+        "Impedance high warning level."),
+    SET(16, "bacsTemperatureLowWarn", 0.1, 1, "", "temp_c.low_warn",
+        "Temperature warning below this level (unit: bacsTemperatureUnit)."),
+    SET(17, "bacsTemperatureHighWarn", 0.1, 1, "", "temp_c.high_warn",
+        "Temperature warning above this level (unit: bacsTemperatureUnit)."),
+    SET(18, "bacsVoltageLowWarn", 0.01, 0, "V", "voltage_v.low_warn",
+        "Voltage warning below this level."),
+    SET(19, "bacsVoltageHighWarn", 0.01, 0, "V", "voltage_v.high_warn",
+        "Voltage warning above this level."),
+    {S(1, 20), "bacsTemperatureUnit", OW_T_INT, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_tempunit,
+     "INTEGER { celsius(0), fahrenheit(1) }",
+     "Temperature unit in use. Read-only in ohmwatch: services.snmpd.temperature_unit."},
+    SET(21, "bacsStringVoltageLowAlarm", 0.01, 0, "V", "string_voltage_v.low_alarm",
+        "Battery string voltage low alarm threshold."),
+    SET(22, "bacsStringVoltageHighAlarm", 0.01, 0, "V", "string_voltage_v.high_alarm",
+        "Battery string voltage high alarm threshold."),
+    SET(23, "bacsStringVoltageLowWarn", 0.01, 0, "V", "string_voltage_v.low_warn",
+        "Battery string voltage low warning threshold."),
+    SET(24, "bacsStringVoltageHighWarn", 0.01, 0, "V", "string_voltage_v.high_warn",
+        "Battery string voltage high warning threshold."),
+    SET(25, "bacsStringCurrentDeviationDischargeAlarm", 0.01, 0, "A",
+        "current_deviation.discharge_alarm_a",
+        "Alarm threshold for the discharge current difference between strings."),
+    SET(26, "bacsStringCurrentDeviationChargeAlarm", 0.01, 0, "A",
+        "current_deviation.charge_alarm_a",
+        "Alarm threshold for the charge current difference between strings."),
+    SET(27, "bacsStringCurrentDeviationDischargeWarn", 0.01, 0, "A",
+        "current_deviation.discharge_warn_a",
+        "Warning threshold for the discharge current difference between strings."),
+    SET(28, "bacsStringCurrentDeviationChargeWarn", 0.01, 0, "A", "current_deviation.charge_warn_a",
+        "Warning threshold for the charge current difference between strings."),
+    NODE(S(2), "bacsObjects", OW_T_NODE, "Measurements and status."),
+    RO(S(2, 1), "bacsStatus", 1, "flags", g_status,
+       "General Status Flags (docs/alarms.md), as Modbus register 1000."),
+    RO(S(2, 2), "bacsAvModuleVolt", 0.01, "V", g_avvolt, "Average voltage of answering modules."),
+    RO(S(2, 3), "bacsTotalVolt", 0.01, "V", g_totvolt, "Total voltage of answering modules."),
+    RO(S(2, 4), "bacsNumModules", 1, "", g_nmodules, "Number of installed battery modules."),
+    NODE(S(2, 5), "bacsModuleTable", OW_T_TABLE, "The battery modules, by module address."),
+    NODE(S(2, 5, 1), "bacsModuleEntry", OW_T_ENTRY, "One battery module."),
+    {S(2, 5, 1, 1), "bacsModuleIndex", OW_T_INT, OW_A_RO, OW_I_MODULE, 1, 0, "", NULL, g_index0,
+     "Integer32 (0..519)", "Module identifier: module address minus one (the guide's example)."},
+    COL(S(2, 5, 1, 2), "bacsModuleVoltage", OW_I_MODULE, 0.01, 0, "V", g_mvolt,
+        "Measured block voltage."),
+    COL(S(2, 5, 1, 3), "bacsModuleTemperature", OW_I_MODULE, 0.1, 1, "", g_mtemp,
+        "Measured block temperature (unit: bacsTemperatureUnit)."),
+    COL(S(2, 5, 1, 4), "bacsModuleBypass", OW_I_MODULE, 0.1, 0, "%", g_mbypass,
+        "Equalization bypass."),
+    COL(S(2, 5, 1, 5), "bacsModuleResistance", OW_I_MODULE, 0.01, 0, "mOhm", g_mres,
+        "Measured internal impedance."),
+    COL(S(2, 5, 1, 6), "bacsModuleState", OW_I_MODULE, 1, 0, "flags", g_mstate,
+        "Module Alarm Flags (docs/alarms.md)."),
+    RO(S(2, 6), "bacsNumStringsObj", 1, "", g_nstrings,
+       "Number of battery strings (the guide's second bacsNumStrings)."),
+    NODE(S(2, 7), "bacsStringTable", OW_T_TABLE, "The battery strings."),
+    NODE(S(2, 7, 1), "bacsStringEntry", OW_T_ENTRY, "One battery string."),
+    {S(2, 7, 1, 1), "bacsStringIndex", OW_T_INT, OW_A_RO, OW_I_STRING, 1, 0, "", NULL, g_index0,
+     "Integer32 (0..15)", "String identifier: string number minus one (the guide's example)."},
+    COL(S(2, 7, 1, 2), "bacsStringCurrent", OW_I_STRING, 0.01, 0, "A", g_scur,
+        "String DC current, positive charging, negative discharging."),
+    COL(S(2, 7, 1, 3), "bacsStringTotalVolt", OW_I_STRING, 0.01, 0, "V", g_ssum,
+        "String total voltage."),
+    COL(S(2, 7, 1, 4), "bacsStringAverageVol", OW_I_STRING, 0.01, 0, "V", g_savg,
+        "String average voltage per battery."),
+    COL(S(2, 7, 1, 5), "bacsStringCurrentAC", OW_I_STRING, 0.01, 0, "A", g_sac,
+        "String AC (ripple) current."),
+    COL(S(2, 7, 1, 6), "bacsStringAlarm", OW_I_STRING, 1, 0, "flags", g_sflags,
+        "String Alarm Flags (docs/alarms.md)."),
+    COL(S(2, 7, 1, 7), "bacsStringAlarm2", OW_I_STRING, 1, 0, "flags", g_sflags2,
+        "Battery String Alarm Flags (docs/alarms.md)."),
+    NODE(S(3), "bacsAlarms", OW_T_NODE, "Active alarms."),
+    {S(3, 1), "bacsAlarmsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_nalarms,
+     NULL, "The present number of active alarm conditions (rows of bacsAlarmTable)."},
+    NODE(S(3, 2), "bacsAlarmTable", OW_T_TABLE, "The active alarms."),
+    NODE(S(3, 2, 1), "bacsAlarmEntry", OW_T_ENTRY, "One active alarm."),
+    {S(3, 2, 1, 1), "bacsAlarmId", OW_T_INT, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_alid,
+     "Integer32 (1..2147483647)",
+     "Unique identifier of the alarm condition (alarmd's alarm id; never reused)."},
+    {S(3, 2, 1, 2), "bacsAlarmDescr", OW_T_OID, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_aldescr,
+     NULL, "The alarm's type: a bacsWellKnownAlarms identity."},
+    {S(3, 2, 1, 3), "bacsAlarmTime", OW_T_TICKS, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_altime,
+     NULL,
+     "sysUpTime when the agent learnt of the alarm; 0 if it was active before the agent "
+     "started."},
+    NODE(S(3, 3), "bacsWellKnownAlarms", OW_T_NODE,
+         "Alarm types; identities generated from the alarm catalogue."),
+    {S(3, 4), "bacsModuleAlarmsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL,
+     g_modalarms, NULL, "Number of modules currently in an alarm state."},
+    {S(3, 5), "bacsModuleWarningsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL,
+     g_modwarns, NULL, "Number of modules currently in a warning state."},
+    NODE(S(4), "bacstraps", OW_T_NODE, "Notifications."),
+    NODE(S(4, 1), "bacsTrapAlarmEntryAdded", OW_T_NOTIF,
+         "Sent when an alarm appears in bacsAlarmTable."),
+    NODE(S(4, 2), "bacsTrapAlarmEntryRemoved", OW_T_NOTIF,
+         "Sent when an alarm leaves bacsAlarmTable."),
+    NODE(S(5), "gxRAUX", OW_T_NODE, "GX_R_AUX dry-contact inputs and relay outputs."),
+    AUXUNIT(1, 0),
+    AUXUNIT(2, 8),
+    AUXUNIT(3, 16),
+    AUXUNIT(4, 24),
+};
+const int ow_snmp_noids = (int)(sizeof ow_snmp_oids / sizeof ow_snmp_oids[0]);
+
+int ow_snmp_sublen(const ow_snmp_oid_t *o)
+{
+    int n = 0;
+    while (n < OW_SNMP_MAXSUB && o->sub[n])
+        n++;
+    return n;
+}
+
+int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b)
+{
+    for (int i = 0; i < OW_SNMP_MAXSUB; i++) {
+        if (a->sub[i] != b->sub[i]) return a->sub[i] < b->sub[i] ? -1 : 1;
+        if (!a->sub[i]) return 0;
+    }
+    return 0;
+}
+
+int ow_snmp_find(const char *name)
+{
+    for (int i = 0; i < ow_snmp_noids; i++)
+        if (strcmp(ow_snmp_oids[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* ---- docs and MIB ---- */
+
+static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER",
+                              "table",   "entry",   "node",      "notification"};
+static const char *aname[] = {"n/a", "RO", "RW"};
+_Static_assert(sizeof tname / sizeof tname[0] == OW_T_NOTIF + 1, "a name for every type");
+_Static_assert(sizeof aname / sizeof aname[0] == OW_A_RW + 1, "a name for every access");
+
+static void put_oid(FILE *f, const ow_snmp_oid_t *o)
+{
+    fprintf(f, "%s", OW_SNMP_ROOT);
+    for (int k = 0; k < ow_snmp_sublen(o); k++)
+        fprintf(f, ".%d", o->sub[k]);
+}
+
+int ow_snmp_doc(FILE *f)
+{
+    fprintf(f,
+            "# SNMP OID map\n\nGenerated from services/snmpd/oidtab.c by "
+            "scripts/gen-docs.sh; do not edit. Root: %s. The MIB module "
+            "`mibs/OHMWATCH-BACS-MIB.txt` is generated from the same table.\n\n",
+            OW_SNMP_ROOT);
+    fprintf(f, "Wire value = round(value / scale). Where the guide contradicts itself or is "
+               "silent:\n\n"
+               "- bacsModuleType lists 20 for both C40 and C41: C41 reads 21; C21 reads as C23 "
+               "(1).\n"
+               "- bacsImpcHighAlarm says scale 1 but its example (5000 -> 50 mOhm) and its "
+               "siblings say 0.01 mOhm: 0.01 mOhm.\n"
+               "- bacsNumStrings is both bacsSettings.2 and bacsObjects.6: the second is "
+               "bacsNumStringsObj (same value); hyphens in the guide's names are dropped.\n"
+               "- bacsModuleIndex / bacsStringIndex read the number minus one, as in the guide's "
+               "example, while the instance is the number.\n"
+               "- bacsImpcPollRate and bacsTemperatureUnit are read-only (notWritable): the "
+               "poll period is busd's schedule, the unit is `services.snmpd.temperature_unit`. "
+               "Every alarm and warning level is writable, through alarmd, and persisted.\n"
+               "- Temperatures (T) are 0.1 of the unit selected by bacsTemperatureUnit.\n"
+               "- gxRAUX inputs: normal(1), alarm(2); outputs: off(0), on(1); only fitted units.\n"
+               "- A block that does not answer has no voltage, temperature, bypass or resistance "
+               "instance; bacsModuleState carries its communication lost flag.\n"
+               "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
+               "was active before the agent started.\n"
+               "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "
+               "(below).\n\n");
+    fprintf(f, "| OID | Name | Type | Access | Scale | Unit | Setting |\n"
+               "|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < ow_snmp_noids; i++) {
+        const ow_snmp_oid_t *o = &ow_snmp_oids[i];
+        fprintf(f, "| ");
+        put_oid(f, o);
+        fprintf(f, " | %s | %s | %s | %g | %s | %s |\n", o->name,
+                o->syntax ? o->syntax : tname[o->type], aname[o->access], o->scale,
+                o->temp ? "T" : o->unit, o->key ? o->key : "");
+    }
+    fprintf(f, "\n## bacsWellKnownAlarms (%s.3.3.N)\n\n| N | Name | Severity |\n|---|---|---|\n",
+            OW_SNMP_ROOT);
+    for (size_t i = 0; i < gbms_alarms_count; i++)
+        fprintf(f, "| %d | %s | %s |\n", gbms_alarms[i].code, gbms_alarms[i].name,
+                gbms_alarms[i].severity == OW_SEV_ALARM ? "alarm" : "warning");
+    return ferror(f) ? -1 : 0;
+}
+
+/* The descriptor of a row's parent (the row whose OID is this one's minus
+ * its last sub-identifier), or the module identity. */
+static const char *parent_name(const ow_snmp_oid_t *o)
+{
+    int n = ow_snmp_sublen(o);
+    for (int i = 0; i < ow_snmp_noids; i++) {
+        const ow_snmp_oid_t *p = &ow_snmp_oids[i];
+        if (ow_snmp_sublen(p) == n - 1 &&
+            memcmp(p->sub, o->sub, (size_t)(n - 1) * sizeof(int)) == 0)
+            return p->name;
+    }
+    return "bacsMIB";
+}
+
+static const char *syntax_of(const ow_snmp_oid_t *o)
+{
+    if (o->syntax) return o->syntax;
+    switch (o->type) {
+    case OW_T_GAUGE:
+        return "Gauge32";
+    case OW_T_TICKS:
+        return "TimeTicks";
+    case OW_T_OID:
+        return "OBJECT IDENTIFIER";
+    default:
+        return "Integer32";
+    }
+}
+
+static void mib_descr(FILE *f, const ow_snmp_oid_t *o)
+{
+    fprintf(f, "    DESCRIPTION \"%s", o->descr);
+    if (o->temp)
+        fprintf(f, " Scale %g.", o->scale);
+    else if (o->scale != 1)
+        fprintf(f, " Scale %g %s.", o->scale, o->unit);
+    else if (o->unit[0] && strcmp(o->unit, "flags") != 0)
+        fprintf(f, " Unit %s.", o->unit);
+    if (o->key) {
+        double lo, hi;
+        if (ow_gateway_range(o->key, &lo, &hi) == 0)
+            fprintf(f,
+                    " Site setting %s, %g to %g before scaling; a level above its "
+                    "counterpart is refused (inconsistentValue).",
+                    o->key, lo, hi);
+    }
+    fprintf(f, "\"\n");
+}
+
+static const char *const mib_head =
+    "-- Generated from services/snmpd/oidtab.c by scripts/gen-docs.sh; do not edit.\n"
+    "-- The G.BMS / BACS webmanager's SNMP objects (its user guide, \"SNMP OID\n"
+    "-- List\") as served by ohmwatch-snmpd. Our own text of that tree.\n"
+    "OHMWATCH-BACS-MIB DEFINITIONS ::= BEGIN\n\n"
+    "IMPORTS\n"
+    "    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, OBJECT-IDENTITY,\n"
+    "    Integer32, Gauge32, TimeTicks, mib-2\n"
+    "        FROM SNMPv2-SMI\n"
+    "    MODULE-COMPLIANCE, OBJECT-GROUP, NOTIFICATION-GROUP\n"
+    "        FROM SNMPv2-CONF;\n\n"
+    "bacsMIB MODULE-IDENTITY\n"
+    "    LAST-UPDATED \"202611210000Z\"\n"
+    "    ORGANIZATION \"ohmwatch\"\n"
+    "    CONTACT-INFO \"ohmwatch developers; see the project's README.\"\n"
+    "    DESCRIPTION \"Battery monitoring objects of the Gutor G.BMS / GENEREX BACS\n"
+    "        webmanager under 1.3.6.1.2.1.33.5, as served by ohmwatch. Where the\n"
+    "        vendor's guide contradicts itself the choices are in docs/snmp.md.\"\n"
+    "    REVISION \"202611210000Z\"\n"
+    "    DESCRIPTION \"First version.\"\n"
+    "    ::= { mib-2 33 5 }\n\n";
+
+int ow_snmp_mib(FILE *f)
+{
+    fputs(mib_head, f);
+    for (int i = 0; i < ow_snmp_noids; i++) {
+        const ow_snmp_oid_t *o = &ow_snmp_oids[i];
+        const char *par = parent_name(o);
+        int last = o->sub[ow_snmp_sublen(o) - 1];
+        switch (o->type) {
+        case OW_T_NODE:
+            fprintf(f, "%s OBJECT IDENTIFIER ::= { %s %d }\n\n", o->name, par, last);
+            if (o->sub[0] == 3 && o->sub[1] == 3 && !o->sub[2])
+                for (size_t a = 0; a < gbms_alarms_count; a++)
+                    fprintf(f,
+                            "%s OBJECT-IDENTITY\n    STATUS current\n    DESCRIPTION \"%s\"\n"
+                            "    ::= { bacsWellKnownAlarms %d }\n\n",
+                            gbms_alarms[a].name, gbms_alarms[a].doc, gbms_alarms[a].code);
+            break;
+        case OW_T_TABLE: {
+            const ow_snmp_oid_t *e = &ow_snmp_oids[i + 1];
+            fprintf(f,
+                    "%s OBJECT-TYPE\n    SYNTAX SEQUENCE OF %c%s\n    MAX-ACCESS not-accessible\n"
+                    "    STATUS current\n    DESCRIPTION \"%s\"\n    ::= { %s %d }\n\n",
+                    o->name, e->name[0] - 'a' + 'A', e->name + 1, o->descr, par, last);
+            break;
+        }
+        case OW_T_ENTRY: {
+            fprintf(f,
+                    "%s OBJECT-TYPE\n    SYNTAX %c%s\n    MAX-ACCESS not-accessible\n"
+                    "    STATUS current\n    DESCRIPTION \"%s\"\n",
+                    o->name, o->name[0] - 'a' + 'A', o->name + 1, o->descr);
+            fprintf(f, "    INDEX { %s }\n    ::= { %s %d }\n\n", ow_snmp_oids[i + 1].name, par,
+                    last);
+            fprintf(f, "%c%s ::= SEQUENCE {", o->name[0] - 'a' + 'A', o->name + 1);
+            int n = ow_snmp_sublen(o);
+            for (int c = i + 1; c < ow_snmp_noids && ow_snmp_sublen(&ow_snmp_oids[c]) == n + 1 &&
+                                memcmp(ow_snmp_oids[c].sub, o->sub, (size_t)n * sizeof(int)) == 0;
+                 c++) {
+                /* a SEQUENCE names the bare type: no ranges, no enumerations */
+                const char *sy = syntax_of(&ow_snmp_oids[c]);
+                int bare = (int)strcspn(sy, "({");
+                while (bare > 0 && sy[bare - 1] == ' ')
+                    bare--;
+                fprintf(f, "%s\n    %s %.*s", c > i + 1 ? "," : "", ow_snmp_oids[c].name, bare, sy);
+            }
+            fprintf(f, "\n}\n\n");
+            break;
+        }
+        case OW_T_NOTIF:
+            fprintf(f,
+                    "%s NOTIFICATION-TYPE\n    OBJECTS { bacsAlarmId, bacsAlarmDescr, "
+                    "bacsAlarmTime }\n    STATUS current\n    DESCRIPTION \"%s\"\n"
+                    "    ::= { %s %d }\n\n",
+                    o->name, o->descr, par, last);
+            break;
+        default:
+            fprintf(f, "%s OBJECT-TYPE\n    SYNTAX %s\n", o->name, syntax_of(o));
+            if (o->scale != 1 && !o->temp && o->unit[0])
+                fprintf(f, "    UNITS \"%g %s\"\n", o->scale, o->unit);
+            fprintf(f, "    MAX-ACCESS %s\n    STATUS current\n",
+                    o->access == OW_A_RW ? "read-write" : "read-only");
+            mib_descr(f, o);
+            fprintf(f, "    ::= { %s %d }\n\n", par, last);
+        }
+    }
+    /* Conformance: every object and both notifications in a group. */
+    fprintf(f, "bacsConformance OBJECT IDENTIFIER ::= { bacsMIB 6 }\n"
+               "bacsGroups OBJECT IDENTIFIER ::= { bacsConformance 1 }\n"
+               "bacsCompliances OBJECT IDENTIFIER ::= { bacsConformance 2 }\n\n"
+               "bacsObjectGroup OBJECT-GROUP\n    OBJECTS {");
+    int first = 1;
+    for (int i = 0; i < ow_snmp_noids; i++) {
+        const ow_snmp_oid_t *o = &ow_snmp_oids[i];
+        if (o->type >= OW_T_TABLE) continue;
+        fprintf(f, "%s\n        %s", first ? "" : ",", o->name);
+        first = 0;
+    }
+    fprintf(f, "\n    }\n    STATUS current\n    DESCRIPTION \"The objects ohmwatch serves.\"\n"
+               "    ::= { bacsGroups 1 }\n\n"
+               "bacsNotificationGroup NOTIFICATION-GROUP\n"
+               "    NOTIFICATIONS { bacsTrapAlarmEntryAdded, bacsTrapAlarmEntryRemoved }\n"
+               "    STATUS current\n    DESCRIPTION \"Alarm table changes.\"\n"
+               "    ::= { bacsGroups 2 }\n\n"
+               "bacsCompliance MODULE-COMPLIANCE\n    STATUS current\n"
+               "    DESCRIPTION \"An agent serving this tree.\"\n"
+               "    MODULE\n        MANDATORY-GROUPS { bacsObjectGroup, bacsNotificationGroup }\n"
+               "    ::= { bacsCompliances 1 }\n\nEND\n");
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,53 @@
+/* The "services.snmpd" section of the site file, and the net-snmp
+ * configuration lines it becomes (VACM, USM users, trap sinks). */
+#ifndef OW_SNMPCFG_H
+#define OW_SNMPCFG_H
+
+#include <stddef.h>
+
+#include "ow_config.h"
+
+#define OW_SNMP_MAX_USERS 16
+#define OW_SNMP_MAX_SINKS 16
+
+typedef struct {
+    char name[33];
+    char auth[8]; /* "SHA", "SHA-256", "SHA-512", "MD5" */
+    char auth_pass[128];
+    char priv[8]; /* "AES", "DES" */
+    char priv_pass[128];
+    int write; /* may SET */
+} ow_snmp_user_t;
+
+typedef struct {
+    char host[128];     /* "HOST[:PORT]" */
+    char community[64]; /* v2c trap sink */
+    char user[33];      /* v3 inform target: one of users */
+} ow_snmp_sink_t;
+
+typedef struct {
+    char listen[256];    /* net-snmp transport list, default "udp:161" */
+    char agentx[256];    /* "" standalone; else the master's AgentX socket */
+    int fahrenheit;      /* temperature_unit "F" */
+    int default_gw;      /* gateway index served in the default context "" */
+    char community[64];  /* v2c read-only community; "" = v2c off */
+    char source[64];     /* where v2c requests may come from (net-snmp source spec) */
+    char state_dir[512]; /* engineBoots and engineID persistence */
+    int nusers;
+    ow_snmp_user_t users[OW_SNMP_MAX_USERS];
+    int nsinks;
+    ow_snmp_sink_t sinks[OW_SNMP_MAX_SINKS];
+} ow_snmpd_cfg_t;
+
+/* Fill from the site (defaults for what is missing); -1 with
+ * "FILE:LINE:COL: services.snmpd.KEY: reason" in err. Secrets may be given
+ * as "file:PATH" (first line of the file) or "env:NAME". */
+int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t errlen);
+
+/* The net-snmp configuration lines (one per call of fn) that set up access
+ * control, users and notification targets for cfg. */
+typedef void (*ow_snmp_line_fn)(void *ctx, const char *line);
+void ow_snmpd_conf_lines(const ow_site_t *site, const ow_snmpd_cfg_t *cfg, ow_snmp_line_fn fn,
+                         void *ctx);
+
+#endif
