@@ -43,7 +43,7 @@ static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
     for (int i = 0; i < site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &site->gateways[i];
         if (gw && strcmp(gw, g->id) != 0) continue;
-        if (ow_sub_add(sub, g->publish, g->replay) < 0) {
+        if (ow_sub_add(sub, g->publish_connect, g->replay_connect) < 0) {
             ow_sub_destroy(&sub);
             return NULL;
         }
@@ -102,11 +102,12 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_alarmd_cfg_t acfg;
     char aerr[512];
     if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
-        ow_sub_add(sub, acfg.publish, NULL);
+        ow_sub_add(sub, acfg.publish_connect, NULL);
         ow_control_t req = {"snapshot", "", NAN, 0, "status"};
         ow_reply_t r;
         struct fold_ctx fc = {d};
-        if (ow_ctl_call(acfg.control, gw, &req, 1000, &r, fold_msg, &fc, aerr, sizeof aerr) < 0)
+        if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
+                        sizeof aerr) < 0)
             fprintf(stderr, "ohmwatch: no alarm state (%s)\n", aerr);
     }
     ow_sub_subscribe(sub, "mod/");
@@ -251,7 +252,7 @@ static int ctl(const ow_site_t *site, const char *gw, ow_control_t *c, ow_reply_
         return 1;
     }
     snprintf(c->req, sizeof c->req, "cli%d", (int)getpid());
-    if (ow_ctl_call(acfg.control, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
+    if (ow_ctl_call(acfg.control_connect, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
         fprintf(stderr, "ohmwatch: %s\n", err);
         return 1;
     }
