@@ -178,23 +178,27 @@ rows() { psql_ "SELECT count(*) FROM module_readings" 2>/dev/null || echo 0; }
 check "PostgreSQL holds module readings ($(rows) rows)" test "$(rows)" -gt 0
 
 # No gap: per busd epoch, the stored readings (module, string, aux) are every
-# message busd published except its heartbeats, one per cycle: no two stored
-# sequence numbers more than 2 apart, and no more holes than cycles.
+# message busd published except its heartbeats, one per cycle. So no two
+# stored sequence numbers are more than 2 apart, no duplicates, and the
+# holes (the heartbeats) are evenly spaced, one cycle's messages apart: a
+# lost reading would be a hole off that grid.
 gap_report() {
   psql_ "WITH r AS (SELECT epoch, seq FROM module_readings WHERE gw = 'wm1'
                     UNION ALL SELECT epoch, seq FROM string_readings WHERE gw = 'wm1'
                     UNION ALL SELECT epoch, seq FROM sensor_readings WHERE gw = 'wm1'),
               d AS (SELECT epoch, seq, seq - lag(seq) OVER (PARTITION BY epoch ORDER BY seq) AS step FROM r),
-              c AS (SELECT epoch, count(*) AS cycles FROM string_readings WHERE gw = 'wm1' AND string = 1 GROUP BY epoch)
-         SELECT d.epoch, count(*), max(step), count(*) FILTER (WHERE step = 2), c.cycles,
-                count(*) FILTER (WHERE step = 0)
-         FROM d JOIN c USING (epoch) GROUP BY d.epoch, c.cycles ORDER BY d.epoch"
+              h AS (SELECT epoch, seq - 1 - lag(seq - 1) OVER (PARTITION BY epoch ORDER BY seq) AS spacing
+                    FROM d WHERE step = 2)
+         SELECT d.epoch, count(*), coalesce(max(step), 0), count(*) FILTER (WHERE step = 0),
+                (SELECT count(DISTINCT spacing) FROM h WHERE h.epoch = d.epoch),
+                (SELECT coalesce(string_agg(DISTINCT spacing::text, ','), '') FROM h WHERE h.epoch = d.epoch)
+         FROM d GROUP BY d.epoch ORDER BY d.epoch"
 }
 no_gap() {
-  local bad=0 epoch n maxstep holes cycles dups
-  while IFS='|' read -r epoch n maxstep holes cycles dups; do
-    if [ "${maxstep:-0}" -gt 2 ] || [ "$holes" -gt "$cycles" ] || [ "$dups" -ne 0 ]; then
-      say "  epoch $epoch: $n rows, largest step $maxstep, $holes holes for $cycles cycles, $dups duplicates"
+  local bad=0 epoch n maxstep dups nspacings spacings
+  while IFS='|' read -r epoch n maxstep dups nspacings spacings; do
+    if [ "$maxstep" -gt 2 ] || [ "$dups" -ne 0 ] || [ "$nspacings" -gt 1 ]; then
+      say "  epoch $epoch: $n rows, largest step $maxstep, $dups duplicates, holes spaced $spacings"
       bad=1
     fi
   done < <(gap_report)
