@@ -474,9 +474,9 @@ int main(int argc, char **argv)
     char prefix[OW_TOPIC_MAX];
     snprintf(prefix, sizeof prefix, "alm/%s/", g->id);
     zmq_setsockopt(recv.sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-    if (zmq_connect(recv.sub, acfg.publish) < 0) {
-        fprintf(stderr, "ow-bench-alarm: cannot connect to alarmd at %s: %s\n", acfg.publish,
-                zmq_strerror(errno));
+    if (zmq_connect(recv.sub, acfg.publish_connect) < 0) {
+        fprintf(stderr, "ow-bench-alarm: cannot connect to alarmd at %s: %s\n",
+                acfg.publish_connect, zmq_strerror(errno));
         goto out_pub;
     }
     pthread_t th;

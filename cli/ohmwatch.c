@@ -12,6 +12,7 @@
 #include <czmq.h>
 
 #include "dash.h"
+#include "health.h"
 #include "ow_clock.h"
 #include "ow_config.h"
 #include "ow_ctl.h"
@@ -22,16 +23,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ohmwatch [-f SITE.json] COMMAND [options]\n"
-            "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
-            "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
-            "       [--count N] [--idle S]                live messages\n"
-            "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
-            "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
-            "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
-            "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
-            "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
+    fprintf(
+        out,
+        "usage: ohmwatch [-f SITE.json] COMMAND [options]\n"
+        "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
+        "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
+        "       [--count N] [--idle S]                live messages\n"
+        "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
+        "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
+        "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
+        "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
+        "  health SERVICE [-g GW] [--max-age S]     busd, alarmd, historian or modbusd answers\n"
+        "                                           and has current data (exit 0) or not (1)\n"
+        "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
 
 /* One subscriber on every gateway of the site (or just gw). */
@@ -43,7 +47,7 @@ static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
     for (int i = 0; i < site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &site->gateways[i];
         if (gw && strcmp(gw, g->id) != 0) continue;
-        if (ow_sub_add(sub, g->publish, g->replay) < 0) {
+        if (ow_sub_add(sub, g->publish_connect, g->replay_connect) < 0) {
             ow_sub_destroy(&sub);
             return NULL;
         }
@@ -102,11 +106,12 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_alarmd_cfg_t acfg;
     char aerr[512];
     if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
-        ow_sub_add(sub, acfg.publish, NULL);
+        ow_sub_add(sub, acfg.publish_connect, NULL);
         ow_control_t req = {"snapshot", "", NAN, 0, "status"};
         ow_reply_t r;
         struct fold_ctx fc = {d};
-        if (ow_ctl_call(acfg.control, gw, &req, 1000, &r, fold_msg, &fc, aerr, sizeof aerr) < 0)
+        if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
+                        sizeof aerr) < 0)
             fprintf(stderr, "ohmwatch: no alarm state (%s)\n", aerr);
     }
     ow_sub_subscribe(sub, "mod/");
@@ -251,7 +256,7 @@ static int ctl(const ow_site_t *site, const char *gw, ow_control_t *c, ow_reply_
         return 1;
     }
     snprintf(c->req, sizeof c->req, "cli%d", (int)getpid());
-    if (ow_ctl_call(acfg.control, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
+    if (ow_ctl_call(acfg.control_connect, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
         fprintf(stderr, "ohmwatch: %s\n", err);
         return 1;
     }
@@ -381,6 +386,29 @@ static int cmd_ack(const ow_site_t *site, int argc, char **argv)
     return rc;
 }
 
+static int cmd_health(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL, *service = NULL;
+    double max_age_s = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else if (strcmp(argv[i], "--max-age") == 0 && i + 1 < argc)
+            max_age_s = atof(argv[++i]);
+        else if (!service && argv[i][0] != '-')
+            service = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!service) {
+        usage(stderr);
+        return 2;
+    }
+    return ow_health(site, service, gw, max_age_s, stdout);
+}
+
 int main(int argc, char **argv)
 {
     const char *file = getenv("OHMWATCH_SITE");
@@ -424,6 +452,8 @@ int main(int argc, char **argv)
         rc = cmd_thresholds(site, argc - i, argv + i);
     else if (strcmp(cmd, "ack") == 0)
         rc = cmd_ack(site, argc - i, argv + i);
+    else if (strcmp(cmd, "health") == 0)
+        rc = cmd_health(site, argc - i, argv + i);
     else {
         fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
         usage(stderr);

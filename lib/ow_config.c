@@ -67,6 +67,7 @@ enum { K_INT, K_DOUBLE, K_U64, K_BOOL, K_STRING, K_ENUM, K_MODTYPE, K_DATE };
 #define F_ID          0x10 /* string is an id: 1..31 of [A-Za-z0-9_.-] */
 #define F_ENDPOINT    0x20 /* string is a ZMQ endpoint */
 #define F_NO_DEFAULTS 0x40 /* may not appear in "defaults" */
+#define F_HOST        0x80 /* string is a host name, an IPv4 address or a [IPv6] address */
 #define F_DERIVED     (F_NOM | F_C10 | F_PER_C10)
 
 typedef struct {
@@ -117,6 +118,10 @@ static const ow_key_t gw_keys[] = {
      .doc = "ZMQ endpoint busd binds to publish readings; distinct across the site."},
     {.key = "replay", .type = K_STRING, GW(replay), .flags = F_REQUIRED | F_ENDPOINT,
      .doc = "ZMQ endpoint busd binds to answer replay requests; distinct across the site."},
+    {.key = "connect_host", .type = K_STRING, GW(connect_host), .flags = F_HOST | F_NO_DEFAULTS,
+     .ddoc = "the endpoints' host; `*`, `0.0.0.0`: 127.0.0.1",
+     .doc = "Host the other services connect to for `publish` and `replay` (tcp:// only), "
+            "when busd binds a wildcard or runs elsewhere, e.g. its compose service name."},
     {.key = "poll_ms", .type = K_INT, GW(poll_ms), .min = 100, .max = 3600000, .def = 1000,
      .doc = "Bus poll period, ms."},
     {.key = "log_rate_s", .type = K_INT, GW(log_rate_s), .min = 1, .max = 86400, .def = 1200,
@@ -299,6 +304,10 @@ static const ow_key_t alarmd_keys[] = {
      .flags = F_ENDPOINT,
      .doc = "ZMQ endpoint alarmd binds for control requests (acknowledge, thresholds, "
             "baselines)."},
+    {.key = "connect_host", .type = K_STRING, AD(connect_host), .flags = F_HOST,
+     .ddoc = "the endpoints' host; `*`, `0.0.0.0`: 127.0.0.1",
+     .doc = "Host the other services and the CLI connect to for alarmd's three endpoints "
+            "(tcp:// only), e.g. its compose service name."},
     {.key = "state_file", .type = K_STRING, AD(state_file), .sdef = "alarmd-state.json",
      .doc = "Where alarmd keeps its state across restarts; relative to the site file's "
             "directory unless absolute."},
@@ -466,6 +475,45 @@ static int valid_endpoint(const char *s)
     return 0;
 }
 
+/* A DNS name or IPv4 address (letters, digits, '-', '.', '_'), or an IPv6
+ * address in brackets. */
+static int valid_host(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0) return 0;
+    if (s[0] == '[') {
+        if (n < 3 || s[n - 1] != ']') return 0;
+        for (size_t i = 1; i + 1 < n; i++)
+            if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.') return 0;
+        return 1;
+    }
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_') return 0;
+    return 1;
+}
+
+int ow_endpoint_connect(const char *bind, const char *host, char *out, size_t len)
+{
+    const char *colon = strncmp(bind, "tcp://", 6) == 0 ? strrchr(bind + 6, ':') : NULL;
+    int n;
+    if (!colon) { /* ipc://, inproc:// (or a tcp:// endpoint without a port) */
+        if (host && host[0]) return -1;
+        n = snprintf(out, len, "%s", bind);
+    } else {
+        const char *h = bind + 6;
+        size_t hl = (size_t)(colon - h);
+        if (host && host[0])
+            n = snprintf(out, len, "tcp://%s%s", host, colon);
+        else if ((hl == 1 && h[0] == '*') || (hl == 7 && strncmp(h, "0.0.0.0", 7) == 0))
+            n = snprintf(out, len, "tcp://127.0.0.1%s", colon);
+        else if (hl == 4 && strncmp(h, "[::]", 4) == 0)
+            n = snprintf(out, len, "tcp://[::1]%s", colon);
+        else
+            n = snprintf(out, len, "%s", bind);
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
 static int64_t days_from_civil(int y, int m, int d)
 {
@@ -589,6 +637,8 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
         return fail(c, jp, "must be 1 to %d characters of A-Z a-z 0-9 _ . -", OW_ID_MAX - 1);
     if ((k->flags & F_ENDPOINT) && !valid_endpoint(s))
         return fail(c, jp, "must start with tcp://, ipc:// or inproc://");
+    if ((k->flags & F_HOST) && !valid_host(s))
+        return fail(c, jp, "must be a host name, an IPv4 address or an [IPv6] address");
     if (strlen(s) >= k->size) return fail(c, jp, "too long (at most %zu bytes)", k->size - 1);
     memcpy(dst, s, strlen(s) + 1);
     return 0;
@@ -797,11 +847,21 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
     }
     if (parse_strings(c, strings, jp, g) < 0) return -1;
     if (!g->name[0]) snprintf(g->name, sizeof(g->name), "%s", g->id);
+    if (ow_endpoint_connect(g->publish, g->connect_host, g->publish_connect,
+                            sizeof(g->publish_connect)) < 0 ||
+        ow_endpoint_connect(g->replay, g->connect_host, g->replay_connect,
+                            sizeof(g->replay_connect)) < 0) {
+        join(jp, sizeof(jp), gwp, "connect_host");
+        return fail(c, jp, "only for tcp:// endpoints (publish and replay)");
+    }
     if (g->battery.installed[0]) parse_date(g->battery.installed, &g->battery.installed_us);
     return check_limits(c, gw, gwp, g);
 }
 
-/* Ids and endpoints are unique across the site; the later one is at fault. */
+/* Ids and endpoints are unique across the site; the later one is at fault.
+ * Endpoints are compared as the others connect to them: busd processes in
+ * separate containers may all bind the same wildcard endpoint under distinct
+ * connect_hosts, while a wildcard and 127.0.0.1 on one host are the same. */
 static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
 {
     static const char *const ep_keys[] = {"publish", "replay"};
@@ -819,9 +879,10 @@ static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
          * with every one before it, so publish == replay is caught too. */
         for (int ej = 2 * j; ej < 2 * j + 2; ej++) {
             const char *ep = ej % 2 ? gj->replay : gj->publish;
+            const char *cep = ej % 2 ? gj->replay_connect : gj->publish_connect;
             for (int ei = 0; ei < ej; ei++) {
                 const ow_gateway_cfg_t *gi = &site->gateways[ei / 2];
-                if (strcmp(ei % 2 ? gi->replay : gi->publish, ep) != 0) continue;
+                if (strcmp(ei % 2 ? gi->replay_connect : gi->publish_connect, cep) != 0) continue;
                 origin(c, gw, gwp, ep_keys[ej % 2], jp, sizeof(jp));
                 return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, ei / 2,
                             ep_keys[ei % 2]);
@@ -1120,27 +1181,34 @@ const char *const *ow_gateway_keys(void)
 
 #define ALARMD_PATH "services.alarmd"
 
-/* alarmd's endpoints against every gateway's and each other; of two alike,
- * the later one in the table is at fault. */
+/* alarmd's endpoints against every gateway's and each other, as they are
+ * connected to; of two alike, the later one in the table is at fault. */
 static int check_alarmd_endpoints(ctx_t *c, const ow_site_t *site, const ow_alarmd_cfg_t *a)
 {
-    char jp[PATH_MAX_LEN];
+    char jp[PATH_MAX_LEN], cep[OW_ENDPOINT_MAX], cother[OW_ENDPOINT_MAX];
     for (size_t i = 0; i < NALARMDKEYS; i++) {
         if (!(alarmd_keys[i].flags & F_ENDPOINT)) continue;
         const char *ep = (const char *)a + alarmd_keys[i].off;
         join(jp, sizeof(jp), ALARMD_PATH, alarmd_keys[i].key);
+        if (ow_endpoint_connect(ep, a->connect_host, cep, sizeof(cep)) < 0) {
+            join(jp, sizeof(jp), ALARMD_PATH, "connect_host");
+            return fail(c, jp, "only for tcp:// endpoints (publish, replay, control)");
+        }
         for (int j = 0; j < site->ngateways; j++) {
             const ow_gateway_cfg_t *g = &site->gateways[j];
-            int pub = strcmp(ep, g->publish) == 0;
-            if (pub || strcmp(ep, g->replay) == 0)
+            int pub = strcmp(cep, g->publish_connect) == 0;
+            if (pub || strcmp(cep, g->replay_connect) == 0)
                 return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, j,
                             pub ? "publish" : "replay");
         }
-        for (size_t j = 0; j < i; j++)
-            if ((alarmd_keys[j].flags & F_ENDPOINT) &&
-                strcmp(ep, (const char *)a + alarmd_keys[j].off) == 0)
+        for (size_t j = 0; j < i; j++) {
+            if (!(alarmd_keys[j].flags & F_ENDPOINT)) continue;
+            ow_endpoint_connect((const char *)a + alarmd_keys[j].off, a->connect_host, cother,
+                                sizeof(cother));
+            if (strcmp(cep, cother) == 0)
                 return fail(c, jp, "endpoint \"%s\" already used by %s.%s", ep, ALARMD_PATH,
                             alarmd_keys[j].key);
+        }
     }
     return 0;
 }
@@ -1171,6 +1239,9 @@ int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_
             apply_default(k, &a, NULL);
     }
     if (check_alarmd_endpoints(&c, site, &a) < 0) return -1;
+    ow_endpoint_connect(a.publish, a.connect_host, a.publish_connect, sizeof(a.publish_connect));
+    ow_endpoint_connect(a.replay, a.connect_host, a.replay_connect, sizeof(a.replay_connect));
+    ow_endpoint_connect(a.control, a.connect_host, a.control_connect, sizeof(a.control_connect));
 
     join(jp, sizeof(jp), ALARMD_PATH, "state_file");
     if (!a.state_file[0]) return fail(&c, jp, "must not be empty");
@@ -1236,6 +1307,8 @@ static void range_text(const ow_key_t *k, char *buf, size_t len)
             snprintf(buf, len, "1..%d of `A-Za-z0-9_.-`", OW_ID_MAX - 1);
         else if (k->flags & F_ENDPOINT)
             snprintf(buf, len, "`tcp://`, `ipc://`, `inproc://`");
+        else if (k->flags & F_HOST)
+            snprintf(buf, len, "host name, IPv4, `[IPv6]`");
         else
             snprintf(buf, len, "<= %zu bytes", k->size - 1);
     }
@@ -1345,7 +1418,8 @@ int ow_config_doc(FILE *out)
                  "- current deviation and impedance baseline: warning <= alarm;\n"
                  "- equalizing_min_v < equalizing_max_v;\n"
                  "- `thermal_runaway.breaker_output` needs enough `aux_units` (4 outputs each);\n"
-                 "- gateway ids are unique; all `publish` and `replay` endpoints are distinct.\n\n"
+                 "- gateway ids are unique; all `publish` and `replay` endpoints are distinct\n"
+                 "  as the other services connect to them (see below).\n\n"
                  "A default that scales with the module type or the capacity is kept inside\n"
                  "its key's range (a value given in the file must be in range).\n\n"
                  "### Runtime changes\n\n"
@@ -1353,11 +1427,27 @@ int ow_config_doc(FILE *out)
                  "requests, SNMP SET), by its path as above, e.g.\n"
                  "`thresholds.voltage_v.high_alarm`. A change is judged by the same range and\n"
                  "the same checks across keys as the file, against the gateway as it would\n"
-                 "be; if any fails, nothing changes. Integer keys take integral values only.\n\n");
+                 "be; if any fails, nothing changes. Integer keys take integral values only.\n\n"
+                 "### Bind and connect addresses\n\n"
+                 "A service binds its endpoints as written (`tcp://*:7701`: every interface);\n"
+                 "the other services and the CLI connect to the same port on `connect_host`\n"
+                 "(the gateway's for busd, `services.alarmd.connect_host` for alarmd), or,\n"
+                 "without one, to the endpoint's own host, where the wildcards `*` and\n"
+                 "`0.0.0.0` mean 127.0.0.1 (`[::]` means `[::1]`). In docker compose each\n"
+                 "daemon binds `tcp://*:PORT` and `connect_host` is its service name:\n\n"
+                 "```json\n"
+                 "{\"id\": \"wm1\", \"publish\": \"tcp://*:7701\", \"replay\": \"tcp://*:7702\",\n"
+                 " \"connect_host\": \"busd\", ...}\n"
+                 "\"services\": {\"alarmd\": {\"publish\": \"tcp://*:7710\", \"connect_host\": "
+                 "\"alarmd\"}}\n"
+                 "```\n\n"
+                 "`connect_host` is for `tcp://` endpoints only; `ipc://` and `inproc://` are\n"
+                 "connected to as written. Endpoints must be distinct as they are connected\n"
+                 "to, so several busd in separate containers may all bind `tcp://*:7701`.\n\n");
 
     fprintf(out, "## services.alarmd\n\n"
                  "All keys are optional. The three endpoints are distinct from each other\n"
-                 "and from every gateway's `publish` and `replay`.\n\n");
+                 "and from every gateway's `publish` and `replay` (as connected to).\n\n");
     doc_table(out, alarmd_keys, NALARMDKEYS, "services.alarmd.");
     fprintf(out, "\n");
 

@@ -12,6 +12,18 @@
 
 #include "ow_proto.h"
 
+/* Bind and connect: a service binds its endpoints as written in the site
+ * file (a wildcard host binds every interface); the others connect to the
+ * same endpoint with the host replaced by the service's connect_host (a
+ * compose service name, a host name), or, without one, by 127.0.0.1 for a
+ * wildcard host (`*`, `0.0.0.0`; `[::1]` for `[::]`). ipc:// and inproc:// endpoints
+ * are connected to as written and take no connect_host. */
+#define OW_ENDPOINT_MAX 272
+/* The endpoint to connect to for bind endpoint `bind` and connect host
+ * `host` ("" or NULL: none): 0, or -1 if host is given for an endpoint that
+ * is not tcp://, or the result does not fit in len. */
+int ow_endpoint_connect(const char *bind, const char *host, char *out, size_t len);
+
 /* The guide's module parts table (BACS types), see config.c for the codes. */
 typedef struct {
     const char *name;    /* "C20" */
@@ -89,11 +101,14 @@ typedef struct {
 typedef struct {
     char id[OW_ID_MAX];
     char name[64];
-    char source[16];        /* "sim" (others come with the field drivers) */
-    char publish[128];      /* ZMQ endpoint busd binds for readings */
-    char replay[128];       /* ZMQ endpoint busd binds for replay requests */
-    int poll_ms;            /* bus poll period */
-    int log_rate_s;         /* bacsLogRate1: history period in normal operation */
+    char source[16];                       /* "sim" (others come with the field drivers) */
+    char publish[128];                     /* ZMQ endpoint busd binds for readings */
+    char replay[128];                      /* ZMQ endpoint busd binds for replay requests */
+    char connect_host[128];                /* host the others reach busd at ("" = the endpoint's) */
+    char publish_connect[OW_ENDPOINT_MAX]; /* derived: what subscribers connect to */
+    char replay_connect[OW_ENDPOINT_MAX];  /* derived */
+    int poll_ms;                           /* bus poll period */
+    int log_rate_s;                        /* bacsLogRate1: history period in normal operation */
     int log_rate_charge_s;  /* bacsLogRate2: during charge/discharge, 0 = every reading */
     int impedance_poll_min; /* bacsImpcPollRate */
     int journal_messages;   /* replay journal bound */
@@ -144,9 +159,13 @@ const char *const *ow_gateway_keys(void);
 
 /* The "services.alarmd" section. */
 typedef struct {
-    char publish[128];    /* alarmd's PUB (alarms, state, discharges, baselines, commands) */
-    char replay[128];     /* its replay ROUTER */
-    char control[128];    /* control requests ROUTER */
+    char publish[128];      /* alarmd's PUB (alarms, state, discharges, baselines, commands) */
+    char replay[128];       /* its replay ROUTER */
+    char control[128];      /* control requests ROUTER */
+    char connect_host[128]; /* host the others reach alarmd at ("" = the endpoints') */
+    /* derived: what the other services and the CLI connect to */
+    char publish_connect[OW_ENDPOINT_MAX], replay_connect[OW_ENDPOINT_MAX];
+    char control_connect[OW_ENDPOINT_MAX];
     char state_file[512]; /* persisted state, resolved against the site file's directory */
     int journal_messages;
     int save_interval_ms; /* how often the state file is rewritten at most */

@@ -871,6 +871,111 @@ static void test_doc(void)
     free(buf);
 }
 
+/* Bind and connect addresses: what the others connect to, and the checks. */
+static void test_connect(void)
+{
+    char out[OW_ENDPOINT_MAX], err[512];
+    CHECK(ow_endpoint_connect("tcp://*:7701", NULL, out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://127.0.0.1:7701");
+    CHECK(ow_endpoint_connect("tcp://0.0.0.0:7701", "", out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://127.0.0.1:7701");
+    CHECK(ow_endpoint_connect("tcp://[::]:7701", NULL, out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://[::1]:7701");
+    CHECK(ow_endpoint_connect("tcp://10.0.0.5:7701", NULL, out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://10.0.0.5:7701");
+    CHECK(ow_endpoint_connect("tcp://*:7701", "busd-wm1", out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://busd-wm1:7701");
+    CHECK(ow_endpoint_connect("tcp://10.0.0.5:7701", "[fd00::5]", out, sizeof(out)) == 0);
+    CHECK_STR(out, "tcp://[fd00::5]:7701");
+    CHECK(ow_endpoint_connect("ipc:///run/ow/a", NULL, out, sizeof(out)) == 0);
+    CHECK_STR(out, "ipc:///run/ow/a");
+    CHECK(ow_endpoint_connect("ipc:///run/ow/a", "busd", out, sizeof(out)) == -1);
+    CHECK(ow_endpoint_connect("inproc://x", "busd", out, sizeof(out)) == -1);
+    CHECK(ow_endpoint_connect("tcp://*:7701", "a-long-host-name", out, 20) == -1);
+
+    /* Two busd in two containers bind the same endpoints under distinct
+     * connect hosts; alarmd binds a wildcard and is reached by its name. */
+    ow_site_t *s = load_text(
+        "{\"gateways\": [\n"
+        "  {\"id\": \"wm1\", \"publish\": \"tcp://*:7701\", \"replay\": \"tcp://*:7702\",\n"
+        "   \"connect_host\": \"busd-wm1\", " STR1 "},\n"
+        "  {\"id\": \"wm2\", \"publish\": \"tcp://*:7701\", \"replay\": \"tcp://*:7702\",\n"
+        "   \"connect_host\": \"busd-wm2\", " STR1 "},\n"
+        "  {\"id\": \"wm3\", \"publish\": \"tcp://*:7701\", \"replay\": \"tcp://*:7702\", " STR1
+        "}],\n"
+        " \"services\": {\"alarmd\": {\"publish\": \"tcp://*:7710\", \"replay\": "
+        "\"tcp://*:7712\",\n"
+        "   \"control\": \"tcp://0.0.0.0:7711\", \"connect_host\": \"alarmd\"}}}",
+        err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_STR(s->gateways[0].publish, "tcp://*:7701");
+        CHECK_STR(s->gateways[0].publish_connect, "tcp://busd-wm1:7701");
+        CHECK_STR(s->gateways[1].replay_connect, "tcp://busd-wm2:7702");
+        CHECK_STR(s->gateways[2].publish_connect, "tcp://127.0.0.1:7701");
+        ow_alarmd_cfg_t a;
+        CHECK_MSG(ow_site_alarmd(s, &a, err, sizeof(err)) == 0, "%s", err);
+        CHECK_STR(a.control, "tcp://0.0.0.0:7711");
+        CHECK_STR(a.publish_connect, "tcp://alarmd:7710");
+        CHECK_STR(a.replay_connect, "tcp://alarmd:7712");
+        CHECK_STR(a.control_connect, "tcp://alarmd:7711");
+        ow_site_destroy(&s);
+    }
+    /* Without connect hosts the sample site connects where it binds. */
+    s = ow_site_load("etc/site-sample.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        ow_alarmd_cfg_t a;
+        CHECK_STR(s->gateways[0].publish_connect, s->gateways[0].publish);
+        CHECK(ow_site_alarmd(s, &a, err, sizeof(err)) == 0);
+        CHECK_STR(a.control_connect, a.control);
+        ow_site_destroy(&s);
+    }
+
+    /* Mistakes. */
+    expect_error("{\"gateways\": [" GW_A ", \"connect_host\": @\"busd:7701\", " STR1 "}]}",
+                 "gateways[0].connect_host: must be a host name, an IPv4 address or an [IPv6] "
+                 "address");
+    expect_error("{\"gateways\": [" GW_A ", \"connect_host\": @\"[fd00::zz]\", " STR1 "}]}",
+                 "gateways[0].connect_host: must be a host name, an IPv4 address or an [IPv6] "
+                 "address");
+    expect_error("{\"gateways\": [{\"id\": \"a\", \"publish\": \"ipc:///tmp/p\", "
+                 "\"replay\": \"ipc:///tmp/r\", \"connect_host\": @\"busd\", " STR1 "}]}",
+                 "gateways[0].connect_host: only for tcp:// endpoints (publish and replay)");
+    expect_error("{\"defaults\": {\"connect_host\": @\"busd\"}, \"gateways\": [" GW_A ", " STR1
+                 "}]}",
+                 "defaults.connect_host: not allowed in defaults (each gateway needs its own)");
+    /* A wildcard and loopback on one host are the same endpoint. */
+    expect_error(
+        "{\"gateways\": [\n"
+        "  {\"id\": \"wm1\", \"publish\": \"tcp://*:1\", \"replay\": \"tcp://*:2\", " STR1 "},\n"
+        "  {\"id\": \"wm2\", \"publish\": @\"tcp://127.0.0.1:1\", \"replay\": \"tcp://*:4\", " STR1
+        "}]}",
+        "gateways[1].publish: endpoint \"tcp://127.0.0.1:1\" already used by gateways[0].publish");
+    /* The same name for two gateways is a clash too. */
+    expect_error("{\"gateways\": [\n"
+                 "  {\"id\": \"wm1\", \"publish\": \"tcp://*:1\", \"replay\": \"tcp://*:2\",\n"
+                 "   \"connect_host\": \"busd\", " STR1 "},\n"
+                 "  {\"id\": \"wm2\", \"publish\": \"tcp://*:3\", \"replay\": @\"tcp://*:2\",\n"
+                 "   \"connect_host\": \"busd\", " STR1 "}]}",
+                 "gateways[1].replay: endpoint \"tcp://*:2\" already used by gateways[0].replay");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 "}],\n \"services\": {\"alarmd\": "
+                 "{\"publish\": \"ipc:///tmp/a\", \"connect_host\": @\"alarmd\"}}}",
+                 "services.alarmd.connect_host: only for tcp:// endpoints (publish, replay, "
+                 "control)");
+    /* alarmd's wildcard on the gateway's port, both reached on loopback. */
+    expect_error("{\"gateways\": [" GW_A ", " STR1 "}],\n \"services\": {\"alarmd\": "
+                 "{\"publish\": @\"tcp://127.0.0.1:1\"}}}",
+                 "services.alarmd.publish: endpoint \"tcp://127.0.0.1:1\" already used by "
+                 "gateways[0].publish");
+    /* ... but not once alarmd is elsewhere. */
+    s = load_text("{\"gateways\": [" GW_A ", " STR1 "}],\n \"services\": {\"alarmd\": "
+                  "{\"publish\": \"tcp://*:1\", \"connect_host\": \"alarmd\"}}}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    ow_site_destroy(&s);
+}
+
 int main(void)
 {
     test_module_types();
@@ -881,6 +986,7 @@ int main(void)
     test_parse_errors();
     test_settings();
     test_alarmd();
+    test_connect();
     test_doc();
     return ow_test_done("config_test");
 }

@@ -10,10 +10,21 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 # Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here wrote.
 TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format"
 
+# The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
+# and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base
+# image, systemd-analyze for the units.
+DEPLOY_PKGS="docker.io docker-compose debootstrap systemd mbpoll postgresql-client"
+
 want="$BUILD_PKGS"
 DEMO_PKGS="postgresql postgresql-client procps"
-[ "${1:-}" = "--test" ] && want="$want $TEST_PKGS"
-[ "${1:-}" = "--demo" ] && want="$want $DEMO_PKGS"
+for a in "$@"; do
+  case "$a" in
+  --test) want="$want $TEST_PKGS" ;;
+  --demo) want="$want $DEMO_PKGS" ;;
+  --deploy) want="$DEPLOY_PKGS" ;; # only these: the test has built everything already
+  *) echo "deps: unknown option $a (--test, --demo, --deploy)" >&2; exit 2 ;;
+  esac
+done
 
 missing=""
 for p in $want; do

@@ -2,8 +2,10 @@
 # Every test: installs what is missing, builds with warnings as errors and
 # runs the whole CTest suite (unit tests beside each module, multi-process
 # tests in tests/); then again under AddressSanitizer+UBSan; then fuzzes the
-# wire decoder for a bounded time; then checks the generated docs are current.
-# FUZZ_SECONDS (default 60) bounds the fuzzing.
+# wire decoder for a bounded time; then checks the generated docs are current;
+# then the deployment: the docker compose stack built, started, each service
+# killed in turn (tests/deploy/compose_test.sh; installs and starts Docker).
+# FUZZ_SECONDS (default 60) bounds the fuzzing; DEPLOY_TEST=0 skips the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
@@ -31,4 +33,9 @@ git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 echo "== generated docs are current"
 bash scripts/gen-docs.sh --check build
+
+if [ "${DEPLOY_TEST:-1}" != 0 ]; then
+  echo "== deployment: the docker compose stack, each service killed in turn"
+  bash tests/deploy/compose_test.sh
+fi
 echo "all checks passed"

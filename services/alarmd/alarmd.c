@@ -259,8 +259,8 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
     }
     for (int i = 0; i < a->site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &a->site->gateways[i];
-        if (ow_sub_add(a->sub, g->publish, g->replay) != i) {
-            snprintf(err, errlen, "gateway %s: cannot connect to %s", g->id, g->publish);
+        if (ow_sub_add(a->sub, g->publish_connect, g->replay_connect) != i) {
+            snprintf(err, errlen, "gateway %s: cannot connect to %s", g->id, g->publish_connect);
             goto fail;
         }
     }

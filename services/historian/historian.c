@@ -545,13 +545,14 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        if (ow_sub_add(h->sub, h->site->gateways[i].publish, h->site->gateways[i].replay) < 0) {
-            snprintf(err, errlen, "cannot connect to %s", h->site->gateways[i].publish);
+        if (ow_sub_add(h->sub, h->site->gateways[i].publish_connect,
+                       h->site->gateways[i].replay_connect) < 0) {
+            snprintf(err, errlen, "cannot connect to %s", h->site->gateways[i].publish_connect);
             goto fail;
         }
     }
-    if (ow_sub_add(h->sub, h->acfg.publish, h->acfg.replay) < 0) {
-        snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish);
+    if (ow_sub_add(h->sub, h->acfg.publish_connect, h->acfg.replay_connect) < 0) {
+        snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish_connect);
         goto fail;
     }
     pthread_mutex_init(&h->mu, NULL);

@@ -444,9 +444,9 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     for (int i = 0; i < d->site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &d->site->gateways[i];
         ow_mb_image_init(&d->img[i], &d->cfg.scale, g->nstrings, g->nmodules);
-        ow_sub_add(d->sub, g->publish, g->replay);
+        ow_sub_add(d->sub, g->publish_connect, g->replay_connect);
     }
-    ow_sub_add(d->sub, d->acfg.publish, d->acfg.replay);
+    ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
     ow_sub_from_start(d->sub, 1);
     ow_sub_subscribe(d->sub, "");
     /* Fill the image from alarmd before answering: a master's first poll
@@ -454,7 +454,8 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     ow_control_t req = {"snapshot", "", NAN, 0, "modbusd"};
     ow_reply_t r;
     char cerr[256];
-    if (ow_ctl_call(d->acfg.control, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) < 0)
+    if (ow_ctl_call(d->acfg.control_connect, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) <
+        0)
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes", cerr);
     d->lfd = listen_on(d->cfg.listen, err, errlen);
     if (d->lfd < 0) goto fail;

@@ -1,0 +1,17 @@
+/* `ohmwatch health SERVICE`: is a service answering on its socket and does
+ * it hold current data? For container health checks and monitoring; one line
+ * per gateway on out, exit status 0 healthy, 1 not. */
+#ifndef OW_HEALTH_H
+#define OW_HEALTH_H
+
+#include <stdio.h>
+
+#include "ow_config.h"
+
+/* service: busd, alarmd, historian, modbusd. gw: one gateway or NULL for all.
+ * max_age_s: how old the newest data may be (<= 0: the default, 60 s).
+ * Returns 0 healthy, 1 unhealthy, 2 unknown service or gateway. */
+int ow_health(const ow_site_t *site, const char *service, const char *gw, double max_age_s,
+              FILE *out);
+
+#endif

@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# The compose stack end to end, as a substation server runs it:
+#  - installs Debian's docker.io and docker-compose when missing and starts the
+#    engine when none answers (no systemd here: dockerd in the background);
+#  - makes the local debian:bookworm-slim (deploy/base-image.sh), builds the
+#    images, prints their sizes;
+#  - brings the stack up and prints the cold start time (up to all healthy);
+#  - reads values over the published Modbus port on loopback (mbpoll) and rows
+#    in PostgreSQL (psql in its container);
+#  - kills each service in turn, SIGKILL to its process as a crash or the OOM
+#    killer would (`docker kill` counts as a manual stop, after which Docker
+#    never applies the restart policy): the others kept serving, the killed one
+#    came back by itself, and the history has no gap in sequence numbers;
+#  - the many-webmanagers example: three busd feeding one alarmd, historian and
+#    modbusd, started in reverse order;
+#  - tears everything down at the end, on failure too (logs of the failed
+#    containers first).
+# Needs root (or sudo). DEPLOY_KEEP=1 leaves the stack up for a look.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+PROJECT=${DEPLOY_PROJECT:-owdeploytest}
+SERVICES="postgres busd alarmd historian modbusd" # + snmpd once merged (issue 6)
+tmp=$(mktemp -d /tmp/ow-deploy.XXXXXX)
+chmod 0755 "$tmp"
+fail=0
+started_dockerd=""
+t0=$(date +%s)
+
+say() { printf '%s [%4ds] %s\n' "deploy" $(($(date +%s) - t0)) "$*"; }
+die() {
+  say "FAIL: $*"
+  fail=1
+  exit 1
+}
+check() { # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then say "ok   $what"; else say "FAIL $what"; fail=1; fi
+}
+
+# ---- the engine ----
+bash scripts/deps.sh --deploy
+if ! docker info >/dev/null 2>&1; then
+  say "no Docker engine answers; starting dockerd (log $tmp/dockerd.log)"
+  $SUDO sh -c "setsid /usr/sbin/dockerd >'$tmp/dockerd.log' 2>&1 & echo \$! >'$tmp/dockerd.pid'"
+  started_dockerd=$(cat "$tmp/dockerd.pid")
+  for _ in $(seq 120); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  if ! docker info >/dev/null 2>&1; then
+    tail -n 30 "$tmp/dockerd.log" >&2
+    die "dockerd did not come up within 60 s (its log above)"
+  fi
+fi
+say "engine: $(docker version -f 'Docker {{.Server.Version}}' 2>/dev/null), $(docker info -f 'storage {{.Driver}}, cgroup v{{.CgroupVersion}}' 2>/dev/null); $(docker-compose version --short 2>/dev/null | sed 's/^/compose /')"
+
+compose() { docker-compose -p "$PROJECT" "$@"; }
+cid() { compose ps -q "$1" 2>/dev/null; }
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$(cid "$1")" 2>/dev/null || echo missing; }
+restarts() { docker inspect -f '{{.RestartCount}}' "$(cid "$1")"; }
+running() { [ "$(docker inspect -f '{{.State.Running}}' "$(cid "$1")" 2>/dev/null)" = true ]; }
+
+teardown() {
+  local rc=$?
+  [ $rc -ne 0 ] && fail=1
+  if [ $fail -ne 0 ]; then
+    say "dumping state and the logs of services that are not healthy"
+    compose ps >&2 || true
+    for f in "" "-f docker-compose.yml -f deploy/docker-compose.many.yml"; do
+      # shellcheck disable=SC2086
+      for s in $(docker-compose -p "$PROJECT" $f ps --services 2>/dev/null); do
+        local c h
+        # shellcheck disable=SC2086
+        c=$(docker-compose -p "$PROJECT" $f ps -q "$s" 2>/dev/null) || continue
+        [ -n "$c" ] || continue
+        h=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$c" 2>/dev/null)
+        if [ "$h" != healthy ]; then
+          echo "---- $s ($h): last health checks" >&2
+          docker inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$c" 2>/dev/null | tail -n 6 >&2 || true
+          echo "---- $s: last log lines" >&2
+          docker logs --tail 40 "$c" >&2 2>&1 || true
+        fi
+      done
+    done
+  fi
+  if [ "${DEPLOY_KEEP:-0}" = 1 ]; then
+    say "DEPLOY_KEEP=1: stack left up (project $PROJECT)"
+  else
+    compose -f docker-compose.yml -f deploy/docker-compose.many.yml down -v --remove-orphans >/dev/null 2>&1 || true
+    if [ -n "$started_dockerd" ]; then
+      $SUDO kill "$started_dockerd" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+  fi
+  if [ $fail -ne 0 ]; then say "compose_test: FAILED"; else say "compose_test: all passed"; fi
+  exit $fail
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# ---- images ----
+bash deploy/base-image.sh
+export OHMWATCH_SECRETS=$tmp/secrets
+bash deploy/make-secrets.sh >/dev/null
+# The sample site of deploy/site-compose.json with every module reading kept
+# (log_rate_s 1), so the history shows any lost message as a gap.
+python3 - "$tmp/site.json" <<'PY'
+import json, sys
+s = json.load(open("deploy/site-compose.json"))
+s["gateways"][0]["log_rate_s"] = 1
+json.dump(s, open(sys.argv[1], "w"), indent=2)
+PY
+chmod 0644 "$tmp/site.json"
+export OHMWATCH_SITE_FILE=$tmp/site.json
+port=502
+if (exec 3<>/dev/tcp/127.0.0.1/502) 2>/dev/null; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  say "port 502 is taken on this host; publishing Modbus on $port instead"
+fi
+export OHMWATCH_MODBUS_PORT=$port
+
+compose -f docker-compose.yml -f deploy/docker-compose.many.yml down -v --remove-orphans >/dev/null 2>&1 || true
+b0=$(date +%s)
+compose build >"$tmp/build.log" 2>&1 || {
+  tail -n 40 "$tmp/build.log" >&2
+  die "docker-compose build failed (end of its log above)"
+}
+say "images built in $(($(date +%s) - b0)) s"
+for img in debian:bookworm-slim ohmwatch:latest ohmwatch-postgres:latest; do
+  say "image size: $img $(docker image inspect -f '{{.Size}}' "$img" | awk '{printf "%.1f MB", $1/1e6}')"
+done
+# The runtime image has no compiler and no headers, and runs as ohmwatch.
+check "runtime image runs as uid 10001" test "$(docker run --rm --entrypoint id ohmwatch:latest -u)" = 10001
+check "runtime image has no compiler or -dev headers" \
+  docker run --rm --entrypoint sh ohmwatch:latest -c '! command -v gcc && ! command -v cc && [ ! -e /usr/include/zmq.h ]'
+check "no secret in the images" bash -c "! docker run --rm --entrypoint sh ohmwatch:latest -c 'grep -rqs \"$(cat "$OHMWATCH_SECRETS/pg_writer")\" /usr /etc /var/lib'"
+
+# ---- cold start ----
+wait_healthy() { # wait_healthy TIMEOUT SERVICE...
+  local timeout=$1 s ok
+  shift
+  local end=$(($(date +%s) + timeout))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    ok=1
+    for s in "$@"; do [ "$(health "$s")" = healthy ] || ok=0; done
+    [ $ok = 1 ] && return 0
+    sleep 1
+  done
+  for s in "$@"; do say "  $s: $(health "$s")"; done
+  return 1
+}
+c0=$(date +%s.%N)
+compose up -d >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log" >&2; die "docker-compose up failed"; }
+# shellcheck disable=SC2086
+wait_healthy 300 $SERVICES || die "the stack did not become healthy within 300 s"
+say "cold start: $(python3 -c "import time; print('%.1f' % (time.time() - $c0))") s from 'up -d' to all of $SERVICES healthy"
+check "PostgreSQL is not published" test -z "$(docker port "$(cid postgres)")"
+
+# ---- values over Modbus on loopback, rows in PostgreSQL ----
+modbus() { # modbus UNIT FIRST COUNT: the registers' values, one per line
+  mbpoll -m tcp -p "$port" -a "$1" -0 -r "$2" -c "$3" -1 -t 4 -o 3 127.0.0.1 2>/dev/null |
+    sed -n 's/^\[[0-9]*\]:[[:space:]]*\(-\{0,1\}[0-9]*\).*/\1/p'
+}
+modbus_ok() { # modules (register 1004) and module 1's voltage (1061, mV) look real
+  local v
+  v=$(modbus "${1:-1}" 1000 5 | sed -n 5p)
+  [ "${v:-0}" = "${2:-18}" ] || return 1
+  v=$(modbus "${1:-1}" 1061 1)
+  [ "${v:-0}" -gt 10000 ] && [ "${v:-0}" -lt 16000 ]
+}
+psql_() { docker exec "$(cid postgres)" psql -U postgres -d ohmwatch -Atqc "$1"; }
+check "Modbus on 127.0.0.1:$port: 18 modules, module 1 at $(modbus 1 1061 1) mV" modbus_ok
+rows() { psql_ "SELECT count(*) FROM module_readings" 2>/dev/null || echo 0; }
+check "PostgreSQL holds module readings ($(rows) rows)" test "$(rows)" -gt 0
+
+# No gap: per busd epoch, the stored readings (module, string, aux) are every
+# message busd published except its heartbeats, one per cycle. So no two
+# stored sequence numbers are more than 2 apart, no duplicates, and the
+# holes (the heartbeats) are evenly spaced, one cycle's messages apart: a
+# lost reading would be a hole off that grid.
+gap_report() {
+  psql_ "WITH r AS (SELECT epoch, seq FROM module_readings WHERE gw = 'wm1'
+                    UNION ALL SELECT epoch, seq FROM string_readings WHERE gw = 'wm1'
+                    UNION ALL SELECT epoch, seq FROM sensor_readings WHERE gw = 'wm1'),
+              d AS (SELECT epoch, seq, seq - lag(seq) OVER (PARTITION BY epoch ORDER BY seq) AS step FROM r),
+              h AS (SELECT epoch, seq - 1 - lag(seq - 1) OVER (PARTITION BY epoch ORDER BY seq) AS spacing
+                    FROM d WHERE step = 2)
+         SELECT d.epoch, count(*), coalesce(max(step), 0), count(*) FILTER (WHERE step = 0),
+                (SELECT count(DISTINCT spacing) FROM h WHERE h.epoch = d.epoch),
+                (SELECT coalesce(string_agg(DISTINCT spacing::text, ','), '') FROM h WHERE h.epoch = d.epoch)
+         FROM d GROUP BY d.epoch ORDER BY d.epoch"
+}
+no_gap() {
+  local bad=0 epoch n maxstep dups nspacings spacings
+  while IFS='|' read -r epoch n maxstep dups nspacings spacings; do
+    if [ "$maxstep" -gt 2 ] || [ "$dups" -ne 0 ] || [ "$nspacings" -gt 1 ]; then
+      say "  epoch $epoch: $n rows, largest step $maxstep, $dups duplicates, holes spaced $spacings"
+      bad=1
+    fi
+  done < <(gap_report)
+  [ $bad = 0 ]
+}
+check "history has no gap in sequence numbers" no_gap
+
+# ---- kill each service in turn ----
+serving() { # serving SERVICE: answers as a client sees it
+  case "$1" in
+  postgres) psql_ "SELECT 1" >/dev/null 2>&1 ;;
+  modbusd) modbus_ok ;;
+  historian) docker exec "$(cid historian)" /usr/lib/ohmwatch/docker-entrypoint.sh ohmwatch health historian >/dev/null 2>&1 ;;
+  *) docker exec "$(cid "$1")" ohmwatch health "$1" >/dev/null 2>&1 ;;
+  esac
+}
+for victim in $SERVICES; do
+  declare -A before=()
+  for s in $SERVICES; do before[$s]=$(restarts "$s"); done
+  pos0=$(psql_ "SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'" 2>/dev/null || echo 0)
+  pid=$(docker inspect -f '{{.State.Pid}}' "$(cid "$victim")")
+  k0=$(date +%s.%N)
+  $SUDO kill -KILL "$pid"
+  say "killed $victim (pid $pid, SIGKILL)"
+  sleep 2
+  for s in $SERVICES; do
+    [ "$s" = "$victim" ] && continue
+    # While PostgreSQL is away the historian spools: running, not serving SQL.
+    if [ "$victim" = postgres ] && [ "$s" = historian ]; then
+      check "  historian kept running (spooling) while postgres was down" running historian
+      continue
+    fi
+    check "  $s kept serving while $victim was down" serving "$s"
+  done
+  if ! wait_healthy 180 "$victim"; then
+    check "$victim came back healthy by itself within 180 s" false
+    continue
+  fi
+  back=$(python3 -c "import time; print('%.1f' % (time.time() - $k0))")
+  check "$victim came back by itself in $back s (restarts ${before[$victim]} -> $(restarts "$victim"))" \
+    test "$(restarts "$victim")" -gt "${before[$victim]}"
+  for s in $SERVICES; do
+    [ "$s" = "$victim" ] && continue
+    check "  $s was not restarted" test "$(restarts "$s")" = "${before[$s]}"
+  done
+  # The history moves on and stays whole.
+  check "  historian stores again after $victim's restart" bash -c "
+    for _ in \$(seq 60); do
+      p=\$(docker exec $(cid postgres) psql -U postgres -d ohmwatch -Atqc \"SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'\" 2>/dev/null || echo 0)
+      [ \"\${p:-0}\" != \"$pos0\" ] && [ \"\${p:-0}\" -gt 0 ] && exit 0
+      sleep 1
+    done
+    exit 1"
+  # shellcheck disable=SC2086
+  wait_healthy 120 $SERVICES || check "all healthy again after $victim's restart" false
+  check "  history has no gap in sequence numbers after $victim's restart" no_gap
+done
+say "history: $(psql_ "SELECT count(*) FROM module_readings") module readings in $(psql_ "SELECT count(DISTINCT epoch) FROM string_readings") busd epochs"
+# The gap check itself: one module reading taken out of the middle is seen.
+compose stop historian >/dev/null 2>&1
+psql_ "DELETE FROM module_readings WHERE (epoch, seq) = (SELECT epoch, seq FROM module_readings
+       WHERE gw = 'wm1' ORDER BY epoch DESC, seq DESC OFFSET 100 LIMIT 1)" >/dev/null
+gap_seen() { ! no_gap >/dev/null; }
+check "the gap check sees one module reading taken out" gap_seen
+
+# ---- many webmanagers: three busd, one alarmd/historian/modbusd ----
+compose down -v >/dev/null 2>&1
+many() { docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/docker-compose.many.yml "$@"; }
+unset OHMWATCH_SITE_FILE
+# Reverse order: the consumers first, PostgreSQL and the gateways last.
+many up -d --no-deps modbusd historian alarmd >"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
+sleep 5
+many up -d >>"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
+many_healthy() {
+  local end=$(($(date +%s) + 240)) s ok
+  while [ "$(date +%s)" -lt "$end" ]; do
+    ok=1
+    for s in $SERVICES busd-wm2 busd-wm3; do
+      [ "$(docker inspect -f '{{.State.Health.Status}}' "$(many ps -q "$s")" 2>/dev/null)" = healthy ] || ok=0
+    done
+    [ $ok = 1 ] && return 0
+    sleep 1
+  done
+  many ps >&2
+  return 1
+}
+check "many webmanagers: all healthy, started consumers first" many_healthy
+check "many: Modbus unit 1 (wm1) has 18 modules" modbus_ok 1 18
+check "many: Modbus unit 2 (wm2) has 18 modules" modbus_ok 2 18
+check "many: Modbus unit 3 (wm3) has 4 modules" modbus_ok 3 4
+check "many: the historian stores all three gateways" bash -c "
+  for _ in \$(seq 60); do
+    n=\$(docker exec \$(docker-compose -p $PROJECT -f docker-compose.yml -f deploy/docker-compose.many.yml ps -q postgres) \
+         psql -U postgres -d ohmwatch -Atqc \"SELECT count(DISTINCT gw) FROM string_readings\" 2>/dev/null || echo 0)
+    [ \"\$n\" = 3 ] && exit 0
+    sleep 1
+  done
+  exit 1"

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The install target lays out what a package ships: `cmake --install` with
+# DESTDIR and prefix /usr gives the daemons and the CLI in /usr/bin, the
+# systemd units (with /usr/bin and /etc/ohmwatch/site.json filled in), the
+# sysusers.d entry, /etc/ohmwatch/site.json, examples, Grafana provisioning
+# and docs; the installed daemons accept the installed site file; and
+# `systemd-analyze verify` (when installed) accepts the units.
+#   tests/test_install.sh BUILD_DIR
+set -euo pipefail
+build=$(realpath "${1:?usage: test_install.sh BUILD_DIR}")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
+}
+
+DESTDIR=$tmp/root cmake --install "$build" --prefix /usr >"$tmp/install.log"
+r=$tmp/root
+for f in usr/bin/ohmwatch usr/bin/ohmwatch-busd usr/bin/ohmwatch-alarmd \
+  usr/bin/ohmwatch-historian usr/bin/ohmwatch-modbusd; do
+  check "$f is an executable" test -x "$r/$f"
+done
+for f in usr/lib/systemd/system/ohmwatch-busd@.service usr/lib/systemd/system/ohmwatch-alarmd.service \
+  usr/lib/systemd/system/ohmwatch-historian.service usr/lib/systemd/system/ohmwatch-modbusd.service \
+  usr/lib/systemd/system/ohmwatch.target usr/lib/sysusers.d/ohmwatch.conf etc/ohmwatch/site.json \
+  usr/share/ohmwatch/examples/site-sample.json usr/share/ohmwatch/examples/scenarios/demo.json \
+  usr/share/ohmwatch/grafana/provisioning/datasources/ohmwatch.yaml \
+  usr/share/ohmwatch/grafana/dashboards/site-overview.json usr/share/doc/ohmwatch/README.md \
+  usr/share/doc/ohmwatch/config.md; do
+  check "$f is there" test -s "$r/$f"
+done
+# Nothing outside the prefix and /etc, nothing left unfilled in the units.
+check "only usr/ and etc/ at the top" test "$(ls "$r" | tr '\n' ' ')" = "etc usr "
+check "units have no @VAR@ left" bash -c "! grep -l '@[A-Z_]*@' '$r'/usr/lib/systemd/system/*"
+check "units start /usr/bin daemons on /etc/ohmwatch/site.json" \
+  grep -q '^ExecStart=/usr/bin/ohmwatch-busd -d -f /etc/ohmwatch/site.json -g %i$' \
+  "$r/usr/lib/systemd/system/ohmwatch-busd@.service"
+for u in "$r"/usr/lib/systemd/system/*.service; do
+  for opt in Restart=on-failure ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes \
+    User=ohmwatch StateDirectory=ohmwatch; do
+    check "$(basename "$u") has $opt" grep -qx "$opt" "$u"
+  done
+done
+check "the sysusers entry makes the user ohmwatch" grep -q '^u ohmwatch ' "$r/usr/lib/sysusers.d/ohmwatch.conf"
+for d in busd alarmd historian modbusd; do
+  check "installed ohmwatch-$d accepts the installed site file" \
+    bash -c "'$r/usr/bin/ohmwatch-$d' -n -f '$r/etc/ohmwatch/site.json' | grep -qx 'configuration OK'"
+done
+# State goes under /var/lib/ohmwatch (the units' StateDirectory), not beside /etc.
+check "alarmd state and historian spool under /var/lib/ohmwatch" \
+  grep -q '"/var/lib/ohmwatch/alarmd-state.json"' "$r/etc/ohmwatch/site.json"
+# A second install keeps the operator's site file.
+echo '{"edited": true}' >"$r/etc/ohmwatch/site.json"
+DESTDIR=$tmp/root cmake --install "$build" --prefix /usr >/dev/null
+check "a reinstall keeps an edited /etc/ohmwatch/site.json" grep -q edited "$r/etc/ohmwatch/site.json"
+# Another prefix moves everything, configuration included.
+DESTDIR=$tmp/opt cmake --install "$build" --prefix /opt/ohmwatch >/dev/null
+check "prefix /opt/ohmwatch: units name /opt/ohmwatch/bin and /opt/ohmwatch/etc" \
+  grep -q '^ExecStart=/opt/ohmwatch/bin/ohmwatch-alarmd -d -f /opt/ohmwatch/etc/ohmwatch/site.json$' \
+  "$tmp/opt/opt/ohmwatch/lib/systemd/system/ohmwatch-alarmd.service"
+
+if command -v systemd-analyze >/dev/null; then
+  # verify resolves binaries and the units' dependencies inside --root: give
+  # that root the host's standard targets and slices.
+  cp -a "$r" "$tmp/vroot"
+  for f in /lib/systemd/system/*.target /lib/systemd/system/*.slice; do
+    [ -e "$tmp/vroot/usr/lib/systemd/system/$(basename "$f")" ] || cp "$f" "$tmp/vroot/usr/lib/systemd/system/"
+  done
+  u=$tmp/vroot/usr/lib/systemd/system
+  check "systemd-analyze verify accepts the units" \
+    systemd-analyze verify --root="$tmp/vroot" "$u"/ohmwatch*.service "$u"/ohmwatch.target
+else
+  echo "skip systemd-analyze verify (systemd-analyze not installed)"
+fi
+[ $fail = 0 ] && echo "test_install: all passed" || { echo "test_install: FAILED"; exit 1; }
