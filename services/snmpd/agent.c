@@ -154,8 +154,8 @@ static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char
     ow_control_t req = {"set", "", value, 0, "snmpd"};
     ow_reply_t rep;
     snprintf(req.key, sizeof req.key, "%s", key);
-    if (ow_ctl_call(d->acfg.control, d->site->gateways[gi].id, &req, 3000, &rep, NULL, NULL, why,
-                    len) < 0)
+    if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[gi].id, &req, 3000, &rep, NULL, NULL,
+                    why, len) < 0)
         return -1;
     if (!rep.ok) snprintf(why, len, "%s", rep.error);
     return rep.ok ? 0 : 1;
@@ -466,22 +466,24 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     for (int g = 0; g < ng; g++) {
         ow_snmp_view_init(&d->views[g], &d->site->gateways[g], d->cfg.fahrenheit);
         d->regs[g] = (regctx_t){d, g};
-        ow_sub_add(d->sub, d->site->gateways[g].publish, d->site->gateways[g].replay);
+        ow_sub_add(d->sub, d->site->gateways[g].publish_connect,
+                   d->site->gateways[g].replay_connect);
     }
-    ow_sub_add(d->sub, d->acfg.publish, d->acfg.replay);
+    ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
     ow_sub_subscribe(d->sub, "");
     /* Fill the views before answering: the snapshot (state words, active
      * alarms, latest readings) and the settings in force at alarmd. */
     ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd"};
     ow_reply_t r;
     char cerr[256];
-    if (ow_ctl_call(d->acfg.control, NULL, &snap, 2000, &r, snap_msg, d, cerr, sizeof cerr) < 0)
+    if (ow_ctl_call(d->acfg.control_connect, NULL, &snap, 2000, &r, snap_msg, d, cerr,
+                    sizeof cerr) < 0)
         log_warnx("no snapshot from alarmd (%s): values fill in as they are published", cerr);
     else
         for (int g = 0; g < ng; g++) {
             ow_control_t list = {"list", "", NAN, 0, "snmpd"};
-            if (ow_ctl_call(d->acfg.control, d->site->gateways[g].id, &list, 2000, &r, snap_msg, d,
-                            cerr, sizeof cerr) < 0)
+            if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[g].id, &list, 2000, &r,
+                            snap_msg, d, cerr, sizeof cerr) < 0)
                 log_warnx("%s: no settings from alarmd (%s)", d->site->gateways[g].id, cerr);
         }
     for (int g = 0; g < ng; g++)
