@@ -9,6 +9,7 @@
 #include <czmq.h>
 
 #include "busd.h"
+#include "field.h"
 #include "scenario.h"
 #include "ow_config.h"
 #include "ow_log.h"
@@ -121,6 +122,12 @@ int main(int argc, char **argv)
                 return 1;
             }
             ow_scenario_destroy(&sc);
+        }
+        /* A field device's map is part of the configuration too. */
+        if (strcmp(gw->source, "sim") != 0 && ow_field_check(site, gw, err, sizeof err) < 0) {
+            fprintf(stderr, "ohmwatch-busd: %s\n", err);
+            ow_site_destroy(&site);
+            return 1;
         }
         printf("configuration OK\n");
         ow_site_destroy(&site);
