@@ -181,19 +181,21 @@ typedef struct {
  * says about itself, after each poll cycle: the link, its own flag words
  * and module alarm words as read, and the driver's counters. A word the map
  * does not have, or that was not read this cycle, is 0; module_flags is
- * empty when the map has no module alarm word or the device did not answer. */
+ * empty when the map has no module alarm word or the device did not answer
+ * at all (0 for a module whose word was not read). */
 typedef struct {
-    char link[8];         /* "up", "partial" (some requests failed), "down" */
-    uint32_t general;     /* the device's General Status Flags (G.BMS 1000) */
-    uint32_t battery;     /* Battery Status Flags (1001) */
-    uint32_t alarm;       /* Alarm Flags (1002) */
-    int strings_reported; /* strings the device says it has (1003), 0 if unknown */
-    int modules_reported; /* modules the device says it has (1004), 0 if unknown */
-    int cycle_requests;   /* requests sent in the last cycle (retries included) */
-    uint64_t requests;    /* since start, retries included */
-    uint64_t exceptions;  /* Modbus exception responses since start */
-    uint64_t timeouts;    /* no answer in time, or connection lost, since start */
-    uint64_t malformed;   /* replies that were not valid Modbus for the request */
+    char link[8];          /* "up", "partial" (some requests failed), "down" */
+    uint32_t general;      /* the device's General Status Flags (G.BMS 1000) */
+    uint32_t battery;      /* Battery Status Flags (1001) */
+    uint32_t alarm;        /* Alarm Flags (1002) */
+    int strings_reported;  /* strings the device says it has (1003), 0 if unknown */
+    int modules_reported;  /* modules the device says it has (1004), 0 if unknown */
+    int cycle_requests;    /* requests sent in the last cycle (retries included) */
+    uint64_t requests;     /* since start, retries included */
+    uint64_t exceptions;   /* Modbus exception responses since start */
+    uint64_t timeouts;     /* no answer in time, or connection lost, since start */
+    uint64_t malformed;    /* replies that were not valid Modbus for the request */
+    uint64_t out_of_range; /* values outside the wire's range, published as null */
     int nmodules;
     uint16_t module_flags[OW_MAX_MODULES]; /* per module: its alarm word as read */
 } ow_device_t;

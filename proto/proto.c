@@ -283,9 +283,12 @@ static const field_t device_fields[] = {
      "requests not answered in time (or connection lost) since start"},
     {"malformed", FT_U64, M(u.device.malformed), 0, 0, 0, I63, NULL, "",
      "replies that were not valid for their request since start"},
+    {"out_of_range", FT_U64, M(u.device.out_of_range), 0, 0, 0, I63, NULL, "",
+     "values outside the wire's range for their quantity (published as null) since start"},
     {"module_flags", FT_U16ARR, M(u.device.module_flags), ALEN(u.device.module_flags),
      M(u.device.nmodules), 0, 0xffff, NULL, "",
-     "per module: its alarm word as read (MODULE_nnn_ALARM); empty if not mapped or not read"},
+     "per module: its alarm word as read (MODULE_nnn_ALARM), 0 if not read; empty if not "
+     "mapped or the device did not answer"},
 };
 
 static const kind_t kinds[OW_MSG_KINDS] = {

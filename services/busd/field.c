@@ -39,8 +39,7 @@ struct ow_field {
 
 static const char *fc_name(int fc)
 {
-    static const char *const n[] = {"?", "FC01 coils", "FC02 inputs", "FC03 holding",
-                                    "FC04 input"};
+    static const char *const n[] = {"?", "FC01 coils", "FC02 inputs", "FC03 holding", "FC04 input"};
     return fc >= 1 && fc <= 4 ? n[fc] : n[0];
 }
 
@@ -234,7 +233,8 @@ static int poll_device(ow_field_t *f, int *sent)
             }
             e = rc < 0 ? errno : EMBMDATA; /* a short answer is malformed too */
             outcome = classify(e);
-            if (outcome == R_EXCEPTION) break; /* the device answered: asking again changes nothing */
+            if (outcome == R_EXCEPTION)
+                break; /* the device answered: asking again changes nothing */
             if (outcome == R_MALFORMED)
                 f->malformed++;
             else
@@ -265,8 +265,7 @@ static double got(const ow_field_t *f, fm_qty_t q, int idx)
 static void build(ow_field_t *f, ow_field_reading_t *out)
 {
     const ow_gateway_cfg_t *gw = f->gw;
-    static const fm_qty_t modq[] = {FM_MOD_TEMP, FM_MOD_VOLT, FM_MOD_IMPC, FM_MOD_FLAGS,
-                                    FM_MOD_EQ};
+    static const fm_qty_t modq[] = {FM_MOD_TEMP, FM_MOD_VOLT, FM_MOD_IMPC, FM_MOD_FLAGS, FM_MOD_EQ};
     uint16_t lost_mask = ow_fieldmap_lost_mask(f->map);
     double sum[OW_MAX_STRINGS + 1] = {0};
     int answering[OW_MAX_STRINGS + 1] = {0};
@@ -311,11 +310,11 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
         /* The device's own string voltages where the map has them, else the
          * sum and average of the blocks that answered, as the wire says. */
         st->sum_voltage_v = ow_fieldmap_has(f->map, FM_STR_SUM, s) ? got(f, FM_STR_SUM, s)
-                            : answering[s]                       ? sum[s]
-                                                                 : NAN;
+                            : answering[s]                         ? sum[s]
+                                                                   : NAN;
         st->avg_voltage_v = ow_fieldmap_has(f->map, FM_STR_AVG, s) ? got(f, FM_STR_AVG, s)
-                            : answering[s] ? sum[s] / answering[s]
-                                           : NAN;
+                            : answering[s]                         ? sum[s] / answering[s]
+                                                                   : NAN;
     }
 
     ow_aux_t *a = &out->aux;
@@ -345,15 +344,15 @@ static void check_size(ow_field_t *f, const ow_device_t *d)
     if (ow_fieldmap_has(f->map, FM_NMODULES, 0) && f->v->ok[FM_NMODULES][0] &&
         d->modules_reported != f->reported_nmodules) {
         if (d->modules_reported != f->gw->nmodules)
-            log_warnx("gateway %s: the device reports %d modules, the site file has %d",
-                      f->gw->id, d->modules_reported, f->gw->nmodules);
+            log_warnx("gateway %s: the device reports %d modules, the site file has %d", f->gw->id,
+                      d->modules_reported, f->gw->nmodules);
         f->reported_nmodules = d->modules_reported;
     }
     if (ow_fieldmap_has(f->map, FM_NSTRINGS, 0) && f->v->ok[FM_NSTRINGS][0] &&
         d->strings_reported != f->reported_nstrings) {
         if (d->strings_reported != f->gw->nstrings)
-            log_warnx("gateway %s: the device reports %d strings, the site file has %d",
-                      f->gw->id, d->strings_reported, f->gw->nstrings);
+            log_warnx("gateway %s: the device reports %d strings, the site file has %d", f->gw->id,
+                      d->strings_reported, f->gw->nstrings);
         f->reported_nstrings = d->strings_reported;
     }
 }
@@ -386,7 +385,7 @@ void ow_field_poll(ow_field_t *f, ow_field_reading_t *out)
     memset(d, 0, sizeof *d);
     int n = ow_fieldplan_nreqs(f->plan);
     snprintf(d->link, sizeof d->link, "%s",
-             answered == n ? "up"
+             answered == n  ? "up"
              : answered > 0 ? "partial"
                             : "down");
     d->general = word(f, FM_GENERAL);
@@ -403,9 +402,8 @@ void ow_field_poll(ow_field_t *f, ow_field_reading_t *out)
     if (answered > 0 && ow_fieldmap_has(f->map, FM_MOD_FLAGS, -1)) {
         d->nmodules = f->gw->nmodules;
         for (int m = 1; m <= d->nmodules; m++)
-            d->module_flags[m - 1] = (uint16_t)(isnan(got(f, FM_MOD_FLAGS, m))
-                                                    ? 0
-                                                    : (uint16_t)got(f, FM_MOD_FLAGS, m));
+            d->module_flags[m - 1] =
+                (uint16_t)(isnan(got(f, FM_MOD_FLAGS, m)) ? 0 : (uint16_t)got(f, FM_MOD_FLAGS, m));
     }
     check_size(f, d);
 }

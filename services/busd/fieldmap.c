@@ -227,8 +227,8 @@ typedef struct {
 static int parse_value(ctx_t *c, json_t *o, const char *path, int is_point, const defaults_t *d,
                        vspec_t *vs)
 {
-    static const char *const point_keys[] = {"address", "type", "fc", "word_order", "scale",
-                                             "offset", "invalid", NULL};
+    static const char *const point_keys[] = {"address", "type",   "fc",      "word_order",
+                                             "scale",   "offset", "invalid", NULL};
     static const char *const entry_keys[] = {"at",    "type",   "fc",      "word_order",
                                              "scale", "offset", "invalid", NULL};
     char p[PATH_LEN];
@@ -246,8 +246,9 @@ static int parse_value(ctx_t *c, json_t *o, const char *path, int is_point, cons
     if (ti == NTYPES) return fail(c, p, "must be one of u16, s16, u32, s32, float32, bit");
     vs->type = (fm_type_t)ti;
     if ((vs->type == FM_BIT) != (vs->fc <= 2))
-        return fail(c, p, "%s with function code %d: bits are read with FC 01/02, registers "
-                          "with FC 03/04",
+        return fail(c, p,
+                    "%s with function code %d: bits are read with FC 01/02, registers "
+                    "with FC 03/04",
                     ts, vs->fc);
     if (word_order(c, o, path, d->low_first, &vs->low_first) < 0) return -1;
     if (get_num(c, o, path, "scale", 1, 1, &vs->scale) < 0) return -1;
@@ -307,11 +308,10 @@ static int parse_values(ctx_t *c, json_t *vals, const char *path, int ent, const
     return 0;
 }
 
-static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d,
-                          ow_fieldmap_t *m)
+static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, ow_fieldmap_t *m)
 {
-    static const char *const sec_keys[] = {"first",      "last", "address", "stride", "fc",
-                                           "word_order", "values", NULL};
+    static const char *const sec_keys[] = {"first", "last",       "address", "stride",
+                                           "fc",    "word_order", "values",  NULL};
     json_t *arr = json_object_get(root, ents[ent].key);
     if (!arr) return 0;
     if (!json_is_array(arr)) return fail(c, ents[ent].key, "expected an array of sections");
@@ -356,9 +356,9 @@ static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d,
 
 static int parse_map(ctx_t *c, json_t *root, ow_fieldmap_t *m)
 {
-    static const char *const top[] = {"name",     "doc",     "fc",         "word_order",
+    static const char *const top[] = {"name",          "doc",      "fc",       "word_order",
                                       "max_registers", "max_bits", "readable", "module_lost_mask",
-                                      "points",   "strings", "modules",    "aux_inputs",
+                                      "points",        "strings",  "modules",  "aux_inputs",
                                       "aux_outputs",   NULL};
     int lost = 0;
     defaults_t d;
@@ -563,14 +563,15 @@ int ow_fieldmap_fits(const ow_fieldmap_t *m, const ow_gateway_cfg_t *gw, const c
         if (!*(const int *)((const char *)gw + sensors[i].off)) continue;
         if (ow_fieldmap_has(m, sensors[i].q, 0)) continue;
         *key = sensors[i].key;
-        snprintf(why, len, "the map \"%s\" has no %s point: set it false, or add the point", m->name,
-                 qtys[sensors[i].q].key);
+        snprintf(why, len, "the map \"%s\" has no %s point: set it false, or add the point",
+                 m->name, qtys[sensors[i].q].key);
         return -1;
     }
     for (int s = 1; gw->current_sensor && s <= gw->nstrings; s++)
         if (!ow_fieldmap_has(m, FM_STR_CURRENT, s)) {
             *key = "current_sensor";
-            snprintf(why, len, "the map \"%s\" has no current_a for string %d: set it false, or map it",
+            snprintf(why, len,
+                     "the map \"%s\" has no current_a for string %d: set it false, or map it",
                      m->name, s);
             return -1;
         }
@@ -626,8 +627,7 @@ static int readable(const ow_fieldmap_t *m, int fc, int lo, int hi)
     return 1;
 }
 
-ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodules,
-                                 int aux_points)
+ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodules, int aux_points)
 {
     ow_fieldplan_t *p = calloc(1, sizeof *p);
     int cap = 0;
@@ -645,9 +645,9 @@ ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodu
             for (int i = lo; i <= hi; i++)
                 for (int j = 0; j < s->nv; j++, n++)
                     if (pass)
-                        p->slots[n] = (slot_t){s->v[j].fc,
-                                               s->address + (i - lo) * s->stride + s->v[j].at,
-                                               &s->v[j], i};
+                        p->slots[n] =
+                            (slot_t){s->v[j].fc, s->address + (i - lo) * s->stride + s->v[j].at,
+                                     &s->v[j], i};
         }
         if (!pass) {
             cap = n;
@@ -806,25 +806,24 @@ int ow_fieldmap_doc(FILE *out)
     for (int q = 0; q < FM_NQ; q++)
         fprintf(out, "| `%s` (%s) | `%s` | %g .. %g | %s |\n", ents[qtys[q].ent].key,
                 ents[qtys[q].ent].doc, qtys[q].key, qtys[q].min, qtys[q].max, qtys[q].doc);
-    fprintf(out,
-            "\n## Requests\n\n"
-            "busd reads only what the gateway has (its strings, modules and `aux_units` x 4 "
-            "GX_R_AUX points): the values are sorted by function code and address and merged "
-            "into one request while it stays within `max_registers` and every register in "
-            "between is readable, which gives the fewest requests. For the G.BMS map and 512 "
-            "modules that is 23 requests (1000-1004, then 1010-3681 in 22). The site must fit "
-            "the map: `ohmwatch-busd -n` refuses a module, string or GX_R_AUX point the map "
-            "does not address, and an ambient/hydrogen/current sensor the site says is fitted "
-            "but the map cannot read.\n\n"
-            "## Decisions for the G.BMS map\n\n"
-            "- Modules 1-512, not the guide's \"331-520\" label: its own addresses end at "
-            "3645-3649 and GX_R_AUX starts at 3650 (see docs/modbus.md). A gateway with more "
-            "than 512 modules cannot use the map.\n"
-            "- String scales (the guide gives none) are modbusd's defaults: 0.1 A, 0.1 V, "
-            "1 mV, 0.1 A; change them in a copy of the map if a webmanager differs.\n"
-            "- A module whose alarm word has Communication lost (0x0002) is published as not "
-            "answering, with null values.\n"
-            "- The map has no ambient, humidity or hydrogen register: such a gateway needs "
-            "`ambient_sensor` and `hydrogen_sensor` false.\n");
+    fprintf(out, "\n## Requests\n\n"
+                 "busd reads only what the gateway has (its strings, modules and `aux_units` x 4 "
+                 "GX_R_AUX points): the values are sorted by function code and address and merged "
+                 "into one request while it stays within `max_registers` and every register in "
+                 "between is readable, which gives the fewest requests. For the G.BMS map and 512 "
+                 "modules that is 23 requests (1000-1004, then 1010-3681 in 22). The site must fit "
+                 "the map: `ohmwatch-busd -n` refuses a module, string or GX_R_AUX point the map "
+                 "does not address, and an ambient/hydrogen/current sensor the site says is fitted "
+                 "but the map cannot read.\n\n"
+                 "## Decisions for the G.BMS map\n\n"
+                 "- Modules 1-512, not the guide's \"331-520\" label: its own addresses end at "
+                 "3645-3649 and GX_R_AUX starts at 3650 (see docs/modbus.md). A gateway with more "
+                 "than 512 modules cannot use the map.\n"
+                 "- String scales (the guide gives none) are modbusd's defaults: 0.1 A, 0.1 V, "
+                 "1 mV, 0.1 A; change them in a copy of the map if a webmanager differs.\n"
+                 "- A module whose alarm word has Communication lost (0x0002) is published as not "
+                 "answering, with null values.\n"
+                 "- The map has no ambient, humidity or hydrogen register: such a gateway needs "
+                 "`ambient_sensor` and `hydrogen_sensor` false.\n");
     return ferror(out) ? -1 : 0;
 }

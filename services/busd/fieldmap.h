@@ -72,10 +72,10 @@ int ow_fieldmap_fits(const ow_fieldmap_t *map, const ow_gateway_cfg_t *gw, const
 
 /* One Modbus request of a plan. */
 typedef struct {
-    int fc;        /* 1, 2, 3 or 4 */
-    int addr;      /* first register (or bit) */
-    int count;     /* registers (or bits) */
-    int first, n;  /* its slots in the plan */
+    int fc;       /* 1, 2, 3 or 4 */
+    int addr;     /* first register (or bit) */
+    int count;    /* registers (or bits) */
+    int first, n; /* its slots in the plan */
 } fm_req_t;
 
 typedef struct ow_fieldplan ow_fieldplan_t;
