@@ -41,7 +41,8 @@ static const struct {
     [FM_NSTRINGS] = {"strings", FM_E_POINT, 0, 65535, "strings the device reports"},
     [FM_NMODULES] = {"modules", FM_E_POINT, 0, 65535, "modules the device reports"},
     [FM_AMBIENT] = {"ambient_c", FM_E_POINT, -50, 100, "ambient temperature, degC"},
-    [FM_HUMIDITY] = {"humidity_pct", FM_E_POINT, 0, 100, "relative humidity, %"},
+    [FM_HUMIDITY] = {"humidity_pct", FM_E_POINT, 0, 100,
+                     "relative humidity, %; null when the map has none"},
     [FM_HYDROGEN] = {"hydrogen_pct_lel", FM_E_POINT, 0, 100, "hydrogen, % LEL"},
     [FM_STR_CURRENT] = {"current_a", FM_E_STRING, -100000, 100000,
                         "DC current, A, + charging (negate with a negative scale if the "
@@ -556,7 +557,6 @@ int ow_fieldmap_fits(const ow_fieldmap_t *m, const ow_gateway_cfg_t *gw, const c
         const char *key;
     } sensors[] = {
         {offsetof(ow_gateway_cfg_t, ambient_sensor), FM_AMBIENT, "ambient_sensor"},
-        {offsetof(ow_gateway_cfg_t, ambient_sensor), FM_HUMIDITY, "ambient_sensor"},
         {offsetof(ow_gateway_cfg_t, hydrogen_sensor), FM_HYDROGEN, "hydrogen_sensor"},
     };
     for (size_t i = 0; i < sizeof sensors / sizeof sensors[0]; i++) {

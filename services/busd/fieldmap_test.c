@@ -235,6 +235,16 @@ static void test_generic(void)
     ow_fieldplan_destroy(&p);
     ow_fieldmap_destroy(&m);
 
+    /* The shipped example for another monitor loads and plans: points 0-5,
+     * strings 100-163, 520 cells 1000-2559 in 13 of 120, bits in 2. */
+    m = ow_fieldmap_load("etc/maps/sentry-style.json", err, sizeof err);
+    CHECK_MSG(m != NULL, "%s", err);
+    p = m ? ow_fieldplan_new(m, 16, 520, 16) : NULL;
+    CHECK_MSG(p && ow_fieldplan_nreqs(p) == 1 + 1 + 13 + 2, "%d requests",
+              p ? ow_fieldplan_nreqs(p) : -1);
+    ow_fieldplan_destroy(&p);
+    ow_fieldmap_destroy(&m);
+
     /* Types and word orders on their own; a value beyond the wire's range. */
     uint16_t r2[2] = {0x1234, 0x5678};
     CHECK(ow_fieldmap_raw(FM_U32, 0, r2) == 0x12345678);
