@@ -166,6 +166,11 @@ int ow_field_nreqs(const ow_field_t *f)
     return ow_fieldplan_nreqs(f->plan);
 }
 
+const fm_req_t *ow_field_req(const ow_field_t *f, int i)
+{
+    return ow_fieldplan_req(f->plan, i);
+}
+
 /* The device stopped answering (or never did): drop the connection and wait
  * a poll period, then twice that, ... up to backoff_max_ms. */
 static void went_down(ow_field_t *f, int e)
