@@ -81,4 +81,10 @@ with open(bad, "w") as f:
 r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
 check(r.returncode == 0 and "configuration OK" in r.stdout, "a fitting field gateway is OK: %r" %
       r.stderr)
+g["source"], g["modbus"] = "modbus-rtu", {"device": "/dev/ttyS9", "unit": 0}
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "gateways[0].modbus.unit: must be 1-247 on a serial line" in r.stderr,
+      "unit 0 (broadcast) refused on a serial line: %r" % r.stderr)
 done("test_config_check")

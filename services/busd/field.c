@@ -82,6 +82,16 @@ static ow_fieldmap_t *load_fitting(const ow_site_t *site, const ow_gateway_cfg_t
 
 int ow_field_check(const ow_site_t *site, const ow_gateway_cfg_t *gw, char *err, size_t errlen)
 {
+    /* libmodbus's own limits: 1-247 on a serial line (0 is broadcast, which
+     * nobody answers), 0-247 or 255 over TCP. */
+    int u = gw->modbus.unit, tcp = strcmp(gw->source, "modbus-tcp") == 0;
+    if (tcp ? u > 247 && u != 255 : u < 1 || u > 247) {
+        char kp[64];
+        snprintf(kp, sizeof kp, "gateways[%d].modbus.unit", (int)(gw - site->gateways));
+        ow_jpos_error(site->positions, site->path, kp, err, errlen, "%s",
+                      tcp ? "must be 0-247 or 255 over TCP" : "must be 1-247 on a serial line");
+        return -1;
+    }
     ow_fieldmap_t *m = load_fitting(site, gw, err, errlen);
     if (!m) return -1;
     ow_fieldmap_destroy(&m);

@@ -711,7 +711,11 @@ void ow_fieldvalues_clear(fm_values_t *v)
 
 double ow_fieldmap_raw(fm_type_t type, int low_first, const uint16_t *r)
 {
-    uint32_t w = low_first ? (uint32_t)r[1] << 16 | r[0] : (uint32_t)r[0] << 16 | r[1];
+    /* Only a 32-bit type has a second register: a 16-bit value may be the
+     * last of a request (or a lone bit). */
+    uint32_t w = types[type].words < 2 ? 0
+                 : low_first           ? (uint32_t)r[1] << 16 | r[0]
+                                       : (uint32_t)r[0] << 16 | r[1];
     switch (type) {
     case FM_U16:
     case FM_BIT:
