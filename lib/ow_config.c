@@ -89,7 +89,8 @@ typedef struct {
 #define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
 #define GW(m)    AT(ow_gateway_cfg_t, m)
 
-static const char *const sources[] = {"sim", NULL};
+static const char *const sources[] = {"sim", "modbus-tcp", "modbus-rtu", NULL};
+static const char *const parities[] = {"N", "E", "O", NULL};
 
 /* One quantity with four levels, a hysteresis and a delay. */
 #define LIM(q, lvl, lo, hi, d, fl, text)                                                           \
@@ -113,7 +114,9 @@ static const ow_key_t gw_keys[] = {
     {.key = "name", .type = K_STRING, GW(name), .ddoc = "the id",
      .doc = "Human name shown in dashboards."},
     {.key = "source", .type = K_ENUM, GW(source), .sdef = "sim", .choices = sources,
-     .doc = "Where readings come from: `sim` is the built-in simulator."},
+     .doc = "Where readings come from: `sim` is the built-in simulator; `modbus-tcp` and "
+            "`modbus-rtu` poll a field device (a G.BMS/BACS webmanager or another monitor) "
+            "described by `modbus.map`."},
     {.key = "publish", .type = K_STRING, GW(publish), .flags = F_REQUIRED | F_ENDPOINT,
      .doc = "ZMQ endpoint busd binds to publish readings; distinct across the site."},
     {.key = "replay", .type = K_STRING, GW(replay), .flags = F_REQUIRED | F_ENDPOINT,
@@ -272,6 +275,36 @@ static const ow_key_t gw_keys[] = {
      .max = 3.0, .def = 2.27, .doc = "Simulated charger float voltage, V per 2 V cell."},
     {.key = "sim.charge_limit_c", .type = K_DOUBLE, GW(sim.charge_limit_c), .min = 0, .max = 2,
      .def = 0.1, .doc = "Simulated charger current limit, fraction of C10."},
+
+    {.key = "modbus.host", .type = K_STRING, GW(modbus.host), .ddoc = "none",
+     .doc = "`modbus-tcp`: the device's host name or address (required)."},
+    {.key = "modbus.port", .type = K_INT, GW(modbus.port), .min = 1, .max = 65535, .def = 502,
+     .doc = "`modbus-tcp`: TCP port."},
+    {.key = "modbus.unit", .type = K_INT, GW(modbus.unit), .min = 0, .max = 255, .def = 1,
+     .doc = "Unit id (slave address) the device answers to; 1-247 on a serial line."},
+    {.key = "modbus.device", .type = K_STRING, GW(modbus.device), .ddoc = "none",
+     .doc = "`modbus-rtu`: serial device, e.g. `/dev/ttyUSB0` (required)."},
+    {.key = "modbus.baud", .type = K_INT, GW(modbus.baud), .min = 300, .max = 1000000,
+     .def = 19200, .doc = "`modbus-rtu`: baud rate."},
+    {.key = "modbus.parity", .type = K_ENUM, GW(modbus.parity), .sdef = "N", .choices = parities,
+     .doc = "`modbus-rtu`: parity, none, even or odd."},
+    {.key = "modbus.data_bits", .type = K_INT, GW(modbus.data_bits), .min = 7, .max = 8, .def = 8,
+     .doc = "`modbus-rtu`: data bits."},
+    {.key = "modbus.stop_bits", .type = K_INT, GW(modbus.stop_bits), .min = 1, .max = 2, .def = 1,
+     .doc = "`modbus-rtu`: stop bits."},
+    {.key = "modbus.map", .type = K_STRING, GW(modbus.map), .sdef = "gbms",
+     .doc = "Register map: `gbms` is the built-in G.BMS/BACS map (`etc/maps/gbms.json`), "
+            "anything else a map file relative to the site file (`docs/maps.md`)."},
+    {.key = "modbus.timeout_ms", .type = K_INT, GW(modbus.timeout_ms), .min = 10, .max = 60000,
+     .def = 1000, .doc = "How long one request may take to be answered, ms."},
+    {.key = "modbus.retries", .type = K_INT, GW(modbus.retries), .min = 0, .max = 10, .def = 1,
+     .doc = "Attempts after the first when a request times out or is garbled (not after an "
+            "exception response: the device has answered)."},
+    {.key = "modbus.backoff_max_ms", .type = K_INT, GW(modbus.backoff_max_ms), .min = 100,
+     .max = 3600000, .def = 30000,
+     .doc = "While the device does not answer, reconnect attempts are spaced by the poll "
+            "period, doubling up to this, ms; every poll period still publishes its readings "
+            "as not answering."},
 };
 #define NKEYS (sizeof(gw_keys) / sizeof(gw_keys[0]))
 
@@ -810,6 +843,30 @@ static int check_limits(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_
     return fail(c, jp, "%s", why);
 }
 
+/* A Modbus source needs to know where its device is; which keys that takes
+ * depends on the source, so it is a rule rather than F_REQUIRED. */
+static const struct {
+    const char *source, *key;
+    size_t off;
+} source_needs[] = {
+    {"modbus-tcp", "modbus.host", offsetof(ow_gateway_cfg_t, modbus.host)},
+    {"modbus-rtu", "modbus.device", offsetof(ow_gateway_cfg_t, modbus.device)},
+    {"modbus-tcp", "modbus.map", offsetof(ow_gateway_cfg_t, modbus.map)},
+    {"modbus-rtu", "modbus.map", offsetof(ow_gateway_cfg_t, modbus.map)},
+};
+
+static int check_source(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_cfg_t *g)
+{
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < sizeof(source_needs) / sizeof(source_needs[0]); i++) {
+        if (strcmp(g->source, source_needs[i].source) != 0) continue;
+        if (((const char *)g + source_needs[i].off)[0]) continue;
+        origin(c, gw, gwp, source_needs[i].key, jp, sizeof(jp));
+        return fail(c, jp, "required (not empty) when source is %s", g->source);
+    }
+    return 0;
+}
+
 static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
 {
     char gwp[64], jp[PATH_MAX_LEN];
@@ -855,6 +912,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
         return fail(c, jp, "only for tcp:// endpoints (publish and replay)");
     }
     if (g->battery.installed[0]) parse_date(g->battery.installed, &g->battery.installed_us);
+    if (check_source(c, gw, gwp, g) < 0) return -1;
     return check_limits(c, gw, gwp, g);
 }
 
@@ -1444,6 +1502,15 @@ int ow_config_doc(FILE *out)
                  "`connect_host` is for `tcp://` endpoints only; `ipc://` and `inproc://` are\n"
                  "connected to as written. Endpoints must be distinct as they are connected\n"
                  "to, so several busd in separate containers may all bind `tcp://*:7701`.\n\n");
+
+    fprintf(out, "### Field devices (Modbus)\n\n"
+                 "With `source` `modbus-tcp` (needs `modbus.host`) or `modbus-rtu` (needs\n"
+                 "`modbus.device`), busd polls a real device every `poll_ms` instead of\n"
+                 "simulating one, and publishes the same readings plus a `device` message\n"
+                 "(proto/README.md). `modbus.map` says where the values are: the built-in\n"
+                 "`gbms` map is the webmanager's register map from the user guide; the map\n"
+                 "format is in `docs/maps.md`. `ohmwatch-busd -n` also loads the map and\n"
+                 "checks that the gateway's strings, modules and `aux_units` fit in it.\n\n");
 
     fprintf(out, "## services.alarmd\n\n"
                  "All keys are optional. The three endpoints are distinct from each other\n"

@@ -98,10 +98,27 @@ typedef struct {
     double charge_limit_c;   /* charger current limit as a fraction of C10 */
 } ow_sim_cfg_t;
 
+/* A field device polled over Modbus (source "modbus-tcp" or "modbus-rtu"):
+ * where it is, which register map describes it, how patiently to ask. */
+typedef struct {
+    char host[128];     /* modbus-tcp: name or address */
+    int port;           /* modbus-tcp */
+    int unit;           /* unit id (slave address) */
+    char device[256];   /* modbus-rtu: serial device */
+    int baud;           /* modbus-rtu */
+    char parity[2];     /* modbus-rtu: "N", "E", "O" */
+    int data_bits;      /* modbus-rtu */
+    int stop_bits;      /* modbus-rtu */
+    char map[256];      /* "gbms" (built in) or a map file, relative to the site file */
+    int timeout_ms;     /* per request */
+    int retries;        /* per request, after the first attempt */
+    int backoff_max_ms; /* reconnect attempts back off up to this */
+} ow_modbus_cfg_t;
+
 typedef struct {
     char id[OW_ID_MAX];
     char name[64];
-    char source[16];                       /* "sim" (others come with the field drivers) */
+    char source[16];                       /* "sim", "modbus-tcp", "modbus-rtu" */
     char publish[128];                     /* ZMQ endpoint busd binds for readings */
     char replay[128];                      /* ZMQ endpoint busd binds for replay requests */
     char connect_host[128];                /* host the others reach busd at ("" = the endpoint's) */
@@ -123,6 +140,7 @@ typedef struct {
     ow_string_cfg_t strings[OW_MAX_STRINGS];
     int nmodules; /* total blocks, <= OW_MAX_MODULES */
     ow_sim_cfg_t sim;
+    ow_modbus_cfg_t modbus;
 } ow_gateway_cfg_t;
 
 typedef struct ow_site ow_site_t;

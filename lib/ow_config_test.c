@@ -385,7 +385,41 @@ static void test_errors(void)
                  "gateways[0].module_type: unknown module type \"C99\" "
                  "(one of C40, C41, C30, C20, C23)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": @\"gbms\"}]}",
-                 "gateways[0].source: must be one of: sim");
+                 "gateways[0].source: must be one of: sim, modbus-tcp, modbus-rtu");
+    /* Modbus sources: where the device is, per source; ranges of the keys. */
+    expect_error("{\"gateways\": [\n  @" GW_A ", " STR1 ", \"source\": \"modbus-tcp\"}]}",
+                 "gateways[0].modbus.host: required (not empty) when source is modbus-tcp");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-rtu\",\n"
+                 "  \"modbus\": @{\"host\": \"x\"}}]}",
+                 "gateways[0].modbus.device: required (not empty) when source is modbus-rtu");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-tcp\",\n"
+                 "  \"modbus\": {\"host\": \"x\", \"map\": @\"\"}}]}",
+                 "gateways[0].modbus.map: required (not empty) when source is modbus-tcp");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"modbus\": {\"port\": @70000}}]}",
+                 "gateways[0].modbus.port: must be between 1 and 65535");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"modbus\": {\"parity\": @\"X\"}}]}",
+                 "gateways[0].modbus.parity: must be one of: N, E, O");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"modbus\": {\"retries\": @11}}]}",
+                 "gateways[0].modbus.retries: must be between 0 and 10");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"modbus\": {\"hots\": @\"x\"}}]}",
+                 "gateways[0].modbus.hots: unknown key");
+    {
+        char err[512];
+        ow_site_t *s = load_text("{\"defaults\": {\"modbus\": {\"timeout_ms\": 250}},"
+                                 "\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-rtu\","
+                                 "\"modbus\": {\"device\": \"/dev/ttyS1\", \"parity\": \"E\"}}]}",
+                                 err, sizeof err);
+        CHECK_MSG(s != NULL, "modbus-rtu gateway: %s", err);
+        if (s) {
+            const ow_modbus_cfg_t *mb = &s->gateways[0].modbus;
+            CHECK_STR(mb->device, "/dev/ttyS1");
+            CHECK_STR(mb->parity, "E");
+            CHECK_STR(mb->map, "gbms");
+            CHECK(mb->timeout_ms == 250 && mb->baud == 19200 && mb->unit == 1 && mb->port == 502);
+            CHECK(mb->retries == 1 && mb->backoff_max_ms == 30000 && mb->data_bits == 8);
+        }
+        ow_site_destroy(&s);
+    }
     expect_error("{\"gateways\": [{\"id\": @\"a b\", \"publish\": \"tcp://*:1\", "
                  "\"replay\": \"tcp://*:2\", " STR1 "}]}",
                  "gateways[0].id: must be 1 to 31 characters of A-Z a-z 0-9 _ . -");

@@ -34,6 +34,7 @@ typedef enum {
     OW_MSG_DISCHARGE,  /* a discharge started / ended (alarmd) */
     OW_MSG_BASELINE,   /* a module's impedance against its baseline, with trend (alarmd) */
     OW_MSG_CONFIG,     /* a setting changed at runtime (alarmd) */
+    OW_MSG_DEVICE,     /* a field device's own words and link, per poll cycle (busd) */
     OW_MSG_KINDS
 } ow_kind_t;
 
@@ -176,6 +177,29 @@ typedef struct {
     char source[16];  /* "control", "reload", "state" */
 } ow_config_t;
 
+/* What a field device (a webmanager or another monitor polled over Modbus)
+ * says about itself, after each poll cycle: the link, its own flag words
+ * and module alarm words as read, and the driver's counters. A word the map
+ * does not have, or that was not read this cycle, is 0; module_flags is
+ * empty when the map has no module alarm word or the device did not answer
+ * at all (0 for a module whose word was not read). */
+typedef struct {
+    char link[8];          /* "up", "partial" (some requests failed), "down" */
+    uint32_t general;      /* the device's General Status Flags (G.BMS 1000) */
+    uint32_t battery;      /* Battery Status Flags (1001) */
+    uint32_t alarm;        /* Alarm Flags (1002) */
+    int strings_reported;  /* strings the device says it has (1003), 0 if unknown */
+    int modules_reported;  /* modules the device says it has (1004), 0 if unknown */
+    int cycle_requests;    /* requests sent in the last cycle (retries included) */
+    uint64_t requests;     /* since start, retries included */
+    uint64_t exceptions;   /* Modbus exception responses since start */
+    uint64_t timeouts;     /* no answer in time, or connection lost, since start */
+    uint64_t malformed;    /* replies that were not valid Modbus for the request */
+    uint64_t out_of_range; /* values outside the wire's range, published as null */
+    int nmodules;
+    uint16_t module_flags[OW_MAX_MODULES]; /* per module: its alarm word as read */
+} ow_device_t;
+
 typedef struct {
     ow_kind_t kind;
     ow_hdr_t h;
@@ -191,6 +215,7 @@ typedef struct {
         ow_discharge_t discharge;
         ow_baseline_t baseline;
         ow_config_t config;
+        ow_device_t device;
     } u;
 } ow_msg_t;
 

@@ -258,6 +258,39 @@ static const field_t config_fields[] = {
      "`control` (a request), `reload` (SIGHUP), `state` (restored at start)"},
 };
 
+static const char *const links[] = {"up", "partial", "down", NULL};
+
+static const field_t device_fields[] = {
+    {"link", FT_TEXT, M(u.device.link), SZ(u.device.link), 0, 0, 0, links, "",
+     "`up` every request answered, `partial` some failed, `down` none (or not tried: backoff)"},
+    {"general", FT_U32, M(u.device.general), 0, 0, 0, 0xffff, NULL, "",
+     "the device's General Status Flags (G.BMS Modbus 1000); 0 if not mapped or not read"},
+    {"battery", FT_U32, M(u.device.battery), 0, 0, 0, 0xffff, NULL, "",
+     "the device's Battery Status Flags (1001); 0 if not mapped or not read"},
+    {"alarm", FT_U32, M(u.device.alarm), 0, 0, 0, 0xffff, NULL, "",
+     "the device's Alarm Flags (1002); 0 if not mapped or not read"},
+    {"strings_reported", FT_INT, M(u.device.strings_reported), 0, 0, 0, 0xffff, NULL, "",
+     "strings the device reports (1003); 0 if not mapped or not read"},
+    {"modules_reported", FT_INT, M(u.device.modules_reported), 0, 0, 0, 0xffff, NULL, "",
+     "modules the device reports (1004); 0 if not mapped or not read"},
+    {"cycle_requests", FT_INT, M(u.device.cycle_requests), 0, 0, 0, 1e6, NULL, "",
+     "Modbus requests sent in the last cycle, retries included"},
+    {"requests", FT_U64, M(u.device.requests), 0, 0, 0, I63, NULL, "",
+     "requests since start, retries included"},
+    {"exceptions", FT_U64, M(u.device.exceptions), 0, 0, 0, I63, NULL, "",
+     "exception responses since start"},
+    {"timeouts", FT_U64, M(u.device.timeouts), 0, 0, 0, I63, NULL, "",
+     "requests not answered in time (or connection lost) since start"},
+    {"malformed", FT_U64, M(u.device.malformed), 0, 0, 0, I63, NULL, "",
+     "replies that were not valid for their request since start"},
+    {"out_of_range", FT_U64, M(u.device.out_of_range), 0, 0, 0, I63, NULL, "",
+     "values outside the wire's range for their quantity (published as null) since start"},
+    {"module_flags", FT_U16ARR, M(u.device.module_flags), ALEN(u.device.module_flags),
+     M(u.device.nmodules), 0, 0xffff, NULL, "",
+     "per module: its alarm word as read (MODULE_nnn_ALARM), 0 if not read; empty if not "
+     "mapped or the device did not answer"},
+};
+
 static const kind_t kinds[OW_MSG_KINDS] = {
     [OW_MSG_MODULE] = {"module", "mod", "mod/GW/SS/MMM", module_fields, NF(module_fields), 0,
                        "One block's measurements from one poll (busd)."},
@@ -283,6 +316,9 @@ static const kind_t kinds[OW_MSG_KINDS] = {
                          "with its trend (alarmd)."},
     [OW_MSG_CONFIG] = {"config", "cfg", "cfg/GW", config_fields, NF(config_fields), 1,
                        "A setting changed at runtime (alarmd)."},
+    [OW_MSG_DEVICE] = {"device", "dev", "dev/GW", device_fields, NF(device_fields), 0,
+                       "A polled field device's link, its own flag words and the driver's "
+                       "counters, after each poll cycle (busd with a Modbus source)."},
 };
 
 static const char *const err_names[OW_PERR_COUNT] = {

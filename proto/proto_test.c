@@ -111,6 +111,25 @@ static void test_other_kinds(void)
     CHECK(d.u.state.general == 0x41 && d.u.state.nstrings == 2 && d.u.state.nmodules == 18);
     CHECK(d.u.state.string_flags2[0] == 0x1000 && d.u.state.module_flags[17] == 0x41);
 
+    hdr(&m, OW_MSG_DEVICE);
+    strcpy(m.u.device.link, "partial");
+    m.u.device.general = 0x8001, m.u.device.alarm = 0x40, m.u.device.strings_reported = 2;
+    m.u.device.modules_reported = 18, m.u.device.cycle_requests = 4, m.u.device.requests = 99;
+    m.u.device.exceptions = 3, m.u.device.timeouts = 2, m.u.device.malformed = 1;
+    m.u.device.nmodules = 18, m.u.device.module_flags[4] = 0x2;
+    roundtrip(&m, &d);
+    CHECK_STR(d.u.device.link, "partial");
+    CHECK(d.u.device.general == 0x8001 && d.u.device.alarm == 0x40 && d.u.device.battery == 0);
+    CHECK(d.u.device.nmodules == 18 && d.u.device.module_flags[4] == 2);
+    CHECK(d.u.device.exceptions == 3 && d.u.device.timeouts == 2 && d.u.device.malformed == 1);
+    ow_topic(&m, topic, sizeof topic);
+    CHECK_STR(topic, "dev/wm1");
+    strcpy(m.u.device.link, "lost"); /* not one of up/partial/down */
+    {
+        char body[OW_BODY_MAX], err[256];
+        CHECK(ow_encode(&m, body, sizeof body, err, sizeof err) < 0);
+    }
+
     hdr(&m, OW_MSG_CONTROL);
     m.h.gw[0] = '\0'; /* site-wide control is allowed */
     strcpy(m.u.control.cmd, "set");
@@ -934,6 +953,19 @@ static int sample(int i, ow_msg_t *m)
         for (int k = 0; k < OW_MAX_MODULES; k++)
             m->u.state.module_flags[k] = (uint16_t)(k * 2654435761u >> 16);
         m->u.state.string_flags[15] = 0xffff;
+        return 1;
+    case 13:
+        hdr(m, OW_MSG_DEVICE);
+        strcpy(m->u.device.link, "down");
+        m->u.device.timeouts = 9007199254740993ULL, m->u.device.cycle_requests = 3;
+        return 1;
+    case 14:
+        hdr(m, OW_MSG_DEVICE);
+        strcpy(m->u.device.link, "up");
+        m->u.device.general = 0xffff, m->u.device.modules_reported = 512;
+        m->u.device.nmodules = OW_MAX_MODULES;
+        for (int k = 0; k < OW_MAX_MODULES; k++)
+            m->u.device.module_flags[k] = (uint16_t)(k * 40503u);
         return 1;
     }
     return 0;

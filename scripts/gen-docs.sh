@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the docs that come from tables in code: docs/config.md (site
-# schema), docs/alarms.md (flag words, alarm catalogue), docs/scenarios.md (scenario events), docs/modbus.md (Modbus register map), docs/snmp.md (SNMP OID map), mibs/OHMWATCH-BACS-MIB.txt (the MIB
+# schema), docs/alarms.md (flag words, alarm catalogue), docs/scenarios.md (scenario events), docs/modbus.md (Modbus register map), docs/maps.md (field device register maps), docs/snmp.md (SNMP OID map), mibs/OHMWATCH-BACS-MIB.txt (the MIB
 # module), and the field reference in
 # proto/README.md (between the GENERATED markers). --check fails if any is
 # out of date instead of writing.
@@ -19,13 +19,14 @@ trap 'rm -rf "$tmp"' EXIT
 "$B/services/modbusd/ohmwatch-modbusd" --doc > "$tmp/modbus.md"
 "$B/services/snmpd/ohmwatch-snmpd" --doc > "$tmp/snmp.md"
 "$B/services/snmpd/ohmwatch-snmpd" --mib > "$tmp/mib.txt"
+"$B/services/busd/ow-map-doc" > "$tmp/maps.md"
 awk -v f="$tmp/fields.md" '
   /<!-- GENERATED:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- GENERATED:END/ { skip=0 }
   !skip { print }' proto/README.md > "$tmp/README.md"
 
 rc=0
-for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md"; do
+for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "maps.md:docs/maps.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md"; do
   src=$tmp/${pair%%:*}; dst=${pair#*:}
   if [ $check = 1 ]; then
     if ! cmp -s "$src" "$dst"; then

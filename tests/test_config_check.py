@@ -45,4 +45,46 @@ r = subprocess.run([BUSD, "-n", "-f", os.path.join(ROOT, "etc", "site-sample.jso
                    capture_output=True, text=True)
 check(r.returncode == 1 and "%s:2:" % scen in r.stderr and "current_a" in r.stderr,
       "bad scenario refused with position: %r" % r.stderr)
+
+# A field device: the map is part of the check, and the site must fit it.
+import json
+mapf = os.path.join(d, "map.json")
+with open(mapf, "w") as f:
+    f.write('{"name": "m",\n "modules": [{"first": 1, "last": 9, "address": 0, "stride": 2,\n'
+            '   "values": {"voltage_v": {"at": 0, "type": "u48"}}}]}\n')
+field = json.loads(text)
+g = field["gateways"][0]
+g.update({"source": "modbus-tcp", "ambient_sensor": False, "hydrogen_sensor": False,
+          "modbus": {"host": "127.0.0.1", "map": mapf}})
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "%s:3:46: modules[0].values.voltage_v.type: must be one of" % mapf
+      in r.stderr, "bad map refused with its file:line:col and key: %r" % r.stderr)
+g["modbus"]["map"] = "gbms"
+g["strings"] = [{"modules": 260}, {"modules": 260}]
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "gateways[0].strings: module 513 is not in the map" in r.stderr,
+      "520 modules do not fit the G.BMS map: %r" % r.stderr)
+g["strings"] = [{"modules": 9}]
+g["ambient_sensor"] = True
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "gateways[0].ambient_sensor: the map" in r.stderr,
+      "a sensor the map cannot read is refused: %r" % r.stderr)
+g["ambient_sensor"] = False
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout, "a fitting field gateway is OK: %r" %
+      r.stderr)
+g["source"], g["modbus"] = "modbus-rtu", {"device": "/dev/ttyS9", "unit": 0}
+with open(bad, "w") as f:
+    json.dump(field, f, indent=1)
+r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 1 and "gateways[0].modbus.unit: must be 1-247 on a serial line" in r.stderr,
+      "unit 0 (broadcast) refused on a serial line: %r" % r.stderr)
 done("test_config_check")

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "field.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -22,7 +23,9 @@ struct ow_busd {
     const ow_gateway_cfg_t *gw;
     ow_busd_opts_t opts;
     ow_scenario_t *scenario;
-    ow_sim_t *sim;
+    ow_sim_t *sim;     /* source "sim" */
+    ow_field_t *field; /* source "modbus-tcp" / "modbus-rtu" */
+    ow_field_reading_t *reading;
     ow_pub_t *pub;
     zsock_t *cmd; /* SUB to alarmd's commands for this gateway (ctl/GW) */
     uint64_t commands, bad_commands;
@@ -48,22 +51,31 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     b->gw = gw;
     if (o) b->opts = *o;
     if (strcmp(gw->source, "sim") != 0) {
-        snprintf(err, errlen, "gateway %s: source '%s' is not supported by this busd", gw->id,
-                 gw->source);
-        goto fail;
+        /* A field device runs in real time; the simulator's options do not apply. */
+        b->field = ow_field_new(site, gw, err, errlen);
+        b->reading = malloc(sizeof *b->reading);
+        if (!b->field) goto fail;
+        if (!b->reading) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        b->speed = 1;
+        b->step_us = b->real_period_us = (int64_t)gw->poll_ms * 1000;
     }
     scen = b->opts.scenario ? b->opts.scenario : gw->sim.scenario;
-    if (scen && *scen) {
+    if (!b->field && scen && *scen) {
         /* A scenario named on the command line is relative to the cwd, one in
          * the site file relative to the site file. */
         const char *p = b->opts.scenario ? scen : ow_site_path(site, scen, path, sizeof path);
         b->scenario = ow_scenario_load(p, err, errlen);
         if (!b->scenario) goto fail;
     }
-    b->speed = b->opts.speed > 0 ? b->opts.speed : gw->sim.speed;
-    b->step_us = (int64_t)gw->poll_ms * 1000;
-    b->real_period_us = (int64_t)((double)b->step_us / b->speed);
-    if (b->real_period_us < MIN_REAL_PERIOD_US) {
+    if (!b->field) {
+        b->speed = b->opts.speed > 0 ? b->opts.speed : gw->sim.speed;
+        b->step_us = (int64_t)gw->poll_ms * 1000;
+        b->real_period_us = (int64_t)((double)b->step_us / b->speed);
+    }
+    if (!b->field && b->real_period_us < MIN_REAL_PERIOD_US) {
         b->real_period_us = MIN_REAL_PERIOD_US;
         b->step_us = (int64_t)(MIN_REAL_PERIOD_US * b->speed);
     }
@@ -86,6 +98,7 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     char topic[OW_TOPIC_MAX];
     snprintf(topic, sizeof topic, "ctl/%s", gw->id);
     zsock_set_subscribe(b->cmd, topic);
+    if (b->field) return b;
     /* Simulated time starts at the wall clock of this boot (the epoch). */
     b->sim = ow_sim_new(gw, b->scenario, seed, (int64_t)ow_pub_epoch(b->pub));
     if (!b->sim) {
@@ -105,6 +118,8 @@ void ow_busd_destroy(ow_busd_t **bp)
     ow_pub_destroy(&b->pub);
     zsock_destroy(&b->cmd);
     ow_sim_destroy(&b->sim);
+    ow_field_destroy(&b->field);
+    free(b->reading);
     ow_scenario_destroy(&b->scenario);
     free(b);
     *bp = NULL;
@@ -125,7 +140,7 @@ static void heartbeat(ow_busd_t *b, const char *state)
 {
     ow_msg_t m;
     ow_msg_init(&m, OW_MSG_HEARTBEAT);
-    m.h.ts_us = ow_sim_time_us(b->sim);
+    m.h.ts_us = b->sim ? ow_sim_time_us(b->sim) : ow_now_us();
     snprintf(m.u.heartbeat.state, sizeof m.u.heartbeat.state, "%s", state);
     snprintf(m.u.heartbeat.source, sizeof m.u.heartbeat.source, "%s", b->gw->source);
     m.u.heartbeat.period_us = b->step_us;
@@ -141,6 +156,44 @@ static void heartbeat(ow_busd_t *b, const char *state)
     publish(b, &m);
 }
 
+/* One poll of a field device: the same messages as the simulator's, from
+ * what was read this cycle only, then what the device says about itself. */
+static void field_cycle(ow_busd_t *b)
+{
+    int64_t t0 = ow_mono_us(), ts = ow_now_us();
+    ow_field_reading_t *r = b->reading;
+    ow_msg_t m;
+
+    ow_field_poll(b->field, r);
+    for (int s = 1; s <= b->gw->nstrings; s++) {
+        int first = b->gw->strings[s - 1].first_module;
+        for (int k = 0; k < b->gw->strings[s - 1].modules; k++) {
+            ow_msg_init(&m, OW_MSG_MODULE);
+            m.h.ts_us = ts;
+            m.u.module = r->mod[first - 1 + k];
+            publish(b, &m);
+        }
+        ow_msg_init(&m, OW_MSG_STRING);
+        m.h.ts_us = ts;
+        m.u.string = r->str[s - 1];
+        publish(b, &m);
+    }
+    if (r->aux_valid) {
+        ow_msg_init(&m, OW_MSG_AUX);
+        m.h.ts_us = ts;
+        m.u.aux = r->aux;
+        publish(b, &m);
+    }
+    ow_msg_init(&m, OW_MSG_DEVICE);
+    m.h.ts_us = ts;
+    m.u.device = r->dev;
+    publish(b, &m);
+    b->modules_lost = r->modules_lost;
+    b->st.cycles++;
+    b->last_cycle_us = ow_mono_us() - t0;
+    heartbeat(b, "running");
+}
+
 /* One poll of the whole bus: every module, every string, the aux sensors. */
 static void poll_cycle(ow_busd_t *b)
 {
@@ -148,6 +201,10 @@ static void poll_cycle(ow_busd_t *b)
     ow_msg_t m;
     int lost = 0;
 
+    if (b->field) {
+        field_cycle(b);
+        return;
+    }
     ow_sim_step(b->sim, b->step_us);
     int64_t ts = ow_sim_time_us(b->sim);
     for (int s = 1; s <= b->gw->nstrings; s++) {
@@ -185,6 +242,12 @@ static void on_command(ow_busd_t *b)
         m.kind != OW_MSG_CONTROL) {
         b->bad_commands++;
         log_warnx("dropping malformed command: %s", zmsg_size(msg) != 2 ? "not 2 frames" : err);
+    } else if (b->field && strcmp(m.u.control.cmd, "output") == 0) {
+        /* The register maps are read-only: switching a device's outputs
+         * would need a write map and a reason to trust this path with it. */
+        b->bad_commands++;
+        log_warnx("GX_R_AUX output %d command from %s ignored: the field driver only reads",
+                  m.u.control.index, m.h.pub);
     } else if (strcmp(m.u.control.cmd, "output") == 0 && m.u.control.index >= 1 &&
                m.u.control.index <= OW_AUX_POINTS && !isnan(m.u.control.value)) {
         b->commands++;
@@ -217,10 +280,11 @@ int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
 {
     ow_deadline_t dl;
 
-    log_info("gateway %s: %d strings, %d modules, poll %lld ms simulated every %lld ms, "
+    log_info("gateway %s: %d strings, %d modules, poll %lld ms %s every %lld ms, "
              "publishing on %s, replay on %s",
              b->gw->id, b->gw->nstrings, b->gw->nmodules, (long long)(b->step_us / 1000),
-             (long long)(b->real_period_us / 1000), b->gw->publish, b->gw->replay);
+             b->field ? "of the device" : "simulated", (long long)(b->real_period_us / 1000),
+             b->gw->publish, b->gw->replay);
     heartbeat(b, "starting");
     ow_deadline_init(&dl, b->real_period_us);
     while (!(stop && *stop)) {

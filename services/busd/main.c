@@ -9,6 +9,7 @@
 #include <czmq.h>
 
 #include "busd.h"
+#include "field.h"
 #include "scenario.h"
 #include "ow_config.h"
 #include "ow_log.h"
@@ -29,19 +30,24 @@ static void usage(FILE *out)
         "  --seed N       simulator seed (overrides sim.seed and the scenario's)\n"
         "  --cycles N     stop after N poll cycles\n"
         "  --no-wait      poll back-to-back without deadlines (benchmarks)\n"
-        "  --linger S     after --cycles, keep answering replay requests S seconds\n");
+        "  --linger S     after --cycles, keep answering replay requests S seconds\n"
+        "  --plan         print a field device's requests per cycle (FC ADDRESS COUNT) and exit\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *file = NULL, *gw_id = NULL;
-    int check = 0, verbose = 0, c;
+    int check = 0, verbose = 0, plan = 0, c;
     ow_busd_opts_t opts = {0};
     char err[1024];
     static const struct option longopts[] = {
-        {"seed", required_argument, NULL, 1}, {"cycles", required_argument, NULL, 2},
-        {"no-wait", no_argument, NULL, 3},    {"linger", required_argument, NULL, 4},
-        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
+        {"seed", required_argument, NULL, 1},
+        {"cycles", required_argument, NULL, 2},
+        {"no-wait", no_argument, NULL, 3},
+        {"linger", required_argument, NULL, 4},
+        {"plan", no_argument, NULL, 5},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
 
     while ((c = getopt_long(argc, argv, "f:g:ndvs:S:h", longopts, NULL)) != -1) {
@@ -77,6 +83,9 @@ int main(int argc, char **argv)
             break;
         case 4:
             opts.linger_s = atof(optarg);
+            break;
+        case 5:
+            plan = 1;
             break;
         case 'h':
             usage(stdout);
@@ -122,9 +131,31 @@ int main(int argc, char **argv)
             }
             ow_scenario_destroy(&sc);
         }
+        /* A field device's map is part of the configuration too. */
+        if (strcmp(gw->source, "sim") != 0 && ow_field_check(site, gw, err, sizeof err) < 0) {
+            fprintf(stderr, "ohmwatch-busd: %s\n", err);
+            ow_site_destroy(&site);
+            return 1;
+        }
         printf("configuration OK\n");
         ow_site_destroy(&site);
         return 0;
+    }
+
+    if (plan) {
+        ow_field_t *f = NULL;
+        if (strcmp(gw->source, "sim") == 0)
+            snprintf(err, sizeof err, "gateway %s: source sim sends no requests", gw->id);
+        else
+            f = ow_field_new(site, gw, err, sizeof err);
+        if (!f) fprintf(stderr, "ohmwatch-busd: %s\n", err);
+        for (int i = 0; f && i < ow_field_nreqs(f); i++)
+            printf("%d %d %d\n", ow_field_req(f, i)->fc, ow_field_req(f, i)->addr,
+                   ow_field_req(f, i)->count);
+        int rc = f ? 0 : 1;
+        ow_field_destroy(&f);
+        ow_site_destroy(&site);
+        return rc;
     }
 
     ow_signals_init();
