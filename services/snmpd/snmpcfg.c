@@ -178,8 +178,9 @@ int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t 
             char raw[512];
             if (str(&c, v, path, raw, sizeof raw) < 0 || resolve(&c, path, raw, sizeof raw) < 0)
                 return -1;
-            if (strlen(raw) >= sizeof out->community) return fail(&c, path, "too long");
-            snprintf(out->community, sizeof out->community, "%s", raw);
+            size_t n = strlen(raw);
+            if (n >= sizeof out->community) return fail(&c, path, "too long");
+            memcpy(out->community, raw, n + 1);
             if (strpbrk(out->community, " \t\"@"))
                 return fail(&c, path, "no spaces, quotes or '@' in a community");
         } else if (strcmp(key, "source") == 0) {
