@@ -8,6 +8,8 @@
  *   modbusd    answers a Modbus read of the general registers and module 1
  *              for every gateway's unit, module 1 has a voltage and is not
  *              flagged "communication lost"
+ *   snmpd      answers an SNMP GET in every gateway's context, module 1 has a
+ *              voltage (health_snmp.c)
  * "Current" depends on the producers: with busd stopped for longer than
  * max_age, alarmd, historian and modbusd report unhealthy too, which is what
  * an operator has to know (their data is stale), not a reason to restart them. */
@@ -251,6 +253,7 @@ int ow_health(const ow_site_t *site, const char *service, const char *gw, double
     if (strcmp(service, "alarmd") == 0) return health_alarmd(site, gw, max_age_s, out);
     if (strcmp(service, "historian") == 0) return health_historian(site, gw, max_age_s, out);
     if (strcmp(service, "modbusd") == 0) return health_modbusd(site, gw, out);
-    fprintf(out, "unknown service '%s' (busd, alarmd, historian, modbusd)\n", service);
+    if (strcmp(service, "snmpd") == 0) return ow_health_snmpd(site, gw, out);
+    fprintf(out, "unknown service '%s' (busd, alarmd, historian, modbusd, snmpd)\n", service);
     return 2;
 }

@@ -8,10 +8,15 @@
 
 #include "ow_config.h"
 
-/* service: busd, alarmd, historian, modbusd. gw: one gateway or NULL for all.
+/* service: busd, alarmd, historian, modbusd, snmpd. gw: one gateway or NULL for all.
  * max_age_s: how old the newest data may be (<= 0: the default, 60 s).
  * Returns 0 healthy, 1 unhealthy, 2 unknown service or gateway. */
 int ow_health(const ow_site_t *site, const char *service, const char *gw, double max_age_s,
               FILE *out);
+
+/* health_snmp.c: the snmpd probe, and the address it asks for a `listen`
+ * transport list ("udp:161" -> "udp:127.0.0.1:161"). */
+int ow_health_snmpd(const ow_site_t *site, const char *gw, FILE *out);
+void ow_health_snmp_peer(const char *listen, char *out, size_t len);
 
 #endif

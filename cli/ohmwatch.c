@@ -23,19 +23,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: ohmwatch [-f SITE.json] COMMAND [options]\n"
-        "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
-        "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
-        "       [--count N] [--idle S]                live messages\n"
-        "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
-        "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
-        "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
-        "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
-        "  health SERVICE [-g GW] [--max-age S]     busd, alarmd, historian or modbusd answers\n"
-        "                                           and has current data (exit 0) or not (1)\n"
-        "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
+    fprintf(out,
+            "usage: ohmwatch [-f SITE.json] COMMAND [options]\n"
+            "  status [-g GW] [--once] [--timeout S]   dashboard per string\n"
+            "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
+            "       [--count N] [--idle S]                live messages\n"
+            "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
+            "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
+            "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
+            "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
+            "  health SERVICE [-g GW] [--max-age S]     busd, alarmd, historian, modbusd or snmpd\n"
+            "                                           answers and has current data (exit 0) or\n"
+            "                                           not (1)\n"
+            "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
 
 /* One subscriber on every gateway of the site (or just gw). */

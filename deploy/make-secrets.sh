@@ -6,6 +6,8 @@
 #   pg_reader      grafana_reader, Grafana's read-only role
 #   grafana_admin  Grafana's admin (profile "grafana")
 #   grafana.env    GRAFANA_DB_PASSWORD=<pg_reader>, for Grafana's provisioning
+#   snmp_auth      SNMPv3 user nms: authentication pass phrase (SHA-256)
+#   snmp_priv      SNMPv3 user nms: privacy pass phrase (AES)
 # The containers run as uid 10001 (ohmwatch) and 10002 (postgres, also in
 # group 10001): files are mode 0640 and group 10001, so they read them and
 # other users of the host do not. The directory is in .gitignore and
@@ -17,7 +19,7 @@ mkdir -p "$dir"
 chmod 0750 "$dir"
 umask 027
 newpw() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
-for name in pg_superuser pg_writer pg_reader grafana_admin; do
+for name in pg_superuser pg_writer pg_reader grafana_admin snmp_auth snmp_priv; do
   [ -s "$dir/$name" ] || { newpw >"$dir/$name"; echo "make-secrets: wrote $dir/$name"; }
 done
 [ -s "$dir/grafana.env" ] || printf 'GRAFANA_DB_PASSWORD=%s\n' "$(cat "$dir/pg_reader")" >"$dir/grafana.env"

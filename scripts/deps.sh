@@ -12,8 +12,8 @@ TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptra
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
 # and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base
-# image, systemd-analyze for the units.
-DEPLOY_PKGS="docker.io docker-compose debootstrap systemd mbpoll postgresql-client"
+# image, systemd-analyze for the units, net-snmp's tools for the SNMP port.
+DEPLOY_PKGS="docker.io docker-compose debootstrap systemd mbpoll postgresql-client snmp"
 
 want="$BUILD_PKGS"
 DEMO_PKGS="postgresql postgresql-client procps"

@@ -3,7 +3,8 @@
 # DESTDIR and prefix /usr gives the daemons and the CLI in /usr/bin, the
 # systemd units (with /usr/bin and /etc/ohmwatch/site.json filled in), the
 # sysusers.d entry, /etc/ohmwatch/site.json, examples, Grafana provisioning
-# and docs; the installed daemons accept the installed site file; and
+# and docs, the MIB; the installed daemons accept the installed site file
+# (snmpd with its pass phrases where systemd puts its credentials); and
 # `systemd-analyze verify` (when installed) accepts the units.
 #   tests/test_install.sh BUILD_DIR
 set -euo pipefail
@@ -20,11 +21,12 @@ check() { # check DESCRIPTION COMMAND...
 DESTDIR=$tmp/root cmake --install "$build" --prefix /usr >"$tmp/install.log"
 r=$tmp/root
 for f in usr/bin/ohmwatch usr/bin/ohmwatch-busd usr/bin/ohmwatch-alarmd \
-  usr/bin/ohmwatch-historian usr/bin/ohmwatch-modbusd; do
+  usr/bin/ohmwatch-historian usr/bin/ohmwatch-modbusd usr/bin/ohmwatch-snmpd; do
   check "$f is an executable" test -x "$r/$f"
 done
 for f in usr/lib/systemd/system/ohmwatch-busd@.service usr/lib/systemd/system/ohmwatch-alarmd.service \
   usr/lib/systemd/system/ohmwatch-historian.service usr/lib/systemd/system/ohmwatch-modbusd.service \
+  usr/lib/systemd/system/ohmwatch-snmpd.service usr/share/ohmwatch/mibs/OHMWATCH-BACS-MIB.txt \
   usr/lib/systemd/system/ohmwatch.target usr/lib/sysusers.d/ohmwatch.conf etc/ohmwatch/site.json \
   usr/share/ohmwatch/examples/site-sample.json usr/share/ohmwatch/examples/scenarios/demo.json \
   usr/share/ohmwatch/grafana/provisioning/datasources/ohmwatch.yaml \
@@ -45,10 +47,41 @@ for u in "$r"/usr/lib/systemd/system/*.service; do
   done
 done
 check "the sysusers entry makes the user ohmwatch" grep -q '^u ohmwatch ' "$r/usr/lib/sysusers.d/ohmwatch.conf"
+check "ohmwatch.target wants every service unit" bash -c "
+  for u in alarmd historian modbusd snmpd; do
+    grep -q \"^Wants=.*ohmwatch-\$u.service\" '$r/usr/lib/systemd/system/ohmwatch.target' || exit 1
+  done"
+# Capabilities: none but CAP_NET_BIND_SERVICE for modbusd (502) and snmpd (161).
+for d in busd@ alarmd historian; do
+  check "ohmwatch-$d.service has no capabilities" grep -qx 'CapabilityBoundingSet=' "$r/usr/lib/systemd/system/ohmwatch-$d.service"
+done
+for d in modbusd snmpd; do
+  for opt in CapabilityBoundingSet=CAP_NET_BIND_SERVICE AmbientCapabilities=CAP_NET_BIND_SERVICE; do
+    check "ohmwatch-$d.service has $opt only" grep -qx "$opt" "$r/usr/lib/systemd/system/ohmwatch-$d.service"
+  done
+done
+# snmpd's pass phrases: the site file names them in the unit's credentials
+# directory, and the unit loads each one from /etc/ohmwatch.
+su=$r/usr/lib/systemd/system/ohmwatch-snmpd.service
+creds=$(sed -n 's|.*"file:/run/credentials/ohmwatch-snmpd.service/\([^"]*\)".*|\1|p' "$r/etc/ohmwatch/site.json" | sort -u)
+check "the site file's snmpd pass phrases are credentials ($(tr "\n" " " <<<"$creds"| sed "s/ $//"))" test -n "$creds"
+for c in $creds; do
+  check "ohmwatch-snmpd.service loads credential $c from /etc/ohmwatch/$c" grep -qx "LoadCredential=$c:/etc/ohmwatch/$c" "$su"
+done
+check "ohmwatch-snmpd keeps state_dir in its StateDirectory" \
+  grep -q '"state_dir": "/var/lib/ohmwatch/snmpd-state"' "$r/etc/ohmwatch/site.json"
 for d in busd alarmd historian modbusd; do
   check "installed ohmwatch-$d accepts the installed site file" \
     bash -c "'$r/usr/bin/ohmwatch-$d' -n -f '$r/etc/ohmwatch/site.json' | grep -qx 'configuration OK'"
 done
+# As the unit runs it: the credentials in place of /run/credentials/...
+mkdir -m 0700 "$tmp/creds"
+for c in $creds; do echo "pass-phrase-$c" >"$tmp/creds/$c"; done
+sed "s|/run/credentials/ohmwatch-snmpd.service/|$tmp/creds/|" "$r/etc/ohmwatch/site.json" >"$tmp/site-creds.json"
+check "installed ohmwatch-snmpd accepts the installed site file with its credentials" \
+  bash -c "'$r/usr/bin/ohmwatch-snmpd' -n -f '$tmp/site-creds.json' | grep -qx 'configuration OK'"
+check "without its credentials ohmwatch-snmpd says which file it misses" \
+  bash -c "'$r/usr/bin/ohmwatch-snmpd' -n -f '$r/etc/ohmwatch/site.json' 2>&1 | grep -q 'cannot read /run/credentials/ohmwatch-snmpd.service/snmp_auth'"
 # State goes under /var/lib/ohmwatch (the units' StateDirectory), not beside /etc.
 check "alarmd state and historian spool under /var/lib/ohmwatch" \
   grep -q '"/var/lib/ohmwatch/alarmd-state.json"' "$r/etc/ohmwatch/site.json"

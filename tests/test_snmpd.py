@@ -17,6 +17,7 @@ gateways: busd x 2, alarmd, snmpd):
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -290,5 +291,34 @@ for path, what in ((tlog, "v2c traps"), (ilog, "v3 informs")):
                     r"\.3\.3\.8", text) is not None, "%s carry bacsAlarmDescr: %r" % (what, text[:300]))
 for b in busd:
     stop(b)
+check(stop(agent) == 0, "snmpd stops cleanly")
+
+
+def engine_state():
+    """oldEngineID and engineBoots in state_dir, as net-snmp stored them."""
+    st = {}
+    path = os.path.join(d, "snmpd-state", "ohmwatch-snmpd.conf")
+    if os.path.exists(path):
+        for line in open(path):
+            parts = line.split()
+            if len(parts) == 2 and parts[0] in ("oldEngineID", "engineBoots"):
+                st[parts[0]] = parts[1]
+    return st
+
+
+# Killed (a crash, the OOM killer): the engine ID and engineBoots were
+# stored at start, so the next start keeps the ID and counts boots on.
+before = engine_state()
+agent = start([SNMPD, "-f", cfg])
+check(wait_for(lambda: engine_state().get("engineBoots") == str(int(before.get("engineBoots", 0)) + 1),
+               10), "engineBoots stored at start: %r -> %r" % (before, engine_state()))
+stop(agent, signal.SIGKILL)
+agent = start([SNMPD, "-f", cfg])
+check(wait_for(lambda: engine_state().get("engineBoots") == str(int(before.get("engineBoots", 0)) + 2),
+               10), "after a SIGKILL engineBoots still counts: %r -> %r" % (before, engine_state()))
+check(engine_state().get("oldEngineID") == before.get("oldEngineID") and before.get("oldEngineID"),
+      "the engine ID survives a SIGKILL: %r -> %r" % (before, engine_state()))
+check(wait_for(lambda: "1.3.6.1.2.1.33.5.1.3.0" in get(OPS, ROOTOID + ".1.3.0"), 10),
+      "v3 answers after the SIGKILL")
 check(stop(agent) == 0, "snmpd stops cleanly")
 done("snmpd")

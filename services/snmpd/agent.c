@@ -443,6 +443,11 @@ static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
         snprintf(err, errlen, "cannot listen on %s (see the message above)", c->listen);
         return -1;
     }
+    /* The engine ID and the engineBoots just counted up go to state_dir now,
+     * as net-snmp's snmpd does, not only at a clean stop: after a crash or a
+     * SIGKILL the agent keeps its engine ID (managers' cached keys stay
+     * valid) and engineBoots still grows (USM's replay protection). */
+    snmp_store(appname);
     d->started = 1;
     return 0;
 }

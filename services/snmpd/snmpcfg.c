@@ -45,25 +45,31 @@ static int str(pctx_t *c, json_t *v, const char *path, char *dst, size_t len)
     return 0;
 }
 
-/* "file:PATH" or "env:NAME" or the secret itself; net-snmp wants >= 8
- * characters for a pass phrase. */
-static int secret(pctx_t *c, json_t *v, const char *path, char *dst, size_t len)
+/* raw is "file:PATH" or "env:NAME" (replaced by what it names) or the
+ * secret itself. */
+static int resolve(pctx_t *c, const char *path, char *raw, size_t rawlen)
 {
-    char raw[512];
-    if (str(c, v, path, raw, sizeof raw) < 0) return -1;
     if (strncmp(raw, "env:", 4) == 0) {
         const char *e = getenv(raw + 4);
         if (!e) return fail(c, path, "environment variable %s is not set", raw + 4);
-        snprintf(raw, sizeof raw, "%s", e);
+        snprintf(raw, rawlen, "%s", e);
     } else if (strncmp(raw, "file:", 5) == 0) {
         char fp[512];
         snprintf(fp, sizeof fp, "%s", raw + 5);
-        FILE *f = fopen(ow_site_path(c->site, fp, raw, sizeof raw), "r");
+        FILE *f = fopen(ow_site_path(c->site, fp, raw, rawlen), "r");
         if (!f) return fail(c, path, "cannot read %s", fp);
-        if (!fgets(raw, sizeof raw, f)) raw[0] = 0;
+        if (!fgets(raw, (int)rawlen, f)) raw[0] = 0;
         fclose(f);
         raw[strcspn(raw, "\r\n")] = 0;
     }
+    return 0;
+}
+
+/* A pass phrase, resolved; net-snmp wants >= 8 characters. */
+static int secret(pctx_t *c, json_t *v, const char *path, char *dst, size_t len)
+{
+    char raw[512];
+    if (str(c, v, path, raw, sizeof raw) < 0 || resolve(c, path, raw, sizeof raw) < 0) return -1;
     if (strlen(raw) < 8) return fail(c, path, "a pass phrase needs at least 8 characters");
     if (strlen(raw) >= len || strpbrk(raw, "\"\n")) return fail(c, path, "unusable pass phrase");
     snprintf(dst, len, "%s", raw);
@@ -169,7 +175,12 @@ int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t 
         } else if (strcmp(key, "agentx") == 0) {
             if (str(&c, v, path, out->agentx, sizeof out->agentx) < 0) return -1;
         } else if (strcmp(key, "community") == 0) {
-            if (str(&c, v, path, out->community, sizeof out->community) < 0) return -1;
+            char raw[512];
+            if (str(&c, v, path, raw, sizeof raw) < 0 || resolve(&c, path, raw, sizeof raw) < 0)
+                return -1;
+            size_t n = strlen(raw);
+            if (n >= sizeof out->community) return fail(&c, path, "too long");
+            memcpy(out->community, raw, n + 1);
             if (strpbrk(out->community, " \t\"@"))
                 return fail(&c, path, "no spaces, quotes or '@' in a community");
         } else if (strcmp(key, "source") == 0) {

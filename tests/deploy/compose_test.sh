@@ -5,14 +5,17 @@
 #  - makes the local debian:bookworm-slim (deploy/base-image.sh), builds the
 #    images, prints their sizes;
 #  - brings the stack up and prints the cold start time (up to all healthy);
-#  - reads values over the published Modbus port on loopback (mbpoll) and rows
-#    in PostgreSQL (psql in its container);
+#  - reads values over the published Modbus port on loopback (mbpoll), the
+#    BACS MIB over the published SNMP port (snmpget, snmpbulkwalk; SNMPv3
+#    authPriv with the pass phrases of deploy/make-secrets.sh; v2c is off)
+#    and rows in PostgreSQL (psql in its container);
 #  - kills each service in turn, SIGKILL to its process as a crash or the OOM
 #    killer would (`docker kill` counts as a manual stop, after which Docker
 #    never applies the restart policy): the others kept serving, the killed one
 #    came back by itself, and the history has no gap in sequence numbers;
-#  - the many-webmanagers example: three busd feeding one alarmd, historian and
-#    modbusd, started in reverse order;
+#    snmpd keeps its engine ID and counts engineBoots on (state on its volume);
+#  - the many-webmanagers example: three busd feeding one alarmd, historian,
+#    modbusd and snmpd (a context per gateway), started in reverse order;
 #  - tears everything down at the end, on failure too (logs of the failed
 #    containers first).
 # Needs root (or sudo). DEPLOY_KEEP=1 leaves the stack up for a look.
@@ -22,7 +25,7 @@ ROOT=$PWD
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 PROJECT=${DEPLOY_PROJECT:-owdeploytest}
-SERVICES="postgres busd alarmd historian modbusd" # + snmpd once merged (issue 6)
+SERVICES="postgres busd alarmd historian modbusd snmpd"
 tmp=$(mktemp -d /tmp/ow-deploy.XXXXXX)
 chmod 0755 "$tmp"
 fail=0
@@ -122,6 +125,19 @@ if (exec 3<>/dev/tcp/127.0.0.1/502) 2>/dev/null; then
   say "port 502 is taken on this host; publishing Modbus on $port instead"
 fi
 export OHMWATCH_MODBUS_PORT=$port
+# SNMP likewise (a host snmpd, e.g. Debian's on 127.0.0.1:161, holds it).
+sport=161
+if ! python3 -c '
+import errno, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind(("0.0.0.0", 161))
+except OSError as e:
+    sys.exit(1 if e.errno == errno.EADDRINUSE else 0)' 2>/dev/null; then
+  sport=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  say "port 161/udp is taken on this host; publishing SNMP on $sport instead"
+fi
+export OHMWATCH_SNMP_PORT=$sport
 
 compose -f docker-compose.yml -f deploy/docker-compose.many.yml down -v --remove-orphans >/dev/null 2>&1 || true
 b0=$(date +%s)
@@ -137,7 +153,9 @@ done
 check "runtime image runs as uid 10001" test "$(docker run --rm --entrypoint id ohmwatch:latest -u)" = 10001
 check "runtime image has no compiler or -dev headers" \
   docker run --rm --entrypoint sh ohmwatch:latest -c '! command -v gcc && ! command -v cc && [ ! -e /usr/include/zmq.h ]'
-check "no secret in the images" bash -c "! docker run --rm --entrypoint sh ohmwatch:latest -c 'grep -rqs \"$(cat "$OHMWATCH_SECRETS/pg_writer")\" /usr /etc /var/lib'"
+for sec in pg_writer snmp_auth snmp_priv; do
+  check "no secret in the images ($sec)" bash -c "! docker run --rm --entrypoint sh ohmwatch:latest -c 'grep -rqs \"$(cat "$OHMWATCH_SECRETS/$sec")\" /usr /etc /var/lib'"
+done
 
 # ---- cold start ----
 wait_healthy() { # wait_healthy TIMEOUT SERVICE...
@@ -174,6 +192,45 @@ modbus_ok() { # modules (register 1004) and module 1's voltage (1061, mV) look r
 }
 psql_() { docker exec "$(cid postgres)" psql -U postgres -d ohmwatch -Atqc "$1"; }
 check "Modbus on 127.0.0.1:$port: 18 modules, module 1 at $(modbus 1 1061 1) mV" modbus_ok
+
+# SNMP from the host over the published port, as an NMS: SNMPv3 user nms,
+# authPriv with the pass phrases make-secrets.sh wrote (the containers read
+# them as /run/secrets/snmp_auth and snmp_priv).
+BACS=1.3.6.1.2.1.33.5
+v3() { # v3 TOOL CONTEXT OID...: net-snmp's TOOL as user nms on the published port
+  local tool=$1 ctx=$2 bulk=()
+  shift 2
+  [ "$tool" = snmpbulkwalk ] && bulk=(-Cr50)
+  MIBS='' "$tool" -v3 -l authPriv -u nms -a SHA-256 -A "$(cat "$OHMWATCH_SECRETS/snmp_auth")" \
+    -x AES -X "$(cat "$OHMWATCH_SECRETS/snmp_priv")" -n "$ctx" -On -Oq -t 2 -r 1 "${bulk[@]}" \
+    "127.0.0.1:$sport" "$@" 2>/dev/null
+}
+snmp_v() { v3 snmpget "" "$@" | cut -d' ' -f2-; } # snmp_v OID...: the values, one per line
+snmp_ok() { # snmp_ok [CONTEXT [MODULES]]: bacsNumBatteries.0 is the module count, module 1 has a voltage
+  local out v
+  out=$(v3 snmpget "${1:-}" $BACS.1.3.0 $BACS.2.5.1.2.1 | cut -d' ' -f2-) || return 1
+  [ "$(sed -n 1p <<<"$out")" = "${2:-18}" ] || return 1
+  v=$(sed -n 2p <<<"$out")
+  [[ "$v" =~ ^[0-9]+$ ]] && [ "$v" -gt 1000 ] && [ "$v" -lt 1600 ] # 0.01 V
+}
+check "SNMP on 127.0.0.1:$sport/udp (snmpget, v3 authPriv): bacsNumBatteries.0 = $(snmp_v $BACS.1.3.0), module 1 at $(snmp_v $BACS.2.5.1.2.1) x 0.01 V" snmp_ok
+walk_ok() { # the whole tree in bulk walks: every module of the table
+  local w n col
+  w=$(v3 snmpbulkwalk "" "$BACS") || return 1
+  say "  snmpbulkwalk $BACS: $(wc -l <<<"$w") varbinds"
+  # bacsModuleTable (.2.5.1): index, voltage and state of modules 1..18
+  for col in 1 2 6; do
+    n=$(grep -c "^\.$BACS\.2\.5\.1\.$col\.[0-9]* " <<<"$w")
+    [ "$n" = 18 ] || { say "  bacsModuleTable column $col: $n rows, not 18"; return 1; }
+  done
+  grep -q "^\.$BACS\.2\.5\.1\.2\.18 " <<<"$w"
+}
+check "SNMP snmpbulkwalk $BACS: the module table, 18 modules with index, voltage and state" walk_ok
+v2c_off() { ! MIBS='' snmpget -v2c -c public -t 1 -r 0 "127.0.0.1:$sport" $BACS.1.3.0 >/dev/null 2>&1; }
+check "SNMP v2c is off (community public gets no answer)" v2c_off
+wrong_key() { ! MIBS='' snmpget -v3 -l authPriv -u nms -a SHA-256 -A wrong-pass-phrase -x AES -X wrong-pass-phrase \
+  -t 1 -r 0 "127.0.0.1:$sport" $BACS.1.3.0 >/dev/null 2>&1; }
+check "SNMP v3 with a wrong pass phrase is refused" wrong_key
 rows() { psql_ "SELECT count(*) FROM module_readings" 2>/dev/null || echo 0; }
 check "PostgreSQL holds module readings ($(rows) rows)" test "$(rows)" -gt 0
 
@@ -207,10 +264,17 @@ no_gap() {
 check "history has no gap in sequence numbers" no_gap
 
 # ---- kill each service in turn ----
+engine_state() { # snmpd's engine ID and engineBoots on its volume
+  docker exec "$(cid snmpd)" sh -c 'grep -E "^(oldEngineID|engineBoots) " /var/lib/ohmwatch/snmpd-state/ohmwatch-snmpd.conf' 2>/dev/null |
+    sort | tr '\n' ' '
+}
+boots() { sed -n 's/.*engineBoots \([0-9]*\).*/\1/p' <<<"$1"; }
+engine_id() { sed -n 's/.*oldEngineID \([0-9a-fx]*\).*/\1/p' <<<"$1"; }
 serving() { # serving SERVICE: answers as a client sees it
   case "$1" in
   postgres) psql_ "SELECT 1" >/dev/null 2>&1 ;;
   modbusd) modbus_ok ;;
+  snmpd) snmp_ok ;;
   historian) docker exec "$(cid historian)" /usr/lib/ohmwatch/docker-entrypoint.sh ohmwatch health historian >/dev/null 2>&1 ;;
   *) docker exec "$(cid "$1")" ohmwatch health "$1" >/dev/null 2>&1 ;;
   esac
@@ -220,6 +284,7 @@ for victim in $SERVICES; do
   for s in $SERVICES; do before[$s]=$(restarts "$s"); done
   pos0=$(psql_ "SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'" 2>/dev/null || echo 0)
   pid=$(docker inspect -f '{{.State.Pid}}' "$(cid "$victim")")
+  [ "$victim" = snmpd ] && engine0=$(engine_state)
   k0=$(date +%s.%N)
   $SUDO kill -KILL "$pid"
   say "killed $victim (pid $pid, SIGKILL)"
@@ -244,6 +309,13 @@ for victim in $SERVICES; do
     [ "$s" = "$victim" ] && continue
     check "  $s was not restarted" test "$(restarts "$s")" = "${before[$s]}"
   done
+  if [ "$victim" = snmpd ]; then
+    engine1=$(engine_state)
+    check "  snmpd kept its engine ID $(engine_id "$engine1") and counted engineBoots on ($(boots "$engine0") -> $(boots "$engine1"))" \
+      test -n "$(engine_id "$engine0")" -a "$(engine_id "$engine0")" = "$(engine_id "$engine1")" -a \
+      "$(boots "$engine1")" -gt "$(boots "$engine0")"
+    check "  SNMP answers on the published port again (same pass phrases)" snmp_ok
+  fi
   # The history moves on and stays whole.
   check "  historian stores again after $victim's restart" bash -c "
     for _ in \$(seq 60); do
@@ -289,6 +361,10 @@ check "many webmanagers: all healthy, started consumers first" many_healthy
 check "many: Modbus unit 1 (wm1) has 18 modules" modbus_ok 1 18
 check "many: Modbus unit 2 (wm2) has 18 modules" modbus_ok 2 18
 check "many: Modbus unit 3 (wm3) has 4 modules" modbus_ok 3 4
+check "many: SNMP context wm1 has 18 modules" snmp_ok wm1 18
+check "many: SNMP context wm2 has 18 modules" snmp_ok wm2 18
+check "many: SNMP context wm3 has 4 modules" snmp_ok wm3 4
+check "many: SNMP default context is wm1 (18 modules)" snmp_ok "" 18
 check "many: the historian stores all three gateways" bash -c "
   for _ in \$(seq 60); do
     n=\$(docker exec \$(docker-compose -p $PROJECT -f docker-compose.yml -f deploy/docker-compose.many.yml ps -q postgres) \
