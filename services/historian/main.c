@@ -1,90 +1,43 @@
-/* ohmwatch-historian: wiring only. */
-#include <getopt.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <czmq.h>
-
+/* ohmwatch-historian: wiring only (flags and life in lib/ow_daemon.c). */
 #include "historian.h"
-#include "ow_config.h"
-#include "ow_log.h"
-#include "ow_signal.h"
+#include "ow_daemon.h"
 
-static void usage(FILE *out)
+static int check(const ow_site_t *site, char *err, size_t errlen)
 {
-    fprintf(out, "usage: ohmwatch-historian [-dnhv] [--migrate] -f SITE.json\n"
-                 "  -f FILE     site configuration (services.historian: dsn, spool, batches)\n"
-                 "  -n          check the configuration and exit\n"
-                 "  --migrate   apply the database migrations and exit\n"
-                 "  -d          stay in the foreground (always)\n"
-                 "  -v          more log detail\n"
-                 "The connection string may come from $OHMWATCH_PG_DSN instead of the file.\n");
+    ow_historian_cfg_t cfg;
+    return ow_site_historian(site, &cfg, err, errlen);
+}
+
+static void *create(const char *file, int verbose, char *err, size_t errlen)
+{
+    (void)verbose;
+    return ow_historian_new(file, err, errlen);
+}
+
+static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    (void)reload;
+    return ow_historian_run(d, stop);
+}
+
+static void destroy(void *d)
+{
+    ow_historian_t *h = d;
+    ow_historian_destroy(&h);
 }
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL;
-    int check = 0, migrate = 0, verbose = 0, c;
-    char err[1024];
-    static const struct option lo[] = {
-        {"migrate", no_argument, NULL, 1}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-
-    while ((c = getopt_long(argc, argv, "f:ndvh", lo, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            file = optarg;
-            break;
-        case 'n':
-            check = 1;
-            break;
-        case 'd':
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 1:
-            migrate = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!file) {
-        usage(stderr);
-        return 2;
-    }
-    ow_log_init("historian", verbose);
-    if (check) {
-        ow_historian_cfg_t cfg;
-        ow_site_t *site = ow_site_load(file, err, sizeof err);
-        if (!site || ow_site_historian(site, &cfg, err, sizeof err) < 0) {
-            fprintf(stderr, "ohmwatch-historian: %s\n", err);
-            ow_site_destroy(&site);
-            return 1;
-        }
-        ow_site_destroy(&site);
-        printf("configuration OK\n");
-        return 0;
-    }
-    if (migrate) {
-        if (ow_historian_migrate(file, err, sizeof err) < 0) {
-            fprintf(stderr, "ohmwatch-historian: %s\n", err);
-            return 1;
-        }
-        return 0;
-    }
-    ow_signals_init();
-    ow_historian_t *h = ow_historian_new(file, err, sizeof err);
-    if (!h) {
-        log_errx("%s", err);
-        return 1;
-    }
-    int rc = ow_historian_run(h, &ow_sig_stop);
-    ow_historian_destroy(&h);
-    zsys_shutdown();
-    return rc ? 1 : 0;
+    static const ow_daemon_action_t actions[] = {
+        {"migrate", 1, ow_historian_migrate, "apply the database migrations and exit"}, {NULL}};
+    static const ow_daemon_t dm = {
+        "historian",
+        "services.historian: dsn, spool, batches",
+        check,
+        actions,
+        "The connection string may come from $OHMWATCH_PG_DSN instead of the file.\n",
+        create,
+        run,
+        destroy};
+    return ow_daemon_main(&dm, argc, argv);
 }

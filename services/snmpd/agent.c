@@ -52,7 +52,7 @@ struct ow_snmpd {
     int started; /* net-snmp initialised */
     /* a SET between RESERVE2 and COMMIT/FREE */
     ow_snmp_set_t set[MAX_SET];
-    int nset, set_gi, set_applied;
+    int nset, set_applied;
     uint64_t gets, sets_ok, sets_refused, traps;
 };
 
@@ -174,6 +174,17 @@ static void refuse(ow_snmpd_t *d, netsnmp_agent_request_info *ri, netsnmp_reques
     netsnmp_set_request_error(ri, r, err);
 }
 
+/* Undo the first n settings of the SET in progress, last first. */
+static void put_back(ow_snmpd_t *d, int gi, int n)
+{
+    char why[256];
+    for (int k = n - 1; k >= 0; k--) {
+        const char *key = ow_snmp_oids[d->set[k].row].key;
+        if (alarmd_set(d, gi, key, d->set[k].old, why, sizeof why) != 0)
+            log_warnx("undo of %s failed: %s", key, why);
+    }
+}
+
 static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
                        netsnmp_request_info *reqs)
 {
@@ -183,7 +194,15 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
     int i;
 
     switch (ri->mode) {
-    case MODE_SET_RESERVE1:
+    case MODE_SET_RESERVE1: {
+        int n = 0;
+        for (r = reqs; r; r = r->next)
+            n++;
+        if (n > MAX_SET) {
+            snprintf(why, sizeof why, "%d varbinds in one SET, at most %d", n, MAX_SET);
+            refuse(d, ri, reqs, SNMP_ERR_RESOURCEUNAVAILABLE, why);
+            return;
+        }
         for (r = reqs; r; r = r->next) {
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
@@ -193,27 +212,24 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
                        "no such object instance");
                 return;
             }
-            ow_snmp_set_t s = {.row = row};
-            int rc = OW_SET_NOT_WRITABLE;
             if (ow_snmp_oids[row].access == OW_A_RW && r->requestvb->type != ASN_INTEGER) {
                 refuse(d, ri, r, SNMP_ERR_WRONGTYPE, "an INTEGER is expected");
                 return;
             }
+            ow_snmp_set_t s = {.row = row};
             if (r->requestvb->type == ASN_INTEGER) s.wire = (int32_t)*r->requestvb->val.integer;
-            rc = ow_snmp_set_check(v, &s, why, sizeof why);
-            if (rc == OW_SET_NOT_WRITABLE)
-                snprintf(why, sizeof why, "%s is read-only", ow_snmp_oids[row].name);
+            int rc = ow_snmp_set_check(v, &s, why, sizeof why);
             if (rc != OW_SET_OK) {
                 refuse(d, ri, r, set_error(rc), why);
                 return;
             }
         }
         break;
+    }
     case MODE_SET_RESERVE2:
         d->nset = 0;
-        d->set_gi = gi;
         d->set_applied = 0;
-        for (r = reqs; r && d->nset < MAX_SET; r = r->next) {
+        for (r = reqs; r; r = r->next) { /* at most MAX_SET: RESERVE1 */
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
             ow_snmp_set_t *s = &d->set[d->nset++];
@@ -233,12 +249,7 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             const char *key = ow_snmp_oids[d->set[i].row].key;
             int rc = alarmd_set(d, gi, key, d->set[i].value, why, sizeof why);
             if (rc != 0) {
-                for (int k = i - 1; k >= 0; k--) {
-                    char w2[256];
-                    if (alarmd_set(d, gi, ow_snmp_oids[d->set[k].row].key, d->set[k].old, w2,
-                                   sizeof w2) != 0)
-                        log_warnx("undo of %s failed: %s", ow_snmp_oids[d->set[k].row].key, w2);
-                }
+                put_back(d, gi, i);
                 refuse(d, ri, reqs,
                        rc < 0 ? SNMP_ERR_RESOURCEUNAVAILABLE : SNMP_ERR_INCONSISTENTVALUE, why);
                 d->nset = 0;
@@ -260,8 +271,7 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
         break;
     case MODE_SET_UNDO:
         /* Another handler in the same PDU failed after our ACTION. */
-        for (i = d->set_applied ? d->nset - 1 : -1; i >= 0; i--)
-            alarmd_set(d, gi, ow_snmp_oids[d->set[i].row].key, d->set[i].old, why, sizeof why);
+        if (d->set_applied) put_back(d, gi, d->nset);
         d->nset = 0;
         break;
     default: /* FREE */
@@ -359,10 +369,11 @@ static void snap_msg(void *ctx, const ow_msg_t *m)
 static void drain(ow_snmpd_t *d)
 {
     ow_delivery_t dv;
+    /* One sysUpTime for the batch (at most 10 ms old): not a clock read per reading. */
+    uint32_t ticks = d->started ? (uint32_t)netsnmp_get_agent_uptime() : 0;
     for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
         int gi = gw_index(d, dv.msg.h.gw);
         if (gi < 0) continue;
-        uint32_t ticks = d->started ? (uint32_t)netsnmp_get_agent_uptime() : 0;
         ow_snmp_change_t ch = ow_snmp_view_apply(&d->views[gi], &dv.msg, ticks);
         /* Alarms that came and went while snmpd was down (replayed) are in
          * the table already or gone: a manager resyncs by walking it. */

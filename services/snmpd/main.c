@@ -1,88 +1,59 @@
-/* ohmwatch-snmpd: wiring only. */
-#include <getopt.h>
+/* ohmwatch-snmpd: wiring only (flags and life in lib/ow_daemon.c). */
 #include <stdio.h>
-#include <string.h>
-
-#include <czmq.h>
 
 #include "agent.h"
 #include "oidtab.h"
-#include "ow_config.h"
-#include "ow_log.h"
-#include "ow_signal.h"
+#include "ow_daemon.h"
 #include "snmpcfg.h"
 
-static void usage(FILE *out)
+static int check(const ow_site_t *site, char *err, size_t errlen)
 {
-    fprintf(out, "usage: ohmwatch-snmpd [-dnhv] [--doc | --mib] -f SITE.json\n"
-                 "  -f FILE     site configuration (services.snmpd: listen, users, notify, ...)\n"
-                 "  -n          check the configuration and exit\n"
-                 "  --doc       write the OID map as Markdown (docs/snmp.md) and exit\n"
-                 "  --mib       write the MIB module (mibs/OHMWATCH-BACS-MIB.txt) and exit\n"
-                 "  -d          stay in the foreground (always)\n"
-                 "  -v          more log detail (-vv: net-snmp's debugging too)\n");
+    ow_snmpd_cfg_t cfg;
+    return ow_site_snmpd(site, &cfg, err, errlen);
+}
+
+static int doc(const char *file, char *err, size_t errlen)
+{
+    (void)file, (void)err, (void)errlen;
+    return ow_snmp_doc(stdout);
+}
+
+static int mib(const char *file, char *err, size_t errlen)
+{
+    (void)file, (void)err, (void)errlen;
+    return ow_snmp_mib(stdout);
+}
+
+static void *create(const char *file, int verbose, char *err, size_t errlen)
+{
+    return ow_snmpd_new(file, verbose, err, errlen);
+}
+
+static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    (void)reload;
+    return ow_snmpd_run(d, stop);
+}
+
+static void destroy(void *d)
+{
+    ow_snmpd_t *s = d;
+    ow_snmpd_destroy(&s);
 }
 
 int main(int argc, char **argv)
 {
-    const char *file = NULL;
-    int check = 0, verbose = 0, c;
-    char err[1024];
-    static const struct option lo[] = {{"doc", no_argument, NULL, 1},
-                                       {"mib", no_argument, NULL, 2},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
-
-    while ((c = getopt_long(argc, argv, "f:ndvh", lo, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            file = optarg;
-            break;
-        case 'n':
-            check = 1;
-            break;
-        case 'd':
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 1:
-            return ow_snmp_doc(stdout) < 0 ? 1 : 0;
-        case 2:
-            return ow_snmp_mib(stdout) < 0 ? 1 : 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (!file) {
-        usage(stderr);
-        return 2;
-    }
-    ow_log_init("snmpd", verbose);
-    if (check) {
-        ow_snmpd_cfg_t cfg;
-        ow_site_t *site = ow_site_load(file, err, sizeof err);
-        if (!site || ow_site_snmpd(site, &cfg, err, sizeof err) < 0) {
-            fprintf(stderr, "ohmwatch-snmpd: %s\n", err);
-            ow_site_destroy(&site);
-            return 1;
-        }
-        ow_site_destroy(&site);
-        printf("configuration OK\n");
-        return 0;
-    }
-    ow_signals_init();
-    ow_snmpd_t *d = ow_snmpd_new(file, verbose, err, sizeof err);
-    if (!d) {
-        log_errx("%s", err);
-        return 1;
-    }
-    int rc = ow_snmpd_run(d, &ow_sig_stop);
-    ow_snmpd_destroy(&d);
-    zsys_shutdown();
-    return rc ? 1 : 0;
+    static const ow_daemon_action_t actions[] = {
+        {"doc", 0, doc, "write the OID map as Markdown (docs/snmp.md) and exit"},
+        {"mib", 0, mib, "write the MIB module (mibs/OHMWATCH-BACS-MIB.txt) and exit"},
+        {NULL}};
+    static const ow_daemon_t dm = {"snmpd",
+                                   "services.snmpd: listen, users, notify, ...",
+                                   check,
+                                   actions,
+                                   "  (-vv: net-snmp's debugging too)\n",
+                                   create,
+                                   run,
+                                   destroy};
+    return ow_daemon_main(&dm, argc, argv);
 }

@@ -13,9 +13,9 @@ void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg, int fahre
     v->cfg = *cfg;
     v->fahrenheit = fahrenheit;
     for (int m = 0; m <= OW_MAX_MODULES; m++)
-        v->mod[m] = (ow_sv_module_t){NAN, NAN, NAN, NAN, 0, 0};
+        v->mod[m] = (ow_sv_module_t){NAN, NAN, NAN, NAN, 0};
     for (int s = 0; s <= OW_MAX_STRINGS; s++)
-        v->str[s] = (ow_sv_string_t){NAN, NAN, NAN, NAN, 0};
+        v->str[s] = (ow_sv_string_t){NAN, NAN, NAN, NAN};
     v->reshaped = 1;
 }
 
@@ -81,12 +81,8 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         int nr = (x->status & OW_MODST_NO_RESPONSE) != 0;
         /* A block that does not answer has no values; its impedance is the
          * last measured one only while it answers. */
-        *d = (ow_sv_module_t){nr ? NAN : x->voltage_v,
-                              nr ? NAN : x->temp_c,
-                              nr ? NAN : x->impedance_mohm,
-                              nr ? NAN : x->eq_pct,
-                              x->status,
-                              1};
+        *d = (ow_sv_module_t){nr ? NAN : x->voltage_v, nr ? NAN : x->temp_c,
+                              nr ? NAN : x->impedance_mohm, nr ? NAN : x->eq_pct, x->status};
         v->dirty = 1;
         break;
     }
@@ -94,19 +90,17 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         const ow_string_t *x = &m->u.string;
         if (x->string < 1 || x->string > v->cfg.nstrings) return none;
         v->str[x->string] =
-            (ow_sv_string_t){x->current_a, x->ac_current_a, x->sum_voltage_v, x->avg_voltage_v, 1};
+            (ow_sv_string_t){x->current_a, x->ac_current_a, x->sum_voltage_v, x->avg_voltage_v};
         v->dirty = 1;
         break;
     }
     case OW_MSG_AUX:
         v->aux_in = m->u.aux.inputs;
         v->aux_out = m->u.aux.outputs;
-        v->aux_seen = 1;
         v->dirty = 1;
         break;
     case OW_MSG_STATE:
         v->st = m->u.state;
-        v->st_seen = 1;
         v->dirty = 1;
         break;
     case OW_MSG_CONFIG:
@@ -204,7 +198,6 @@ int ow_snmp_view_build(ow_snmp_view_t *v)
         }
     }
     v->dirty = v->reshaped = 0;
-    v->rebuilds++;
     return 0;
 }
 

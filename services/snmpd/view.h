@@ -32,12 +32,10 @@ typedef struct {
 typedef struct {
     double v, t, r, eq; /* NAN: not answering / not measured */
     uint32_t status;
-    int seen;
 } ow_sv_module_t;
 
 typedef struct {
     double cur, ac, sum, avg;
-    int seen;
 } ow_sv_string_t;
 
 typedef struct {
@@ -52,9 +50,7 @@ typedef struct ow_snmp_view {
     ow_sv_module_t mod[OW_MAX_MODULES + 1];
     ow_sv_string_t str[OW_MAX_STRINGS + 1];
     uint32_t aux_in, aux_out;
-    int aux_seen;
     ow_state_t st;
-    int st_seen;
     ow_sv_alarm_t *alarms; /* active, sorted by id */
     int nalarms, calarms;
     /* the image */
@@ -63,7 +59,6 @@ typedef struct ow_snmp_view {
     int dirty;    /* data changed since the image was built */
     int reshaped; /* rows appeared or went: rebuild before the next answer */
     int64_t built_us;
-    uint64_t rebuilds;
 } ow_snmp_view_t;
 
 /* A change to the alarm table, for the traps. */

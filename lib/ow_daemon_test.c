@@ -1,0 +1,92 @@
+/* ow_daemon_main: flags, exit codes, -n, actions with and without the file,
+ * and the create/run/destroy life, with fake callbacks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ow_daemon.h"
+#include "ow_test.h"
+
+static int checks, check_rc, actions, created, ran, destroyed, run_rc, last_verbose;
+static const char *action_file;
+static int token;
+
+static int check(const ow_site_t *site, char *err, size_t errlen)
+{
+    checks++;
+    if (check_rc) snprintf(err, errlen, "services.x.key: bad");
+    return site && site->ngateways == 1 ? check_rc : -1;
+}
+
+static int act(const char *file, char *err, size_t errlen)
+{
+    actions++;
+    action_file = file;
+    if (file && strstr(file, "nope")) {
+        snprintf(err, errlen, "cannot");
+        return -1;
+    }
+    return 0;
+}
+
+static void *create(const char *file, int verbose, char *err, size_t errlen)
+{
+    created++;
+    last_verbose = verbose;
+    if (strstr(file, "nope")) {
+        snprintf(err, errlen, "no such file");
+        return NULL;
+    }
+    return &token;
+}
+
+static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    ran += d == &token && stop && reload;
+    return run_rc;
+}
+
+static void destroy(void *d)
+{
+    destroyed += d == &token;
+}
+
+static int call(const ow_daemon_t *dm, const char *a1, const char *a2, const char *a3,
+                const char *a4)
+{
+    char *argv[] = {"ohmwatch-x", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+    int argc = 1;
+    while (argv[argc])
+        argc++;
+    return ow_daemon_main(dm, argc, argv);
+}
+
+int main(void)
+{
+    static const ow_daemon_action_t acts[] = {
+        {"doc", 0, act, "write the doc"}, {"migrate", 1, act, "migrate"}, {NULL, 0, NULL, NULL}};
+    static const ow_daemon_t dm = {"x", "services.x", check, acts, NULL, create, run, destroy};
+    const char *site = "etc/site-sample.json";
+
+    CHECK(call(&dm, NULL, NULL, NULL, NULL) == 2); /* no -f */
+    CHECK(call(&dm, "-q", "-f", site, NULL) == 2); /* unknown flag */
+    CHECK(call(&dm, "-h", NULL, NULL, NULL) == 0 && !created);
+    /* an action without the file runs at once */
+    CHECK(call(&dm, "--doc", NULL, NULL, NULL) == 0 && actions == 1 && action_file == NULL);
+    /* -n: the site and the service's section; a failure is 1 */
+    CHECK(call(&dm, "-n", "-f", site, NULL) == 0 && checks == 1 && !created);
+    check_rc = -1;
+    CHECK(call(&dm, "-n", "-f", site, NULL) == 1 && checks == 2);
+    check_rc = 0;
+    CHECK(call(&dm, "-n", "-f", "nope.json", NULL) == 1 && checks == 2); /* site fails first */
+    /* an action with the file runs after the flags, instead of the daemon */
+    CHECK(call(&dm, "--migrate", "-f", site, NULL) == 0 && actions == 2);
+    CHECK(action_file && strcmp(action_file, site) == 0 && !created);
+    CHECK(call(&dm, "--migrate", "-f", "nope.json", NULL) == 1 && actions == 3);
+    /* the life: create with the verbosity, run with both flags, destroy */
+    CHECK(call(&dm, "-v", "-v", "-f", site) == 0);
+    CHECK(created == 1 && last_verbose == 2 && ran == 1 && destroyed == 1);
+    run_rc = -1;
+    CHECK(call(&dm, "-d", "-f", site, NULL) == 1 && ran == 2 && destroyed == 2);
+    CHECK(call(&dm, "-f", "nope.json", NULL, NULL) == 1 && created == 3 && ran == 2);
+    return ow_test_done("daemon");
+}
