@@ -396,11 +396,17 @@ static void rtu_frame(ow_modbusd_t *d)
         log_warn("rtu %s: write", d->cfg.rtu_device);
 }
 
+/* Fold a message of a gateway of the site into that gateway's image; the
+ * snapshot at start and the subscriber both come through here. */
+static void apply(ow_modbusd_t *d, const ow_msg_t *m)
+{
+    const ow_gateway_cfg_t *g = ow_site_gateway(d->site, m->h.gw);
+    if (g) ow_mb_apply(&d->img[g - d->site->gateways], m);
+}
+
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
-    ow_modbusd_t *d = ctx;
-    for (int i = 0; i < d->site->ngateways; i++)
-        if (strcmp(d->site->gateways[i].id, m->h.gw) == 0) ow_mb_apply(&d->img[i], m);
+    apply(ctx, m);
 }
 
 static int listen_on(const char *spec, char *err, size_t errlen)
@@ -594,11 +600,8 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
         if (now - last_drain < 10000) continue;
         last_drain = now;
         ow_delivery_t dv;
-        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
-            for (int g = 0; g < d->site->ngateways; g++)
-                if (strcmp(d->site->gateways[g].id, dv.msg.h.gw) == 0)
-                    ow_mb_apply(&d->img[g], &dv.msg);
-        }
+        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++)
+            apply(d, &dv.msg);
     }
     log_info("stopping: %llu requests, %llu bad frames, %llu idle drops, %llu refused",
              (unsigned long long)d->requests, (unsigned long long)d->bad_frames,
