@@ -294,7 +294,6 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
     double sum[OW_MAX_STRINGS + 1] = {0};
     int answering[OW_MAX_STRINGS + 1] = {0};
 
-    out->modules_lost = 0;
     for (int s = 1; s <= gw->nstrings; s++) {
         for (int b = 1; b <= gw->strings[s - 1].modules; b++) {
             int m = gw->strings[s - 1].first_module + b - 1;
@@ -306,7 +305,6 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
             *mo = (ow_module_t){s, m, b, NAN, NAN, NAN, NAN, 0};
             if (!ok) {
                 mo->status = OW_MODST_NO_RESPONSE;
-                out->modules_lost++;
                 continue;
             }
             mo->voltage_v = got(f, FM_MOD_VOLT, m);
