@@ -459,15 +459,12 @@ static void w_fmt(wbuf_t *w, const char *fmt, ...)
  * integers and the usual reals are written by hand. */
 static void w_u64(wbuf_t *w, uint64_t u)
 {
-    char d[20];
-    size_t n = 0;
+    char d[20]; /* UINT64_MAX has 20 digits, written from the end */
+    size_t n = sizeof d;
     do
-        d[n++] = (char)('0' + u % 10);
+        d[--n] = (char)('0' + u % 10);
     while (u /= 10);
-    char o[20];
-    for (size_t i = 0; i < n; i++)
-        o[i] = d[n - 1 - i];
-    w_raw(w, o, n);
+    w_raw(w, d + n, sizeof d - n);
 }
 
 static void w_i64(wbuf_t *w, int64_t v)

@@ -26,6 +26,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
+
+
+def pty_pair(d):
+    """A socat pseudo-terminal pair (a serial line for Modbus RTU) as links
+    d/pty-a and d/pty-b: (socat process, path a, path b)."""
+    a, b = os.path.join(d, "pty-a"), os.path.join(d, "pty-b")
+    p = start(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b])
+    check(wait_for(lambda: os.path.exists(a) and os.path.exists(b), 10), "socat pty pair")
+    return p, a, b
+
+
 def tcp_listening(port, host="127.0.0.1"):
     """True once something accepts TCP connections on host:port."""
     try:

@@ -1,8 +1,10 @@
 """A field device disappears and comes back. busd polls a pymodbus server
 holding a small G.BMS image; the server is killed (connection refused), then
-replaced by one that accepts and never answers (timeouts), then comes back
-with other values. In between every module is published as not answering
-with null values (never a stale number), heartbeats keep their period,
+replaced by one that accepts and never answers (timeouts), then by one that
+answers every request with a reply one register short (malformed: counted
+and logged with the register range, not taken for a timeout), then comes
+back with other values. In between every module is published as not
+answering with null values (never a stale number), heartbeats keep their period,
 reconnects back off, alarmd raises communication lost for every module and
 clears it when the device answers again, and the first readings after are
 the new values."""
@@ -110,8 +112,57 @@ gaps = [(b["ts_us"] - a["ts_us"]) / 1e3 for a, b in zip(hb[-6:], hb[-5:])]
 check(all(g < 200 + 2 * 150 + 100 for g in gaps), "the poll loop keeps going (gaps ms %r)" % gaps)
 stop_hang.set()
 th.join()
+
+# ---- then something that answers, wrongly: one register short ----
+# Same listening socket, so busd never finds the port closed in between.
+stop_bad = threading.Event()
+
+
+def answer_short(c):
+    c.settimeout(0.1)
+    buf = b""
+    while not stop_bad.is_set():
+        try:
+            data = c.recv(512)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        buf += data
+        while len(buf) >= 12:  # MBAP (7) + FC 03/04 request (5)
+            req, buf = buf[:12], buf[12:]
+            count = int.from_bytes(req[10:12], "big")
+            pdu = bytes([req[7], 2 * (count - 1)]) + b"\0\0" * (count - 1)
+            c.sendall(req[:4] + (len(pdu) + 1).to_bytes(2, "big") + req[6:7] + pdu)
+    c.close()
+
+
+def serve_bad():
+    while not stop_bad.is_set():
+        try:
+            c, _ = hang.accept()
+        except OSError:
+            continue
+        threading.Thread(target=answer_short, args=(c,), daemon=True).start()
+
+
+th = threading.Thread(target=serve_bad, daemon=True)
+th.start()
 for c in held:
     c.close()
+d0 = L.kind("device")[-1]
+check(wait_for(lambda: L.kind("device")[-1]["malformed"] >= d0["malformed"] + 4, 10),
+      "replies one register short: counted as malformed")
+time.sleep(0.5)
+d1 = L.kind("device")[-1]
+check(d1["link"] == "down" and d1["timeouts"] == L.kind("device")[-2]["timeouts"] and
+      d1["cycle_requests"] == 3 * 2 and all(m["status"] & 1 for m in mods()[-9:]),
+      "malformed replies: all 3 requests sent and retried, none a timeout, modules lost: %r" %
+      {k: v for k, v in d1.items() if k != "module_flags"})
+stop_bad.set()
+th.join()
 hang.close()
 
 # ---- the device comes back, with other values ----
@@ -144,6 +195,9 @@ check(stop(busd) == 0, "busd stops cleanly")
 err = busd.stderr.read()
 check("communication lost" in err and "communication restored" in err,
       "outage and recovery logged: %r" % err[-800:])
+check("FC03 holding 1000-1004 (5): Invalid data" in err and
+      "FC03 holding 1000-1004 answered again" in err,
+      "malformed replies logged with the register range, and the recovery: %r" % err[-800:])
 # Refused, timed out, reset...: a line when the cause changes, not one per
 # cycle (there were dozens).
 check(err.count("not answering") <= 5, "the outage is logged per cause, not per cycle: %d" %

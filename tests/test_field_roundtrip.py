@@ -11,11 +11,8 @@ import time
 
 from owtest import *
 
-MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
 d = tmpdir()
-pa, pb = os.path.join(d, "pty-a"), os.path.join(d, "pty-b")
-socat = start(["socat", "pty,raw,echo=0,link=" + pa, "pty,raw,echo=0,link=" + pb])
-check(wait_for(lambda: os.path.exists(pa) and os.path.exists(pb), 10), "socat pty pair")
+socat, pa, pb = pty_pair(d)
 
 # ---- stack A ----
 cfg_a = os.path.join(d, "a.json")

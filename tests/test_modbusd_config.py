@@ -8,7 +8,6 @@ import time
 
 from owtest import *
 
-MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
 d = tmpdir()
 cfg = os.path.join(d, "site.json")
 s = site_with_alarmd(cfg, d, [{"id": "wm1"}, {"id": "wm2"}])

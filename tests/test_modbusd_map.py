@@ -13,7 +13,6 @@ import time
 
 from owtest import *
 
-MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
 
 d = tmpdir()
 cfg = os.path.join(d, "site.json")

@@ -10,11 +10,8 @@ import time
 
 from owtest import *
 
-MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")
 d = tmpdir()
-a, b = os.path.join(d, "a"), os.path.join(d, "b")
-socat = start(["socat", "pty,raw,echo=0,link=" + a, "pty,raw,echo=0,link=" + b])
-check(wait_for(lambda: os.path.exists(a) and os.path.exists(b), 10), "socat pty pair")
+socat, a, b = pty_pair(d)
 cfg = os.path.join(d, "site.json")
 s = site_with_alarmd(cfg, d, [{"id": "wm1"}, {"id": "wm2"}])
 s["gateways"][1]["strings"] = s["gateways"][1]["strings"][:1]

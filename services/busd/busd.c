@@ -156,73 +156,71 @@ static void heartbeat(ow_busd_t *b, const char *state)
     publish(b, &m);
 }
 
-/* One poll of a field device: the same messages as the simulator's, from
- * what was read this cycle only, then what the device says about itself. */
-static void field_cycle(ow_busd_t *b)
+/* One poll cycle's readings come from the simulator or from what the field
+ * driver read this cycle; either way the same messages go out. */
+static int read_module(ow_busd_t *b, int s, int blk, ow_module_t *out)
 {
-    int64_t t0 = ow_mono_us(), ts = ow_now_us();
-    ow_field_reading_t *r = b->reading;
-    ow_msg_t m;
-
-    ow_field_poll(b->field, r);
-    for (int s = 1; s <= b->gw->nstrings; s++) {
-        int first = b->gw->strings[s - 1].first_module;
-        for (int k = 0; k < b->gw->strings[s - 1].modules; k++) {
-            ow_msg_init(&m, OW_MSG_MODULE);
-            m.h.ts_us = ts;
-            m.u.module = r->mod[first - 1 + k];
-            publish(b, &m);
-        }
-        ow_msg_init(&m, OW_MSG_STRING);
-        m.h.ts_us = ts;
-        m.u.string = r->str[s - 1];
-        publish(b, &m);
+    if (!b->sim) {
+        *out = b->reading->mod[b->gw->strings[s - 1].first_module - 1 + blk - 1];
+        return out->status & OW_MODST_NO_RESPONSE ? -1 : 0;
     }
-    if (r->aux_valid) {
-        ow_msg_init(&m, OW_MSG_AUX);
-        m.h.ts_us = ts;
-        m.u.aux = r->aux;
-        publish(b, &m);
-    }
-    ow_msg_init(&m, OW_MSG_DEVICE);
-    m.h.ts_us = ts;
-    m.u.device = r->dev;
-    publish(b, &m);
-    b->modules_lost = r->modules_lost;
-    b->st.cycles++;
-    b->last_cycle_us = ow_mono_us() - t0;
-    heartbeat(b, "running");
+    return ow_sim_read_module(b->sim, s, blk, out);
 }
 
-/* One poll of the whole bus: every module, every string, the aux sensors. */
+static void read_string(ow_busd_t *b, int s, ow_string_t *out)
+{
+    if (b->sim)
+        ow_sim_read_string(b->sim, s, out);
+    else
+        *out = b->reading->str[s - 1];
+}
+
+/* 0 when there is no aux reading this cycle (a field request failed). */
+static int read_aux(ow_busd_t *b, ow_aux_t *out)
+{
+    if (b->sim)
+        ow_sim_read_aux(b->sim, out);
+    else
+        *out = b->reading->aux;
+    return b->sim || b->reading->aux_valid;
+}
+
+/* One poll of the whole bus: every module, every string, the aux sensors,
+ * and for a field device what it says about itself. */
 static void poll_cycle(ow_busd_t *b)
 {
-    int64_t t0 = ow_mono_us();
+    int64_t t0 = ow_mono_us(), ts;
     ow_msg_t m;
     int lost = 0;
 
-    if (b->field) {
-        field_cycle(b);
-        return;
+    if (b->sim) {
+        ow_sim_step(b->sim, b->step_us);
+        ts = ow_sim_time_us(b->sim);
+    } else {
+        ts = ow_now_us();
+        ow_field_poll(b->field, b->reading);
     }
-    ow_sim_step(b->sim, b->step_us);
-    int64_t ts = ow_sim_time_us(b->sim);
     for (int s = 1; s <= b->gw->nstrings; s++) {
         for (int blk = 1; blk <= b->gw->strings[s - 1].modules; blk++) {
             ow_msg_init(&m, OW_MSG_MODULE);
             m.h.ts_us = ts;
-            if (ow_sim_read_module(b->sim, s, blk, &m.u.module) < 0) lost++;
+            if (read_module(b, s, blk, &m.u.module) < 0) lost++;
             publish(b, &m);
         }
         ow_msg_init(&m, OW_MSG_STRING);
         m.h.ts_us = ts;
-        ow_sim_read_string(b->sim, s, &m.u.string);
+        read_string(b, s, &m.u.string);
         publish(b, &m);
     }
     ow_msg_init(&m, OW_MSG_AUX);
     m.h.ts_us = ts;
-    ow_sim_read_aux(b->sim, &m.u.aux);
-    publish(b, &m);
+    if (read_aux(b, &m.u.aux)) publish(b, &m);
+    if (b->field) {
+        ow_msg_init(&m, OW_MSG_DEVICE);
+        m.h.ts_us = ts;
+        m.u.device = b->reading->dev;
+        publish(b, &m);
+    }
     b->modules_lost = lost;
     b->st.cycles++;
     b->last_cycle_us = ow_mono_us() - t0;

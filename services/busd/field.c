@@ -33,9 +33,16 @@ struct ow_field {
     uint16_t *regs;
     uint8_t *bits;
     fm_values_t *v;
+    /* Per module: bit k set if the map has modq[k] for it. Fixed by the map,
+     * so worked out once rather than looked up for every module each cycle. */
+    unsigned char modq_mapped[OW_MAX_MODULES + 1];
     double last_impc[OW_MAX_MODULES + 1]; /* raw impedance seen last, to mark fresh ones */
     uint64_t requests, exceptions, timeouts, malformed, out_of_range;
 };
+
+/* A module answered if every one of these that the map has was read. */
+static const fm_qty_t modq[] = {FM_MOD_TEMP, FM_MOD_VOLT, FM_MOD_IMPC, FM_MOD_FLAGS, FM_MOD_EQ};
+#define NMODQ ((int)(sizeof modq / sizeof modq[0]))
 
 static const char *fc_name(int fc)
 {
@@ -109,8 +116,8 @@ ow_field_t *ow_field_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, char
     if (!(f->map = load_fitting(site, gw, err, errlen))) goto fail;
     f->plan = ow_fieldplan_new(f->map, gw->nstrings, gw->nmodules, gw->aux_units * 4);
     f->v = malloc(sizeof *f->v);
-    f->regs = calloc(2000, sizeof *f->regs);
-    f->bits = calloc(2000, 1);
+    f->regs = calloc(MODBUS_MAX_READ_REGISTERS, sizeof *f->regs);
+    f->bits = calloc(MODBUS_MAX_READ_BITS, 1);
     if (!f->plan || !f->v || !f->regs || !f->bits) goto oom;
     f->last = calloc((size_t)ow_fieldplan_nreqs(f->plan) + 1, 1);
     if (!f->last) goto oom;
@@ -133,8 +140,11 @@ ow_field_t *ow_field_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, char
     }
     modbus_set_response_timeout(f->ctx, (uint32_t)(mc->timeout_ms / 1000),
                                 (uint32_t)(mc->timeout_ms % 1000) * 1000);
-    for (int m = 0; m <= OW_MAX_MODULES; m++)
+    for (int m = 0; m <= OW_MAX_MODULES; m++) {
         f->last_impc[m] = NAN;
+        for (int k = 0; k < NMODQ; k++)
+            if (ow_fieldmap_has(f->map, modq[k], m)) f->modq_mapped[m] |= (unsigned char)(1u << k);
+    }
     log_info("gateway %s: %s, map %s, %d request(s) per cycle", gw->id, f->where,
              ow_fieldmap_name(f->map), ow_fieldplan_nreqs(f->plan));
     for (int i = 0; i < ow_fieldplan_nreqs(f->plan); i++) {
@@ -280,24 +290,21 @@ static double got(const ow_field_t *f, fm_qty_t q, int idx)
 static void build(ow_field_t *f, ow_field_reading_t *out)
 {
     const ow_gateway_cfg_t *gw = f->gw;
-    static const fm_qty_t modq[] = {FM_MOD_TEMP, FM_MOD_VOLT, FM_MOD_IMPC, FM_MOD_FLAGS, FM_MOD_EQ};
     uint16_t lost_mask = ow_fieldmap_lost_mask(f->map);
     double sum[OW_MAX_STRINGS + 1] = {0};
     int answering[OW_MAX_STRINGS + 1] = {0};
 
-    out->modules_lost = 0;
     for (int s = 1; s <= gw->nstrings; s++) {
         for (int b = 1; b <= gw->strings[s - 1].modules; b++) {
             int m = gw->strings[s - 1].first_module + b - 1;
             ow_module_t *mo = &out->mod[m - 1];
             int ok = 1;
-            for (size_t k = 0; k < sizeof modq / sizeof modq[0]; k++)
-                if (ow_fieldmap_has(f->map, modq[k], m) && !f->v->ok[modq[k]][m]) ok = 0;
+            for (int k = 0; k < NMODQ; k++)
+                if ((f->modq_mapped[m] >> k & 1) && !f->v->ok[modq[k]][m]) ok = 0;
             if (ok && lost_mask && ((unsigned)got(f, FM_MOD_FLAGS, m) & lost_mask)) ok = 0;
             *mo = (ow_module_t){s, m, b, NAN, NAN, NAN, NAN, 0};
             if (!ok) {
                 mo->status = OW_MODST_NO_RESPONSE;
-                out->modules_lost++;
                 continue;
             }
             mo->voltage_v = got(f, FM_MOD_VOLT, m);
@@ -356,19 +363,21 @@ static uint32_t word(const ow_field_t *f, fm_qty_t q)
  * worth a warning (each time it changes), not a refusal. */
 static void check_size(ow_field_t *f, const ow_device_t *d)
 {
-    if (ow_fieldmap_has(f->map, FM_NMODULES, 0) && f->v->ok[FM_NMODULES][0] &&
-        d->modules_reported != f->reported_nmodules) {
-        if (d->modules_reported != f->gw->nmodules)
-            log_warnx("gateway %s: the device reports %d modules, the site file has %d", f->gw->id,
-                      d->modules_reported, f->gw->nmodules);
-        f->reported_nmodules = d->modules_reported;
-    }
-    if (ow_fieldmap_has(f->map, FM_NSTRINGS, 0) && f->v->ok[FM_NSTRINGS][0] &&
-        d->strings_reported != f->reported_nstrings) {
-        if (d->strings_reported != f->gw->nstrings)
-            log_warnx("gateway %s: the device reports %d strings, the site file has %d", f->gw->id,
-                      d->strings_reported, f->gw->nstrings);
-        f->reported_nstrings = d->strings_reported;
+    /* Read this cycle (ok) implies the map has it. */
+    const struct {
+        fm_qty_t q;
+        int reported, site, *seen;
+        const char *what;
+    } c[] = {
+        {FM_NMODULES, d->modules_reported, f->gw->nmodules, &f->reported_nmodules, "modules"},
+        {FM_NSTRINGS, d->strings_reported, f->gw->nstrings, &f->reported_nstrings, "strings"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        if (!f->v->ok[c[i].q][0] || c[i].reported == *c[i].seen) continue;
+        if (c[i].reported != c[i].site)
+            log_warnx("gateway %s: the device reports %d %s, the site file has %d", f->gw->id,
+                      c[i].reported, c[i].what, c[i].site);
+        *c[i].seen = c[i].reported;
     }
 }
 

@@ -20,7 +20,6 @@ typedef struct {
     ow_aux_t aux;
     int aux_valid; /* 0: a GX_R_AUX request failed, publish no aux this cycle */
     ow_device_t dev;
-    int modules_lost;
 } ow_field_reading_t;
 
 /* Load the gateway's map (relative to the site file) and check the gateway

@@ -132,12 +132,11 @@ static int fail(ctx_t *c, const char *path, const char *fmt, ...)
     return -1;
 }
 
-/* path + suffix (".key", "[3]"), or the key alone at the root. A path cut
- * short (only from absurd keys) only names things in messages. */
-static void pjoin(char *out, size_t len, const char *path, const char *suffix)
+/* path.key, or the key alone at the root. A path cut short (only from
+ * absurd keys) only names things in messages. */
+static void pkey(char *out, size_t len, const char *path, const char *key)
 {
-    int n = path[0] || suffix[0] != '.' ? snprintf(out, len, "%s%s", path, suffix)
-                                        : snprintf(out, len, "%s", suffix + 1);
+    int n = path[0] ? snprintf(out, len, "%s.%s", path, key) : snprintf(out, len, "%s", key);
     if (n < 0) out[0] = '\0';
 }
 
@@ -152,9 +151,8 @@ static int known_keys(ctx_t *c, json_t *obj, const char *path, const char *const
         for (int i = 0; allowed[i] && !ok; i++)
             ok = strcmp(k, allowed[i]) == 0;
         if (!ok) {
-            char p[PATH_LEN], sfx[PATH_LEN];
-            snprintf(sfx, sizeof sfx, ".%.200s", k);
-            pjoin(p, sizeof p, path, sfx);
+            char p[PATH_LEN];
+            pkey(p, sizeof p, path, k);
             return fail(c, p, "unknown key");
         }
     }
@@ -167,9 +165,7 @@ static int get_int(ctx_t *c, json_t *obj, const char *path, const char *key, lon
 {
     char p[PATH_LEN];
     json_t *v = json_object_get(obj, key);
-    char sfx[64];
-    snprintf(sfx, sizeof sfx, ".%s", key);
-    pjoin(p, sizeof p, path, sfx);
+    pkey(p, sizeof p, path, key);
     if (!v) {
         if (def < lo) return fail(c, p, "required key missing");
         *out = (int)def;
@@ -187,9 +183,7 @@ static int get_num(ctx_t *c, json_t *obj, const char *path, const char *key, dou
 {
     char p[PATH_LEN];
     json_t *v = json_object_get(obj, key);
-    char sfx[64];
-    snprintf(sfx, sizeof sfx, ".%s", key);
-    pjoin(p, sizeof p, path, sfx);
+    pkey(p, sizeof p, path, key);
     if (!v) {
         *out = def;
         return 0;
@@ -206,7 +200,7 @@ static int word_order(ctx_t *c, json_t *obj, const char *path, int def, int *low
 {
     char p[PATH_LEN];
     json_t *v = json_object_get(obj, "word_order");
-    pjoin(p, sizeof p, path, ".word_order");
+    pkey(p, sizeof p, path, "word_order");
     if (!v) {
         *low_first = def;
         return 0;
@@ -238,7 +232,7 @@ static int parse_value(ctx_t *c, json_t *o, const char *path, int is_point, cons
     if (get_int(c, o, path, is_point ? "address" : "at", 0, 65535, -1, &vs->at) < 0) return -1;
     if (get_int(c, o, path, "fc", 1, 4, d->fc, &vs->fc) < 0) return -1;
     json_t *t = json_object_get(o, "type");
-    pjoin(p, sizeof p, path, ".type");
+    pkey(p, sizeof p, path, "type");
     if (!t) return fail(c, p, "required key missing");
     const char *ts = json_string_value(t);
     int ti = 0;
@@ -255,15 +249,15 @@ static int parse_value(ctx_t *c, json_t *o, const char *path, int is_point, cons
     if (get_num(c, o, path, "scale", 1, 1, &vs->scale) < 0) return -1;
     if (get_num(c, o, path, "offset", 0, 0, &vs->offset) < 0) return -1;
     json_t *inv = json_object_get(o, "invalid");
-    pjoin(p, sizeof p, path, ".invalid");
+    pkey(p, sizeof p, path, "invalid");
     if (inv && (!json_is_array(inv) || json_array_size(inv) > MAX_INVALID))
         return fail(c, p, "expected an array of at most %d raw values", MAX_INVALID);
     vs->ninv = 0;
     for (size_t i = 0; inv && i < json_array_size(inv); i++) {
         json_t *x = json_array_get(inv, i);
-        char ip[PATH_LEN], sfx[48];
-        snprintf(sfx, sizeof sfx, ".invalid[%zu]", i);
-        pjoin(ip, sizeof ip, path, sfx);
+        char ip[PATH_LEN], key[48];
+        snprintf(key, sizeof key, "invalid[%zu]", i);
+        pkey(ip, sizeof ip, path, key);
         if (!json_is_number(x)) return fail(c, ip, "expected a number (a raw register value)");
         vs->inv[vs->ninv++] = json_number_value(x);
     }
@@ -283,9 +277,8 @@ static int parse_values(ctx_t *c, json_t *vals, const char *path, int ent, const
     s->nv = 0;
     json_object_foreach(vals, k, v)
     {
-        char p[PATH_LEN], sfx[PATH_LEN];
-        snprintf(sfx, sizeof sfx, ".%.200s", k);
-        pjoin(p, sizeof p, path, sfx);
+        char p[PATH_LEN];
+        pkey(p, sizeof p, path, k);
         int q = 0;
         while (q < FM_NQ && !(qtys[q].ent == ent && strcmp(qtys[q].key, k) == 0))
             q++;
@@ -335,7 +328,7 @@ static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, 
             word_order(c, o, p, d->low_first, &sd.low_first) < 0)
             return -1;
         if (s->last < s->first) {
-            pjoin(vp, sizeof vp, p, ".last");
+            pkey(vp, sizeof vp, p, "last");
             return fail(c, vp, "%d is below first (%d)", s->last, s->first);
         }
         if ((long)s->address + (long)s->stride * (s->last - s->first + 1) - 1 > 65535)
@@ -347,7 +340,7 @@ static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, 
                             s->first, s->last, o2->first, o2->last);
         }
         json_t *vals = json_object_get(o, "values");
-        pjoin(vp, sizeof vp, p, ".values");
+        pkey(vp, sizeof vp, p, "values");
         if (!vals) return fail(c, vp, "required key missing");
         if (parse_values(c, vals, vp, ent, &sd, s) < 0) return -1;
         m->nsec++;
