@@ -407,19 +407,9 @@ static const char *num(double v, char *buf, size_t len)
     return buf;
 }
 
-static int fail(ctx_t *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(ctx_t *c, const char *path, const char *fmt, ...)
-{
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    ow_jpos_error(c->pos, c->file, path, c->err, c->errlen, "%s", why);
-    return -1;
-}
+/* The error at path; -1. */
+#define fail(c, where, ...)                                                                        \
+    ow_jpos_error((c)->pos, (c)->file, where, (c)->err, (c)->errlen, __VA_ARGS__)
 
 /* a.b, or b at the root. A path longer than the buffer (only from absurd
  * keys) is cut short; it is only used to name things in messages. */

@@ -206,8 +206,9 @@ void ow_jpos_destroy(ow_jpos_t **p);
  * key is reported at the object that should hold it); 1:1 if none. */
 void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col);
 /* Format "FILE:LINE:COL: PATH: reason" (no "PATH: " for the root) into err:
- * the one error format of every configuration file ohmwatch reads. */
-void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
-                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+ * the one error format of every configuration file ohmwatch reads. Returns
+ * -1, so a parser's error path is `return ow_jpos_error(...)`. */
+int ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -348,14 +348,14 @@ void ow_jpos_locate(const ow_jpos_t *p, const char *path, int *line, int *col)
     }
 }
 
-void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
-                   const char *fmt, ...)
+int ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char *err, size_t errlen,
+                  const char *fmt, ...)
 {
     char why[512];
     int line, col;
     va_list ap;
 
-    if (!err || !errlen) return;
+    if (!err || !errlen) return -1;
     ow_jpos_locate(p, path, &line, &col);
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
@@ -364,4 +364,5 @@ void ow_jpos_error(const ow_jpos_t *p, const char *file, const char *path, char 
         snprintf(err, errlen, "%s:%d:%d: %s: %s", file, line, col, path, why);
     else
         snprintf(err, errlen, "%s:%d:%d: %s", file, line, col, why);
+    return -1;
 }

@@ -119,18 +119,9 @@ typedef struct {
     size_t errlen;
 } ctx_t;
 
-static int fail(ctx_t *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(ctx_t *c, const char *path, const char *fmt, ...)
-{
-    char why[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    ow_jpos_error(c->pos, c->file, path, c->err, c->errlen, "%s", why);
-    return -1;
-}
+/* The error at path; -1. */
+#define fail(c, where, ...)                                                                        \
+    ow_jpos_error((c)->pos, (c)->file, where, (c)->err, (c)->errlen, __VA_ARGS__)
 
 /* path.key, or the key alone at the root. A path cut short (only from
  * absurd keys) only names things in messages. */

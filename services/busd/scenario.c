@@ -166,19 +166,8 @@ typedef struct {
 } ctx_t;
 
 /* FILE:LINE:COL: PATH: reason, at the value of PATH or the nearest parent. */
-static void fail(ctx_t *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail(ctx_t *c, const char *path, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ow_jpos_error(c->pos, c->name, path, c->err, c->errlen, "%s", msg);
-}
+#define fail(c, where, ...)                                                                        \
+    ow_jpos_error((c)->pos, (c)->name, where, (c)->err, (c)->errlen, __VA_ARGS__)
 
 static const use_t *find_use(const kind_t *k, int field)
 {

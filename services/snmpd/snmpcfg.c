@@ -22,19 +22,9 @@ typedef struct {
     size_t errlen;
 } pctx_t;
 
-static int fail(pctx_t *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(pctx_t *c, const char *path, const char *fmt, ...)
-{
-    char why[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof why, fmt, ap);
-    va_end(ap);
-    ow_jpos_error(c->site->positions, c->site->path, path, c->err, c->errlen, "%s", why);
-    return -1;
-}
+/* The error at path; -1. */
+#define fail(c, where, ...)                                                                        \
+    ow_jpos_error((c)->site->positions, (c)->site->path, where, (c)->err, (c)->errlen, __VA_ARGS__)
 
 /* A string value into dst; NULL arg for the error: "expected a string ...". */
 static int str(pctx_t *c, json_t *v, const char *path, char *dst, size_t len)
