@@ -27,6 +27,7 @@
 #include "modbusd.h"
 #include "ow_clock.h"
 #include "ow_ctl.h"
+#include "ow_gbms.h"
 #include "ow_sub.h"
 
 #define DEFAULT_MAX_AGE_S 60.0
@@ -216,15 +217,15 @@ static int health_modbusd(const ow_site_t *site, const char *gw, FILE *out)
         int gi = cfg.unit_gw[unit];
         if (gi < 0 || gi >= site->ngateways || !gw_selected(&site->gateways[gi], gw)) continue;
         const ow_gateway_cfg_t *g = &site->gateways[gi];
-        uint16_t gen[5], mod[5];
+        uint16_t gen[5], mod[5]; /* the general section; module 1: TEMP VOLT IMPC ALARM EQ */
         seen++;
         modbus_set_slave(mb, unit);
-        if (modbus_read_registers(mb, 1000, 5, gen) != 5 ||
-            modbus_read_registers(mb, 1060, 5, mod) != 5) {
+        if (modbus_read_registers(mb, OW_MB_FIRST, 5, gen) != 5 ||
+            modbus_read_registers(mb, ow_mb_module_base(1), 5, mod) != 5) {
             fprintf(out, "modbusd %s: unit %d does not answer: %s\n", g->id, unit,
                     modbus_strerror(errno));
             bad = 1;
-        } else if (mod[1] == 0 || (mod[3] & 0x0002)) {
+        } else if (mod[1] == 0 || (mod[3] & GBMS_AL_COMMUNICATION_LOST)) {
             fprintf(out, "modbusd %s: unit %d answers, but module 1 has no current reading\n",
                     g->id, unit);
             bad = 1;
