@@ -139,13 +139,12 @@ static int health_historian(const ow_site_t *site, const char *gw, double max_ag
         fprintf(out, "historian: %s\n", err);
         return 1;
     }
-    const char *dsn = cfg.dsn[0] ? cfg.dsn : getenv("OHMWATCH_PG_DSN");
-    if (!dsn || !dsn[0]) {
+    if (!cfg.dsn[0]) {
         fprintf(out, "historian: no database (services.historian.dsn or $OHMWATCH_PG_DSN)\n");
         return 1;
     }
     char conninfo[640];
-    snprintf(conninfo, sizeof conninfo, "%s connect_timeout=5", dsn);
+    snprintf(conninfo, sizeof conninfo, "%s connect_timeout=5", cfg.dsn);
     PGconn *db = PQconnectdb(conninfo);
     if (PQstatus(db) != CONNECTION_OK) {
         fprintf(out, "historian: PostgreSQL not reachable: %s", PQerrorMessage(db));
