@@ -77,14 +77,14 @@ static int health_busd(const ow_site_t *site, const char *gw, FILE *out)
 
 struct snap {
     const ow_site_t *site;
-    int64_t hb_ts[1024]; /* per gateway index; 0 none */
+    int64_t hb_ts[OW_MAX_GATEWAYS]; /* per gateway index; 0 none */
 };
 
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     struct snap *s = ctx;
     if (m->kind != OW_MSG_HEARTBEAT) return;
-    for (int i = 0; i < s->site->ngateways && i < 1024; i++)
+    for (int i = 0; i < s->site->ngateways; i++)
         if (strcmp(s->site->gateways[i].id, m->h.gw) == 0) s->hb_ts[i] = m->h.ts_us;
 }
 
@@ -111,7 +111,7 @@ static int health_alarmd(const ow_site_t *site, const char *gw, double max_age_s
     }
     int bad = 0;
     int64_t now = ow_now_us();
-    for (int i = 0; i < site->ngateways && i < 1024; i++) {
+    for (int i = 0; i < site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &site->gateways[i];
         if (!gw_selected(g, gw)) continue;
         double age_s = (double)(now - s.hb_ts[i]) / 1e6;
