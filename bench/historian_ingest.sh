@@ -30,7 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT
 DSN=$(bash scripts/pg.sh start "$tmp/pg" "$PGPORT")
-psqlw() { psql "$DSN" -qtAX "$@"; }
+# psql itself: the Debian wrapper is a perl script, too slow for the poll below.
+PSQL=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)
+PSQL=${PSQL:-psql}
+psqlw() { "$PSQL" "$DSN" -qtAX "$@"; }
 
 python3 - "$tmp" "$DSN" <<'PY'
 import json, socket, sys
@@ -89,9 +92,7 @@ fi
 # tenth of it), so the poll reads the publishers' positions (one row per
 # publisher, committed in the same transaction as the rows) and counts the
 # rows only twice: after the first commit and at the end.
-PSQL=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)
-PSQL=${PSQL:-psql} # the Debian wrapper is a perl script: avoid it in a loop
-pos() { "$PSQL" "$DSN" -qtAX -c "SELECT coalesce(sum(seq), 0) FROM ingest_positions"; }
+pos() { psqlw -c "SELECT coalesce(sum(seq), 0) FROM ingest_positions"; }
 t_first=""; n_first=0; t_last=""; p_last=0
 deadline=$((SECONDS + 300))
 while [ $SECONDS -lt $deadline ]; do

@@ -27,6 +27,7 @@
 #include "modbusd.h"
 #include "ow_clock.h"
 #include "ow_ctl.h"
+#include "ow_gbms.h"
 #include "ow_sub.h"
 
 #define DEFAULT_MAX_AGE_S 60.0
@@ -76,14 +77,14 @@ static int health_busd(const ow_site_t *site, const char *gw, FILE *out)
 
 struct snap {
     const ow_site_t *site;
-    int64_t hb_ts[1024]; /* per gateway index; 0 none */
+    int64_t hb_ts[OW_MAX_GATEWAYS]; /* per gateway index; 0 none */
 };
 
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     struct snap *s = ctx;
     if (m->kind != OW_MSG_HEARTBEAT) return;
-    for (int i = 0; i < s->site->ngateways && i < 1024; i++)
+    for (int i = 0; i < s->site->ngateways; i++)
         if (strcmp(s->site->gateways[i].id, m->h.gw) == 0) s->hb_ts[i] = m->h.ts_us;
 }
 
@@ -110,7 +111,7 @@ static int health_alarmd(const ow_site_t *site, const char *gw, double max_age_s
     }
     int bad = 0;
     int64_t now = ow_now_us();
-    for (int i = 0; i < site->ngateways && i < 1024; i++) {
+    for (int i = 0; i < site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &site->gateways[i];
         if (!gw_selected(g, gw)) continue;
         double age_s = (double)(now - s.hb_ts[i]) / 1e6;
@@ -138,13 +139,12 @@ static int health_historian(const ow_site_t *site, const char *gw, double max_ag
         fprintf(out, "historian: %s\n", err);
         return 1;
     }
-    const char *dsn = cfg.dsn[0] ? cfg.dsn : getenv("OHMWATCH_PG_DSN");
-    if (!dsn || !dsn[0]) {
+    if (!cfg.dsn[0]) {
         fprintf(out, "historian: no database (services.historian.dsn or $OHMWATCH_PG_DSN)\n");
         return 1;
     }
     char conninfo[640];
-    snprintf(conninfo, sizeof conninfo, "%s connect_timeout=5", dsn);
+    snprintf(conninfo, sizeof conninfo, "%s connect_timeout=5", cfg.dsn);
     PGconn *db = PQconnectdb(conninfo);
     if (PQstatus(db) != CONNECTION_OK) {
         fprintf(out, "historian: PostgreSQL not reachable: %s", PQerrorMessage(db));
@@ -216,15 +216,15 @@ static int health_modbusd(const ow_site_t *site, const char *gw, FILE *out)
         int gi = cfg.unit_gw[unit];
         if (gi < 0 || gi >= site->ngateways || !gw_selected(&site->gateways[gi], gw)) continue;
         const ow_gateway_cfg_t *g = &site->gateways[gi];
-        uint16_t gen[5], mod[5];
+        uint16_t gen[5], mod[5]; /* the general section; module 1: TEMP VOLT IMPC ALARM EQ */
         seen++;
         modbus_set_slave(mb, unit);
-        if (modbus_read_registers(mb, 1000, 5, gen) != 5 ||
-            modbus_read_registers(mb, 1060, 5, mod) != 5) {
+        if (modbus_read_registers(mb, OW_MB_FIRST, 5, gen) != 5 ||
+            modbus_read_registers(mb, ow_mb_module_base(1), 5, mod) != 5) {
             fprintf(out, "modbusd %s: unit %d does not answer: %s\n", g->id, unit,
                     modbus_strerror(errno));
             bad = 1;
-        } else if (mod[1] == 0 || (mod[3] & 0x0002)) {
+        } else if (mod[1] == 0 || (mod[3] & GBMS_AL_COMMUNICATION_LOST)) {
             fprintf(out, "modbusd %s: unit %d answers, but module 1 has no current reading\n",
                     g->id, unit);
             bad = 1;

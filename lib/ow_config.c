@@ -1022,7 +1022,8 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
     if (!gws) return fail(c, "gateways", "required key missing");
     if (!json_is_array(gws)) return fail(c, "gateways", "expected an array");
     if (json_array_size(gws) == 0) return fail(c, "gateways", "needs at least one gateway");
-    if (json_array_size(gws) > 1024) return fail(c, "gateways", "at most 1024 gateways");
+    if (json_array_size(gws) > OW_MAX_GATEWAYS)
+        return fail(c, "gateways", "at most %d gateways", OW_MAX_GATEWAYS);
     site->ngateways = (int)json_array_size(gws);
     site->gateways = calloc((size_t)site->ngateways, sizeof(*site->gateways));
     if (!site->gateways) return fail(c, "gateways", "out of memory");

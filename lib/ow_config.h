@@ -143,12 +143,14 @@ typedef struct {
     ow_modbus_cfg_t modbus;
 } ow_gateway_cfg_t;
 
+#define OW_MAX_GATEWAYS 1024 /* per site file */
+
 typedef struct ow_site ow_site_t;
 struct ow_site {
     char path[512]; /* the file it came from */
     char dir[512];  /* its directory, for relative paths */
     char name[64];
-    int ngateways;
+    int ngateways; /* 1 .. OW_MAX_GATEWAYS */
     ow_gateway_cfg_t *gateways;
     void *services;  /* json_t* of "services" (each service parses its part) */
     void *positions; /* ow_jpos_t* of the file, for services' own errors */

@@ -7,13 +7,14 @@ set -euo pipefail
 # Build: compiler, cmake, the libraries every service links.
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev"
-# Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here wrote.
-TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format"
+# Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here
+# wrote; systemd-analyze, with which tests/test_install.sh verifies the units.
+TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format systemd"
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
 # and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base
-# image, systemd-analyze for the units, net-snmp's tools for the SNMP port.
-DEPLOY_PKGS="docker.io docker-compose debootstrap systemd mbpoll postgresql-client snmp"
+# image, net-snmp's tools and mbpoll for the published ports, psql.
+DEPLOY_PKGS="docker.io docker-compose debootstrap mbpoll postgresql-client snmp"
 
 want="$BUILD_PKGS"
 DEMO_PKGS="postgresql postgresql-client procps"

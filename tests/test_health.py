@@ -4,7 +4,8 @@ gone or its data is stale; 2 for an unknown service or gateway. Also: the
 services reach each other through connect_host while binding wildcards.
 snmpd: asked over SNMP as the first v3 user (pass phrases from files, as
 the compose secrets give them) or with the v2c community when one is set;
-unhealthy while it answers without module data, or refuses the keys."""
+unhealthy while it answers without module data, or refuses the keys.
+alarmd and modbusd likewise before any busd has published."""
 import os
 import subprocess
 
@@ -73,19 +74,27 @@ check(rc == 2 and "unknown service" in out, "unknown service: exit 2: %r" % out)
 rc, out = health("busd", "-g", "nope")
 check(rc == 2 and "no gateway" in out, "unknown gateway: exit 2: %r" % out)
 
-# snmpd and alarmd before any busd: the agent answers, but holds no reading.
+# alarmd, modbusd and snmpd before any busd: each answers on its socket, but
+# holds no current data, and says so.
 alarmd = start([ALARMD, "-f", cfg])
 snmpd = start([SNMPD, "-f", cfg])
+mb = start([MODBUSD, "-f", cfg])
 check(wait_for(lambda: "answers" in health("snmpd")[1], 20, 0.5), "snmpd answers")
 for site_ in (cfg, cfg_v3):
     rc, out = health("snmpd", site=site_)
     check(rc == 1 and "answers (18 modules), but module 1 has no current reading" in out,
           "snmpd without readings: unhealthy: %r" % out)
+check(wait_for(lambda: tcp_listening(port), 15), "modbusd listens")
+rc, out = health("modbusd")
+check(rc == 1 and "answers, but module 1 has no current reading" in out,
+      "modbusd without readings: unhealthy: %r" % out)
+check(wait_for(lambda: "answers" in health("alarmd")[1], 20, 0.5), "alarmd answers")
+rc, out = health("alarmd")
+check(rc == 1 and "answers, but has no data from the gateway yet" in out,
+      "alarmd without readings: unhealthy: %r" % out)
 
 busd = start([BUSD, "-f", cfg])
 hist = start([HISTORIAN, "-f", cfg])
-mb = start([MODBUSD, "-f", cfg])
-check(wait_for(lambda: tcp_listening(port), 15), "modbusd listens")
 for svc in ("busd", "alarmd", "historian", "modbusd", "snmpd"):
     ok = wait_for(lambda: health(svc)[0] == 0, 30, 0.5)
     rc, out = health(svc)

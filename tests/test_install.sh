@@ -40,10 +40,18 @@ check "units have no @VAR@ left" bash -c "! grep -l '@[A-Z_]*@' '$r'/usr/lib/sys
 check "units start /usr/bin daemons on /etc/ohmwatch/site.json" \
   grep -q '^ExecStart=/usr/bin/ohmwatch-busd -d -f /etc/ohmwatch/site.json -g %i$' \
   "$r/usr/lib/systemd/system/ohmwatch-busd@.service"
+# Every unit: restarts, its user and state, and the whole hardening.
+unit_opts=(Restart=on-failure User=ohmwatch StateDirectory=ohmwatch PrivateDevices=yes
+  NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes
+  ProtectKernelTunables=yes ProtectKernelModules=yes ProtectKernelLogs=yes
+  ProtectControlGroups=yes ProtectClock=yes ProtectHostname=yes ProtectProc=invisible
+  "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" RestrictNamespaces=yes RestrictRealtime=yes
+  RestrictSUIDSGID=yes LockPersonality=yes MemoryDenyWriteExecute=yes
+  SystemCallArchitectures=native SystemCallFilter=@system-service
+  "SystemCallFilter=~@privileged @resources")
 for u in "$r"/usr/lib/systemd/system/*.service; do
-  for opt in Restart=on-failure ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes \
-    User=ohmwatch StateDirectory=ohmwatch; do
-    check "$(basename "$u") has $opt" grep -qx "$opt" "$u"
+  for opt in "${unit_opts[@]}"; do
+    check "$(basename "$u") has $opt" grep -qxF "$opt" "$u"
   done
 done
 check "the sysusers entry makes the user ohmwatch" grep -q '^u ohmwatch ' "$r/usr/lib/sysusers.d/ohmwatch.conf"

@@ -41,6 +41,10 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
     char path[128];
 
     memset(out, 0, sizeof *out);
+    /* A dsn in the file wins; without one, $OHMWATCH_PG_DSN (passwords stay
+     * out of files). */
+    snprintf(out->dsn, sizeof out->dsn, "%s",
+             getenv("OHMWATCH_PG_DSN") ? getenv("OHMWATCH_PG_DSN") : "");
     ow_site_path(site, "historian-spool", out->spool_dir, sizeof out->spool_dir);
     out->spool_max_bytes = 1024ULL << 20;
     out->batch_rows = 20000;
@@ -66,9 +70,10 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
                 ow_jpos_error(site->positions, site->path, path, err, errlen, "expected a string");
                 return -1;
             }
-            if (strcmp(key, "dsn") == 0)
-                snprintf(out->dsn, sizeof out->dsn, "%s", json_string_value(v));
-            else
+            if (strcmp(key, "dsn") == 0) {
+                if (json_string_value(v)[0])
+                    snprintf(out->dsn, sizeof out->dsn, "%s", json_string_value(v));
+            } else
                 ow_site_path(site, json_string_value(v), out->spool_dir, sizeof out->spool_dir);
             continue;
         }
@@ -518,8 +523,6 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
     if (!h->site || ow_site_historian(h->site, &h->cfg, err, errlen) < 0 ||
         ow_site_alarmd(h->site, &h->acfg, err, errlen) < 0)
         goto fail;
-    if (!h->cfg.dsn[0] && getenv("OHMWATCH_PG_DSN"))
-        snprintf(h->cfg.dsn, sizeof h->cfg.dsn, "%s", getenv("OHMWATCH_PG_DSN"));
     if (!h->cfg.dsn[0]) {
         snprintf(err, errlen, "%s: no database: set services.historian.dsn or $OHMWATCH_PG_DSN",
                  site_path);
@@ -699,8 +702,6 @@ int ow_historian_migrate(const char *site_path, char *err, size_t errlen)
     int applied = 0, rc = -1;
     ow_site_t *site = ow_site_load(site_path, err, errlen);
     if (!site || ow_site_historian(site, &cfg, err, errlen) < 0) goto out;
-    if (!cfg.dsn[0] && getenv("OHMWATCH_PG_DSN"))
-        snprintf(cfg.dsn, sizeof cfg.dsn, "%s", getenv("OHMWATCH_PG_DSN"));
     ow_db_t *db = ow_db_connect(cfg.dsn, err, errlen);
     if (!db) goto out;
     rc = ow_db_migrate(db, &applied, err, errlen);

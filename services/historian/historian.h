@@ -15,7 +15,7 @@
 
 /* The "services.historian" section of the site file. */
 typedef struct {
-    char dsn[512];       /* libpq conninfo; "" = $OHMWATCH_PG_DSN (secrets stay out of files) */
+    char dsn[512];       /* libpq conninfo, else $OHMWATCH_PG_DSN (secrets stay out of files) */
     char spool_dir[512]; /* resolved against the site file's directory */
     uint64_t spool_max_bytes;
     int batch_rows;     /* write when this many rows are waiting ... */

@@ -21,7 +21,6 @@
 # Needs root (or sudo). DEPLOY_KEEP=1 leaves the stack up for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$PWD
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 PROJECT=${DEPLOY_PROJECT:-owdeploytest}
@@ -43,6 +42,15 @@ check() { # check DESCRIPTION COMMAND...
   shift
   if "$@"; then say "ok   $what"; else say "FAIL $what"; fail=1; fi
 }
+wait_until() { # wait_until SECONDS COMMAND...: 0 as soon as COMMAND succeeds, 1 if it never did
+  local end=$(($(date +%s) + $1))
+  shift
+  while [ "$(date +%s)" -lt "$end" ]; do
+    "$@" && return 0
+    sleep 1
+  done
+  "$@"
+}
 
 # ---- the engine ----
 bash scripts/deps.sh --deploy
@@ -50,20 +58,21 @@ if ! docker info >/dev/null 2>&1; then
   say "no Docker engine answers; starting dockerd (log $tmp/dockerd.log)"
   $SUDO sh -c "setsid /usr/sbin/dockerd >'$tmp/dockerd.log' 2>&1 & echo \$! >'$tmp/dockerd.pid'"
   started_dockerd=$(cat "$tmp/dockerd.pid")
-  for _ in $(seq 120); do
-    docker info >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  if ! docker info >/dev/null 2>&1; then
+  engine_up() { docker info >/dev/null 2>&1; }
+  if ! wait_until 60 engine_up; then
     tail -n 30 "$tmp/dockerd.log" >&2
     die "dockerd did not come up within 60 s (its log above)"
   fi
 fi
 say "engine: $(docker version -f 'Docker {{.Server.Version}}' 2>/dev/null), $(docker info -f 'storage {{.Driver}}, cgroup v{{.CgroupVersion}}' 2>/dev/null); $(docker-compose version --short 2>/dev/null | sed 's/^/compose /')"
 
-compose() { docker-compose -p "$PROJECT" "$@"; }
+# compose: the main stack, or with MANY the many-webmanagers example too.
+MANY=(-f docker-compose.yml -f deploy/docker-compose.many.yml)
+files=()
+compose() { docker-compose -p "$PROJECT" "${files[@]}" "$@"; }
 cid() { compose ps -q "$1" 2>/dev/null; }
-health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$(cid "$1")" 2>/dev/null || echo missing; }
+state() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null; }
+health() { state "$(cid "$1")" || echo missing; }
 restarts() { docker inspect -f '{{.RestartCount}}' "$(cid "$1")"; }
 running() { [ "$(docker inspect -f '{{.State.Running}}' "$(cid "$1")" 2>/dev/null)" = true ]; }
 
@@ -73,14 +82,13 @@ teardown() {
   if [ $fail -ne 0 ]; then
     say "dumping state and the logs of services that are not healthy"
     compose ps >&2 || true
-    for f in "" "-f docker-compose.yml -f deploy/docker-compose.many.yml"; do
-      # shellcheck disable=SC2086
-      for s in $(docker-compose -p "$PROJECT" $f ps --services 2>/dev/null); do
+    for set in main many; do
+      if [ $set = main ]; then files=(); else files=("${MANY[@]}"); fi
+      for s in $(compose ps --services 2>/dev/null); do
         local c h
-        # shellcheck disable=SC2086
-        c=$(docker-compose -p "$PROJECT" $f ps -q "$s" 2>/dev/null) || continue
+        c=$(cid "$s") || continue
         [ -n "$c" ] || continue
-        h=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$c" 2>/dev/null)
+        h=$(state "$c")
         if [ "$h" != healthy ]; then
           echo "---- $s ($h): last health checks" >&2
           docker inspect -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$c" 2>/dev/null | tail -n 6 >&2 || true
@@ -93,7 +101,8 @@ teardown() {
   if [ "${DEPLOY_KEEP:-0}" = 1 ]; then
     say "DEPLOY_KEEP=1: stack left up (project $PROJECT)"
   else
-    compose -f docker-compose.yml -f deploy/docker-compose.many.yml down -v --remove-orphans >/dev/null 2>&1 || true
+    files=("${MANY[@]}")
+    compose down -v --remove-orphans >/dev/null 2>&1 || true
     if [ -n "$started_dockerd" ]; then
       $SUDO kill "$started_dockerd" 2>/dev/null || true
     fi
@@ -139,7 +148,9 @@ except OSError as e:
 fi
 export OHMWATCH_SNMP_PORT=$sport
 
-compose -f docker-compose.yml -f deploy/docker-compose.many.yml down -v --remove-orphans >/dev/null 2>&1 || true
+files=("${MANY[@]}")
+compose down -v --remove-orphans >/dev/null 2>&1 || true
+files=()
 b0=$(date +%s)
 compose build >"$tmp/build.log" 2>&1 || {
   tail -n 40 "$tmp/build.log" >&2
@@ -158,16 +169,14 @@ for sec in pg_writer snmp_auth snmp_priv; do
 done
 
 # ---- cold start ----
+all_healthy() { # all_healthy SERVICE...
+  local s
+  for s in "$@"; do [ "$(health "$s")" = healthy ] || return 1; done
+}
 wait_healthy() { # wait_healthy TIMEOUT SERVICE...
-  local timeout=$1 s ok
+  local timeout=$1 s
   shift
-  local end=$(($(date +%s) + timeout))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    ok=1
-    for s in "$@"; do [ "$(health "$s")" = healthy ] || ok=0; done
-    [ $ok = 1 ] && return 0
-    sleep 1
-  done
+  wait_until "$timeout" all_healthy "$@" && return 0
   for s in "$@"; do say "  $s: $(health "$s")"; done
   return 1
 }
@@ -270,6 +279,12 @@ engine_state() { # snmpd's engine ID and engineBoots on its volume
 }
 boots() { sed -n 's/.*engineBoots \([0-9]*\).*/\1/p' <<<"$1"; }
 engine_id() { sed -n 's/.*oldEngineID \([0-9a-fx]*\).*/\1/p' <<<"$1"; }
+position() { psql_ "SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'" 2>/dev/null || echo 0; }
+stored_past() { # stored_past SEQ: the historian's position for busd.wm1 moved on from SEQ
+  local p
+  p=$(position)
+  [ "${p:-0}" != "$1" ] && [ "${p:-0}" -gt 0 ]
+}
 serving() { # serving SERVICE: answers as a client sees it
   case "$1" in
   postgres) psql_ "SELECT 1" >/dev/null 2>&1 ;;
@@ -282,7 +297,7 @@ serving() { # serving SERVICE: answers as a client sees it
 for victim in $SERVICES; do
   declare -A before=()
   for s in $SERVICES; do before[$s]=$(restarts "$s"); done
-  pos0=$(psql_ "SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'" 2>/dev/null || echo 0)
+  pos0=$(position)
   pid=$(docker inspect -f '{{.State.Pid}}' "$(cid "$victim")")
   [ "$victim" = snmpd ] && engine0=$(engine_state)
   k0=$(date +%s.%N)
@@ -317,13 +332,7 @@ for victim in $SERVICES; do
     check "  SNMP answers on the published port again (same pass phrases)" snmp_ok
   fi
   # The history moves on and stays whole.
-  check "  historian stores again after $victim's restart" bash -c "
-    for _ in \$(seq 60); do
-      p=\$(docker exec $(cid postgres) psql -U postgres -d ohmwatch -Atqc \"SELECT seq FROM ingest_positions WHERE pub = 'busd.wm1'\" 2>/dev/null || echo 0)
-      [ \"\${p:-0}\" != \"$pos0\" ] && [ \"\${p:-0}\" -gt 0 ] && exit 0
-      sleep 1
-    done
-    exit 1"
+  check "  historian stores again after $victim's restart" wait_until 60 stored_past "$pos0"
   # shellcheck disable=SC2086
   wait_healthy 120 $SERVICES || check "all healthy again after $victim's restart" false
   check "  history has no gap in sequence numbers after $victim's restart" no_gap
@@ -338,26 +347,14 @@ check "the gap check sees one module reading taken out" gap_seen
 
 # ---- many webmanagers: three busd, one alarmd/historian/modbusd ----
 compose down -v >/dev/null 2>&1
-many() { docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/docker-compose.many.yml "$@"; }
+files=("${MANY[@]}")
 unset OHMWATCH_SITE_FILE
 # Reverse order: the consumers first, PostgreSQL and the gateways last.
-many up -d --no-deps modbusd historian alarmd >"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
+compose up -d --no-deps modbusd historian alarmd >"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
 sleep 5
-many up -d >>"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
-many_healthy() {
-  local end=$(($(date +%s) + 240)) s ok
-  while [ "$(date +%s)" -lt "$end" ]; do
-    ok=1
-    for s in $SERVICES busd-wm2 busd-wm3; do
-      [ "$(docker inspect -f '{{.State.Health.Status}}' "$(many ps -q "$s")" 2>/dev/null)" = healthy ] || ok=0
-    done
-    [ $ok = 1 ] && return 0
-    sleep 1
-  done
-  many ps >&2
-  return 1
-}
-check "many webmanagers: all healthy, started consumers first" many_healthy
+compose up -d >>"$tmp/many.log" 2>&1 || { cat "$tmp/many.log" >&2; die "many: up failed"; }
+# shellcheck disable=SC2086
+check "many webmanagers: all healthy, started consumers first" wait_healthy 240 $SERVICES busd-wm2 busd-wm3
 check "many: Modbus unit 1 (wm1) has 18 modules" modbus_ok 1 18
 check "many: Modbus unit 2 (wm2) has 18 modules" modbus_ok 2 18
 check "many: Modbus unit 3 (wm3) has 4 modules" modbus_ok 3 4
@@ -365,11 +362,5 @@ check "many: SNMP context wm1 has 18 modules" snmp_ok wm1 18
 check "many: SNMP context wm2 has 18 modules" snmp_ok wm2 18
 check "many: SNMP context wm3 has 4 modules" snmp_ok wm3 4
 check "many: SNMP default context is wm1 (18 modules)" snmp_ok "" 18
-check "many: the historian stores all three gateways" bash -c "
-  for _ in \$(seq 60); do
-    n=\$(docker exec \$(docker-compose -p $PROJECT -f docker-compose.yml -f deploy/docker-compose.many.yml ps -q postgres) \
-         psql -U postgres -d ohmwatch -Atqc \"SELECT count(DISTINCT gw) FROM string_readings\" 2>/dev/null || echo 0)
-    [ \"\$n\" = 3 ] && exit 0
-    sleep 1
-  done
-  exit 1"
+three_stored() { [ "$(psql_ "SELECT count(DISTINCT gw) FROM string_readings" 2>/dev/null)" = 3 ]; }
+check "many: the historian stores all three gateways" wait_until 60 three_stored
