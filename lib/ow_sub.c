@@ -11,6 +11,12 @@
 #define MAX_SOURCES 64
 #define HOLD_MAX    500000 /* live messages held during a replay, at most */
 #define MAX_RESUMES 64
+/* A known publisher silent this long gets its journal's end asked for: the
+ * live stream drops messages silently at the ZMQ high-water mark (a
+ * subscriber busy catching up), and without a later message nothing shows
+ * the gap; a busd that finished its cycles or an alarmd between events
+ * sends none. One small request a second per quiet publisher. */
+#define QUIET_PROBE_US 1000000
 
 /* A message held in a queue: raw frames plus what ordering needs. */
 typedef struct item {
@@ -39,6 +45,7 @@ typedef struct {
     int replaying;
     int probing, probed;     /* asked the journal who/where the publisher is */
     uint64_t probe_last;     /* its journal's last seq, from the probe */
+    int64_t heard_us;        /* monotonic µs of the last live or replay traffic (or probe) */
     int overflow;            /* live messages dropped while holding was full */
     int64_t replay_deadline; /* monotonic µs */
     queue_t held;            /* live messages waiting for a replay to finish */
@@ -275,6 +282,7 @@ static void first_contact(ow_sub_t *s, source_t *src, const char *pub, uint64_t 
                           uint64_t default_last)
 {
     src->known = 1;
+    src->heard_us = ow_mono_us();
     snprintf(src->pub, sizeof src->pub, "%s", pub);
     src->epoch = epoch;
     src->last = s->from_start ? 0 : default_last;
@@ -297,6 +305,7 @@ static void on_live(ow_sub_t *s, source_t *src, int source, const char *t, size_
     item_t *it;
 
     s->st.received++;
+    src->heard_us = ow_mono_us();
     if (peek(s, t, tl, b, bl, &m) < 0) return;
     if (!s->tracking) { /* filtered stream: deliver as it comes */
         if ((it = item_new(source, &m, t, tl, b, bl, 0))) q_push(&s->ready, it);
@@ -358,6 +367,7 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
     if (!msg) return;
     kind = zmsg_popstr(msg);
     if (!kind) goto out;
+    src->heard_us = ow_mono_us();
     if (src->probing) {
         /* The answer to the probe sent at start: a publisher that is quiet
          * now (alarmd between events, a busd that finished) still has a
@@ -371,6 +381,9 @@ static void on_replay(ow_sub_t *s, source_t *src, int source)
                 json_u64(o, "last", &last) == 0 && last > 0) {
                 first_contact(s, src, pub, epoch, last);
                 src->probe_last = last;
+            } else if (src->known && json_u64(o, "epoch", &epoch) == 0 && epoch == src->epoch &&
+                       json_u64(o, "last", &last) == 0) {
+                src->probe_last = last; /* a quiet publisher's journal end */
             }
             json_decref(o);
             free(body);
@@ -494,18 +507,26 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
             return 1;
         }
 
+        int64_t now = ow_mono_us(), wait_us = until == INT64_MAX ? -1 : until - now;
         if (s->tracking)
             for (int i = 0; i < s->nsrc; i++) {
                 source_t *src = &s->src[i];
-                if (src->dealer && !src->known && !src->probed) {
+                if (!src->dealer || src->probing || src->replaying) continue;
+                int first = !src->known && !src->probed;
+                int quiet = src->known && now - src->heard_us >= QUIET_PROBE_US;
+                if (first || quiet) {
                     src->probed = src->probing = 1;
+                    src->probe_last = 0;
+                    src->heard_us = now;
                     zstr_sendm(src->dealer, OW_REPLAY_REQ);
                     zstr_send(src->dealer, "{\"epoch\":0,\"from\":1,\"max\":0}");
+                } else if (src->known) {
+                    int64_t due = src->heard_us + QUIET_PROBE_US - now;
+                    if (wait_us < 0 || due < wait_us) wait_us = due;
                 }
             }
         zmq_pollitem_t items[MAX_SOURCES * 2];
         int map[MAX_SOURCES * 2], n = 0;
-        int64_t now = ow_mono_us(), wait_us = until == INT64_MAX ? -1 : until - now;
         for (int i = 0; i < s->nsrc; i++) {
             source_t *src = &s->src[i];
             if (src->replaying) {

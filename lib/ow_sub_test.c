@@ -234,6 +234,35 @@ int main(void)
     CHECK(ow_sub_stats(sub)->lost == 2);
     ow_sub_destroy(&sub);
 
+    /* 7b. The tail of a stream lost on the live path (dropped at the ZMQ
+     * high-water mark) with nothing after it to show the gap: the publisher
+     * went quiet, and its journal end is asked for after a quiet second. */
+    memset(held, 0, sizeof held);
+    for (int s = 1; s <= 8; s++)
+        make(epoch, (uint64_t)s);
+    published_max = 0;
+    sub = ow_sub_new();
+    ow_sub_add(sub, pub_ep, rtr_ep);
+    ow_sub_subscribe(sub, "");
+    zclock_sleep(300);
+    for (int s = 1; s <= 3; s++)
+        pub_send(pub, (uint64_t)s);
+    n = collect(sub, seqs, 3, NULL);
+    CHECK(n == 3 && in_order(seqs, n, 1));
+    zclock_sleep(300); /* the start-up probe has its answer: journal ends at 3 */
+    published_max = 8; /* 4..8 are in the journal only */
+    replayed = 0;
+    int64_t t0 = zclock_mono();
+    n = collect(sub, seqs, 5, &replayed);
+    CHECK_MSG(n == 5 && in_order(seqs, n, 4) && replayed == 5, "quiet tail: got %d, %d replayed", n,
+              replayed);
+    CHECK_MSG(zclock_mono() - t0 >= 500, "asked after a quiet second, not at once");
+    CHECK(ow_sub_stats(sub)->lost == 0 && ow_sub_stats(sub)->gaps == 1);
+    /* and nothing more is asked for or delivered while the journal has nothing new */
+    n = collect(sub, seqs, 1, NULL);
+    CHECK(n == 0 && ow_sub_stats(sub)->gaps == 1);
+    ow_sub_destroy(&sub);
+
     /* 8. A publisher that has gone quiet (alarmd between events, a busd that
      * finished) is still caught up with: the subscriber probes its journal
      * at start instead of waiting for a live message. Real ow_pub here. */
