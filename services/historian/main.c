@@ -29,7 +29,8 @@ static void destroy(void *d)
 int main(int argc, char **argv)
 {
     static const ow_daemon_action_t actions[] = {
-        {"migrate", 1, ow_historian_migrate, "apply the database migrations and exit"}, {NULL}};
+        {"migrate", 1, ow_historian_migrate, "apply the database migrations and exit"},
+        {NULL, 0, NULL, NULL}};
     static const ow_daemon_t dm = {
         "historian",
         "services.historian: dsn, spool, batches",

@@ -38,7 +38,8 @@ static void destroy(void *d)
 int main(int argc, char **argv)
 {
     static const ow_daemon_action_t actions[] = {
-        {"doc", 0, doc, "write the register map as Markdown (docs/modbus.md) and exit"}, {NULL}};
+        {"doc", 0, doc, "write the register map as Markdown (docs/modbus.md) and exit"},
+        {NULL, 0, NULL, NULL}};
     static const ow_daemon_t dm = {
         "modbusd", "services.modbusd: listen, scale, ...", check, actions, NULL, create, run,
         destroy};

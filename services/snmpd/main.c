@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     static const ow_daemon_action_t actions[] = {
         {"doc", 0, doc, "write the OID map as Markdown (docs/snmp.md) and exit"},
         {"mib", 0, mib, "write the MIB module (mibs/OHMWATCH-BACS-MIB.txt) and exit"},
-        {NULL}};
+        {NULL, 0, NULL, NULL}};
     static const ow_daemon_t dm = {"snmpd",
                                    "services.snmpd: listen, users, notify, ...",
                                    check,
