@@ -100,7 +100,7 @@ finish(L, procs)
 # 5. Impedance rising against its baseline (IEEE 1188), polls every minute.
 L, procs, s = run("impedance", {"id": "wm1", "impedance_poll_min": 1},
                   [{"at_s": 600, "type": "impedance_rise", "string": 1, "block": 4,
-                    "rate": 1000}],
+                    "rate": 300}],
                   lambda L: ev(L, 102, "raise"))
 check(len(ev(L, 101, "raise", module=4)) == 1, "baseline warning (20 %) on module 4")
 check(len(ev(L, 102, "raise", module=4)) == 1, "baseline alarm (50 %) on module 4")
@@ -113,6 +113,18 @@ check(len(bl) > 5, "baseline events for every fresh measurement")
 last = bl[-1]
 check(last["slope_pct_per_year"] is not None and last["slope_pct_per_year"] > 1000,
       "rising trend in %/year")
+# The projection (linear trend) made half-way between warning and alarm
+# names the time the alarm was actually raised, within 15 % of the time to
+# go (the readings step once per poll; the baseline is the mean of the first
+# three).
+mid = [b for b in bl if b["ts_us"] < a["raised_us"] and b["deviation_pct"] >= 35]
+check(mid and mid[0]["alarm_at_us"] > mid[0]["ts_us"] and
+      abs(mid[0]["alarm_at_us"] - a["raised_us"]) <= 0.15 * (a["raised_us"] - mid[0]["ts_us"]),
+      "projected crossing %.1f min from the actual alarm" %
+      ((mid[0]["alarm_at_us"] - a["raised_us"]) / 60e6 if mid else float("nan")))
+print("impedance: projected at %.1f %% -> alarm in %.1f min, raised %.1f min later" %
+      (mid[0]["deviation_pct"], (mid[0]["alarm_at_us"] - mid[0]["ts_us"]) / 60e6,
+       (a["raised_us"] - mid[0]["ts_us"]) / 60e6) if mid else "no projection")
 others = [b for b in L.kind("baseline") if b["module"] != 4]
 check(all(abs(b["deviation_pct"]) < 10 for b in others), "other modules stay near baseline")
 finish(L, procs)
