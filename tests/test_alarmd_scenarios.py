@@ -79,6 +79,9 @@ for e in [x for x in L.kind("discharge") if x["action"] == "end"]:
     check(e["ah_removed"] is None, "Ah unknown without a current sensor")
     check(300e6 <= e["start_us"] - L.t0 <= 318e6, "started at the sag, t = 300 s: %.1f s" %
           ((e["start_us"] - L.t0) / 1e6))
+gens = [st["general"] for st in L.kind("state")]
+check(any(g & 0x0008 for g in gens) and any(g & 0x0020 for g in gens),
+      "general DISCHARGING, then DISCHARGING_STOPPED, from voltages")
 finish(L, procs)
 
 # 3. Thermal runaway on string 2: alarm, breaker command, breaker open.
