@@ -480,6 +480,7 @@ static int recv_frames(void *sock, zmq_msg_t f[2])
 int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
 {
     int64_t until = timeout_ms < 0 ? INT64_MAX : ow_mono_us() + (int64_t)timeout_ms * 1000;
+    int polled = 0;
 
     free(s->current);
     s->current = NULL;
@@ -545,10 +546,14 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
             }
         }
         if (s->ready.head) continue;
-        if (until != INT64_MAX && now >= until) return 0;
-        long ms = wait_us < 0 ? -1 : (long)((wait_us + 999) / 1000);
+        /* Once the time is up the sockets are still looked at once, without
+         * waiting: a timeout of 0 means "what has arrived", not "nothing". */
+        int expired = until != INT64_MAX && now >= until;
+        if (expired && polled) return 0;
+        long ms = expired ? 0 : wait_us < 0 ? -1 : (long)((wait_us + 999) / 1000);
         int rc = zmq_poll(items, n, ms);
         if (rc < 0) return -1;
+        polled = 1;
         for (int k = 0; k < n; k++) {
             if (!(items[k].revents & ZMQ_POLLIN)) continue;
             if (map[k] >= 0) {

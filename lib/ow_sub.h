@@ -64,7 +64,7 @@ void ow_sub_from_start(ow_sub_t *sub, int on);
 void ow_sub_replay_timeout(ow_sub_t *sub, int ms);
 
 /* Next message in order. 1 delivered, 0 timeout, -1 interrupted/error.
- * timeout_ms < 0 waits forever. */
+ * timeout_ms < 0 waits forever; 0 takes what has already arrived. */
 int ow_sub_recv(ow_sub_t *sub, ow_delivery_t *out, int timeout_ms);
 
 const ow_sub_stats_t *ow_sub_stats(const ow_sub_t *sub);
