@@ -262,6 +262,14 @@ static const ow_key_t gw_keys[] = {
     {.key = "thresholds.thermal_runaway.breaker_output", .type = K_INT,
      GW(thr.tr_breaker_output), .min = 0, .max = OW_AUX_POINTS, .def = 0,
      .doc = "GX_R_AUX output 4 x (unit - 1) + n that opens the battery breaker; 0 none."},
+    {.key = "thresholds.common_alarm_output", .type = K_INT, GW(thr.common_alarm_output),
+     .min = 0, .max = OW_AUX_POINTS, .def = 0,
+     .doc = "GX_R_AUX output wired as the webmanager's common alarm contact: on while an alarm "
+            "(not a warning) is active, acknowledged or not; 0 none."},
+    {.key = "thresholds.audible_alarm_output", .type = K_INT, GW(thr.audible_alarm_output),
+     .min = 0, .max = OW_AUX_POINTS, .def = 0,
+     .doc = "GX_R_AUX output for a horn or buzzer: on while an alarm is not acknowledged "
+            "(`ohmwatch ack`, the webmanager's mute button); 0 none."},
 
     {.key = "sim.seed", .type = K_U64, GW(sim.seed), .def = 1,
      .doc = "Simulator random seed (same seed, same readings)."},
@@ -786,12 +794,34 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
             return -1;
         }
     }
-    int out = g->thr.tr_breaker_output;
-    if (out > g->aux_units * 4) {
-        *key = "thresholds.thermal_runaway.breaker_output";
-        snprintf(why, len, "output %d needs %d GX_R_AUX unit%s but aux_units is %d", out,
-                 (out + 3) / 4, out > 4 ? "s" : "", g->aux_units);
-        return -1;
+    /* The outputs alarmd drives: fitted, one job each; the alarm outputs
+     * only through the simulator (field drivers read, they never write). */
+    const struct {
+        const char *key;
+        int out;
+    } outs[] = {{"thresholds.thermal_runaway.breaker_output", g->thr.tr_breaker_output},
+                {"thresholds.common_alarm_output", g->thr.common_alarm_output},
+                {"thresholds.audible_alarm_output", g->thr.audible_alarm_output}};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        int out = outs[i].out;
+        if (!out) continue;
+        *key = outs[i].key;
+        if (out > g->aux_units * 4) {
+            snprintf(why, len, "output %d needs %d GX_R_AUX unit%s but aux_units is %d", out,
+                     (out + 3) / 4, out > 4 ? "s" : "", g->aux_units);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (outs[j].out == out) {
+                snprintf(why, len, "output %d is already %s", out, leaf(outs[j].key));
+                return -1;
+            }
+        if (i > 0 && strcmp(g->source, "sim") != 0) {
+            snprintf(why, len, "alarm outputs are switched through the simulator only; "
+                               "a %s gateway is read, never written",
+                     g->source);
+            return -1;
+        }
     }
     return 0;
 }

@@ -65,6 +65,9 @@ typedef struct {
     double tr_float_current_a; /* float current above this */
     double tr_sustain_s;       /* for this long */
     int tr_breaker_output;     /* GX_R_AUX output (1..16) that opens the breaker; 0 none */
+    /* The webmanager's alarm contact and buzzer on GX_R_AUX outputs (alarmd). */
+    int common_alarm_output;  /* on while an alarm is active, muted or not; 0 none */
+    int audible_alarm_output; /* on while an alarm is not acknowledged; 0 none */
     /* Battery state detection (alarmd's diag.c). */
     double discharge_detect_a;     /* current below minus this: discharging (sensor mode) */
     double charge_detect_a;        /* current above this: charging rather than float */

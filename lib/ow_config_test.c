@@ -488,6 +488,15 @@ static void test_errors(void)
                  " \"thresholds\": {\"thermal_runaway\": {\"breaker_output\": @6}}}]}",
                  "gateways[0].thresholds.thermal_runaway.breaker_output: "
                  "output 6 needs 2 GX_R_AUX units but aux_units is 1");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"aux_units\": 1,\n"
+                 " \"thresholds\": {\"thermal_runaway\": {\"breaker_output\": 2},\n"
+                 " \"common_alarm_output\": 3, \"audible_alarm_output\": @2}}]}",
+                 "gateways[0].thresholds.audible_alarm_output: output 2 is already "
+                 "breaker_output");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-tcp\",\n"
+                 " \"modbus\": {\"host\": \"wm\"}, \"thresholds\": {\"common_alarm_output\": @1}}]}",
+                 "gateways[0].thresholds.common_alarm_output: alarm outputs are switched through "
+                 "the simulator only; a modbus-tcp gateway is read, never written");
 
     /* A limits object taken from defaults is blamed there, even when the clash
      * is with a built-in default scaled for this gateway's module type. */
@@ -675,8 +684,9 @@ static void test_settings(void)
     CHECK(memcmp(&orig, &s->gateways[0], sizeof(orig)) == 0);
     CHECK(seen_high_alarm == 1 && seen_polls == 1 && seen_breaker == 1);
     /* 5 limit objects x 6, 4 deviations, max_voltage_diff_v, comm_lost_polls,
-     * baseline 2, equalizing 2, battery state 3, hydrogen 1, thermal runaway 5. */
-    CHECK_MSG(n == 49, "%d keys", n);
+     * baseline 2, equalizing 2, battery state 3, hydrogen 1, thermal runaway 5,
+     * alarm outputs 2. */
+    CHECK_MSG(n == 51, "%d keys", n);
     ow_site_destroy(&s);
 }
 

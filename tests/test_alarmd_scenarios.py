@@ -3,6 +3,7 @@ detected in both modes (current sensor, block voltages alone) with its
 duration and Ah; thermal runaway raises its alarm and opens the breaker
 through busd; a lost module; an impedance rise against its baseline."""
 import os
+import subprocess
 import sys
 
 from owtest import *
@@ -19,6 +20,7 @@ def run(name, gateway, events, until, extra=None):
     with open(scen, "w") as f:
         json.dump({"name": name, "events": events}, f)
     s = site_with_alarmd(cfg, d, [gateway])
+    s["path"] = cfg
     L = Listener(s["services"]["alarmd"]["publish"])
     hb = Listener(s["gateways"][0]["publish"], b"hb/")  # busd's clock, for at_s
     alarmd = start([ALARMD, "-f", cfg])
@@ -138,5 +140,36 @@ print("impedance: projected at %.1f %% -> alarm in %.1f min, raised %.1f min lat
        (a["raised_us"] - mid[0]["ts_us"]) / 60e6) if mid else "no projection")
 others = [b for b in L.kind("baseline") if b["module"] != 4]
 check(all(abs(b["deviation_pct"]) < 10 for b in others), "other modules stay near baseline")
+finish(L, procs)
+# 6. The webmanager's common alarm contact and buzzer on GX_R_AUX outputs 2
+# and 3, switched by alarmd through busd and read back from busd's aux
+# readings: both on with the alarm, the buzzer off at `ohmwatch ack`, the
+# contact off when the alarm clears.
+L, procs, s = run("alarm-outputs",
+                  {"id": "wm1", "thresholds": {"common_alarm_output": 2,
+                                               "audible_alarm_output": 3}},
+                  [{"at_s": 300, "type": "module_lost", "string": 1, "block": 5,
+                    "duration_s": 9000}],
+                  lambda L: ev(L, 1, "raise"))
+AX = Listener(s["gateways"][0]["publish"], b"aux/")
+
+
+def outputs():
+    a = AX.kind("aux")
+    return a[-1]["outputs"] & 0x6 if a else None
+
+
+check(wait_for(lambda: outputs() == 0x6, 10), "contact and buzzer on with the alarm: %s" %
+      outputs())
+cmds = [c for c in L.kind("control") if c["cmd"] == "output"]
+check(any(c["index"] == 2 and c["value"] == 1 for c in cmds) and
+      any(c["index"] == 3 and c["value"] == 1 for c in cmds), "alarmd commanded outputs 2 and 3")
+r = subprocess.run([CLI, "-f", s["path"], "ack"], capture_output=True, text=True, timeout=30)
+check(r.returncode == 0, "ohmwatch ack: %r" % r.stderr)
+check(wait_for(lambda: outputs() == 0x2, 10), "buzzer off, contact on after ack: %s" % outputs())
+check(not ev(L, 1, "clear"), "the alarm is still active")
+check(wait_for(lambda: ev(L, 1, "clear"), 30), "module back")
+check(wait_for(lambda: outputs() == 0, 10), "contact off when the alarm clears: %s" % outputs())
+AX.close()
 finish(L, procs)
 done("test_alarmd_scenarios")

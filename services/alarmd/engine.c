@@ -48,6 +48,10 @@ typedef struct {
     int64_t breaker_cmd_us;
     ow_state_t st; /* the words last computed (and emitted) */
     int dirty;
+    /* What the common and audible alarm outputs were last told: -1 nothing
+     * yet (after a start or load they are told once whatever they show;
+     * alarmd.c sends a command again while an aux reading disagrees). */
+    int out_told[2];
     /* Wall clock of this process, not persisted. */
     int fresh;   /* a reading arrived since the last tick */
     int watched; /* last_wall_us is set */
@@ -186,6 +190,7 @@ static int rt_init(rt_t *r, const ow_gateway_cfg_t *cfg)
     for (int s = 0; s <= OW_MAX_STRINGS; s++)
         r->cyc_i[s] = NAN;
     r->speed = 1;
+    r->out_told[0] = r->out_told[1] = -1;
     r->st.nstrings = cfg->nstrings;
     r->st.nmodules = cfg->nmodules;
     return 0;
@@ -801,15 +806,40 @@ static void compute(const gw_t *g, ow_state_t *st)
     }
 }
 
+/* The webmanager's common alarm contact follows the general alarm (1002
+ * bit 0) whether muted or not; its buzzer (audible) until acknowledged.
+ * Commands go out on a change only. */
+static void drive_alarm_outputs(gw_t *g, int64_t ts_us)
+{
+    const ow_state_t *st = &g->rt.st;
+    const struct {
+        int out, want;
+    } o[2] = {{g->cfg.thr.common_alarm_output, (st->alarm & GBMS_AL_GENERAL_ALARM) != 0},
+              {g->cfg.thr.audible_alarm_output, st->audible != 0}};
+    for (int i = 0; i < 2; i++) {
+        if (o[i].out < 1 || o[i].out > OW_AUX_POINTS || g->rt.out_told[i] == o[i].want) continue;
+        g->rt.out_told[i] = o[i].want;
+        ow_control_t c;
+        memset(&c, 0, sizeof c);
+        strcpy(c.cmd, "output");
+        c.index = o[i].out;
+        c.value = o[i].want;
+        if (g->e->sink.command) g->e->sink.command(g->e->ctx, g->cfg.id, &c, ts_us);
+    }
+}
+
 static void update_state(gw_t *g, int64_t ts_us)
 {
     ow_state_t st;
-    if (!g->rt.dirty) return;
-    g->rt.dirty = 0;
-    compute(g, &st);
-    if (memcmp(&st, &g->rt.st, sizeof st) == 0) return;
-    g->rt.st = st;
-    if (g->e->sink.state) g->e->sink.state(g->e->ctx, g->cfg.id, &g->rt.st, ts_us);
+    if (g->rt.dirty) {
+        g->rt.dirty = 0;
+        compute(g, &st);
+        if (memcmp(&st, &g->rt.st, sizeof st) != 0) {
+            g->rt.st = st;
+            if (g->e->sink.state) g->e->sink.state(g->e->ctx, g->cfg.id, &g->rt.st, ts_us);
+        }
+    }
+    if (g->rt.seen) drive_alarm_outputs(g, ts_us);
 }
 
 /* ---- public ---- */
@@ -939,7 +969,22 @@ int ow_engine_set_thresholds(ow_engine_t *e, const char *gw, const ow_thresholds
 {
     gw_t *g = find_gw(e, gw);
     if (!g || !thr) return -1;
+    /* An alarm output moved to another point: the old one is let go. */
+    const int was[2] = {g->cfg.thr.common_alarm_output, g->cfg.thr.audible_alarm_output};
+    const int now[2] = {thr->common_alarm_output, thr->audible_alarm_output};
+    for (int i = 0; i < 2; i++) {
+        if (was[i] == now[i]) continue;
+        if (was[i] >= 1 && was[i] <= OW_AUX_POINTS && g->e->sink.command) {
+            ow_control_t c;
+            memset(&c, 0, sizeof c);
+            strcpy(c.cmd, "output");
+            c.index = was[i];
+            g->e->sink.command(g->e->ctx, g->cfg.id, &c, g->rt.last_ts_us);
+        }
+        g->rt.out_told[i] = -1;
+    }
     g->cfg.thr = *thr;
+    if (g->rt.seen) drive_alarm_outputs(g, g->rt.last_ts_us);
     return 0;
 }
 

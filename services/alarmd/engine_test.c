@@ -934,6 +934,88 @@ static void test_thermal_runaway(void)
     ow_engine_destroy(&e);
 }
 
+/* The webmanager's common alarm contact and buzzer on GX_R_AUX outputs: the
+ * contact follows the general alarm, muted or not; the buzzer stops at the
+ * acknowledgement; a warning moves neither; commands go out on a change. */
+static void test_alarm_outputs(void)
+{
+    ow_engine_t *e = fresh(1, &rec_a);
+    cyc_t c;
+    cyc_init(&c);
+    ow_thresholds_t thr = ow_engine_gateway(e, "wm1")->thr;
+    thr.common_alarm_output = 2;
+    thr.audible_alarm_output = 3;
+    ow_engine_set_thresholds(e, "wm1", &thr);
+    CHECK(rec_a.ncmd == 0); /* nothing is told before the first reading */
+    cycle(e, "wm1", SEC(0), &c);
+    /* told once where they stand (off), whatever busd shows */
+    CHECK_MSG(rec_a.ncmd == 2, "%d commands at start", rec_a.ncmd);
+    CHECK(rec_a.cmd[0].index == 2 && rec_a.cmd[0].value == 0);
+    CHECK(rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 0);
+    cycle(e, "wm1", SEC(1), &c);
+    CHECK(rec_a.ncmd == 2);
+    rec_reset(&rec_a);
+
+    c.t[5] = 31; /* a warning: neither */
+    cycle(e, "wm1", SEC(2), &c);
+    CHECK(count(&rec_a, 15, "raise") == 1 && rec_a.ncmd == 0);
+    c.t[5] = 36; /* an alarm: both, once */
+    cycle(e, "wm1", SEC(3), &c);
+    cycle(e, "wm1", SEC(4), &c);
+    CHECK_MSG(rec_a.ncmd == 2, "%d commands on the alarm", rec_a.ncmd);
+    CHECK(rec_a.cmd[0].index == 2 && rec_a.cmd[0].value == 1 && rec_a.cmd_ts[0] == SEC(3));
+    CHECK(rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 1);
+    rec_reset(&rec_a);
+    /* acknowledged: the buzzer stops, the contact stays */
+    CHECK(ow_engine_ack(e, "wm1", 0, SEC(5)) == 2);
+    CHECK(rec_a.ncmd == 1 && rec_a.cmd[0].index == 3 && rec_a.cmd[0].value == 0 &&
+          rec_a.cmd_ts[0] == SEC(5));
+    /* a second alarm sounds again */
+    c.v[7] = 15.8;
+    for (int t = 6; t <= 17; t++) /* the voltage delay is 10 s */
+        cycle(e, "wm1", SEC(t), &c);
+    CHECK(count(&rec_a, 6, "raise") == 1);
+    CHECK_MSG(rec_a.ncmd == 2 && rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 1,
+              "%d commands", rec_a.ncmd);
+    rec_reset(&rec_a);
+    /* everything clears: both off; the warning left (31 degC) holds neither */
+    c.v[7] = NORMAL_V;
+    c.t[5] = 31;
+    cycle(e, "wm1", SEC(18), &c);
+    CHECK_MSG(rec_a.ncmd == 2, "%d commands on clearing", rec_a.ncmd);
+    CHECK(rec_a.cmd[0].index == 2 && rec_a.cmd[0].value == 0);
+    CHECK(rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 0);
+    CHECK(state(e)->alarms_active == 1 && state(e)->audible == 0);
+    rec_reset(&rec_a);
+
+    /* moved to another output at runtime: the old one is let go, the new
+     * one told */
+    c.t[5] = 36;
+    cycle(e, "wm1", SEC(19), &c);
+    CHECK(rec_a.ncmd == 2);
+    rec_reset(&rec_a);
+    thr.common_alarm_output = 4;
+    ow_engine_set_thresholds(e, "wm1", &thr);
+    CHECK_MSG(rec_a.ncmd == 2, "%d commands on the move", rec_a.ncmd);
+    CHECK(rec_a.cmd[0].index == 2 && rec_a.cmd[0].value == 0);
+    CHECK(rec_a.cmd[1].index == 4 && rec_a.cmd[1].value == 1);
+
+    /* a restarted alarmd (state saved and loaded) tells them again */
+    json_t *saved = ow_engine_save(e);
+    ow_engine_t *b = fresh(1, &rec_b);
+    ow_engine_set_thresholds(b, "wm1", &thr);
+    char err[256];
+    CHECK(ow_engine_load(b, saved, err, sizeof err) == 0);
+    json_decref(saved);
+    rec_reset(&rec_b);
+    cycle(b, "wm1", SEC(20), &c);
+    CHECK_MSG(rec_b.ncmd == 2, "%d commands after a load", rec_b.ncmd);
+    CHECK(rec_b.cmd[0].index == 4 && rec_b.cmd[0].value == 1);
+    CHECK(rec_b.cmd[1].index == 3 && rec_b.cmd[1].value == 1);
+    ow_engine_destroy(&b);
+    ow_engine_destroy(&e);
+}
+
 /* Battery states from the diag: discharging, stopped, back on float. */
 static void test_discharge_states(void)
 {
@@ -1346,6 +1428,7 @@ int main(void)
     test_voltage_diff();
     test_equalizing();
     test_thermal_runaway();
+    test_alarm_outputs();
     test_discharge_states();
     test_aux();
     test_baseline();
