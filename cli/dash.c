@@ -220,7 +220,10 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
                     "%d modules in alarm, %d in warning%s\n",
                     v->state.general, v->state.battery, v->state.alarm, v->state.alarms_active,
                     v->state.module_alarms, v->state.module_warnings,
-                    v->state.audible ? ", ALARM SOUNDING" : "");
+                    /* the webmanager's alarm LED: red sounding, yellow muted */
+                    v->state.audible                         ? ", alarm LED red (sounding)"
+                    : v->state.alarm & GBMS_AL_GENERAL_ALARM ? ", alarm LED yellow (muted)"
+                                                             : "");
             char what[160];
             if (alarm_names(v, 0, 0, what, sizeof what)) fprintf(out, "Gateway alarms: %s\n", what);
         }

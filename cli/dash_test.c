@@ -78,7 +78,30 @@ int main(void)
     CHECK_CONTAINS(out, "Σ Voltage 116.47 V");
     CHECK_CONTAINS(out, "DC Current -12.50 A");
     CHECK_CONTAINS(out, "17/18 modules answering");
+    CHECK(strstr(out, "alarm LED") == NULL); /* no state yet */
     free(out);
+
+    /* The webmanager's alarm LED: red while sounding, yellow once muted. */
+    const struct {
+        unsigned alarm;
+        int audible;
+        const char *want;
+    } led[] = {{0x0003, 1, ", alarm LED red (sounding)\n"},
+               {0x0003, 0, ", alarm LED yellow (muted)\n"},
+               {0x0000, 0, "0 in warning\n"}};
+    for (size_t i = 0; i < sizeof led / sizeof led[0]; i++) {
+        ow_msg_init(&m, OW_MSG_STATE);
+        strcpy(m.h.gw, "wm1");
+        m.u.state.nstrings = 2, m.u.state.nmodules = 18;
+        m.u.state.alarm = led[i].alarm;
+        m.u.state.audible = led[i].audible;
+        ow_dash_update(d, &m);
+        f = open_memstream(&out, &outlen);
+        ow_dash_render(d, f);
+        fclose(f);
+        CHECK_CONTAINS(out, led[i].want);
+        free(out);
+    }
     ow_dash_destroy(&d);
     CHECK(d == NULL);
     return ow_test_done("dash_test");
