@@ -817,8 +817,9 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
                 return -1;
             }
         if (i > 0 && strcmp(g->source, "sim") != 0) {
-            snprintf(why, len, "alarm outputs are switched through the simulator only; "
-                               "a %s gateway is read, never written",
+            snprintf(why, len,
+                     "alarm outputs are switched through the simulator only; "
+                     "a %s gateway is read, never written",
                      g->source);
             return -1;
         }

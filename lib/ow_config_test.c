@@ -493,10 +493,11 @@ static void test_errors(void)
                  " \"common_alarm_output\": 3, \"audible_alarm_output\": @2}}]}",
                  "gateways[0].thresholds.audible_alarm_output: output 2 is already "
                  "breaker_output");
-    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-tcp\",\n"
-                 " \"modbus\": {\"host\": \"wm\"}, \"thresholds\": {\"common_alarm_output\": @1}}]}",
-                 "gateways[0].thresholds.common_alarm_output: alarm outputs are switched through "
-                 "the simulator only; a modbus-tcp gateway is read, never written");
+    expect_error(
+        "{\"gateways\": [" GW_A ", " STR1 ", \"source\": \"modbus-tcp\",\n"
+        " \"modbus\": {\"host\": \"wm\"}, \"thresholds\": {\"common_alarm_output\": @1}}]}",
+        "gateways[0].thresholds.common_alarm_output: alarm outputs are switched through "
+        "the simulator only; a modbus-tcp gateway is read, never written");
 
     /* A limits object taken from defaults is blamed there, even when the clash
      * is with a built-in default scaled for this gateway's module type. */

@@ -975,8 +975,8 @@ static void test_alarm_outputs(void)
     for (int t = 6; t <= 17; t++) /* the voltage delay is 10 s */
         cycle(e, "wm1", SEC(t), &c);
     CHECK(count(&rec_a, 6, "raise") == 1);
-    CHECK_MSG(rec_a.ncmd == 2 && rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 1,
-              "%d commands", rec_a.ncmd);
+    CHECK_MSG(rec_a.ncmd == 2 && rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 1, "%d commands",
+              rec_a.ncmd);
     rec_reset(&rec_a);
     /* everything clears: both off; the warning left (31 degC) holds neither */
     c.v[7] = NORMAL_V;
