@@ -605,6 +605,18 @@ static void check_blocks(gw_t *g, int64_t ts_us, int s, const ow_diag_status_t *
     }
 }
 
+/* A GX_R_AUX output command to the gateway's busd (1..16; others ignored). */
+static void command_output(gw_t *g, int out, int on, int64_t ts_us)
+{
+    ow_control_t c;
+    if (out < 1 || out > OW_AUX_POINTS || !g->e->sink.command) return;
+    memset(&c, 0, sizeof c);
+    strcpy(c.cmd, "output");
+    c.index = out;
+    c.value = on;
+    g->e->sink.command(g->e->ctx, g->cfg.id, &c, ts_us);
+}
+
 static void check_states(gw_t *g, int64_t ts_us, int s, const ow_diag_status_t *ds)
 {
     const ow_thresholds_t *thr = &g->cfg.thr;
@@ -619,12 +631,7 @@ static void check_states(gw_t *g, int64_t ts_us, int s, const ow_diag_status_t *
             raise_alarm(g, ts_us, GBMS_A_THERMAL_RUNAWAY, s, 0, ds->tr_value[s], NAN, text);
             int out = thr->tr_breaker_output;
             if (out >= 1 && out <= OW_AUX_POINTS) {
-                ow_control_t c;
-                memset(&c, 0, sizeof c);
-                strcpy(c.cmd, "output");
-                c.index = out;
-                c.value = 1;
-                if (g->e->sink.command) g->e->sink.command(g->e->ctx, g->cfg.id, &c, ts_us);
+                command_output(g, out, 1, ts_us);
                 g->rt.breaker_cmd = 1;
                 g->rt.breaker_cmd_us = ts_us;
                 snprintf(text, sizeof text,
@@ -819,12 +826,7 @@ static void drive_alarm_outputs(gw_t *g, int64_t ts_us)
     for (int i = 0; i < 2; i++) {
         if (o[i].out < 1 || o[i].out > OW_AUX_POINTS || g->rt.out_told[i] == o[i].want) continue;
         g->rt.out_told[i] = o[i].want;
-        ow_control_t c;
-        memset(&c, 0, sizeof c);
-        strcpy(c.cmd, "output");
-        c.index = o[i].out;
-        c.value = o[i].want;
-        if (g->e->sink.command) g->e->sink.command(g->e->ctx, g->cfg.id, &c, ts_us);
+        command_output(g, o[i].out, o[i].want, ts_us);
     }
 }
 
@@ -974,13 +976,7 @@ int ow_engine_set_thresholds(ow_engine_t *e, const char *gw, const ow_thresholds
     const int now[2] = {thr->common_alarm_output, thr->audible_alarm_output};
     for (int i = 0; i < 2; i++) {
         if (was[i] == now[i]) continue;
-        if (was[i] >= 1 && was[i] <= OW_AUX_POINTS && g->e->sink.command) {
-            ow_control_t c;
-            memset(&c, 0, sizeof c);
-            strcpy(c.cmd, "output");
-            c.index = was[i];
-            g->e->sink.command(g->e->ctx, g->cfg.id, &c, g->rt.last_ts_us);
-        }
+        command_output(g, was[i], 0, g->rt.last_ts_us);
         g->rt.out_told[i] = -1;
     }
     g->cfg.thr = *thr;
