@@ -8,6 +8,10 @@ and a GX_R_AUX input. For each: nothing before the delay (the raise is
 stamped exactly delay after the first violating reading), the exact set of
 alarms raised (no more, no fewer), the flag words with the guide's values,
 held inside the hysteresis band, cleared beyond it by the same alarm id.
+Deviation and hydrogen have no delay and clear 10 % inside their level;
+maximum voltage difference, equalizing, the sensor and the input have
+neither delay nor band (the guide gives none): for those the "hold" reading
+repeats the violation.
 
 The expected flag values are written here from the guide's tables, not
 taken from proto/ow_gbms.c, so a wrong table row fails this test."""

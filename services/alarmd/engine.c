@@ -833,13 +833,14 @@ static void drive_alarm_outputs(gw_t *g, int64_t ts_us)
 static void update_state(gw_t *g, int64_t ts_us)
 {
     ow_state_t st;
-    if (g->rt.dirty) {
-        g->rt.dirty = 0;
-        compute(g, &st);
-        if (memcmp(&st, &g->rt.st, sizeof st) != 0) {
-            g->rt.st = st;
-            if (g->e->sink.state) g->e->sink.state(g->e->ctx, g->cfg.id, &g->rt.st, ts_us);
-        }
+    if (!g->rt.dirty) return;
+    g->rt.dirty = 0;
+    compute(g, &st);
+    /* The outputs follow the words, so they are looked at only when the
+     * words were worked out again (the first reading marks them dirty). */
+    if (memcmp(&st, &g->rt.st, sizeof st) != 0) {
+        g->rt.st = st;
+        if (g->e->sink.state) g->e->sink.state(g->e->ctx, g->cfg.id, &g->rt.st, ts_us);
     }
     if (g->rt.seen) drive_alarm_outputs(g, ts_us);
 }
@@ -971,12 +972,15 @@ int ow_engine_set_thresholds(ow_engine_t *e, const char *gw, const ow_thresholds
 {
     gw_t *g = find_gw(e, gw);
     if (!g || !thr) return -1;
-    /* An alarm output moved to another point: the old one is let go. */
+    /* An alarm output moved to another point: the old one is let go,
+     * unless the new settings give it another job (never switch off a
+     * breaker output or the other alarm output from here). */
     const int was[2] = {g->cfg.thr.common_alarm_output, g->cfg.thr.audible_alarm_output};
     const int now[2] = {thr->common_alarm_output, thr->audible_alarm_output};
     for (int i = 0; i < 2; i++) {
         if (was[i] == now[i]) continue;
-        command_output(g, was[i], 0, g->rt.last_ts_us);
+        if (was[i] != thr->tr_breaker_output && was[i] != now[1 - i])
+            command_output(g, was[i], 0, g->rt.last_ts_us);
         g->rt.out_told[i] = -1;
     }
     g->cfg.thr = *thr;

@@ -1013,6 +1013,14 @@ static void test_alarm_outputs(void)
     CHECK(rec_b.cmd[0].index == 4 && rec_b.cmd[0].value == 1);
     CHECK(rec_b.cmd[1].index == 3 && rec_b.cmd[1].value == 1);
     ow_engine_destroy(&b);
+
+    /* an output handed to the breaker is not switched off on the way */
+    rec_reset(&rec_a);
+    thr.tr_breaker_output = 4;
+    thr.common_alarm_output = 2;
+    ow_engine_set_thresholds(e, "wm1", &thr);
+    CHECK_MSG(rec_a.ncmd == 1 && rec_a.cmd[0].index == 2 && rec_a.cmd[0].value == 1,
+              "%d commands, first output %d", rec_a.ncmd, rec_a.cmd[0].index);
     ow_engine_destroy(&e);
 }
 
