@@ -4,12 +4,23 @@
 # else. Set OHMWATCH_NO_APT=1 to skip (e.g. when packaging).
 set -euo pipefail
 
-# Build: compiler, cmake, the libraries every service links.
+# Build: compiler, cmake, the libraries every service links, and python3,
+# without which cmake's configure stops (tests/CMakeLists.txt finds the
+# interpreter the multi-process tests run under; the fresh-machine check found
+# scripts/demo.sh failing there on an empty Debian 12).
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
-  libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev"
+  libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev python3"
 # Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here
 # wrote; systemd-analyze, with which tests/test_install.sh verifies the units.
-TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd python3 python3-pymodbus python3-serial python3-zmq python3-psycopg2 procps clang-format systemd"
+# python3-serial-asyncio: Debian 12's python3-pymodbus (3.0) imports it from
+# pymodbus.client and pymodbus.server but only Recommends it, and we install
+# without recommends (issue 13: five tests failed on a fresh machine).
+# python3-yaml: the Grafana provisioning files are checked, not skipped.
+# git: scripts/test.sh lists the sources it checks the formatting of.
+# tests/fresh/fresh_machine.sh proves this list in an empty container.
+TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd
+  python3 python3-pymodbus python3-serial python3-serial-asyncio python3-zmq python3-psycopg2
+  python3-yaml procps clang-format git systemd"
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
 # and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base

@@ -2,25 +2,57 @@
 # Every test: installs what is missing, builds with warnings as errors and
 # runs the whole CTest suite (unit tests beside each module, multi-process
 # tests in tests/); then again under AddressSanitizer+UBSan; then fuzzes the
-# wire decoder for a bounded time; then checks the generated docs are current;
-# then the deployment: the docker compose stack built, started, each service
-# killed in turn (tests/deploy/compose_test.sh; installs and starts Docker).
-# FUZZ_SECONDS (default 60) bounds the fuzzing; DEPLOY_TEST=0 skips the stack.
+# wire decoder for a bounded time; then checks the formatting and that the
+# generated docs are current; then proves a fresh machine: an empty Debian 12
+# container where only scripts/deps.sh installs anything builds and passes a
+# smoke (tests/fresh/fresh_machine.sh); then the deployment: the docker compose
+# stack built, started, each service killed in turn (tests/deploy/compose_test.sh).
+# The last two install and start Docker (root or sudo).
+# FUZZ_SECONDS (default 60) bounds the fuzzing; FRESH_TEST=0 skips the fresh
+# machine, DEPLOY_TEST=0 the stack. At the end (on failure too) it prints the
+# wall time of each phase.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+phases=()
+phase_name=""
+phase_t0=0
+run_t0=$(date +%s)
+phase() { # phase NAME: ends the running phase, starts NAME
+  local now
+  now=$(date +%s)
+  [ -n "$phase_name" ] && phases+=("$(printf '%6ds  %s' $((now - phase_t0)) "$phase_name")")
+  phase_name=$1
+  phase_t0=$now
+  [ -n "$1" ] && echo "== $1"
+  return 0
+}
+report() {
+  local rc=$? p
+  [ -n "$phase_name" ] && [ $rc -ne 0 ] && phase_name="$phase_name (FAILED)"
+  phase ""
+  echo "== wall time per phase"
+  for p in "${phases[@]}"; do echo "$p"; done
+  printf '%6ds  total\n' $(($(date +%s) - run_t0))
+  exit $rc
+}
+trap report EXIT
+
+phase "dependencies (scripts/deps.sh --test)"
 bash scripts/deps.sh --test
 
-echo "== build (gcc, -Wall -Wextra -Werror)"
+phase "build (gcc, -Wall -Wextra -Werror)"
 bash scripts/build.sh build
-echo "== tests"
+phase "tests"
 (cd build && ctest --output-on-failure --timeout 300)
 
-echo "== build and tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+phase "build under AddressSanitizer + UndefinedBehaviorSanitizer"
 bash scripts/build.sh build-asan -DOW_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+phase "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure --timeout 600)
 
-echo "== fuzzing the wire decoder (${FUZZ_SECONDS:-60} s)"
+phase "fuzzing the wire decoder (${FUZZ_SECONDS:-60} s)"
 bash scripts/build.sh build-fuzz -DOW_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug
 corpus=$(mktemp -d)
 cp proto/fuzz-corpus/* "$corpus"/
@@ -28,14 +60,18 @@ cp proto/fuzz-corpus/* "$corpus"/
   -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
 rm -rf "$corpus"
 
-echo "== formatting matches .clang-format"
+phase "formatting matches .clang-format"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
-echo "== generated docs are current"
+phase "generated docs are current"
 bash scripts/gen-docs.sh --check build
 
+phase "fresh machine: an empty Debian 12 container, deps.sh, build, imports, smoke"
+bash tests/fresh/fresh_machine.sh
+
 if [ "${DEPLOY_TEST:-1}" != 0 ]; then
-  echo "== deployment: the docker compose stack, each service killed in turn"
+  phase "deployment: the docker compose stack, each service killed in turn"
   bash tests/deploy/compose_test.sh
 fi
+phase ""
 echo "all checks passed"

@@ -569,26 +569,22 @@ def static_checks(dashes):
             check("(%d, '%s')" % (bit, n) in sql,
                   "site-overview decodes GBMS_%s_%s = 0x%x" % (group, n, bit))
     # Provisioning files.
-    try:
-        import yaml
-    except ImportError:
-        yaml = None
-    if yaml:
-        with open(os.path.join(GRAFANA, "provisioning", "datasources", "ohmwatch.yaml")) as f:
-            ds = yaml.safe_load(f)["datasources"][0]
-        check(ds["uid"] == DS_UID and ds["name"] == "ohmwatch" and ds["type"] == "postgres"
-              and ds["user"] == "grafana_reader"
-              and ds["secureJsonData"]["password"] == "${GRAFANA_DB_PASSWORD}"
-              and ds["url"] == "${OHMWATCH_PG_HOST}"
-              and ds["jsonData"]["database"] == "ohmwatch"
-              and ds["jsonData"]["sslmode"] == "disable"
-              and ds["jsonData"]["timescaledb"] is False
-              and ds["jsonData"]["postgresVersion"] == 1500, "datasource provisioning: %s" % ds)
-        with open(os.path.join(GRAFANA, "provisioning", "dashboards", "ohmwatch.yaml")) as f:
-            pr = yaml.safe_load(f)["providers"][0]
-        check(pr["type"] == "file"
-              and pr["options"]["path"] == "/var/lib/grafana/dashboards/ohmwatch",
-              "dashboard provisioning: %s" % pr)
+    import yaml  # python3-yaml (scripts/deps.sh --test): checked, never skipped
+    with open(os.path.join(GRAFANA, "provisioning", "datasources", "ohmwatch.yaml")) as f:
+        ds = yaml.safe_load(f)["datasources"][0]
+    check(ds["uid"] == DS_UID and ds["name"] == "ohmwatch" and ds["type"] == "postgres"
+          and ds["user"] == "grafana_reader"
+          and ds["secureJsonData"]["password"] == "${GRAFANA_DB_PASSWORD}"
+          and ds["url"] == "${OHMWATCH_PG_HOST}"
+          and ds["jsonData"]["database"] == "ohmwatch"
+          and ds["jsonData"]["sslmode"] == "disable"
+          and ds["jsonData"]["timescaledb"] is False
+          and ds["jsonData"]["postgresVersion"] == 1500, "datasource provisioning: %s" % ds)
+    with open(os.path.join(GRAFANA, "provisioning", "dashboards", "ohmwatch.yaml")) as f:
+        pr = yaml.safe_load(f)["providers"][0]
+    check(pr["type"] == "file"
+          and pr["options"]["path"] == "/var/lib/grafana/dashboards/ohmwatch",
+          "dashboard provisioning: %s" % pr)
 
 
 class Runner:

@@ -28,7 +28,6 @@ SERVICES="postgres busd alarmd historian modbusd snmpd"
 tmp=$(mktemp -d /tmp/ow-deploy.XXXXXX)
 chmod 0755 "$tmp"
 fail=0
-started_dockerd=""
 t0=$(date +%s)
 
 say() { printf '%s [%4ds] %s\n' "deploy" $(($(date +%s) - t0)) "$*"; }
@@ -53,17 +52,8 @@ wait_until() { # wait_until SECONDS COMMAND...: 0 as soon as COMMAND succeeds, 1
 }
 
 # ---- the engine ----
-bash scripts/deps.sh --deploy
-if ! docker info >/dev/null 2>&1; then
-  say "no Docker engine answers; starting dockerd (log $tmp/dockerd.log)"
-  $SUDO sh -c "setsid /usr/sbin/dockerd >'$tmp/dockerd.log' 2>&1 & echo \$! >'$tmp/dockerd.pid'"
-  started_dockerd=$(cat "$tmp/dockerd.pid")
-  engine_up() { docker info >/dev/null 2>&1; }
-  if ! wait_until 60 engine_up; then
-    tail -n 30 "$tmp/dockerd.log" >&2
-    die "dockerd did not come up within 60 s (its log above)"
-  fi
-fi
+. tests/deploy/engine.sh
+engine_up "$tmp" || die "no Docker engine (above)"
 say "engine: $(docker version -f 'Docker {{.Server.Version}}' 2>/dev/null), $(docker info -f 'storage {{.Driver}}, cgroup v{{.CgroupVersion}}' 2>/dev/null); $(docker-compose version --short 2>/dev/null | sed 's/^/compose /')"
 
 # compose: the main stack, or with MANY the many-webmanagers example too.
@@ -103,9 +93,7 @@ teardown() {
   else
     files=("${MANY[@]}")
     compose down -v --remove-orphans >/dev/null 2>&1 || true
-    if [ -n "$started_dockerd" ]; then
-      $SUDO kill "$started_dockerd" 2>/dev/null || true
-    fi
+    engine_down
     rm -rf "$tmp"
   fi
   if [ $fail -ne 0 ]; then say "compose_test: FAILED"; else say "compose_test: all passed"; fi
