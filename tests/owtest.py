@@ -173,9 +173,17 @@ def site_with_alarmd(path, d, gateways, name="Test site"):
 
 
 class Listener:
-    """Collects every message alarmd publishes (a thread with a pyzmq SUB)."""
+    """Collects every message a publisher (busd or alarmd) publishes: a thread
+    with a pyzmq SUB. With `replay` (the publisher's replay endpoint) it also
+    fills what live PUB/SUB cannot deliver, as lib/ow_sub.c does: what was
+    published before the SUB had joined (ZeroMQ's slow joiner: alarmd's first
+    `state` is published once, on change, and may go out before a test's
+    SUB is connected; issue 13's alarmd_cli flake), and what a gap in `seq`
+    shows as dropped. It asks the journal at start, on a gap and whenever the
+    publisher has been quiet for a second; `msgs` then holds each message once,
+    in publish order ((epoch, seq)), from the start of the publisher's epoch."""
 
-    def __init__(self, endpoint, prefix=b""):
+    def __init__(self, endpoint, prefix=b"", replay=None):
         import threading
         import zmq
         self.ctx = zmq.Context.instance()
@@ -183,23 +191,103 @@ class Listener:
         self.sock.setsockopt(zmq.SUBSCRIBE, prefix)
         self.sock.setsockopt(zmq.RCVTIMEO, 100)
         self.sock.connect(endpoint)
+        self.prefix = prefix.decode()
+        self.replay = replay
         self.msgs = []
+        self.keys = []  # (epoch, seq) of msgs, sorted, when replaying
+        self.epoch, self.contig = 0, 0  # all of 1..contig of epoch are in hand
+        self.seen = set()
         self.stop = False
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self._run, daemon=True)
         self.t.start()
-        time.sleep(0.3)  # slow joiner
+        time.sleep(0.3)  # slow joiner (without replay, what is sent before is lost)
+
+    def _add(self, topic, m):
+        """One message, once, in (epoch, seq) order; the caller holds the lock."""
+        import bisect
+        if not self.replay:
+            self.msgs.append(m)
+            return
+        k = (m["epoch"], m["seq"])
+        if k in self.seen:
+            return
+        self.seen.add(k)
+        if m["epoch"] == self.epoch:
+            while (self.epoch, self.contig + 1) in self.seen:
+                self.contig += 1
+        if topic.startswith(self.prefix):
+            i = bisect.bisect(self.keys, k)
+            self.keys.insert(i, k)
+            self.msgs.insert(i, m)
+
+    def _fill(self, dealer):
+        """Asks the journal for everything after contig of the publisher's
+        current epoch (a new epoch: from its first message)."""
+        import zmq
+        frm, epoch = self.contig + 1, self.epoch
+        while True:
+            dealer.send_multipart([b"replay", json.dumps({"epoch": epoch, "from": frm,
+                                                          "max": 5000}).encode()])
+            while True:
+                try:
+                    f = dealer.recv_multipart()
+                except zmq.Again:
+                    return False  # publisher away: asked again later
+                if f[0] == b"begin":
+                    b = json.loads(f[1])
+                    with self.lock:
+                        if b["epoch"] != self.epoch:
+                            self.epoch, self.contig = b["epoch"], 0
+                        # Older than the journal holds: gone, not asked again.
+                        self.contig = max(self.contig, b["first"] - 1)
+                        while (self.epoch, self.contig + 1) in self.seen:
+                            self.contig += 1
+                elif f[0] == b"msg":
+                    with self.lock:
+                        self._add(f[1].decode(), json.loads(f[2]))
+                elif f[0] == b"end":
+                    e = json.loads(f[1])
+                    break
+            if e["epoch"] != epoch:  # it answered for its current epoch: ask that
+                frm, epoch = self.contig + 1, self.epoch
+                continue
+            if not e["more"]:
+                return True
+            frm = e["next"]
 
     def _run(self):
         import zmq
+        dealer, asked = None, 0.0
+        if self.replay:
+            dealer = self.ctx.socket(zmq.DEALER)
+            dealer.setsockopt(zmq.RCVTIMEO, 2000)
+            dealer.setsockopt(zmq.LINGER, 0)
+            dealer.connect(self.replay)
+        want = bool(dealer)  # at start: what came before we joined
         while not self.stop:
+            if want and dealer:
+                if not self._fill(dealer):  # no answer: a fresh socket, the old
+                    dealer.close()          # one may hold a stale request
+                    dealer = self.ctx.socket(zmq.DEALER)
+                    dealer.setsockopt(zmq.RCVTIMEO, 2000)
+                    dealer.setsockopt(zmq.LINGER, 0)
+                    dealer.connect(self.replay)
+                want, asked = False, time.time()
             try:
                 frames = self.sock.recv_multipart()
             except zmq.Again:
+                want = dealer is not None and time.time() - asked > 1.0  # quiet: ask
                 continue
             if len(frames) == 2:
+                m = json.loads(frames[1])
                 with self.lock:
-                    self.msgs.append(json.loads(frames[1]))
+                    self._add(frames[0].decode(), m)
+                    # A gap (or a new epoch) in what we hold: ask for it.
+                    want = dealer is not None and (m["epoch"] != self.epoch or
+                                                   m["seq"] > self.contig + 1)
+        if dealer:
+            dealer.close()
 
     def kind(self, k):
         with self.lock:

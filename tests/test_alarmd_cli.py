@@ -14,7 +14,7 @@ s = site_with_alarmd(cfg, d, [{"id": "wm1"}])
 A = s["services"]["alarmd"]
 busd = start([BUSD, "-f", cfg, "-s", "10"])
 alarmd = start([ALARMD, "-f", cfg], stderr=subprocess.PIPE, text=True, errors="replace")
-L = Listener(A["publish"])
+L = Listener(A["publish"], replay=A["replay"])  # alarmd may publish its first state before we join
 KEY = "thresholds.voltage_v.high_warn"
 
 
