@@ -12,7 +12,11 @@ started_dockerd=""
 engine_up() {
   local dir=$1 i
   if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
-    echo "engine: not root and sudo asks for a password: cannot install or start a Docker engine" >&2
+    if command -v sudo >/dev/null; then
+      echo "engine: not root, and sudo asks for a password: cannot install or start a Docker engine" >&2
+    else
+      echo "engine: not root, and no sudo: cannot install or start a Docker engine" >&2
+    fi
     return 1
   fi
   bash scripts/deps.sh --deploy || return 1

@@ -41,7 +41,9 @@ cleanup() {
   [ "${FRESH_KEEP:-0}" = 1 ] || docker rm -f "$name" >/dev/null 2>&1 || true
   engine_down
   rm -rf "$tmp"
-  if [ $rc -eq 0 ]; then say "fresh_machine: passed"; else say "fresh_machine: FAILED"; fi
+  if [ "${FRESH_TEST:-1}" = 0 ]; then
+    say "fresh_machine: SKIPPED (FRESH_TEST=0): nothing proved about a fresh machine"
+  elif [ $rc -eq 0 ]; then say "fresh_machine: passed"; else say "fresh_machine: FAILED"; fi
   exit $rc
 }
 . tests/deploy/engine.sh
