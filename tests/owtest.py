@@ -227,52 +227,35 @@ class Listener:
         import zmq
         frm, epoch = self.contig + 1, self.epoch
         while True:
-            dealer.send_multipart([b"replay", json.dumps({"epoch": epoch, "from": frm,
-                                                          "max": 5000}).encode()])
-            while True:
-                try:
-                    f = dealer.recv_multipart()
-                except zmq.Again:
-                    return False  # publisher away: asked again later
-                if f[0] == b"begin":
-                    b = json.loads(f[1])
-                    with self.lock:
-                        if b["epoch"] != self.epoch:
-                            self.epoch, self.contig = b["epoch"], 0
-                        # Older than the journal holds: gone, not asked again.
-                        self.contig = max(self.contig, b["first"] - 1)
-                        while (self.epoch, self.contig + 1) in self.seen:
-                            self.contig += 1
-                elif f[0] == b"msg":
-                    with self.lock:
-                        self._add(f[1].decode(), json.loads(f[2]))
-                elif f[0] == b"end":
-                    e = json.loads(f[1])
-                    break
-            if e["epoch"] != epoch:  # it answered for its current epoch: ask that
+            try:
+                begin, msgs, end = replay_ask(dealer, epoch, frm)
+            except zmq.Again:
+                return False  # publisher away: asked again later
+            with self.lock:
+                if begin["epoch"] != self.epoch:
+                    self.epoch, self.contig = begin["epoch"], 0
+                # Older than the journal holds: gone, not asked again.
+                self.contig = max(self.contig, begin["first"] - 1)
+                for topic, m in msgs:
+                    self._add(topic, m)
+                while (self.epoch, self.contig + 1) in self.seen:
+                    self.contig += 1
+            if end["epoch"] != epoch:  # it answered for its current epoch: ask that
                 frm, epoch = self.contig + 1, self.epoch
-                continue
-            if not e["more"]:
+            elif end["more"]:
+                frm = end["next"]
+            else:
                 return True
-            frm = e["next"]
 
     def _run(self):
         import zmq
-        dealer, asked = None, 0.0
-        if self.replay:
-            dealer = self.ctx.socket(zmq.DEALER)
-            dealer.setsockopt(zmq.RCVTIMEO, 2000)
-            dealer.setsockopt(zmq.LINGER, 0)
-            dealer.connect(self.replay)
-        want = bool(dealer)  # at start: what came before we joined
+        dealer = replay_dealer(self.replay, 2000) if self.replay else None
+        want, asked = bool(dealer), 0.0  # at start: what came before we joined
         while not self.stop:
             if want and dealer:
                 if not self._fill(dealer):  # no answer: a fresh socket, the old
                     dealer.close()          # one may hold a stale request
-                    dealer = self.ctx.socket(zmq.DEALER)
-                    dealer.setsockopt(zmq.RCVTIMEO, 2000)
-                    dealer.setsockopt(zmq.LINGER, 0)
-                    dealer.connect(self.replay)
+                    dealer = replay_dealer(self.replay, 2000)
                 want, asked = False, time.time()
             try:
                 frames = self.sock.recv_multipart()
@@ -426,35 +409,42 @@ class FakeGateway:
         self.router.close()
 
 
+def replay_dealer(endpoint, timeout_ms=5000):
+    """A DEALER to a publisher's replay ROUTER."""
+    import zmq
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+    return s
+
+
+def replay_ask(s, epoch, frm, max_msgs=5000):
+    """One replay request (proto/README.md): returns begin, [(topic, msg)], end.
+    Raises zmq.Again when the publisher does not answer in time."""
+    s.send_multipart([b"replay", json.dumps({"epoch": epoch, "from": frm,
+                                              "max": max_msgs}).encode()])
+    begin, msgs = None, []
+    while True:
+        f = s.recv_multipart()
+        if f[0] == b"begin":
+            begin = json.loads(f[1])
+        elif f[0] == b"msg":
+            msgs.append((f[1].decode(), json.loads(f[2])))
+        elif f[0] == b"end":
+            return begin, msgs, json.loads(f[1])
+
+
 def replay_all(endpoint, prefix=""):
     """Everything a publisher's journal holds (its current epoch), through the
     replay protocol, filtered by topic prefix."""
-    import zmq
-    s = zmq.Context.instance().socket(zmq.DEALER)
-    s.setsockopt(zmq.RCVTIMEO, 5000)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
-
-    def ask(epoch, frm):
-        s.send_multipart([b"replay", json.dumps({"epoch": epoch, "from": frm,
-                                                  "max": 5000}).encode()])
-        got, ep = [], None
-        while True:
-            f = s.recv_multipart()
-            if f[0] == b"begin":
-                ep = json.loads(f[1])["epoch"]
-            elif f[0] == b"msg":
-                if f[1].decode().startswith(prefix):
-                    got.append(json.loads(f[2]))
-            elif f[0] == b"end":
-                e = json.loads(f[1])
-                return ep, got, e["next"], e["more"]
-
-    epoch = ask(0, 1)[0]  # an unknown epoch gets the current one, no messages
+    s = replay_dealer(endpoint)
+    epoch = replay_ask(s, 0, 1)[0]["epoch"]  # an unknown epoch gets the current one, no messages
     out, frm, more = [], 1, True
     while more:
-        _, got, frm, more = ask(epoch, frm)
-        out += got
+        _, got, end = replay_ask(s, epoch, frm)
+        out += [m for t, m in got if t.startswith(prefix)]
+        frm, more = end["next"], end["more"]
     s.close()
     return out
 

@@ -70,7 +70,7 @@ say "checkout: $(tr -cd '\0' <"$tmp/files" | wc -c) files, $(($(stat -c %s "$tmp
 
 # Everything runs as root in the container, as on a new server; the tests
 # that need a user of their own (PostgreSQL) make it as they do elsewhere.
-cat >"$tmp/inside.sh" <<'EOF2'
+cat >"$tmp/.fresh-inside.sh" <<'EOF2'
 set -uo pipefail
 cd /src
 step() { printf '\n==== fresh: %s\n' "$1"; }
@@ -126,7 +126,6 @@ ctest --output-on-failure --timeout 300 -R "^($FRESH_SMOKE)\$" || fail "smoke: a
 EOF2
 say "container $name from $image: deps, tools, build, imports, smoke"
 docker create --name "$name" -i -w / -e FRESH_TOOLS="$(echo $TOOLS)" -e FRESH_SMOKE="$SMOKE" "$image" bash -c 'mkdir /src && tar -x -C /src && exec bash /src/.fresh-inside.sh' >/dev/null
-cp "$tmp/inside.sh" "$tmp/.fresh-inside.sh"
 tar -rf "$tmp/src.tar" -C "$tmp" .fresh-inside.sh
 rc=0
 docker start -ai "$name" <"$tmp/src.tar" 2>&1 | tee "$tmp/inside.log" | sed 's/^/  | /' || rc=$?
