@@ -68,7 +68,7 @@ enum { K_INT, K_DOUBLE, K_U64, K_BOOL, K_STRING, K_ENUM, K_MODTYPE, K_DATE };
 #define F_ENDPOINT    0x20 /* string is a ZMQ endpoint */
 #define F_NO_DEFAULTS 0x40 /* may not appear in "defaults" */
 #define F_HOST        0x80 /* string is a host name, an IPv4 address or a [IPv6] address */
-#define F_DERIVED     (F_NOM | F_C10 | F_PER_C10)
+#define F_SCALED      (F_NOM | F_C10 | F_PER_C10)
 
 typedef struct {
     const char *key; /* path below the gateway object, '.'-separated */
@@ -81,6 +81,10 @@ typedef struct {
     const char *const *choices; /* K_ENUM: NULL-terminated */
     const char *ddoc;           /* default as documented, when not plain */
     const char *doc;
+    /* A default that follows from other keys (the battery): read in the
+     * second pass, with g holding what the first one read. */
+    double (*derive)(const ow_gateway_cfg_t *g);
+    const char *(*sderive)(const ow_gateway_cfg_t *g);
 } ow_key_t;
 
 /* The schema tables read better with one entry packed per key than one field
@@ -91,6 +95,41 @@ typedef struct {
 
 static const char *const sources[] = {"sim", "modbus-tcp", "modbus-rtu", NULL};
 static const char *const parities[] = {"N", "E", "O", NULL};
+static const char *const chemistries[] = {"vrla", "flooded", NULL};
+
+/* Defaults the battery decides (docs/battery.md, "Defaults"). */
+static const char *chemistry_of(const ow_gateway_cfg_t *g)
+{
+    return ow_chemistry_default(g->module_type->nominal_v);
+}
+
+static const ow_chemistry_t *chem_of(const ow_gateway_cfg_t *g)
+{
+    const ow_chemistry_t *c = ow_chemistry_find(g->battery.chemistry);
+    return c ? c : &ow_chemistries[0];
+}
+
+const ow_chemistry_t *ow_gateway_chemistry(const ow_gateway_cfg_t *g)
+{
+    if (g && g->battery.chem) return g->battery.chem;
+    return g ? chem_of(g) : &ow_chemistries[0];
+}
+
+static int cells_of(const ow_gateway_cfg_t *g)
+{
+    int n = (int)(g->module_type->nominal_v / 2 + 0.5);
+    return n < 1 ? 1 : n;
+}
+
+static double block_mohm_of(const ow_gateway_cfg_t *g)
+{
+    return ow_chemistry_block_mohm(chem_of(g), cells_of(g), g->battery.capacity_ah);
+}
+
+static double float_v_of(const ow_gateway_cfg_t *g)
+{
+    return chem_of(g)->float_v;
+}
 
 /* One quantity with four levels, a hysteresis and a delay. */
 #define LIM(q, lvl, lo, hi, d, fl, text)                                                           \
@@ -156,10 +195,16 @@ static const ow_key_t gw_keys[] = {
      .doc = "Installation date, YYYY-MM-DD (UTC midnight)."},
     {.key = "battery.location", .type = K_STRING, GW(battery.location),
      .doc = "Where the battery stands."},
+    {.key = "battery.chemistry", .type = K_ENUM, GW(battery.chemistry), .choices = chemistries,
+     .sderive = chemistry_of, .ddoc = "`flooded` for C40 modules (2 V cells), else `vrla`",
+     .doc = "Cell chemistry (docs/battery.md): float voltage and band, float current, "
+            "typical impedance."},
     {.key = "battery.impedance_mohm", .type = K_DOUBLE, GW(battery.impedance_mohm), .min = 0.01,
-     .max = 1000, .def = 230, .flags = F_PER_C10 | F_NOM,
-     .doc = "Typical impedance of a new block, mOhm (simulator, baselines); the default is "
-            "typical for VRLA blocks (4.6 mOhm for 12 V 50 Ah)."},
+     .max = 1000, .derive = block_mohm_of,
+     .ddoc = "the chemistry's mOhm*Ah per cell x cells / capacity_ah",
+     .doc = "Typical impedance of a new block, mOhm (simulator, baselines): 38.3 mOhm*Ah per "
+            "VRLA cell (4.6 mOhm for 12 V 50 Ah), 240 per flooded cell (0.24 mOhm for "
+            "2 V 1000 Ah)."},
 
     LIM(voltage_v, low_alarm, 0, 100, 12.00, F_NOM, "Block voltage low alarm, V."),
     LIM(voltage_v, low_warn, 0, 100, 12.40, F_NOM,
@@ -280,7 +325,7 @@ static const ow_key_t gw_keys[] = {
     {.key = "sim.ambient_c", .type = K_DOUBLE, GW(sim.ambient_c), .min = -40, .max = 80,
      .def = 25, .doc = "Simulated room temperature, degC."},
     {.key = "sim.float_v_per_cell", .type = K_DOUBLE, GW(sim.float_v_per_cell), .min = 1.5,
-     .max = 3.0, .def = 2.27, .doc = "Simulated charger float voltage, V per 2 V cell."},
+     .max = 3.0, .derive = float_v_of, .ddoc = "the chemistry's: 2.27 VRLA, 2.23 flooded", .doc = "Simulated charger float voltage, V per 2 V cell."},
     {.key = "sim.charge_limit_c", .type = K_DOUBLE, GW(sim.charge_limit_c), .min = 0, .max = 2,
      .def = 0.1, .doc = "Simulated charger current limit, fraction of C10."},
 
@@ -675,17 +720,26 @@ static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *b
     return 0;
 }
 
+static int is_derived(const ow_key_t *k)
+{
+    return (k->flags & F_SCALED) || k->derive || k->sderive;
+}
+
 static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t *g)
 {
     void *dst = (char *)base + k->off;
-    double d = k->def;
+    double d = g && k->derive ? k->derive(g) : k->def;
+    if (g && k->sderive) {
+        snprintf(dst, k->size, "%s", k->sderive(g));
+        return;
+    }
     if (g && (k->flags & F_NOM)) d *= g->module_type->nominal_v / 12.0;
     if (g && (k->flags & F_C10)) d *= g->battery.capacity_ah;
     if (g && (k->flags & F_PER_C10)) d /= g->battery.capacity_ah;
     /* A default scaled for an extreme battery still has to be a valid value
      * (a current threshold of 0.01 C10 for a 7 Ah battery would be lost in
      * the sensor's offset). */
-    if (g && (k->flags & F_DERIVED)) d = fmin(fmax(d, k->min), k->max);
+    if (g && is_derived(k)) d = fmin(fmax(d, k->min), k->max);
     switch (k->type) {
     case K_INT:
     case K_BOOL:
@@ -899,7 +953,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < NKEYS; i++) {
             const ow_key_t *k = &gw_keys[i];
-            if (((k->flags & F_DERIVED) != 0) != pass) continue;
+            if (is_derived(k) != pass) continue;
             json_t *v = jget(gw, k->key);
             if (v)
                 join(jp, sizeof(jp), gwp, k->key);
@@ -933,6 +987,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
         return fail(c, jp, "only for tcp:// endpoints (publish and replay)");
     }
     if (g->battery.installed[0]) parse_date(g->battery.installed, &g->battery.installed_us);
+    g->battery.chem = chem_of(g);
     if (check_source(c, gw, gwp, g) < 0) return -1;
     return check_limits(c, gw, gwp, g);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ow_battery.h"
 #include "ow_proto.h"
 
 /* Bind and connect: a service binds its endpoints as written in the site
@@ -82,7 +83,9 @@ typedef struct {
     char installed[11];   /* YYYY-MM-DD */
     int64_t installed_us; /* same, µs UTC midnight */
     char location[96];
-    double impedance_mohm; /* typical impedance of a new block (simulator, baselines) */
+    double impedance_mohm;      /* typical impedance of a new block (simulator, baselines) */
+    char chemistry[16];         /* "vrla", "flooded" (ow_battery.h) */
+    const ow_chemistry_t *chem; /* derived from chemistry, never NULL after loading */
 } ow_battery_t;
 
 typedef struct {
@@ -164,6 +167,8 @@ struct ow_site {
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen);
 void ow_site_destroy(ow_site_t **site);
 const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id);
+/* The gateway's chemistry; VRLA for a hand-built configuration without one. */
+const ow_chemistry_t *ow_gateway_chemistry(const ow_gateway_cfg_t *g);
 /* Resolve a path relative to the site file's directory into buf. */
 const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len);
 

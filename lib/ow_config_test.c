@@ -273,7 +273,11 @@ static void test_defaults(void)
     CHECK_NEAR(a->thr.string_current_a.low_alarm, -400, 1e-9);
     CHECK_NEAR(a->thr.string_current_a.high_warn, 40, 1e-9);
     CHECK_NEAR(a->thr.tr_float_current_a, 2, 1e-12);
-    CHECK_NEAR(a->battery.impedance_mohm, 230.0 / 200 / 6, 1e-12);
+    /* C40 cells are flooded unless told: 240 mOhm*Ah per cell. */
+    CHECK_STR(a->battery.chemistry, "flooded");
+    CHECK(a->battery.chem == ow_chemistry_find("flooded"));
+    CHECK_NEAR(a->sim.float_v_per_cell, 2.23, 1e-12);
+    CHECK_NEAR(a->battery.impedance_mohm, 240.0 / 200, 1e-12);
     CHECK_STR(a->battery.installed, "");
     CHECK(a->battery.installed_us == 0);
     /* "C21" is the guide's name for the 16 V module (C23, code 1). */
@@ -299,6 +303,8 @@ static void test_defaults(void)
         CHECK(s->gateways[0].module_type == ow_module_type_find("C20"));
         CHECK_NEAR(s->gateways[0].battery.capacity_ah, 100, 0);
         CHECK_NEAR(s->gateways[0].battery.impedance_mohm, 2.3, 1e-12);
+        CHECK_STR(s->gateways[0].battery.chemistry, "vrla");
+        CHECK_NEAR(s->gateways[0].sim.float_v_per_cell, 2.27, 1e-12);
         CHECK_NEAR(s->gateways[0].thr.voltage_v.low_warn, 12.4, 1e-12);
         CHECK_NEAR(s->gateways[0].thr.string_current_a.low_warn, -100, 1e-9);
         CHECK(s->gateways[0].poll_ms == 1000);
@@ -318,7 +324,7 @@ static void test_defaults(void)
                   err, sizeof(err));
     CHECK_MSG(s != NULL, "%s", err);
     if (s) {
-        CHECK_NEAR(s->gateways[0].battery.impedance_mohm, 0.01, 1e-12);
+        CHECK_NEAR(s->gateways[0].battery.impedance_mohm, 0.012, 1e-12);
         CHECK_NEAR(s->gateways[1].battery.impedance_mohm, 230.0 / 15, 1e-12);
         CHECK_NEAR(s->gateways[0].thr.discharge_detect_a, 200, 1e-9);
         CHECK_NEAR(s->gateways[1].thr.discharge_detect_a, 0.2, 1e-12);
