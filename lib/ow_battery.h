@@ -20,7 +20,20 @@ typedef struct {
     double end_v;           /* end voltage of a C10 discharge */
     double mohm_ah;         /* internal resistance x C10 of one cell, mOhm*Ah */
     double tcomp_mv_per_c;  /* float temperature compensation per cell, mV/degC */
-    const char *source;     /* where the numbers come from */
+    /* The simulator's discharge model (services/busd/sim.c, docs/scenarios.md),
+     * per cell, with x = Ah removed / C10 and r = I / I10: */
+    double emf_span_v;     /* EMF drop from full to x = 1 (acid dilution) */
+    double tafel_v;        /* activation polarisation b ln(1 + r / r0), V per e-fold */
+    double tafel_r0;       /* r0, in units of I10 */
+    double knee_v;         /* concentration polarisation knee_v x / (x_acc - x) */
+    double acc_max;        /* accessible charge at r -> 0, in C10 */
+    double acc_rc;         /* x_acc(r) = acc_max / (1 + (r / acc_rc)^acc_n) */
+    double acc_n;          /* rate exponent of the accessible charge */
+    double cap_per_c;      /* capacity change per degC around 25 degC (IEEE 450) */
+    double charge_eff;     /* Ah stored per Ah charged below full */
+    double kg_per_cell_ah; /* block mass per cell and Ah C10 (thermal mass) */
+    double heat_j_per_gk;  /* specific heat of the cell */
+    const char *source;    /* where the numbers come from */
 } ow_chemistry_t;
 
 extern const ow_chemistry_t ow_chemistries[];

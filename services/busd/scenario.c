@@ -19,7 +19,7 @@
 
 /* ---- the table ---- */
 
-enum { F_AT, F_DURATION, F_STRING, F_BLOCK, F_INPUT, F_CURRENT, F_RATE, F_VALUE, F_COUNT };
+enum { F_AT, F_DURATION, F_STRING, F_BLOCK, F_INPUT, F_CURRENT, F_RATE, F_VALUE, F_END_V, F_COUNT };
 
 typedef struct {
     const char *key;
@@ -37,6 +37,7 @@ static const field_t fields[F_COUNT] = {
     [F_CURRENT] = {"current_a", 0, offsetof(ow_event_t, current_a), "A"},
     [F_RATE] = {"rate", 0, offsetof(ow_event_t, rate), ""},
     [F_VALUE] = {"value", 0, offsetof(ow_event_t, value), ""},
+    [F_END_V] = {"end_v_per_cell", 0, offsetof(ow_event_t, end_v_per_cell), "V"},
 };
 
 typedef struct {
@@ -76,6 +77,8 @@ static const kind_t kinds[OW_EV_KINDS] = {
      {STRING_ALL,
       {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
       {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
+      {F_END_V, 0, 0, 2.2, 0,
+       "the load's end voltage, string average per cell; 0 = 1.70 below 1C, 1.60 from 1C"},
       END}},
     {OW_EV_IMPEDANCE_RISE,
      "impedance_rise",
@@ -104,7 +107,8 @@ static const kind_t kinds[OW_EV_KINDS] = {
     {OW_EV_THERMAL_RUNAWAY,
      "thermal_runaway",
      "The string's blocks lose their heat path and take more float current (rate 1: thermal "
-     "resistance x3.1..x4.9 depending on the block's place, float current x5). Float current "
+     "resistance x3.1..x4.9 depending on the block's place, float current x9: the heavier block "
+     "needs the stronger feedback to run away within hours). Float current "
      "doubles per 10 degC, the heat it makes "
      "raises the temperature further: temperature and current climb together over a few "
      "hours (capped at 90 degC). Below a rate of about 0.6 the string settles warmer instead.",

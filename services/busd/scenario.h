@@ -25,14 +25,15 @@ typedef enum {
 
 typedef struct {
     ow_event_kind_t kind;
-    double at_s;       /* seconds of simulated time after the start */
-    double duration_s; /* 0: until the end */
-    int string;        /* 1-based; 0 = all strings */
-    int block;         /* 1-based within the string; 0 = n/a */
-    int input;         /* GX_R_AUX input 1..16 (hydrogen, breaker, aux_input) */
-    double current_a;  /* discharge current per string (positive number) */
-    double rate;       /* impedance_rise/dry_out: % per day; thermal_runaway: severity factor */
-    double value;      /* hydrogen: % LEL; ambient: degC */
+    double at_s;           /* seconds of simulated time after the start */
+    double duration_s;     /* 0: until the end */
+    int string;            /* 1-based; 0 = all strings */
+    int block;             /* 1-based within the string; 0 = n/a */
+    int input;             /* GX_R_AUX input 1..16 (hydrogen, breaker, aux_input) */
+    double current_a;      /* discharge current per string (positive number) */
+    double rate;           /* impedance_rise/dry_out: % per day; thermal_runaway: severity factor */
+    double value;          /* hydrogen: % LEL; ambient: degC */
+    double end_v_per_cell; /* discharge: the load's end voltage; 0 = by the rate */
 } ow_event_t;
 
 typedef struct {

@@ -15,34 +15,29 @@
 
 /* ---- model constants (docs/scenarios.md and sim.h describe the model) ---- */
 
-#define SUBSTEP_US     10000000LL /* 10 s: stiff parts are solved, not integrated */
-#define DAY_S          86400.0
-#define YEAR_S         (365.25 * DAY_S)
-#define V_FULL_CELL    2.15 /* EMF per cell at full charge */
-#define V_SPAN_CELL    0.20 /* EMF drop per cell from full to empty */
-#define V_FLOOR_CELL   1.60 /* a collapsed block tends to this */
-#define V_KNEE_CELL    0.05 /* width of the soft floor below the Shepherd curve */
-#define V_CUT_BLOCK    1.63 /* a block this low ends the string's discharge */
-#define V_CUT_AVG      1.70 /* as does the string average this low (UPS cut-off) */
-#define PEUKERT_K      1.15
-#define SHEPHERD_V     0.10  /* polarisation at I10 and full charge, per 6 cells */
-#define CHARGE_EFF     0.95  /* Ah stored per Ah charged */
-#define FLOAT_A_PER_AH 0.001 /* float current at full charge and 25 degC */
-#define RP_EPS         0.01  /* Rp = Rp0 / (1 - SOC + RP_EPS)^2 */
-#define RP_SPREAD      0.05  /* 1 sigma, clipped at 2 sigma */
-#define CAP_SPREAD     0.03
-#define R_SPREAD       0.04
-#define R_PER_CELL_AH  38.3 /* mOhm*Ah per cell: 4.6 mOhm for a 12 V 50 Ah block */
-#define RTH_K_PER_W    1.5  /* 12 V 50 Ah block in free air */
-#define TAU_TH_S       (3 * 3600.0)
-#define T_MAX_C        90.0
-#define TENV_SPREAD_C  0.8
-#define RELAX_TAU_S    900.0 /* open-circuit relaxation of the overpotential */
-#define SELF_DIS_DAY   0.001 /* of capacity per day at 20 degC (3 %/month) */
-#define EQ_FULL_V      0.050 /* full bypass at this much above the string average */
-#define EQ_TAU_S       600.0
-#define EQ_SLEW_PER_S  (0.02 / 3600) /* bypass duty moves at most 2 %/h */
-#define H2_TAU_S       180.0
+#define SUBSTEP_US 10000000LL /* 10 s: stiff parts are solved, not integrated */
+#define DAY_S      86400.0
+#define YEAR_S     (365.25 * DAY_S)
+/* The electrochemistry (EMF, polarisation, accessible charge, charge
+ * efficiency, float current, mass) comes from the chemistry's row in
+ * lib/ow_battery.c; what stays here is the load, the module and the
+ * numerics. */
+#define V_FLOOR_CELL    1.40 /* a collapsed block tends to this */
+#define V_KNEE_CELL     0.05 /* width of the soft floor below the knee */
+#define CUT_BLOCK_BELOW 0.07 /* a block this far below the load's end voltage ends it too */
+#define RP_EPS          0.01 /* Rp = Rp0 / (1 - SOC + RP_EPS)^2 */
+#define RP_SPREAD       0.05 /* 1 sigma, clipped at 2 sigma */
+#define CAP_SPREAD      0.03
+#define R_SPREAD        0.04
+#define RTH_K_PER_W     1.5 /* 12 V 50 Ah block in free air */
+#define T_MAX_C         90.0
+#define TENV_SPREAD_C   0.8
+#define RELAX_TAU_S     900.0 /* open-circuit relaxation of the overpotential */
+#define SELF_DIS_DAY    0.001 /* of capacity per day at 20 degC (3 %/month) */
+#define EQ_FULL_V       0.050 /* full bypass at this much above the string average */
+#define EQ_TAU_S        600.0
+#define EQ_SLEW_PER_S   (0.02 / 3600) /* bypass duty moves at most 2 %/h */
+#define H2_TAU_S        180.0
 
 /* ---- PRNG: splitmix64 seeds xoshiro256**, Box-Muller for normals ---- */
 
@@ -120,10 +115,10 @@ enum { MODE_OPEN = 0, MODE_CHARGE, MODE_DISCHARGE };
 typedef struct {
     int string, block, module; /* 0-based, 0-based, webmanager address */
     /* fixed per block */
-    double cap0_ah, r0_mohm, age_per_year, rp0_ohm, k_ohm, i10_a, tenv_off_c, rth0, tau_s;
+    double cap0_ah, r0_mohm, age_per_year, rp0_ohm, i10_a, tenv_off_c, rth0, tau_s;
     double runaway_w; /* how badly this block's cooling suffers in a runaway, 0.7..1.3 */
     /* state */
-    double q_ah;   /* effective Ah removed */
+    double q_ah;   /* Ah actually removed (up to acc_max x capacity at a trickle) */
     double temp_c; /* block temperature */
     double eq;     /* bypass duty 0..1 */
     double v_over; /* terminal minus EMF when last loaded; relaxes on open circuit */
@@ -141,13 +136,15 @@ typedef struct {
 typedef struct {
     int first, n; /* blocks[first .. first+n-1] */
     int mode;
-    int cutoff; /* discharge ended by low voltage; until the discharge event ends */
-    double i_a; /* true current, + charge */
+    int cutoff;        /* discharge ended by low voltage; until the discharge event ends */
+    double i_a;        /* true current, + charge */
+    double end_v_cell; /* the load's end voltage of the running discharge */
     double v_charger, i_limit;
 } string_t;
 
 struct ow_sim {
     const ow_gateway_cfg_t *gw;
+    const ow_chemistry_t *chem;
     const ow_scenario_t *sc;
     uint8_t *ev_ok; /* events that fit this gateway */
     int64_t start_us, t_us;
@@ -204,6 +201,30 @@ static double string_sum(const ow_sim_t *s, int si, ow_event_kind_t kind, double
     return sum;
 }
 
+/* The load's end voltage per cell: the lowest any active discharge event on
+ * the string asks for; without one, what a UPS is usually set to for the
+ * rate (END_V rows: a long discharge stops at 1.70 V/cell, a short one is
+ * allowed down to 1.60 V/cell, as the datasheets' columns pair them). */
+static const struct {
+    double min_c10; /* from this current, in multiples of I10 ... */
+    double end_v;   /* ... the load stops at this string average per cell */
+} END_V[] = {{0, 1.70}, {10, 1.60}};
+
+static double end_v_cell(const ow_sim_t *s, int si, double t, double i_a, double i10_a)
+{
+    double v = 0;
+    for (int i = 0; s->sc && i < s->sc->nevents; i++) {
+        const ow_event_t *e = &s->sc->events[i];
+        if (s->ev_ok[i] && e->kind == OW_EV_DISCHARGE && ev_active(e, t) && ev_hits_string(e, si) &&
+            e->end_v_per_cell > 0 && (v == 0 || e->end_v_per_cell < v))
+            v = e->end_v_per_cell;
+    }
+    if (v > 0) return v;
+    for (size_t k = 0; k < sizeof END_V / sizeof END_V[0]; k++)
+        if (i_a >= END_V[k].min_c10 * i10_a) v = END_V[k].end_v;
+    return v;
+}
+
 static double ambient_c(const ow_sim_t *s, double t)
 {
     double base = s->gw->sim.ambient_c, at = -1;
@@ -247,7 +268,27 @@ static double sq(double x)
 
 static double soc(const block_t *b)
 {
-    return 1 - b->q_ah / b->cap_ah;
+    double x = 1 - b->q_ah / b->cap_ah;
+    return x < 0 ? 0 : x;
+}
+
+/* Most charge a block holds beyond full discharge at C10 (reached only at a
+ * trickle). */
+static double q_max(const ow_sim_t *s, const block_t *b)
+{
+    return s->chem->acc_max * b->cap_ah;
+}
+
+/* Charge accessible at r = I / I10 and the block's temperature: acid and
+ * active material deep in the plates cannot keep up with a high current, so
+ * a fast discharge ends with charge still in the block, which a slower one
+ * (or a rest) then delivers. Nothing is lost: q_ah counts what left. */
+static double q_acc(const ow_sim_t *s, const block_t *b, double r)
+{
+    const ow_chemistry_t *c = s->chem;
+    double tf = 1 + c->cap_per_c * (b->temp_c - 25);
+    tf = tf < 0.3 ? 0.3 : tf > 1.15 ? 1.15 : tf;
+    return b->cap_ah * tf * c->acc_max / (1 + pow(r / c->acc_rc, c->acc_n));
 }
 
 /* Everything that follows from the state, the time and the events. */
@@ -270,14 +311,14 @@ static void derive(ow_sim_t *s)
         double runaway = string_sum(s, b->string, OW_EV_THERMAL_RUNAWAY, t, NULL);
         double capf = 1 - dry / 2;
         b->cap_ah = b->cap0_ah * (capf < 0.2 ? 0.2 : capf);
-        if (b->q_ah > b->cap_ah) b->q_ah = b->cap_ah;
+        if (b->q_ah > q_max(s, b)) b->q_ah = q_max(s, b);
         double x = b->q_ah / b->cap_ah, sc = 1 - x;
-        b->emf_v = s->cells * (V_FULL_CELL - V_SPAN_CELL * x);
+        b->emf_v = s->cells * (s->chem->ocv_full_v - s->chem->emf_span_v * x);
         double tf = 1 - 0.01 * (b->temp_c - 25);
         tf = tf < 0.6 ? 0.6 : tf > 1.4 ? 1.4 : tf;
         b->r_mohm = b->r0_mohm * (1 + b->age_per_year * age_s / YEAR_S) * (1 + imp + dry) *
                     (1 + 0.5 * sq(1 - sc)) * tf;
-        b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 4 * runaway) * pow(2, -(b->temp_c - 25) / 10) /
+        b->rp_ohm = b->rp0_ohm * (1 + dry) / (1 + 8 * runaway) * pow(2, -(b->temp_c - 25) / 10) /
                     sq(1 - sc + RP_EPS);
         b->rth = b->rth0 * (1 + 3 * runaway * b->runaway_w);
         b->tenv_c = amb + b->tenv_off_c;
@@ -285,13 +326,19 @@ static void derive(ow_sim_t *s)
     }
 }
 
+/* Terminal voltage on discharge: EMF - I R - activation (Tafel: it grows
+ * with log I, so 2C sags about twice as much as C10, not twenty times) -
+ * concentration polarisation, which diverges as the removed charge nears
+ * what is accessible at this current (the knee). */
 static double v_discharge(const ow_sim_t *s, const block_t *b, double i_a)
 {
-    double rem = b->cap_ah - b->q_ah;
+    const ow_chemistry_t *c = s->chem;
+    double r = i_a / b->i10_a, rem = q_acc(s, b, r) - b->q_ah;
     if (rem < 0.002 * b->cap_ah) rem = 0.002 * b->cap_ah;
-    double v = b->emf_v - i_a * b->r_mohm / 1000 - b->k_ohm * i_a * b->cap_ah / rem;
-    /* Below the Shepherd curve's useful range the block collapses smoothly
-     * onto a floor instead of going negative. */
+    double pol = c->tafel_v * log1p(r / c->tafel_r0) + c->knee_v * b->q_ah / rem;
+    double v = b->emf_v - i_a * b->r_mohm / 1000 - s->cells * pol;
+    /* Past the knee the block collapses smoothly onto a floor instead of
+     * going negative. */
     double vf = s->cells * V_FLOOR_CELL, d = s->cells * V_KNEE_CELL, x = v - vf;
     if (x < d) v = vf + d * exp((x - d) / d);
     return v;
@@ -323,7 +370,8 @@ static void solve_charge(ow_sim_t *s, string_t *st)
             if (pass == 0 || i - b->ib_a >= 0)
                 z[k] = b->r_mohm / 1000 + b->rp_ohm;
             else
-                z[k] = b->r_mohm / 1000 + b->k_ohm * b->cap_ah / (b->cap_ah - b->q_ah + 0.01);
+                z[k] =
+                    b->r_mohm / 1000 + s->cells * s->chem->tafel_v / (s->chem->tafel_r0 * b->i10_a);
             num -= b->emf_v - b->ib_a * z[k];
             den += z[k];
         }
@@ -366,6 +414,7 @@ static void solve_string(ow_sim_t *s, int si)
         return;
     }
     double sum = 0, vmin = 1e9;
+    st->end_v_cell = end_v_cell(s, si, t, i_dis, s->b[st->first].i10_a);
     for (int k = st->first; k < st->first + st->n; k++) {
         block_t *b = &s->b[k];
         b->eq = 0;
@@ -378,7 +427,8 @@ static void solve_string(ow_sim_t *s, int si)
     }
     /* The load (a UPS) gives up when a block collapses or the string is
      * exhausted; the string then rests until the mains returns. */
-    if (vmin < s->cells * V_CUT_BLOCK || sum / st->n < s->cells * V_CUT_AVG) {
+    if (vmin < s->cells * (st->end_v_cell - CUT_BLOCK_BELOW) ||
+        sum / st->n < s->cells * st->end_v_cell) {
         st->cutoff = 1;
         solve_open(s, st);
         return;
@@ -409,10 +459,10 @@ static void integrate(ow_sim_t *s, double dt)
             double p = 0, ib = b->i_a;
             if (ib < 0) {
                 double a = -ib;
-                b->q_ah += a * pow(a / b->i10_a, PEUKERT_K - 1) * dt / 3600;
+                b->q_ah += a * dt / 3600;
                 p = (b->emf_v - b->v) * a;
             } else if (ib > 0) {
-                double in_ah = ib * dt / 3600, stored = CHARGE_EFF * in_ah;
+                double in_ah = ib * dt / 3600, stored = s->chem->charge_eff * in_ah;
                 if (stored > b->q_ah) stored = b->q_ah;
                 b->q_ah -= stored;
                 /* What is not stored (all of it on float) ends up as heat. */
@@ -420,7 +470,7 @@ static void integrate(ow_sim_t *s, double dt)
             }
             p += b->v * b->ib_a + b->extra_heat_w; /* the bypass resistor sits on the block */
             b->q_ah += b->cap_ah * SELF_DIS_DAY * pow(2, (b->temp_c - 20) / 10) * dt / DAY_S;
-            if (b->q_ah > b->cap_ah) b->q_ah = b->cap_ah;
+            if (b->q_ah > q_max(s, b)) b->q_ah = q_max(s, b);
             if (b->q_ah < 0) b->q_ah = 0;
             b->temp_c += dt * (b->rth * p - (b->temp_c - b->tenv_c)) / b->tau_s;
             if (b->temp_c > T_MAX_C) b->temp_c = T_MAX_C;
@@ -537,6 +587,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
     ow_sim_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->gw = gw;
+    s->chem = ow_gateway_chemistry(gw);
     s->sc = sc;
     s->start_us = start_us;
     s->nstrings = gw->nstrings;
@@ -561,20 +612,25 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
     double vn = gw->module_type ? gw->module_type->nominal_v : 12;
     s->cells = vn / 2 >= 1 ? round(vn / 2) : 1;
     s->eq_max_a = gw->module_type ? gw->module_type->eq_current_a : 0.15;
-    s->float_v_cell = gw->sim.float_v_per_cell > 0 ? gw->sim.float_v_per_cell : 2.27;
+    const ow_chemistry_t *ch = s->chem;
+    s->float_v_cell = gw->sim.float_v_per_cell > 0 ? gw->sim.float_v_per_cell : ch->float_v;
     double c10 = gw->battery.capacity_ah > 0 ? gw->battery.capacity_ah : 100;
     double r_new = gw->battery.impedance_mohm > 0 ? gw->battery.impedance_mohm
-                                                  : R_PER_CELL_AH * s->cells / c10;
+                                                  : ow_chemistry_block_mohm(ch, (int)s->cells, c10);
     double limit_c = gw->sim.charge_limit_c > 0 ? gw->sim.charge_limit_c : 0.1;
     s->installed_s = gw->battery.installed_us > 0 ? (double)(gw->battery.installed_us / 1000000)
                                                   : parse_date_s(gw->battery.installed);
-    /* Rp0 so that a full block at 25 degC floats at FLOAT_A_PER_AH. */
-    double over = s->cells * (s->float_v_cell - V_FULL_CELL);
+    /* Rp0 so that a full block at 25 degC floats at the chemistry's float
+     * current. */
+    double over = s->cells * (s->float_v_cell - ch->ocv_full_v);
     if (over < 0.02 * s->cells) over = 0.02 * s->cells;
-    double i_float = FLOAT_A_PER_AH * c10;
+    double i_float = ch->float_ma_per_ah / 1000 * c10;
     double rp0 = (over / i_float - r_new / 1000) * sq(RP_EPS);
+    /* Cooling goes with the surface (size^2/3), heat capacity with the mass:
+     * 16 kg x 0.8 J/g/K for a 12 V 50 Ah block, 5.3 h in free air. */
     double size = s->cells * c10 / (6 * 50.0);
-    double rth0 = RTH_K_PER_W * pow(size, -2.0 / 3), tau = TAU_TH_S * cbrt(size);
+    double mass_g = 1000 * ch->kg_per_cell_ah * s->cells * c10;
+    double rth0 = RTH_K_PER_W * pow(size, -2.0 / 3), tau = rth0 * mass_g * ch->heat_j_per_gk;
     double amb0 = ambient_c(s, 0);
 
     for (int si = 0; si < s->nstrings; si++) {
@@ -597,7 +653,6 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
             b->age_per_year = 0.02 + 0.02 * rng_uniform(&r);
             b->rp0_ohm = rp0 * spread(&r, RP_SPREAD);
             b->i10_a = b->cap0_ah / 10;
-            b->k_ohm = SHEPHERD_V / b->i10_a * (s->cells / 6);
             b->tenv_off_c = TENV_SPREAD_C * (2 * rng_uniform(&r) - 1);
             b->runaway_w = 0.7 + 0.6 * rng_uniform(&r);
             b->rth0 = rth0;
@@ -663,7 +718,11 @@ int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
         int64_t period =
             (int64_t)(sim->gw->impedance_poll_min > 0 ? sim->gw->impedance_poll_min : 720) *
             60000000LL;
-        b->impc_mohm = round_to(b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise)), 0.01);
+        /* Three significant digits, as the module reports them: 0.01 mOhm
+         * for a 12 V block's 4.6 mOhm, 0.001 mOhm for a 1000 Ah cell's
+         * 0.24 mOhm (a fixed 0.01 would swallow a quarter of its ageing). */
+        double z = b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise));
+        b->impc_mohm = round_to(z, z > 0 ? pow(10, floor(log10(z)) - 2) : 0.01);
         while (b->impc_next_us <= now)
             b->impc_next_us += period;
         out->status |= OW_MODST_IMPC_FRESH;
