@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ow_battery.h"
 #include "ow_config.h"
 
 #define MAX_FILE_BYTES (1 << 20)
@@ -69,11 +70,14 @@ static const kind_t kinds[OW_EV_KINDS] = {
     {OW_EV_DISCHARGE,
      "discharge",
      "Mains failure: the charger is disconnected and the load draws a constant current from "
-     "each string. The terminal voltage sags by I*R plus the Shepherd polarisation at once, "
-     "falls as charge is removed (Peukert-corrected, so a higher current empties the blocks "
-     "sooner) and collapses at the weakest block's knee; a block below 1.63 V/cell or a string "
-     "average below 1.70 V/cell makes the load give up. When the event ends the charger "
-     "recharges: constant current at the limit, then constant voltage with a tapering current.",
+     "each string. The terminal voltage sags at once by I*R plus the activation polarisation "
+     "(logarithmic in the current), falls as charge is removed and collapses at the knee, "
+     "where the charge accessible at this current runs out (sooner at a higher current or "
+     "in the cold; what a fast discharge leaves is still there for a slow one). The load "
+     "gives up when the string average falls to `end_v_per_cell` or a block 0.07 V/cell "
+     "below it. When the event ends the charger recharges: constant current at the limit, "
+     "then constant voltage with a tapering current, putting back about 1.08 x the Ah "
+     "removed.",
      {STRING_ALL,
       {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
       {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
@@ -477,6 +481,65 @@ static void doc_use(FILE *out, const use_t *u)
             u->required ? "" : num(d, sizeof d, u->def), u->doc);
 }
 
+/* The chemistry rows the simulator runs on (lib/ow_battery.c), so the
+ * figures in the document are the ones in the code. */
+static void doc_chemistries(FILE *out)
+{
+    static const struct {
+        const char *name, *unit, *physics;
+        size_t off;
+    } rows[] = {
+        {"ocv_full_v", "V", "EMF of a full cell (acid specific gravity + 0.845 V)",
+         offsetof(ow_chemistry_t, ocv_full_v)},
+        {"emf_span_v", "V", "EMF lost as C10 is removed (acid dilution)",
+         offsetof(ow_chemistry_t, emf_span_v)},
+        {"float_v", "V", "float voltage (default of `sim.float_v_per_cell`)",
+         offsetof(ow_chemistry_t, float_v)},
+        {"float_ma_per_ah", "mA/Ah", "float current of a full cell at 25 degC (sets Rp0)",
+         offsetof(ow_chemistry_t, float_ma_per_ah)},
+        {"mohm_ah", "mOhm Ah", "internal resistance x C10 per cell",
+         offsetof(ow_chemistry_t, mohm_ah)},
+        {"tafel_v", "V", "activation polarisation per e-fold of current",
+         offsetof(ow_chemistry_t, tafel_v)},
+        {"tafel_r0", "I10", "current where the Tafel term turns logarithmic",
+         offsetof(ow_chemistry_t, tafel_r0)},
+        {"knee_v", "V", "concentration polarisation scale (sharpness of the knee)",
+         offsetof(ow_chemistry_t, knee_v)},
+        {"acc_max", "C10", "charge a trickle discharge could reach",
+         offsetof(ow_chemistry_t, acc_max)},
+        {"acc_rc", "I10", "rate at which the accessible charge has halved from acc_max",
+         offsetof(ow_chemistry_t, acc_rc)},
+        {"acc_n", "", "how steeply the accessible charge falls with rate",
+         offsetof(ow_chemistry_t, acc_n)},
+        {"cap_per_c", "1/degC", "capacity change per degC around 25 degC",
+         offsetof(ow_chemistry_t, cap_per_c)},
+        {"charge_eff", "", "Ah stored per Ah charged below full",
+         offsetof(ow_chemistry_t, charge_eff)},
+        {"kg_per_cell_ah", "kg", "mass per cell and Ah (thermal mass)",
+         offsetof(ow_chemistry_t, kg_per_cell_ah)},
+        {"heat_j_per_gk", "J/g/K", "specific heat", offsetof(ow_chemistry_t, heat_j_per_gk)},
+    };
+    fprintf(out, "### Chemistry figures (per 2 V cell)\n\n| figure | unit |");
+    for (size_t c = 0; c < ow_chemistries_count; c++)
+        fprintf(out, " %s |", ow_chemistries[c].name);
+    fprintf(out, " physics |\n|---|---|");
+    for (size_t c = 0; c < ow_chemistries_count; c++)
+        fprintf(out, "---|");
+    fprintf(out, "---|\n");
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        fprintf(out, "| `%s` | %s |", rows[r].name, rows[r].unit);
+        for (size_t c = 0; c < ow_chemistries_count; c++)
+            fprintf(out, " %.4g |",
+                    *(const double *)((const char *)&ow_chemistries[c] + rows[r].off));
+        fprintf(out, " %s |\n", rows[r].physics);
+    }
+    fprintf(out, "\n");
+    for (size_t c = 0; c < ow_chemistries_count; c++)
+        fprintf(out, "- %s (%s): %s\n", ow_chemistries[c].name, ow_chemistries[c].title,
+                ow_chemistries[c].source);
+    fprintf(out, "\n");
+}
+
 int ow_scenario_doc(FILE *out)
 {
     fprintf(out,
@@ -493,7 +556,8 @@ int ow_scenario_doc(FILE *out)
             "Between events the simulated batteries float on their chargers. Each block has "
             "its own capacity, impedance and charge polarisation (a few %% apart), ages with "
             "the years since `battery.installed`, warms with its losses and follows the room "
-            "temperature with a time constant of about three hours; the module equalizers "
+            "temperature with a time constant of a few hours (5.3 h for a 12 V 50 Ah block); the "
+            "module equalizers "
             "slowly pull the high blocks of a string down to its average. A run is "
             "deterministic for a given seed.\n\n"
             "## File\n\n"
@@ -513,30 +577,75 @@ int ow_scenario_doc(FILE *out)
             "Errors name the file, line, column and key, e.g.\n\n"
             "    dis.json:4:32: events[1].current_a: must be between 0 and 10000\n\n"
             "## The model in figures\n\n"
+            "Per block: x = Ah removed / C10 (the Ah that actually left; nothing is "
+            "counted twice), r = I / I10, cells = nominal V / 2. The electrochemical "
+            "figures are the row of `battery.chemistry` (table below, lib/ow_battery.c).\n\n"
             "| quantity | model |\n"
             "|---|---|\n"
-            "| EMF | cells x (2.15 - 0.20 x q/Q) V, cells = nominal V / 2 |\n"
-            "| capacity Q | `battery.capacity_ah` (C10), +-3 %% per block (1 sigma) |\n"
-            "| Peukert | Ah removed count I x (I/I10)^0.15 |\n"
-            "| discharge | V = EMF - I R - K I Q/(Q - q), K = 0.1 V / I10 per 6 cells; "
-            "soft floor at 1.60 V/cell |\n"
-            "| impedance R | `battery.impedance_mohm` +-4 %%, +2..4 %%/year since "
-            "`battery.installed`, x(1 + 0.5 (1 - SOC)^2), -1 %%/degC above 25 degC |\n"
+            "| EMF | cells x (ocv_full_v - emf_span_v x) V: acid diluting as charge leaves |\n"
+            "| capacity C10 | `battery.capacity_ah`, +-3 %% per block (1 sigma); dry-out "
+            "takes it down |\n"
+            "| accessible charge | x_acc(r, T) = acc_max / (1 + (r / acc_rc)^acc_n) x (1 + "
+            "cap_per_c (T - 25 degC)): acid cannot diffuse into the plates as fast as a high "
+            "current uses it, so a fast discharge ends with charge left that a slower one "
+            "or a rest still delivers (the Peukert effect without losing charge); a cold "
+            "block has less (IEEE 450's temperature correction) |\n"
+            "| discharge | V = EMF - I R - cells (tafel_v ln(1 + r / tafel_r0) + knee_v x / "
+            "(x_acc - x)): ohmic, activation (Tafel: grows with log I, so 2C starts at about "
+            "1.87 V/cell, not below 1.75) and concentration polarisation, which makes the "
+            "knee as x nears x_acc; soft floor at 1.40 V/cell |\n"
+            "| load end voltage | the discharge event's `end_v_per_cell`, else 1.70 V/cell "
+            "string average below 1C and 1.60 V/cell from 1C (as UPS makers pair rate and "
+            "end voltage); a block 0.07 V/cell below it also ends the discharge |\n"
+            "| impedance R | `battery.impedance_mohm` (default mohm_ah x cells / C10) +-4 %%, "
+            "+2..4 %%/year since `battery.installed`, x(1 + 0.5 x^2), -1 %%/degC above 25 "
+            "degC |\n"
             "| charge | V = EMF + I (R + Rp), Rp = Rp0 / (1 - SOC + 0.01)^2, halving per +10 "
-            "degC; Rp0 +-5 %% per block, set for 1 mA/Ah float current at 25 degC |\n"
-            "| charger | string voltage = blocks x cells x `sim.float_v_per_cell`, current "
-            "limit `sim.charge_limit_c` x C10, 95 %% charge efficiency |\n"
+            "degC; Rp0 +-5 %% per block, set for the chemistry's float current at 25 "
+            "degC |\n"
+            "| charger | string voltage = blocks x cells x `sim.float_v_per_cell` (default the "
+            "chemistry's float_v), current limit `sim.charge_limit_c` x C10; charge_eff of "
+            "the Ah charged is stored (gassing and overcharge take the rest), so a recharge "
+            "needs about 1.08 x the Ah removed |\n"
             "| equalizer | bypass up to the module's current, full at +50 mV above the string "
             "average, moving at most 2 %%/h, only on charge and within the equalizing "
             "range |\n"
-            "| thermal | dT/dt = (Rth P - (T - Tenv)) / tau, Rth 1.5 K/W and tau 3 h for a "
-            "12 V 50 Ah block, Tenv = ambient +-0.8 degC by position, capped at 90 degC |\n"
+            "| thermal | dT/dt = (Rth P - (T - Tenv)) / tau, Rth 1.5 K/W for a 12 V 50 Ah "
+            "block (x size^-2/3: cooling goes with the surface), tau = Rth x mass x "
+            "heat_j_per_gk, mass = kg_per_cell_ah x cells x C10 (16 kg x 0.8 J/g/K: 5.3 h "
+            "for a 12 V 50 Ah block), Tenv = ambient +-0.8 degC by position, capped at 90 "
+            "degC |\n"
             "| ambient | `sim.ambient_c` +-1.5 degC daily (peak 15:00 UTC); humidity 45 %% "
             "+-3 %% |\n"
             "| readings | voltage sigma 2 mV in 1 mV steps, temperature sigma 0.1 degC in "
-            "0.5 degC steps, impedance +-1 %% in 0.01 mOhm steps measured every "
-            "`impedance_poll_min`, current sigma 0.2 %% + 0.01 A |\n\n"
-            "## Event kinds\n\n");
+            "0.5 degC steps, impedance +-1 %% in steps of three significant digits (0.01 "
+            "mOhm for a 4.6 mOhm block, 0.001 mOhm for a 0.24 mOhm 1000 Ah cell) measured "
+            "every `impedance_poll_min`, current sigma 0.2 %% + 0.01 A |\n\n");
+    doc_chemistries(out);
+    fprintf(out, "## Calibration\n\n"
+                 "The VRLA row is fitted to the constant-current table of a real 12 V VRLA "
+                 "monobloc, \"s.l.a battery type 12v - 40Ah specification\" "
+                 "(<http://vinachem.com.vn/TCTYHC/GifAdv/Tiasang/DTKT/12V-40AH.htm>: 40 Ah in "
+                 "20 h to 10.8 V, 37.2 Ah in 10 h to 10.5 V, 34 Ah in 5 h to 10.2 V, 24 Ah in "
+                 "1 h to 9.6 V; 90 %% capacity at 10 degC and 103 %% at 30 degC; 16 kg), scaled "
+                 "to a 50 Ah (C10) block by current / C10. The 2C row is the UPS requirement, "
+                 "not from that sheet. `services/busd/sim_test.c` walks the same rows "
+                 "(string of 9 blocks, average per cell, 25 degC) and checks each within its "
+                 "tolerance.\n\n"
+                 "| current, 50 Ah block | end voltage, V/cell | datasheet runtime | tolerance | "
+                 "simulated |\n"
+                 "|---|---|---|---|---|\n"
+                 "| 2.69 A (0.054 C10) | 1.80 | 20 h | +-5 %% | 19.8 h |\n"
+                 "| 5.00 A (0.1 C10) | 1.75 | 10 h | +-5 %% | 9.9 h |\n"
+                 "| 9.14 A (0.18 C10) | 1.70 | 5 h | +-5 %% | 4.9 h |\n"
+                 "| 32.3 A (0.65 C10, the 1 h rate: 64.5 %% of C10) | 1.60 | 1 h | +-5 %% | "
+                 "1.0 h |\n"
+                 "| 100 A (2 C10) | 1.67 | at least 10 min | minimum | 12.6 min |\n\n"
+                 "At the C10 rate a block at 10 degC runs 0.90 x as long as at 25 degC. The "
+                 "flooded row shares the VRLA rate behaviour per Ah with its own EMF (2.06 V at "
+                 "1.215 specific gravity, about 1.93 V at C10 removed): a 60 x 2 V 1000 Ah "
+                 "string ends a 100 A discharge at 1.75 V/cell after about 9.7 h.\n\n"
+                 "## Event kinds\n\n");
     for (int k = 0; k < OW_EV_KINDS; k++) {
         const kind_t *kd = &kinds[k];
         fprintf(out, "### `%s`\n\n%s\n\n", kd->name, kd->doc);
