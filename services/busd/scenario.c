@@ -74,15 +74,16 @@ static const kind_t kinds[OW_EV_KINDS] = {
      "(logarithmic in the current), falls as charge is removed and collapses at the knee, "
      "where the charge accessible at this current runs out (sooner at a higher current or "
      "in the cold; what a fast discharge leaves is still there for a slow one). The load "
-     "gives up when the string average falls to `end_v_per_cell` or a block 0.07 V/cell "
-     "below it. When the event ends the charger recharges: constant current at the limit, "
+     "gives up at its end voltage (`end_v_per_cell`, or by the rate: see the model). When the "
+     "event ends the charger recharges: constant current at the limit, "
      "then constant voltage with a tapering current, putting back about 1.08 x the Ah "
      "removed.",
      {STRING_ALL,
       {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
       {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
       {F_END_V, 0, 0, 2.2, 0,
-       "the load's end voltage, string average per cell; 0 = 1.70 below 1C, 1.60 from 1C"},
+       "the load's end voltage, string average per cell (a block 0.07 V/cell lower ends it "
+       "too); 0 = 1.70 (or a block at 1.63) below 1C, 1.60 from 1C"},
       END}},
     {OW_EV_IMPEDANCE_RISE,
      "impedance_rise",
@@ -594,9 +595,11 @@ int ow_scenario_doc(FILE *out)
             "(x_acc - x)): ohmic, activation (Tafel: grows with log I, so 2C starts at about "
             "1.87 V/cell, not below 1.75) and concentration polarisation, which makes the "
             "knee as x nears x_acc; soft floor at 1.40 V/cell |\n"
-            "| load end voltage | the discharge event's `end_v_per_cell`, else 1.70 V/cell "
-            "string average below 1C and 1.60 V/cell from 1C (as UPS makers pair rate and "
-            "end voltage); a block 0.07 V/cell below it also ends the discharge |\n"
+            "| load end voltage | the discharge event's `end_v_per_cell` (string average), a block "
+            "0.07 V/cell below it also ending the discharge; without it 1.70 V/cell or one "
+            "block at 1.63 V/cell below 1C, 1.60 V/cell on the string alone from 1C (a UPS "
+            "watches its bus voltage; at 2C the weakest block's knee comes minutes before "
+            "the string's) |\n"
             "| impedance R | `battery.impedance_mohm` (default mohm_ah x cells / C10) +-4 %%, "
             "+2..4 %%/year since `battery.installed`, x(1 + 0.5 x^2), -1 %%/degC above 25 "
             "degC |\n"

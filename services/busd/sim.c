@@ -202,15 +202,20 @@ static double string_sum(const ow_sim_t *s, int si, ow_event_kind_t kind, double
 }
 
 /* The load's end voltage per cell: the lowest any active discharge event on
- * the string asks for; without one, what a UPS is usually set to for the
- * rate (END_V rows: a long discharge stops at 1.70 V/cell, a short one is
- * allowed down to 1.60 V/cell, as the datasheets' columns pair them). */
+ * the string asks for, a single block then ending it CUT_BLOCK_BELOW under
+ * that; without one, what a UPS is usually set to for the rate (END_V rows:
+ * a long discharge stops at 1.70 V/cell or a block at 1.63, a short one is
+ * allowed down to 1.60 V/cell on the string voltage alone, as datasheets
+ * pair rate and end voltage; at 2C the weakest block's knee comes minutes
+ * before the string's). */
 static const struct {
     double min_c10; /* from this current, in multiples of I10 ... */
     double end_v;   /* ... the load stops at this string average per cell */
-} END_V[] = {{0, 1.70}, {10, 1.60}};
+    double block_v; /* or at one block this low (0: not watched) */
+} END_V[] = {{0, 1.70, 1.63}, {10, 1.60, 0}};
 
-static double end_v_cell(const ow_sim_t *s, int si, double t, double i_a, double i10_a)
+static double end_v_cell(const ow_sim_t *s, int si, double t, double i_a, double i10_a,
+                         double *block_v)
 {
     double v = 0;
     for (int i = 0; s->sc && i < s->sc->nevents; i++) {
@@ -219,9 +224,13 @@ static double end_v_cell(const ow_sim_t *s, int si, double t, double i_a, double
             e->end_v_per_cell > 0 && (v == 0 || e->end_v_per_cell < v))
             v = e->end_v_per_cell;
     }
+    *block_v = v - CUT_BLOCK_BELOW;
     if (v > 0) return v;
     for (size_t k = 0; k < sizeof END_V / sizeof END_V[0]; k++)
-        if (i_a >= END_V[k].min_c10 * i10_a) v = END_V[k].end_v;
+        if (i_a >= END_V[k].min_c10 * i10_a) {
+            v = END_V[k].end_v;
+            *block_v = END_V[k].block_v;
+        }
     return v;
 }
 
@@ -414,7 +423,8 @@ static void solve_string(ow_sim_t *s, int si)
         return;
     }
     double sum = 0, vmin = 1e9;
-    st->end_v_cell = end_v_cell(s, si, t, i_dis, s->b[st->first].i10_a);
+    double block_v;
+    st->end_v_cell = end_v_cell(s, si, t, i_dis, s->b[st->first].i10_a, &block_v);
     for (int k = st->first; k < st->first + st->n; k++) {
         block_t *b = &s->b[k];
         b->eq = 0;
@@ -427,8 +437,7 @@ static void solve_string(ow_sim_t *s, int si)
     }
     /* The load (a UPS) gives up when a block collapses or the string is
      * exhausted; the string then rests until the mains returns. */
-    if (vmin < s->cells * (st->end_v_cell - CUT_BLOCK_BELOW) ||
-        sum / st->n < s->cells * st->end_v_cell) {
+    if (vmin < s->cells * block_v || sum / st->n < s->cells * st->end_v_cell) {
         st->cutoff = 1;
         solve_open(s, st);
         return;

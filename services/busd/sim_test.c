@@ -654,6 +654,40 @@ static void test_calibration(ow_gateway_cfg_t *gw)
     gw->sim.ambient_c = 22;
 }
 
+/* Charge a fast discharge could not reach is still there: after 2C to the
+ * UPS's cut-off, the same string at C10 delivers most of the rest. The
+ * default end voltage lets 2C run below 1.67 V/cell. */
+static void test_recovery(ow_gateway_cfg_t *gw)
+{
+    gw->sim.ambient_c = 25;
+    ow_event_t ev[] = {
+        {.kind = OW_EV_DISCHARGE, .at_s = 0, .duration_s = 3600, .current_a = 100},
+        {.kind = OW_EV_DISCHARGE, .at_s = 3660, .duration_s = 20 * 3600, .current_a = 5},
+        {.kind = OW_EV_CHARGER_OFF, .at_s = 0, .duration_s = 22 * 3600, .string = 1}};
+    ow_scenario_t *sc = scenario(3, ev);
+    ow_sim_t *sim = ow_sim_new(gw, sc, 42, T0);
+    double ah_fast = 0, ah_slow = 0, vlast = 0;
+    for (int k = 0; k < 360; k++) {
+        ow_sim_step(sim, 10 * S_US);
+        double i = -ow_sim_true_current_a(sim, 1);
+        if (i > 0) vlast = avg_cell_v(sim, 1, 9, CELLS);
+        ah_fast += i * 10 / 3600;
+    }
+    for (int k = 0; k < 20 * 360 + 6; k++) { /* a minute's rest between */
+        ow_sim_step(sim, 10 * S_US);
+        ah_slow += -ow_sim_true_current_a(sim, 1) * 10 / 3600;
+    }
+    printf("2C to the default cut-off: %.1f Ah (last %.3f V/cell), then %.1f Ah more at C10 "
+           "(total %.1f Ah of 50)\n",
+           ah_fast, vlast, ah_slow, ah_fast + ah_slow);
+    CHECK(vlast < 1.67 && vlast >= 1.59);
+    CHECK(ah_fast >= 100 * 10 / 60.0);
+    CHECK(ah_fast + ah_slow > 0.95 * 50 && ah_fast + ah_slow < 1.05 * 50);
+    ow_sim_destroy(&sim);
+    free_scenario(&sc);
+    gw->sim.ambient_c = 22;
+}
+
 /* Ah the charger puts back until every block of string 1 is full again,
  * against the Ah a discharge took out. */
 static void test_recharge_ah(ow_gateway_cfg_t *gw)
@@ -771,6 +805,7 @@ int main(void)
     test_dry_out(&gw);
     test_breaker_sensors(&gw);
     test_calibration(&gw);
+    test_recovery(&gw);
     test_recharge_ah(&gw);
     test_float_25(&gw);
     test_flooded();
