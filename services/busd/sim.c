@@ -1,6 +1,7 @@
 /* The battery simulator behind the "sim" source: each block is a small
- * equivalent circuit (EMF against Ah removed, ohmic R, Shepherd polarisation
- * on discharge, a charge polarisation that grows steeply towards full charge)
+ * equivalent circuit (EMF against Ah removed, ohmic R, Tafel and
+ * concentration polarisation against the charge accessible at the current,
+ * a charge polarisation that grows steeply towards full charge)
  * in series strings on a CV/CC charger, with a lumped thermal model, passive
  * equalisation and scenario faults. Every random number comes from our own
  * xoshiro256** streams, so a seed reproduces a run exactly. */

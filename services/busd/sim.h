@@ -1,6 +1,8 @@
-/* A physically plausible battery string simulator standing in for a BACS bus:
- * per-block EMF against state of charge with Peukert-corrected capacity,
- * a Shepherd-style polarisation term giving the end-of-discharge knee,
+/* A physically plausible battery string simulator standing in for a BACS bus,
+ * calibrated to a real block's constant-current table (docs/scenarios.md):
+ * per-block EMF against the Ah removed, a rate- and temperature-dependent
+ * accessible charge, Tafel and concentration polarisation giving the
+ * end-of-discharge knee, the chemistry's figures (lib/ow_battery.h),
  * ohmic sag I*R, charger CC/CV recharge with temperature-dependent float
  * current, lumped thermal model per block (I^2R, bypass and float heat
  * against ambient), impedance ageing, passive equalisation reacting to

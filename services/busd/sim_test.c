@@ -1,6 +1,7 @@
 /* Simulator physics checked with numbers: float voltages and current, a
- * discharge and its recharge, Peukert, the weakest block's knee, faults,
- * determinism. Doubles as an example of driving ow_sim_t. */
+ * discharge and its recharge, the rate effect, the weakest block's knee,
+ * faults, determinism, the calibration table of a real block, a flooded
+ * 2 V string. Doubles as an example of driving ow_sim_t. */
 #include "sim.h"
 
 #include <stdlib.h>
