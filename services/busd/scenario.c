@@ -116,7 +116,8 @@ static const kind_t kinds[OW_EV_KINDS] = {
      "needs the stronger feedback to run away within hours). Float current "
      "doubles per 10 degC, the heat it makes "
      "raises the temperature further: temperature and current climb together over a few "
-     "hours (capped at 90 degC). Below a rate of about 0.6 the string settles warmer instead.",
+     "hours (capped at 90 degC; rate 1 about 3.6 h, 0.5 about 14 h). Below a rate of about 0.35 "
+     "the string settles warmer instead.",
      {STRING_ALL,
       {F_RATE, 0, 0, 10, 1, "severity factor; 1 = a credible runaway"},
       DURATION("how long the fault lasts; 0 = until the end"),
