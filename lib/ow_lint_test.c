@@ -206,7 +206,7 @@ static void test_lengths(void)
     const char *w = find(&g, ":1:50: defaults.thresholds.string_voltage_v: strings of 9 (\"A\") "
                              "to 12 blocks (\"B\") share one set of string voltage levels");
     CHECK_MSG(w != NULL, "mixed lengths");
-    w = find(&g, ":1:65: defaults.thresholds.string_voltage_v.high_warn: 140 V is at or below "
+    w = find(&g, ":1:64: defaults.thresholds.string_voltage_v.high_warn: 140 V is at or below "
                  "string \"B\" (12 blocks: 165.6 V at the top of the float band)");
     CHECK_MSG(w != NULL, "high warning from defaults");
     /* The 12-block string ends a C10 discharge at 126 V, above the low
