@@ -258,13 +258,18 @@ static void site_warning(void *ctx, const ow_gateway_cfg_t *g, const char *key, 
     sc->fn(sc->ctx, line);
 }
 
+int ow_site_lint_gateway(const ow_site_t *site, const ow_gateway_cfg_t *g,
+                         void (*fn)(void *ctx, const char *line), void *ctx)
+{
+    if (!site || !g || !fn || g < site->gateways || g >= site->gateways + site->ngateways) return 0;
+    site_ctx_t sc = {.site = site, .idx = (int)(g - site->gateways), .fn = fn, .ctx = ctx};
+    return ow_gateway_lint(g, site_warning, &sc);
+}
+
 int ow_site_lint(const ow_site_t *site, void (*fn)(void *ctx, const char *line), void *ctx)
 {
     int n = 0;
-    if (!site || !fn) return 0;
-    for (int i = 0; i < site->ngateways; i++) {
-        site_ctx_t sc = {.site = site, .idx = i, .fn = fn, .ctx = ctx};
-        n += ow_gateway_lint(&site->gateways[i], site_warning, &sc);
-    }
+    for (int i = 0; site && i < site->ngateways; i++)
+        n += ow_site_lint_gateway(site, &site->gateways[i], fn, ctx);
     return n;
 }

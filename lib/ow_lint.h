@@ -19,5 +19,8 @@ int ow_gateway_lint(const ow_gateway_cfg_t *g, ow_lint_fn fn, void *ctx);
  * "FILE:LINE:COL: gateways[N].KEY: msg" (at the gateway's value, else the
  * defaults', else where the key would go); returns how many. */
 int ow_site_lint(const ow_site_t *site, void (*fn)(void *ctx, const char *line), void *ctx);
+/* The same for one gateway of the site (busd's -g). */
+int ow_site_lint_gateway(const ow_site_t *site, const ow_gateway_cfg_t *g,
+                         void (*fn)(void *ctx, const char *line), void *ctx);
 
 #endif
