@@ -186,13 +186,16 @@ CELL_LEVEL(eq_max)
 /* Impedance levels as multiples of the nominal (battery.impedance_mohm).
  * The rise of one block against its own baseline (IEEE 1188: +20 % warn,
  * +50 % act) is thresholds.baseline_*_pct; these absolute levels are the
- * backstop for a block without a baseline yet, so they are wider: 1.5x and
- * 2x (a block at twice its new impedance has lost most of its capacity), and
- * below, 0.7x and 0.5x (no healthy block measures that low: a shorted cell,
- * a measuring lead across the wrong posts, battery data that is wrong).
- * Inside the module type's measuring range when the nominal is (a level
- * beyond the range is never measured); a nominal outside it keeps the plain
- * multiples, and -n warns that the module cannot measure this battery. */
+ * backstop for a block without a baseline yet, so they are wider: a healthy
+ * block reads up to 1.5x its full-charge impedance when measured just after
+ * a deep discharge (and a few % more for spread and age), so the warning is
+ * at 2x and the alarm at 3x (a block that far above a new one has lost most
+ * of its capacity or has a bad connection); below, 0.7x and 0.5x (no healthy
+ * block reads that low, even warm: a shorted cell, a measuring lead across
+ * the wrong posts, battery data that is wrong). Inside the module type's
+ * measuring range when the nominal is (a level beyond the range is never
+ * measured); a nominal outside it keeps the plain multiples, and -n warns
+ * that the module cannot measure this battery. */
 static double impedance_level(const ow_gateway_cfg_t *g, double factor)
 {
     double z = g->battery.impedance_mohm, lo = g->module_type->r_min, hi = g->module_type->r_max;
@@ -207,8 +210,8 @@ static double impedance_level(const ow_gateway_cfg_t *g, double factor)
     }
 IMPEDANCE_LEVEL(low_alarm, 0.5)
 IMPEDANCE_LEVEL(low_warn, 0.7)
-IMPEDANCE_LEVEL(high_warn, 1.5)
-IMPEDANCE_LEVEL(high_alarm, 2.0)
+IMPEDANCE_LEVEL(high_warn, 2.0)
+IMPEDANCE_LEVEL(high_alarm, 3.0)
 
 /* An eighth of the nominal, at most the guide's 0.5 mOhm (which is more than
  * the whole alarm band of a 0.24 mOhm flooded cell). */
@@ -355,10 +358,10 @@ static const ow_key_t gw_keys[] = {
          "0.7 x battery.impedance_mohm, in the module's range",
          "Block impedance low warning, mOhm."),
     LIMD(impedance_mohm, high_warn, 0, 1000, impedance_high_warn_of, F_LATE,
-         "1.5 x battery.impedance_mohm, in the module's range",
+         "2 x battery.impedance_mohm, in the module's range",
          "Block impedance high warning, mOhm."),
     LIMD(impedance_mohm, high_alarm, 0, 1000, impedance_high_alarm_of, F_LATE,
-         "2 x battery.impedance_mohm, in the module's range",
+         "3 x battery.impedance_mohm, in the module's range",
          "Block impedance high alarm, mOhm."),
     LIMD(impedance_mohm, hysteresis, 0, 100, impedance_hysteresis_of, F_LATE,
          "battery.impedance_mohm / 8, at most 0.5",

@@ -276,8 +276,8 @@ static void test_defaults(void)
     /* Impedance: multiples of the nominal 1.2 mOhm (240 mOhm*Ah / 200 Ah). */
     CHECK_NEAR(a->thr.impedance_mohm.low_alarm, 0.6, 1e-12);
     CHECK_NEAR(a->thr.impedance_mohm.low_warn, 0.84, 1e-12);
-    CHECK_NEAR(a->thr.impedance_mohm.high_warn, 1.8, 1e-12);
-    CHECK_NEAR(a->thr.impedance_mohm.high_alarm, 2.4, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.high_warn, 2.4, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.high_alarm, 3.6, 1e-12);
     CHECK_NEAR(a->thr.impedance_mohm.hysteresis, 0.15, 1e-12);
     CHECK_NEAR(a->thr.temp_c.low_alarm, 5, 0); /* temperatures do not scale */
     /* Capacity from defaults (200 Ah) drives the current and impedance defaults. */
@@ -491,7 +491,7 @@ static void test_errors(void)
                  "gateways[0].thresholds.temp_c: low_alarm (11) above low_warn (10)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
                  " \"thresholds\": {\"impedance_mohm\": @{\"high_warn\": 60}}}]}",
-                 "gateways[0].thresholds.impedance_mohm: high_warn (60) above high_alarm (4.6)");
+                 "gateways[0].thresholds.impedance_mohm: high_warn (60) above high_alarm (6.9)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
                  " \"thresholds\": {\"temp_c\": @{\"low_warn\": 30}}}]}",
                  "gateways[0].thresholds.temp_c: low_warn (30) equal to high_warn (30)");
