@@ -120,4 +120,12 @@ for prog in (BUSD, ALARMD):
           "\"Main\" (60 blocks: 135.0 V at the top of the float band)" in r.stderr,
           "%s: string high warning below the string's float voltage: %r" % (name, r.stderr))
     check(r.stderr.count("warning:") == 3, "%s: three warnings: %r" % (name, r.stderr))
+r = subprocess.run([CLI, "-f", bad, "check"], capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout and r.stderr.count("warning:") == 3 and
+      "ohmwatch: warning: %s:%d:%d: gateways[0].thresholds.impedance_mohm.low_alarm" %
+      (bad, la + 1, col) in r.stderr, "ohmwatch check warns the same: %r" % r.stderr)
+r = subprocess.run([CLI, "-f", os.path.join(ROOT, "etc", "two-gateways.json"), "check"],
+                   capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout and not r.stderr,
+      "ohmwatch check: two-gateways.json is OK: %r" % r.stderr)
 done("test_config_check")
