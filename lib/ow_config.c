@@ -220,11 +220,13 @@ static double impedance_hysteresis_of(const ow_gateway_cfg_t *g)
     return fmin(0.5, g->battery.impedance_mohm / 8);
 }
 
-/* String voltage levels: the block levels x the blocks in the string. The
- * thresholds are the gateway's, one set for all its strings; when the strings
- * differ in length the low levels follow the shortest and the high levels the
- * longest, so that no healthy string is judged against another's length (the
- * block levels still judge every block; -n warns). F_LATE: after the strings. */
+/* String voltage levels: the block levels x the blocks in the string (the
+ * keys go to 20000 V, so that 520 blocks of 16 V at their high alarm stay in
+ * range and a derived level is never clamped into disorder). The thresholds
+ * are the gateway's, one set for all its strings; when the strings differ in
+ * length the low levels follow the shortest and the high levels the longest,
+ * so that no healthy string is judged against another's length (the block
+ * levels still judge every block; -n warns). F_LATE: after the strings. */
 static int string_blocks(const ow_gateway_cfg_t *g, int longest)
 {
     int n = g->nstrings > 0 ? g->strings[0].modules : 1;
@@ -368,16 +370,16 @@ static const ow_key_t gw_keys[] = {
          "Block impedance hysteresis, mOhm."),
     LIM(impedance_mohm, delay_s, 0, 86400, 0, 0, "Block impedance delay, s."),
 
-    LIMD(string_voltage_v, low_alarm, 0, 2000, string_low_alarm_of, F_LATE,
+    LIMD(string_voltage_v, low_alarm, 0, 20000, string_low_alarm_of, F_LATE,
          "`voltage_v.low_alarm` x blocks of the shortest string",
          "String voltage low alarm, V."),
-    LIMD(string_voltage_v, low_warn, 0, 2000, string_low_warn_of, F_LATE,
+    LIMD(string_voltage_v, low_warn, 0, 20000, string_low_warn_of, F_LATE,
          "`voltage_v.low_warn` x blocks of the shortest string",
          "String voltage low warning, V."),
-    LIMD(string_voltage_v, high_warn, 0, 2000, string_high_warn_of, F_LATE,
+    LIMD(string_voltage_v, high_warn, 0, 20000, string_high_warn_of, F_LATE,
          "`voltage_v.high_warn` x blocks of the longest string",
          "String voltage high warning, V."),
-    LIMD(string_voltage_v, high_alarm, 0, 2000, string_high_alarm_of, F_LATE,
+    LIMD(string_voltage_v, high_alarm, 0, 20000, string_high_alarm_of, F_LATE,
          "`voltage_v.high_alarm` x blocks of the longest string",
          "String voltage high alarm, V."),
     LIM(string_voltage_v, hysteresis, 0, 100, 0.5, 0, "String voltage hysteresis, V."),

@@ -326,6 +326,15 @@ static void test_defaults(void)
     }
     ow_site_destroy(&s);
 
+    /* The longest string the schema allows, of 16 V blocks: its derived
+     * string levels stay in range and in order. */
+    s = load_text("{\"gateways\": [{\"id\": \"long\", \"publish\": \"tcp://*:1\", \"replay\": "
+                  "\"tcp://*:2\", \"module_type\": \"C23\", \"strings\": [{\"modules\": 520}]}]}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) CHECK_NEAR(s->gateways[0].thr.string_voltage_v.high_alarm, 520 * 15.5 * 16 / 12, 0.1);
+    ow_site_destroy(&s);
+
     /* A scaled default stays in its key's range: the impedance of a 20000 Ah
      * 2 V block, the current thresholds of a 15 Ah battery. */
     s = load_text("{\"defaults\": {\"publish\": \"tcp://*:1\", \"strings\": [{\"modules\": 1}]},\n"
