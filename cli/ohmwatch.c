@@ -17,6 +17,7 @@
 #include "ow_config.h"
 #include "ow_ctl.h"
 #include "ow_gbms.h"
+#include "ow_lint.h"
 #include "ow_log.h"
 #include "ow_signal.h"
 #include "ow_sub.h"
@@ -35,6 +36,8 @@ static void usage(FILE *out)
             "  health SERVICE [-g GW] [--max-age S]     busd, alarmd, historian, modbusd or snmpd\n"
             "                                           answers and has current data (exit 0) or\n"
             "                                           not (1)\n"
+            "  check                                    the site loads (configuration OK); warns\n"
+            "                                           where a threshold contradicts the battery\n"
             "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
 
@@ -409,6 +412,21 @@ static int cmd_health(const ow_site_t *site, int argc, char **argv)
     return ow_health(site, service, gw, max_age_s, stdout);
 }
 
+static void print_warning(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ohmwatch: warning: %s\n", line);
+}
+
+/* The daemons' -n for the whole site, without a daemon: the site has
+ * loaded, so what is left are the warnings (ow_lint.h). */
+static int cmd_check(const ow_site_t *site)
+{
+    ow_site_lint(site, print_warning, NULL);
+    printf("configuration OK\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = getenv("OHMWATCH_SITE");
@@ -454,6 +472,8 @@ int main(int argc, char **argv)
         rc = cmd_ack(site, argc - i, argv + i);
     else if (strcmp(cmd, "health") == 0)
         rc = cmd_health(site, argc - i, argv + i);
+    else if (strcmp(cmd, "check") == 0)
+        rc = cmd_check(site);
     else {
         fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -60,14 +60,15 @@ const ow_module_type_t *ow_module_type_find(const char *name)
 
 enum { K_INT, K_DOUBLE, K_U64, K_BOOL, K_STRING, K_ENUM, K_MODTYPE, K_DATE };
 
-#define F_REQUIRED    0x01 /* no default: the gateway (or defaults) must give it */
-#define F_NOM         0x02 /* built-in default x module type nominal_v / 12 */
-#define F_C10         0x04 /* built-in default x battery.capacity_ah */
-#define F_PER_C10     0x08 /* built-in default / battery.capacity_ah */
-#define F_ID          0x10 /* string is an id: 1..31 of [A-Za-z0-9_.-] */
-#define F_ENDPOINT    0x20 /* string is a ZMQ endpoint */
-#define F_NO_DEFAULTS 0x40 /* may not appear in "defaults" */
-#define F_HOST        0x80 /* string is a host name, an IPv4 address or a [IPv6] address */
+#define F_REQUIRED    0x01  /* no default: the gateway (or defaults) must give it */
+#define F_NOM         0x02  /* built-in default x module type nominal_v / 12 */
+#define F_C10         0x04  /* built-in default x battery.capacity_ah */
+#define F_PER_C10     0x08  /* built-in default / battery.capacity_ah */
+#define F_ID          0x10  /* string is an id: 1..31 of [A-Za-z0-9_.-] */
+#define F_ENDPOINT    0x20  /* string is a ZMQ endpoint */
+#define F_NO_DEFAULTS 0x40  /* may not appear in "defaults" */
+#define F_HOST        0x80  /* string is a host name, an IPv4 address or a [IPv6] address */
+#define F_LATE        0x100 /* derived from derived keys or the strings: the third pass */
 #define F_SCALED      (F_NOM | F_C10 | F_PER_C10)
 
 typedef struct {
@@ -131,18 +132,141 @@ static double float_v_of(const ow_gateway_cfg_t *g)
     return chem_of(g)->float_v;
 }
 
+/* Block voltage levels per 2 V cell, by chemistry; a block gets them x its
+ * cells. Chosen so that a healthy battery on float, on charge (a recharge at
+ * the charger's current limit ends at the float voltage; a flooded battery's
+ * equalize charge reaches 2.33-2.40 V/cell) or at the start of a C10
+ * discharge raises nothing, while the end of a C10 discharge (1.75 V/cell)
+ * passes both low levels. docs/battery-defaults.md gives the reasoning. */
+static const struct cell_levels {
+    const char *chem;
+    double low_alarm, low_warn, high_warn, high_alarm;
+    double eq_min, eq_max; /* equalizing range */
+} cell_levels[] = {
+    /* The guide's 12 V VRLA values, per cell: low alarm near the open circuit
+     * of a discharged cell, low warning at about half charge, high warning
+     * 0.05 V above the float band (2.25-2.30), high alarm a charger fault. */
+    {"vrla", 12.00 / 6, 12.40 / 6, 14.10 / 6, 15.50 / 6, 12.495 / 6, 14.70 / 6},
+    /* Flooded lead-calcium (1.215): the low levels keep VRLA's distance below
+     * the full-charge open circuit (2.06 instead of 2.15 V, IEEE 450:
+     * SG + 0.845), so they mean the same state of charge; the high warning
+     * sits at the top of the equalize charge (IEEE 450: 2.33 V typical, 2.40
+     * the usual ceiling), the alarm where a cell gasses hard; the equalizing
+     * range keeps VRLA's margins below the open circuit and above the
+     * highest charge voltage. */
+    {"flooded", 1.91, 1.98, 2.40, 2.50, 1.99, 2.45},
+};
+
+static const struct cell_levels *levels_of(const ow_gateway_cfg_t *g)
+{
+    const char *name = chem_of(g)->name;
+    for (size_t i = 0; i < sizeof cell_levels / sizeof cell_levels[0]; i++)
+        if (strcmp(cell_levels[i].chem, name) == 0) return &cell_levels[i];
+    return &cell_levels[0];
+}
+
+/* To 0.1 mV: 6 x (12.40 / 6) is then the guide's 12.40 exactly. */
+static double tenth_mv(double v)
+{
+    return round(v * 1e4) / 1e4;
+}
+
+#define CELL_LEVEL(f)                                                                              \
+    static double block_##f##_of(const ow_gateway_cfg_t *g)                                       \
+    {                                                                                              \
+        return tenth_mv(levels_of(g)->f * cells_of(g));                                            \
+    }
+CELL_LEVEL(low_alarm)
+CELL_LEVEL(low_warn)
+CELL_LEVEL(high_warn)
+CELL_LEVEL(high_alarm)
+CELL_LEVEL(eq_min)
+CELL_LEVEL(eq_max)
+
+/* Impedance levels as multiples of the nominal (battery.impedance_mohm).
+ * The rise of one block against its own baseline (IEEE 1188: +20 % warn,
+ * +50 % act) is thresholds.baseline_*_pct; these absolute levels are the
+ * backstop for a block without a baseline yet, so they are wider: a healthy
+ * block reads up to 1.5x its full-charge impedance when measured just after
+ * a deep discharge (and a few % more for spread and age), so the warning is
+ * at 2x and the alarm at 3x (a block that far above a new one has lost most
+ * of its capacity or has a bad connection); below, 0.7x and 0.5x (no healthy
+ * block reads that low, even warm: a shorted cell, a measuring lead across
+ * the wrong posts, battery data that is wrong). Inside the module type's
+ * measuring range when the nominal is (a level beyond the range is never
+ * measured); a nominal outside it keeps the plain multiples, and -n warns
+ * that the module cannot measure this battery. */
+static double impedance_level(const ow_gateway_cfg_t *g, double factor)
+{
+    double z = g->battery.impedance_mohm, lo = g->module_type->r_min, hi = g->module_type->r_max;
+    if (z < lo || z > hi) return z * factor;
+    return fmin(fmax(z * factor, lo), hi);
+}
+
+#define IMPEDANCE_LEVEL(f, factor)                                                                 \
+    static double impedance_##f##_of(const ow_gateway_cfg_t *g)                                   \
+    {                                                                                              \
+        return impedance_level(g, factor);                                                         \
+    }
+IMPEDANCE_LEVEL(low_alarm, 0.5)
+IMPEDANCE_LEVEL(low_warn, 0.7)
+IMPEDANCE_LEVEL(high_warn, 2.0)
+IMPEDANCE_LEVEL(high_alarm, 3.0)
+
+/* An eighth of the nominal, at most the guide's 0.5 mOhm (which is more than
+ * the whole alarm band of a 0.24 mOhm flooded cell). */
+static double impedance_hysteresis_of(const ow_gateway_cfg_t *g)
+{
+    return fmin(0.5, g->battery.impedance_mohm / 8);
+}
+
+/* String voltage levels: the block levels x the blocks in the string (the
+ * keys go to 20000 V, so that 520 blocks of 16 V at their high alarm stay in
+ * range and a derived level is never clamped into disorder). The thresholds
+ * are the gateway's, one set for all its strings; when the strings differ in
+ * length the low levels follow the shortest and the high levels the longest,
+ * so that no healthy string is judged against another's length (the block
+ * levels still judge every block; -n warns). F_LATE: after the strings. */
+static int string_blocks(const ow_gateway_cfg_t *g, int longest)
+{
+    int n = g->nstrings > 0 ? g->strings[0].modules : 1;
+    for (int i = 1; i < g->nstrings; i++)
+        if (longest ? g->strings[i].modules > n : g->strings[i].modules < n)
+            n = g->strings[i].modules;
+    return n;
+}
+
+#define STRING_LEVEL(f, longest)                                                                   \
+    static double string_##f##_of(const ow_gateway_cfg_t *g)                                      \
+    {                                                                                              \
+        return tenth_mv(g->thr.voltage_v.f * string_blocks(g, longest));                           \
+    }
+STRING_LEVEL(low_alarm, 0)
+STRING_LEVEL(low_warn, 0)
+STRING_LEVEL(high_warn, 1)
+STRING_LEVEL(high_alarm, 1)
+
+int ow_gateway_cells(const ow_gateway_cfg_t *g)
+{
+    return g && g->module_type ? cells_of(g) : 6;
+}
+
 /* One quantity with four levels, a hysteresis and a delay. */
 #define LIM(q, lvl, lo, hi, d, fl, text)                                                           \
     {.key = "thresholds." #q "." #lvl, .type = K_DOUBLE, GW(thr.q.lvl), .min = lo, .max = hi,     \
      .def = d, .flags = fl, .doc = text}
+/* The same with a default the battery decides (fn) and documented as dd. */
+#define LIMD(q, lvl, lo, hi, fn, fl, dd, text)                                                     \
+    {.key = "thresholds." #q "." #lvl, .type = K_DOUBLE, GW(thr.q.lvl), .min = lo, .max = hi,     \
+     .derive = fn, .flags = fl, .ddoc = dd, .doc = text}
 
-/* Block threshold defaults are the guide's example values (bacsSettings) for
- * a 12 V block, scaled by nominal_v/12 for other module types. The guide's
- * example has low warning = low alarm = 12.00 V, which makes the warning
- * useless (it could never come first); we keep the alarm at 12.00 V and put
- * the warning at 12.40 V, i.e. about 2.07 V/cell, below any float voltage.
- * String voltage defaults (105/110/125/135 V) are the guide's example for its
- * 9 x 12 V strings and are not scaled: set them for other string lengths.
+/* Block voltage defaults follow the cells and the chemistry (cell_levels);
+ * a 12 V VRLA block gets the guide's example values (bacsSettings). The
+ * guide's example has low warning = low alarm = 12.00 V, which makes the
+ * warning useless (it could never come first); we keep the alarm at 12.00 V
+ * and put the warning at 12.40 V, i.e. about 2.07 V/cell, below any float
+ * voltage. String voltage defaults are the block levels x the string's
+ * blocks (the guide's 105/110/125/135 V fit its 9 x 12 V strings only).
  * String current defaults follow the capacity: warnings at 0.2 C10 charging
  * and 1 C10 discharging, alarms at 0.3 C10 and 2 C10 (a VRLA charger limits
  * near 0.1 C10, so a higher charge current means a fault; a discharge above
@@ -206,11 +330,18 @@ static const ow_key_t gw_keys[] = {
             "VRLA cell (4.6 mOhm for 12 V 50 Ah), 240 per flooded cell (0.24 mOhm for "
             "2 V 1000 Ah)."},
 
-    LIM(voltage_v, low_alarm, 0, 100, 12.00, F_NOM, "Block voltage low alarm, V."),
-    LIM(voltage_v, low_warn, 0, 100, 12.40, F_NOM,
-        "Block voltage low warning, V (the guide's example equals the alarm; see the notes)."),
-    LIM(voltage_v, high_warn, 0, 100, 14.10, F_NOM, "Block voltage high warning, V."),
-    LIM(voltage_v, high_alarm, 0, 100, 15.50, F_NOM, "Block voltage high alarm, V."),
+    LIMD(voltage_v, low_alarm, 0, 100, block_low_alarm_of, 0,
+         "per cell x cells: VRLA 2.00 (12 V: 12.00), flooded 1.91",
+         "Block voltage low alarm, V."),
+    LIMD(voltage_v, low_warn, 0, 100, block_low_warn_of, 0,
+         "per cell x cells: VRLA 2.067 (12 V: 12.40), flooded 1.98",
+         "Block voltage low warning, V (the guide's example equals the alarm; see the notes)."),
+    LIMD(voltage_v, high_warn, 0, 100, block_high_warn_of, 0,
+         "per cell x cells: VRLA 2.35 (12 V: 14.10), flooded 2.40",
+         "Block voltage high warning, V."),
+    LIMD(voltage_v, high_alarm, 0, 100, block_high_alarm_of, 0,
+         "per cell x cells: VRLA 2.583 (12 V: 15.50), flooded 2.50",
+         "Block voltage high alarm, V."),
     LIM(voltage_v, hysteresis, 0, 10, 0.05, F_NOM, "Block voltage hysteresis, V."),
     LIM(voltage_v, delay_s, 0, 86400, 10, 0,
         "Block voltage must stay beyond a level this long before it is raised, s."),
@@ -222,17 +353,35 @@ static const ow_key_t gw_keys[] = {
     LIM(temp_c, hysteresis, 0, 20, 1.0, 0, "Block temperature hysteresis, degC."),
     LIM(temp_c, delay_s, 0, 86400, 0, 0, "Block temperature delay, s."),
 
-    LIM(impedance_mohm, low_alarm, 0, 1000, 1.1, 0, "Block impedance low alarm, mOhm."),
-    LIM(impedance_mohm, low_warn, 0, 1000, 1.2, 0, "Block impedance low warning, mOhm."),
-    LIM(impedance_mohm, high_warn, 0, 1000, 40, 0, "Block impedance high warning, mOhm."),
-    LIM(impedance_mohm, high_alarm, 0, 1000, 50, 0, "Block impedance high alarm, mOhm."),
-    LIM(impedance_mohm, hysteresis, 0, 100, 0.5, 0, "Block impedance hysteresis, mOhm."),
+    LIMD(impedance_mohm, low_alarm, 0, 1000, impedance_low_alarm_of, F_LATE,
+         "0.5 x battery.impedance_mohm, in the module's range",
+         "Block impedance low alarm, mOhm."),
+    LIMD(impedance_mohm, low_warn, 0, 1000, impedance_low_warn_of, F_LATE,
+         "0.7 x battery.impedance_mohm, in the module's range",
+         "Block impedance low warning, mOhm."),
+    LIMD(impedance_mohm, high_warn, 0, 1000, impedance_high_warn_of, F_LATE,
+         "2 x battery.impedance_mohm, in the module's range",
+         "Block impedance high warning, mOhm."),
+    LIMD(impedance_mohm, high_alarm, 0, 1000, impedance_high_alarm_of, F_LATE,
+         "3 x battery.impedance_mohm, in the module's range",
+         "Block impedance high alarm, mOhm."),
+    LIMD(impedance_mohm, hysteresis, 0, 100, impedance_hysteresis_of, F_LATE,
+         "battery.impedance_mohm / 8, at most 0.5",
+         "Block impedance hysteresis, mOhm."),
     LIM(impedance_mohm, delay_s, 0, 86400, 0, 0, "Block impedance delay, s."),
 
-    LIM(string_voltage_v, low_alarm, 0, 2000, 105, 0, "String voltage low alarm, V."),
-    LIM(string_voltage_v, low_warn, 0, 2000, 110, 0, "String voltage low warning, V."),
-    LIM(string_voltage_v, high_warn, 0, 2000, 125, 0, "String voltage high warning, V."),
-    LIM(string_voltage_v, high_alarm, 0, 2000, 135, 0, "String voltage high alarm, V."),
+    LIMD(string_voltage_v, low_alarm, 0, 20000, string_low_alarm_of, F_LATE,
+         "`voltage_v.low_alarm` x blocks of the shortest string",
+         "String voltage low alarm, V."),
+    LIMD(string_voltage_v, low_warn, 0, 20000, string_low_warn_of, F_LATE,
+         "`voltage_v.low_warn` x blocks of the shortest string",
+         "String voltage low warning, V."),
+    LIMD(string_voltage_v, high_warn, 0, 20000, string_high_warn_of, F_LATE,
+         "`voltage_v.high_warn` x blocks of the longest string",
+         "String voltage high warning, V."),
+    LIMD(string_voltage_v, high_alarm, 0, 20000, string_high_alarm_of, F_LATE,
+         "`voltage_v.high_alarm` x blocks of the longest string",
+         "String voltage high alarm, V."),
     LIM(string_voltage_v, hysteresis, 0, 100, 0.5, 0, "String voltage hysteresis, V."),
     LIM(string_voltage_v, delay_s, 0, 86400, 0, 0, "String voltage delay, s."),
 
@@ -271,10 +420,12 @@ static const ow_key_t gw_keys[] = {
      .min = 1, .max = 1000, .def = 50,
      .doc = "Alarm when impedance rises this far above its baseline, %."},
     {.key = "thresholds.equalizing_min_v", .type = K_DOUBLE, GW(thr.equalizing_min_v), .min = 0,
-     .max = 100, .def = 12.495, .flags = F_NOM,
+     .max = 100, .derive = block_eq_min_of,
+     .ddoc = "per cell x cells: VRLA 2.0825 (12 V: 12.495), flooded 1.99",
      .doc = "Equalizing range low end per block, V (guide's dashboard: 12.495 V)."},
     {.key = "thresholds.equalizing_max_v", .type = K_DOUBLE, GW(thr.equalizing_max_v), .min = 0,
-     .max = 100, .def = 14.7, .flags = F_NOM,
+     .max = 100, .derive = block_eq_max_of,
+     .ddoc = "per cell x cells: 2.45 (12 V: 14.7)",
      .doc = "Equalizing range high end per block, V (guide's dashboard: 14.7 V)."},
     /* Battery state detection (alarmd's diag.c) and the hydrogen level. */
     {.key = "thresholds.discharge_detect_a", .type = K_DOUBLE, GW(thr.discharge_detect_a),
@@ -942,6 +1093,35 @@ static int check_source(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_
     return 0;
 }
 
+static int pass_of(const ow_key_t *k)
+{
+    return (k->flags & F_LATE) ? 2 : is_derived(k);
+}
+
+/* One pass over the gateway keys: the gateway's value, else the defaults',
+ * else the built-in or derived default. */
+static int read_pass(ctx_t *c, json_t *gw, const char *gwp, ow_gateway_cfg_t *g, int pass)
+{
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < NKEYS; i++) {
+        const ow_key_t *k = &gw_keys[i];
+        if (pass_of(k) != pass) continue;
+        json_t *v = jget(gw, k->key);
+        if (v)
+            join(jp, sizeof(jp), gwp, k->key);
+        else if (c->defaults && (v = jget(c->defaults, k->key)) != NULL)
+            join(jp, sizeof(jp), "defaults", k->key);
+        if (v) {
+            if (apply(c, k, v, jp, g) < 0) return -1;
+        } else if (k->flags & F_REQUIRED) {
+            join(jp, sizeof(jp), gwp, k->key);
+            return fail(c, jp, "required key missing");
+        } else
+            apply_default(k, g, g);
+    }
+    return 0;
+}
+
 static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
 {
     char gwp[64], jp[PATH_MAX_LEN];
@@ -949,25 +1129,10 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
     if (!json_is_object(gw)) return fail(c, gwp, "expected an object");
     if (check_keys(c, gw, gw_keys, NKEYS, "", gwp, 1) < 0) return -1;
     /* Pass 0 reads everything whose default is fixed (module type, capacity
-     * among them); pass 1 the defaults derived from those two. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < NKEYS; i++) {
-            const ow_key_t *k = &gw_keys[i];
-            if (is_derived(k) != pass) continue;
-            json_t *v = jget(gw, k->key);
-            if (v)
-                join(jp, sizeof(jp), gwp, k->key);
-            else if (c->defaults && (v = jget(c->defaults, k->key)) != NULL)
-                join(jp, sizeof(jp), "defaults", k->key);
-            if (v) {
-                if (apply(c, k, v, jp, g) < 0) return -1;
-            } else if (k->flags & F_REQUIRED) {
-                join(jp, sizeof(jp), gwp, k->key);
-                return fail(c, jp, "required key missing");
-            } else
-                apply_default(k, g, g);
-        }
-    }
+     * among them); pass 1 the defaults derived from those two; pass 2, after
+     * the strings, those derived from derived keys or from the strings. */
+    for (int pass = 0; pass < 2; pass++)
+        if (read_pass(c, gw, gwp, g, pass) < 0) return -1;
     json_t *strings = json_object_get(gw, "strings");
     if (strings)
         snprintf(jp, sizeof(jp), "%s.strings", gwp);
@@ -978,6 +1143,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
         return fail(c, jp, "required key missing");
     }
     if (parse_strings(c, strings, jp, g) < 0) return -1;
+    if (read_pass(c, gw, gwp, g, 2) < 0) return -1;
     if (!g->name[0]) snprintf(g->name, sizeof(g->name), "%s", g->id);
     if (ow_endpoint_connect(g->publish, g->connect_host, g->publish_connect,
                             sizeof(g->publish_connect)) < 0 ||
@@ -1478,7 +1644,7 @@ static void doc_table(FILE *out, const ow_key_t *keys, size_t n, const char *pre
     fprintf(out, "| Key | Type | Range | Default | Meaning |\n");
     fprintf(out, "|-----|------|-------|---------|---------|\n");
     for (size_t i = 0; i < n; i++) {
-        char range[160], def[96];
+        char range[160], def[160];
         range_text(&keys[i], range, sizeof(range));
         default_text(&keys[i], def, sizeof(def));
         fprintf(out, "| `%s%s` | %s | %s | %s | %s |\n", prefix, keys[i].key, type_name(&keys[i]),
@@ -1525,8 +1691,9 @@ int ow_config_doc(FILE *out)
     fprintf(out, "\n## Gateway keys\n\n"
                  "Paths are below a gateway object (or `defaults`). Defaults marked\n"
                  "`x nominal_v/12` scale with the module type's nominal voltage, and\n"
-                 "`x capacity_ah` with the battery capacity (C10); a value given in the\n"
-                 "file is used as is.\n\n");
+                 "`x capacity_ah` with the battery capacity (C10); others follow the\n"
+                 "battery as their rule says (`docs/battery-defaults.md`). A value given\n"
+                 "in the file is used as is; `-n` warns when one contradicts the battery.\n\n");
     doc_table(out, gw_keys, NKEYS, "");
 
     fprintf(out,
@@ -1543,8 +1710,13 @@ int ow_config_doc(FILE *out)
                  "  would make the warning useless; the default low warning is 12.40 V.\n"
                  "- Block voltage is the only quantity with a default delay (10 s): the guide\n"
                  "  allows a delay on the voltage alarm.\n"
-                 "- String voltage defaults (105/110/125/135 V) are the guide's example for\n"
-                 "  its 9 x 12 V strings and do not scale: set them for other string lengths.\n"
+                 "- Block voltage, impedance, string voltage and equalizing defaults follow\n"
+                 "  the battery (module type's cells, `battery.chemistry`,\n"
+                 "  `battery.impedance_mohm`, the strings): `docs/battery-defaults.md` says\n"
+                 "  why. A 12 V VRLA block gets the guide's 12.00/12.40/14.10/15.50 V. The\n"
+                 "  guide's string example (105/110/125/135 V for 9 x 12 V) is not a default:\n"
+                 "  string levels are the block levels x the blocks in the string (the\n"
+                 "  shortest string for the low levels, the longest for the high ones).\n"
                  "- String current defaults: warnings at +0.2 C10 (charging) and -1 C10\n"
                  "  (discharging), alarms at +0.3 C10 and -2 C10.\n\n"
                  "Checks across keys, after defaults are applied:\n\n"

@@ -169,6 +169,8 @@ void ow_site_destroy(ow_site_t **site);
 const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id);
 /* The gateway's chemistry; VRLA for a hand-built configuration without one. */
 const ow_chemistry_t *ow_gateway_chemistry(const ow_gateway_cfg_t *g);
+/* 2 V cells per block of the gateway's module type (6 for a 12 V block). */
+int ow_gateway_cells(const ow_gateway_cfg_t *g);
 /* Resolve a path relative to the site file's directory into buf. */
 const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len);
 

@@ -257,16 +257,28 @@ static void test_defaults(void)
     CHECK_STR(a->strings[1].name, "B");
     CHECK(a->strings[1].first_module == 4);
     CHECK(b->nstrings == 1 && b->nmodules == 24);
-    /* Module type from defaults (C40, 2 V): built-in block voltage defaults
-     * scale by 2/12, but a value given in the file is taken as is. */
+    /* Module type from defaults (C40, 2 V, flooded): block voltage defaults
+     * are the flooded cell's, but a value given in the file is taken as is. */
     CHECK(strcmp(a->module_type->name, "C40") == 0 && a->module_type->code == 20);
-    CHECK_NEAR(a->thr.voltage_v.low_alarm, 2.0, 1e-12);
-    CHECK_NEAR(a->thr.voltage_v.low_warn, 12.4 / 6, 1e-12);
-    CHECK_NEAR(a->thr.voltage_v.high_warn, 14.1 / 6, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.low_alarm, 1.91, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.low_warn, 1.98, 1e-12);
+    CHECK_NEAR(a->thr.voltage_v.high_warn, 2.40, 1e-12);
     CHECK_NEAR(a->thr.voltage_v.high_alarm, 2.6, 1e-12);
     CHECK_NEAR(a->thr.voltage_v.hysteresis, 0.05 / 6, 1e-12);
-    CHECK_NEAR(a->thr.equalizing_min_v, 12.495 / 6, 1e-12);
-    CHECK_NEAR(a->thr.equalizing_max_v, 14.7 / 6, 1e-12);
+    CHECK_NEAR(a->thr.equalizing_min_v, 1.99, 1e-12);
+    CHECK_NEAR(a->thr.equalizing_max_v, 2.45, 1e-12);
+    /* String voltage: the block levels x the shortest string's blocks (3)
+     * for the low levels, the longest's (4) for the high ones. */
+    CHECK_NEAR(a->thr.string_voltage_v.low_alarm, 3 * 1.91, 1e-12);
+    CHECK_NEAR(a->thr.string_voltage_v.low_warn, 3 * 1.98, 1e-12);
+    CHECK_NEAR(a->thr.string_voltage_v.high_warn, 4 * 2.40, 1e-12);
+    CHECK_NEAR(a->thr.string_voltage_v.high_alarm, 4 * 2.6, 1e-12);
+    /* Impedance: multiples of the nominal 1.2 mOhm (240 mOhm*Ah / 200 Ah). */
+    CHECK_NEAR(a->thr.impedance_mohm.low_alarm, 0.6, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.low_warn, 0.84, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.high_warn, 2.4, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.high_alarm, 3.6, 1e-12);
+    CHECK_NEAR(a->thr.impedance_mohm.hysteresis, 0.15, 1e-12);
     CHECK_NEAR(a->thr.temp_c.low_alarm, 5, 0); /* temperatures do not scale */
     /* Capacity from defaults (200 Ah) drives the current and impedance defaults. */
     CHECK_NEAR(a->battery.capacity_ah, 200, 0);
@@ -312,6 +324,15 @@ static void test_defaults(void)
         CHECK(s->gateways[0].impedance_poll_min == 720);
         CHECK_STR(s->gateways[0].strings[0].name, "String 1");
     }
+    ow_site_destroy(&s);
+
+    /* The longest string the schema allows, of 16 V blocks: its derived
+     * string levels stay in range and in order. */
+    s = load_text("{\"gateways\": [{\"id\": \"long\", \"publish\": \"tcp://*:1\", \"replay\": "
+                  "\"tcp://*:2\", \"module_type\": \"C23\", \"strings\": [{\"modules\": 520}]}]}",
+                  err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) CHECK_NEAR(s->gateways[0].thr.string_voltage_v.high_alarm, 520 * 15.5 * 16 / 12, 0.1);
     ow_site_destroy(&s);
 
     /* A scaled default stays in its key's range: the impedance of a 20000 Ah
@@ -479,13 +500,13 @@ static void test_errors(void)
                  "gateways[0].thresholds.temp_c: low_alarm (11) above low_warn (10)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
                  " \"thresholds\": {\"impedance_mohm\": @{\"high_warn\": 60}}}]}",
-                 "gateways[0].thresholds.impedance_mohm: high_warn (60) above high_alarm (50)");
+                 "gateways[0].thresholds.impedance_mohm: high_warn (60) above high_alarm (6.9)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
                  " \"thresholds\": {\"temp_c\": @{\"low_warn\": 30}}}]}",
                  "gateways[0].thresholds.temp_c: low_warn (30) equal to high_warn (30)");
     expect_error("{\"defaults\": {\"thresholds\": {\"string_voltage_v\": @{\"high_warn\": 100}}},\n"
                  " \"gateways\": [" GW_A ", " STR1 "}]}",
-                 "defaults.thresholds.string_voltage_v: low_warn (110) above high_warn (100)");
+                 "defaults.thresholds.string_voltage_v: low_warn (111.6) above high_warn (100)");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
                  " \"thresholds\": {\"current_deviation\": {\"charge_warn_a\": @12}}}]}",
                  "gateways[0].thresholds.current_deviation.charge_warn_a: "
@@ -902,8 +923,10 @@ static void test_doc(void)
     FILE *f = open_memstream(&buf, &len);
     CHECK(ow_config_doc(f) == 0);
     fclose(f);
-    CHECK_CONTAINS(buf,
-                   "| `thresholds.voltage_v.low_warn` | number | 0 .. 100 | 12.4 x nominal_v/12 |");
+    CHECK_CONTAINS(buf, "| `thresholds.voltage_v.low_warn` | number | 0 .. 100 | per cell x cells: "
+                        "VRLA 2.067 (12 V: 12.40), flooded 1.98 |");
+    CHECK_CONTAINS(buf, "| `thresholds.voltage_v.hysteresis` | number | 0 .. 10 | "
+                        "0.05 x nominal_v/12 |");
     CHECK_CONTAINS(buf, "| `id` | string |");
     CHECK_CONTAINS(buf, "**required**");
     CHECK_CONTAINS(buf, "| `strings[].modules` | integer | 1 .. 520 |");

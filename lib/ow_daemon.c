@@ -7,6 +7,7 @@
 
 #include <czmq.h>
 
+#include "ow_lint.h"
 #include "ow_log.h"
 #include "ow_signal.h"
 
@@ -32,6 +33,19 @@ static int fail(const ow_daemon_t *dm, const char *err)
 {
     if (err[0]) fprintf(stderr, "ohmwatch-%s: %s\n", dm->service, err);
     return 1;
+}
+
+/* Thresholds that contradict the battery are warnings, not errors: the
+ * site is valid and may be meant (a test rig, a battery being replaced). */
+static void print_warning(void *ctx, const char *line)
+{
+    fprintf(stderr, "ohmwatch-%s: warning: %s\n", ((const ow_daemon_t *)ctx)->service, line);
+}
+
+static void log_warning(void *ctx, const char *line)
+{
+    (void)ctx;
+    log_warnx("%s", line);
 }
 
 int ow_daemon_main(const ow_daemon_t *dm, int argc, char **argv)
@@ -82,6 +96,7 @@ int ow_daemon_main(const ow_daemon_t *dm, int argc, char **argv)
     if (check) {
         ow_site_t *site = ow_site_load(file, err, sizeof err);
         int bad = !site || (dm->check && dm->check(site, err, sizeof err) < 0);
+        if (!bad) ow_site_lint(site, print_warning, (void *)dm);
         ow_site_destroy(&site);
         if (bad) return fail(dm, err);
         printf("configuration OK\n");
@@ -89,6 +104,12 @@ int ow_daemon_main(const ow_daemon_t *dm, int argc, char **argv)
     }
     if (pending) return pending->fn(file, err, sizeof err) < 0 ? fail(dm, err) : 0;
     ow_signals_init();
+    /* The same warnings in the log of a daemon that starts anyway (a site
+     * that does not load is create's to report). */
+    ow_site_t *site = ow_site_load(file, err, sizeof err);
+    ow_site_lint(site, log_warning, NULL);
+    ow_site_destroy(&site);
+    err[0] = '\0';
     void *d = dm->create(file, verbose, err, sizeof err);
     if (!d) {
         log_errx("%s", err);

@@ -30,8 +30,11 @@ s = site_with_alarmd(cfg, d, [{
     "thresholds": {
         "voltage_v": {"hysteresis": 0.05, "delay_s": DELAY},
         "temp_c": {"hysteresis": 1, "delay_s": DELAY},
-        "impedance_mohm": {"hysteresis": 0.5, "delay_s": DELAY},
-        "string_voltage_v": {"hysteresis": 0.5, "delay_s": DELAY},
+        # The guide's levels written out: the defaults follow the battery.
+        "impedance_mohm": {"low_alarm": 1.1, "low_warn": 1.2, "high_warn": 40, "high_alarm": 50,
+                           "hysteresis": 0.5, "delay_s": DELAY},
+        "string_voltage_v": {"low_alarm": 105, "low_warn": 110, "high_warn": 125,
+                             "high_alarm": 135, "hysteresis": 0.5, "delay_s": DELAY},
         "string_current_a": {"low_alarm": -20, "low_warn": -10, "high_warn": 8,
                              "high_alarm": 10, "hysteresis": 1, "delay_s": DELAY},
         "current_deviation": {"charge_warn_a": 3, "charge_alarm_a": 4,

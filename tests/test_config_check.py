@@ -5,10 +5,13 @@ import subprocess
 
 from owtest import *
 
-for f in ("site-sample.json", "site-large.json"):
-    r = subprocess.run([BUSD, "-n", "-f", os.path.join(ROOT, "etc", f)], capture_output=True,
+for f in ("site-sample.json", "site-large.json", "site-substation.json", "site-telecom.json",
+          "two-gateways.json"):
+    prog = ALARMD if f == "two-gateways.json" else BUSD  # busd would need -g
+    r = subprocess.run([prog, "-n", "-f", os.path.join(ROOT, "etc", f)], capture_output=True,
                        text=True)
     check(r.returncode == 0 and "configuration OK" in r.stdout, "%s is OK (%s)" % (f, r.stderr))
+    check("warning" not in r.stderr, "%s: no threshold contradicts its battery: %r" % (f, r.stderr))
 
 d = tmpdir()
 bad = os.path.join(d, "bad.json")
@@ -87,4 +90,42 @@ with open(bad, "w") as f:
 r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
 check(r.returncode == 1 and "gateways[0].modbus.unit: must be 1-247 on a serial line" in r.stderr,
       "unit 0 (broadcast) refused on a serial line: %r" % r.stderr)
+# Thresholds that contradict the battery warn but do not fail: the guide's
+# 12 V sample thresholds on 60 x 2 V 1000 Ah flooded cells (0.24 mOhm, 135 V
+# at the top of the float band), from every daemon's -n.
+sub = json.loads(text)
+g = sub["gateways"][0]
+g.update({"module_type": "C40", "strings": [{"name": "Main", "modules": 60}]})
+g["battery"] = {"capacity_ah": 1000}
+for k in ("voltage_v", "equalizing_min_v", "equalizing_max_v"):
+    del g["thresholds"][k]
+with open(bad, "w") as f:
+    json.dump(sub, f, indent=2)
+with open(bad) as f:
+    lines = f.read().split("\n")
+at = [i for i, l in enumerate(lines) if '"impedance_mohm": {' in l][0]
+la = at + 1 + [i for i, l in enumerate(lines[at:]) if '"low_alarm"' in l][0] - 1
+col = lines[la].index("1.1") + 1
+for prog in (BUSD, ALARMD):
+    r = subprocess.run([prog, "-n", "-f", bad], capture_output=True, text=True)
+    name = os.path.basename(prog)
+    check(r.returncode == 0 and "configuration OK" in r.stdout,
+          "%s: a contradiction is a warning, not an error: %r" % (name, r.stderr))
+    want = ("%s: warning: %s:%d:%d: gateways[0].thresholds.impedance_mohm.low_alarm: 1.1 mOhm is "
+            "at or above the nominal impedance (battery.impedance_mohm), 0.24 mOhm: every healthy "
+            "block is in alarm" % (name, bad, la + 1, col))
+    check(want in r.stderr, "%s: warning names file:line:col, key, value and figure: want %r in %r"
+          % (name, want, r.stderr))
+    check("gateways[0].thresholds.string_voltage_v.high_warn: 125 V is at or below string "
+          "\"Main\" (60 blocks: 135.0 V at the top of the float band)" in r.stderr,
+          "%s: string high warning below the string's float voltage: %r" % (name, r.stderr))
+    check(r.stderr.count("warning:") == 3, "%s: three warnings: %r" % (name, r.stderr))
+r = subprocess.run([CLI, "-f", bad, "check"], capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout and r.stderr.count("warning:") == 3 and
+      "ohmwatch: warning: %s:%d:%d: gateways[0].thresholds.impedance_mohm.low_alarm" %
+      (bad, la + 1, col) in r.stderr, "ohmwatch check warns the same: %r" % r.stderr)
+r = subprocess.run([CLI, "-f", os.path.join(ROOT, "etc", "two-gateways.json"), "check"],
+                   capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout and not r.stderr,
+      "ohmwatch check: two-gateways.json is OK: %r" % r.stderr)
 done("test_config_check")

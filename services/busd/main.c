@@ -12,6 +12,7 @@
 #include "field.h"
 #include "scenario.h"
 #include "ow_config.h"
+#include "ow_lint.h"
 #include "ow_log.h"
 #include "ow_signal.h"
 
@@ -32,6 +33,18 @@ static void usage(FILE *out)
         "  --no-wait      poll back-to-back without deadlines (benchmarks)\n"
         "  --linger S     after --cycles, keep answering replay requests S seconds\n"
         "  --plan         print a field device's requests per cycle (FC ADDRESS COUNT) and exit\n");
+}
+
+static void print_warning(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "ohmwatch-busd: warning: %s\n", line);
+}
+
+static void log_warning(void *ctx, const char *line)
+{
+    (void)ctx;
+    log_warnx("%s", line);
 }
 
 int main(int argc, char **argv)
@@ -137,6 +150,8 @@ int main(int argc, char **argv)
             ow_site_destroy(&site);
             return 1;
         }
+        /* Thresholds that contradict the battery warn; the site is valid. */
+        ow_site_lint_gateway(site, gw, print_warning, NULL);
         printf("configuration OK\n");
         ow_site_destroy(&site);
         return 0;
@@ -158,6 +173,7 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    ow_site_lint_gateway(site, gw, log_warning, NULL);
     ow_signals_init();
 
     ow_busd_t *b = ow_busd_new(site, gw, &opts, err, sizeof err);
