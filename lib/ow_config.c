@@ -444,6 +444,21 @@ static const ow_key_t gw_keys[] = {
      GW(thr.hydrogen_alarm_pct_lel), .min = 0, .max = 100, .def = 25,
      .doc = "Hydrogen alarm at or above this, % of the lower explosive limit (25 % LEL is "
             "1 % H2, IEC 62485-2); 0 disables."},
+    /* The float rules (docs/battery.md). */
+    {.key = "thresholds.loss_of_float_v_per_cell", .type = K_DOUBLE,
+     GW(thr.loss_of_float_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.02,
+     .doc = "Loss of float / open string: a string not charging and not discharging whose "
+            "voltage is this far below the float voltage has no charger holding it, V per "
+            "cell (a charger regulates float within about 0.01 V/cell)."},
+    {.key = "thresholds.float_current_high_x", .type = K_DOUBLE, GW(thr.float_current_high_x),
+     .min = 1.5, .max = 100, .def = 3,
+     .doc = "High float current (a runaway precursor): settled float current above this "
+            "multiple of the string's learned float current (of the chemistry's typical "
+            "float current until learned), 0.2 A at least."},
+    {.key = "thresholds.ripple_current_a", .type = K_DOUBLE, GW(thr.ripple_current_a), .min = 0,
+     .max = 100000, .def = 0.05, .flags = F_C10,
+     .doc = "High ripple: AC ripple current on float or charge above this, A RMS (5 A per "
+            "100 Ah C10, the VRLA makers' limit); 0 disables."},
     {.key = "thresholds.thermal_runaway.module_delta_c", .type = K_DOUBLE,
      GW(thr.tr_module_delta_c), .min = 0, .max = 100, .def = 5,
      .doc = "Thermal runaway: hottest minus coldest block of a string above this, degC."},

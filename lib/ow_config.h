@@ -74,6 +74,10 @@ typedef struct {
     double charge_detect_a;        /* current above this: charging rather than float */
     double float_band_v_per_cell;  /* no sensor: within this below float voltage is float */
     double hydrogen_alarm_pct_lel; /* hydrogen alarm level; 0 disables */
+    /* Float rules (alarmd's diag.c, docs/battery.md). */
+    double loss_of_float_v_per_cell; /* below float voltage by this, not charging: lost */
+    double float_current_high_x;     /* settled float current above this x its learned level */
+    double ripple_current_a;         /* AC ripple current above this, A RMS; 0 disables */
 } ow_thresholds_t;
 
 typedef struct {

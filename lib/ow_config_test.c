@@ -713,8 +713,8 @@ static void test_settings(void)
     CHECK(seen_high_alarm == 1 && seen_polls == 1 && seen_breaker == 1);
     /* 5 limit objects x 6, 4 deviations, max_voltage_diff_v, comm_lost_polls,
      * baseline 2, equalizing 2, battery state 3, hydrogen 1, thermal runaway 5,
-     * alarm outputs 2. */
-    CHECK_MSG(n == 51, "%d keys", n);
+     * alarm outputs 2, float rules 3. */
+    CHECK_MSG(n == 54, "%d keys", n);
     ow_site_destroy(&s);
 }
 

@@ -183,6 +183,20 @@ const gbms_alarm_t gbms_alarms[] = {
      "hydrogen at or above `hydrogen_alarm_pct_lel`"},
     {104, "ohmwatchAuxInput", W, GW, 0, 0, 0, 0, 1,
      "a GX_R_AUX input is in alarm; the event's `module` field carries the input number 1-16"},
+    {105, "ohmwatchOpenString", A, STR, 0, 0, GBMS_BAT_BREAKER_OPEN, 0, 1,
+     "open string: no current and below float by `loss_of_float_v_per_cell` while another "
+     "string is held (a breaker, fuse or connector open; docs/battery.md)"},
+    {106, "ohmwatchLossOfFloat", A, STR, 0, 0, 0, 0, 1,
+     "loss of float: below float by `loss_of_float_v_per_cell`, not charging, and no string of "
+     "the gateway held (charger failure, mains lost with the load off)"},
+    {107, "ohmwatchFloatVoltageBand", W, STR, 0, 0, 0, 0, 1,
+     "settled float voltage outside the chemistry's band, temperature compensated (charger "
+     "mis-set)"},
+    {108, "ohmwatchFloatCurrentHigh", W, STR, 0, 0, 0, 0, 1,
+     "settled float current above `float_current_high_x` x its learned level (runaway "
+     "precursor, a shorted cell, a charger set high)"},
+    {109, "ohmwatchRippleHigh", W, STR, 0, 0, 0, 0, 1,
+     "AC ripple current above `ripple_current_a` on float or charge (heats VRLA cells)"},
 };
 const size_t gbms_alarms_count = NF(gbms_alarms);
 

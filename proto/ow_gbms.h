@@ -141,6 +141,11 @@ enum {
     GBMS_A_BASELINE_ALARM = 102,
     GBMS_A_HYDROGEN = 103,
     GBMS_A_AUX_INPUT = 104,
+    GBMS_A_OPEN_STRING = 105,
+    GBMS_A_LOSS_OF_FLOAT = 106,
+    GBMS_A_FLOAT_VOLTAGE_BAND = 107,
+    GBMS_A_FLOAT_CURRENT_HIGH = 108,
+    GBMS_A_RIPPLE_HIGH = 109,
 };
 
 int gbms_doc(FILE *out); /* Markdown of the flag tables and the catalogue */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SAVE_VERSION 1
+#define SAVE_VERSION 2 /* 2: settled float, float current, float conditions */
 #define YEAR_US      (365.25 * 86400.0 * 1e6) /* Julian year, as the simulator */
 #define US_PER_H     3.6e9
 
@@ -38,12 +38,35 @@
 #define HOT_MAX        256
 #define HOT_STEPS      200 /* hottest-temperature samples kept per tr_sustain_s at most */
 
+#define TR_BASE_X     5.0  /* feeding: float current above this x its learned level ... */
+#define TR_RISE_FRAC  0.05 /* ... and rising by this fraction over tr_sustain_s to start, */
+#define TR_RISE_MIN_A 0.02 /* ... (this much at least), */
+#define TR_FALL_FRAC  0.05 /* ... and not falling by more than this while it holds */
+
+/* settled float (docs/battery.md, "Settled float") */
+#define FLOAT_SETTLE_US 3600e6   /* on float this long: the float rules apply */
+#define IMP_SETTLE_US   86400e6  /* after a discharge: impedance compared only after a day */
+#define IBASE_DOWN_US   3600e6   /* learned float current follows a fall with this time ... */
+#define IBASE_UP_US     604800e6 /* ... and a rise with this one (a runaway is not learnt) */
+#define FC_MIN_A        0.2      /* high float current: never below the sensor's offset */
+
 /* impedance baseline */
 #define LEARN_N       3
 #define TREND_MAX     256 /* 128 days at the usual 12 h impedance poll */
-#define TREND_MIN_N   3
-#define TREND_SPAN_US 3600e6
+#define TREND_MIN_N   6
+#define TREND_SPAN_US 3600e6 /* and over an hour at least (a burst of readings is not a trend) */
+#define TREND_REL_SE  0.1    /* a trend is shown when its standard error is below this x slope */
 #define ALARM_PCT     50.0
+#define IMP_TC_PER_C  -0.01 /* ohmic value per degC relative to 25 degC (VRLA: about -1 %/degC) */
+#define IMP_T_MIN_C   -10.0 /* normalisation range: outside it the reading is not compared */
+#define IMP_T_MAX_C   50.0
+
+/* How long each float condition must hold before it shows (ow_diag_cond_t order). */
+static const int64_t cond_delay_us[OW_COND_COUNT] = {
+    [OW_COND_OPEN_STRING] = 30000000LL, [OW_COND_LOSS_OF_FLOAT] = 30000000LL,
+    [OW_COND_FLOAT_BAND] = 600000000LL, [OW_COND_FLOAT_CURRENT] = 600000000LL,
+    [OW_COND_RIPPLE] = 60000000LL,
+};
 
 typedef struct {
     int64_t ts_us;
@@ -54,8 +77,8 @@ typedef struct {
     /* this cycle's readings (cleared by ow_diag_cycle) */
     int have_str, have_mod, ntemp;
     int64_t rd_us; /* newest reading time of the string this cycle */
-    double current_a, sum_v, avg_v;
-    double vmin, tmax, tmin;
+    double current_a, ac_a, sum_v, avg_v;
+    double vmin, tmax, tmin, tsum;
     int vmin_module, eq;
 
     /* battery state: base is FLOAT, CHARGING or DISCHARGING (UNKNOWN before
@@ -86,6 +109,19 @@ typedef struct {
     double tr_value;
     point_t hot[HOT_MAX];
     int nhot;
+
+    /* settled float: since when the string floats at float voltage (0: not),
+     * whether a discharge came before (impedance then waits IMP_SETTLE_US) */
+    int64_t settle_us;
+    int settle_dis;
+    int settled, imp_ok; /* this cycle's verdicts */
+    double ibase;        /* learned float current, NAN until known */
+    int64_t ibase_us;
+    point_t ih[HOT_MAX]; /* current samples over tr_sustain_s */
+    int nih;
+    /* float conditions: raw since (0: not holding), shown */
+    int64_t c_since[OW_COND_COUNT];
+    ow_diag_flag_t c[OW_COND_COUNT];
 } str_t;
 
 typedef struct {
@@ -97,7 +133,7 @@ typedef struct {
     double dev_pct;
     int fresh; /* a measurement of this cycle, handled by ow_diag_cycle */
     int64_t fresh_us;
-    double fresh_mohm;
+    double fresh_mohm, fresh_temp_c;
 } mod_t;
 
 struct ow_diag {
@@ -115,6 +151,8 @@ typedef struct {
     double tr_mod_c, tr_amb_c, tr_cur_a;
     int64_t tr_sustain_us;
     double alarm_pct;
+    double c10, lof_v, fc_x, ripple_a;
+    const ow_chemistry_t *chem;
 } lim_t;
 
 /* 0 in a hand-built configuration means "use the default" (the site loader
@@ -144,6 +182,12 @@ static void limits(const ow_gateway_cfg_t *gw, lim_t *l)
     l->tr_cur_a = pos_or(t->tr_float_current_a, TR_CURRENT_C10 * c10);
     l->tr_sustain_us = (int64_t)llround(pos_or(t->tr_sustain_s, TR_SUSTAIN_S) * 1e6);
     l->alarm_pct = pos_or(t->baseline_alarm_pct, ALARM_PCT);
+    l->c10 = c10;
+    l->lof_v = pos_or(t->loss_of_float_v_per_cell, 0.02);
+    l->fc_x = pos_or(t->float_current_high_x, 3);
+    l->ripple_a = isfinite(t->ripple_current_a) && t->ripple_current_a >= 0 ? t->ripple_current_a
+                                                                            : 0.05 * c10;
+    l->chem = ow_gateway_chemistry(gw);
 }
 
 /* String (1-based) holding a module address; 0 if none. */
@@ -175,8 +219,9 @@ static void clear_cycle(str_t *st)
 {
     st->have_str = st->have_mod = st->ntemp = 0;
     st->rd_us = 0;
-    st->current_a = st->sum_v = st->avg_v = NAN;
+    st->current_a = st->ac_a = st->sum_v = st->avg_v = NAN;
     st->vmin = st->tmax = st->tmin = NAN;
+    st->tsum = 0;
     st->vmin_module = st->eq = 0;
 }
 
@@ -191,6 +236,7 @@ static void init(ow_diag_t *d, const ow_gateway_cfg_t *gw)
         st->prev_v_cell = NAN;
         st->pend_sum_v = st->pend_vmin = NAN;
         st->tr_value = 0;
+        st->ibase = NAN;
     }
     for (int m = 0; m <= OW_MAX_MODULES; m++) {
         d->mod[m].base_mohm = NAN;
@@ -231,6 +277,7 @@ void ow_diag_module(ow_diag_t *d, int64_t ts_us, const ow_module_t *m)
         if (!st->ntemp++) st->tmax = st->tmin = m->temp_c;
         st->tmax = fmax(st->tmax, m->temp_c);
         st->tmin = fmin(st->tmin, m->temp_c);
+        st->tsum += m->temp_c;
     }
     if (isfinite(m->eq_pct) && m->eq_pct > 0) st->eq = 1;
     if ((m->status & OW_MODST_IMPC_FRESH) && isfinite(m->impedance_mohm) && m->impedance_mohm > 0) {
@@ -238,6 +285,7 @@ void ow_diag_module(ow_diag_t *d, int64_t ts_us, const ow_module_t *m)
         md->fresh = 1;
         md->fresh_us = ts_us;
         md->fresh_mohm = m->impedance_mohm;
+        md->fresh_temp_c = m->temp_c;
     }
 }
 
@@ -248,6 +296,7 @@ void ow_diag_string(ow_diag_t *d, int64_t ts_us, const ow_string_t *s)
     st->have_str = 1;
     if (ts_us > st->rd_us) st->rd_us = ts_us;
     st->current_a = s->current_a;
+    st->ac_a = s->ac_current_a;
     st->sum_v = s->sum_voltage_v;
     st->avg_v = s->avg_voltage_v;
 }
@@ -295,6 +344,36 @@ static double ls_slope(const point_t *p, int n, double unit_us, int min_n, doubl
     }
     double den = n * sxx - sx * sx;
     return den > 0 ? (n * sxy - sx * sy) / den : NAN;
+}
+
+/* Least-squares line through the points: slope per unit_us, its standard
+ * error, and the fitted value at the newest point. -1 with fewer than 3. */
+static int ls_fit(const point_t *p, int n, double unit_us, double *slope, double *se,
+                  double *at_last)
+{
+    if (n < 3) return -1;
+    double mx = 0, my = 0, sxx = 0, sxy = 0, sse = 0;
+    for (int i = 0; i < n; i++) {
+        mx += (double)(p[i].ts_us - p[n - 1].ts_us) / unit_us;
+        my += p[i].v;
+    }
+    mx /= n;
+    my /= n;
+    for (int i = 0; i < n; i++) {
+        double x = (double)(p[i].ts_us - p[n - 1].ts_us) / unit_us - mx;
+        sxx += x * x;
+        sxy += x * (p[i].v - my);
+    }
+    if (!(sxx > 0)) return -1;
+    *slope = sxy / sxx;
+    for (int i = 0; i < n; i++) {
+        double x = (double)(p[i].ts_us - p[n - 1].ts_us) / unit_us - mx;
+        double r = p[i].v - my - *slope * x;
+        sse += r * r;
+    }
+    *se = sqrt(sse / (n - 2) / sxx);
+    *at_last = my - *slope * mx; /* x of the newest point is 0 */
+    return 0;
 }
 
 static void emit_discharge(const ow_diag_sink_t *sink, void *ctx, const ow_discharge_t *ev,
@@ -433,6 +512,136 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
     }
 }
 
+/* ---- settled float and the float current ---- */
+
+static double v_cell(const str_t *st, const lim_t *l)
+{
+    return st->avg_v / l->cells;
+}
+
+static int boosting(const str_t *st, const lim_t *l)
+{
+    double v = v_cell(st, l);
+    return isfinite(v) && v > l->float_v + CHG_ABOVE_V;
+}
+
+/* A string is on settled float once it has floated (or charged at float
+ * voltage: a rising float current) for FLOAT_SETTLE_US since alarmd first
+ * saw it or since its last recharge ended; a discharge, its recharge or a
+ * boost charge unsettle it. Impedance waits IMP_SETTLE_US after a discharge
+ * (the polarisation and the warming of the discharge fade over hours). */
+static void eval_settle(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
+{
+    str_t *st = &d->str[s];
+    ow_bat_state_t rep = reported(st);
+    if (rep == OW_BAT_DISCHARGING || rep == OW_BAT_DISCHARGE_STOPPED) {
+        st->settle_us = 0;
+        st->settle_dis = 1;
+    } else if (boosting(st, l)) {
+        st->settle_us = 0;
+    } else if ((rep == OW_BAT_FLOAT || rep == OW_BAT_CHARGING) && !st->settle_us) {
+        st->settle_us = ts_us;
+    }
+    int64_t on = st->settle_us ? ts_us - st->settle_us : -1;
+    st->settled = on >= FLOAT_SETTLE_US;
+    if (on >= IMP_SETTLE_US) st->settle_dis = 0;
+    st->imp_ok = st->settled && rep == OW_BAT_FLOAT &&
+                 on >= (st->settle_dis ? IMP_SETTLE_US : FLOAT_SETTLE_US);
+
+    /* The float current a healthy string draws here, learnt on settled
+     * float: it follows a fall within the hour and a rise only over a week,
+     * so a runaway's rising current is judged against the level before it. */
+    int cur = d->gw->current_sensor && isfinite(st->current_a);
+    if (!cur || !st->settled || rep != OW_BAT_FLOAT || st->current_a < 0) return;
+    if (isnan(st->ibase)) {
+        /* starts at the reading, but at most twice the chemistry's typical
+         * float current, so a string that is already high is not learnt */
+        st->ibase = fmin(st->current_a, 2 * l->chem->float_ma_per_ah / 1000 * l->c10);
+    } else if (ts_us > st->ibase_us) {
+        double tau = st->current_a < st->ibase ? IBASE_DOWN_US : IBASE_UP_US;
+        double a = 1 - exp(-(double)(ts_us - st->ibase_us) / tau);
+        st->ibase += a * (st->current_a - st->ibase);
+    }
+    st->ibase_us = ts_us;
+}
+
+/* ---- float conditions ---- */
+
+static int cur_mode(const ow_diag_t *d, const str_t *st)
+{
+    return d->gw->current_sensor && isfinite(st->current_a);
+}
+
+/* No charger holds the string: not charging, not discharging, and its voltage
+ * has left the float voltage downwards (current sensor needed: without one a
+ * falling voltage reads as a discharge). */
+static int lost_float(const ow_diag_t *d, const str_t *st, const lim_t *l)
+{
+    double v = v_cell(st, l);
+    if (!cur_mode(d, st) || !isfinite(v) || reported(st) == OW_BAT_DISCHARGING) return 0;
+    return v < l->float_v - l->lof_v && st->current_a > -l->dis_a && st->current_a < l->chg_a;
+}
+
+/* Something connects the string: a charger holds it or a load draws on it. */
+static int held(const ow_diag_t *d, const str_t *st, const lim_t *l)
+{
+    double v = v_cell(st, l);
+    if (cur_mode(d, st) && (st->current_a < -l->dis_a || st->current_a > l->chg_a)) return 1;
+    return isfinite(v) && v >= l->float_v - l->lof_v;
+}
+
+static void cond_set(str_t *st, int k, int raw, int64_t ts_us, double value, double level)
+{
+    ow_diag_flag_t *c = &st->c[k];
+    if (!raw) {
+        st->c_since[k] = 0;
+        c->on = 0;
+        return;
+    }
+    if (!st->c_since[k]) st->c_since[k] = ts_us;
+    c->value = value;
+    c->level = level;
+    if (ts_us - st->c_since[k] >= cond_delay_us[k]) c->on = 1;
+}
+
+static void eval_conds(ow_diag_t *d, int64_t ts_us, const lim_t *l)
+{
+    int ns = nstrings(d->gw), any_held = 0, lost[OW_MAX_STRINGS + 1] = {0};
+    for (int s = 1; s <= ns; s++) {
+        str_t *st = &d->str[s];
+        if (!st->have_str) continue;
+        lost[s] = lost_float(d, st, l);
+        if (!lost[s] && held(d, st, l)) any_held = 1;
+    }
+    for (int s = 1; s <= ns; s++) {
+        str_t *st = &d->str[s];
+        if (!st->have_str) continue; /* no reading: keep what shows */
+        int64_t at = st->rd_us ? st->rd_us : ts_us;
+        double v = v_cell(st, l), lof = l->float_v - l->lof_v;
+        cond_set(st, OW_COND_OPEN_STRING, lost[s] && any_held, at, v, lof);
+        cond_set(st, OW_COND_LOSS_OF_FLOAT, lost[s] && !any_held, at, v, lof);
+
+        /* The chemistry's band is for 25 degC; it moves with temperature as a
+         * compensated charger's setting does. */
+        double t = st->ntemp ? st->tsum / st->ntemp : 25;
+        double tc = l->chem->tcomp_mv_per_c / 1000 * (t - 25);
+        double lo = l->chem->float_min_v + tc, hi = l->chem->float_max_v + tc;
+        int on_float = st->settled && reported(st) == OW_BAT_FLOAT && isfinite(v);
+        cond_set(st, OW_COND_FLOAT_BAND, on_float && (v < lo || v > hi), at, v, v < lo ? lo : hi);
+
+        double typ = l->chem->float_ma_per_ah / 1000 * l->c10;
+        double fc = fmax(FC_MIN_A, l->fc_x * (isfinite(st->ibase) ? st->ibase : typ));
+        int fc_raw = st->settled && cur_mode(d, st) && !boosting(st, l) &&
+                     (reported(st) == OW_BAT_FLOAT || reported(st) == OW_BAT_CHARGING) &&
+                     st->current_a > fc;
+        cond_set(st, OW_COND_FLOAT_CURRENT, fc_raw, at, st->current_a, fc);
+
+        int rip = l->ripple_a > 0 && isfinite(st->ac_a) && reported(st) != OW_BAT_DISCHARGING &&
+                  st->ac_a > l->ripple_a;
+        cond_set(st, OW_COND_RIPPLE, rip, at, st->ac_a, l->ripple_a);
+    }
+}
+
 /* ---- thermal runaway ---- */
 
 static void eval_tr(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
@@ -445,15 +654,30 @@ static void eval_tr(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
     int hot = dmod > l->tr_mod_c || damb > l->tr_amb_c;
     int feeding;
     prune(st->hot, &st->nhot, ts_us - l->tr_sustain_us);
-    if (d->gw->current_sensor && isfinite(st->current_a))
-        feeding = st->current_a > l->tr_cur_a;
-    else /* rising temperature stands in for rising float current: compare
-          * with the oldest sample within the last tr_sustain_s */
+    prune(st->ih, &st->nih, ts_us - l->tr_sustain_us);
+    if (cur_mode(d, st)) {
+        /* Float current far above the string's own float level and rising
+         * (a recharge's current falls; a runaway's climbs, then stays at the
+         * charger's limit: so rising to start, not falling to hold). */
+        double lvl = l->tr_cur_a;
+        if (isfinite(st->ibase)) lvl = fmin(lvl, fmax(FC_MIN_A, TR_BASE_X * st->ibase));
+        double i0 = st->nih ? st->ih[0].v : NAN, i = st->current_a;
+        int rising = st->nih && i - i0 > fmax(TR_RISE_FRAC * fabs(i0), TR_RISE_MIN_A);
+        int falling = st->nih && i < i0 * (1 - TR_FALL_FRAC);
+        feeding = i > lvl && (st->tr_holding || st->tr ? !falling : rising);
+    } else { /* rising temperature stands in for rising float current: compare
+              * with the oldest sample within the last tr_sustain_s */
         feeding = st->nhot > 0 && st->tmax - st->hot[0].v >= TR_RISE_C;
+    }
     if (!st->nhot || ts_us - st->hot[st->nhot - 1].ts_us >= l->tr_sustain_us / HOT_STEPS)
         push_point(st->hot, &st->nhot, HOT_MAX, ts_us, st->tmax);
+    if (cur_mode(d, st) &&
+        (!st->nih || ts_us - st->ih[st->nih - 1].ts_us >= l->tr_sustain_us / HOT_STEPS))
+        push_point(st->ih, &st->nih, HOT_MAX, ts_us, st->current_a);
 
-    int c = hot && feeding && reported(st) != OW_BAT_DISCHARGING;
+    /* Only on settled float at float voltage: a recharge (DISCHARGE_STOPPED)
+     * or a boost charge warms the blocks and draws current by design. */
+    int c = hot && feeding && st->settled && !boosting(st, l);
     if (c) {
         if (!st->tr_holding) st->tr_since_us = ts_us;
         st->tr_holding = 1;
@@ -481,9 +705,15 @@ static void eval_baseline(ow_diag_t *d, int m, const lim_t *l, const ow_diag_sin
     int s = module_string(d->gw, m);
     md->fresh = 0;
     if (!s) return;
+    /* IEEE 1188: ohmic values are compared under the same conditions, on
+     * float; a reading during or after a discharge and its recharge is high
+     * (polarisation, temperature) and is not compared. The value compared is
+     * normalised to 25 degC by the block's own temperature. */
+    double t = md->fresh_temp_c;
+    if (!d->str[s].imp_ok || !isfinite(t) || t < IMP_T_MIN_C || t > IMP_T_MAX_C) return;
+    double r25 = md->fresh_mohm / (1 + IMP_TC_PER_C * (t - 25));
     if (isnan(md->base_mohm)) {
-        if (reported(&d->str[s]) != OW_BAT_FLOAT) return; /* learn on float only */
-        md->learn[md->nlearn++] = md->fresh_mohm;
+        md->learn[md->nlearn++] = r25;
         if (md->nlearn == LEARN_N) {
             double sum = 0;
             for (int i = 0; i < LEARN_N; i++)
@@ -496,17 +726,25 @@ static void eval_baseline(ow_diag_t *d, int m, const lim_t *l, const ow_diag_sin
     ow_baseline_t b = {.string = s, .module = m};
     b.baseline_mohm = md->base_mohm;
     b.impedance_mohm = md->fresh_mohm;
-    b.deviation_pct = (md->fresh_mohm - md->base_mohm) / md->base_mohm * 100;
+    b.deviation_pct = (r25 - md->base_mohm) / md->base_mohm * 100;
     md->dev_pct = b.deviation_pct;
     push_point(md->trend, &md->ntrend, TREND_MAX, md->fresh_us, b.deviation_pct);
-    b.slope_pct_per_year = ls_slope(md->trend, md->ntrend, YEAR_US, TREND_MIN_N, TREND_SPAN_US);
+    /* A trend and its date only when they are known: enough readings over
+     * enough days, and a slope whose standard error is a small part of it
+     * (then the date is good to about +-2 x TREND_REL_SE). Noise on a flat
+     * trend would otherwise draw dates out of nothing. */
+    double slope = 0, se = 0, fit = 0;
+    b.slope_pct_per_year = NAN;
+    b.alarm_at_us = 0;
+    if (md->ntrend >= TREND_MIN_N &&
+        (double)(md->trend[md->ntrend - 1].ts_us - md->trend[0].ts_us) >= TREND_SPAN_US &&
+        ls_fit(md->trend, md->ntrend, YEAR_US, &slope, &se, &fit) == 0 && slope > 0 &&
+        se < TREND_REL_SE * slope)
+        b.slope_pct_per_year = slope;
     if (b.deviation_pct >= l->alarm_pct)
         b.alarm_at_us = md->fresh_us;
     else if (b.slope_pct_per_year > 0)
-        b.alarm_at_us = md->fresh_us + (int64_t)llround((l->alarm_pct - b.deviation_pct) /
-                                                        b.slope_pct_per_year * YEAR_US);
-    else
-        b.alarm_at_us = 0;
+        b.alarm_at_us = md->fresh_us + (int64_t)llround((l->alarm_pct - fit) / slope * YEAR_US);
     if (sink && sink->baseline) sink->baseline(ctx, &b, md->fresh_us);
 }
 
@@ -522,9 +760,11 @@ void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void
         str_t *st = &d->str[s];
         int64_t at_us = st->rd_us ? st->rd_us : ts_us;
         if (st->have_str) eval_state(d, s, at_us, ts_us, &l, sink, ctx);
+        if (st->have_str) eval_settle(d, s, at_us, &l);
         if (st->have_mod) st->equalizing = st->eq;
         eval_tr(d, s, at_us, &l);
     }
+    eval_conds(d, ts_us, &l);
     for (int m = 1; m <= OW_MAX_MODULES; m++)
         if (d->mod[m].fresh) eval_baseline(d, m, &l, sink, ctx);
     for (int s = 0; s <= OW_MAX_STRINGS; s++)
@@ -543,6 +783,9 @@ void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out)
         out->equalizing[s] = st->equalizing;
         out->thermal_runaway[s] = st->tr;
         out->tr_value[s] = st->tr_value;
+        out->settled[s] = st->settled;
+        out->float_current_a[s] = st->ibase;
+        memcpy(out->cond[s], st->c, sizeof st->c);
     }
 }
 
@@ -622,6 +865,19 @@ static json_t *save_string(const str_t *st, int s)
     json_object_set_new(tr, "value", jnum(st->tr_value));
     json_object_set_new(tr, "hot", jpoints(st->hot, st->nhot));
     json_object_set_new(o, "tr", tr);
+    json_t *fl = json_object(), *conds = json_array();
+    json_object_set_new(fl, "settle_us", json_integer(st->settle_us));
+    json_object_set_new(fl, "after_discharge", json_boolean(st->settle_dis));
+    json_object_set_new(fl, "current_a", jnum(st->ibase));
+    json_object_set_new(fl, "current_us", json_integer(st->ibase_us));
+    json_object_set_new(fl, "currents", jpoints(st->ih, st->nih));
+    for (int k = 0; k < OW_COND_COUNT; k++)
+        json_array_append_new(conds,
+                              json_pack("{s:I s:b s:o s:o}", "since_us", (json_int_t)st->c_since[k],
+                                        "on", st->c[k].on, "value", jnum(st->c[k].value), "level",
+                                        jnum(st->c[k].level)));
+    json_object_set_new(fl, "conditions", conds);
+    json_object_set_new(o, "float", fl);
     return o;
 }
 
@@ -773,7 +1029,33 @@ static int load_discharge(rd_t *r, const json_t *j, str_t *st, int s, int nmod)
     return 0;
 }
 
-static int load_string(rd_t *r, const json_t *o, str_t *st, int s)
+static int load_float(rd_t *r, const json_t *fl, str_t *st)
+{
+    if (!json_is_object(fl)) return rd_fail(r, "float", "expected an object");
+    size_t n = strlen(r->where);
+    snprintf(r->where + n, sizeof(r->where) - n, ".float");
+    if (rd_int(r, fl, "settle_us", 0, INT64_MAX, &st->settle_us) ||
+        rd_bool(r, fl, "after_discharge", &st->settle_dis) ||
+        rd_num(r, fl, "current_a", &st->ibase) ||
+        rd_int(r, fl, "current_us", 0, INT64_MAX, &st->ibase_us) ||
+        rd_points(r, fl, "currents", st->ih, HOT_MAX, &st->nih))
+        return -1;
+    const json_t *conds = json_object_get(fl, "conditions");
+    if (!json_is_array(conds) || json_array_size(conds) != OW_COND_COUNT)
+        return rd_fail(r, "conditions", "expected an array of %d conditions", OW_COND_COUNT);
+    for (int k = 0; k < OW_COND_COUNT; k++) {
+        const json_t *c = json_array_get(conds, (size_t)k);
+        if (!json_is_object(c)) return rd_fail(r, "conditions", "%d: expected an object", k);
+        if (rd_int(r, c, "since_us", 0, INT64_MAX, &st->c_since[k]) ||
+            rd_bool(r, c, "on", &st->c[k].on) || rd_num(r, c, "value", &st->c[k].value) ||
+            rd_num(r, c, "level", &st->c[k].level))
+            return -1;
+    }
+    r->where[n] = 0;
+    return 0;
+}
+
+static int load_string(rd_t *r, const json_t *o, str_t *st, int s, int ver)
 {
     const json_t *dj, *tr;
     if (rd_state(r, o, "base", 0, &st->base) || rd_bool(r, o, "stopped", &st->stopped) ||
@@ -810,7 +1092,8 @@ static int load_string(rd_t *r, const json_t *o, str_t *st, int s)
         rd_points(r, tr, "hot", st->hot, HOT_MAX, &st->nhot))
         return -1;
     r->where[n] = 0;
-    return 0;
+    /* version 1 had no float state: it starts unsettled, as after a start */
+    return ver >= 2 ? load_float(r, json_object_get(o, "float"), st) : 0;
 }
 
 static int load_module(rd_t *r, const json_t *o, mod_t *md)
@@ -840,7 +1123,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
     int64_t ver;
     if (!d) return -1;
     if (!json_is_object(j)) return rd_fail(&r, "", "expected a JSON object");
-    if (rd_int(&r, j, "version", SAVE_VERSION, SAVE_VERSION, &ver)) return -1;
+    if (rd_int(&r, j, "version", 1, SAVE_VERSION, &ver)) return -1;
     const json_t *strs = json_object_get(j, "strings"), *mods = json_object_get(j, "modules");
     if (!json_is_array(strs)) return rd_fail(&r, "strings", "expected an array");
     if (!json_is_array(mods)) return rd_fail(&r, "modules", "expected an array");
@@ -859,7 +1142,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
         }
         if (rd_small(&r, o, "string", 1, OW_MAX_STRINGS, &s)) goto out;
         if (s > ns) continue; /* the site lost a string since: forget it */
-        if (load_string(&r, o, &t->str[s], s)) goto out;
+        if (load_string(&r, o, &t->str[s], s, (int)ver)) goto out;
     }
     for (size_t i = 0; i < json_array_size(mods); i++) {
         const json_t *o = json_array_get(mods, i);

@@ -3,8 +3,14 @@
  *   discharge stopped, equalisation), detected from the string current when a
  *   current sensor is fitted and from block voltages alone when it is not;
  * - discharge events (start, end, duration, Ah removed, lowest block);
- * - the thermal runaway rule per string;
- * - impedance against a per-module baseline (IEEE 1188) with its trend.
+ * - whether a string is on settled float (the conditions the float rules and
+ *   the impedance comparisons need), its learned float current;
+ * - the thermal runaway rule per string, judged on settled float only;
+ * - the float conditions: loss of float / open string, float voltage out of
+ *   the chemistry's band, high float current, high ripple;
+ * - impedance against a per-module baseline (IEEE 1188), from settled-float
+ *   readings normalised to 25 degC, with a trend shown only when it is known.
+ * docs/battery.md states each rule, its numbers and its source.
  * Time is the readings' ts_us, never the wall clock, so replayed or
  * accelerated readings give the same results. Library code: no I/O. */
 #ifndef OW_DIAG_H
@@ -24,12 +30,31 @@ typedef enum {
     OW_BAT_DISCHARGE_STOPPED, /* a discharge ended, float not reached again (charging on) */
 } ow_bat_state_t;
 
+/* Float conditions, each held for its delay before it shows (docs/battery.md). */
+typedef enum {
+    OW_COND_OPEN_STRING = 0, /* lost float while another string of the gateway is held */
+    OW_COND_LOSS_OF_FLOAT,   /* lost float, and no string of the gateway is held */
+    OW_COND_FLOAT_BAND,      /* settled float voltage outside the chemistry's band */
+    OW_COND_FLOAT_CURRENT,   /* settled float current above its learned level */
+    OW_COND_RIPPLE,          /* AC ripple current above the limit, off discharge */
+    OW_COND_COUNT
+} ow_diag_cond_t;
+
 typedef struct {
-    ow_bat_state_t state[OW_MAX_STRINGS + 1]; /* per string, 1-based */
-    int equalizing[OW_MAX_STRINGS + 1];       /* a block of the string has eq_pct > 0 */
-    int thermal_runaway[OW_MAX_STRINGS + 1];  /* rule held for tr_sustain_s (latched until the
-                                                 differences are 1 degC below their thresholds) */
-    double tr_value[OW_MAX_STRINGS + 1];      /* the temperature difference that triggered */
+    int on;       /* held for its delay (clears at once when the condition ends) */
+    double value; /* the measured value (V/cell, A) */
+    double level; /* the level it was judged against */
+} ow_diag_flag_t;
+
+typedef struct {
+    ow_bat_state_t state[OW_MAX_STRINGS + 1];   /* per string, 1-based */
+    int settled[OW_MAX_STRINGS + 1];            /* on float long enough for the float rules */
+    double float_current_a[OW_MAX_STRINGS + 1]; /* learned float current, NAN until known */
+    ow_diag_flag_t cond[OW_MAX_STRINGS + 1][OW_COND_COUNT];
+    int equalizing[OW_MAX_STRINGS + 1];      /* a block of the string has eq_pct > 0 */
+    int thermal_runaway[OW_MAX_STRINGS + 1]; /* rule held for tr_sustain_s (latched until the
+                                                differences are 1 degC below their thresholds) */
+    double tr_value[OW_MAX_STRINGS + 1];     /* the temperature difference that triggered */
 } ow_diag_status_t;
 
 typedef struct {

@@ -663,6 +663,45 @@ static void check_states(gw_t *g, int64_t ts_us, int s, const ow_diag_status_t *
     }
 }
 
+/* The diag's float conditions and the alarms they raise (docs/battery.md). */
+static const struct {
+    ow_diag_cond_t cond;
+    int code;
+    const char *name, *against, *unit;
+    int digits;
+} float_alarms[] = {
+    {OW_COND_OPEN_STRING, GBMS_A_OPEN_STRING,
+     "open string (no current while another string is "
+     "held)",
+     "below the float level", "V/cell", 3},
+    {OW_COND_LOSS_OF_FLOAT, GBMS_A_LOSS_OF_FLOAT, "loss of float (no charger holds any string)",
+     "below the float level", "V/cell", 3},
+    {OW_COND_FLOAT_BAND, GBMS_A_FLOAT_VOLTAGE_BAND, "float voltage outside the battery's band",
+     "band limit at this temperature", "V/cell", 3},
+    {OW_COND_FLOAT_CURRENT, GBMS_A_FLOAT_CURRENT_HIGH, "high float current",
+     "float_current_high_x x the learned float current", "A", 2},
+    {OW_COND_RIPPLE, GBMS_A_RIPPLE_HIGH, "high ripple current", "ripple_current_a", "A RMS", 2},
+};
+
+static void check_float(gw_t *g, int64_t ts_us, int s, const ow_diag_status_t *ds)
+{
+    char who[96], text[256];
+    subject(g, s, 0, who, sizeof who);
+    for (size_t i = 0; i < sizeof float_alarms / sizeof float_alarms[0]; i++) {
+        const ow_diag_flag_t *f = &ds->cond[s][float_alarms[i].cond];
+        int code = float_alarms[i].code, dg = float_alarms[i].digits;
+        const char *u = float_alarms[i].unit;
+        if (f->on && !is_active(g, code, s, 0)) {
+            snprintf(text, sizeof text, "%s: %s: %.*f %s (%s %.*f %s)", who, float_alarms[i].name,
+                     dg, f->value, u, float_alarms[i].against, dg, f->level, u);
+            raise_alarm(g, ts_us, code, s, 0, f->value, f->level, text);
+        } else if (!f->on && is_active(g, code, s, 0)) {
+            snprintf(text, sizeof text, "%s: %s ended", who, float_alarms[i].name);
+            clear_alarm(g, ts_us, code, s, 0, NAN, text);
+        }
+    }
+}
+
 /* Impedance against its baseline: the diag updates deviations at the end
  * of a cycle, so they are judged then, for every module that has one. */
 static void check_baselines(gw_t *g, int64_t ts_us)
@@ -723,6 +762,7 @@ static void on_heartbeat(gw_t *g, int64_t ts_us, const ow_heartbeat_t *hb)
     for (int s = 1; s <= g->cfg.nstrings; s++) {
         check_blocks(g, ts_us, s, &ds);
         check_states(g, ts_us, s, &ds);
+        check_float(g, ts_us, s, &ds);
     }
     /* A cycle between two heartbeats is complete; the first one only if it
      * brought every module (we may have started in the middle of it). */

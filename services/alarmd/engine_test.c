@@ -873,9 +873,9 @@ static void test_equalizing(void)
     ow_engine_destroy(&e);
 }
 
-/* Thermal runaway (the diag's rule: spread > 5 degC and float current above
- * 0.5 A for 10 s): alarm, breaker command, breaker open until aux shows the
- * output off. */
+/* Thermal runaway (the diag's rule: on settled float - an hour of it - a
+ * spread > 5 degC and the float current above 0.5 A and rising, for 10 s):
+ * alarm, breaker command, breaker open until aux shows the output off. */
 static void test_thermal_runaway(void)
 {
     ow_engine_t *e = fresh(1, &rec_a);
@@ -885,7 +885,8 @@ static void test_thermal_runaway(void)
     thr.temp_c.high_warn = 40;
     thr.temp_c.high_alarm = 45;
     ow_engine_set_thresholds(e, "wm1", &thr);
-    cycle(e, "wm1", SEC(0), &c);
+    for (int k = 0; k <= 3600; k += 10)
+        cycle(e, "wm1", SEC(k - 3600), &c);
     c.t[2] = 31;
     c.i[1] = 0.8;
     int t = 1;
@@ -1134,7 +1135,9 @@ static void test_baseline(void)
     ow_engine_t *e = fresh(1, &rec_a);
     cyc_t c;
     cyc_init(&c);
-    cycle(e, "wm1", SEC(0), &c);
+    /* impedance is compared on settled float: an hour of it first */
+    for (int k = 0; k <= 3600; k += 10)
+        cycle(e, "wm1", SEC(k - 3600), &c);
     CHECK(ow_engine_set_baseline(e, "wm1", 4, 5.0) == 0);
     CHECK(ow_engine_set_baseline(e, "wm1", 19, 5.0) == -1);
     CHECK(ow_engine_set_baseline(e, "wm1", 4, -1) == -1);
