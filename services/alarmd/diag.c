@@ -471,6 +471,12 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
             raw = OW_BAT_DISCHARGING;
         else
             raw = st->current_a > l->chg_a ? OW_BAT_CHARGING : OW_BAT_FLOAT;
+        /* No current after a discharge is not float while the voltage is
+         * well below it: the load stopped (a UPS cut-off) and no charger
+         * feeds the string yet; it stays "discharge stopped". */
+        if (raw == OW_BAT_FLOAT && st->base != OW_BAT_FLOAT && st->base != OW_BAT_UNKNOWN &&
+            isfinite(v) && v < l->float_v - l->band_v)
+            raw = OW_BAT_CHARGING;
         now = raw == OW_BAT_DISCHARGING;
     } else if (isfinite(v)) {
         int below = v < l->float_v - l->band_v;
@@ -574,11 +580,17 @@ static int cur_mode(const ow_diag_t *d, const str_t *st)
 
 /* No charger holds the string: not charging, not discharging, and its voltage
  * has left the float voltage downwards (current sensor needed: without one a
- * falling voltage reads as a discharge). */
+ * falling voltage reads as a discharge). After a discharge, until float is
+ * reached again, alarm 25 (discharging stopped) already says the battery is
+ * not being charged: judged from float or charge only, so an outage that
+ * outlasts the UPS raises one alarm, not two. */
 static int lost_float(const ow_diag_t *d, const str_t *st, const lim_t *l)
 {
     double v = v_cell(st, l);
-    if (!cur_mode(d, st) || !isfinite(v) || reported(st) == OW_BAT_DISCHARGING) return 0;
+    ow_bat_state_t rep = reported(st);
+    if (!cur_mode(d, st) || !isfinite(v) || rep == OW_BAT_DISCHARGING ||
+        rep == OW_BAT_DISCHARGE_STOPPED)
+        return 0;
     return v < l->float_v - l->lof_v && st->current_a > -l->dis_a && st->current_a < l->chg_a;
 }
 
