@@ -12,6 +12,9 @@
  * typical VRLA datasheet (and of the recalibrated simulator). */
 #define OW_CAP_PEUKERT_DEFAULT 1.25
 
+/* End voltage per cell when none was given: IEEE 450's usual 1.75 V/cell. */
+#define OW_CAP_END_V_DEFAULT 1.75
+
 /* Temperature correction factor K for the electrolyte (average cell)
  * temperature temp_c, linear between the rows of IEEE 450 Table 1; 1.000 at
  * 25 C. NAN when temp_c is NAN or outside the table (-3.9 .. 51.7 C): the
