@@ -71,14 +71,14 @@ if check(t is not None, "string 1 ended"):
     check(t["capacity_pct"] is not None and abs(t["capacity_pct"] - want) < 1e-6,
           "capacity %s %% == duration / (rated x K_t) x 100 = %.4f" % (t["capacity_pct"], want))
     check(abs(t["duration_s"] - 6 * 3600) <= 30, "6 h test: %.0f s" % t["duration_s"])
-    check(abs(t["dod_pct"] - t["ah_removed"] / C10 * 100) < 1e-6, "dod = Ah / C10")
+    check(abs(t["dod_pct"] - t["ah_removed"] / C10 * 100) < 1e-3, "dod = Ah / C10")
     check(t["time_to_go_s"] is None, "no time-to-go at the end")
 o = by.get(2)
 if check(o is not None, "string 2 ended"):
     check(o["test"] is False and o["method"] == "" and o["capacity_pct"] is None,
           "an outage has no capacity: %s" % o)
     check(o["rated_h"] is None, "nor a rating")
-    check(abs(o["dod_pct"] - o["ah_removed"] / C10 * 100) < 1e-6 and 20 < o["dod_pct"] < 30,
+    check(abs(o["dod_pct"] - o["ah_removed"] / C10 * 100) < 1e-3 and 20 < o["dod_pct"] < 30,
           "outage depth of discharge %.2f %% (12.5 Ah of 50)" % o["dod_pct"])
 prog = [x for x in L.kind("discharge") if x["action"] == "progress" and x["string"] == 1]
 check(len(prog) >= 100, "progress every minute of the 6 h test: %d" % len(prog))
@@ -90,6 +90,9 @@ if ttg:
     want = (C10 / k_c(t["temp_c"]) - mid["ah_removed"]) / 5.0 * 3600 if t else None
     check(want and abs(mid["time_to_go_s"] - want) <= 0.1 * want,
           "time-to-go half way %.0f s vs (C10/K - Ah)/I = %.0f s" % (mid["time_to_go_s"], want))
+if t and o:
+    print("test: %.0f s at %.1f C -> capacity %.2f %%, dod %.2f %%; outage: dod %.2f %%"
+          % (t["duration_s"], t["temp_c"], t["capacity_pct"], t["dod_pct"], o["dod_pct"]))
 L.close()
 stop(busd)
 stop(alarmd)
