@@ -24,6 +24,8 @@ typedef struct {
     ow_heartbeat_t hb;
     int cycles_seen;
     int64_t ts_us;
+    ow_discharge_t dis[OW_MAX_STRINGS + 1]; /* from alarmd: the discharge under way */
+    int have_dis[OW_MAX_STRINGS + 1];
 } gw_view_t;
 
 struct ow_dash {
@@ -97,6 +99,13 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
         }
         break;
     }
+    case OW_MSG_DISCHARGE: {
+        int s = m->u.discharge.string;
+        if (s < 1 || s > OW_MAX_STRINGS) break;
+        v->dis[s] = m->u.discharge;
+        v->have_dis[s] = strcmp(m->u.discharge.action, "end") != 0;
+        break;
+    }
     case OW_MSG_HEARTBEAT:
         v->hb = m->u.heartbeat;
         /* A "running" heartbeat closes a cycle; count only cycles whose
@@ -152,6 +161,22 @@ static void num(FILE *out, double v, int width, int prec)
         fprintf(out, "%*s", width, "-");
     else
         fprintf(out, "%*.*f", width, prec, v);
+}
+
+/* Depth of discharge is labelled as such: it is not the battery's capacity
+ * (docs/battery-capacity.md). */
+static void render_discharge(FILE *out, const ow_discharge_t *e)
+{
+    int m = (int)(e->duration_s / 60);
+    fprintf(out, "Discharging for %d:%02d h", m / 60, m % 60);
+    if (isfinite(e->dod_pct)) fprintf(out, ", depth of discharge %.1f %%", e->dod_pct);
+    if (isfinite(e->time_to_go_s)) {
+        int g = (int)(e->time_to_go_s / 60);
+        fprintf(out, ", time to go ~%d:%02d h", g / 60, g % 60);
+    }
+    if (e->test)
+        fprintf(out, " (capacity test, %g h to %.2f V/cell)", e->rated_h, e->end_v_per_cell);
+    fprintf(out, "\n");
 }
 
 void ow_dash_render(const ow_dash_t *d, FILE *out)
@@ -213,6 +238,7 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             fprintf(out, " A\n");
             char what[160];
             if (alarm_names(v, 0, s, what, sizeof what)) fprintf(out, "String alarms: %s\n", what);
+            if (v->have_dis[s]) render_discharge(out, &v->dis[s]);
         }
         if (v->have_state) {
             fprintf(out,

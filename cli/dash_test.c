@@ -102,6 +102,30 @@ int main(void)
         CHECK_CONTAINS(out, led[i].want);
         free(out);
     }
+    /* A discharge under way shows its depth and time-to-go, never a
+     * "capacity"; its end takes the line away. */
+    ow_msg_init(&m, OW_MSG_DISCHARGE);
+    strcpy(m.h.gw, "wm1");
+    m.u.discharge.string = 1;
+    strcpy(m.u.discharge.action, "progress");
+    m.u.discharge.duration_s = 5400, m.u.discharge.dod_pct = 15;
+    m.u.discharge.time_to_go_s = 30600, m.u.discharge.test = 1;
+    m.u.discharge.rated_h = 10, m.u.discharge.end_v_per_cell = 1.75;
+    ow_dash_update(d, &m);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "Discharging for 1:30 h, depth of discharge 15.0 %, time to go ~8:30 h "
+                        "(capacity test, 10 h to 1.75 V/cell)");
+    CHECK(strstr(out, "capacity %") == NULL);
+    free(out);
+    strcpy(m.u.discharge.action, "end");
+    ow_dash_update(d, &m);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK(strstr(out, "Discharging") == NULL);
+    free(out);
     ow_dash_destroy(&d);
     CHECK(d == NULL);
     return ow_test_done("dash_test");

@@ -148,7 +148,7 @@ typedef struct {
 
 typedef struct {
     int string;           /* 1..16 */
-    char action[8];       /* "start", "end" */
+    char action[12];      /* "start", "progress", "end" */
     char mode[8];         /* "current" (sensor) or "voltage" (blocks only) */
     int64_t start_us;     /* when it started */
     int64_t end_us;       /* when it ended, 0 while it goes on */
@@ -158,6 +158,16 @@ typedef struct {
     int min_module;       /* module address of the lowest block */
     double min_voltage_v; /* its lowest voltage during the discharge */
     double end_voltage_v; /* string voltage at the end (at the start for "start") */
+    /* capacity test (IEEE 450 / 1188, docs/battery-capacity.md); an outage has
+     * test 0 and reports only dod_pct */
+    int test;              /* 1 tagged as a capacity test (captest), 0 an outage */
+    double rated_h;        /* test: rated time to end voltage at this rate; NAN if untagged */
+    double end_v_per_cell; /* test: end voltage per cell; NAN if untagged */
+    double temp_c;         /* average block temperature at the start; NAN if none */
+    double capacity_pct;   /* test "end" that reached end voltage: time-adjusted %; else NAN */
+    char method[16];       /* "time-adjusted" for a test, "" otherwise */
+    double dod_pct;        /* depth of discharge: Ah removed / C10 x 100; NAN without a sensor */
+    double time_to_go_s;   /* "progress": estimated seconds to end voltage; NAN otherwise */
 } ow_discharge_t;
 
 typedef struct {

@@ -207,7 +207,8 @@ static const field_t reply_fields[] = {
      "why it was refused, empty when ok"},
 };
 
-static const char *const dis_actions[] = {"start", "end", NULL};
+static const char *const dis_actions[] = {"start", "progress", "end", NULL};
+static const char *const dis_methods[] = {"", "time-adjusted", NULL};
 static const char *const dis_modes[] = {"current", "voltage", NULL};
 
 static const field_t discharge_fields[] = {
@@ -230,6 +231,22 @@ static const field_t discharge_fields[] = {
      "lowest block voltage during the discharge"},
     {"end_voltage_v", FT_DBLN, M(u.discharge.end_voltage_v), 0, 0, 0, 5000, NULL, "V",
      "string voltage at the end (at the start, for `start`)"},
+    {"test", FT_BOOL, M(u.discharge.test), 0, 0, 0, 1, NULL, "",
+     "tagged as a capacity test (`captest`); false for an outage"},
+    {"rated_h", FT_DBLN, M(u.discharge.rated_h), 0, 0, 0, 1000, NULL, "h",
+     "capacity test: rated time to end voltage at the test rate; null if untagged"},
+    {"end_v_per_cell", FT_DBLN, M(u.discharge.end_v_per_cell), 0, 0, 0, 5, NULL, "V",
+     "capacity test: end voltage per cell; null if untagged"},
+    {"temp_c", FT_DBLN, M(u.discharge.temp_c), 0, 0, -50, 150, NULL, "°C",
+     "average block temperature at the start (IEEE 450's average cell temperature)"},
+    {"capacity_pct", FT_DBLN, M(u.discharge.capacity_pct), 0, 0, 0, 1000, NULL, "%",
+     "capacity test `end`: time-adjusted capacity (IEEE 450); null otherwise"},
+    {"method", FT_TEXT, M(u.discharge.method), SZ(u.discharge.method), 0, 0, 0, dis_methods, "",
+     "`time-adjusted` for a capacity test, empty otherwise"},
+    {"dod_pct", FT_DBLN, M(u.discharge.dod_pct), 0, 0, 0, 1000, NULL, "%",
+     "depth of discharge: Ah removed / C10 x 100 (not a capacity); null without a sensor"},
+    {"time_to_go_s", FT_DBLN, M(u.discharge.time_to_go_s), 0, 0, 0, 1e9, NULL, "s",
+     "`progress`: estimated time to end voltage; null otherwise"},
 };
 
 static const field_t baseline_fields[] = {

@@ -151,6 +151,20 @@ static void test_other_kinds(void)
     roundtrip(&m, &d);
     CHECK_NEAR(d.u.discharge.ah_removed, 12.5, 1e-9);
     CHECK(isnan(d.u.discharge.end_voltage_v) && d.u.discharge.min_module == 14);
+    CHECK(!d.u.discharge.test && isnan(d.u.discharge.capacity_pct));
+    /* a capacity test's end carries its result; an outage only its depth */
+    m.u.discharge.test = 1, m.u.discharge.rated_h = 10, m.u.discharge.end_v_per_cell = 1.75;
+    m.u.discharge.temp_c = 25, m.u.discharge.capacity_pct = 90, m.u.discharge.dod_pct = 25;
+    strcpy(m.u.discharge.method, "time-adjusted");
+    roundtrip(&m, &d);
+    CHECK(d.u.discharge.test == 1 && isnan(d.u.discharge.time_to_go_s));
+    CHECK_NEAR(d.u.discharge.capacity_pct, 90, 1e-9);
+    CHECK_NEAR(d.u.discharge.rated_h, 10, 1e-9);
+    CHECK_STR(d.u.discharge.method, "time-adjusted");
+    strcpy(m.u.discharge.action, "progress");
+    m.u.discharge.time_to_go_s = 16200;
+    roundtrip(&m, &d);
+    CHECK_NEAR(d.u.discharge.time_to_go_s, 16200, 1e-9);
     ow_topic(&m, topic, sizeof topic);
     CHECK_STR(topic, "dis/wm1/02");
 

@@ -88,8 +88,13 @@ static void on_discharge(void *ctx, const char *gw, const ow_discharge_t *d, int
     ow_msg_t m;
     ow_msg_init(&m, OW_MSG_DISCHARGE);
     m.u.discharge = *d;
-    log_info("%s string %d discharge %s (%.0f s, %.2f Ah)", gw, d->string, d->action, d->duration_s,
-             d->ah_removed);
+    if (strcmp(d->action, "progress") == 0)
+        log_debug("%s string %d discharge progress (%.0f s, time to go %.0f s)", gw, d->string,
+                  d->duration_s, d->time_to_go_s);
+    else
+        log_info("%s string %d discharge %s (%.0f s, %.2f Ah, DoD %.1f %%%s)", gw, d->string,
+                 d->action, d->duration_s, d->ah_removed, d->dod_pct,
+                 d->test ? ", capacity test" : "");
     publish(ctx, &m, gw, ts_us);
 }
 
@@ -534,6 +539,22 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
         if (ow_engine_set_baseline(a->engine, a->site->gateways[gi].id, c->index, c->value) < 0)
             refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
         a->dirty = 1;
+    } else if (strcmp(c->cmd, "captest") == 0) {
+        /* index: the string; value: rated time in h (10 if null); key:
+         * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery-capacity.md) */
+        if ((gi = request_gw(a, m, an, 0)) < 0) return;
+        double rated_h = isnan(c->value) ? 10.0 : c->value, end_v = 1.75;
+        if (c->key[0] && sscanf(c->key, "end_v_per_cell=%lf", &end_v) != 1) {
+            refuse(an, "captest key wants end_v_per_cell=V, not '%s'", c->key);
+            return;
+        }
+        if (ow_engine_captest(a->engine, a->site->gateways[gi].id, c->index, rated_h, end_v) < 0)
+            refuse(an, "captest wants a string of the gateway, rated hours 0-1000 and an end "
+                       "voltage 0-5 V/cell");
+        else
+            log_info("%s string %d tagged as a capacity test (%g h to %.3f V/cell)",
+                     a->site->gateways[gi].id, c->index, rated_h, end_v);
+        an->r.value = rated_h;
     } else if (strcmp(c->cmd, "output") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
         if (c->index < 1 || c->index > OW_AUX_POINTS || !(c->value == 0 || c->value == 1)) {
@@ -547,7 +568,8 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
         for (int i = 0; i < a->site->ngateways; i++)
             if (gi == -2 || gi == i) snapshot(a, an, i);
     } else {
-        refuse(an, "unknown command '%s' (get, list, set, ack, baseline, output, snapshot)",
+        refuse(an,
+               "unknown command '%s' (get, list, set, ack, baseline, captest, output, snapshot)",
                c->cmd);
     }
 }

@@ -4,6 +4,8 @@
  * "Diagnostics"; the constants below are the ones named there. */
 #include "diag.h"
 
+#include "capacity.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +70,12 @@ static const int64_t cond_delay_us[OW_COND_COUNT] = {
     [OW_COND_RIPPLE] = 60000000LL,
 };
 
+/* capacity test / time-to-go: the lowest block's slope over 10 min, and a
+ * progress message every minute (a 10 h test is 600 rows, not 36,000) */
+#define CAP_VH_MAX      128
+#define CAP_SLOPE_US    600e6
+#define CAP_PROGRESS_US 60e6
+
 typedef struct {
     int64_t ts_us;
     double v;
@@ -122,6 +130,17 @@ typedef struct {
     /* float conditions: raw since (0: not holding), shown */
     int64_t c_since[OW_COND_COUNT];
     ow_diag_flag_t c[OW_COND_COUNT];
+    /* capacity test and time-to-go (capacity.h): cap_armed/_rated_h/_end_v
+     * tag the next or present discharge (ow_diag_captest); cap_vh is the
+     * lowest block's voltage for its slope; cap_c10_ah, cap_cells the battery
+     * as of the last cycle (take has no gateway) */
+    int cap_armed;
+    double cap_rated_h, cap_end_v;
+    point_t cap_vh[CAP_VH_MAX];
+    int cap_nvh;
+    int64_t cap_progress_us;
+    double cap_c10_ah;
+    int cap_cells;
 } str_t;
 
 typedef struct {
@@ -405,6 +424,88 @@ static void discharge_track(str_t *st, int64_t ts_us, int discharging)
     if (isfinite(st->sum_v)) st->ev.end_voltage_v = st->sum_v;
 }
 
+/* The capacity fields of a discharge that starts: tagged when a captest
+ * armed the string (the tag is used up), depth of discharge always. */
+static void cap_begin(str_t *st, ow_discharge_t *ev)
+{
+    ev->test = st->cap_armed;
+    ev->rated_h = st->cap_armed ? st->cap_rated_h : NAN;
+    ev->end_v_per_cell = st->cap_armed ? st->cap_end_v : NAN;
+    /* mid-range of the blocks: the per-cycle sum is not kept, and blocks
+     * that differ by more than a few degrees raise thermal alarms anyway */
+    ev->temp_c = st->ntemp ? (st->tmax + st->tmin) / 2 : NAN;
+    snprintf(ev->method, sizeof(ev->method), "%s", st->cap_armed ? "time-adjusted" : "");
+    ev->capacity_pct = NAN;
+    ev->dod_pct = ow_cap_dod_pct(ev->ah_removed, st->cap_c10_ah);
+    ev->time_to_go_s = NAN;
+    st->cap_armed = 0;
+    st->cap_nvh = 0;
+    st->cap_progress_us = ev->start_us;
+}
+
+/* The result an "end" carries: IEEE 450 time-adjusted for a test; an
+ * outage gets its depth of discharge only, never a "capacity". */
+static void cap_end(const str_t *st, ow_discharge_t *end)
+{
+    end->dod_pct = ow_cap_dod_pct(end->ah_removed, st->cap_c10_ah);
+    end->time_to_go_s = NAN;
+    if (end->test)
+        end->capacity_pct =
+            ow_cap_time_adjusted_pct(end->duration_s / 3600.0, end->rated_h, end->temp_c);
+}
+
+/* Every cycle: remember the battery for take, and while a discharge goes on
+ * follow the lowest block and publish time-to-go every CAP_PROGRESS_US. */
+static void cap_track(ow_diag_t *d, int s, int64_t at_us, int64_t ev_us, const ow_diag_sink_t *sink,
+                      void *ctx)
+{
+    str_t *st = &d->str[s];
+    st->cap_c10_ah = d->gw->battery.capacity_ah;
+    st->cap_cells = d->gw->module_type ? (int)lround(d->gw->module_type->nominal_v / 2) : 6;
+    if (st->base != OW_BAT_DISCHARGING) return;
+    if (isfinite(st->vmin)) {
+        prune(st->cap_vh, &st->cap_nvh, at_us - (int64_t)CAP_SLOPE_US);
+        push_point(st->cap_vh, &st->cap_nvh, CAP_VH_MAX, at_us, st->vmin);
+    }
+    if (ev_us - st->cap_progress_us < (int64_t)CAP_PROGRESS_US) return;
+    st->cap_progress_us = ev_us;
+    ow_cap_model_t m = {.c10_ah = st->cap_c10_ah,
+                        .peukert = OW_CAP_PEUKERT_DEFAULT,
+                        .end_v_per_cell = isfinite(st->ev.end_v_per_cell) ? st->ev.end_v_per_cell
+                                                                          : OW_CAP_END_V_DEFAULT,
+                        .cells_per_block = st->cap_cells};
+    ow_cap_now_t now = {.current_a = isfinite(st->i_a) ? -st->i_a : NAN,
+                        .temp_c = st->ev.temp_c,
+                        .ah_removed = st->ev.ah_removed,
+                        .low_block_v = st->cap_nvh ? st->cap_vh[st->cap_nvh - 1].v : NAN,
+                        .low_block_dvdt = ls_slope(st->cap_vh, st->cap_nvh, 1e6, 3, 60e6)};
+    ow_discharge_t p = st->ev;
+    snprintf(p.action, sizeof(p.action), "progress");
+    p.duration_s = (double)(at_us - p.start_us) / 1e6;
+    p.dod_pct = ow_cap_dod_pct(p.ah_removed, st->cap_c10_ah);
+    p.time_to_go_s = ow_cap_time_to_go_s(&m, &now);
+    if (sink && sink->progress) sink->progress(ctx, &p, ev_us);
+}
+
+int ow_diag_captest(ow_diag_t *d, int string, double rated_h, double end_v_per_cell)
+{
+    if (!d || string < 1 || string > nstrings(d->gw)) return -1;
+    if (!(rated_h > 0 && rated_h <= 1000) || !(end_v_per_cell > 0 && end_v_per_cell < 5)) return -1;
+    str_t *st = &d->str[string];
+    st->cap_rated_h = rated_h;
+    st->cap_end_v = end_v_per_cell;
+    if (st->base == OW_BAT_DISCHARGING) {
+        /* tagged after the load came on: the discharge under way is the test */
+        st->ev.test = 1;
+        st->ev.rated_h = rated_h;
+        st->ev.end_v_per_cell = end_v_per_cell;
+        snprintf(st->ev.method, sizeof(st->ev.method), "time-adjusted");
+        return 0;
+    }
+    st->cap_armed = 1;
+    return 0;
+}
+
 /* Take a new base state; first_us is the first reading that showed it (the
  * start of the debounce run), the first_* values that reading's. */
 static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t first_us,
@@ -416,6 +517,7 @@ static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t firs
         snprintf(end.action, sizeof(end.action), "end");
         end.end_us = first_us;
         end.duration_s = (double)(first_us - end.start_us) / 1e6;
+        cap_end(st, &end);
         emit_discharge(sink, ctx, &end, ts_us);
         st->stopped = to != OW_BAT_FLOAT;
     }
@@ -439,6 +541,7 @@ static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t firs
     st->ah_run = 0;
     st->i_us = cur_mode ? first_us : 0;
     st->i_a = cur_mode ? st->current_a : NAN;
+    cap_begin(st, ev);
     emit_discharge(sink, ctx, ev, ts_us);
 }
 
@@ -773,6 +876,7 @@ void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void
         int64_t at_us = st->rd_us ? st->rd_us : ts_us;
         if (st->have_str) eval_state(d, s, at_us, ts_us, &l, sink, ctx);
         if (st->have_str) eval_settle(d, s, at_us, &l);
+        if (st->have_str) cap_track(d, s, at_us, ts_us, sink, ctx);
         if (st->have_mod) st->equalizing = st->eq;
         eval_tr(d, s, at_us, &l);
     }

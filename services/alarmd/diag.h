@@ -60,6 +60,8 @@ typedef struct {
 typedef struct {
     void (*discharge)(void *ctx, const ow_discharge_t *d, int64_t ts_us);
     void (*baseline)(void *ctx, const ow_baseline_t *b, int64_t ts_us);
+    /* a discharge's "progress" (time-to-go), every minute; NULL: not wanted */
+    void (*progress)(void *ctx, const ow_discharge_t *d, int64_t ts_us);
 } ow_diag_sink_t;
 
 typedef struct ow_diag ow_diag_t;
@@ -84,6 +86,11 @@ void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out);
 int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm);
 /* Current baseline deviation of a module in %, NAN if no baseline yet. */
 double ow_diag_deviation_pct(const ow_diag_t *d, int module);
+
+/* Tag the string's next discharge (or the one under way) as a capacity test
+ * (IEEE 450): its "end" then carries capacity_pct by the time-adjusted
+ * method. 0, or -1 for a bad string or parameter. */
+int ow_diag_captest(ow_diag_t *d, int string, double rated_h, double end_v_per_cell);
 
 /* Everything needed to continue after a restart, as JSON; and back. */
 json_t *ow_diag_save(const ow_diag_t *d);

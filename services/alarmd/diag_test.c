@@ -103,7 +103,7 @@ static void on_baseline(void *ctx, const ow_baseline_t *b, int64_t ts_us)
     }
 }
 
-static const ow_diag_sink_t sink = {on_discharge, on_baseline};
+static const ow_diag_sink_t sink = {.discharge = on_discharge, .baseline = on_baseline};
 
 static void feed(ow_diag_t *d, int64_t ts, const cyc_t *c, rec_t *rec)
 {

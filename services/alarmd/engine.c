@@ -749,7 +749,8 @@ static void diag_baseline(void *ctx, const ow_baseline_t *b, int64_t ts_us)
 
 static void on_heartbeat(gw_t *g, int64_t ts_us, const ow_heartbeat_t *hb)
 {
-    static const ow_diag_sink_t dsink = {diag_discharge, diag_baseline};
+    static const ow_diag_sink_t dsink = {
+        .discharge = diag_discharge, .baseline = diag_baseline, .progress = diag_discharge};
     rt_t *r = &g->rt;
     ow_diag_status_t ds;
 
@@ -1077,6 +1078,13 @@ int ow_engine_set_baseline(ow_engine_t *e, const char *gw, int module, double mo
     clear_alarm(g, g->rt.last_ts_us, GBMS_A_BASELINE_ALARM, s, module, NAN, text);
     update_state(g, g->rt.last_ts_us);
     return 0;
+}
+
+int ow_engine_captest(ow_engine_t *e, const char *gw, int string, double rated_h,
+                      double end_v_per_cell)
+{
+    gw_t *g = find_gw(e, gw);
+    return g ? ow_diag_captest(g->diag, string, rated_h, end_v_per_cell) : -1;
 }
 
 int ow_engine_active(const ow_engine_t *e, const char *gw, ow_alarm_t *out, int max)

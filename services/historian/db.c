@@ -1489,6 +1489,7 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
 {
     char gw[OW_ID_MAX], t0[40], t1[40], t2[40], i0[24], i1[24], i2[24], i3[24], i4[24], i5[24];
     char d0[32], d1[32], d2[32], d3[32], d4[32];
+    char c0[32], c1[32], c2[32], c3[32], c4[32];
 
     for (size_t i = 0; i < b->alarm.n; i++) {
         const alarm_row_t *r = &b->alarm.v[i];
@@ -1553,21 +1554,35 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
                            d->min_module ? fmt_i64(i1, d->min_module) : NULL,
                            fmt_double_null(d3, sizeof d3, d->min_voltage_v),
                            fmt_double_null(d4, sizeof d4, d->end_voltage_v),
-                           d->mode};
+                           d->mode,
+                           d->test ? "true" : "false",
+                           fmt_double_null(c0, sizeof c0, d->rated_h),
+                           fmt_double_null(c1, sizeof c1, d->end_v_per_cell),
+                           fmt_double_null(c2, sizeof c2, d->temp_c),
+                           fmt_double_null(c3, sizeof c3, d->capacity_pct),
+                           d->method[0] ? d->method : NULL,
+                           fmt_double_null(c4, sizeof c4, d->dod_pct)};
         if (run(db, "writing discharge events",
                 end ? "INSERT INTO discharge_events (gw, string, start_at, end_at, duration_s, "
-                      "ah_removed, min_current_a, min_module, min_voltage_v, end_voltage_v, mode) "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                      "ah_removed, min_current_a, min_module, min_voltage_v, end_voltage_v, mode, "
+                      "test, rated_h, end_v_per_cell, temp_c, capacity_pct, method, dod_pct) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                      "$16, $17, $18) "
                       "ON CONFLICT (gw, string, start_at) DO UPDATE SET end_at = EXCLUDED.end_at, "
                       "duration_s = EXCLUDED.duration_s, ah_removed = EXCLUDED.ah_removed, "
                       "min_current_a = EXCLUDED.min_current_a, min_module = EXCLUDED.min_module, "
                       "min_voltage_v = EXCLUDED.min_voltage_v, "
-                      "end_voltage_v = EXCLUDED.end_voltage_v"
+                      "end_voltage_v = EXCLUDED.end_voltage_v, test = EXCLUDED.test, "
+                      "rated_h = EXCLUDED.rated_h, end_v_per_cell = EXCLUDED.end_v_per_cell, "
+                      "temp_c = EXCLUDED.temp_c, capacity_pct = EXCLUDED.capacity_pct, "
+                      "method = EXCLUDED.method, dod_pct = EXCLUDED.dod_pct"
                     : "INSERT INTO discharge_events (gw, string, start_at, end_at, duration_s, "
-                      "ah_removed, min_current_a, min_module, min_voltage_v, end_voltage_v, mode) "
-                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                      "ah_removed, min_current_a, min_module, min_voltage_v, end_voltage_v, mode, "
+                      "test, rated_h, end_v_per_cell, temp_c, capacity_pct, method, dod_pct) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                      "$16, $17, $18) "
                       "ON CONFLICT DO NOTHING",
-                11, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
+                18, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
             return -1;
     }
     for (size_t i = 0; i < b->base.n; i++) {

@@ -192,9 +192,9 @@ static void test_migrate(ow_db_t *db)
     CHECK(applied == ow_db_schema_version());
     CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_db_schema_version() == 2);
+    CHECK(ow_db_schema_version() == 3);
     CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_db_schema_version());
-    CHECK(count("schema_migrations") == 2);
+    CHECK(count("schema_migrations") == 3);
     /* The reader role got its grants from the migration. */
     CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
 
@@ -568,6 +568,10 @@ static ow_msg_t discharge_msg(const char *action, int64_t start, int64_t end, ui
         d->min_module = 3;
         d->min_voltage_v = 11.25;
         d->end_voltage_v = 48.5;
+        /* a 1 h capacity test of a 10 h rating at 25 C: 10 % by IEEE 450 */
+        d->test = 1, d->rated_h = 10, d->end_v_per_cell = 1.75, d->temp_c = 25;
+        d->capacity_pct = 10, d->dod_pct = 25;
+        snprintf(d->method, sizeof d->method, "time-adjusted");
     } else {
         d->duration_s = 0;
         d->end_voltage_v = 52.25;
@@ -662,6 +666,9 @@ static void test_events(ow_db_t *db)
                 "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
                 "discharge_events"),
               done);
+    CHECK_STR(q("SELECT test || '|' || rated_h || '|' || end_v_per_cell || '|' || temp_c || '|' "
+                "|| capacity_pct || '|' || method || '|' || dod_pct FROM discharge_events"),
+              "true|10|1.75|25|10|time-adjusted|25");
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(count("discharge_events") == 1);
     CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
