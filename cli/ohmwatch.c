@@ -37,6 +37,9 @@ static void usage(FILE *out)
             "                                           tag the string's next (or present)\n"
             "                                           discharge as an IEEE 450 capacity test\n"
             "                                           (default 10 h to 1.75 V/cell)\n"
+            "  baseline MODULE [MOHM|reset] [-g GW]     set a block's impedance baseline, or\n"
+            "                                           forget it (after a replacement) so it is\n"
+            "                                           learnt again on settled float\n"
             "  health SERVICE [-g GW] [--max-age S]     busd, alarmd, historian, modbusd or snmpd\n"
             "                                           answers and has current data (exit 0) or\n"
             "                                           not (1)\n"
@@ -436,6 +439,39 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
     return rc;
 }
 
+/* Impedance baseline of one module: a value, or "reset" (NAN: learnt again). */
+static int cmd_baseline(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL, *val = "reset";
+    long module = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else if (!module) {
+            char *end;
+            module = strtol(argv[i], &end, 10);
+            if (*end) module = -1; /* "l2" is not 12 */
+        } else
+            val = argv[i];
+    }
+    char *end = NULL;
+    double mohm = strcmp(val, "reset") == 0 ? NAN : strtod(val, &end);
+    if (module < 1 || (end && *end) || (!isnan(mohm) && !(mohm > 0))) {
+        usage(stderr);
+        return 2;
+    }
+    ow_control_t req = {"baseline", "", mohm, (int)module, ""};
+    ow_reply_t r;
+    int rc = ctl(site, gw, &req, &r, NULL, NULL);
+    if (rc == 0) {
+        if (isnan(mohm))
+            printf("module %ld: baseline forgotten, learnt again on settled float\n", module);
+        else
+            printf("module %ld: baseline %g mOhm\n", module, mohm);
+    }
+    return rc;
+}
+
 static int cmd_health(const ow_site_t *site, int argc, char **argv)
 {
     const char *gw = NULL, *service = NULL;
@@ -519,6 +555,8 @@ int main(int argc, char **argv)
         rc = cmd_ack(site, argc - i, argv + i);
     else if (strcmp(cmd, "captest") == 0)
         rc = cmd_captest(site, argc - i, argv + i);
+    else if (strcmp(cmd, "baseline") == 0)
+        rc = cmd_baseline(site, argc - i, argv + i);
     else if (strcmp(cmd, "health") == 0)
         rc = cmd_health(site, argc - i, argv + i);
     else if (strcmp(cmd, "check") == 0)

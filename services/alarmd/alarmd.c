@@ -536,8 +536,17 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
         if (c->index && n == 0) refuse(an, "no active alarm with id %d", c->index);
     } else if (strcmp(c->cmd, "baseline") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        if (ow_engine_set_baseline(a->engine, a->site->gateways[gi].id, c->index, c->value) < 0)
+        if (ow_engine_set_baseline(a->engine, a->site->gateways[gi].id, c->index, c->value) < 0) {
             refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
+            return;
+        }
+        /* audit: a baseline change restarts the block's trend (a replacement) */
+        if (isnan(c->value))
+            log_info("audit: %s module %d: impedance baseline reset, learnt again on settled float",
+                     a->site->gateways[gi].id, c->index);
+        else
+            log_info("audit: %s module %d: impedance baseline set to %g mOhm",
+                     a->site->gateways[gi].id, c->index, c->value);
         a->dirty = 1;
     } else if (strcmp(c->cmd, "captest") == 0) {
         /* index: the string; value: rated time in h (10 if null); key:
