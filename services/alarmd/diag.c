@@ -124,6 +124,7 @@ typedef struct {
     int settle_dis;
     int settled, imp_ok; /* this cycle's verdicts */
     double ibase;        /* learned float current, NAN until known */
+    double vbase;        /* learned float voltage per cell, NAN until known */
     int64_t ibase_us;
     point_t ih[HOT_MAX]; /* current samples over tr_sustain_s */
     int nih;
@@ -255,7 +256,7 @@ static void init(ow_diag_t *d, const ow_gateway_cfg_t *gw)
         st->prev_v_cell = NAN;
         st->pend_sum_v = st->pend_vmin = NAN;
         st->tr_value = 0;
-        st->ibase = NAN;
+        st->ibase = st->vbase = NAN;
     }
     for (int m = 0; m <= OW_MAX_MODULES; m++) {
         d->mod[m].base_mohm = NAN;
@@ -634,6 +635,8 @@ static int boosting(const str_t *st, const lim_t *l)
     return isfinite(v) && v > l->float_v + CHG_ABOVE_V;
 }
 
+static double lof_level(const str_t *st, const lim_t *l);
+
 /* A string is on settled float once it has floated (or charged at float
  * voltage: a rising float current) for FLOAT_SETTLE_US since alarmd first
  * saw it or since its last recharge ended; a discharge, its recharge or a
@@ -660,8 +663,20 @@ static void eval_settle(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
     /* The float current a healthy string draws here, learnt on settled
      * float: it follows a fall within the hour and a rise only over a week,
      * so a runaway's rising current is judged against the level before it. */
+    /* The float voltage the charger holds: a charger may be set anywhere in
+     * the maker's band, so loss of float is judged against what it does. */
+    double v = v_cell(st, l);
+    if (st->settled && rep == OW_BAT_FLOAT && isfinite(v) && v >= lof_level(st, l)) {
+        double a = st->ibase_us && ts_us > st->ibase_us
+                       ? 1 - exp(-(double)(ts_us - st->ibase_us) / IBASE_DOWN_US)
+                       : 1;
+        st->vbase = isnan(st->vbase) ? v : st->vbase + a * (v - st->vbase);
+    }
     int cur = d->gw->current_sensor && isfinite(st->current_a);
-    if (!cur || !st->settled || rep != OW_BAT_FLOAT || st->current_a < 0) return;
+    if (!cur || !st->settled || rep != OW_BAT_FLOAT || st->current_a < 0) {
+        if (st->settled && rep == OW_BAT_FLOAT) st->ibase_us = ts_us;
+        return;
+    }
     if (isnan(st->ibase)) {
         /* starts at the reading, but at most twice the chemistry's typical
          * float current, so a string that is already high is not learnt */
@@ -687,6 +702,15 @@ static int cur_mode(const ow_diag_t *d, const str_t *st)
  * reached again, alarm 25 (discharging stopped) already says the battery is
  * not being charged: judged from float or charge only, so an outage that
  * outlasts the UPS raises one alarm, not two. */
+/* The voltage below which no charger holds the string: the learnt float
+ * voltage, or before it is known the lower of the setting and the
+ * chemistry's band, less loss_of_float_v_per_cell. */
+static double lof_level(const str_t *st, const lim_t *l)
+{
+    double f = isfinite(st->vbase) ? st->vbase : fmin(l->float_v, l->chem->float_min_v);
+    return f - l->lof_v;
+}
+
 static int lost_float(const ow_diag_t *d, const str_t *st, const lim_t *l)
 {
     double v = v_cell(st, l);
@@ -694,7 +718,7 @@ static int lost_float(const ow_diag_t *d, const str_t *st, const lim_t *l)
     if (!cur_mode(d, st) || !isfinite(v) || rep == OW_BAT_DISCHARGING ||
         rep == OW_BAT_DISCHARGE_STOPPED)
         return 0;
-    return v < l->float_v - l->lof_v && st->current_a > -l->dis_a && st->current_a < l->chg_a;
+    return v < lof_level(st, l) && st->current_a > -l->dis_a && st->current_a < l->chg_a;
 }
 
 /* Something connects the string: a charger holds it or a load draws on it. */
@@ -702,7 +726,7 @@ static int held(const ow_diag_t *d, const str_t *st, const lim_t *l)
 {
     double v = v_cell(st, l);
     if (cur_mode(d, st) && (st->current_a < -l->dis_a || st->current_a > l->chg_a)) return 1;
-    return isfinite(v) && v >= l->float_v - l->lof_v;
+    return isfinite(v) && v >= lof_level(st, l);
 }
 
 static void cond_set(str_t *st, int k, int raw, int64_t ts_us, double value, double level)
@@ -732,7 +756,7 @@ static void eval_conds(ow_diag_t *d, int64_t ts_us, const lim_t *l)
         str_t *st = &d->str[s];
         if (!st->have_str) continue; /* no reading: keep what shows */
         int64_t at = st->rd_us ? st->rd_us : ts_us;
-        double v = v_cell(st, l), lof = l->float_v - l->lof_v;
+        double v = v_cell(st, l), lof = lof_level(st, l);
         cond_set(st, OW_COND_OPEN_STRING, lost[s] && any_held, at, v, lof);
         cond_set(st, OW_COND_LOSS_OF_FLOAT, lost[s] && !any_held, at, v, lof);
 
@@ -986,6 +1010,7 @@ static json_t *save_string(const str_t *st, int s)
     json_object_set_new(fl, "after_discharge", json_boolean(st->settle_dis));
     json_object_set_new(fl, "current_a", jnum(st->ibase));
     json_object_set_new(fl, "current_us", json_integer(st->ibase_us));
+    json_object_set_new(fl, "voltage_v", jnum(st->vbase));
     json_object_set_new(fl, "currents", jpoints(st->ih, st->nih));
     for (int k = 0; k < OW_COND_COUNT; k++)
         json_array_append_new(conds,
@@ -1154,6 +1179,7 @@ static int load_float(rd_t *r, const json_t *fl, str_t *st)
         rd_bool(r, fl, "after_discharge", &st->settle_dis) ||
         rd_num(r, fl, "current_a", &st->ibase) ||
         rd_int(r, fl, "current_us", 0, INT64_MAX, &st->ibase_us) ||
+        rd_num(r, fl, "voltage_v", &st->vbase) ||
         rd_points(r, fl, "currents", st->ih, HOT_MAX, &st->nih))
         return -1;
     const json_t *conds = json_object_get(fl, "conditions");

@@ -940,6 +940,25 @@ static void test_float_conditions(void)
         CHECK(!cond(d, 1, k)->on);
     ow_diag_destroy(&d);
 
+    /* a charger set at the band's low end, 2.25 V/cell, is holding the
+     * string: never a loss of float (judged against the learnt 2.25) */
+    d = ow_diag_new(&gw);
+    cyc_float(&c);
+    cyc_volts(&c, 0, 6 * 2.25);
+    cyc_volts(&c, 1, 6 * 2.25);
+    for (int k = 0; k < 2 * 365; k++, t += 10 * SEC) {
+        feed(d, t, &c, rec);
+        CHECK(!cond(d, 1, OW_COND_LOSS_OF_FLOAT)->on && !cond(d, 1, OW_COND_OPEN_STRING)->on);
+    }
+    c.i[0] = c.i[1] = 0; /* then the charger stops: 2.22 is below 2.25 - 0.02 */
+    cyc_volts(&c, 0, 6 * 2.22);
+    cyc_volts(&c, 1, 6 * 2.22);
+    for (int k = 0; k < 40; k++)
+        feed(d, t += SEC, &c, rec);
+    CHECK(cond(d, 1, OW_COND_LOSS_OF_FLOAT)->on);
+    CHECK_NEAR(cond(d, 1, OW_COND_LOSS_OF_FLOAT)->level, 2.23, 1e-9);
+    ow_diag_destroy(&d);
+
     /* float voltage outside the VRLA band 2.25-2.30 V/cell at 25 degC:
      * 2.32 V/cell for 10 min is a mis-set charger; at 2.29 it is not */
     d = ow_diag_new(&gw);
