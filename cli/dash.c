@@ -164,7 +164,7 @@ static void num(FILE *out, double v, int width, int prec)
 }
 
 /* Depth of discharge is labelled as such: it is not the battery's capacity
- * (docs/battery-capacity.md). */
+ * (docs/battery.md). */
 static void render_discharge(FILE *out, const ow_discharge_t *e)
 {
     int m = (int)(e->duration_s / 60);

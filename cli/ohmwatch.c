@@ -397,7 +397,7 @@ static int cmd_ack(const ow_site_t *site, int argc, char **argv)
     return rc;
 }
 
-/* The test's result arrives with the discharge's end (docs/battery-capacity.md);
+/* The test's result arrives with the discharge's end (docs/battery.md);
  * this only tags it. --rate-a is not sent: alarmd measures the current. */
 static int cmd_captest(const ow_site_t *site, int argc, char **argv)
 {

@@ -137,7 +137,7 @@ static double float_v_of(const ow_gateway_cfg_t *g)
  * the charger's current limit ends at the float voltage; a flooded battery's
  * equalize charge reaches 2.33-2.40 V/cell) or at the start of a C10
  * discharge raises nothing, while the end of a C10 discharge (1.75 V/cell)
- * passes both low levels. docs/battery-defaults.md gives the reasoning. */
+ * passes both low levels. docs/battery.md gives the reasoning. */
 static const struct cell_levels {
     const char *chem;
     double low_alarm, low_warn, high_warn, high_alarm;
@@ -1707,7 +1707,7 @@ int ow_config_doc(FILE *out)
                  "Paths are below a gateway object (or `defaults`). Defaults marked\n"
                  "`x nominal_v/12` scale with the module type's nominal voltage, and\n"
                  "`x capacity_ah` with the battery capacity (C10); others follow the\n"
-                 "battery as their rule says (`docs/battery-defaults.md`). A value given\n"
+                 "battery as their rule says (`docs/battery.md`). A value given\n"
                  "in the file is used as is; `-n` warns when one contradicts the battery.\n\n");
     doc_table(out, gw_keys, NKEYS, "");
 
@@ -1727,7 +1727,7 @@ int ow_config_doc(FILE *out)
                  "  allows a delay on the voltage alarm.\n"
                  "- Block voltage, impedance, string voltage and equalizing defaults follow\n"
                  "  the battery (module type's cells, `battery.chemistry`,\n"
-                 "  `battery.impedance_mohm`, the strings): `docs/battery-defaults.md` says\n"
+                 "  `battery.impedance_mohm`, the strings): `docs/battery.md` says\n"
                  "  why. A 12 V VRLA block gets the guide's 12.00/12.40/14.10/15.50 V. The\n"
                  "  guide's string example (105/110/125/135 V for 9 x 12 V) is not a default:\n"
                  "  string levels are the block levels x the blocks in the string (the\n"

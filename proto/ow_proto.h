@@ -158,7 +158,7 @@ typedef struct {
     int min_module;       /* module address of the lowest block */
     double min_voltage_v; /* its lowest voltage during the discharge */
     double end_voltage_v; /* string voltage at the end (at the start for "start") */
-    /* capacity test (IEEE 450 / 1188, docs/battery-capacity.md); an outage has
+    /* capacity test (IEEE 450 / 1188, docs/battery.md); an outage has
      * test 0 and reports only dod_pct */
     int test;              /* 1 tagged as a capacity test (captest), 0 an outage */
     double rated_h;        /* test: rated time to end voltage at this rate; NAN if untagged */

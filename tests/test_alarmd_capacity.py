@@ -3,7 +3,7 @@ string 1 tagged as a capacity test (the control 'captest', as `ohmwatch
 captest` sends it) ends with an IEEE 450 time-adjusted capacity %, while an
 untagged outage of string 2 reports only its depth of discharge. The numbers
 are checked against the message's own duration and temperature, so that the
-test holds whatever the simulator's C10 lasts (docs/battery-capacity.md)."""
+test holds whatever the simulator's C10 lasts (docs/battery.md)."""
 import os
 import sys
 

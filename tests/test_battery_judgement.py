@@ -93,6 +93,7 @@ check(len(op) == 1 and op[0]["string"] == 1, "open string (105) on string 1 only
 if op:
     after = (op[0]["raised_us"] - t0) / 1e6 - OPEN_AT
     check(0 < after <= 300, "open string raised %.0f s after the breaker opened (<= 300)" % after)
+    print("open string: raised %.0f s after the breaker opened" % after)
 check(not raised(L, 106), "not loss of float: string 2 is held by the charger")
 check(not raised(L, 22), "no thermal runaway")
 finish(L, procs)
@@ -107,6 +108,7 @@ check(sorted(a["string"] for a in lf) == [1, 2], "loss of float (106) on both st
 for a in lf:
     after = (a["raised_us"] - t0) / 1e6 - OFF_AT
     check(0 < after <= 300, "loss of float raised %.0f s after the charger stopped" % after)
+    print("loss of float: string %d raised %.0f s after the charger stopped" % (a["string"], after))
 check(not raised(L, 105), "not open string: no string is held")
 finish(L, procs)
 done("test_battery_judgement")

@@ -550,7 +550,7 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
         a->dirty = 1;
     } else if (strcmp(c->cmd, "captest") == 0) {
         /* index: the string; value: rated time in h (10 if null); key:
-         * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery-capacity.md) */
+         * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery.md) */
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
         double rated_h = isnan(c->value) ? 10.0 : c->value, end_v = 1.75;
         if (c->key[0] && sscanf(c->key, "end_v_per_cell=%lf", &end_v) != 1) {

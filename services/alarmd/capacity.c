@@ -1,5 +1,5 @@
 /* Capacity test arithmetic (IEEE 450 / IEEE 1188) and time-to-go. The table
- * is data the code walks and docs/battery-capacity.md reproduces; the
+ * is data the code walks and docs/battery.md reproduces; the
  * formulas are the standard's, named at each function. */
 #include "capacity.h"
 

@@ -1,6 +1,6 @@
 /* Capacity test arithmetic (IEEE 450 / IEEE 1188) and time-to-go while a
  * string discharges. Pure functions: no state, no I/O, so that alarmd, the
- * CLI and the tests compute the same numbers. See docs/battery-capacity.md. */
+ * CLI and the tests compute the same numbers. See docs/battery.md. */
 #ifndef OW_CAPACITY_H
 #define OW_CAPACITY_H
 

@@ -5,7 +5,7 @@
 -- discharge (Ah removed / C10), which an outage reports instead of a
 -- "capacity". Columns on discharge_events rather than a table of their own:
 -- a test is a discharge, one row, completed by its "end" like any other.
--- docs/battery-capacity.md gives the method.
+-- docs/battery.md gives the method.
 ALTER TABLE discharge_events
     ADD COLUMN test boolean NOT NULL DEFAULT false,
     ADD COLUMN rated_h double precision,
