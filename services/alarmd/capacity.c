@@ -100,7 +100,17 @@ double ow_cap_time_to_go_s(const ow_cap_model_t *m, const ow_cap_now_t *now)
     double avail = ow_cap_available_ah(m, now->current_a, now->temp_c);
     if (!isfinite(avail)) return NAN;
     double removed = isfinite(now->ah_removed) ? now->ah_removed : 0.0;
-    double ttg = fmax(avail - removed, 0.0) / now->current_a * 3600.0;
+    /* The weakest block is ahead of the average one by its voltage deficit
+     * over the average block's volts per Ah: at the same current a smaller
+     * block is deeper discharged (a block of higher resistance also reads
+     * low: that errs short, the safe side). At most a third of what is
+     * available, so a block that reads low for another reason (a bad
+     * connection) cannot make the answer zero. */
+    double lead = 0;
+    if (isfinite(now->avg_block_v) && isfinite(now->low_block_v) && isfinite(now->avg_dv_dah) &&
+        now->avg_dv_dah < 0)
+        lead = fmin(fmax((now->avg_block_v - now->low_block_v) / -now->avg_dv_dah, 0), avail / 3);
+    double ttg = fmax(avail - removed - lead, 0.0) / now->current_a * 3600.0;
 
     /* The weakest block ends the discharge. A straight line through its
      * present slope overestimates the time near the knee (the voltage falls

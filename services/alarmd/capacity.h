@@ -50,6 +50,8 @@ typedef struct {
     double ah_removed;     /* Ah taken out since the discharge started */
     double low_block_v;    /* lowest block voltage now; NAN if unknown */
     double low_block_dvdt; /* its slope in V/s (negative while falling); NAN if unknown */
+    double avg_block_v;    /* the string's average block voltage now; NAN if unknown */
+    double avg_dv_dah;     /* its slope against Ah removed, V/Ah (negative); NAN/0 if unknown */
 } ow_cap_now_t;
 
 /* Capacity deliverable at a constant current (Peukert):
@@ -57,8 +59,12 @@ typedef struct {
 double ow_cap_available_ah(const ow_cap_model_t *m, double current_a, double temp_c);
 
 /* Seconds until the end voltage: the smaller of the Ah estimate
- * (C_I - removed) / I and the weakest block's straight-line extrapolation to
- * the end voltage. NAN when not discharging or without a current. */
+ * (C_I - removed - lead) / I and the weakest block's straight-line
+ * extrapolation to the end voltage. lead is how far the weakest block is
+ * ahead of the average one: its voltage deficit divided by the average
+ * block's volts per Ah (a smaller block is deeper discharged at the same
+ * current, and the weakest block ends the discharge). NAN when not
+ * discharging or without a current. */
 double ow_cap_time_to_go_s(const ow_cap_model_t *m, const ow_cap_now_t *now);
 
 #endif

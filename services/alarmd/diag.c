@@ -139,6 +139,8 @@ typedef struct {
     double cap_rated_h, cap_end_v;
     point_t cap_vh[CAP_VH_MAX];
     int cap_nvh;
+    point_t cap_avh[CAP_VH_MAX]; /* the string's average block voltage, same window */
+    int cap_navh;
     int64_t cap_progress_us;
     double cap_c10_ah;
     int cap_cells;
@@ -441,6 +443,7 @@ static void cap_begin(str_t *st, ow_discharge_t *ev)
     ev->time_to_go_s = NAN;
     st->cap_armed = 0;
     st->cap_nvh = 0;
+    st->cap_navh = 0;
     st->cap_progress_us = ev->start_us;
 }
 
@@ -468,6 +471,10 @@ static void cap_track(ow_diag_t *d, int s, int64_t at_us, int64_t ev_us, const o
         prune(st->cap_vh, &st->cap_nvh, at_us - (int64_t)CAP_SLOPE_US);
         push_point(st->cap_vh, &st->cap_nvh, CAP_VH_MAX, at_us, st->vmin);
     }
+    if (isfinite(st->avg_v)) {
+        prune(st->cap_avh, &st->cap_navh, at_us - (int64_t)CAP_SLOPE_US);
+        push_point(st->cap_avh, &st->cap_navh, CAP_VH_MAX, at_us, st->avg_v);
+    }
     if (ev_us - st->cap_progress_us < (int64_t)CAP_PROGRESS_US) return;
     st->cap_progress_us = ev_us;
     ow_cap_model_t m = {.c10_ah = st->cap_c10_ah,
@@ -479,7 +486,11 @@ static void cap_track(ow_diag_t *d, int s, int64_t at_us, int64_t ev_us, const o
                         .temp_c = st->ev.temp_c,
                         .ah_removed = st->ev.ah_removed,
                         .low_block_v = st->cap_nvh ? st->cap_vh[st->cap_nvh - 1].v : NAN,
-                        .low_block_dvdt = ls_slope(st->cap_vh, st->cap_nvh, 1e6, 3, 60e6)};
+                        .low_block_dvdt = ls_slope(st->cap_vh, st->cap_nvh, 1e6, 3, 60e6),
+                        .avg_block_v = st->cap_navh ? st->cap_avh[st->cap_navh - 1].v : NAN};
+    /* the average block's volts per Ah removed, from its slope at this current */
+    double dvdt = ls_slope(st->cap_avh, st->cap_navh, 1e6, 3, 60e6);
+    if (now.current_a > 0) now.avg_dv_dah = dvdt / (now.current_a / 3600);
     ow_discharge_t p = st->ev;
     snprintf(p.action, sizeof(p.action), "progress");
     p.duration_s = (double)(at_us - p.start_us) / 1e6;
