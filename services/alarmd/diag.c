@@ -212,6 +212,12 @@ static void limits(const ow_gateway_cfg_t *gw, lim_t *l)
     l->chem = ow_gateway_chemistry(gw);
 }
 
+/* The string's current this cycle is measured (a sensor is fitted and read). */
+static int cur_mode(const ow_diag_t *d, const str_t *st)
+{
+    return d->gw->current_sensor && isfinite(st->current_a);
+}
+
 /* String (1-based) holding a module address; 0 if none. */
 static int module_string(const ow_gateway_cfg_t *gw, int module)
 {
@@ -351,23 +357,6 @@ static void prune(point_t *p, int *n, int64_t from_us)
     *n -= k;
 }
 
-/* Least-squares slope of v against time in units of unit_us; NAN with fewer
- * than min_n points or a span shorter than min_span_us. */
-static double ls_slope(const point_t *p, int n, double unit_us, int min_n, double min_span_us)
-{
-    if (n < min_n || (double)(p[n - 1].ts_us - p[0].ts_us) < min_span_us) return NAN;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (int i = 0; i < n; i++) {
-        double x = (double)(p[i].ts_us - p[n - 1].ts_us) / unit_us;
-        sx += x;
-        sy += p[i].v;
-        sxx += x * x;
-        sxy += x * p[i].v;
-    }
-    double den = n * sxx - sx * sx;
-    return den > 0 ? (n * sxy - sx * sy) / den : NAN;
-}
-
 /* Least-squares line through the points: slope per unit_us, its standard
  * error, and the fitted value at the newest point. -1 with fewer than 3. */
 static int ls_fit(const point_t *p, int n, double unit_us, double *slope, double *se,
@@ -396,6 +385,15 @@ static int ls_fit(const point_t *p, int n, double unit_us, double *slope, double
     *se = sqrt(sse / (n - 2) / sxx);
     *at_last = my - *slope * mx; /* x of the newest point is 0 */
     return 0;
+}
+
+/* Least-squares slope of v against time in units of unit_us; NAN with fewer
+ * than min_n points (3 at least) or a span shorter than min_span_us. */
+static double ls_slope(const point_t *p, int n, double unit_us, int min_n, double min_span_us)
+{
+    double slope, se, at_last;
+    if (n < min_n || n < 1 || (double)(p[n - 1].ts_us - p[0].ts_us) < min_span_us) return NAN;
+    return ls_fit(p, n, unit_us, &slope, &se, &at_last) == 0 ? slope : NAN;
 }
 
 static void emit_discharge(const ow_diag_sink_t *sink, void *ctx, const ow_discharge_t *ev,
@@ -436,7 +434,8 @@ static void cap_begin(str_t *st, ow_discharge_t *ev)
     ev->end_v_per_cell = st->cap_armed ? st->cap_end_v : NAN;
     /* mid-range of the blocks: the per-cycle sum is not kept, and blocks
      * that differ by more than a few degrees raise thermal alarms anyway */
-    ev->temp_c = st->ntemp ? (st->tmax + st->tmin) / 2 : NAN;
+    /* IEEE 450: the average cell temperature, to 0.1 degC (what it is read to) */
+    ev->temp_c = st->ntemp ? round(st->tsum / st->ntemp * 10) / 10 : NAN;
     snprintf(ev->method, sizeof(ev->method), "%s", st->cap_armed ? "time-adjusted" : "");
     ev->capacity_pct = NAN;
     ev->dod_pct = ow_cap_dod_pct(ev->ah_removed, st->cap_c10_ah);
@@ -520,8 +519,8 @@ int ow_diag_captest(ow_diag_t *d, int string, double rated_h, double end_v_per_c
 
 /* Take a new base state; first_us is the first reading that showed it (the
  * start of the debounce run), the first_* values that reading's. */
-static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t first_us,
-                 double first_sum_v, double first_vmin, int first_vmin_module, int64_t ts_us,
+static void take(str_t *st, int s, ow_bat_state_t to, int cur, int64_t first_us, double first_sum_v,
+                 double first_vmin, int first_vmin_module, int64_t ts_us,
                  const ow_diag_sink_t *sink, void *ctx)
 {
     if (st->base == OW_BAT_DISCHARGING) {
@@ -543,16 +542,16 @@ static void take(str_t *st, int s, ow_bat_state_t to, int cur_mode, int64_t firs
     memset(ev, 0, sizeof(*ev));
     ev->string = s;
     snprintf(ev->action, sizeof(ev->action), "start");
-    snprintf(ev->mode, sizeof(ev->mode), "%s", cur_mode ? "current" : "voltage");
+    snprintf(ev->mode, sizeof(ev->mode), "%s", cur ? "current" : "voltage");
     ev->start_us = first_us;
-    ev->ah_removed = cur_mode ? 0 : NAN;
-    ev->min_current_a = cur_mode ? st->current_a : NAN;
+    ev->ah_removed = cur ? 0 : NAN;
+    ev->min_current_a = cur ? st->current_a : NAN;
     ev->min_module = isfinite(first_vmin) ? first_vmin_module : 0;
     ev->min_voltage_v = first_vmin;
     ev->end_voltage_v = first_sum_v;
     st->ah_run = 0;
-    st->i_us = cur_mode ? first_us : 0;
-    st->i_a = cur_mode ? st->current_a : NAN;
+    st->i_us = cur ? first_us : 0;
+    st->i_a = cur ? st->current_a : NAN;
     cap_begin(st, ev);
     emit_discharge(sink, ctx, ev, ts_us);
 }
@@ -572,7 +571,7 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
                        const ow_diag_sink_t *sink, void *ctx)
 {
     str_t *st = &d->str[s];
-    int cur_mode = d->gw->current_sensor && isfinite(st->current_a);
+    int cur = cur_mode(d, st);
     double v = st->avg_v / l->cells;
     ow_bat_state_t raw = OW_BAT_UNKNOWN;
     int now = 0;
@@ -581,7 +580,7 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
         prune(st->vh, &st->nvh, ts_us - SLOPE_WIN_US);
         push_point(st->vh, &st->nvh, VHIST_MAX, ts_us, v);
     }
-    if (cur_mode) {
+    if (cur) {
         if (st->current_a < -l->dis_a)
             raw = OW_BAT_DISCHARGING;
         else
@@ -612,7 +611,7 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
         st->pend = OW_BAT_UNKNOWN;
         st->pend_n = 0;
     } else if (now) {
-        take(st, s, raw, cur_mode, ts_us, st->sum_v, st->vmin, st->vmin_module, ev_us, sink, ctx);
+        take(st, s, raw, cur, ts_us, st->sum_v, st->vmin, st->vmin_module, ev_us, sink, ctx);
     } else {
         if (raw != st->pend) {
             st->pend = raw;
@@ -628,8 +627,8 @@ static void eval_state(ow_diag_t *d, int s, int64_t ts_us, int64_t ev_us, const 
             st->pend_vmin_module = st->vmin_module;
         }
         if (st->pend_n >= DEBOUNCE_N)
-            take(st, s, raw, cur_mode, st->pend_us, st->pend_sum_v, st->pend_vmin,
-                 st->pend_vmin_module, ev_us, sink, ctx);
+            take(st, s, raw, cur, st->pend_us, st->pend_sum_v, st->pend_vmin, st->pend_vmin_module,
+                 ev_us, sink, ctx);
     }
 }
 
@@ -683,8 +682,7 @@ static void eval_settle(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
                        : 1;
         st->vbase = isnan(st->vbase) ? v : st->vbase + a * (v - st->vbase);
     }
-    int cur = d->gw->current_sensor && isfinite(st->current_a);
-    if (!cur || !st->settled || rep != OW_BAT_FLOAT || st->current_a < 0) {
+    if (!cur_mode(d, st) || !st->settled || rep != OW_BAT_FLOAT || st->current_a < 0) {
         if (st->settled && rep == OW_BAT_FLOAT) st->ibase_us = ts_us;
         return;
     }
@@ -701,11 +699,6 @@ static void eval_settle(ow_diag_t *d, int s, int64_t ts_us, const lim_t *l)
 }
 
 /* ---- float conditions ---- */
-
-static int cur_mode(const ow_diag_t *d, const str_t *st)
-{
-    return d->gw->current_sensor && isfinite(st->current_a);
-}
 
 /* No charger holds the string: not charging, not discharging, and its voltage
  * has left the float voltage downwards (current sensor needed: without one a
