@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_config.h"
 #include "ow_log.h"
@@ -500,11 +501,12 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     an->r.value = c->value;
 }
 
-static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
+static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *peer, answer_t *an)
 {
     const ow_control_t *c = &m->u.control;
     int gi;
 
+    (void)peer; /* roles and attribution: issue 15 */
     an->r.ok = 1;
     an->r.value = NAN;
     snprintf(an->r.req, sizeof an->r.req, "%s", c->req);
@@ -583,6 +585,15 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an)
     }
 }
 
+/* Who sent a request: the identity and roles the ZAP handler gave its
+ * connection (lib/ow_auth.h). */
+static void request_peer(zframe_t *body, ow_peer_t *p)
+{
+    (void)body;
+    snprintf(p->who, sizeof p->who, "control");
+    p->roles = OW_ROLE_READ | OW_ROLE_OPERATE | OW_ROLE_CONFIGURE | OW_ROLE_BREAKER;
+}
+
 static void serve_control(ow_alarmd_t *a)
 {
     zmsg_t *req = zmsg_recv(a->control);
@@ -615,7 +626,9 @@ static void serve_control(ow_alarmd_t *a)
         a->bad_requests++;
         refuse(&an, "expected a control message, got %s", ow_kind_name(m.kind));
     } else {
-        handle_control(a, &m, &an);
+        ow_peer_t peer;
+        request_peer(body, &peer);
+        handle_control(a, &m, &peer, &an);
     }
     if (!an.r.ok) log_warnx("control request refused: %s", an.r.error);
 
