@@ -570,6 +570,20 @@ static const ow_key_t alarmd_keys[] = {
 };
 #define NALARMDKEYS (sizeof(alarmd_keys) / sizeof(alarmd_keys[0]))
 
+#define SD(m) AT(ow_security_cfg_t, m)
+static const ow_key_t security_keys[] = {
+    {.key = "curve", .type = K_BOOL, SD(curve), .def = 1,
+     .doc = "Authenticate and encrypt every ZeroMQ link with CURVE against the public keys in "
+            "`keys_dir` (docs/security.md). `false` runs plain TCP: anyone who reaches a port "
+            "can read, and alarmd's control socket obeys anyone; every daemon logs a warning."},
+    {.key = "keys_dir", .type = K_STRING, SD(keys_dir), .sdef = "/etc/ohmwatch/keys",
+     .doc = "Directory of public keys (`NAME.key`, with their roles: the allow-list) and, in "
+            "`private/`, each service's secret key `NAME.key_secret` (or from the systemd "
+            "credential of that name); made by `ohmwatch keygen`. Relative to the site file's "
+            "directory unless absolute; the environment's `OHMWATCH_KEYS_DIR` overrides it."},
+};
+#define NSECURITYKEYS (sizeof(security_keys) / sizeof(security_keys[0]))
+
 /* clang-format on */
 
 /* The four-level objects, checked for low_alarm <= low_warn < high_warn <= high_alarm. */
@@ -1297,9 +1311,12 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
     for (int i = 0; i < site->ngateways; i++)
         if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0) return -1;
     if (check_unique(c, gws, site) < 0) return -1;
-    /* "services" is free-form, but alarmd's part is ours: `-n` checks it too. */
+    /* "services" is free-form, but alarmd's and security's parts are ours:
+     * `-n` checks them too. */
     ow_alarmd_cfg_t alarmd;
-    return ow_site_alarmd(site, &alarmd, c->err, c->errlen);
+    ow_security_cfg_t sec;
+    if (ow_site_alarmd(site, &alarmd, c->err, c->errlen) < 0) return -1;
+    return ow_site_security(site, &sec, c->err, c->errlen);
 }
 
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
@@ -1572,6 +1589,52 @@ int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_
 }
 
 /* ---------------------------------------------------------------------------
+ * services.security
+ * ------------------------------------------------------------------------- */
+
+#define SECURITY_PATH "services.security"
+
+int ow_site_security(const ow_site_t *site, ow_security_cfg_t *out, char *err, size_t errlen)
+{
+    seterr(err, errlen, "%s", "");
+    if (!site || !out) {
+        seterr(err, errlen, "no site");
+        return -1;
+    }
+    ctx_t c = {.file = site->path, .pos = site->positions, .err = err, .errlen = errlen};
+    ow_security_cfg_t s;
+    memset(&s, 0, sizeof(s));
+    json_t *obj = site->services ? json_object_get(site->services, "security") : NULL;
+    if (obj && !json_is_object(obj)) return fail(&c, SECURITY_PATH, "expected an object");
+    if (obj && check_keys(&c, obj, security_keys, NSECURITYKEYS, "", SECURITY_PATH, 0) < 0)
+        return -1;
+    char jp[PATH_MAX_LEN];
+    for (size_t i = 0; i < NSECURITYKEYS; i++) {
+        const ow_key_t *k = &security_keys[i];
+        json_t *v = obj ? json_object_get(obj, k->key) : NULL;
+        join(jp, sizeof(jp), SECURITY_PATH, k->key);
+        if (v) {
+            if (apply(&c, k, v, jp, &s) < 0) return -1;
+        } else
+            apply_default(k, &s, NULL);
+    }
+    /* The environment names where this machine keeps its keys (a test's
+     * temporary directory, a demo's): the site file stays the same. */
+    const char *env = getenv("OHMWATCH_KEYS_DIR");
+    if (env && env[0]) snprintf(s.keys_dir, sizeof(s.keys_dir), "%s", env);
+    join(jp, sizeof(jp), SECURITY_PATH, "keys_dir");
+    if (!s.keys_dir[0]) return fail(&c, jp, "must not be empty");
+    char buf[PATH_MAX_LEN];
+    const char *path = ow_site_path(site, s.keys_dir, buf, sizeof(buf));
+    if (!path || strlen(path) >= sizeof(s.keys_dir))
+        return fail(&c, jp, "too long once resolved against \"%s\" (at most %zu bytes)", site->dir,
+                    sizeof(s.keys_dir) - 1);
+    memmove(s.keys_dir, path, strlen(path) + 1);
+    *out = s;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------
  * Documentation, from the same tables.
  * ------------------------------------------------------------------------- */
 
@@ -1780,6 +1843,13 @@ int ow_config_doc(FILE *out)
                  "All keys are optional. The three endpoints are distinct from each other\n"
                  "and from every gateway's `publish` and `replay` (as connected to).\n\n");
     doc_table(out, alarmd_keys, NALARMDKEYS, "services.alarmd.");
+    fprintf(out, "\n");
+
+    fprintf(out, "## services.security\n\n"
+                 "How the ZeroMQ links between the services authenticate and encrypt\n"
+                 "(docs/security.md). All keys are optional: the default is CURVE with the\n"
+                 "keys in `/etc/ohmwatch/keys`.\n\n");
+    doc_table(out, security_keys, NSECURITYKEYS, "services.security.");
     fprintf(out, "\n");
 
     fprintf(out, "## Module types\n\n"

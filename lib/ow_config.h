@@ -208,6 +208,16 @@ typedef struct {
  * "FILE:LINE:COL: services.alarmd.KEY: reason" in err. */
 int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_t errlen);
 
+/* The "services.security" section: how the ZeroMQ links authenticate
+ * (lib/ow_auth.h, docs/security.md). */
+typedef struct {
+    int curve;          /* 1: CURVE + an allow-list of keys; 0: plain TCP, an explicit choice */
+    char keys_dir[512]; /* public keys (the allow-list) and, under private/, secret ones */
+} ow_security_cfg_t;
+/* Fill from the site (defaults for what is missing); OHMWATCH_KEYS_DIR in
+ * the environment overrides keys_dir. -1 with the reason in err. */
+int ow_site_security(const ow_site_t *site, ow_security_cfg_t *out, char *err, size_t errlen);
+
 /* Markdown reference of every key, its type, range, default and meaning. */
 int ow_config_doc(FILE *out);
 
