@@ -13,22 +13,31 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "frame.h"
+#include "netparse.h"
 #include "ow_clock.h"
 #include "ow_ctl.h"
 #include "ow_log.h"
 #include "ow_sub.h"
+#include "slots.h"
 
 #define MAX_CLIENTS_CAP 1024
-#define BUF_MAX         300 /* MBAP header (7) + the largest PDU (253) */
+#define BUF_MAX         OW_MB_RTU_MAX /* >= OW_MB_TCP_MAX: the largest frame either way */
+#define RTU_BACKOFF_MIN 500000        /* us: first reopen of a lost serial line */
+#define RTU_BACKOFF_MAX 30000000      /* us: doubling up to this */
+#define SNAP_RETRY_US   10000000      /* no snapshot yet: ask alarmd again this often */
 
 /* ---- configuration: services.modbusd ---- */
 
@@ -49,6 +58,19 @@ static const mkey_t mkeys[] = {
     {"rtu", 'r', 0, 0, 0},   /* {"device": "/dev/ttyS0", "baud": 19200, "parity": "E"} */
 };
 
+static const struct {
+    int baud;
+    speed_t speed;
+} bauds[] = {{1200, B1200},   {2400, B2400},   {4800, B4800},   {9600, B9600},
+             {19200, B19200}, {38400, B38400}, {57600, B57600}, {115200, B115200}};
+
+static speed_t baud_speed(int baud)
+{
+    for (size_t i = 0; i < sizeof bauds / sizeof bauds[0]; i++)
+        if (bauds[i].baud == baud) return bauds[i].speed;
+    return 0;
+}
+
 static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
                      size_t errlen)
 {
@@ -62,29 +84,25 @@ static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, ch
                       "expected {\"device\": PATH, \"baud\": N, \"parity\": \"N\"|\"E\"|\"O\"}");
         return -1;
     }
-    snprintf(out->rtu_device, sizeof out->rtu_device, "%s", json_string_value(dev));
-    out->rtu_baud = baud ? (int)json_integer_value(baud) : 19200;
-    out->rtu_parity = p[0];
-    return 0;
-}
-
-static int parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
-{
-    char buf[64];
-    int bits = 32;
-    snprintf(buf, sizeof buf, "%s", s);
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        char *end;
-        *slash = 0;
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || b < 0 || b > 32) return -1;
-        bits = (int)b;
+    if (strlen(json_string_value(dev)) >= sizeof out->rtu_device) {
+        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu.device", err, errlen,
+                      "longer than %zu bytes", sizeof out->rtu_device - 1);
+        return -1;
     }
-    struct in_addr a;
-    if (inet_pton(AF_INET, buf, &a) != 1) return -1;
-    *mask = bits ? 0xFFFFFFFFu << (32 - bits) : 0;
-    *net = ntohl(a.s_addr) & *mask;
+    snprintf(out->rtu_device, sizeof out->rtu_device, "%s", json_string_value(dev));
+    out->rtu_baud = 19200;
+    out->rtu_parity = p[0];
+    if (baud) {
+        json_int_t b = json_integer_value(baud);
+        if (b > 0 && b <= 115200 && baud_speed((int)b)) {
+            out->rtu_baud = (int)b;
+            return 0;
+        }
+        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu.baud", err, errlen,
+                      "unsupported baud rate (1200, 2400, 4800, 9600, 19200, 38400, 57600, "
+                      "115200)");
+        return -1;
+    }
     return 0;
 }
 
@@ -94,18 +112,26 @@ static int parse_allow(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, 
     size_t i;
     json_t *e;
     char path[128];
-    if (!json_is_array(v) || json_array_size(v) > 32) {
+    char why[160];
+    /* [] would mean "every address" by omission: say so explicitly or not at all. */
+    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > OW_MB_ALLOW_MAX) {
         ow_jpos_error(site->positions, site->path, "services.modbusd.allow", err, errlen,
-                      "expected an array of at most 32 addresses or CIDR blocks");
+                      "expected an array of 1..%d IPv4 addresses or CIDR blocks (\"0.0.0.0/0\" "
+                      "for every address)",
+                      OW_MB_ALLOW_MAX);
         return -1;
     }
     json_array_foreach(v, i, e)
     {
         snprintf(path, sizeof path, "services.modbusd.allow[%zu]", i);
-        if (!json_is_string(e) ||
-            parse_cidr(json_string_value(e), &out->allow_net[i], &out->allow_mask[i]) < 0) {
+        if (!json_is_string(e)) {
             ow_jpos_error(site->positions, site->path, path, err, errlen,
                           "expected an IPv4 address or CIDR block such as \"10.0.0.0/8\"");
+            return -1;
+        }
+        if (ow_parse_cidr(json_string_value(e), &out->allow_net[i], &out->allow_mask[i], why,
+                          sizeof why) < 0) {
+            ow_jpos_error(site->positions, site->path, path, err, errlen, "%s", why);
             return -1;
         }
     }
@@ -198,6 +224,7 @@ int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, siz
 
     memset(out, 0, sizeof *out);
     snprintf(out->listen, sizeof out->listen, "0.0.0.0:502");
+    out->listen_port = 502;
     out->idle_timeout_ms = 10000;
     out->max_clients = 64;
     ow_mb_scale_default(&out->scale);
@@ -229,9 +256,19 @@ int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, siz
             if (parse_units(site, v, out, err, errlen) < 0) return -1;
         } else if (k->type == 's') {
             const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-            if (!s || !strrchr(s, ':') || strlen(s) >= sizeof out->listen) {
+            char why[160];
+            if (!s) {
                 ow_jpos_error(site->positions, site->path, path, err, errlen,
-                              "expected \"ADDR:PORT\"");
+                              "expected \"ADDR:PORT\" (e.g. \"0.0.0.0:502\")");
+                return -1;
+            }
+            if (strlen(s) >= sizeof out->listen) {
+                ow_jpos_error(site->positions, site->path, path, err, errlen,
+                              "expected \"ADDR:PORT\", not %zu bytes", strlen(s));
+                return -1;
+            }
+            if (ow_parse_listen(s, &out->listen_addr, &out->listen_port, why, sizeof why) < 0) {
+                ow_jpos_error(site->positions, site->path, path, err, errlen, "%s", why);
                 return -1;
             }
             snprintf(out->listen, sizeof out->listen, "%s", s);
@@ -257,15 +294,14 @@ static size_t exc(uint8_t fc, uint8_t code, uint8_t *rsp)
     return 2;
 }
 
-static size_t read_regs(const ow_mb_image_t *img, const uint8_t *pdu, size_t len, uint8_t *rsp)
+/* A request frame.c has checked (ow_mb_check_pdu): count is 1..125. */
+static size_t read_regs(const ow_mb_image_t *img, const ow_mb_req_t *q, uint8_t *rsp)
 {
     uint16_t regs[125];
-    if (len != 5) return exc(pdu[0], 3, rsp);
-    int addr = pdu[1] << 8 | pdu[2], count = pdu[3] << 8 | pdu[4];
-    if (count < 1 || count > 125) return exc(pdu[0], 3, rsp);
-    int e = ow_mb_read(img, addr, count, regs);
-    if (e) return exc(pdu[0], (uint8_t)e, rsp);
-    rsp[0] = pdu[0];
+    int count = q->count;
+    int e = ow_mb_read(img, q->addr, count, regs);
+    if (e) return exc(q->fc, (uint8_t)e, rsp);
+    rsp[0] = q->fc;
     rsp[1] = (uint8_t)(count * 2);
     for (int i = 0; i < count; i++) {
         rsp[2 + 2 * i] = (uint8_t)(regs[i] >> 8);
@@ -276,7 +312,7 @@ static size_t read_regs(const ow_mb_image_t *img, const uint8_t *pdu, size_t len
 
 static const struct {
     uint8_t fc;
-    size_t (*fn)(const ow_mb_image_t *, const uint8_t *, size_t, uint8_t *);
+    size_t (*fn)(const ow_mb_image_t *, const ow_mb_req_t *, uint8_t *);
 } handlers[] = {
     {0x03, read_regs}, /* read holding registers */
     {0x04, read_regs}, /* read input registers: the same map */
@@ -284,13 +320,15 @@ static const struct {
 
 size_t ow_mb_handle(const ow_mb_image_t *img, const uint8_t *pdu, size_t len, uint8_t *rsp)
 {
-    if (len < 1) return exc(0, 1, rsp);
+    ow_mb_req_t q;
+    int e = ow_mb_check_pdu(pdu, len, &q);
+    /* Function not served first (01), then the unit (0B), then the shape. */
+    if (e == 1) return exc(q.fc, 1, rsp);
+    if (!img) return exc(q.fc, 0x0B, rsp);
+    if (e) return exc(q.fc, (uint8_t)e, rsp);
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-        if (handlers[i].fc == pdu[0]) {
-            if (!img) return exc(pdu[0], 0x0B, rsp);
-            return handlers[i].fn(img, pdu, len, rsp);
-        }
-    return exc(pdu[0], 1, rsp);
+        if (handlers[i].fc == q.fc) return handlers[i].fn(img, &q, rsp);
+    return exc(q.fc, 1, rsp); /* frame.c's table and this one disagree */
 }
 
 /* ---- the daemon ---- */
@@ -300,8 +338,22 @@ typedef struct {
     uint8_t buf[BUF_MAX];
     size_t n;
     int64_t last_us; /* last complete frame or connect */
+    uint32_t addr;   /* peer address, host order */
     char peer[64];
 } client_t;
+
+/* A snapshot fetched on a thread of its own, so a master's requests never
+ * wait for alarmd (the call blocks up to its timeout when alarmd is down). */
+typedef struct {
+    pthread_t th;
+    atomic_int done; /* the thread has finished: join, then read */
+    int running;
+    const char *endpoint;
+    ow_msg_t *msgs; /* the state messages of the answer */
+    size_t n, cap;
+    int ok;
+    char err[256];
+} snapjob_t;
 
 struct ow_modbusd {
     ow_site_t *site;
@@ -309,47 +361,45 @@ struct ow_modbusd {
     ow_alarmd_cfg_t acfg;
     ow_mb_image_t *img; /* per gateway, unit id = index + 1 */
     ow_sub_t *sub;
+    int alarmd_src;        /* alarmd's source index in sub */
+    uint64_t alarmd_epoch; /* epoch of the snapshot in force (0 none) */
+    uint64_t heard_epoch;  /* epoch of alarmd's last published message */
+    int64_t snap_next_us;  /* next periodic refresh */
+    uint64_t live_states;  /* state messages from alarmd's stream */
+    uint64_t job_states;   /* live_states when the running job started */
+    snapjob_t job;
+    uint64_t snapshots, snap_failed, snap_discarded;
+    int snap_warned;
     int lfd;
     client_t *cl;
     int ncl;
-    uint64_t requests, bad_frames, dropped_idle, refused;
-    int rfd;               /* RTU serial line, -1 none */
+    uint32_t *scr_addr; /* reclaim's scratch, max_clients each */
+    int64_t *scr_last;
+    uint64_t *scratch;
+    uint64_t requests, bad_frames, dropped_idle, refused, reclaimed;
+    int rfd;               /* RTU serial line, -1 none (or lost) */
     uint8_t rbuf[BUF_MAX]; /* RTU frame being received */
     size_t rn;
     int64_t rlast_us, rgap_us; /* last byte, inter-frame silence (3.5 characters) */
+    int rtu_down;              /* lost: logged once, reopened with backoff */
+    int64_t rtu_retry_us, rtu_backoff_us, rtu_lost_us, rtu_up_us, rtu_check_us;
+    int rtu_attempts;
+    dev_t rtu_rdev; /* of the open line, to notice the path now names another */
+    uint64_t rtu_losses, rtu_reopens;
 };
-
-/* Modbus RTU CRC-16 (polynomial 0xA001, initial 0xFFFF), sent low byte first. */
-static uint16_t crc16(const uint8_t *p, size_t n)
-{
-    uint16_t crc = 0xFFFF;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = crc & 1 ? (uint16_t)((crc >> 1) ^ 0xA001) : crc >> 1;
-    }
-    return crc;
-}
-
-static const struct {
-    int baud;
-    speed_t speed;
-} bauds[] = {{1200, B1200},   {2400, B2400},   {4800, B4800},   {9600, B9600},
-             {19200, B19200}, {38400, B38400}, {57600, B57600}, {115200, B115200}};
 
 static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
 {
-    speed_t sp = 0;
-    for (size_t i = 0; i < sizeof bauds / sizeof bauds[0]; i++)
-        if (bauds[i].baud == d->cfg.rtu_baud) sp = bauds[i].speed;
+    speed_t sp = baud_speed(d->cfg.rtu_baud);
     if (!sp) {
-        snprintf(err, errlen, "rtu: unsupported baud rate %d", d->cfg.rtu_baud);
+        snprintf(err, errlen, "unsupported baud rate %d", d->cfg.rtu_baud);
         return -1;
     }
     int fd = open(d->cfg.rtu_device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     struct termios tio;
-    if (fd < 0 || tcgetattr(fd, &tio) < 0) {
-        snprintf(err, errlen, "rtu: %s: %s", d->cfg.rtu_device, strerror(errno));
+    struct stat st;
+    if (fd < 0 || tcgetattr(fd, &tio) < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -360,8 +410,14 @@ static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
     tio.c_cflag &= (tcflag_t) ~(PARENB | PARODD);
     if (d->cfg.rtu_parity != 'N') tio.c_cflag |= PARENB;
     if (d->cfg.rtu_parity == 'O') tio.c_cflag |= PARODD;
-    tcsetattr(fd, TCSANOW, &tio);
+    if (tcsetattr(fd, TCSANOW, &tio) < 0) {
+        snprintf(err, errlen, "tcsetattr: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
     d->rfd = fd;
+    d->rn = 0;
+    d->rtu_rdev = st.st_rdev;
     /* 3.5 characters of 11 bits; the spec fixes 1.75 ms above 19200 baud.
      * Our loop wakes every 10 ms, so in practice a frame ends after ~10 ms
      * of silence, still far below any master's response timeout. */
@@ -369,28 +425,114 @@ static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
     return 0;
 }
 
-/* A complete RTU frame (silence seen): check CRC, answer if the unit is ours. */
-static void rtu_frame(ow_modbusd_t *d)
+/* The line went away (read error, hang-up, the device node gone): close it,
+ * log once, and reopen with backoff. A line that was up a while starts again
+ * at the shortest delay; one that drops right after reopening keeps
+ * doubling, so a flapping adapter costs a log line per backoff at most. */
+static void rtu_lost(ow_modbusd_t *d, const char *why, int64_t now)
 {
-    uint8_t out[BUF_MAX];
-    size_t n = d->rn;
+    if (d->rfd >= 0) close(d->rfd);
+    d->rfd = -1;
     d->rn = 0;
-    if (n < 4 || crc16(d->rbuf, n - 2) != (uint16_t)(d->rbuf[n - 2] | d->rbuf[n - 1] << 8)) {
-        d->bad_frames++;
-        log_warnx("rtu %s: bad frame (%zu bytes, CRC or length): ignored", d->cfg.rtu_device, n);
+    d->rtu_losses++;
+    d->rtu_down = 1;
+    d->rtu_lost_us = now;
+    d->rtu_attempts = 0;
+    if (d->rtu_backoff_us == 0 || now - d->rtu_up_us > 2 * RTU_BACKOFF_MAX)
+        d->rtu_backoff_us = RTU_BACKOFF_MIN;
+    d->rtu_retry_us = now + d->rtu_backoff_us;
+    log_warnx("rtu %s: line lost (%s), loss %llu: reopening in %.1f s, backoff doubling to %d s",
+              d->cfg.rtu_device, why, (unsigned long long)d->rtu_losses,
+              (double)d->rtu_backoff_us / 1e6, RTU_BACKOFF_MAX / 1000000);
+}
+
+static void rtu_retry(ow_modbusd_t *d, int64_t now)
+{
+    char err[256];
+    if (!d->rtu_down || now < d->rtu_retry_us) return;
+    d->rtu_attempts++;
+    if (open_rtu(d, err, sizeof err) == 0) {
+        d->rtu_down = 0;
+        d->rtu_reopens++;
+        d->rtu_up_us = now;
+        log_info("rtu %s: reopened after %.1f s (%d attempt(s))", d->cfg.rtu_device,
+                 (double)(now - d->rtu_lost_us) / 1e6, d->rtu_attempts);
         return;
     }
-    int unit = d->rbuf[0];
+    d->rtu_backoff_us =
+        d->rtu_backoff_us * 2 > RTU_BACKOFF_MAX ? RTU_BACKOFF_MAX : d->rtu_backoff_us * 2;
+    d->rtu_retry_us = now + d->rtu_backoff_us;
+    log_debug("rtu %s: reopen attempt %d: %s; next in %.1f s", d->cfg.rtu_device, d->rtu_attempts,
+              err, (double)d->rtu_backoff_us / 1e6);
+}
+
+/* Once a second: is the path still the device we hold open? A USB adapter
+ * unplugged and a pty whose other side went away can leave an fd that
+ * neither errors nor hangs up on some drivers. */
+static void rtu_check(ow_modbusd_t *d, int64_t now)
+{
+    struct stat st;
+    if (d->rfd < 0 || now < d->rtu_check_us) return;
+    d->rtu_check_us = now + 1000000;
+    if (stat(d->cfg.rtu_device, &st) < 0)
+        rtu_lost(d, strerror(errno), now);
+    else if (st.st_rdev != d->rtu_rdev)
+        rtu_lost(d, "the path names another device now", now);
+}
+
+/* A complete RTU frame (silence seen): check CRC, answer if the unit is ours. */
+static void rtu_frame(ow_modbusd_t *d, int64_t now)
+{
+    uint8_t out[BUF_MAX];
+    char why[128];
+    ow_mb_frame_t f;
+    size_t n = d->rn;
+    d->rn = 0;
+    if (ow_mb_rtu_frame(d->rbuf, n, &f, why, sizeof why) < 0) {
+        d->bad_frames++;
+        log_warnx("rtu %s: bad frame (%s): ignored", d->cfg.rtu_device, why);
+        return;
+    }
     /* Another slave's request on a shared line, or broadcast: no answer. */
-    if (unit == 0 || d->cfg.unit_gw[unit] < 0) return;
-    size_t rl = ow_mb_handle(&d->img[d->cfg.unit_gw[unit]], d->rbuf + 1, n - 3, out + 1);
-    out[0] = (uint8_t)unit;
-    uint16_t crc = crc16(out, rl + 1);
+    if (f.unit == 0 || d->cfg.unit_gw[f.unit] < 0) return;
+    size_t rl = ow_mb_handle(&d->img[d->cfg.unit_gw[f.unit]], f.pdu, f.pdulen, out + 1);
+    out[0] = f.unit;
+    uint16_t crc = ow_mb_crc16(out, rl + 1);
     out[rl + 1] = (uint8_t)crc;
     out[rl + 2] = (uint8_t)(crc >> 8);
     d->requests++;
-    if (write(d->rfd, out, rl + 3) != (ssize_t)(rl + 3))
-        log_warn("rtu %s: write", d->cfg.rtu_device);
+    ssize_t w = write(d->rfd, out, rl + 3);
+    if (w < 0 && errno != EAGAIN)
+        rtu_lost(d, strerror(errno), now);
+    else if (w != (ssize_t)(rl + 3))
+        log_warnx("rtu %s: answer cut short (%zd of %zu bytes)", d->cfg.rtu_device, w, rl + 3);
+}
+
+/* Read what the line has; a hang-up, an error or end of file is a loss. */
+static void rtu_read(ow_modbusd_t *d, short revents, int64_t now)
+{
+    ssize_t r = 0;
+    if (revents & POLLIN) {
+        r = read(d->rfd, d->rbuf + d->rn, sizeof d->rbuf - d->rn);
+        if (r > 0) {
+            d->rn += (size_t)r;
+            d->rlast_us = now;
+            if (d->rn == sizeof d->rbuf) rtu_frame(d, now); /* overlong: rejected there */
+            return;
+        }
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    }
+    char why[128];
+    if (r < 0)
+        snprintf(why, sizeof why, "read: %s", strerror(errno));
+    else if (revents & POLLIN)
+        snprintf(why, sizeof why, "end of file");
+    else
+        snprintf(why, sizeof why, "%s",
+                 revents & POLLNVAL  ? "invalid descriptor"
+                 : revents & POLLERR ? "error on the line"
+                                     : "hang-up");
+    rtu_lost(d, why, now);
 }
 
 /* Fold a message of a gateway of the site into that gateway's image; the
@@ -403,24 +545,103 @@ static void apply(ow_modbusd_t *d, const ow_msg_t *m)
 
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
-    apply(ctx, m);
+    ow_modbusd_t *d = ctx;
+    if (m->kind == OW_MSG_STATE) d->alarmd_epoch = m->h.epoch;
+    apply(d, m);
 }
 
-static int listen_on(const char *spec, char *err, size_t errlen)
+/* ---- settings refresh from alarmd ---- */
+
+static void job_msg(void *ctx, const ow_msg_t *m)
 {
-    char host[128];
-    snprintf(host, sizeof host, "%s", spec);
-    char *colon = strrchr(host, ':');
-    *colon = 0;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
-    if (inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "listen %s: not an IPv4 address", spec);
-        return -1;
+    snapjob_t *j = ctx;
+    /* Only the flag words: readings come from busd's stream itself, and an
+     * answer's copy of one may be older than what the stream delivered. */
+    if (m->kind != OW_MSG_STATE) return;
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 8;
+        ow_msg_t *p = realloc(j->msgs, cap * sizeof *p);
+        if (!p) return;
+        j->msgs = p;
+        j->cap = cap;
     }
+    j->msgs[j->n++] = *m;
+}
+
+static void *job_run(void *arg)
+{
+    snapjob_t *j = arg;
+    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd"};
+    ow_reply_t r;
+    j->ok = ow_ctl_call(j->endpoint, NULL, &req, 2000, &r, job_msg, j, j->err, sizeof j->err) == 0;
+    if (j->ok && !r.ok) {
+        snprintf(j->err, sizeof j->err, "refused: %s", r.error);
+        j->ok = 0;
+    }
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+static void job_start(ow_modbusd_t *d, const char *why)
+{
+    snapjob_t *j = &d->job;
+    if (j->running) return;
+    j->n = 0;
+    j->ok = 0;
+    j->err[0] = 0;
+    j->endpoint = d->acfg.control_connect;
+    atomic_store(&j->done, 0);
+    d->job_states = d->live_states;
+    if (pthread_create(&j->th, NULL, job_run, j) != 0) {
+        log_warn("snapshot refresh (%s): cannot start a thread", why);
+        return;
+    }
+    j->running = 1;
+    log_debug("snapshot refresh: %s", why);
+}
+
+/* A finished refresh: its flag words replace ours unless alarmd's stream
+ * delivered a state meanwhile (then that is at least as new; ask again). */
+static void job_finish(ow_modbusd_t *d, int64_t now)
+{
+    snapjob_t *j = &d->job;
+    if (!j->running || !atomic_load(&j->done)) return;
+    pthread_join(j->th, NULL);
+    j->running = 0;
+    if (!j->ok) {
+        d->snap_failed++;
+        if (!d->snap_warned)
+            log_warnx("snapshot refresh from alarmd failed (%s): retrying every %d s", j->err,
+                      SNAP_RETRY_US / 1000000);
+        d->snap_warned = 1;
+        return;
+    }
+    if (d->live_states != d->job_states) {
+        d->snap_discarded++;
+        d->snap_next_us = now; /* again at once, after this burst */
+        return;
+    }
+    uint64_t was = d->alarmd_epoch;
+    for (size_t i = 0; i < j->n; i++) {
+        apply(d, &j->msgs[i]);
+        d->alarmd_epoch = j->msgs[i].h.epoch;
+    }
+    d->snapshots++;
+    if (d->snap_warned || was != d->alarmd_epoch)
+        log_info("settings refreshed from alarmd (epoch %llu, %zu gateway state(s))",
+                 (unsigned long long)d->alarmd_epoch, j->n);
+    d->snap_warned = 0;
+}
+
+static int listen_on(const ow_modbusd_cfg_t *c, char *err, size_t errlen)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(c->listen_port),
+                             .sin_addr.s_addr = htonl(c->listen_addr)};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0) {
-        snprintf(err, errlen, "listen %s: %s", spec, strerror(errno));
+        snprintf(err, errlen, "listen %s: %s", c->listen, strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -437,10 +658,14 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     if (!d->site || ow_site_modbusd(d->site, &d->cfg, err, errlen) < 0 ||
         ow_site_alarmd(d->site, &d->acfg, err, errlen) < 0)
         goto fail;
+    size_t mc = (size_t)d->cfg.max_clients;
     d->img = calloc((size_t)d->site->ngateways, sizeof *d->img);
-    d->cl = calloc((size_t)d->cfg.max_clients, sizeof *d->cl);
+    d->cl = calloc(mc, sizeof *d->cl);
+    d->scr_addr = calloc(mc, sizeof *d->scr_addr);
+    d->scr_last = calloc(mc, sizeof *d->scr_last);
+    d->scratch = calloc(mc, sizeof *d->scratch);
     d->sub = ow_sub_new();
-    if (!d->img || !d->cl || !d->sub) {
+    if (!d->img || !d->cl || !d->scr_addr || !d->scr_last || !d->scratch || !d->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -449,7 +674,7 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
         ow_mb_image_init(&d->img[i], &d->cfg.scale, g->nstrings, g->nmodules);
         ow_sub_add(d->sub, g->publish_connect, g->replay_connect);
     }
-    ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
+    d->alarmd_src = ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
     ow_sub_from_start(d->sub, 1);
     ow_sub_subscribe(d->sub, "");
     /* Fill the image from alarmd before answering: a master's first poll
@@ -460,16 +685,25 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     if (ow_ctl_call(d->acfg.control_connect, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) <
         0)
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes", cerr);
-    d->lfd = listen_on(d->cfg.listen, err, errlen);
+    d->snap_next_us = ow_mono_us() + SNAP_RETRY_US;
+    d->lfd = listen_on(&d->cfg, err, errlen);
     if (d->lfd < 0) goto fail;
-    if (d->cfg.rtu_device[0] && open_rtu(d, err, errlen) < 0) goto fail;
-    if (d->rfd >= 0)
-        log_info("RTU on %s, %d baud, parity %c", d->cfg.rtu_device, d->cfg.rtu_baud,
-                 d->cfg.rtu_parity);
+    if (d->cfg.rtu_device[0]) {
+        char rerr[256];
+        /* A USB adapter may enumerate after we start: retried like a loss. */
+        if (open_rtu(d, rerr, sizeof rerr) < 0)
+            rtu_lost(d, rerr, ow_mono_us());
+        else
+            log_info("RTU on %s, %d baud, parity %c", d->cfg.rtu_device, d->cfg.rtu_baud,
+                     d->cfg.rtu_parity);
+        d->rtu_up_us = ow_mono_us();
+    }
     for (int u = 1; u < 256; u++)
         if (d->cfg.unit_gw[u] >= 0)
             log_info("unit %d: gateway %s", u, d->site->gateways[d->cfg.unit_gw[u]].id);
-    log_info("listening on %s", d->cfg.listen);
+    if (d->cfg.nallow == 0)
+        log_warnx("services.modbusd.allow not set: every address may connect to %s", d->cfg.listen);
+    log_info("listening on %s, %d client slots", d->cfg.listen, d->cfg.max_clients);
     return d;
 fail:
     ow_modbusd_destroy(&d);
@@ -483,37 +717,54 @@ static void drop(ow_modbusd_t *d, int i, const char *why)
     d->cl[i] = d->cl[--d->ncl];
 }
 
-static void accept_all(ow_modbusd_t *d)
+/* Every slot taken: the address holding the most gives up its longest-idle
+ * connection (slots.h says why), and the newcomer gets the slot. */
+static void reclaim(ow_modbusd_t *d, uint32_t from, const char *who, int64_t now)
+{
+    for (int i = 0; i < d->ncl; i++) {
+        d->scr_addr[i] = d->cl[i].addr;
+        d->scr_last[i] = d->cl[i].last_us;
+    }
+    int held = 0, v = ow_mb_reclaim_pick(d->scr_addr, d->scr_last, d->ncl, from, d->scratch, &held);
+    d->reclaimed++;
+    char why[256];
+    snprintf(why, sizeof why,
+             "slot reclaimed for %s (idle %lld ms, its address held %d of %d slots; %llu "
+             "reclaimed so far)",
+             who, (long long)((now - d->cl[v].last_us) / 1000), held, d->cfg.max_clients,
+             (unsigned long long)d->reclaimed);
+    drop(d, v, why);
+}
+
+static void accept_all(ow_modbusd_t *d, int64_t now)
 {
     for (;;) {
         struct sockaddr_in sa;
         socklen_t sl = sizeof sa;
         int fd = accept4(d->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
+        uint32_t addr = ntohl(sa.sin_addr.s_addr);
         int allowed = d->cfg.nallow == 0;
         for (int i = 0; i < d->cfg.nallow; i++)
-            if ((ntohl(sa.sin_addr.s_addr) & d->cfg.allow_mask[i]) == d->cfg.allow_net[i])
-                allowed = 1;
+            if ((addr & d->cfg.allow_mask[i]) == d->cfg.allow_net[i]) allowed = 1;
         if (!allowed) {
             d->refused++;
             log_warnx("refused %s: not in services.modbusd.allow", inet_ntoa(sa.sin_addr));
             close(fd);
             continue;
         }
-        if (d->ncl >= d->cfg.max_clients) {
-            d->refused++;
-            log_warnx("refused %s: %d clients already", inet_ntoa(sa.sin_addr), d->ncl);
-            close(fd);
-            continue;
-        }
+        char peer[64];
+        snprintf(peer, sizeof peer, "%s:%d", inet_ntoa(sa.sin_addr), ntohs(sa.sin_port));
+        if (d->ncl >= d->cfg.max_clients) reclaim(d, addr, peer, now);
         int one = 1;
         /* Masters poll request by request: Nagle would hold every answer. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         client_t *c = &d->cl[d->ncl++];
         memset(c, 0, sizeof *c);
         c->fd = fd;
-        c->last_us = ow_mono_us();
-        snprintf(c->peer, sizeof c->peer, "%s:%d", inet_ntoa(sa.sin_addr), ntohs(sa.sin_port));
+        c->last_us = now;
+        c->addr = addr;
+        snprintf(c->peer, sizeof c->peer, "%s", peer);
         log_debug("client %s connected", c->peer);
     }
 }
@@ -521,31 +772,30 @@ static void accept_all(ow_modbusd_t *d)
 /* Answer every complete frame in the buffer; -1 if the stream is garbage. */
 static int serve(ow_modbusd_t *d, client_t *c)
 {
-    while (c->n >= 7) {
-        unsigned proto = (unsigned)(c->buf[2] << 8 | c->buf[3]);
-        unsigned len = (unsigned)(c->buf[4] << 8 | c->buf[5]);
-        if (proto != 0 || len < 2 || len > 254) {
+    for (;;) {
+        ow_mb_frame_t f;
+        char why[128];
+        int len = ow_mb_tcp_frame(c->buf, c->n, &f, why, sizeof why);
+        if (len == 0) return 0;
+        if (len < 0) {
             d->bad_frames++;
-            log_warnx("client %s: bad MBAP header (protocol %u, length %u): dropped", c->peer,
-                      proto, len);
+            log_warnx("client %s: bad frame (%s): dropped", c->peer, why);
             return -1;
         }
-        if (c->n < 6 + len) return 0;
         uint8_t out[BUF_MAX];
-        int unit = c->buf[6];
-        const ow_mb_image_t *img = d->cfg.unit_gw[unit] >= 0 ? &d->img[d->cfg.unit_gw[unit]] : NULL;
-        size_t rl = ow_mb_handle(img, c->buf + 7, len - 1, out + 7);
+        const ow_mb_image_t *img =
+            d->cfg.unit_gw[f.unit] >= 0 ? &d->img[d->cfg.unit_gw[f.unit]] : NULL;
+        size_t rl = ow_mb_handle(img, f.pdu, f.pdulen, out + 7);
         memcpy(out, c->buf, 4);
         out[4] = (uint8_t)((rl + 1) >> 8);
         out[5] = (uint8_t)(rl + 1);
-        out[6] = (uint8_t)unit;
+        out[6] = f.unit;
         d->requests++;
         if (send(c->fd, out, 7 + rl, MSG_NOSIGNAL) != (ssize_t)(7 + rl)) return -1;
-        memmove(c->buf, c->buf + 6 + len, c->n - (6 + len));
-        c->n -= 6 + len;
+        memmove(c->buf, c->buf + len, c->n - (size_t)len);
+        c->n -= (size_t)len;
         c->last_us = ow_mono_us();
     }
-    return 0;
 }
 
 int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
@@ -561,15 +811,12 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
         pf[n + 1] = (struct pollfd){.fd = d->rfd, .events = POLLIN}; /* -1: ignored */
         if (poll(pf, (nfds_t)n + 2, d->rn ? 1 : 10) < 0 && errno != EINTR) break;
         int64_t now = ow_mono_us();
-        if (d->rfd >= 0 && pf[n + 1].revents) {
-            ssize_t r = read(d->rfd, d->rbuf + d->rn, sizeof d->rbuf - d->rn);
-            if (r > 0) {
-                d->rn += (size_t)r;
-                d->rlast_us = now;
-                if (d->rn == sizeof d->rbuf) rtu_frame(d); /* overlong: rejected there */
-            }
-        } else if (d->rn && now - d->rlast_us >= d->rgap_us)
-            rtu_frame(d);
+        if (d->rfd >= 0 && pf[n + 1].revents)
+            rtu_read(d, pf[n + 1].revents, now);
+        else if (d->rn && now - d->rlast_us >= d->rgap_us)
+            rtu_frame(d, now);
+        rtu_check(d, now);
+        rtu_retry(d, now);
         /* Backwards so drop()'s swap with the last entry skips nothing. */
         for (int i = n - 1; i >= 0; i--) {
             client_t *c = &d->cl[i];
@@ -590,19 +837,38 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
                 drop(d, i, c->n ? "idle timeout mid-frame" : "idle timeout");
             }
         }
-        if (pf[0].revents) accept_all(d);
+        if (pf[0].revents) accept_all(d, now);
+        job_finish(d, now);
         /* The subscriber's sockets are not in our poll set, and ow_sub_recv
          * needs >= 1 ms (with 0 it returns before polling), so it is drained
          * every 10 ms: readings wait that long at most, requests never. */
         if (now - last_drain < 10000) continue;
         last_drain = now;
         ow_delivery_t dv;
-        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++)
+        for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
             apply(d, &dv.msg);
+            if (dv.source != d->alarmd_src) continue;
+            if (dv.msg.kind == OW_MSG_STATE) d->live_states++;
+            /* alarmd (re)started: what it holds (runtime settings, restored
+             * state) need not be in its stream, so ask for all of it. */
+            if (dv.msg.h.epoch != d->heard_epoch) {
+                d->heard_epoch = dv.msg.h.epoch;
+                if (dv.msg.h.epoch != d->alarmd_epoch) d->snap_next_us = now;
+            }
+        }
+        if (now >= d->snap_next_us && !d->job.running) {
+            job_start(d, d->heard_epoch != d->alarmd_epoch ? "alarmd epoch changed" : "periodic");
+            d->snap_next_us = now + SNAP_RETRY_US;
+        }
     }
-    log_info("stopping: %llu requests, %llu bad frames, %llu idle drops, %llu refused",
+    log_info("stopping: %llu requests, %llu bad frames, %llu idle drops, %llu refused, %llu "
+             "slots reclaimed, %llu RTU line losses (%llu reopened), %llu snapshot refreshes "
+             "(%llu failed)",
              (unsigned long long)d->requests, (unsigned long long)d->bad_frames,
-             (unsigned long long)d->dropped_idle, (unsigned long long)d->refused);
+             (unsigned long long)d->dropped_idle, (unsigned long long)d->refused,
+             (unsigned long long)d->reclaimed, (unsigned long long)d->rtu_losses,
+             (unsigned long long)d->rtu_reopens, (unsigned long long)d->snapshots,
+             (unsigned long long)d->snap_failed);
     free(pf);
     return 0;
 }
@@ -611,6 +877,8 @@ void ow_modbusd_destroy(ow_modbusd_t **dp)
 {
     ow_modbusd_t *d = *dp;
     if (!d) return;
+    if (d->job.running) pthread_join(d->job.th, NULL);
+    free(d->job.msgs);
     for (int i = 0; i < d->ncl; i++)
         close(d->cl[i].fd);
     if (d->lfd >= 0) close(d->lfd);
@@ -619,6 +887,9 @@ void ow_modbusd_destroy(ow_modbusd_t **dp)
     ow_site_destroy(&d->site);
     free(d->img);
     free(d->cl);
+    free(d->scr_addr);
+    free(d->scr_last);
+    free(d->scratch);
     free(d);
     *dp = NULL;
 }

@@ -7,16 +7,21 @@
 #include <stdint.h>
 
 #include "ow_config.h"
+#include "frame.h"
 #include "regmap.h"
 
+#define OW_MB_ALLOW_MAX 32
+
 typedef struct {
-    char listen[128];    /* "ADDR:PORT", default 0.0.0.0:502 */
-    int idle_timeout_ms; /* drop a client silent (or mid-frame) this long */
+    char listen[128];     /* "ADDR:PORT" as written, default 0.0.0.0:502 */
+    uint32_t listen_addr; /* parsed (netparse.h): host order, 0 every address */
+    uint16_t listen_port; /* 1..65535 */
+    int idle_timeout_ms;  /* drop a client silent (or mid-frame) this long */
     int max_clients;
     ow_mb_scale_t scale;
-    int nallow;                             /* 0: every client may connect */
-    uint32_t allow_net[32], allow_mask[32]; /* host order */
-    char rtu_device[128];                   /* "" : no RTU */
+    int nallow; /* 0 (no "allow" key): every client may connect, logged at start */
+    uint32_t allow_net[OW_MB_ALLOW_MAX], allow_mask[OW_MB_ALLOW_MAX]; /* host order */
+    char rtu_device[128];                                             /* "" : no RTU */
     int rtu_baud;
     char rtu_parity;  /* 'N', 'E', 'O' */
     int unit_gw[256]; /* unit id -> gateway index, -1 none; default index + 1 */
