@@ -355,6 +355,13 @@ typedef struct {
     char err[256];
 } snapjob_t;
 
+/* Log lines a flood could multiply: at most one a second per kind, with
+ * how many were held back since. */
+typedef struct {
+    int64_t last_us;
+    uint64_t held_back;
+} ratelog_t;
+
 struct ow_modbusd {
     ow_site_t *site;
     ow_modbusd_cfg_t cfg;
@@ -377,6 +384,7 @@ struct ow_modbusd {
     int64_t *scr_last;
     uint64_t *scratch;
     uint64_t requests, bad_frames, dropped_idle, refused, reclaimed;
+    ratelog_t log_denied, log_full, log_reclaim;
     int rfd;               /* RTU serial line, -1 none (or lost) */
     uint8_t rbuf[BUF_MAX]; /* RTU frame being received */
     size_t rn;
@@ -717,23 +725,49 @@ static void drop(ow_modbusd_t *d, int i, const char *why)
     d->cl[i] = d->cl[--d->ncl];
 }
 
+/* 1: log now (*held_back: lines held back since the last); 0: hold back. */
+static int ratelog(ratelog_t *r, int64_t now, uint64_t *held_back)
+{
+    if (r->last_us && now - r->last_us < 1000000) {
+        r->held_back++;
+        return 0;
+    }
+    r->last_us = now;
+    *held_back = r->held_back;
+    r->held_back = 0;
+    return 1;
+}
+
 /* Every slot taken: the address holding the most gives up its longest-idle
- * connection (slots.h says why), and the newcomer gets the slot. */
-static void reclaim(ow_modbusd_t *d, uint32_t from, const char *who, int64_t now)
+ * connection (slots.h says why), and the newcomer gets the slot; 0. Or -1:
+ * the newcomer's address is that one, and it is refused. */
+static int reclaim(ow_modbusd_t *d, uint32_t from, const char *who, int64_t now)
 {
     for (int i = 0; i < d->ncl; i++) {
         d->scr_addr[i] = d->cl[i].addr;
         d->scr_last[i] = d->cl[i].last_us;
     }
     int held = 0, v = ow_mb_reclaim_pick(d->scr_addr, d->scr_last, d->ncl, from, d->scratch, &held);
+    uint64_t more;
+    if (v < 0) {
+        d->refused++;
+        if (ratelog(&d->log_full, now, &more))
+            log_warnx("refused %s: all %d slots taken, %d by its own address (%llu more "
+                      "refused in the last second)",
+                      who, d->cfg.max_clients, held, (unsigned long long)more);
+        return -1;
+    }
     d->reclaimed++;
     char why[256];
-    snprintf(why, sizeof why,
-             "slot reclaimed for %s (idle %lld ms, its address held %d of %d slots; %llu "
-             "reclaimed so far)",
-             who, (long long)((now - d->cl[v].last_us) / 1000), held, d->cfg.max_clients,
-             (unsigned long long)d->reclaimed);
-    drop(d, v, why);
+    snprintf(why, sizeof why, "slot reclaimed for %s (idle %lld ms, its address held %d of %d)",
+             who, (long long)((now - d->cl[v].last_us) / 1000), held, d->cfg.max_clients);
+    if (ratelog(&d->log_reclaim, now, &more))
+        log_warnx("client %s: %s; %llu reclaimed in all", d->cl[v].peer, why,
+                  (unsigned long long)d->reclaimed);
+    log_debug("client %s: %s", d->cl[v].peer, why);
+    close(d->cl[v].fd);
+    d->cl[v] = d->cl[--d->ncl];
+    return 0;
 }
 
 static void accept_all(ow_modbusd_t *d, int64_t now)
@@ -747,15 +781,22 @@ static void accept_all(ow_modbusd_t *d, int64_t now)
         int allowed = d->cfg.nallow == 0;
         for (int i = 0; i < d->cfg.nallow; i++)
             if ((addr & d->cfg.allow_mask[i]) == d->cfg.allow_net[i]) allowed = 1;
+        uint64_t more;
         if (!allowed) {
             d->refused++;
-            log_warnx("refused %s: not in services.modbusd.allow", inet_ntoa(sa.sin_addr));
+            if (ratelog(&d->log_denied, now, &more))
+                log_warnx("refused %s: not in services.modbusd.allow (%llu more in the last "
+                          "second)",
+                          inet_ntoa(sa.sin_addr), (unsigned long long)more);
             close(fd);
             continue;
         }
         char peer[64];
         snprintf(peer, sizeof peer, "%s:%d", inet_ntoa(sa.sin_addr), ntohs(sa.sin_port));
-        if (d->ncl >= d->cfg.max_clients) reclaim(d, addr, peer, now);
+        if (d->ncl >= d->cfg.max_clients && reclaim(d, addr, peer, now) < 0) {
+            close(fd);
+            continue;
+        }
         int one = 1;
         /* Masters poll request by request: Nagle would hold every answer. */
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

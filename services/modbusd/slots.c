@@ -32,5 +32,5 @@ int ow_mb_reclaim_pick(const uint32_t *addr, const int64_t *last_us, int n, uint
         g = e;
     }
     if (held) *held = best_held;
-    return best;
+    return addr[best] == from && best_held > 1 ? -1 : best;
 }

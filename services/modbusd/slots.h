@@ -14,7 +14,10 @@
  * last_us[i]; a newcomer from address from. The newcomer counts towards its
  * own address, so a master reconnecting over a half-open connection of its
  * own displaces that one. Ties: the longest idle. scratch: n entries.
- * Returns the index to close; *held the slots its address held. */
+ * Returns the index to close, or -1 when the newcomer's own address holds
+ * the most slots and more than one: it is refused, since evicting its own
+ * would only let a flood churn through itself. *held: the slots the
+ * victim's (or, for -1, the newcomer's) address holds. */
 int ow_mb_reclaim_pick(const uint32_t *addr, const int64_t *last_us, int n, uint32_t from,
                        uint64_t *scratch, int *held);
 
