@@ -423,6 +423,9 @@ static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
         close(fd);
         return -1;
     }
+    /* What waited in the line's buffer before we (re)opened it is a master's
+     * request that timed out long ago, or half of one: not a frame to answer. */
+    tcflush(fd, TCIFLUSH);
     d->rfd = fd;
     d->rn = 0;
     d->rtu_rdev = st.st_rdev;
