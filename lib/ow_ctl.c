@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <unistd.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 
 int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
@@ -24,7 +25,11 @@ int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, i
     int n = ow_encode(&m, body, sizeof body, err, errlen);
     if (n < 0) return -1;
     zsock_t *d = zsock_new(ZMQ_DEALER);
-    if (!d || zsock_connect(d, "%s", endpoint) < 0) {
+    if (!d || ow_auth_client(d, endpoint, err, errlen) < 0) {
+        zsock_destroy(&d);
+        return -1;
+    }
+    if (zsock_connect(d, "%s", endpoint) < 0) {
         snprintf(err, errlen, "cannot connect to %s", endpoint);
         zsock_destroy(&d);
         return -1;

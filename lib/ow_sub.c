@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 
@@ -152,7 +153,8 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     if (!sub) return -1;
     /* Bursts of a whole poll cycle (500+ messages) must not be dropped. */
     zsock_set_rcvhwm(sub, 200000);
-    if (zsock_connect(sub, "%s", pub_ep) < 0) {
+    char err[512];
+    if (ow_auth_client(sub, pub_ep, err, sizeof err) < 0 || zsock_connect(sub, "%s", pub_ep) < 0) {
         log_warnx("cannot connect to %s", pub_ep);
         zsock_destroy(&sub);
         return -1;
@@ -160,7 +162,8 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     src->sub = sub;
     if (replay_ep && *replay_ep) {
         zsock_t *d = zsock_new(ZMQ_DEALER);
-        if (!d || zsock_connect(d, "%s", replay_ep) < 0) {
+        if (!d || ow_auth_client(d, replay_ep, err, sizeof err) < 0 ||
+            zsock_connect(d, "%s", replay_ep) < 0) {
             log_warnx("cannot connect to replay %s", replay_ep);
             zsock_destroy(&d);
             zsock_destroy(&sub);

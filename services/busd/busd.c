@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "field.h"
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -91,6 +92,10 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     ow_alarmd_cfg_t acfg;
     if (ow_site_alarmd(site, &acfg, err, errlen) < 0) goto fail;
     b->cmd = zsock_new(ZMQ_SUB);
+    /* Only the authenticated alarmd: a rogue publisher that binds alarmd's
+     * port while alarmd is down fails the handshake (it lacks alarmd's
+     * secret key) and is never heard. */
+    if (b->cmd && ow_auth_client_of(b->cmd, "alarmd", err, errlen) < 0) goto fail;
     if (!b->cmd || zsock_connect(b->cmd, "%s", acfg.publish_connect) < 0) {
         snprintf(err, errlen, "cannot connect to alarmd at %s", acfg.publish_connect);
         goto fail;
