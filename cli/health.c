@@ -198,12 +198,10 @@ static int health_modbusd(const ow_site_t *site, const char *gw, FILE *out)
         fprintf(out, "modbusd: %s\n", err);
         return 1;
     }
-    const char *colon = strrchr(cfg.listen, ':');
-    int port = colon ? atoi(colon + 1) : 502;
-    size_t hl = colon ? (size_t)(colon - cfg.listen) : 0;
-    snprintf(host, sizeof host, "%.*s", (int)hl, cfg.listen);
-    if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "*") == 0)
-        snprintf(host, sizeof host, "127.0.0.1");
+    /* ow_site_modbusd has parsed listen strictly (netparse.h). */
+    int port = cfg.listen_port;
+    uint32_t a = cfg.listen_addr ? cfg.listen_addr : 0x7F000001u;
+    snprintf(host, sizeof host, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
     modbus_t *mb = modbus_new_tcp(host, port);
     if (!mb || modbus_connect(mb) < 0) {
         fprintf(out, "modbusd: cannot connect to %s:%d: %s\n", host, port, modbus_strerror(errno));
