@@ -34,10 +34,11 @@
 #include "slots.h"
 
 #define MAX_CLIENTS_CAP 1024
-#define BUF_MAX         OW_MB_RTU_MAX /* >= OW_MB_TCP_MAX: the largest frame either way */
-#define RTU_BACKOFF_MIN 500000        /* us: first reopen of a lost serial line */
-#define RTU_BACKOFF_MAX 30000000      /* us: doubling up to this */
-#define SNAP_RETRY_US   10000000      /* no snapshot yet: ask alarmd again this often */
+/* Receive buffers and answers: the largest frame either way (TCP 260: 7 + 253). */
+#define BUF_MAX         (OW_MB_TCP_MAX > OW_MB_RTU_MAX ? OW_MB_TCP_MAX : OW_MB_RTU_MAX)
+#define RTU_BACKOFF_MIN 500000   /* us: first reopen of a lost serial line */
+#define RTU_BACKOFF_MAX 30000000 /* us: doubling up to this */
+#define SNAP_RETRY_US   10000000 /* no snapshot yet: ask alarmd again this often */
 
 /* ---- configuration: services.modbusd ---- */
 
