@@ -613,7 +613,8 @@ static void job_start(ow_modbusd_t *d, const char *why)
 }
 
 /* A finished refresh: its flag words replace ours unless alarmd's stream
- * delivered a state meanwhile (then that is at least as new; ask again). */
+ * delivered a state meanwhile (then that is at least as new; ask again in
+ * a second). */
 static void job_finish(ow_modbusd_t *d, int64_t now)
 {
     snapjob_t *j = &d->job;
@@ -630,7 +631,7 @@ static void job_finish(ow_modbusd_t *d, int64_t now)
     }
     if (d->live_states != d->job_states) {
         d->snap_discarded++;
-        d->snap_next_us = now; /* again at once, after this burst */
+        d->snap_next_us = now + 1000000; /* again soon, not in a loop with a busy alarmd */
         return;
     }
     uint64_t was = d->alarmd_epoch;
