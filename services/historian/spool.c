@@ -183,6 +183,7 @@ static size_t resync(const unsigned char *p, size_t n, size_t off)
         const unsigned char *m = memmem(p + at, n - at, "SPL", 3);
         if (!m) break;
         at = (size_t)(m - p);
+        if (at + HDR_V1 > n) break; /* "SPL" in the last bytes: no room for a header */
         if ((m[3] == '1' || m[3] == '2') && rec_at(m, n - at, &h, &tl, &bl)) return at;
         at++;
     }

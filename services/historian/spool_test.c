@@ -690,6 +690,19 @@ static void test_parse(void)
     CHECK_STR(tr.seq, "DrrDrr");
     CHECK(r.records == 4 && r.damaged == 50 + (uint64_t)(off[3] - off[2]));
     CHECK(r.tail == len - 7 - (size_t)off[5]);
+    /* A magic's first three bytes at the very end, after damage: the scan
+     * must not look past the buffer (found by spool_fuzz; ASan sees it). */
+    for (size_t cut = 0; cut < 3; cut++) {
+        size_t n = len + 3 - cut;
+        unsigned char *t = malloc(n);
+        if (!t) break;
+        memcpy(t, img, len);
+        t[1] ^= 0x10;
+        memcpy(t + len, "SPL", 3 - cut);
+        CHECK(ow_spool_parse(t, n, 1, NULL, NULL, NULL, &r) == 0);
+        CHECK(r.records == 5 && r.damaged == (uint64_t)off[1] && r.tail == 3 - cut);
+        free(t);
+    }
     free(buf);
     free(img);
 }
