@@ -141,6 +141,10 @@ def run(live):
     m = re.search(r"lost (\d+)", text.split("stopping:")[-1])
     check(m and m.group(1) == "0", "the subscriber declared nothing lost (%s)" %
           (m and m.group(1)))
+    m = re.search(r"damaged bytes skipped (\d+), torn (\d+)", text.split("stopping:")[-1])
+    check(m and int(m.group(1)) == regions[0][1] + regions[1][1] and m.group(2) == "0",
+          "the stats count the damaged bytes (%s of %d)" %
+          (m and m.group(1), regions[0][1] + regions[1][1]))
     check(segments(spool) == [], "the spool is empty after the drain")
     kept = os.path.join(spool, "damaged", name)
     check(os.path.isfile(kept) and os.path.getsize(kept) >= regions[1][0] + regions[1][1],

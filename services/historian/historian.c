@@ -786,11 +786,14 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
         if (ow_mono_us() - last_stats > 60 * 1000000LL) {
             last_stats = ow_mono_us();
             log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
-                     "%llu), spooled %llu, spool now %llu record(s)",
+                     "%llu), spooled %llu, spool now %llu record(s), spool damage %llu byte(s) "
+                     "skipped, %llu torn",
                      (unsigned long long)h->taken, (unsigned long long)h->kept,
                      (unsigned long long)h->skipped, (unsigned long long)h->written,
                      (unsigned long long)h->inserted, (unsigned long long)h->spooled,
-                     (unsigned long long)ow_spool_records(h->spool));
+                     (unsigned long long)ow_spool_records(h->spool),
+                     (unsigned long long)ow_spool_damaged(h->spool),
+                     (unsigned long long)ow_spool_torn(h->spool));
         }
     }
     /* Cycles cut short by the stop are kept as they are. */
@@ -801,11 +804,14 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
     fly_leftover(h);
     const ow_sub_stats_t *st = ow_sub_stats(h->sub);
     log_info("stopping: taken %llu (replayed %llu, lost %llu, malformed %llu), written %llu, "
-             "inserted %llu, spooled %llu, spool holds %llu",
+             "inserted %llu, spooled %llu, spool holds %llu (damaged bytes skipped %llu, torn "
+             "%llu)",
              (unsigned long long)h->taken, (unsigned long long)st->replayed,
              (unsigned long long)st->lost, (unsigned long long)st->malformed,
              (unsigned long long)h->written, (unsigned long long)h->inserted,
-             (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool));
+             (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool),
+             (unsigned long long)ow_spool_damaged(h->spool),
+             (unsigned long long)ow_spool_torn(h->spool));
     return 0;
 }
 
