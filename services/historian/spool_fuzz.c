@@ -59,6 +59,16 @@ static void cleanup(void)
     unlink(p);
 }
 
+/* The scratch spool goes when the fuzzer exits (CI runs it unattended). */
+static void remove_dir(void)
+{
+    char p[128];
+    cleanup();
+    snprintf(p, sizeof p, "%s/damaged", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     acct_t a = {data, size, 0, 0, 0};
@@ -72,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(dir, sizeof dir, "%s/spool_fuzz.XXXXXX",
                  access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
         if (!mkdtemp(dir)) abort();
+        atexit(remove_dir);
     }
     cleanup();
     snprintf(p, sizeof p, "%s/spool-000001.seg", dir);
