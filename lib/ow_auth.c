@@ -41,6 +41,23 @@ typedef struct {
     char server[NAME_MAX_];
 } server_ep_t;
 
+/* A long-lived client socket whose handshakes are watched. libzmq ends a
+ * connecting session for good when the handshake fails with a protocol
+ * error on its side (session_base_t::engine_error): one answer from a
+ * rogue or misconfigured server on the port would leave busd deaf to
+ * alarmd until a restart. The ZAP thread sees the failure on the socket's
+ * monitor and raises `failed`; the owner's loop (ow_auth_tick) connects
+ * the endpoint again a second later. */
+#define MAX_WATCHED 256
+typedef struct {
+    void *sock; /* NULL: forgotten */
+    char ep[256];
+    _Atomic int failed;
+    int64_t due_us;
+} watched_t;
+static watched_t watched[MAX_WATCHED];
+static _Atomic int nwatched;
+
 static struct {
     int inited, curve;
     char self[NAME_MAX_];
@@ -159,8 +176,9 @@ typedef struct {
     size_t n;
     struct timespec mtime;
     int loaded;
-    zsock_t *mon[32];
-    char label[32][96];
+    zsock_t *mon[MAX_WATCHED + 32];
+    char label[MAX_WATCHED + 32][96];
+    int watch[MAX_WATCHED + 32]; /* index in watched[] of a client's monitor, or -1 */
     int nmon;
 } zap_state_t;
 
@@ -315,6 +333,17 @@ static void monitor_event(zap_state_t *z, int i)
         memcpy(&event, zframe_data(f), 2);
         memcpy(&value, zframe_data(f) + 2, 4);
         const char *why = NULL;
+        if (event == ZMQ_EVENT_MONITOR_STOPPED) { /* the socket is gone */
+            zmsg_destroy(&ev);
+            zsock_destroy(&z->mon[i]);
+            return;
+        }
+        if (z->watch[i] >= 0) { /* a client: reconnect (ow_auth_tick) */
+            if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || value != 0)
+                atomic_store(&watched[z->watch[i]].failed, 1);
+            zmsg_destroy(&ev);
+            return;
+        }
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
             why = value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                       ? "the peer does not speak CURVE (no key, or plain links)"
@@ -357,12 +386,13 @@ static void zap_actor(zsock_t *pipe, void *arg)
             char *cmd = m ? zmsg_popstr(m) : NULL;
             int quit = !cmd || strcmp(cmd, "$TERM") == 0;
             if (!quit && strcmp(cmd, "MONITOR") == 0) {
-                char *ep = zmsg_popstr(m), *label = zmsg_popstr(m);
+                char *ep = zmsg_popstr(m), *label = zmsg_popstr(m), *w = zmsg_popstr(m);
                 int ok = -1;
-                if (ep && label && z->nmon < 32) {
+                if (ep && label && z->nmon < MAX_WATCHED + 32) {
                     zsock_t *mon = zsock_new(ZMQ_PAIR);
                     if (mon && zsock_connect(mon, "%s", ep) == 0) {
                         snprintf(z->label[z->nmon], sizeof z->label[0], "%s", label);
+                        z->watch[z->nmon] = w ? atoi(w) : -1;
                         z->mon[z->nmon++] = mon;
                         zpoller_add(poller, mon);
                         ok = 0;
@@ -372,6 +402,7 @@ static void zap_actor(zsock_t *pipe, void *arg)
                 }
                 zstr_free(&ep);
                 zstr_free(&label);
+                zstr_free(&w);
                 zsock_signal(pipe, ok == 0 ? 0 : 1);
             }
             zstr_free(&cmd);
@@ -380,7 +411,10 @@ static void zap_actor(zsock_t *pipe, void *arg)
             continue;
         }
         for (int i = 0; i < z->nmon; i++)
-            if (which == z->mon[i]) monitor_event(z, i);
+            if (z->mon[i] && which == z->mon[i]) {
+                monitor_event(z, i);
+                if (!z->mon[i]) zpoller_remove(poller, which);
+            }
     }
     zpoller_destroy(&poller);
     for (int i = 0; i < z->nmon; i++)
@@ -483,6 +517,7 @@ int ow_auth_init_site(const ow_site_t *site, const char *self, char *err, size_t
 void ow_auth_shutdown(void)
 {
     zactor_destroy(&A.zap);
+    atomic_store(&nwatched, 0);
     free(A.eps);
     A.eps = NULL;
     A.neps = 0;
@@ -514,8 +549,10 @@ int ow_auth_server(void *s, const char *what, char *err, size_t errlen)
     snprintf(ep, sizeof ep, "inproc://ow-auth-monitor-%d-%d", (int)getpid(), A.nmon++);
     if (zmq_socket_monitor(raw, ep,
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) < 0 ||
-        zstr_sendx(A.zap, "MONITOR", ep, what ? what : "?", NULL) < 0 || zsock_wait(A.zap) != 0) {
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_MONITOR_STOPPED) <
+            0 ||
+        zstr_sendx(A.zap, "MONITOR", ep, what ? what : "?", "-1", NULL) < 0 ||
+        zsock_wait(A.zap) != 0) {
         /* Refusals are still enforced; only their log line is missing. */
         log_warnx("%s: cannot watch handshakes (%s)", what ? what : "?", zmq_strerror(errno));
     }
@@ -539,6 +576,57 @@ int ow_auth_client_of(void *s, const char *server, char *err, size_t errlen)
     zsock_set_curve_publickey(s, A.pub);
     zsock_set_curve_secretkey(s, A.sec);
     return 0;
+}
+
+int ow_auth_client_keep(void *s, const char *endpoint, char *err, size_t errlen)
+{
+    if (ow_auth_client(s, endpoint, err, errlen) < 0) return -1;
+    if (!ow_auth_curve()) return 0;
+    int i = atomic_load(&nwatched);
+    if (i >= MAX_WATCHED) return 0; /* still works; a failed handshake waits for a restart */
+    watched[i].sock = zsock_resolve(s);
+    snprintf(watched[i].ep, sizeof watched[i].ep, "%s", endpoint);
+    atomic_store(&watched[i].failed, 0);
+    watched[i].due_us = 0;
+    atomic_store(&nwatched, i + 1);
+    char ep[64], idx[16];
+    snprintf(ep, sizeof ep, "inproc://ow-auth-client-%d-%d", (int)getpid(), i);
+    snprintf(idx, sizeof idx, "%d", i);
+    if (zmq_socket_monitor(watched[i].sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_MONITOR_STOPPED) <
+            0 ||
+        zstr_sendx(A.zap, "MONITOR", ep, endpoint, idx, NULL) < 0 || zsock_wait(A.zap) != 0)
+        log_warnx("%s: cannot watch handshakes (%s)", endpoint, zmq_strerror(errno));
+    return 0;
+}
+
+void ow_auth_forget(void *s)
+{
+    void *raw = s ? zsock_resolve(s) : NULL;
+    for (int i = 0; raw && i < atomic_load(&nwatched); i++)
+        if (watched[i].sock == raw) watched[i].sock = NULL;
+}
+
+void ow_auth_tick(void)
+{
+    int64_t now = zclock_usecs();
+    for (int i = 0; i < atomic_load(&nwatched); i++) {
+        watched_t *w = &watched[i];
+        if (!w->sock || !atomic_load(&w->failed)) continue;
+        if (!w->due_us) {
+            w->due_us = now + 1000000; /* a rogue answering at once gets one try a second */
+            log_warnx("handshake with %s failed (not the server key we expect, or no CURVE): "
+                      "connecting again",
+                      w->ep);
+            continue;
+        }
+        if (now < w->due_us) continue;
+        atomic_store(&w->failed, 0);
+        w->due_us = 0;
+        zmq_disconnect(w->sock, w->ep);
+        if (zmq_connect(w->sock, w->ep) < 0) log_warn("reconnect %s", w->ep);
+    }
 }
 
 int ow_auth_client(void *s, const char *endpoint, char *err, size_t errlen)

@@ -65,6 +65,13 @@ const ow_auth_stats_t *ow_auth_stats(void);
  * links. 0, or -1 with the reason in err (and logged). */
 int ow_auth_server(void *s, const char *what, char *err, size_t errlen);
 int ow_auth_client(void *s, const char *endpoint, char *err, size_t errlen);
+/* ow_auth_client for a socket that lives long (a subscription, busd's
+ * commands): a failed handshake, after which libzmq would never connect
+ * again, is followed by a new connect from ow_auth_tick, which the owner's
+ * loop calls; ow_auth_forget before the socket is destroyed. */
+int ow_auth_client_keep(void *s, const char *endpoint, char *err, size_t errlen);
+void ow_auth_tick(void);
+void ow_auth_forget(void *s);
 /* Like ow_auth_client, naming the server key ("alarmd", "busd"). */
 int ow_auth_client_of(void *s, const char *server, char *err, size_t errlen);
 

@@ -1050,8 +1050,41 @@ static void test_connect(void)
     ow_site_destroy(&s);
 }
 
+/* services.security: CURVE unless the site says otherwise, keys in
+ * /etc/ohmwatch/keys, a relative keys_dir beside the site file, the
+ * environment's OHMWATCH_KEYS_DIR over both, and a bad value named. */
+static void test_security(void)
+{
+    char err[512];
+    ow_security_cfg_t sc;
+    unsetenv("OHMWATCH_KEYS_DIR");
+    ow_site_t *s = ow_site_load("etc/site-sample.json", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    CHECK(ow_site_security(s, &sc, err, sizeof(err)) == 0 && sc.curve == 1);
+    CHECK_STR(sc.keys_dir, "/etc/ohmwatch/keys");
+    json_t *sec = json_object();
+    json_object_set_new(s->services, "security", sec);
+    json_object_set_new(sec, "keys_dir", json_string("keys"));
+    json_object_set_new(sec, "curve", json_false());
+    CHECK(ow_site_security(s, &sc, err, sizeof(err)) == 0 && sc.curve == 0);
+    CHECK_STR(sc.keys_dir, "etc/keys");
+    setenv("OHMWATCH_KEYS_DIR", "/tmp/k", 1);
+    CHECK(ow_site_security(s, &sc, err, sizeof(err)) == 0);
+    CHECK_STR(sc.keys_dir, "/tmp/k");
+    unsetenv("OHMWATCH_KEYS_DIR");
+    json_object_set_new(sec, "curve", json_string("no"));
+    CHECK(ow_site_security(s, &sc, err, sizeof(err)) == -1 &&
+          strstr(err, "services.security.curve") != NULL);
+    json_object_set_new(sec, "curve", json_true());
+    json_object_set_new(sec, "keyz", json_true());
+    CHECK(ow_site_security(s, &sc, err, sizeof(err)) == -1 && strstr(err, "keyz") != NULL);
+    ow_site_destroy(&s);
+}
+
 int main(void)
 {
+    test_security();
     test_module_types();
     test_sample();
     test_large();
