@@ -117,7 +117,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     char aerr[512];
     if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
         ow_sub_add(sub, acfg.publish_connect, NULL);
-        ow_control_t req = {"snapshot", "", NAN, 0, "status"};
+        ow_control_t req = {"snapshot", "", NAN, 0, "status", ""};
         ow_reply_t r;
         struct fold_ctx fc = {d};
         if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
@@ -326,7 +326,7 @@ static int cmd_alarms(const ow_site_t *site, int argc, char **argv)
         }
         gw = optarg;
     }
-    ow_control_t req = {"snapshot", "", NAN, 0, ""};
+    ow_control_t req = {"snapshot", "", NAN, 0, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, show_alarm_msg, &count);
     if (rc == 0 && count == 0) printf("  no active alarms\n");
@@ -350,7 +350,7 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
         else if (n < 3)
             args[n++] = argv[i];
     }
-    ow_control_t req = {"", "", NAN, 0, ""};
+    ow_control_t req = {"", "", NAN, 0, "", ""};
     ow_reply_t r;
     if (n == 1 && strcmp(args[0], "get") == 0) {
         snprintf(req.cmd, sizeof req.cmd, "list");
@@ -390,7 +390,7 @@ static int cmd_ack(const ow_site_t *site, int argc, char **argv)
         else
             id = atol(argv[i]);
     }
-    ow_control_t req = {"ack", "", NAN, (int)id, ""};
+    ow_control_t req = {"ack", "", NAN, (int)id, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) printf("%g alarm(s) acknowledged\n", r.value);
@@ -429,7 +429,7 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ow_control_t req = {"captest", "", rated_h, string, ""};
+    ow_control_t req = {"captest", "", rated_h, string, "", ""};
     snprintf(req.key, sizeof req.key, "end_v_per_cell=%.3f", end_v);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
@@ -460,7 +460,7 @@ static int cmd_baseline(const ow_site_t *site, int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ow_control_t req = {"baseline", "", mohm, (int)module, ""};
+    ow_control_t req = {"baseline", "", mohm, (int)module, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) {

@@ -360,7 +360,7 @@ static void on_reading(ow_alarmd_t *a, const ow_delivery_t *d)
             for (int o = 1; o <= OW_AUX_POINTS; o++) {
                 uint32_t bit = 1u << (o - 1);
                 if (!((d->msg.u.aux.outputs ^ l->out_want) & l->out_mask & bit)) continue;
-                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, ""};
+                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, "", ""};
                 log_warnx("%s: output %d still %s: sending the command again", d->msg.h.gw, o,
                           (l->out_want & bit) ? "off" : "on");
                 on_command(a, d->msg.h.gw, &c, d->msg.h.ts_us);

@@ -151,7 +151,7 @@ static int set_error(int code)
 /* One "set KEY VALUE" to alarmd; 0 accepted, 1 refused, -1 no answer. */
 static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why, size_t len)
 {
-    ow_control_t req = {"set", "", value, 0, "snmpd"};
+    ow_control_t req = {"set", "", value, 0, "snmpd", ""};
     ow_reply_t rep;
     snprintf(req.key, sizeof req.key, "%s", key);
     if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[gi].id, &req, 3000, &rep, NULL, NULL,
@@ -489,7 +489,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     ow_sub_subscribe(d->sub, "");
     /* Fill the views before answering: the snapshot (state words, active
      * alarms, latest readings) and the settings in force at alarmd. */
-    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd"};
+    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd", ""};
     ow_reply_t r;
     char cerr[256];
     if (ow_ctl_call(d->acfg.control_connect, NULL, &snap, 2000, &r, snap_msg, d, cerr,
@@ -497,7 +497,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
         log_warnx("no snapshot from alarmd (%s): values fill in as they are published", cerr);
     else
         for (int g = 0; g < ng; g++) {
-            ow_control_t list = {"list", "", NAN, 0, "snmpd"};
+            ow_control_t list = {"list", "", NAN, 0, "snmpd", ""};
             if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[g].id, &list, 2000, &r,
                             snap_msg, d, cerr, sizeof cerr) < 0)
                 log_warnx("%s: no settings from alarmd (%s)", d->site->gateways[g].id, cerr);
