@@ -192,9 +192,9 @@ static void test_migrate(ow_db_t *db)
     CHECK(applied == ow_db_schema_version());
     CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_db_schema_version() == 3);
+    CHECK(ow_db_schema_version() == 4);
     CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_db_schema_version());
-    CHECK(count("schema_migrations") == 3);
+    CHECK(count("schema_migrations") == 4);
     /* The reader role got its grants from the migration. */
     CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
 
@@ -611,6 +611,8 @@ static void test_events(ow_db_t *db)
     cf.u.config.value = 14.5;
     cf.u.config.old_value = NAN;
     snprintf(cf.u.config.source, sizeof cf.u.config.source, "control");
+    snprintf(cf.u.config.who, sizeof cf.u.config.who, "snmpd/nms");
+    snprintf(cf.u.config.new_, sizeof cf.u.config.new_, "14.5");
     add(b, cf);
     ow_msg_t ctl = ev(OW_MSG_CONTROL, t, 10);
     CHECK(ow_batch_add(b, &ctl) == 0);
@@ -653,6 +655,9 @@ static void test_events(ow_db_t *db)
     CHECK_STR(q("SELECT key || '|' || value || '|' || coalesce(old_value::text, 'null') || '|' "
                 "|| source FROM config_changes"),
               "thresholds.voltage_v.high_alarm|14.5|null|control");
+    CHECK_STR(q("SELECT who || '|' || what || '|' || old || '|' || new || '|' || source || '|' || "
+                "value FROM audit_log"),
+              "snmpd/nms|thresholds.voltage_v.high_alarm||14.5|control|14.5");
     CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 9);
 
     /* The end completes the one row; a replayed start leaves it complete;
