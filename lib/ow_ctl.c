@@ -61,3 +61,88 @@ out:
     zsock_destroy(&d);
     return rc;
 }
+
+/* ---- the standing socket (ow_ctl_async_t) ---- */
+
+struct ow_ctl_async {
+    zsock_t *d;
+    uint64_t seq;
+};
+
+ow_ctl_async_t *ow_ctl_async_new(const char *endpoint, char *err, size_t errlen)
+{
+    ow_ctl_async_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->d = zsock_new(ZMQ_DEALER);
+    if (!c->d || zsock_connect(c->d, "%s", endpoint) < 0) {
+        snprintf(err, errlen, "cannot connect to %s", endpoint);
+        ow_ctl_async_destroy(&c);
+        return NULL;
+    }
+    zsock_set_linger(c->d, 0);
+    /* a few probes queued while alarmd is away, not an unbounded backlog */
+    zsock_set_sndhwm(c->d, 16);
+    return c;
+}
+
+void ow_ctl_async_destroy(ow_ctl_async_t **cp)
+{
+    ow_ctl_async_t *c = *cp;
+    if (!c) return;
+    zsock_destroy(&c->d);
+    free(c);
+    *cp = NULL;
+}
+
+int ow_ctl_async_send(ow_ctl_async_t *c, const char *gw, const ow_control_t *req, char *err,
+                      size_t errlen)
+{
+    ow_msg_t m;
+    char body[OW_BODY_MAX];
+    ow_msg_init(&m, OW_MSG_CONTROL);
+    m.u.control = *req;
+    snprintf(m.h.gw, sizeof m.h.gw, "%s", gw ? gw : "");
+    snprintf(m.h.pub, sizeof m.h.pub, "ctl.%d", (int)getpid());
+    m.h.epoch = (uint64_t)ow_now_us();
+    m.h.seq = ++c->seq;
+    m.h.ts_us = ow_now_us();
+    int n = ow_encode(&m, body, sizeof body, err, errlen);
+    if (n < 0) return -1;
+    if (zmq_send(zsock_resolve(c->d), body, (size_t)n, ZMQ_DONTWAIT) < 0) {
+        snprintf(err, errlen, "cannot queue a request: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+int ow_ctl_async_recv(ow_ctl_async_t *c, ow_reply_t *reply, uint64_t *epoch, ow_ctl_msg_fn fn,
+                      void *ctx)
+{
+    zmq_pollitem_t it = {zsock_resolve(c->d), 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 0) <= 0 || !(it.revents & ZMQ_POLLIN)) return 0;
+    zmsg_t *ans = zmsg_recv(c->d);
+    zframe_t *f = ans ? zmsg_first(ans) : NULL;
+    ow_msg_t r, m;
+    int rc = -1;
+    if (!f ||
+        ow_decode(NULL, 0, (char *)zframe_data(f), zframe_size(f), &r, NULL, 0, NULL) !=
+            OW_PERR_OK ||
+        r.kind != OW_MSG_REPLY)
+        goto out;
+    *reply = r.u.reply;
+    if (epoch) *epoch = r.h.epoch;
+    while ((f = zmsg_next(ans))) {
+        zframe_t *b = zmsg_next(ans);
+        if (!b) break;
+        if (fn && ow_decode((char *)zframe_data(f), zframe_size(f), (char *)zframe_data(b),
+                            zframe_size(b), &m, NULL, 0, NULL) == OW_PERR_OK)
+            fn(ctx, &m);
+    }
+    rc = 1;
+out:
+    zmsg_destroy(&ans);
+    return rc;
+}
