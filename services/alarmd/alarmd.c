@@ -116,7 +116,7 @@ static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *s
         while (json_array_size(a->audit) > AUDIT_KEEP)
             json_array_remove(a->audit, 0);
     }
-    log_info("audit: %s %s: %s %s -> %s (%s)", gw, who, key, old_txt[0] ? old_txt : "-",
+    log_info("%s %s: %s %s -> %s (%s)", gw, who, key, old_txt[0] ? old_txt : "-",
              new_txt[0] ? new_txt : "-", source);
 }
 
