@@ -66,6 +66,8 @@ out:
 
 struct ow_ctl_async {
     zsock_t *d;
+    zsock_t *mon; /* the socket's connect/disconnect events */
+    int link;     /* -1 not known yet, 0 disconnected, 1 connected */
     uint64_t seq;
 };
 
@@ -85,6 +87,16 @@ ow_ctl_async_t *ow_ctl_async_new(const char *endpoint, char *err, size_t errlen)
     zsock_set_linger(c->d, 0);
     /* a few probes queued while alarmd is away, not an unbounded backlog */
     zsock_set_sndhwm(c->d, 16);
+    /* The TCP link's events say at once that alarmd went (it stopped or
+     * crashed), before any request could time out. */
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://ow-ctl-mon-%p", (void *)c);
+    c->link = -1;
+    if (zmq_socket_monitor(zsock_resolve(c->d), ep, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) ==
+        0) {
+        c->mon = zsock_new(ZMQ_PAIR);
+        if (c->mon && zsock_connect(c->mon, "%s", ep) < 0) zsock_destroy(&c->mon);
+    }
     return c;
 }
 
@@ -92,6 +104,8 @@ void ow_ctl_async_destroy(ow_ctl_async_t **cp)
 {
     ow_ctl_async_t *c = *cp;
     if (!c) return;
+    if (c->d) zmq_socket_monitor(zsock_resolve(c->d), NULL, 0);
+    zsock_destroy(&c->mon);
     zsock_destroy(&c->d);
     free(c);
     *cp = NULL;
@@ -145,4 +159,22 @@ int ow_ctl_async_recv(ow_ctl_async_t *c, ow_reply_t *reply, uint64_t *epoch, ow_
 out:
     zmsg_destroy(&ans);
     return rc;
+}
+
+int ow_ctl_async_link(ow_ctl_async_t *c)
+{
+    zmq_pollitem_t it = {c->mon ? zsock_resolve(c->mon) : NULL, 0, ZMQ_POLLIN, 0};
+    while (c->mon && zmq_poll(&it, 1, 0) > 0 && (it.revents & ZMQ_POLLIN)) {
+        /* [event u16 + value u32, endpoint] */
+        zmsg_t *ev = zmsg_recv(c->mon);
+        zframe_t *f = ev ? zmsg_first(ev) : NULL;
+        if (f && zframe_size(f) >= 2) {
+            uint16_t e;
+            memcpy(&e, zframe_data(f), sizeof e);
+            if (e == ZMQ_EVENT_CONNECTED) c->link = 1;
+            if (e == ZMQ_EVENT_DISCONNECTED) c->link = 0;
+        }
+        zmsg_destroy(&ev);
+    }
+    return c->link;
 }

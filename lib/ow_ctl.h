@@ -32,5 +32,9 @@ int ow_ctl_async_send(ow_ctl_async_t *c, const char *gw, const ow_control_t *req
  * nothing is waiting; -1 for a malformed answer (dropped). Never waits. */
 int ow_ctl_async_recv(ow_ctl_async_t *c, ow_reply_t *reply, uint64_t *epoch, ow_ctl_msg_fn fn,
                       void *ctx);
+/* The link to alarmd as ZeroMQ last reported it: 1 connected, 0 the
+ * connection closed (alarmd stopped or died), -1 nothing reported yet.
+ * Never waits. */
+int ow_ctl_async_link(ow_ctl_async_t *c);
 
 #endif

@@ -62,7 +62,7 @@ struct ow_snmpd {
     int started; /* net-snmp initialised */
     /* alarmd's liveness (the probe) */
     ow_ctl_async_t *probe;
-    int alarmd_up, probe_out;
+    int alarmd_up, probe_out, link;
     uint64_t alarmd_epoch;
     int64_t probe_sent_us, probe_due_us;
     uint64_t refreshes;
@@ -451,6 +451,13 @@ static void watch_alarmd(ow_snmpd_t *d, int64_t now)
     int got;
     /* every answer's messages (a refresh's settings and alarms) go to the
      * views; a probe's answer has none */
+    int link = ow_ctl_async_link(d->probe);
+    if (link == 0 && d->link != 0) {
+        alarmd_down(d, "connection closed");
+        d->probe_out = 0; /* a probe on the old connection is lost */
+    } else if (link == 1 && d->link == 0)
+        d->probe_due_us = now; /* back: ask at once */
+    d->link = link;
     while ((got = ow_ctl_async_recv(d->probe, &r, &epoch, snap_msg, d)) != 0) {
         if (got < 0 || strcmp(r.req, "snmpd-probe") != 0) continue;
         d->probe_out = 0;
@@ -590,6 +597,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     ow_reply_t r;
     char cerr[256];
     d->probe = ow_ctl_async_new(d->acfg.control_connect, err, errlen);
+    d->link = -1;
     if (!d->probe) goto fail;
     if (ow_ctl_call(d->acfg.control_connect, NULL, &snap, 2000, &r, snap_msg, d, cerr,
                     sizeof cerr) < 0)
