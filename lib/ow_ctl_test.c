@@ -62,7 +62,7 @@ static int serve_one(zsock_t *r, uint64_t epoch, int timeout_ms)
 }
 
 static int got_cfg;
-static char got_who[96];
+static char got_who[128];
 static void on_msg(void *ctx, const ow_msg_t *m)
 {
     (void)ctx;

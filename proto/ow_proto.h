@@ -189,7 +189,7 @@ typedef struct {
     double value;     /* now in force; NAN if the change has no number */
     double old_value; /* before; NAN if new */
     char source[16];  /* "control", "command", "reload", "state" */
-    char who[96];     /* requester identity[/user] (ow_auth.h OW_WHO_MAX); "" in a list */
+    char who[128];    /* requester identity (ow_auth.h's 95) [/user (31)]; "" in a list */
     char old[64];     /* before, as text; "" if none */
     char new_[64];    /* after, as text ("new" on the wire) */
 } ow_config_t;

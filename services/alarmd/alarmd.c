@@ -73,6 +73,8 @@ static void publish(ow_alarmd_t *a, ow_msg_t *m, const char *gw, int64_t ts_us)
 
 /* ---- the audit trail: every change made through alarmd ---- */
 
+static int save_state(ow_alarmd_t *a);
+
 /* Who made a change: the requester's identity (ow_auth.h), and after it
  * the person a front-end says it acts for ("snmpd/nms"): the identity is
  * what authenticated, the user what it claims on someone's behalf, so
@@ -90,8 +92,10 @@ static void fmt_num(char *out, size_t len, double v)
         snprintf(out, len, "%g", v);
 }
 
-/* Publish the change as a config message (the audit record) and keep it.
- * old/new are the values as text, value/old_value the numbers if any. */
+/* Keep the change, persist it, then publish it as a config message (the
+ * audit record): an accepted change and its record survive a crash, and
+ * nobody hears of a change that could be lost. old/new are the values as
+ * text, value/old_value the numbers if any. */
 static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *source,
                   const char *key, double value, double old_value, const char *old_txt,
                   const char *new_txt)
@@ -105,7 +109,7 @@ static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *s
     snprintf(m.u.config.who, sizeof m.u.config.who, "%s", who);
     snprintf(m.u.config.old, sizeof m.u.config.old, "%s", old_txt);
     snprintf(m.u.config.new_, sizeof m.u.config.new_, "%s", new_txt);
-    publish(a, &m, gw, ow_now_us());
+    m.h.ts_us = ow_now_us();
     json_t *e = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "ts_us", (json_int_t)m.h.ts_us, "gw", gw,
                           "who", m.u.config.who, "key", m.u.config.key, "source", m.u.config.source,
                           "old", m.u.config.old, "new", m.u.config.new_);
@@ -116,6 +120,8 @@ static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *s
         while (json_array_size(a->audit) > AUDIT_KEEP)
             json_array_remove(a->audit, 0);
     }
+    save_state(a);
+    publish(a, &m, gw, m.h.ts_us);
     log_info("%s %s: %s %s -> %s (%s)", gw, who, key, old_txt[0] ? old_txt : "-",
              new_txt[0] ? new_txt : "-", source);
 }
@@ -578,10 +584,8 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     char ot[32], nt[32];
     fmt_num(ot, sizeof ot, old);
     fmt_num(nt, sizeof nt, c->value);
+    /* persisted before the answer: an accepted setting survives a crash */
     audit(a, gw, who, "control", c->key, c->value, old, ot, nt);
-    /* Persist before saying yes: an accepted setting (and its audit
-     * record) survives a crash. */
-    save_state(a);
     an->r.value = c->value;
 }
 
@@ -647,7 +651,6 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
         fmt_num(nt, sizeof nt, c->value);
         audit(a, gw, who, "command", key, c->value, was, ot[0] ? ot : "none", nt[0] ? nt : "reset");
         an->r.value = c->value;
-        save_state(a);
     } else if (strcmp(c->cmd, "captest") == 0) {
         /* index: the string; value: rated time in h (10 if null); key:
          * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery.md) */
@@ -681,7 +684,6 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
         snprintf(key, sizeof key, "output.%d", c->index);
         audit(a, a->site->gateways[gi].id, who, "command", key, c->value, known ? was_on : NAN,
               known ? (was_on ? "on" : "off") : "unknown", c->value ? "on" : "off");
-        save_state(a);
         an->r.value = c->value;
     } else if (strcmp(c->cmd, "audit") == 0) {
         /* the last changes, oldest first; index: at most that many (0 all);
