@@ -93,6 +93,33 @@ static int arg_double(const char *cmd, const char *what, const char *s, double m
     return 0;
 }
 
+/* A digits-only unsigned number (strtoull takes "-1" and " 7"); 0 / -1. */
+static int digits_u64(const char *s, size_t n, unsigned long long *out)
+{
+    char buf[24];
+    if (n == 0 || n >= sizeof buf) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    *out = strtoull(buf, NULL, 10);
+    return errno ? -1 : 0;
+}
+
+/* --since PUB:EPOCH:SEQ, every part checked; 0 / -1. */
+static int arg_since(const char *s, char *pub, size_t publen, unsigned long long *epoch,
+                     unsigned long long *seq)
+{
+    const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || c1 == s || (size_t)(c1 - s) >= publen) return -1;
+    if (digits_u64(c1 + 1, (size_t)(c2 - c1 - 1), epoch) < 0 ||
+        digits_u64(c2 + 1, strlen(c2 + 1), seq) < 0)
+        return -1;
+    snprintf(pub, publen, "%.*s", (int)(c1 - s), s);
+    return 0;
+}
+
 /* One subscriber on every gateway of the site (or just gw). */
 static ow_sub_t *connect_site(const ow_site_t *site, const char *gw)
 {
@@ -245,9 +272,9 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
             json = 1;
             break;
         case 2:
-            if (nsince >= 16 || sscanf(optarg, "%31[^:]:%llu:%llu", since[nsince].pub,
-                                       &since[nsince].epoch, &since[nsince].seq) != 3) {
-                fprintf(stderr, "ohmwatch: --since wants PUB:EPOCH:SEQ, got '%s'\n", optarg);
+            if (nsince >= 16 || arg_since(optarg, since[nsince].pub, sizeof since[nsince].pub,
+                                          &since[nsince].epoch, &since[nsince].seq) < 0) {
+                fprintf(stderr, "ohmwatch tail: --since wants PUB:EPOCH:SEQ, got '%s'\n", optarg);
                 return 2;
             }
             nsince++;
