@@ -112,19 +112,42 @@ check(r.returncode == 2, "output refused with a pipe for stdin too")
 for bad in (("17", "on"), ("x1", "on"), ("1", "maybe")):
     r = cli("output", *bad, "--yes")
     check(r.returncode == 2, "output %s refused: %r" % (bad, r.stderr))
-r = cli("output", "1", "on", "--yes")
-check(r.returncode == 0, "output 1 on --yes: %r" % r.stderr)
+
+
+def typed(answer, *args):
+    """The CLI at a terminal (a pty for stdin), the answer typed back."""
+    master, slave = os.openpty()
+    p = subprocess.Popen([CLI, "-f", cfg] + list(args), stdin=slave, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    os.write(master, answer.encode() + b"\n")
+    out, err = p.communicate(timeout=30)
+    os.close(master)
+    return p.returncode, out, err
+
+
+rc, out, err = typed("2", "output", "1", "on")
+check(rc == 1 and "Type the output number to confirm" in err and "not confirmed" in err,
+      "a wrong number typed back switches nothing: %d %r" % (rc, err))
+rc, out, err = typed("", "output", "1", "on")
+check(rc == 1 and "not confirmed" in err, "an empty answer switches nothing")
+rc, out, err = typed("1", "output", "1", "on")
+check(rc == 0 and "output 1: on" in out, "the number typed back: switched: %d %r" % (rc, err))
 check(wait_for(lambda: audits("output.1"), 5), "output audited")
 outs = [m for m in L.kind("control") if m["cmd"] == "output"]
 check(len(outs) == 1 and outs[0]["index"] == 1 and outs[0]["value"] == 1,
       "exactly one output command (the confirmed one): %r" % outs)
+r = cli("output", "1", "on", "--yes")
+check(r.returncode == 0, "output 1 on --yes: %r" % r.stderr)
+check(wait_for(lambda: len(audits("output.1")) == 2, 5), "the --yes one audited too")
+check(audits("output.1")[1]["old"] == "on", "old: on (commanded before)")
 c = audits("output.1")[0]
 check(c["old"] == "unknown" and c["new"] == "on" and c["value"] == 1 and
       c["who"].endswith("/" + LOGIN), "output audit record: %r" % c)
 r = cli("output", "1", "off", "--yes")
-check(wait_for(lambda: len(audits("output.1")) == 2, 5) and
+check(wait_for(lambda: len(audits("output.1")) == 3, 5) and
       audits("output.1")[-1]["old"] == "on" and audits("output.1")[-1]["new"] == "off",
-      "second switch: old on, new off")
+      "third switch: old on, new off")
 
 # ---- a baseline ----
 r = cli("baseline", "3", "5.5")
@@ -143,7 +166,7 @@ def rows():
     return db.query("SELECT who, what, old, new, source FROM audit_log ORDER BY ts") or []
 
 
-check(wait_for(lambda: len(rows()) >= 6, 20, 0.3), "audit_log rows: %r" % rows())
+check(wait_for(lambda: len(rows()) >= 7, 20, 0.3), "audit_log rows: %r" % rows())
 got = rows()
 for r in got:
     print("audit_log:", r)
@@ -151,8 +174,8 @@ check(got[0][0].endswith("/" + LOGIN) and got[0][1:] == (KEY, "30", "20", "contr
       "row 1 is the CLI set: %r" % (got[0],))
 check(got[1][0].endswith("/ops") and got[1][1:] == (KEY, "20", "19", "control"),
       "row 2 is the SNMP SET: %r" % (got[1],))
-check([r[1] for r in got[2:6]] == ["ack.%d" % ids[0], "output.1", "output.1",
-                                   "baseline.module.3"], "then ack, output x2, baseline")
+check([r[1] for r in got[2:7]] == ["ack.%d" % ids[0], "output.1", "output.1", "output.1",
+                                   "baseline.module.3"], "then ack, output x3, baseline")
 check(db.scalar("SELECT count(*) FROM config_changes WHERE key = '%s'" % KEY) == 2 and
       db.scalar("SELECT count(*) FROM config_changes WHERE key LIKE 'output.%'") == 0,
       "config_changes holds the settings, not the commands")
@@ -166,7 +189,7 @@ def audit_lines():
 
 rc, lines = audit_lines()
 print("ohmwatch audit:\n" + "\n".join(lines))
-check(rc == 0 and len(lines) == 6, "six changes listed: %r" % lines)
+check(rc == 0 and len(lines) == 7, "seven changes listed: %r" % lines)
 check(KEY in lines[1] and "/ops" in lines[1] and " 20 " in lines[1] and " 19 " in lines[1],
       "the SNMP SET line: %r" % lines[1])
 check("output.1" in lines[3] and "unknown" in lines[3] and " on " in lines[3],
@@ -179,7 +202,7 @@ check(r.returncode == 2 and "'two'" in r.stderr, "audit --count two refused")
 stop(alarmd)
 alarmd = start([ALARMD, "-f", cfg])
 check(wait_for(lambda: audit_lines()[0] == 0, 10), "alarmd back")
-check(audit_lines()[1] == lines, "the same six after alarmd restarted")
+check(audit_lines()[1] == lines, "the same seven after alarmd restarted")
 
 L.close()
 stop(agent)
