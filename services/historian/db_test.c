@@ -664,8 +664,22 @@ static void test_events(ow_db_t *db)
      * the whole first batch again adds nothing. */
     ow_batch_t *e = ow_batch_new();
     add(e, discharge_msg("end", t, t + 3600 * S_US, 11));
+    /* an operator's command: in the audit log only, its value may be null */
+    ow_msg_t ack = ev(OW_MSG_CONFIG, t + S_US, 12);
+    snprintf(ack.u.config.key, sizeof ack.u.config.key, "baseline.module.3");
+    snprintf(ack.u.config.source, sizeof ack.u.config.source, "command");
+    snprintf(ack.u.config.who, sizeof ack.u.config.who, "cli/alice");
+    snprintf(ack.u.config.old, sizeof ack.u.config.old, "4.6");
+    snprintf(ack.u.config.new_, sizeof ack.u.config.new_, "reset");
+    ack.u.config.value = NAN;
+    ack.u.config.old_value = 4.6;
+    add(e, ack);
     CHECK_MSG(ow_db_write(db, e, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(count("discharge_events") == 1);
+    CHECK(count("config_changes") == 1);
+    CHECK_STR(q("SELECT who || '|' || old || '|' || new || '|' || coalesce(value::text, 'null') || "
+                "'|' || old_value FROM audit_log WHERE what = 'baseline.module.3'"),
+              "cli/alice|4.6|reset|null|4.6");
     const char *done = "2024-05-01 13:00:00+00|3600|12.5|-20.5|3|11.25|48.5";
     CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
                 "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
