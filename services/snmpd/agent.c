@@ -66,6 +66,7 @@ struct ow_snmpd {
     uint64_t alarmd_epoch;
     int64_t probe_sent_us, probe_due_us;
     uint64_t refreshes;
+    int64_t *cfg_ts;          /* per gateway: alarmd's time of the newest setting applied */
     char set_user[OW_ID_MAX]; /* the SNMPv3 user of the SET in progress */
     /* a SET between RESERVE2 and COMMIT/FREE */
     ow_snmp_set_t set[MAX_SET];
@@ -403,11 +404,23 @@ static int gw_index(const ow_snmpd_t *d, const char *gw)
     return -1;
 }
 
+/* Settings come two ways: alarmd's config events, and the answers to our
+ * list requests, which may be older than an event already applied (a
+ * refresh's answer still queued while a SET went through). A setting
+ * older than the newest one applied (alarmd's clock) is not taken. */
+static int settings_newer(ow_snmpd_t *d, int gi, const ow_msg_t *m)
+{
+    if (m->kind != OW_MSG_CONFIG) return 1;
+    if (m->h.ts_us < d->cfg_ts[gi]) return 0;
+    d->cfg_ts[gi] = m->h.ts_us;
+    return 1;
+}
+
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     ow_snmpd_t *d = ctx;
     int gi = gw_index(d, m->h.gw);
-    if (gi >= 0) ow_snmp_view_apply(&d->views[gi], m, 0);
+    if (gi >= 0 && settings_newer(d, gi, m)) ow_snmp_view_apply(&d->views[gi], m, 0);
 }
 
 static void drain(ow_snmpd_t *d)
@@ -418,6 +431,7 @@ static void drain(ow_snmpd_t *d)
     for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
         int gi = gw_index(d, dv.msg.h.gw);
         if (gi < 0) continue;
+        if (!settings_newer(d, gi, &dv.msg)) continue;
         ow_snmp_change_t ch = ow_snmp_view_apply(&d->views[gi], &dv.msg, ticks);
         /* Alarms that came and went while snmpd was down (replayed) are in
          * the table already or gone: a manager resyncs by walking it. */
@@ -578,8 +592,9 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     int ng = d->site->ngateways;
     d->views = calloc((size_t)ng, sizeof *d->views);
     d->regs = calloc((size_t)ng, sizeof *d->regs);
+    d->cfg_ts = calloc((size_t)ng, sizeof *d->cfg_ts);
     d->sub = ow_sub_new();
-    if (!d->views || !d->regs || !d->sub) {
+    if (!d->views || !d->regs || !d->cfg_ts || !d->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -671,6 +686,7 @@ void ow_snmpd_destroy(ow_snmpd_t **dp)
             ow_snmp_view_free(&d->views[g]);
     free(d->views);
     free(d->regs);
+    free(d->cfg_ts);
     ow_sub_destroy(&d->sub);
     ow_ctl_async_destroy(&d->probe);
     ow_site_destroy(&d->site);
