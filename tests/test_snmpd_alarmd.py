@@ -70,7 +70,8 @@ def read_log():
         log.append(line)
 
 
-threading.Thread(target=read_log, daemon=True).start()
+reader = threading.Thread(target=read_log, daemon=True)
+reader.start()
 
 
 def logged(text):
@@ -172,6 +173,9 @@ check(r.returncode == 0 and hw() == "220", "SETs work after alarmd resumed: %r %
 
 stop(agent)
 stop(alarmd)
+reader.join(10)
+check(agent.returncode == 0 and not logged("Sanitizer"), "snmpd stopped cleanly: %r" %
+      [l for l in log if "Sanitizer" in l or "ERROR" in l][:5])
 lines = [l for l in log if "alarmd" in l]
 check(logged("SETs refused until it is back") == 2 and logged("alarmd answers") == 3,
       "snmpd logged alarmd going twice (not at start: it was down) and coming back 3 times: %r"
