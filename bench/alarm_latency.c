@@ -17,6 +17,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_config.h"
 #include "ow_gbms.h"
@@ -428,6 +429,12 @@ int main(int argc, char **argv)
         ow_site_destroy(&site);
         return 1;
     }
+    /* It plays busd: with the site's CURVE setting, busd's key */
+    if (ow_auth_init_site(site, "busd", err, sizeof err) < 0) {
+        fprintf(stderr, "ow-bench-alarm: %s\n", err);
+        ow_site_destroy(&site);
+        return 1;
+    }
     gateway_t gw = {0};
     gw.g = ow_site_gateway(site, "big1");
     if (!gw.g) gw.g = &site->gateways[0];
@@ -474,7 +481,8 @@ int main(int argc, char **argv)
     char prefix[OW_TOPIC_MAX];
     snprintf(prefix, sizeof prefix, "alm/%s/", g->id);
     zmq_setsockopt(recv.sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
-    if (zmq_connect(recv.sub, acfg.publish_connect) < 0) {
+    if (ow_auth_client(recv.sub, acfg.publish_connect, err, sizeof err) < 0 ||
+        zmq_connect(recv.sub, acfg.publish_connect) < 0) {
         fprintf(stderr, "ow-bench-alarm: cannot connect to alarmd at %s: %s\n",
                 acfg.publish_connect, zmq_strerror(errno));
         goto out_pub;
@@ -592,6 +600,7 @@ out_pub:
     free(recv.r);
     free(gw.x);
     ow_pub_destroy(&gw.pub);
+    ow_auth_shutdown();
     ow_site_destroy(&site);
     zsys_shutdown();
     return rc;

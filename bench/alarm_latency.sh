@@ -4,6 +4,8 @@
 # ow-bench-alarm plays gateway big1 in place of busd, with a block crossing the
 # high voltage alarm every few cycles; in the same run a bare libzmq
 # PUB->SUB->PUB->SUB relay is the reference for the two hops.
+# CURVE=0 runs the links plain; the default is CURVE with keys made for the
+# run (bench/curve.sh compares the two).
 # Usage: bench/alarm_latency.sh [BUILD_DIR] [SECONDS] [RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +37,11 @@ trap cleanup EXIT
 # nothing is restored; no voltage delay, so an alarm is raised by the very
 # reading that crosses (that reading's publication is what the bench times).
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-python3 - "$tmp" "$(port)" "$(port)" "$(port)" "$(port)" "$(port)" << 'EOF'
+export OHMWATCH_KEYS_DIR=$tmp/keys
+"$B/cli/ohmwatch" keygen -d "$OHMWATCH_KEYS_DIR" > /dev/null
+python3 - "$tmp" "$(port)" "$(port)" "$(port)" "$(port)" "$(port)" "${CURVE:-1}" << 'EOF'
 import json, sys
-tmp, gw_pub, gw_rep, a_pub, a_ctl, a_rep = sys.argv[1:]
+tmp, gw_pub, gw_rep, a_pub, a_ctl, a_rep = sys.argv[1:7]
 site = json.load(open("etc/site-large.json"))
 g = site["gateways"][0]
 g["publish"] = "tcp://127.0.0.1:" + gw_pub
@@ -49,6 +53,7 @@ site.setdefault("services", {}).setdefault("alarmd", {}).update({
     "replay": "tcp://127.0.0.1:" + a_rep,
     "state_file": tmp + "/alarmd-state.json",
 })
+site["services"]["security"] = {"curve": sys.argv[7] != "0"}
 json.dump(site, open(tmp + "/site.json", "w"), indent=2)
 EOF
 

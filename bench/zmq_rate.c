@@ -1,5 +1,5 @@
 /* Reference and measuring tool for bench/busd_rate.sh.
- *   ow-bench-zmq sink ENDPOINT IDLE_MS   count [topic, body] messages from a
+ *   ow-bench-zmq sink ENDPOINT IDLE_MS [SITE]   count [topic, body] messages from a
  *       PUB until IDLE_MS of silence; print count, mean size and rate.
  *   ow-bench-zmq raw COUNT TOPIC_BYTES BODY_BYTES   a bare libzmq PUB/SUB
  *       over loopback TCP with messages of that shape: the reference. */
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 
 typedef struct {
@@ -27,6 +28,8 @@ static void *sink_run(void *arg)
     zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
     zmq_setsockopt(sub, ZMQ_RCVTIMEO, &s->idle_ms, sizeof s->idle_ms);
+    char err[512];
+    if (ow_auth_client(sub, s->ep, err, sizeof err) < 0) fprintf(stderr, "sink: %s\n", err);
     zmq_connect(sub, s->ep);
     char buf[65536];
     for (;;) {
@@ -59,11 +62,22 @@ static double rate(const sink_t *s)
 int main(int argc, char **argv)
 {
     void *ctx = zmq_ctx_new();
-    if (argc == 4 && strcmp(argv[1], "sink") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "sink") == 0) {
+        /* with SITE: a subscriber as the historian is, under the site's
+         * CURVE setting (bench/curve.sh) */
+        char err[512];
+        ow_site_t *site = argc == 5 ? ow_site_load(argv[4], err, sizeof err) : NULL;
+        if (argc == 5 && (!site || ow_auth_init_site(site, "historian", err, sizeof err) < 0)) {
+            fprintf(stderr, "sink: %s\n", err);
+            return 1;
+        }
         sink_t s = {ctx, argv[2], atoi(argv[3]), 0, 0, 0, 0};
         sink_run(&s);
         printf("received %lld messages, mean %.0f bytes, %.0f msg/s\n", s.n,
                s.n ? (double)s.bytes / (double)s.n : 0, rate(&s));
+        fflush(stdout);
+        ow_auth_shutdown();
+        ow_site_destroy(&site);
     } else if (argc == 5 && strcmp(argv[1], "raw") == 0) {
         long long count = atoll(argv[2]);
         size_t tl = (size_t)atoi(argv[3]), bl = (size_t)atoi(argv[4]);

@@ -15,11 +15,13 @@
 #include <czmq.h>
 
 #include "dash.h"
+#include "keygen.h"
 #include "health.h"
 #include "ow_clock.h"
 #include "ow_config.h"
 #include "ow_ctl.h"
 #include "ow_gbms.h"
+#include "ow_auth.h"
 #include "ow_lint.h"
 #include "ow_log.h"
 #include "ow_signal.h"
@@ -51,6 +53,7 @@ static void usage(FILE *out)
             "                                           not (1)\n"
             "  check                                    the site loads (configuration OK); warns\n"
             "                                           where a threshold contradicts the battery\n"
+            "  keygen [-d DIR] [--name N --roles R]     CURVE keys (docs/security.md)\n"
             "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
 
@@ -747,9 +750,18 @@ int main(int argc, char **argv)
         return 2;
     }
     ow_log_init("ohmwatch", 0);
+    /* Keys are made before any site or service exists. */
+    if (strcmp(argv[i], "keygen") == 0) return ow_cli_keygen(argc - i, argv + i);
     ow_site_t *site = ow_site_load(file, err, sizeof err);
     if (!site) {
         fprintf(stderr, "ohmwatch: %s\n", err);
+        return 1;
+    }
+    /* The operator's key: OHMWATCH_KEY, or the "cli" key of the keys
+     * directory (readable by root and the ohmwatch group). */
+    if (strcmp(argv[i], "check") != 0 && ow_auth_init_site(site, "cli", err, sizeof err) < 0) {
+        fprintf(stderr, "ohmwatch: %s\n", err);
+        ow_site_destroy(&site);
         return 1;
     }
     ow_signals_init();
@@ -782,6 +794,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = 2;
     }
+    ow_auth_shutdown();
     ow_site_destroy(&site);
     zsys_shutdown();
     return rc;

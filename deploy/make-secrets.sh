@@ -8,6 +8,10 @@
 #   grafana.env    GRAFANA_DB_PASSWORD=<pg_reader>, for Grafana's provisioning
 #   snmp_auth      SNMPv3 user nms: authentication pass phrase (SHA-256)
 #   snmp_priv      SNMPv3 user nms: privacy pass phrase (AES)
+#   keys/          CURVE public keys, the allow-list every container mounts
+#   NAME.key_secret  each service's CURVE secret key (a compose secret of its
+#                  own container only), made by `ohmwatch keygen`
+#                  (build/cli/ohmwatch, or ohmwatch on PATH)
 # The containers run as uid 10001 (ohmwatch) and 10002 (postgres, also in
 # group 10001): files are mode 0640 and group 10001, so they read them and
 # other users of the host do not. The directory is in .gitignore and
@@ -22,12 +26,34 @@ newpw() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
 for name in pg_superuser pg_writer pg_reader grafana_admin snmp_auth snmp_priv; do
   [ -s "$dir/$name" ] || { newpw >"$dir/$name"; echo "make-secrets: wrote $dir/$name"; }
 done
+# CURVE keys: keygen keeps what exists; the secrets leave keys/private/ so
+# that the keys/ mount shows a container no one's secret.
+kg=$(command -v ohmwatch || true)
+[ -x build/cli/ohmwatch ] && kg=build/cli/ohmwatch
+if [ -z "$kg" ]; then
+  echo "make-secrets: no ohmwatch to make the CURVE keys with: run scripts/build.sh, then again" >&2
+  exit 1
+fi
+mkdir -p "$dir/keys"
+fresh=$(mktemp -d)
+"$kg" keygen -d "$fresh" >"$fresh.list"
+for name in busd alarmd historian modbusd snmpd cli; do
+  [ -s "$dir/$name.key_secret" ] && [ -s "$dir/keys/$name.key" ] && continue
+  mv "$fresh/$name.key" "$dir/keys/$name.key"
+  mv "$fresh/private/$name.key_secret" "$dir/$name.key_secret"
+  echo "make-secrets: wrote $dir/keys/$name.key ($(sed -n "s|^.*/$name.key: ||p" "$fresh.list")) and $dir/$name.key_secret"
+done
+rm -rf "$fresh" "$fresh.list"
+chmod 0755 "$dir/keys"
+chmod 0644 "$dir/keys"/*.key
 [ -s "$dir/grafana.env" ] || printf 'GRAFANA_DB_PASSWORD=%s\n' "$(cat "$dir/pg_reader")" >"$dir/grafana.env"
 if ! chgrp 10001 "$dir" "$dir"/* 2>/dev/null; then
   # Not root: the containers' users can only read them world-readable.
   echo "make-secrets: cannot give $dir to gid 10001 (not root?); making the files readable to all" >&2
   chmod 0755 "$dir"
-  chmod 0644 "$dir"/*
+  chmod 0644 "$dir"/* 2>/dev/null || true
+  echo "make-secrets: the CURVE secret keys are refused when world-readable: run as root" >&2
 else
-  chmod 0640 "$dir"/*
+  find "$dir" -maxdepth 1 -type f -exec chmod 0640 {} +
+  chgrp -R 10001 "$dir/keys"
 fi

@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <unistd.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 
 int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
@@ -24,7 +25,11 @@ int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, i
     int n = ow_encode(&m, body, sizeof body, err, errlen);
     if (n < 0) return -1;
     zsock_t *d = zsock_new(ZMQ_DEALER);
-    if (!d || zsock_connect(d, "%s", endpoint) < 0) {
+    if (!d || ow_auth_client(d, endpoint, err, errlen) < 0) {
+        zsock_destroy(&d);
+        return -1;
+    }
+    if (zsock_connect(d, "%s", endpoint) < 0) {
         snprintf(err, errlen, "cannot connect to %s", endpoint);
         zsock_destroy(&d);
         return -1;
@@ -66,8 +71,10 @@ out:
 
 struct ow_ctl_async {
     zsock_t *d;
-    zsock_t *mon; /* the socket's connect/disconnect events */
-    int link;     /* -1 not known yet, 0 disconnected, 1 connected */
+    zsock_t *mon;     /* the socket's handshake and disconnect events */
+    int link;         /* -1 not known yet, 0 disconnected, 1 connected */
+    int64_t again_us; /* a failed handshake: connect again then (0: no) */
+    char ep[256];
     uint64_t seq;
 };
 
@@ -78,8 +85,14 @@ ow_ctl_async_t *ow_ctl_async_new(const char *endpoint, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    snprintf(c->ep, sizeof c->ep, "%s", endpoint);
     c->d = zsock_new(ZMQ_DEALER);
-    if (!c->d || zsock_connect(c->d, "%s", endpoint) < 0) {
+    if (!c->d || ow_auth_client(c->d, endpoint, err, errlen) < 0) {
+        if (!c->d) snprintf(err, errlen, "out of memory");
+        ow_ctl_async_destroy(&c);
+        return NULL;
+    }
+    if (zsock_connect(c->d, "%s", endpoint) < 0) {
         snprintf(err, errlen, "cannot connect to %s", endpoint);
         ow_ctl_async_destroy(&c);
         return NULL;
@@ -87,13 +100,19 @@ ow_ctl_async_t *ow_ctl_async_new(const char *endpoint, char *err, size_t errlen)
     zsock_set_linger(c->d, 0);
     /* a few probes queued while alarmd is away, not an unbounded backlog */
     zsock_set_sndhwm(c->d, 16);
-    /* The TCP link's events say at once that alarmd went (it stopped or
-     * crashed), before any request could time out. */
+    /* The link's events say at once that alarmd went (it stopped or
+     * crashed), before any request could time out, and when it is back (a
+     * handshake, CURVE or plain, completed). A socket has one monitor, so
+     * this one also does what ow_auth_client_keep would: after a failed
+     * handshake libzmq never connects that session again, so we do. */
     char ep[64];
-    snprintf(ep, sizeof ep, "inproc://ow-ctl-mon-%p", (void *)c);
+    snprintf(ep, sizeof ep, "inproc://ow-ctl-mon-%d-%p", (int)getpid(), (void *)c);
     c->link = -1;
-    if (zmq_socket_monitor(zsock_resolve(c->d), ep, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) ==
-        0) {
+    if (zmq_socket_monitor(zsock_resolve(c->d), ep,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == 0) {
         c->mon = zsock_new(ZMQ_PAIR);
         if (c->mon && zsock_connect(c->mon, "%s", ep) < 0) zsock_destroy(&c->mon);
     }
@@ -171,10 +190,21 @@ int ow_ctl_async_link(ow_ctl_async_t *c)
         if (f && zframe_size(f) >= 2) {
             uint16_t e;
             memcpy(&e, zframe_data(f), sizeof e);
-            if (e == ZMQ_EVENT_CONNECTED) c->link = 1;
+            if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) c->link = 1;
             if (e == ZMQ_EVENT_DISCONNECTED) c->link = 0;
+            if (e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+                e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL || e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+                c->link = 0;
+                /* one try a second: a rogue that answers at once is not flooded */
+                if (!c->again_us) c->again_us = ow_mono_us() + 1000000;
+            }
         }
         zmsg_destroy(&ev);
+    }
+    if (c->again_us && ow_mono_us() >= c->again_us) {
+        c->again_us = 0;
+        zmq_disconnect(zsock_resolve(c->d), c->ep);
+        if (zmq_connect(zsock_resolve(c->d), c->ep) < 0) c->again_us = ow_mono_us() + 1000000;
     }
     return c->link;
 }

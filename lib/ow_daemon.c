@@ -7,6 +7,7 @@
 
 #include <czmq.h>
 
+#include "ow_auth.h"
 #include "ow_lint.h"
 #include "ow_log.h"
 #include "ow_signal.h"
@@ -108,15 +109,23 @@ int ow_daemon_main(const ow_daemon_t *dm, int argc, char **argv)
      * that does not load is create's to report). */
     ow_site_t *site = ow_site_load(file, err, sizeof err);
     ow_site_lint(site, log_warning, NULL);
+    /* The service's key and the allow-list, before it makes any socket. */
+    if (site && ow_auth_init_site(site, dm->service, err, sizeof err) < 0) {
+        log_errx("%s", err);
+        ow_site_destroy(&site);
+        return 1;
+    }
     ow_site_destroy(&site);
     err[0] = '\0';
     void *d = dm->create(file, verbose, err, sizeof err);
     if (!d) {
         log_errx("%s", err);
+        ow_auth_shutdown();
         return 1;
     }
     int rc = dm->run(d, &ow_sig_stop, &ow_sig_reload);
     dm->destroy(d);
+    ow_auth_shutdown();
     zsys_shutdown();
     return rc ? 1 : 0;
 }

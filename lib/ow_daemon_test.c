@@ -1,8 +1,10 @@
 /* ow_daemon_main: flags, exit codes, -n, actions with and without the file,
  * and the create/run/destroy life, with fake callbacks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "ow_auth.h"
 #include "ow_daemon.h"
 #include "ow_test.h"
 
@@ -82,6 +84,16 @@ int main(void)
     CHECK(call(&dm, "--migrate", "-f", site, NULL) == 0 && actions == 2);
     CHECK(action_file && strcmp(action_file, site) == 0 && !created);
     CHECK(call(&dm, "--migrate", "-f", "nope.json", NULL) == 1 && actions == 3);
+    /* no key of its own: refused before anything is made (CURVE is the
+     * default); with one from ow_auth_keygen it starts */
+    char keys[] = "/tmp/ow-daemon-test-XXXXXX", err[512];
+    CHECK(mkdtemp(keys) != NULL);
+    setenv("OHMWATCH_KEYS_DIR", keys, 1);
+    CHECK(call(&dm, "-f", site, NULL, NULL) == 1 && created == 0);
+    CHECK(ow_auth_keygen(keys, "x", OW_ROLE_READ, 0, err, sizeof err) == 0);
+    CHECK(ow_auth_keygen(keys, "x", OW_ROLE_READ, 0, err, sizeof err) == -1 &&
+          strstr(err, "--force")); /* never overwritten by accident */
+
     /* the life: create with the verbosity, run with both flags, destroy */
     CHECK(call(&dm, "-v", "-v", "-f", site) == 0);
     CHECK(created == 1 && last_verbose == 2 && ran == 1 && destroyed == 1);

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_journal.h"
 #include "ow_log.h"
@@ -45,6 +46,9 @@ ow_pub_t *ow_pub_new(const char *pub_id, const char *publish_ep, const char *rep
     zsock_set_sndhwm(p->router, OW_REPLAY_MAX * 4);
     zsock_set_linger(p->pub, 200);
     zsock_set_linger(p->router, 0);
+    if (ow_auth_server(p->pub, publish_ep, err, errlen) < 0 ||
+        ow_auth_server(p->router, replay_ep, err, errlen) < 0)
+        goto fail;
     if (zsock_bind(p->pub, "%s", publish_ep) < 0) {
         snprintf(err, errlen, "cannot bind publish endpoint %s: %s", publish_ep,
                  zmq_strerror(errno));

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 
@@ -132,6 +133,8 @@ void ow_sub_destroy(ow_sub_t **sp)
     ow_sub_t *s = *sp;
     if (!s) return;
     for (int i = 0; i < s->nsrc; i++) {
+        ow_auth_forget(s->src[i].sub);
+        ow_auth_forget(s->src[i].dealer);
         zsock_destroy((zsock_t **)&s->src[i].sub);
         if (s->src[i].dealer) zsock_destroy((zsock_t **)&s->src[i].dealer);
         q_clear(&s->src[i].held);
@@ -152,7 +155,9 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     if (!sub) return -1;
     /* Bursts of a whole poll cycle (500+ messages) must not be dropped. */
     zsock_set_rcvhwm(sub, 200000);
-    if (zsock_connect(sub, "%s", pub_ep) < 0) {
+    char err[512];
+    if (ow_auth_client_keep(sub, pub_ep, err, sizeof err) < 0 ||
+        zsock_connect(sub, "%s", pub_ep) < 0) {
         log_warnx("cannot connect to %s", pub_ep);
         zsock_destroy(&sub);
         return -1;
@@ -160,7 +165,8 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     src->sub = sub;
     if (replay_ep && *replay_ep) {
         zsock_t *d = zsock_new(ZMQ_DEALER);
-        if (!d || zsock_connect(d, "%s", replay_ep) < 0) {
+        if (!d || ow_auth_client_keep(d, replay_ep, err, sizeof err) < 0 ||
+            zsock_connect(d, "%s", replay_ep) < 0) {
             log_warnx("cannot connect to replay %s", replay_ep);
             zsock_destroy(&d);
             zsock_destroy(&sub);
@@ -479,6 +485,7 @@ static int recv_frames(void *sock, zmq_msg_t f[2])
 
 int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
 {
+    ow_auth_tick(); /* reconnect what a failed handshake cut off */
     int64_t until = timeout_ms < 0 ? INT64_MAX : ow_mono_us() + (int64_t)timeout_ms * 1000;
     int polled = 0;
 

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh --demo
 bash scripts/build.sh build
 mkdir -p run
+# CURVE keys for the demo's processes (docs/security.md), made once.
+export OHMWATCH_KEYS_DIR=${OHMWATCH_KEYS_DIR:-$PWD/run/keys}
+./build/cli/ohmwatch keygen -d "$OHMWATCH_KEYS_DIR" >/dev/null
 SITE=${SITE:-etc/site-sample.json}
 SCENARIO=${SCENARIO:-etc/scenarios/demo.json}
 SPEED=${SPEED:-60}
@@ -35,7 +38,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 echo "busd, alarmd and the historian started (logs in run/); history in PostgreSQL:"
 echo "  $OHMWATCH_PG_DSN"
-echo "the sample site at ${SPEED}x time. In another terminal: build/cli/ohmwatch alarms"
+echo "the sample site at ${SPEED}x time. In another terminal:"
+echo "  OHMWATCH_KEYS_DIR=$OHMWATCH_KEYS_DIR build/cli/ohmwatch alarms"
 if [ -n "${DEMO_SECONDS:-}" ] || [ ! -t 1 ]; then
   sleep "${DEMO_SECONDS:-3}"
   ./build/cli/ohmwatch -f "$SITE" status --once

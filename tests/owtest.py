@@ -20,6 +20,54 @@ _failures = 0
 _passes = 0
 
 
+# CURVE keys (docs/security.md) for every process a test starts: a fresh
+# set per test run, made by the real `ohmwatch keygen`, handed to the
+# daemons and the CLI through OHMWATCH_KEYS_DIR. The test's own sockets
+# use them through curve_client / curve_server.
+KEYS = os.path.join(tempfile.mkdtemp(prefix="owtest-keys-"), "keys")
+if os.path.exists(CLI):
+    subprocess.run([CLI, "keygen", "-d", KEYS], check=True, stdout=subprocess.DEVNULL)
+os.environ["OHMWATCH_KEYS_DIR"] = KEYS
+os.environ.pop("OHMWATCH_KEY", None)
+CURVE = True  # a test of plain links sets it False (with its site's curve: false)
+_EP_SERVER = {}  # endpoint -> whose key serves it ("busd", "alarmd")
+
+
+def key_pair(name):
+    """(public, secret) of KEYS' key `name` (secret None if not ours)."""
+    import zmq.auth
+    sec = os.path.join(KEYS, "private", name + ".key_secret")
+    return zmq.auth.load_certificate(sec if os.path.exists(sec) else
+                                     os.path.join(KEYS, name + ".key"))
+
+
+def keygen(name, roles):
+    """One more key in KEYS (admitted at once: the allow-list is the dir)."""
+    subprocess.run([CLI, "keygen", "-d", KEYS, "--name", name, "--roles", roles, "--force"],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def curve_client(sock, endpoint=None, key="cli", server=None):
+    """Make a pyzmq socket a CURVE client holding KEYS' `key`, of the server
+    that binds endpoint (or `server`); key=None leaves it plain."""
+    if not CURVE or key is None:
+        return sock
+    pub, sec = key_pair(key)
+    sock.curve_publickey, sock.curve_secretkey = pub, sec
+    sock.curve_serverkey = key_pair(server or _EP_SERVER.get(endpoint, "busd"))[0]
+    return sock
+
+
+def curve_server(sock, key="busd"):
+    """A pyzmq socket serving as `key` (a fake busd): admits any client key
+    (no ZAP handler in this process)."""
+    if CURVE:
+        pub, sec = key_pair(key)
+        sock.curve_server = True
+        sock.curve_publickey, sock.curve_secretkey = pub, sec
+    return sock
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,11 +109,14 @@ def tmpdir():
 
 def alarmd_services(d):
     """A services.alarmd section on free ports with its state in d."""
-    return {"alarmd": {"publish": "tcp://127.0.0.1:%d" % free_port(),
-                       "control": "tcp://127.0.0.1:%d" % free_port(),
-                       "replay": "tcp://127.0.0.1:%d" % free_port(),
-                       "state_file": os.path.join(d, "alarmd-state.json"),
-                       "save_interval_ms": 100}}
+    a = {"publish": "tcp://127.0.0.1:%d" % free_port(),
+         "control": "tcp://127.0.0.1:%d" % free_port(),
+         "replay": "tcp://127.0.0.1:%d" % free_port(),
+         "state_file": os.path.join(d, "alarmd-state.json"),
+         "save_interval_ms": 100}
+    for k in ("publish", "control", "replay"):
+        _EP_SERVER[a[k]] = "alarmd"
+    return {"alarmd": a}
 
 
 
@@ -85,6 +136,7 @@ def site(path, gateways, name="Test site"):
                 gw[k].update(v)
             else:
                 gw[k] = v
+        _EP_SERVER[gw["publish"]] = _EP_SERVER[gw["replay"]] = "busd"
         gws.append(gw)
     sample["gateways"] = gws
     sample["site"] = {"name": name}
@@ -190,6 +242,7 @@ class Listener:
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.SUBSCRIBE, prefix)
         self.sock.setsockopt(zmq.RCVTIMEO, 100)
+        curve_client(self.sock, endpoint)
         self.sock.connect(endpoint)
         self.prefix = prefix.decode()
         self.replay = replay
@@ -285,13 +338,14 @@ class Listener:
         self.sock.close()
 
 
-def ctl_call(endpoint, body, timeout=5000):
-    """One control request (as the CLI does) with pyzmq; returns the reply
-    and the messages that follow it."""
+def ctl_call(endpoint, body, timeout=5000, key="cli"):
+    """One control request (as the CLI does) with pyzmq, holding KEYS' `key`;
+    returns the reply and the messages that follow it."""
     import zmq
     s = zmq.Context.instance().socket(zmq.DEALER)
     s.setsockopt(zmq.RCVTIMEO, timeout)
     s.setsockopt(zmq.LINGER, 0)
+    curve_client(s, endpoint, key, server="alarmd")
     s.connect(endpoint)
     s.send(body if isinstance(body, bytes) else json.dumps(body).encode())
     frames = s.recv_multipart()
@@ -315,9 +369,9 @@ class FakeGateway:
         import zmq
         self.gw = gw_cfg["id"]
         self.ctx = zmq.Context.instance()
-        self.pub = self.ctx.socket(zmq.PUB)
+        self.pub = curve_server(self.ctx.socket(zmq.PUB))
         self.pub.bind(gw_cfg["publish"])
-        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router = curve_server(self.ctx.socket(zmq.ROUTER))
         self.router.bind(gw_cfg["replay"])
         self.router.setsockopt(zmq.RCVTIMEO, 50)
         self.epoch = int(time.time() * 1e6)
@@ -415,6 +469,7 @@ def replay_dealer(endpoint, timeout_ms=5000):
     s = zmq.Context.instance().socket(zmq.DEALER)
     s.setsockopt(zmq.RCVTIMEO, timeout_ms)
     s.setsockopt(zmq.LINGER, 0)
+    curve_client(s, endpoint)
     s.connect(endpoint)
     return s
 

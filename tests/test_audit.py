@@ -66,8 +66,8 @@ check(r.returncode == 0, "CLI set: %r" % r.stderr)
 check(wait_for(lambda: audits(KEY), 5), "config event for the CLI set")
 c = audits(KEY)[0]
 print("CLI set:", {k: c[k] for k in ("who", "key", "old", "new", "source")})
-check(c["who"].endswith("/" + LOGIN) and len(c["who"]) > len(LOGIN) + 1,
-      "who names the requester and the login %r: %r" % (LOGIN, c["who"]))
+check(c["who"] == "cli/" + LOGIN,
+      "who names the CLI's key and the login %r: %r" % (LOGIN, c["who"]))
 check(c["old"] == "30" and c["new"] == "20" and c["old_value"] == 30 and c["value"] == 20,
       "old 30 and new 20: %r" % c)
 
@@ -77,8 +77,8 @@ check(r.returncode == 0, "snmpset by ops: %r" % r.stderr)
 check(wait_for(lambda: len(audits(KEY)) == 2, 5), "config event for the SNMP SET")
 c = audits(KEY)[-1]
 print("SNMP SET:", {k: c[k] for k in ("who", "key", "old", "new", "source")})
-check(c["who"].endswith("/ops") and c["old"] == "20" and c["new"] == "19",
-      "who .../ops, old 20, new 19: %r" % c)
+check(c["who"] == "snmpd/ops" and c["old"] == "20" and c["new"] == "19",
+      "who snmpd/ops (snmpd's key, the SNMPv3 user), old 20, new 19: %r" % c)
 
 # ---- ack: a typo is refused and acknowledges nothing ----
 # Blocks at ~25 degC are above the 19 degC warning: one warning per block.
@@ -170,9 +170,9 @@ check(wait_for(lambda: len(rows()) >= 7, 20, 0.3), "audit_log rows: %r" % rows()
 got = rows()
 for r in got:
     print("audit_log:", r)
-check(got[0][0].endswith("/" + LOGIN) and got[0][1:] == (KEY, "30", "20", "control"),
+check(got[0] == ("cli/" + LOGIN, KEY, "30", "20", "control"),
       "row 1 is the CLI set: %r" % (got[0],))
-check(got[1][0].endswith("/ops") and got[1][1:] == (KEY, "20", "19", "control"),
+check(got[1] == ("snmpd/ops", KEY, "20", "19", "control"),
       "row 2 is the SNMP SET: %r" % (got[1],))
 check([r[1] for r in got[2:7]] == ["ack.%d" % ids[0], "output.1", "output.1", "output.1",
                                    "baseline.module.3"], "then ack, output x3, baseline")

@@ -15,7 +15,7 @@ s = site(cfg, [{"id": "wm1"}])
 busd = start([BUSD, "-f", cfg, "-s", "10"], stderr=subprocess.PIPE, text=True)
 if check(zmq is not None, "python3-zmq available (scripts/deps.sh --test installs it)"):
     ctx = zmq.Context()
-    dl = ctx.socket(zmq.DEALER)
+    dl = curve_client(ctx.socket(zmq.DEALER), s["gateways"][0]["replay"])
     dl.connect(s["gateways"][0]["replay"])
     for frames in ([b"bogus"], [b"replay", b"not json"], [b"replay", b'{"from": "x"}'],
                    [b"replay"], [b"\xff" * 1000, b"{}", b"{}"]):

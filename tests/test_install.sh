@@ -76,6 +76,21 @@ check "the site file's snmpd pass phrases are credentials ($(tr "\n" " " <<<"$cr
 for c in $creds; do
   check "ohmwatch-snmpd.service loads credential $c from /etc/ohmwatch/$c" grep -qx "LoadCredential=$c:/etc/ohmwatch/$c" "$su"
 done
+# CURVE: every unit loads its own secret key, and nothing else's.
+for d in busd@:busd alarmd:alarmd historian:historian modbusd:modbusd snmpd:snmpd; do
+  u=${d%%:*} k=${d#*:}
+  check "ohmwatch-$u.service loads its CURVE key $k.key_secret as a credential" \
+    grep -qx "LoadCredential=$k.key_secret:/etc/ohmwatch/keys/private/$k.key_secret" "$r/usr/lib/systemd/system/ohmwatch-$u.service"
+  check "ohmwatch-$u.service loads one CURVE key" \
+    test "$(grep -c 'key_secret' "$r/usr/lib/systemd/system/ohmwatch-$u.service")" -eq 1
+done
+# As root makes them for the units: secrets 0640 root:ohmwatch (when the
+# group exists), the public allow-list 0644.
+"$r/usr/bin/ohmwatch" keygen -d "$tmp/keys" >/dev/null
+check "keygen: secret keys are not readable by others" \
+  bash -c "test -z \"\$(find '$tmp/keys/private' -type f -perm /0007)\""
+check "keygen: cli holds every role, historian only read" \
+  bash -c "grep -q 'roles = \"read,operate,configure,breaker\"' '$tmp/keys/cli.key' && grep -q 'roles = \"read\"' '$tmp/keys/historian.key'"
 check "ohmwatch-snmpd keeps state_dir in its StateDirectory" \
   grep -q '"state_dir": "/var/lib/ohmwatch/snmpd-state"' "$r/etc/ohmwatch/site.json"
 for d in busd alarmd historian modbusd; do

@@ -46,9 +46,10 @@ struct ow_alarmd {
     ow_pub_t *pub;
     ow_sub_t *sub;
     zsock_t *control;
-    latest_t *latest;  /* one per gateway, site order */
-    json_t *overrides; /* {gw: {key: value}} set at runtime, persisted */
-    json_t *audit;     /* the last AUDIT_KEEP changes, oldest first, persisted */
+    uint64_t refused_role; /* control requests beyond the key's roles */
+    latest_t *latest;      /* one per gateway, site order */
+    json_t *overrides;     /* {gw: {key: value}} set at runtime, persisted */
+    json_t *audit;         /* the last AUDIT_KEEP changes, oldest first, persisted */
     int dirty;
     int64_t last_save_mono;
     uint64_t requests, bad_requests;
@@ -371,6 +372,7 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
                         err, errlen);
     if (!a->pub) goto fail;
     a->control = zsock_new(ZMQ_ROUTER);
+    if (a->control && ow_auth_server(a->control, a->cfg.control, err, errlen) < 0) goto fail;
     if (!a->control || zsock_bind(a->control, "%s", a->cfg.control) < 0) {
         snprintf(err, errlen, "cannot bind control endpoint %s: %s", a->cfg.control,
                  zmq_strerror(errno));
@@ -589,6 +591,34 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     an->r.value = c->value;
 }
 
+/* What each command needs of its sender's key (docs/security.md): reading
+ * is free to any admitted key, acknowledging is an operator's, changing
+ * how the battery is judged is an engineer's, and the breaker output has a
+ * role of its own so that it can be given to few. */
+static const struct {
+    const char *cmd;
+    unsigned role;
+    const char *role_name;
+} cmd_roles[] = {
+    {"get", OW_ROLE_READ, "read"},           {"list", OW_ROLE_READ, "read"},
+    {"snapshot", OW_ROLE_READ, "read"},      {"audit", OW_ROLE_READ, "read"},
+    {"ack", OW_ROLE_OPERATE, "operate"},     {"captest", OW_ROLE_OPERATE, "operate"},
+    {"set", OW_ROLE_CONFIGURE, "configure"}, {"baseline", OW_ROLE_CONFIGURE, "configure"},
+    {"output", OW_ROLE_BREAKER, "breaker"},
+};
+
+static int permitted(const ow_control_t *c, const ow_peer_t *peer, answer_t *an)
+{
+    for (size_t i = 0; i < sizeof cmd_roles / sizeof cmd_roles[0]; i++)
+        if (strcmp(cmd_roles[i].cmd, c->cmd) == 0) {
+            if (peer->roles & cmd_roles[i].role) return 1;
+            refuse(an, "%s may not %s: the key lacks the %s role", peer->who, c->cmd,
+                   cmd_roles[i].role_name);
+            return 0;
+        }
+    return 1; /* an unknown command is refused as such below */
+}
+
 static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *peer, answer_t *an)
 {
     const ow_control_t *c = &m->u.control;
@@ -599,6 +629,10 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
     an->r.ok = 1;
     an->r.value = NAN;
     snprintf(an->r.req, sizeof an->r.req, "%s", c->req);
+    if (!permitted(c, peer, an)) {
+        a->refused_role++;
+        return;
+    }
     if (strcmp(c->cmd, "get") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
         if (ow_gateway_get(ow_engine_gateway(a->engine, a->site->gateways[gi].id), c->key,
@@ -722,9 +756,7 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
  * connection (lib/ow_auth.h). */
 static void request_peer(zframe_t *body, ow_peer_t *p)
 {
-    (void)body;
-    snprintf(p->who, sizeof p->who, "control");
-    p->roles = OW_ROLE_READ | OW_ROLE_OPERATE | OW_ROLE_CONFIGURE | OW_ROLE_BREAKER;
+    ow_auth_peer(body, p);
 }
 
 static void serve_control(ow_alarmd_t *a)

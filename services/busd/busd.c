@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "field.h"
+#include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -91,6 +92,10 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     ow_alarmd_cfg_t acfg;
     if (ow_site_alarmd(site, &acfg, err, errlen) < 0) goto fail;
     b->cmd = zsock_new(ZMQ_SUB);
+    /* Only the authenticated alarmd: a rogue publisher that binds alarmd's
+     * port while alarmd is down fails the handshake (it lacks alarmd's
+     * secret key) and is never heard. */
+    if (b->cmd && ow_auth_client_keep(b->cmd, acfg.publish_connect, err, errlen) < 0) goto fail;
     if (!b->cmd || zsock_connect(b->cmd, "%s", acfg.publish_connect) < 0) {
         snprintf(err, errlen, "cannot connect to alarmd at %s", acfg.publish_connect);
         goto fail;
@@ -116,6 +121,7 @@ void ow_busd_destroy(ow_busd_t **bp)
     ow_busd_t *b = *bp;
     if (!b) return;
     ow_pub_destroy(&b->pub);
+    ow_auth_forget(b->cmd);
     zsock_destroy(&b->cmd);
     ow_sim_destroy(&b->sim);
     ow_field_destroy(&b->field);
@@ -266,6 +272,10 @@ static void wait_until(ow_busd_t *b, int64_t until, volatile sig_atomic_t *stop)
         int64_t wait = until - ow_mono_us();
         zmq_pollitem_t it[2] = {{ow_pub_replay_socket(b->pub), 0, ZMQ_POLLIN, 0},
                                 {zsock_resolve(b->cmd), 0, ZMQ_POLLIN, 0}};
+        /* at least once a second: ow_auth_tick reconnects the command
+         * socket after a failed handshake */
+        ow_auth_tick();
+        if (wait > 1000000) wait = 1000000;
         int rc = zmq_poll(it, 2, wait > 0 ? (long)(wait / 1000) : 0);
         if (rc < 0 && errno != EINTR) return;
         if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) ow_pub_serve(b->pub);

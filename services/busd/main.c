@@ -11,6 +11,7 @@
 #include "busd.h"
 #include "field.h"
 #include "scenario.h"
+#include "ow_auth.h"
 #include "ow_config.h"
 #include "ow_lint.h"
 #include "ow_log.h"
@@ -175,15 +176,24 @@ int main(int argc, char **argv)
 
     ow_site_lint_gateway(site, gw, log_warning, NULL);
     ow_signals_init();
+    /* Every busd holds the one "busd" key: subscribers expect it from any
+     * gateway's publisher (docs/security.md). */
+    if (ow_auth_init_site(site, "busd", err, sizeof err) < 0) {
+        log_errx("%s", err);
+        ow_site_destroy(&site);
+        return 1;
+    }
 
     ow_busd_t *b = ow_busd_new(site, gw, &opts, err, sizeof err);
     if (!b) {
         log_errx("%s", err);
+        ow_auth_shutdown();
         ow_site_destroy(&site);
         return 1;
     }
     int rc = ow_busd_run(b, &ow_sig_stop);
     ow_busd_destroy(&b);
+    ow_auth_shutdown();
     ow_site_destroy(&site);
     zsys_shutdown();
     return rc ? 1 : 0;

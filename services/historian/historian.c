@@ -315,6 +315,7 @@ typedef struct {
     ow_historian_t *h;
     ow_batch_t *b;
     int failed;
+    int after_damage; /* a corrupt region was passed: rows only, no positions */
     char err[512];
 } drain_t;
 
@@ -337,26 +338,77 @@ static int drain_one(void *ctx, const char *t, size_t tl, const char *b, size_t 
         return 0;
     }
     ow_batch_add(dr->b, &m);
-    ow_batch_position(dr->b, m.h.pub, m.h.epoch, m.h.seq);
+    /* Past a damaged region the spool has a hole: a position here would
+     * claim what the hole held. Rows stay idempotent (keys), so storing them
+     * now and again from the journal's replay makes no second row. */
+    if (!dr->after_damage) ow_batch_position(dr->b, m.h.pub, m.h.epoch, m.h.seq);
     if ((int)ow_batch_rows(dr->b) >= dr->h->cfg.batch_rows && drain_flush(dr) < 0) return 1;
     return 0;
 }
 
-/* Write what the spool holds, then forget it. */
+static void drain_damage(void *ctx, const ow_spool_damage_t *d)
+{
+    drain_t *dr = ctx;
+    (void)d;
+    dr->after_damage = 1;
+}
+
+static void log_damage(const ow_historian_t *h, const ow_spool_damage_t *d)
+{
+    if (d->torn)
+        log_warnx("spool %s: spool-%06llu.seg: cut %llu byte(s) at offset %llu, a torn last "
+                  "write (the newest segment's end: a crash while spooling); resuming after the "
+                  "last whole record",
+                  h->cfg.spool_dir, (unsigned long long)d->seg, (unsigned long long)d->bytes,
+                  (unsigned long long)d->off);
+    else
+        log_warnx("spool %s: spool-%06llu.seg: %llu corrupt byte(s) at offset %llu skipped "
+                  "(checksum mismatch, not a torn write); reading on from the next valid record, "
+                  "asking the publishers' journals again for what was lost, the segment goes to "
+                  "%s/damaged/ after draining",
+                  h->cfg.spool_dir, (unsigned long long)d->seg, (unsigned long long)d->bytes,
+                  (unsigned long long)d->off, h->cfg.spool_dir);
+}
+
+static int resubscribe(ow_historian_t *h, char *err, size_t errlen);
+
+/* Write what the spool holds, then forget it. 0 written, -1 failed; 1 when
+ * the drain found damage that open had not seen: the subscriptions were then
+ * rewound to what PostgreSQL holds, and the batch being filled dropped
+ * (the journals' replay brings it again). */
 static int drain_spool(ow_historian_t *h)
 {
     if (!ow_spool_records(h->spool)) return 0;
-    drain_t dr = {h, ow_batch_new(), 0, ""};
-    uint64_t n = ow_spool_records(h->spool);
-    int rc = ow_spool_foreach(h->spool, drain_one, &dr);
+    const ow_spool_damage_t *dl;
+    size_t known = ow_spool_damage(h->spool, &dl);
+    drain_t dr = {h, ow_batch_new(), 0, 0, ""};
+    uint64_t n = ow_spool_records(h->spool), damaged = ow_spool_damaged(h->spool);
+    int rc = ow_spool_foreach(h->spool, drain_one, drain_damage, &dr);
     if (rc == 0 && ow_batch_rows(dr.b)) rc = drain_flush(&dr);
     ow_batch_destroy(&dr.b);
     if (rc != 0) {
         db_lost(h, dr.err[0] ? dr.err : "spool read error");
         return -1;
     }
-    ow_spool_clear(h->spool);
+    size_t now = ow_spool_damage(h->spool, &dl);
+    for (size_t i = known; i < now; i++)
+        log_damage(h, &dl[i]);
+    if (ow_spool_clear(h->spool) < 0)
+        log_warn("spool %s: clearing after the drain", h->cfg.spool_dir);
     log_info("wrote %llu spooled message(s) to PostgreSQL", (unsigned long long)n);
+    if (dr.after_damage)
+        log_warnx("spool %s: %llu corrupt byte(s) in all since start; damaged segment(s) kept in "
+                  "%s/damaged/",
+                  h->cfg.spool_dir, (unsigned long long)ow_spool_damaged(h->spool),
+                  h->cfg.spool_dir);
+    if (ow_spool_damaged(h->spool) > damaged) {
+        char err[512];
+        if (resubscribe(h, err, sizeof err) < 0) {
+            db_lost(h, err);
+            return -1;
+        }
+        return 1;
+    }
     return 0;
 }
 
@@ -447,14 +499,15 @@ static int fly_leftover(ow_historian_t *h)
     char err[512];
     uint64_t ins = 0;
     if (!h->fly.nraws) return 0;
-    if (db_connect(h) == 0 && drain_spool(h) == 0 &&
-        ow_db_write(h->db, h->fly.batch, &ins, err, sizeof err) == 0) {
+    int dr = db_connect(h) == 0 ? drain_spool(h) : -1;
+    if (dr == 1) return 0; /* the leftover was dropped: replay brings it */
+    if (dr == 0 && ow_db_write(h->db, h->fly.batch, &ins, err, sizeof err) == 0) {
         h->written += ow_batch_rows(h->fly.batch);
         h->inserted += ins;
         slot_reset(&h->fly);
         return 0;
     }
-    if (h->db) db_lost(h, err);
+    if (h->db) db_lost(h, dr == 0 ? err : "spool drain failed");
     return spool_slot(h, &h->fly);
 }
 
@@ -465,7 +518,9 @@ static void flush(ow_historian_t *h)
     if (!ow_batch_rows(h->cur.batch) && !h->batch_dirty && !h->cur.nraws) return;
     fly_wait(h);
     if (fly_leftover(h) < 0) return; /* spool full: keep the current batch too */
-    if (db_connect(h) == 0 && drain_spool(h) == 0) {
+    int dr = db_connect(h) == 0 ? drain_spool(h) : -1;
+    if (dr == 1) return; /* rewound: the current batch was dropped */
+    if (dr == 0) {
         slot_t t = h->fly;
         h->fly = h->cur;
         h->cur = t;
@@ -504,12 +559,82 @@ static void pos_set(void *ctx, const char *pub, uint64_t epoch, uint64_t seq)
     p->epoch[i] = epoch, p->seq[i] = seq;
 }
 
+typedef struct {
+    positions_t *pos;
+    int frozen; /* a corrupt region was passed */
+} spool_pos_t;
+
 static int spool_pos(void *ctx, const char *t, size_t tl, const char *b, size_t bl)
 {
+    spool_pos_t *sp = ctx;
     ow_msg_t m;
-    if (ow_decode(t, tl, b, bl, &m, NULL, 0, NULL) == OW_PERR_OK)
-        pos_set(ctx, m.h.pub, m.h.epoch, m.h.seq); /* in order: the last one wins */
+    /* Past a hole, the records say nothing about what the hole held: the
+     * position stays where the spool was still whole, and the journals
+     * replay the rest (what is also in the spool is stored once: keys). */
+    if (!sp->frozen && ow_decode(t, tl, b, bl, &m, NULL, 0, NULL) == OW_PERR_OK)
+        pos_set(sp->pos, m.h.pub, m.h.epoch, m.h.seq); /* in order: the last one wins */
     return 0;
+}
+
+static void spool_pos_damage(void *ctx, const ow_spool_damage_t *d)
+{
+    (void)d;
+    ((spool_pos_t *)ctx)->frozen = 1;
+}
+
+/* Connect to every publisher and resume each after pos. */
+static int subscribe(ow_historian_t *h, const positions_t *pos, char *err, size_t errlen)
+{
+    h->sub = ow_sub_new();
+    if (!h->sub) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < h->site->ngateways; i++) {
+        if (ow_sub_add(h->sub, h->site->gateways[i].publish_connect,
+                       h->site->gateways[i].replay_connect) < 0) {
+            snprintf(err, errlen, "cannot connect to %s", h->site->gateways[i].publish_connect);
+            return -1;
+        }
+    }
+    if (ow_sub_add(h->sub, h->acfg.publish_connect, h->acfg.replay_connect) < 0) {
+        snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish_connect);
+        return -1;
+    }
+    ow_sub_subscribe(h->sub, "");
+    /* Nothing stored yet from a publisher: take all its journal still holds. */
+    ow_sub_from_start(h->sub, 1);
+    ow_sub_replay_timeout(h->sub, 10000);
+    for (int i = 0; i < pos->n; i++) {
+        ow_sub_resume(h->sub, pos->pub[i], pos->epoch[i], pos->seq[i]);
+        log_info("resuming %s after seq %llu (epoch %llu)", pos->pub[i],
+                 (unsigned long long)pos->seq[i], (unsigned long long)pos->epoch[i]);
+    }
+    return 0;
+}
+
+/* The spool lost messages this run had already taken past: start the
+ * subscriptions again from what PostgreSQL holds (the drain just wrote the
+ * spool's whole part with its positions), so the journals' replay fills the
+ * hole. What is held in memory is newer than the hole and dropped: it comes
+ * again, in order, with the replay. */
+static int resubscribe(ow_historian_t *h, char *err, size_t errlen)
+{
+    positions_t pos = {.n = 0};
+    for (int i = 0; i < h->site->ngateways; i++) {
+        for (int k = 0; k < h->gws[i].npending; k++)
+            raw_free(&h->gws[i].pending[k].raw);
+        h->gws[i].npending = 0;
+    }
+    slot_reset(&h->cur);
+    slot_reset(&h->fly);
+    h->batch_dirty = 0;
+    h->blocked = 0;
+    if (ow_db_positions(h->db, pos_set, &pos, err, errlen) < 0) return -1;
+    ow_sub_destroy(&h->sub);
+    log_warnx("spool damage found while draining: rewinding the subscriptions to PostgreSQL's "
+              "positions");
+    return subscribe(h, &pos, err, errlen);
 }
 
 ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen)
@@ -530,14 +655,14 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
     }
     h->spool = ow_spool_open(h->cfg.spool_dir, h->cfg.spool_max_bytes, err, errlen);
     if (!h->spool) goto fail;
-    if (ow_spool_torn(h->spool))
-        log_warnx("spool %s: cut %llu bytes of a torn last write (a crash while spooling)",
-                  h->cfg.spool_dir, (unsigned long long)ow_spool_torn(h->spool));
+    const ow_spool_damage_t *dl;
+    size_t nd = ow_spool_damage(h->spool, &dl);
+    for (size_t i = 0; i < nd; i++)
+        log_damage(h, &dl[i]);
     h->cur.batch = ow_batch_new();
     h->fly.batch = ow_batch_new();
     h->gws = calloc((size_t)h->site->ngateways, sizeof *h->gws);
-    h->sub = ow_sub_new();
-    if (!h->cur.batch || !h->fly.batch || !h->gws || !h->sub) {
+    if (!h->cur.batch || !h->fly.batch || !h->gws) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -548,15 +673,6 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
             snprintf(err, errlen, "out of memory");
             goto fail;
         }
-        if (ow_sub_add(h->sub, h->site->gateways[i].publish_connect,
-                       h->site->gateways[i].replay_connect) < 0) {
-            snprintf(err, errlen, "cannot connect to %s", h->site->gateways[i].publish_connect);
-            goto fail;
-        }
-    }
-    if (ow_sub_add(h->sub, h->acfg.publish_connect, h->acfg.replay_connect) < 0) {
-        snprintf(err, errlen, "cannot connect to alarmd at %s", h->acfg.publish_connect);
-        goto fail;
     }
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
@@ -565,10 +681,6 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
         goto fail;
     }
     h->writer_on = 1;
-    ow_sub_subscribe(h->sub, "");
-    /* Nothing stored yet from a publisher: take all its journal still holds. */
-    ow_sub_from_start(h->sub, 1);
-    ow_sub_replay_timeout(h->sub, 10000);
 
     positions_t pos = {.n = 0};
     if (db_connect(h) == 0) {
@@ -577,12 +689,13 @@ ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen
         log_warnx("PostgreSQL not reachable at start; spooling to %s until it is",
                   h->cfg.spool_dir);
     }
-    ow_spool_foreach(h->spool, spool_pos, &pos);
-    for (int i = 0; i < pos.n; i++) {
-        ow_sub_resume(h->sub, pos.pub[i], pos.epoch[i], pos.seq[i]);
-        log_info("resuming %s after seq %llu (epoch %llu)", pos.pub[i],
-                 (unsigned long long)pos.seq[i], (unsigned long long)pos.epoch[i]);
-    }
+    spool_pos_t spw = {&pos, 0};
+    ow_spool_foreach(h->spool, spool_pos, spool_pos_damage, &spw);
+    if (spw.frozen)
+        log_warnx("spool %s is damaged: resuming from PostgreSQL's positions and the spool's "
+                  "records before the first damage, so the journals replay what it lost",
+                  h->cfg.spool_dir);
+    if (subscribe(h, &pos, err, errlen) < 0) goto fail;
     return h;
 fail:
     ow_historian_destroy(&h);
@@ -673,11 +786,14 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
         if (ow_mono_us() - last_stats > 60 * 1000000LL) {
             last_stats = ow_mono_us();
             log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
-                     "%llu), spooled %llu, spool now %llu record(s)",
+                     "%llu), spooled %llu, spool now %llu record(s), spool damage %llu byte(s) "
+                     "skipped, %llu torn",
                      (unsigned long long)h->taken, (unsigned long long)h->kept,
                      (unsigned long long)h->skipped, (unsigned long long)h->written,
                      (unsigned long long)h->inserted, (unsigned long long)h->spooled,
-                     (unsigned long long)ow_spool_records(h->spool));
+                     (unsigned long long)ow_spool_records(h->spool),
+                     (unsigned long long)ow_spool_damaged(h->spool),
+                     (unsigned long long)ow_spool_torn(h->spool));
         }
     }
     /* Cycles cut short by the stop are kept as they are. */
@@ -688,11 +804,14 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
     fly_leftover(h);
     const ow_sub_stats_t *st = ow_sub_stats(h->sub);
     log_info("stopping: taken %llu (replayed %llu, lost %llu, malformed %llu), written %llu, "
-             "inserted %llu, spooled %llu, spool holds %llu",
+             "inserted %llu, spooled %llu, spool holds %llu (damaged bytes skipped %llu, torn "
+             "%llu)",
              (unsigned long long)h->taken, (unsigned long long)st->replayed,
              (unsigned long long)st->lost, (unsigned long long)st->malformed,
              (unsigned long long)h->written, (unsigned long long)h->inserted,
-             (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool));
+             (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool),
+             (unsigned long long)ow_spool_damaged(h->spool),
+             (unsigned long long)ow_spool_torn(h->spool));
     return 0;
 }
 

@@ -1,18 +1,26 @@
 /* The historian's on-disk spool (see spool.h): records appended to segment
- * files dir/spool-NNNNNN.seg, each {magic, topic_len, body_len, crc32} then
- * the frames, little-endian, written with one writev() so a crash tears at
- * most the last record of the last segment, which open then cuts off.
+ * files dir/spool-NNNNNN.seg, little-endian, each written with one writev()
+ * so a crash tears at most the records written since the last sync, at the
+ * end of the newest segment.
  *
- * Damage found anywhere else (inside a segment that is not the last, or by
- * foreach after open) cannot be a torn write, since a segment is made durable
- * before the next one is created: it is corruption. The rest of that segment
- * is then skipped but left on disk for inspection, the later segments are
- * kept (each starts on a record boundary), and the skipped bytes are counted
- * in ow_spool_torn() — at every open, until ow_spool_clear() removes them.
+ *   SPL2 (written): magic "SPL2", topic_len, body_len, hdr_crc, crc, then the
+ *     frames. hdr_crc is the CRC-32 of the first 12 bytes, crc the CRC-32 of
+ *     the first 16 bytes and the frames. The header's own CRC lets the
+ *     resync scan reject a false magic without reading megabytes behind it.
+ *   SPL1 (read only, from older versions): magic "SPL1", topic_len,
+ *     body_len, crc of the frames, then the frames.
+ *
+ * Damage found anywhere but at the end of the newest segment cannot be a
+ * torn write, since a segment is made durable before the next one is
+ * created: it is corruption. The reader then looks for the next offset where
+ * a valid record starts and goes on from there; the skipped bytes are
+ * counted and reported with their segment and offset, the segment is not
+ * appended to again and is moved to dir/damaged/ at clear.
  *
  * Beyond spool.h: append fails with EMSGSIZE for a frame over 1 MiB and with
  * EBUSY when called from a foreach callback (so does clear); a second open of
  * the same dir fails (flock). Close does not sync: call ow_spool_sync(). */
+#define _GNU_SOURCE /* memmem */
 #include "spool.h"
 
 #include <dirent.h>
@@ -24,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -32,30 +41,33 @@
 #define OW_SPOOL_SEGMENT_BYTES (64u << 20) /* rotate when the next record would pass this */
 #endif
 /* Frames are < 20 KB in practice (OW_BODY_MAX is 16 KB); anything near this
- * bound in a header is garbage, and the read buffer never grows past 2x it. */
+ * bound in a header is garbage. */
 #define OW_SPOOL_FRAME_MAX (1u << 20)
-#define OW_SPOOL_MAGIC     0x314c5053u /* "SPL1" on disk; bump the digit if the layout changes */
-#define HDR_BYTES          16
+#define MAGIC_V1           0x314c5053u /* "SPL1" */
+#define MAGIC_V2           0x324c5053u /* "SPL2"; bump the digit if the layout changes */
+#define HDR_V1             16
+#define HDR_V2             20
+#define DAMAGED_DIR        "damaged"
 
 typedef struct {
     uint64_t seq;     /* from the file name */
-    uint64_t len;     /* bytes of valid records from the start of the file */
-    uint64_t records; /* records in those bytes */
+    uint64_t size;    /* bytes of the file that belong to the spool */
+    uint64_t records; /* readable records in them */
+    uint64_t damaged; /* corrupt bytes in them: the file goes to damaged/ at clear */
 } seg_t;
 
 struct ow_spool {
     int dirfd; /* held open and flock()ed: one process per spool */
     uint64_t max_bytes, seg_max;
-    uint64_t bytes, records, torn;
+    uint64_t bytes, records, torn, damaged;
     seg_t *segs; /* in append order; the last one is where appends go */
     size_t nsegs, segcap;
+    ow_spool_damage_t *dmg; /* every region found since open */
+    size_t ndmg, dmgcap;
     uint64_t next_seq;
     int fd;        /* the last segment, O_APPEND; -1 = start a new one on next append */
     int dir_dirty; /* a segment was created or removed since the directory was synced */
     int busy;      /* inside foreach: the callback must not append or clear */
-    char *buf;     /* reusable read buffer for one record's frames */
-    size_t bufcap;
-    char *iobuf; /* stdio buffer for reading segments */
 };
 
 static const uint32_t crc_table[256] = {
@@ -93,10 +105,6 @@ static const uint32_t crc_table[256] = {
     0xb3667a2e, 0xc4614ab8, 0x5d681b02, 0x2a6f2b94, 0xb40bbe37, 0xc30c8ea1, 0x5a05df1b, 0x2d02ef8d,
 };
 
-enum { REC_OK, REC_END, REC_BAD, REC_IOERR };
-
-#define IOBUF_BYTES (64u << 10)
-
 /* zlib-style running CRC-32 (IEEE): start with 0, feed pieces in order. */
 static uint32_t crc32_add(uint32_t crc, const void *data, size_t n)
 {
@@ -133,6 +141,86 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     }
     errno = e;
 }
+
+/* ---- the record reader: pure, on one segment's bytes ---- */
+
+/* The length of the valid record at p[0..n) (header and frames), 0 if none
+ * starts there; *hdr and *tl, *bl say where its frames are. */
+static size_t rec_at(const unsigned char *p, size_t n, size_t *hdr, uint32_t *tl, uint32_t *bl)
+{
+    uint32_t magic, crc;
+    size_t h;
+
+    if (n < HDR_V1) return 0;
+    magic = get32(p);
+    if (magic == MAGIC_V2) {
+        if (n < HDR_V2 || crc32_add(0, p, 12) != get32(p + 12)) return 0;
+        h = HDR_V2;
+    } else if (magic == MAGIC_V1) {
+        h = HDR_V1;
+    } else {
+        return 0;
+    }
+    *tl = get32(p + 4);
+    *bl = get32(p + 8);
+    if (*tl > OW_SPOOL_FRAME_MAX || *bl > OW_SPOOL_FRAME_MAX || n - h < (size_t)*tl + *bl) return 0;
+    if (magic == MAGIC_V2)
+        crc = crc32_add(crc32_add(0, p, 16), p + h, (size_t)*tl + *bl);
+    else
+        crc = crc32_add(0, p + h, (size_t)*tl + *bl);
+    if (crc != get32(p + h - 4)) return 0;
+    *hdr = h;
+    return h + *tl + *bl;
+}
+
+/* The next offset after off where a valid record starts, or n. */
+static size_t resync(const unsigned char *p, size_t n, size_t off)
+{
+    size_t h, at = off + 1;
+    uint32_t tl, bl;
+
+    while (at + HDR_V1 <= n) {
+        const unsigned char *m = memmem(p + at, n - at, "SPL", 3);
+        if (!m) break;
+        at = (size_t)(m - p);
+        if (at + HDR_V1 > n) break; /* "SPL" in the last bytes: no room for a header */
+        if ((m[3] == '1' || m[3] == '2') && rec_at(m, n - at, &h, &tl, &bl)) return at;
+        at++;
+    }
+    return n;
+}
+
+int ow_spool_parse(const void *data, size_t len, uint64_t seg, ow_spool_fn fn,
+                   ow_spool_damage_fn dmg, void *ctx, ow_spool_scan_t *out)
+{
+    const unsigned char *p = data;
+    size_t off = 0, h, r;
+    uint32_t tl, bl;
+
+    *out = (ow_spool_scan_t){0, 0, 0};
+    while (off < len) {
+        if ((r = rec_at(p + off, len - off, &h, &tl, &bl)) == 0) {
+            size_t next = resync(p, len, off);
+            if (next == len) break; /* the bad tail: the caller judges */
+            ow_spool_damage_t d = {seg, off, next - off, 0};
+            out->damaged += d.bytes;
+            if (dmg) dmg(ctx, &d);
+            off = next;
+            continue;
+        }
+        out->records++;
+        off += r;
+        if (fn) {
+            int stop =
+                fn(ctx, (const char *)p + off - r + h, tl, (const char *)p + off - r + h + tl, bl);
+            if (stop) return stop;
+        }
+    }
+    out->tail = off < len ? len - off : 0;
+    return 0;
+}
+
+/* ---- segments ---- */
 
 static void seg_name(char *out, size_t outlen, uint64_t seq)
 {
@@ -173,8 +261,26 @@ static int seg_push(ow_spool_t *sp, uint64_t seq)
         sp->segs = s;
         sp->segcap = cap;
     }
-    sp->segs[sp->nsegs++] = (seg_t){seq, 0, 0};
+    sp->segs[sp->nsegs++] = (seg_t){seq, 0, 0, 0};
     return 0;
+}
+
+/* Record a region once: foreach meets again what open already found. 1 if
+ * it is new. */
+static int damage_note(ow_spool_t *sp, const ow_spool_damage_t *d)
+{
+    for (size_t i = 0; i < sp->ndmg; i++)
+        if (sp->dmg[i].seg == d->seg && sp->dmg[i].off == d->off && sp->dmg[i].bytes == d->bytes)
+            return 0;
+    if (sp->ndmg == sp->dmgcap) {
+        size_t cap = sp->dmgcap ? sp->dmgcap * 2 : 8;
+        ow_spool_damage_t *n = realloc(sp->dmg, cap * sizeof *n);
+        if (!n) return 1; /* still counted, just not listed */
+        sp->dmg = n;
+        sp->dmgcap = cap;
+    }
+    sp->dmg[sp->ndmg++] = *d;
+    return 1;
 }
 
 /* mkdir -p: the spool usually lives a level or two below /var/lib. */
@@ -202,96 +308,100 @@ static int mkdirs(const char *dir)
     return 0;
 }
 
-static int buf_reserve(ow_spool_t *sp, size_t n)
-{
-    if (n <= sp->bufcap) return 0;
-    char *b = realloc(sp->buf, n);
-    if (!b) return -1;
-    sp->buf = b;
-    sp->bufcap = n;
-    return 0;
-}
+/* A segment's first len bytes, read-only (NULL with *len 0 for an empty
+ * file). The map is private: bytes past EOF are never touched because len
+ * is clamped to the file's size. */
+typedef struct {
+    int fd;
+    unsigned char *p;
+    size_t len;
+} map_t;
 
-/* Read the record at off (f is positioned there) of a segment whose valid
- * data ends at end; its frames land in sp->buf. REC_BAD covers everything a
- * torn or damaged record can look like. */
-static int rec_read(ow_spool_t *sp, FILE *f, uint64_t off, uint64_t end, uint32_t *tl, uint32_t *bl)
-{
-    unsigned char h[HDR_BYTES];
-    size_t n;
-
-    if (off >= end) return REC_END;
-    if (end - off < HDR_BYTES) return REC_BAD;
-    if (fread(h, 1, HDR_BYTES, f) != HDR_BYTES) return ferror(f) ? REC_IOERR : REC_BAD;
-    *tl = get32(h + 4);
-    *bl = get32(h + 8);
-    if (get32(h) != OW_SPOOL_MAGIC || *tl > OW_SPOOL_FRAME_MAX || *bl > OW_SPOOL_FRAME_MAX)
-        return REC_BAD;
-    n = (size_t)*tl + *bl;
-    if (end - off - HDR_BYTES < n) return REC_BAD;
-    if (buf_reserve(sp, n) < 0) return REC_IOERR;
-    if (n && fread(sp->buf, 1, n, f) != n) return ferror(f) ? REC_IOERR : REC_BAD;
-    if (crc32_add(0, sp->buf, n) != get32(h + 12)) return REC_BAD;
-    return REC_OK;
-}
-
-static FILE *seg_fopen(ow_spool_t *sp, uint64_t seq, int flags)
+static int seg_map(ow_spool_t *sp, uint64_t seq, int flags, uint64_t want, map_t *m)
 {
     char name[40];
-    FILE *f;
-    int fd;
-
-    seg_name(name, sizeof name, seq);
-    fd = openat(sp->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return NULL;
-    f = fdopen(fd, "r");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return NULL;
-    }
-    setvbuf(f, sp->iobuf, _IOFBF, IOBUF_BYTES);
-    return f;
-}
-
-/* Count the valid records of one segment; cut a bad tail off the last one
- * (a torn write), only skip it in the others (corruption: see the top). */
-static int seg_scan(ow_spool_t *sp, seg_t *s, int last)
-{
-    FILE *f = seg_fopen(sp, s->seq, last ? O_RDWR : O_RDONLY);
     struct stat st;
-    uint64_t off = 0, end;
-    uint32_t tl, bl;
-    int rc, e;
 
-    if (!f) return -1;
-    if (fstat(fileno(f), &st) < 0) goto fail;
-    end = (uint64_t)st.st_size;
-    s->records = 0;
-    while ((rc = rec_read(sp, f, off, end, &tl, &bl)) == REC_OK) {
-        off += HDR_BYTES + (uint64_t)tl + bl;
-        s->records++;
+    m->p = NULL;
+    m->len = 0;
+    seg_name(name, sizeof name, seq);
+    m->fd = openat(sp->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
+    if (m->fd < 0) return -1;
+    if (fstat(m->fd, &st) < 0) goto fail;
+    m->len = (uint64_t)st.st_size < want ? (size_t)st.st_size : (size_t)want;
+    if (m->len) {
+        void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, m->fd, 0);
+        if (p == MAP_FAILED) goto fail;
+        m->p = p;
     }
-    if (rc == REC_IOERR) goto fail;
-    s->len = off;
-    if (off < end) {
-        /* Durable before anything is appended after the cut. */
-        if (last && (ftruncate(fileno(f), (off_t)off) < 0 || fdatasync(fileno(f)) < 0)) goto fail;
-        sp->torn += end - off;
-    }
-    fclose(f);
-    sp->bytes += s->len;
-    sp->records += s->records;
     return 0;
-fail:
-    e = errno;
-    fclose(f);
+fail : {
+    int e = errno;
+    close(m->fd);
     errno = e;
     return -1;
 }
+}
 
-/* Find and check the segments in the directory; reopen the last for appends. */
+static void seg_unmap(map_t *m)
+{
+    if (m->p) munmap(m->p, m->len);
+    if (m->fd >= 0) close(m->fd);
+    m->p = NULL;
+    m->fd = -1;
+}
+
+typedef struct {
+    ow_spool_t *sp;
+    seg_t *s;
+} scan_ctx_t;
+
+static void scan_damage(void *ctx, const ow_spool_damage_t *d)
+{
+    scan_ctx_t *c = ctx;
+    if (damage_note(c->sp, d)) c->sp->damaged += d->bytes;
+}
+
+/* Count the valid records of one segment and note its damage; cut a bad
+ * tail off the last one (a torn write), only skip it in the others
+ * (corruption: see the top). */
+static int seg_scan(ow_spool_t *sp, seg_t *s, int last)
+{
+    map_t m;
+    ow_spool_scan_t r;
+    scan_ctx_t c = {sp, s};
+
+    if (seg_map(sp, s->seq, last ? O_RDWR : O_RDONLY, UINT64_MAX, &m) < 0) return -1;
+    ow_spool_parse(m.p, m.len, s->seq, NULL, scan_damage, &c, &r);
+    s->size = m.len;
+    s->records = r.records;
+    s->damaged = r.damaged;
+    if (r.tail) {
+        ow_spool_damage_t d = {s->seq, m.len - r.tail, r.tail, last};
+        damage_note(sp, &d);
+        if (last) {
+            /* Durable before anything is appended after the cut. */
+            if (ftruncate(m.fd, (off_t)d.off) < 0 || fdatasync(m.fd) < 0) {
+                int e = errno;
+                seg_unmap(&m);
+                errno = e;
+                return -1;
+            }
+            sp->torn += r.tail;
+            s->size = d.off;
+        } else {
+            sp->damaged += r.tail;
+            s->damaged += r.tail;
+        }
+    }
+    seg_unmap(&m);
+    sp->bytes += s->size;
+    sp->records += s->records;
+    return 0;
+}
+
+/* Find and check the segments in the directory; reopen the last for appends
+ * unless it is damaged (left as found, for whoever inspects it). */
 static int load(ow_spool_t *sp, const char *dir, char *err, size_t errlen)
 {
     int dfd = openat(sp->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -333,7 +443,7 @@ static int load(ow_spool_t *sp, const char *dir, char *err, size_t errlen)
             return -1;
         }
     }
-    if (sp->nsegs) {
+    if (sp->nsegs && !sp->segs[sp->nsegs - 1].damaged) {
         seg_name(name, sizeof name, sp->segs[sp->nsegs - 1].seq);
         sp->fd = openat(sp->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
         if (sp->fd < 0) {
@@ -354,15 +464,15 @@ ow_spool_t *ow_spool_open(const char *dir, uint64_t max_bytes, char *err, size_t
         return NULL;
     }
     sp = calloc(1, sizeof *sp);
-    if (!sp) goto oom;
+    if (!sp) {
+        errno = ENOMEM;
+        seterr(err, errlen, "out of memory");
+        return NULL;
+    }
     sp->dirfd = sp->fd = -1;
     sp->max_bytes = max_bytes;
     sp->seg_max = OW_SPOOL_SEGMENT_BYTES;
     sp->next_seq = 1;
-    sp->bufcap = 64u << 10;
-    sp->buf = malloc(sp->bufcap);
-    sp->iobuf = malloc(IOBUF_BYTES);
-    if (!sp->buf || !sp->iobuf) goto oom;
     if (mkdirs(dir) < 0 || (sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         seterr(err, errlen, "%s: %s", dir, strerror(errno));
         goto fail;
@@ -377,9 +487,6 @@ ow_spool_t *ow_spool_open(const char *dir, uint64_t max_bytes, char *err, size_t
     }
     if (load(sp, dir, err, errlen) < 0) goto fail;
     return sp;
-oom:
-    errno = ENOMEM;
-    seterr(err, errlen, "out of memory");
 fail : {
     int e = errno;
     ow_spool_close(&sp);
@@ -395,8 +502,7 @@ void ow_spool_close(ow_spool_t **spp)
     if (sp->fd >= 0) close(sp->fd);
     if (sp->dirfd >= 0) close(sp->dirfd);
     free(sp->segs);
-    free(sp->buf);
-    free(sp->iobuf);
+    free(sp->dmg);
     free(sp);
     *spp = NULL;
 }
@@ -435,7 +541,7 @@ static int rotate(ow_spool_t *sp)
 int ow_spool_append(ow_spool_t *sp, const char *topic, size_t topic_len, const char *body,
                     size_t body_len)
 {
-    unsigned char h[HDR_BYTES];
+    unsigned char h[HDR_V2];
     struct iovec iov[3];
     uint64_t rec;
     seg_t *s;
@@ -449,22 +555,23 @@ int ow_spool_append(ow_spool_t *sp, const char *topic, size_t topic_len, const c
         errno = EMSGSIZE;
         return -1;
     }
-    rec = HDR_BYTES + (uint64_t)topic_len + body_len;
+    rec = HDR_V2 + (uint64_t)topic_len + body_len;
     if (sp->bytes + rec > sp->max_bytes) {
         errno = ENOSPC;
         return -1;
     }
     /* A record never spans segments; one bigger than seg_max gets its own. */
     if (sp->fd < 0 ||
-        (sp->segs[sp->nsegs - 1].len > 0 && sp->segs[sp->nsegs - 1].len + rec > sp->seg_max)) {
+        (sp->segs[sp->nsegs - 1].size > 0 && sp->segs[sp->nsegs - 1].size + rec > sp->seg_max)) {
         if (rotate(sp) < 0) return -1;
     }
     s = &sp->segs[sp->nsegs - 1];
-    put32(h, OW_SPOOL_MAGIC);
+    put32(h, MAGIC_V2);
     put32(h + 4, (uint32_t)topic_len);
     put32(h + 8, (uint32_t)body_len);
-    put32(h + 12, crc32_add(crc32_add(0, topic, topic_len), body, body_len));
-    iov[0] = (struct iovec){h, HDR_BYTES};
+    put32(h + 12, crc32_add(0, h, 12));
+    put32(h + 16, crc32_add(crc32_add(crc32_add(0, h, 16), topic, topic_len), body, body_len));
+    iov[0] = (struct iovec){h, HDR_V2};
     iov[1] = (struct iovec){(void *)topic, topic_len};
     iov[2] = (struct iovec){(void *)body, body_len};
     n = writev(sp->fd, iov, 3);
@@ -473,14 +580,19 @@ int ow_spool_append(ow_spool_t *sp, const char *topic, size_t topic_len, const c
          * that fails, leave it behind and go on in a new segment (the next
          * open then skips it as corruption instead of cutting what follows). */
         int e = n < 0 ? errno : ENOSPC;
-        if (ftruncate(sp->fd, (off_t)s->len) < 0) {
+        if (ftruncate(sp->fd, (off_t)s->size) < 0) {
             close(sp->fd);
             sp->fd = -1;
+            if (n > 0) {
+                s->size += (uint64_t)n;
+                s->damaged += (uint64_t)n;
+                sp->bytes += (uint64_t)n;
+            }
         }
         errno = e;
         return -1;
     }
-    s->len += rec;
+    s->size += rec;
     s->records++;
     sp->bytes += rec;
     sp->records++;
@@ -512,38 +624,69 @@ uint64_t ow_spool_torn(const ow_spool_t *sp)
     return sp->torn;
 }
 
-/* Visit one segment's records; damage found now (the file changed since
- * open) is dropped and counted like corruption at open, rather than
- * failing every later drain of the spool. */
-static int seg_visit(ow_spool_t *sp, seg_t *s, int last, ow_spool_fn fn, void *ctx)
+uint64_t ow_spool_damaged(const ow_spool_t *sp)
 {
-    FILE *f = seg_fopen(sp, s->seq, O_RDONLY);
-    uint64_t off = 0, k = 0;
-    uint32_t tl, bl;
-    int rc, stop = 0;
+    return sp->damaged;
+}
 
-    if (!f) return -1;
-    while ((rc = rec_read(sp, f, off, s->len, &tl, &bl)) == REC_OK) {
-        off += HDR_BYTES + (uint64_t)tl + bl;
-        k++;
-        stop = fn(ctx, sp->buf, tl, sp->buf + tl, bl);
-        if (stop) break;
+size_t ow_spool_damage(const ow_spool_t *sp, const ow_spool_damage_t **list)
+{
+    *list = sp->dmg;
+    return sp->ndmg;
+}
+
+typedef struct {
+    ow_spool_t *sp;
+    seg_t *s;
+    ow_spool_fn fn;
+    ow_spool_damage_fn dmg;
+    void *ctx;
+    uint64_t newdmg; /* bytes of damage not known before this visit */
+} visit_t;
+
+static int visit_rec(void *ctx, const char *t, size_t tl, const char *b, size_t bl)
+{
+    visit_t *v = ctx;
+    return v->fn(v->ctx, t, tl, b, bl);
+}
+
+static void visit_damage(void *ctx, const ow_spool_damage_t *d)
+{
+    visit_t *v = ctx;
+    if (damage_note(v->sp, d)) v->newdmg += d->bytes;
+    if (v->dmg) v->dmg(v->ctx, d);
+}
+
+/* Visit one segment's records. Damage found now that open did not see (the
+ * file changed since) is skipped and counted like corruption at open rather
+ * than failing every later drain of the spool. */
+static int seg_visit(ow_spool_t *sp, seg_t *s, int last, ow_spool_fn fn, ow_spool_damage_fn dmg,
+                     void *ctx)
+{
+    visit_t v = {sp, s, fn, dmg, ctx, 0};
+    ow_spool_scan_t r;
+    map_t m;
+    int stop;
+
+    if (seg_map(sp, s->seq, O_RDONLY, s->size, &m) < 0) return -1;
+    stop = ow_spool_parse(m.p, m.len, s->seq, visit_rec, visit_damage, &v, &r);
+    if (!stop) {
+        /* A bad tail now is corruption (a torn one was cut at open), and so
+         * is a file shorter than what was written to it. */
+        uint64_t tail = r.tail + (s->size - m.len);
+        if (tail) {
+            ow_spool_damage_t d = {s->seq, m.len - r.tail, tail, 0};
+            visit_damage(&v, &d);
+        }
     }
-    if (rc == REC_IOERR) {
-        int e = errno;
-        fclose(f);
-        errno = e;
-        return -1;
-    }
-    fclose(f);
+    seg_unmap(&m);
     if (stop) return stop;
-    if (off < s->len) {
-        sp->torn += s->len - off;
-        sp->bytes -= s->len - off;
-        sp->records -= s->records - k;
-        s->len = off;
-        s->records = k;
-        /* Appending after the damage would have the next open cut it off. */
+    if (v.newdmg) {
+        sp->damaged += v.newdmg;
+        s->damaged += v.newdmg;
+        sp->records -= s->records - (r.records < s->records ? r.records : s->records);
+        s->records = r.records < s->records ? r.records : s->records;
+        /* Leave the damaged file as it is now. */
         if (last && sp->fd >= 0) {
             close(sp->fd);
             sp->fd = -1;
@@ -552,20 +695,54 @@ static int seg_visit(ow_spool_t *sp, seg_t *s, int last, ow_spool_fn fn, void *c
     return 0;
 }
 
-int ow_spool_foreach(ow_spool_t *sp, ow_spool_fn fn, void *ctx)
+int ow_spool_foreach(ow_spool_t *sp, ow_spool_fn fn, ow_spool_damage_fn dmg, void *ctx)
 {
     int rc = 0;
 
-    /* The frames handed to fn live in sp->buf: no nesting, no appends. */
+    /* The frames handed to fn live in a map of the segment: no nesting, no
+     * appends, no clear while it is visited. */
     if (sp->busy) {
         errno = EBUSY;
         return -1;
     }
     sp->busy = 1;
     for (size_t i = 0; i < sp->nsegs && rc == 0; i++)
-        rc = seg_visit(sp, &sp->segs[i], i + 1 == sp->nsegs, fn, ctx);
+        rc = seg_visit(sp, &sp->segs[i], i + 1 == sp->nsegs, fn, dmg, ctx);
     sp->busy = 0;
     return rc;
+}
+
+/* Move a damaged segment into dir/damaged/, under its own name or, when
+ * that is taken (segment numbers start again once a spool is empty), with
+ * a suffix. */
+static int set_aside(ow_spool_t *sp, const char *name)
+{
+    char to[80];
+    int dfd;
+
+    if (mkdirat(sp->dirfd, DAMAGED_DIR, 0750) < 0 && errno != EEXIST) return -1;
+    dfd = openat(sp->dirfd, DAMAGED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0) return -1;
+    for (int k = 0; k < 10000; k++) {
+        if (k == 0)
+            snprintf(to, sizeof to, "%s", name);
+        else
+            snprintf(to, sizeof to, "%s.%d", name, k);
+        /* link + unlink: never replaces a file already set aside. */
+        if (linkat(sp->dirfd, name, dfd, to, 0) == 0) {
+            int rc = unlinkat(sp->dirfd, name, 0);
+            int e = errno;
+            if (fsync(dfd) < 0 && rc == 0) rc = -1, e = errno;
+            close(dfd);
+            errno = e;
+            return rc;
+        }
+        if (errno != EEXIST) break;
+    }
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return -1;
 }
 
 int ow_spool_clear(ow_spool_t *sp)
@@ -584,14 +761,16 @@ int ow_spool_clear(ow_spool_t *sp)
     }
     for (size_t i = 0; i < sp->nsegs; i++) {
         seg_name(name, sizeof name, sp->segs[i].seq);
-        if (unlinkat(sp->dirfd, name, 0) == 0 || errno == ENOENT) continue;
+        if (sp->segs[i].damaged ? set_aside(sp, name) == 0
+                                : (unlinkat(sp->dirfd, name, 0) == 0 || errno == ENOENT))
+            continue;
         if (!e) e = errno;
         sp->segs[keep++] = sp->segs[i];
     }
     sp->nsegs = keep;
     sp->bytes = sp->records = 0;
     for (size_t i = 0; i < keep; i++) {
-        sp->bytes += sp->segs[i].len;
+        sp->bytes += sp->segs[i].size;
         sp->records += sp->segs[i].records;
     }
     sp->dir_dirty = 1;
