@@ -102,7 +102,7 @@ static int health_alarmd(const ow_site_t *site, const char *gw, double max_age_s
     static struct snap s; /* 8 KB: off the stack */
     memset(&s, 0, sizeof s);
     s.site = site;
-    ow_control_t req = {"snapshot", "", NAN, 0, "health"};
+    ow_control_t req = {"snapshot", "", NAN, 0, "health", ""};
     ow_reply_t r;
     if (ow_ctl_call(a.control_connect, NULL, &req, 3000, &r, snap_msg, &s, err, sizeof err) < 0 ||
         !r.ok) {

@@ -1,7 +1,10 @@
 /* ohmwatch: the command-line client. `status` shows the webmanager dashboard
  * in the terminal, `tail` prints live messages filtered by topic (and can
  * resume where an earlier run stopped, through busd's replay). */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,10 @@ static void usage(FILE *out)
             "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
             "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
             "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
-            "  ack [ID] [-g GW]                         acknowledge (mute) one alarm or all\n"
+            "  ack ID|--all [-g GW]                     acknowledge (mute) one alarm, or all\n"
+            "  output N on|off [--yes] [-g GW]          switch a GX_R_AUX output (the breaker):\n"
+            "                                           asks to type N to confirm, unless --yes\n"
+            "  audit [--count N] [-g GW]                who changed what (alarmd's last 1000)\n"
             "  captest STRING [--rated-h H] [--end-v V] [-g GW]\n"
             "                                           tag the string's next (or present)\n"
             "                                           discharge as an IEEE 450 capacity test\n"
@@ -49,6 +55,72 @@ static void usage(FILE *out)
             "                                           where a threshold contradicts the battery\n"
             "  keygen [-d DIR] [--name N --roles R]     CURVE keys (docs/security.md)\n"
             "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
+}
+
+/* ---- strict arguments: "l2" is not 12, nor 0, and never "all" ---- */
+
+/* A whole number in [min, max], or an error naming the argument; 0 / 2. */
+static int arg_long(const char *cmd, const char *what, const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || isspace((unsigned char)*s)) {
+        fprintf(stderr, "ohmwatch %s: %s '%s' is not a whole number\n", cmd, what, s);
+        return 2;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "ohmwatch %s: %s %ld is out of range %ld..%ld\n", cmd, what, v, min, max);
+        return 2;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A finite number in [min, max], or an error naming the argument; 0 / 2. */
+static int arg_double(const char *cmd, const char *what, const char *s, double min, double max,
+                      double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || isspace((unsigned char)*s) || !isfinite(v)) {
+        fprintf(stderr, "ohmwatch %s: %s '%s' is not a number\n", cmd, what, s);
+        return 2;
+    }
+    if (v < min || v > max) {
+        fprintf(stderr, "ohmwatch %s: %s %g is out of range %g..%g\n", cmd, what, v, min, max);
+        return 2;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A digits-only unsigned number (strtoull takes "-1" and " 7"); 0 / -1. */
+static int digits_u64(const char *s, size_t n, unsigned long long *out)
+{
+    char buf[24];
+    if (n == 0 || n >= sizeof buf) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i])) return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    *out = strtoull(buf, NULL, 10);
+    return errno ? -1 : 0;
+}
+
+/* --since PUB:EPOCH:SEQ, every part checked; 0 / -1. */
+static int arg_since(const char *s, char *pub, size_t publen, unsigned long long *epoch,
+                     unsigned long long *seq)
+{
+    const char *c1 = strchr(s, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || c1 == s || (size_t)(c1 - s) >= publen) return -1;
+    if (digits_u64(c1 + 1, (size_t)(c2 - c1 - 1), epoch) < 0 ||
+        digits_u64(c2 + 1, strlen(c2 + 1), seq) < 0)
+        return -1;
+    snprintf(pub, publen, "%.*s", (int)(c1 - s), s);
+    return 0;
 }
 
 /* One subscriber on every gateway of the site (or just gw). */
@@ -101,12 +173,16 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
             once = 1;
             break;
         case 2:
-            timeout_s = atof(optarg);
+            if (arg_double("status", "--timeout", optarg, 0, 86400, &timeout_s)) return 2;
             break;
         default:
             usage(stderr);
             return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ohmwatch status: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     ow_sub_t *sub = connect_site(site, gw);
     ow_dash_t *d = sub ? ow_dash_new(site, gw) : NULL;
@@ -120,7 +196,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     char aerr[512];
     if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
         ow_sub_add(sub, acfg.publish_connect, NULL);
-        ow_control_t req = {"snapshot", "", NAN, 0, "status"};
+        ow_control_t req = {"snapshot", "", NAN, 0, "status", ""};
         ow_reply_t r;
         struct fold_ctx fc = {d};
         if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
@@ -199,9 +275,9 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
             json = 1;
             break;
         case 2:
-            if (nsince >= 16 || sscanf(optarg, "%31[^:]:%llu:%llu", since[nsince].pub,
-                                       &since[nsince].epoch, &since[nsince].seq) != 3) {
-                fprintf(stderr, "ohmwatch: --since wants PUB:EPOCH:SEQ, got '%s'\n", optarg);
+            if (nsince >= 16 || arg_since(optarg, since[nsince].pub, sizeof since[nsince].pub,
+                                          &since[nsince].epoch, &since[nsince].seq) < 0) {
+                fprintf(stderr, "ohmwatch tail: --since wants PUB:EPOCH:SEQ, got '%s'\n", optarg);
                 return 2;
             }
             nsince++;
@@ -209,16 +285,23 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
         case 3:
             from_start = 1;
             break;
-        case 4:
-            count = atoll(optarg);
+        case 4: {
+            long n;
+            if (arg_long("tail", "--count", optarg, 1, 2000000000L, &n)) return 2;
+            count = n;
             break;
+        }
         case 5:
-            idle_s = atof(optarg);
+            if (arg_double("tail", "--idle", optarg, 0, 86400, &idle_s)) return 2;
             break;
         default:
             usage(stderr);
             return 2;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ohmwatch tail: unexpected argument '%s'\n", argv[optind]);
+        return 2;
     }
     ow_sub_t *sub = connect_site(site, gw);
     if (!sub) return 1;
@@ -260,6 +343,21 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
 
 /* ---- commands that talk to alarmd ---- */
 
+/* The person at the terminal, for the audit trail ("cli/alice"): the
+ * login, if it is an id the protocol carries; else none. The CLI's key
+ * is what authenticates; this only says who used it. */
+static void login_name(char *out, size_t len)
+{
+    const struct passwd *pw = getpwuid(getuid());
+    const char *u = getenv("USER");
+    if (!u || !*u) u = pw ? pw->pw_name : "";
+    out[0] = '\0';
+    if (strlen(u) >= len) return;
+    for (const char *p = u; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) return;
+    snprintf(out, len, "%s", u);
+}
+
 static int ctl(const ow_site_t *site, const char *gw, ow_control_t *c, ow_reply_t *r,
                ow_ctl_msg_fn fn, void *ctx)
 {
@@ -270,6 +368,7 @@ static int ctl(const ow_site_t *site, const char *gw, ow_control_t *c, ow_reply_
         return 1;
     }
     snprintf(c->req, sizeof c->req, "cli%d", (int)getpid());
+    login_name(c->user, sizeof c->user);
     if (ow_ctl_call(acfg.control_connect, gw, c, 5000, r, fn, ctx, err, sizeof err) < 0) {
         fprintf(stderr, "ohmwatch: %s\n", err);
         return 1;
@@ -329,7 +428,7 @@ static int cmd_alarms(const ow_site_t *site, int argc, char **argv)
         }
         gw = optarg;
     }
-    ow_control_t req = {"snapshot", "", NAN, 0, ""};
+    ow_control_t req = {"snapshot", "", NAN, 0, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, show_alarm_msg, &count);
     if (rc == 0 && count == 0) printf("  no active alarms\n");
@@ -352,8 +451,12 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
             gw = argv[++i];
         else if (n < 3)
             args[n++] = argv[i];
+        else {
+            fprintf(stderr, "ohmwatch thresholds: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     }
-    ow_control_t req = {"", "", NAN, 0, ""};
+    ow_control_t req = {"", "", NAN, 0, "", ""};
     ow_reply_t r;
     if (n == 1 && strcmp(args[0], "get") == 0) {
         snprintf(req.cmd, sizeof req.cmd, "list");
@@ -367,12 +470,7 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
         return rc;
     }
     if (n == 3 && strcmp(args[0], "set") == 0) {
-        char *end;
-        req.value = strtod(args[2], &end);
-        if (*end || end == args[2]) {
-            fprintf(stderr, "ohmwatch: '%s' is not a number\n", args[2]);
-            return 2;
-        }
+        if (arg_double("thresholds set", "value", args[2], -1e12, 1e12, &req.value)) return 2;
         snprintf(req.cmd, sizeof req.cmd, "set");
         snprintf(req.key, sizeof req.key, "%s", args[1]);
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
@@ -383,17 +481,29 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
     return 2;
 }
 
+/* An id, or --all: 0 on the wire means every alarm, so no typo may become 0. */
 static int cmd_ack(const ow_site_t *site, int argc, char **argv)
 {
     const char *gw = NULL;
-    long id = 0;
+    long id = -1;
+    int all = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
             gw = argv[++i];
-        else
-            id = atol(argv[i]);
+        else if (strcmp(argv[i], "--all") == 0)
+            all = 1;
+        else if (id < 0 && argv[i][0] != '-') {
+            if (arg_long("ack", "alarm id", argv[i], 1, 1000000, &id)) return 2;
+        } else {
+            fprintf(stderr, "ohmwatch ack: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     }
-    ow_control_t req = {"ack", "", NAN, (int)id, ""};
+    if (all == (id > 0)) {
+        fprintf(stderr, "ohmwatch ack: give an alarm id (see 'ohmwatch alarms') or --all\n");
+        return 2;
+    }
+    ow_control_t req = {"ack", "", NAN, all ? 0 : (int)id, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) printf("%g alarm(s) acknowledged\n", r.value);
@@ -408,23 +518,22 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
     int string = 0;
     double rated_h = 10, end_v = 1.75;
     for (int i = 1; i < argc; i++) {
-        char *end = NULL;
+
         if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
             gw = argv[++i];
-        else if (strcmp(argv[i], "--rated-h") == 0 && i + 1 < argc)
-            rated_h = strtod(argv[++i], &end);
-        else if (strcmp(argv[i], "--end-v") == 0 && i + 1 < argc)
-            end_v = strtod(argv[++i], &end);
-        else if (strcmp(argv[i], "--rate-a") == 0 && i + 1 < argc)
-            i++;
-        else if (!string && argv[i][0] != '-')
-            string = atoi(argv[i]);
-        else {
-            usage(stderr);
-            return 2;
-        }
-        if (end && *end) {
-            fprintf(stderr, "ohmwatch: '%s' is not a number\n", argv[i]);
+        else if (strcmp(argv[i], "--rated-h") == 0 && i + 1 < argc) {
+            if (arg_double("captest", "--rated-h", argv[++i], 0.01, 1000, &rated_h)) return 2;
+        } else if (strcmp(argv[i], "--end-v") == 0 && i + 1 < argc) {
+            if (arg_double("captest", "--end-v", argv[++i], 0.5, 5, &end_v)) return 2;
+        } else if (strcmp(argv[i], "--rate-a") == 0 && i + 1 < argc) {
+            double rate;
+            if (arg_double("captest", "--rate-a", argv[++i], 0, 1e6, &rate)) return 2;
+        } else if (!string && argv[i][0] != '-') {
+            long s;
+            if (arg_long("captest", "string", argv[i], 1, OW_MAX_STRINGS, &s)) return 2;
+            string = (int)s;
+        } else {
+            fprintf(stderr, "ohmwatch captest: unexpected argument '%s'\n", argv[i]);
             return 2;
         }
     }
@@ -432,7 +541,7 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ow_control_t req = {"captest", "", rated_h, string, ""};
+    ow_control_t req = {"captest", "", rated_h, string, "", ""};
     snprintf(req.key, sizeof req.key, "end_v_per_cell=%.3f", end_v);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
@@ -445,25 +554,30 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
 /* Impedance baseline of one module: a value, or "reset" (NAN: learnt again). */
 static int cmd_baseline(const ow_site_t *site, int argc, char **argv)
 {
-    const char *gw = NULL, *val = "reset";
+    const char *gw = NULL, *val = NULL;
     long module = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
             gw = argv[++i];
         else if (!module) {
-            char *end;
-            module = strtol(argv[i], &end, 10);
-            if (*end) module = -1; /* "l2" is not 12 */
-        } else
+            if (arg_long("baseline", "module", argv[i], 1, OW_MAX_MODULES, &module)) return 2;
+        } else if (!val)
             val = argv[i];
+        else {
+            fprintf(stderr, "ohmwatch baseline: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
     }
-    char *end = NULL;
-    double mohm = strcmp(val, "reset") == 0 ? NAN : strtod(val, &end);
-    if (module < 1 || (end && *end) || (!isnan(mohm) && !(mohm > 0))) {
+    double mohm = NAN;
+    if (!val) val = "reset";
+    if (!module) {
         usage(stderr);
         return 2;
     }
-    ow_control_t req = {"baseline", "", mohm, (int)module, ""};
+    if (strcmp(val, "reset") != 0 &&
+        arg_double("baseline", "baseline (mOhm)", val, 1e-6, 10000, &mohm))
+        return 2;
+    ow_control_t req = {"baseline", "", mohm, (int)module, "", ""};
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) {
@@ -475,6 +589,103 @@ static int cmd_baseline(const ow_site_t *site, int argc, char **argv)
     return rc;
 }
 
+/* A GX_R_AUX output may open the battery breaker: said out loud, typed
+ * back, or --yes from a script that has decided already. */
+static int cmd_output(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL, *state = NULL;
+    long out = 0;
+    int yes = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else if (strcmp(argv[i], "--yes") == 0)
+            yes = 1;
+        else if (!out && argv[i][0] != '-') {
+            if (arg_long("output", "output", argv[i], 1, OW_AUX_POINTS, &out)) return 2;
+        } else if (!state && argv[i][0] != '-')
+            state = argv[i];
+        else {
+            fprintf(stderr, "ohmwatch output: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out || !state) {
+        fprintf(stderr, "ohmwatch output: give an output 1-%d and on or off\n", OW_AUX_POINTS);
+        return 2;
+    }
+    int on = strcmp(state, "on") == 0 || strcmp(state, "1") == 0;
+    if (!on && strcmp(state, "off") != 0 && strcmp(state, "0") != 0) {
+        fprintf(stderr, "ohmwatch output: state '%s' is not on or off\n", state);
+        return 2;
+    }
+    if (!yes) {
+        if (!isatty(STDIN_FILENO)) {
+            fprintf(stderr,
+                    "ohmwatch output: switching output %ld %s needs a confirmation: run "
+                    "it at a terminal, or add --yes\n",
+                    out, on ? "on" : "off");
+            return 2;
+        }
+        char line[32];
+        fprintf(stderr,
+                "Output %ld of %s will be switched %s: it may operate the battery breaker.\n"
+                "Type the output number to confirm: ",
+                out, gw ? gw : "the gateway", on ? "on" : "off");
+        fflush(stderr);
+        long typed = 0;
+        if (!fgets(line, sizeof line, stdin)) line[0] = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || arg_long("output", "confirmation", line, 1, OW_AUX_POINTS, &typed) ||
+            typed != out) {
+            fprintf(stderr, "ohmwatch output: not confirmed, nothing switched\n");
+            return 1;
+        }
+    }
+    ow_control_t req = {"output", "", on, (int)out, "", ""};
+    ow_reply_t r;
+    int rc = ctl(site, gw, &req, &r, NULL, NULL);
+    if (rc == 0) printf("output %ld: %s\n", out, on ? "on" : "off");
+    return rc;
+}
+
+static void show_audit(void *ctx, const ow_msg_t *m)
+{
+    int *count = ctx;
+    char ts[40];
+    if (m->kind != OW_MSG_CONFIG) return;
+    const ow_config_t *c = &m->u.config;
+    if ((*count)++ == 0)
+        printf("%-24s %-10s %-20s %-36s %-12s %-12s %s\n", "when", "gateway", "who", "what", "old",
+               "new", "source");
+    printf("%-24s %-10s %-20s %-36s %-12s %-12s %s\n", ow_fmt_ts(m->h.ts_us, ts, sizeof ts),
+           m->h.gw, c->who[0] ? c->who : "-", c->key, c->old[0] ? c->old : "-",
+           c->new_[0] ? c->new_ : "-", c->source);
+}
+
+/* alarmd's own record (its state file keeps the last 1000 changes): it
+ * answers without PostgreSQL; the historian's audit_log holds them all. */
+static int cmd_audit(const ow_site_t *site, int argc, char **argv)
+{
+    const char *gw = NULL;
+    long count = 50;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
+            gw = argv[++i];
+        else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            if (arg_long("audit", "--count", argv[++i], 1, 1000, &count)) return 2;
+        } else {
+            fprintf(stderr, "ohmwatch audit: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    ow_control_t req = {"audit", "", NAN, (int)count, "", ""};
+    ow_reply_t r;
+    int n = 0, rc = ctl(site, gw, &req, &r, show_audit, &n);
+    if (rc == 0 && n == 0) printf("no changes recorded\n");
+    return rc;
+}
+
 static int cmd_health(const ow_site_t *site, int argc, char **argv)
 {
     const char *gw = NULL, *service = NULL;
@@ -482,9 +693,10 @@ static int cmd_health(const ow_site_t *site, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-g") == 0 && i + 1 < argc)
             gw = argv[++i];
-        else if (strcmp(argv[i], "--max-age") == 0 && i + 1 < argc)
-            max_age_s = atof(argv[++i]);
-        else if (!service && argv[i][0] != '-')
+        else if (strcmp(argv[i], "--max-age") == 0 && i + 1 < argc) {
+            if (arg_double("health", "--max-age", argv[++i], 0, 86400 * 365.0, &max_age_s))
+                return 2;
+        } else if (!service && argv[i][0] != '-')
             service = argv[i];
         else {
             usage(stderr);
@@ -565,6 +777,10 @@ int main(int argc, char **argv)
         rc = cmd_thresholds(site, argc - i, argv + i);
     else if (strcmp(cmd, "ack") == 0)
         rc = cmd_ack(site, argc - i, argv + i);
+    else if (strcmp(cmd, "output") == 0)
+        rc = cmd_output(site, argc - i, argv + i);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = cmd_audit(site, argc - i, argv + i);
     else if (strcmp(cmd, "captest") == 0)
         rc = cmd_captest(site, argc - i, argv + i);
     else if (strcmp(cmd, "baseline") == 0)

@@ -132,11 +132,12 @@ typedef struct {
 } ow_state_t;
 
 typedef struct {
-    char cmd[24];        /* e.g. "set", "get", "ack", "output", "snapshot" */
-    char key[64];        /* e.g. a threshold name */
-    double value;        /* NAN when not used */
-    int index;           /* e.g. an output number; 0 when not used */
-    char req[OW_ID_MAX]; /* request id chosen by the requester, echoed back */
+    char cmd[24];         /* e.g. "set", "get", "ack", "output", "snapshot" */
+    char key[64];         /* e.g. a threshold name */
+    double value;         /* NAN when not used */
+    int index;            /* e.g. an output number; 0 when not used */
+    char req[OW_ID_MAX];  /* request id chosen by the requester, echoed back */
+    char user[OW_ID_MAX]; /* optional: the person a front-end acts for ("" none) */
 } ow_control_t;
 
 typedef struct {
@@ -180,11 +181,17 @@ typedef struct {
     int64_t alarm_at_us;       /* projected crossing of the alarm level; 0 if not rising */
 } ow_baseline_t;
 
+/* A setting changed, or an operator command carried out: the audit record
+ * (who, what = key, old and new as text) of every change made through
+ * alarmd; docs/audit.md. */
 typedef struct {
-    char key[64];     /* e.g. "thresholds.voltage_v.high_alarm" */
-    double value;     /* now in force */
+    char key[64];     /* e.g. "thresholds.voltage_v.high_alarm", "output.1", "ack.7" */
+    double value;     /* now in force; NAN if the change has no number */
     double old_value; /* before; NAN if new */
-    char source[16];  /* "control", "reload", "state" */
+    char source[16];  /* "control", "command", "reload", "state" */
+    char who[128];    /* requester identity (ow_auth.h's 95) [/user (31)]; "" in a list */
+    char old[64];     /* before, as text; "" if none */
+    char new_[64];    /* after, as text ("new" on the wire) */
 } ow_config_t;
 
 /* What a field device (a webmanager or another monitor polled over Modbus)

@@ -38,6 +38,10 @@ typedef struct {
     const char *const *choices; /* FT_ID/FT_TEXT: allowed values, NULL = any */
     const char *unit;
     const char *doc;
+    /* May be absent: the value ow_msg_init gives stays. Only for fields
+     * added after a kind was in use, so that older senders (a script, a
+     * front-end not yet updated) still speak the protocol. */
+    int optional;
 } field_t;
 
 typedef struct {
@@ -60,151 +64,157 @@ typedef struct {
 #define I63    9.2233720368547758e18
 
 static const field_t hdr_fields[] = {
-    {"pub", FT_ID, M(h.pub), SZ(h.pub), 0, 0, 0, NULL, "", "publisher id, e.g. `busd.wm1`"},
+    {"pub", FT_ID, M(h.pub), SZ(h.pub), 0, 0, 0, NULL, "", "publisher id, e.g. `busd.wm1`", 0},
     {"epoch", FT_U64, M(h.epoch), 0, 0, 1, I63, NULL, "µs",
-     "boot id: wall clock at publisher start; changes on restart"},
+     "boot id: wall clock at publisher start; changes on restart", 0},
     {"seq", FT_U64, M(h.seq), 0, 0, 1, I63, NULL, "",
-     "1, 2, 3 ... per publisher and epoch, one per message"},
+     "1, 2, 3 ... per publisher and epoch, one per message", 0},
     {"ts_us", FT_I64, M(h.ts_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
-     "when measured / when it happened"},
+     "when measured / when it happened", 0},
 };
 
 static const char *const actions[] = {"raise", "clear", "ack", NULL};
 static const char *const hb_states[] = {"starting", "running", "stopping", NULL};
 
 static const field_t module_fields[] = {
-    {"string", FT_INT, M(u.module.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number"},
+    {"string", FT_INT, M(u.module.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number", 0},
     {"module", FT_INT, M(u.module.module), 0, 0, 1, OW_MAX_MODULES, NULL, "",
-     "webmanager module address"},
+     "webmanager module address", 0},
     {"block", FT_INT, M(u.module.block), 0, 0, 1, OW_MAX_MODULES, NULL, "",
-     "position of the block in its string"},
-    {"voltage_v", FT_DBLN, M(u.module.voltage_v), 0, 0, 0, 100, NULL, "V", "block voltage"},
-    {"temp_c", FT_DBLN, M(u.module.temp_c), 0, 0, -50, 150, NULL, "°C", "block temperature"},
+     "position of the block in its string", 0},
+    {"voltage_v", FT_DBLN, M(u.module.voltage_v), 0, 0, 0, 100, NULL, "V", "block voltage", 0},
+    {"temp_c", FT_DBLN, M(u.module.temp_c), 0, 0, -50, 150, NULL, "°C", "block temperature", 0},
     {"impedance_mohm", FT_DBLN, M(u.module.impedance_mohm), 0, 0, 0, 10000, NULL, "mΩ",
-     "last measured internal impedance"},
+     "last measured internal impedance", 0},
     {"eq_pct", FT_DBLN, M(u.module.eq_pct), 0, 0, 0, 100, NULL, "%",
-     "equalizer bypass as % of the module's maximum"},
+     "equalizer bypass as % of the module's maximum", 0},
     {"status", FT_U32, M(u.module.status), 0, 0, 0, 0xffff, NULL, "",
-     "bits: 1 no response (values null), 2 equalizing, 4 impedance measured this poll"},
+     "bits: 1 no response (values null), 2 equalizing, 4 impedance measured this poll", 0},
 };
 
 static const field_t string_fields[] = {
-    {"string", FT_INT, M(u.string.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number"},
+    {"string", FT_INT, M(u.string.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string number", 0},
     {"modules", FT_INT, M(u.string.modules), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "blocks in the string"},
+     "blocks in the string", 0},
     {"modules_lost", FT_INT, M(u.string.modules_lost), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "blocks that did not answer this poll"},
+     "blocks that did not answer this poll", 0},
     {"current_a", FT_DBLN, M(u.string.current_a), 0, 0, -100000, 100000, NULL, "A",
-     "DC current, + charging, - discharging; null: no sensor"},
+     "DC current, + charging, - discharging; null: no sensor", 0},
     {"ac_current_a", FT_DBLN, M(u.string.ac_current_a), 0, 0, 0, 100000, NULL, "A",
-     "AC ripple current (RMS); null: no sensor"},
+     "AC ripple current (RMS); null: no sensor", 0},
     {"sum_voltage_v", FT_DBLN, M(u.string.sum_voltage_v), 0, 0, 0, 5000, NULL, "V",
-     "sum of the answering blocks"},
+     "sum of the answering blocks", 0},
     {"avg_voltage_v", FT_DBLN, M(u.string.avg_voltage_v), 0, 0, 0, 100, NULL, "V",
-     "average of the answering blocks"},
+     "average of the answering blocks", 0},
 };
 
 static const field_t aux_fields[] = {
     {"ambient_c", FT_DBLN, M(u.aux.ambient_c), 0, 0, -50, 100, NULL, "°C",
-     "ambient temperature; null: no sensor"},
+     "ambient temperature; null: no sensor", 0},
     {"humidity_pct", FT_DBLN, M(u.aux.humidity_pct), 0, 0, 0, 100, NULL, "%RH",
-     "relative humidity; null: no sensor"},
+     "relative humidity; null: no sensor", 0},
     {"hydrogen_pct_lel", FT_DBLN, M(u.aux.hydrogen_pct_lel), 0, 0, 0, 100, NULL, "%LEL",
-     "hydrogen concentration; null: no sensor"},
+     "hydrogen concentration; null: no sensor", 0},
     {"aux_units", FT_INT, M(u.aux.aux_units), 0, 0, 0, OW_AUX_UNITS, NULL, "",
-     "GX_R_AUX units fitted"},
+     "GX_R_AUX units fitted", 0},
     {"inputs", FT_U32, M(u.aux.inputs), 0, 0, 0, 0xffff, NULL, "",
-     "bit u*4+i set: GX_R_AUX unit u+1 input i+1 in alarm"},
+     "bit u*4+i set: GX_R_AUX unit u+1 input i+1 in alarm", 0},
     {"outputs", FT_U32, M(u.aux.outputs), 0, 0, 0, 0xffff, NULL, "",
-     "bit u*4+o set: GX_R_AUX unit u+1 output o+1 on"},
+     "bit u*4+o set: GX_R_AUX unit u+1 output o+1 on", 0},
 };
 
 static const field_t hb_fields[] = {
     {"state", FT_TEXT, M(u.heartbeat.state), SZ(u.heartbeat.state), 0, 0, 0, hb_states, "",
-     "`starting`, `running` or `stopping`"},
+     "`starting`, `running` or `stopping`", 0},
     {"source", FT_ID, M(u.heartbeat.source), SZ(u.heartbeat.source), 0, 0, 0, NULL, "",
-     "where readings come from: `sim`, a field driver"},
+     "where readings come from: `sim`, a field driver", 0},
     {"period_us", FT_I64, M(u.heartbeat.period_us), 0, 0, 1, 1e12, NULL, "µs",
-     "poll period in measurement time"},
+     "poll period in measurement time", 0},
     {"speed", FT_DBL, M(u.heartbeat.speed), 0, 0, 0, 1e6, NULL, "",
-     "simulated-time acceleration, 1 = real time"},
-    {"strings", FT_INT, M(u.heartbeat.strings), 0, 0, 0, OW_MAX_STRINGS, NULL, "", "strings"},
-    {"modules", FT_INT, M(u.heartbeat.modules), 0, 0, 0, OW_MAX_MODULES, NULL, "", "modules"},
+     "simulated-time acceleration, 1 = real time", 0},
+    {"strings", FT_INT, M(u.heartbeat.strings), 0, 0, 0, OW_MAX_STRINGS, NULL, "", "strings", 0},
+    {"modules", FT_INT, M(u.heartbeat.modules), 0, 0, 0, OW_MAX_MODULES, NULL, "", "modules", 0},
     {"modules_lost", FT_INT, M(u.heartbeat.modules_lost), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "modules not answering in the last cycle"},
+     "modules not answering in the last cycle", 0},
     {"journal_first", FT_U64, M(u.heartbeat.journal_first), 0, 0, 0, I63, NULL, "",
-     "oldest seq still replayable"},
+     "oldest seq still replayable", 0},
     {"journal_last", FT_U64, M(u.heartbeat.journal_last), 0, 0, 0, I63, NULL, "",
-     "newest seq published before this heartbeat"},
+     "newest seq published before this heartbeat", 0},
     {"cycle_us", FT_I64, M(u.heartbeat.cycle_us), 0, 0, 0, 1e12, NULL, "µs",
-     "wall time the last poll cycle took"},
-    {"cycles", FT_U64, M(u.heartbeat.cycles), 0, 0, 0, I63, NULL, "", "poll cycles since start"},
+     "wall time the last poll cycle took", 0},
+    {"cycles", FT_U64, M(u.heartbeat.cycles), 0, 0, 0, I63, NULL, "", "poll cycles since start", 0},
     {"overruns", FT_U64, M(u.heartbeat.overruns), 0, 0, 0, I63, NULL, "",
-     "poll deadlines missed since start"},
+     "poll deadlines missed since start", 0},
 };
 
 static const field_t alarm_fields[] = {
-    {"id", FT_U64, M(u.alarm.id), 0, 0, 1, I63, NULL, "", "alarm id, unique, never reused"},
+    {"id", FT_U64, M(u.alarm.id), 0, 0, 1, I63, NULL, "", "alarm id, unique, never reused", 0},
     {"type", FT_INT, M(u.alarm.type), 0, 0, 1, 999, NULL, "",
-     "bacsWellKnownAlarms index (1-39) or a documented addition (100+)"},
-    {"severity", FT_INT, M(u.alarm.severity), 0, 0, 0, 2, NULL, "", "0 info, 1 warning, 2 alarm"},
+     "bacsWellKnownAlarms index (1-39) or a documented addition (100+)", 0},
+    {"severity", FT_INT, M(u.alarm.severity), 0, 0, 0, 2, NULL, "", "0 info, 1 warning, 2 alarm",
+     0},
     {"action", FT_TEXT, M(u.alarm.action), SZ(u.alarm.action), 0, 0, 0, actions, "",
-     "`raise`, `clear` or `ack`"},
+     "`raise`, `clear` or `ack`", 0},
     {"string", FT_INT, M(u.alarm.string), 0, 0, 0, OW_MAX_STRINGS, NULL, "",
-     "string, 0 when not about one"},
+     "string, 0 when not about one", 0},
     {"module", FT_INT, M(u.alarm.module), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "module address, 0 when not about one"},
+     "module address, 0 when not about one", 0},
     {"value", FT_DBLN, M(u.alarm.value), 0, 0, -1e9, 1e9, NULL, "unit of the quantity",
-     "measured value; null if none"},
+     "measured value; null if none", 0},
     {"threshold", FT_DBLN, M(u.alarm.threshold), 0, 0, -1e9, 1e9, NULL, "unit of the quantity",
-     "threshold crossed; null if none"},
-    {"raised_us", FT_I64, M(u.alarm.raised_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "raised at"},
+     "threshold crossed; null if none", 0},
+    {"raised_us", FT_I64, M(u.alarm.raised_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "raised at", 0},
     {"cleared_us", FT_I64, M(u.alarm.cleared_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
-     "cleared at, 0 while active"},
-    {"text", FT_TEXT, M(u.alarm.text), SZ(u.alarm.text), 0, 0, 0, NULL, "", "description"},
+     "cleared at, 0 while active", 0},
+    {"text", FT_TEXT, M(u.alarm.text), SZ(u.alarm.text), 0, 0, 0, NULL, "", "description", 0},
 };
 
 static const field_t state_fields[] = {
     {"general", FT_U32, M(u.state.general), 0, 0, 0, 0xffff, NULL, "",
-     "General Status Flags (Modbus 1000)"},
+     "General Status Flags (Modbus 1000)", 0},
     {"battery", FT_U32, M(u.state.battery), 0, 0, 0, 0xffff, NULL, "",
-     "Battery Status Flags (Modbus 1001)"},
-    {"alarm", FT_U32, M(u.state.alarm), 0, 0, 0, 0xffff, NULL, "", "Alarm Flags (Modbus 1002)"},
-    {"alarms_active", FT_INT, M(u.state.alarms_active), 0, 0, 0, 1e6, NULL, "",
-     "bacsAlarmsPresent"},
+     "Battery Status Flags (Modbus 1001)", 0},
+    {"alarm", FT_U32, M(u.state.alarm), 0, 0, 0, 0xffff, NULL, "", "Alarm Flags (Modbus 1002)", 0},
+    {"alarms_active", FT_INT, M(u.state.alarms_active), 0, 0, 0, 1e6, NULL, "", "bacsAlarmsPresent",
+     0},
     {"module_alarms", FT_INT, M(u.state.module_alarms), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "bacsModuleAlarmsPresent"},
+     "bacsModuleAlarmsPresent", 0},
     {"module_warnings", FT_INT, M(u.state.module_warnings), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "bacsModuleWarningsPresent"},
+     "bacsModuleWarningsPresent", 0},
     {"audible", FT_BOOL, M(u.state.audible), 0, 0, 0, 1, NULL, "",
-     "common alarm sounding (true) or quiet/muted (false)"},
+     "common alarm sounding (true) or quiet/muted (false)", 0},
     {"string_flags", FT_U16ARR, M(u.state.string_flags), ALEN(u.state.string_flags),
-     M(u.state.nstrings), 0, 0xffff, NULL, "", "per string: Alarm Flags (bacsStringAlarm)"},
+     M(u.state.nstrings), 0, 0xffff, NULL, "", "per string: Alarm Flags (bacsStringAlarm)", 0},
     {"string_flags2", FT_U16ARR, M(u.state.string_flags2), ALEN(u.state.string_flags2),
      M(u.state.nstrings), 0, 0xffff, NULL, "",
-     "per string: Battery String Alarm Flags (bacsStringAlarm2); same length"},
+     "per string: Battery String Alarm Flags (bacsStringAlarm2); same length", 0},
     {"module_flags", FT_U16ARR, M(u.state.module_flags), ALEN(u.state.module_flags),
-     M(u.state.nmodules), 0, 0xffff, NULL, "", "per module: Alarm Flags (MODULE_nnn_ALARM)"},
+     M(u.state.nmodules), 0, 0xffff, NULL, "", "per module: Alarm Flags (MODULE_nnn_ALARM)", 0},
 };
 
 static const field_t control_fields[] = {
     {"cmd", FT_ID, M(u.control.cmd), SZ(u.control.cmd), 0, 0, 0, NULL, "",
-     "command, defined by the service that takes it"},
+     "command, defined by the service that takes it", 0},
     {"key", FT_TEXT, M(u.control.key), SZ(u.control.key), 0, 0, 0, NULL, "",
-     "what it applies to, e.g. a threshold key"},
-    {"value", FT_DBLN, M(u.control.value), 0, 0, -1e12, 1e12, NULL, "", "new value; null if none"},
-    {"index", FT_INT, M(u.control.index), 0, 0, 0, 1e6, NULL, "", "e.g. an output number"},
+     "what it applies to, e.g. a threshold key", 0},
+    {"value", FT_DBLN, M(u.control.value), 0, 0, -1e12, 1e12, NULL, "", "new value; null if none",
+     0},
+    {"index", FT_INT, M(u.control.index), 0, 0, 0, 1e6, NULL, "", "e.g. an output number", 0},
     {"req", FT_IDE, M(u.control.req), SZ(u.control.req), 0, 0, 0, NULL, "",
-     "request id, echoed in the reply"},
+     "request id, echoed in the reply", 0},
+    {"user", FT_IDE, M(u.control.user), SZ(u.control.user), 0, 0, 0, NULL, "",
+     "the person a front-end acts for (snmpd: the SNMPv3 user; the CLI: the login), recorded "
+     "by the audit trail after the sender's identity as `WHO/USER`",
+     1},
 };
 
 static const field_t reply_fields[] = {
-    {"req", FT_IDE, M(u.reply.req), SZ(u.reply.req), 0, 0, 0, NULL, "", "the request's id"},
-    {"ok", FT_BOOL, M(u.reply.ok), 0, 0, 0, 1, NULL, "", "true accepted, false refused"},
+    {"req", FT_IDE, M(u.reply.req), SZ(u.reply.req), 0, 0, 0, NULL, "", "the request's id", 0},
+    {"ok", FT_BOOL, M(u.reply.ok), 0, 0, 0, 1, NULL, "", "true accepted, false refused", 0},
     {"value", FT_DBLN, M(u.reply.value), 0, 0, -1e12, 1e12, NULL, "",
-     "the value now in force; null if none"},
+     "the value now in force; null if none", 0},
     {"error", FT_TEXT, M(u.reply.error), SZ(u.reply.error), 0, 0, 0, NULL, "",
-     "why it was refused, empty when ok"},
+     "why it was refused, empty when ok", 0},
 };
 
 static const char *const dis_actions[] = {"start", "progress", "end", NULL};
@@ -212,100 +222,121 @@ static const char *const dis_methods[] = {"", "time-adjusted", NULL};
 static const char *const dis_modes[] = {"current", "voltage", NULL};
 
 static const field_t discharge_fields[] = {
-    {"string", FT_INT, M(u.discharge.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string"},
+    {"string", FT_INT, M(u.discharge.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string", 0},
     {"action", FT_TEXT, M(u.discharge.action), SZ(u.discharge.action), 0, 0, 0, dis_actions, "",
-     "`start` or `end`"},
+     "`start` or `end`", 0},
     {"mode", FT_TEXT, M(u.discharge.mode), SZ(u.discharge.mode), 0, 0, 0, dis_modes, "",
-     "detected from the string current (`current`) or block voltages alone (`voltage`)"},
-    {"start_us", FT_I64, M(u.discharge.start_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "start"},
+     "detected from the string current (`current`) or block voltages alone (`voltage`)", 0},
+    {"start_us", FT_I64, M(u.discharge.start_us), 0, 0, 0, TS_MAX, NULL, "µs UTC", "start", 0},
     {"end_us", FT_I64, M(u.discharge.end_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
-     "end, 0 while it goes on"},
-    {"duration_s", FT_DBL, M(u.discharge.duration_s), 0, 0, 0, 1e9, NULL, "s", "duration"},
+     "end, 0 while it goes on", 0},
+    {"duration_s", FT_DBL, M(u.discharge.duration_s), 0, 0, 0, 1e9, NULL, "s", "duration", 0},
     {"ah_removed", FT_DBLN, M(u.discharge.ah_removed), 0, 0, 0, 1e7, NULL, "Ah",
-     "charge removed; null without a current sensor"},
+     "charge removed; null without a current sensor", 0},
     {"min_current_a", FT_DBLN, M(u.discharge.min_current_a), 0, 0, -100000, 100000, NULL, "A",
-     "largest discharge current (most negative); null without a sensor"},
+     "largest discharge current (most negative); null without a sensor", 0},
     {"min_module", FT_INT, M(u.discharge.min_module), 0, 0, 0, OW_MAX_MODULES, NULL, "",
-     "module address of the lowest block (0 if none answered)"},
+     "module address of the lowest block (0 if none answered)", 0},
     {"min_voltage_v", FT_DBLN, M(u.discharge.min_voltage_v), 0, 0, 0, 100, NULL, "V",
-     "lowest block voltage during the discharge"},
+     "lowest block voltage during the discharge", 0},
     {"end_voltage_v", FT_DBLN, M(u.discharge.end_voltage_v), 0, 0, 0, 5000, NULL, "V",
-     "string voltage at the end (at the start, for `start`)"},
+     "string voltage at the end (at the start, for `start`)", 0},
     {"test", FT_BOOL, M(u.discharge.test), 0, 0, 0, 1, NULL, "",
-     "tagged as a capacity test (`captest`); false for an outage"},
+     "tagged as a capacity test (`captest`); false for an outage", 0},
     {"rated_h", FT_DBLN, M(u.discharge.rated_h), 0, 0, 0, 1000, NULL, "h",
-     "capacity test: rated time to end voltage at the test rate; null if untagged"},
+     "capacity test: rated time to end voltage at the test rate; null if untagged", 0},
     {"end_v_per_cell", FT_DBLN, M(u.discharge.end_v_per_cell), 0, 0, 0, 5, NULL, "V",
-     "capacity test: end voltage per cell; null if untagged"},
+     "capacity test: end voltage per cell; null if untagged", 0},
     {"temp_c", FT_DBLN, M(u.discharge.temp_c), 0, 0, -50, 150, NULL, "°C",
-     "average block temperature at the start (IEEE 450's average cell temperature)"},
+     "average block temperature at the start (IEEE 450's average cell temperature)", 0},
     {"capacity_pct", FT_DBLN, M(u.discharge.capacity_pct), 0, 0, 0, 1000, NULL, "%",
-     "capacity test `end`: time-adjusted capacity (IEEE 450); null otherwise"},
+     "capacity test `end`: time-adjusted capacity (IEEE 450); null otherwise", 0},
     {"method", FT_TEXT, M(u.discharge.method), SZ(u.discharge.method), 0, 0, 0, dis_methods, "",
-     "`time-adjusted` for a capacity test, empty otherwise"},
+     "`time-adjusted` for a capacity test, empty otherwise", 0},
     {"dod_pct", FT_DBLN, M(u.discharge.dod_pct), 0, 0, 0, 1000, NULL, "%",
-     "depth of discharge: Ah removed / C10 x 100 (not a capacity); null without a sensor"},
+     "depth of discharge: Ah removed / C10 x 100 (not a capacity); null without a sensor", 0},
     {"time_to_go_s", FT_DBLN, M(u.discharge.time_to_go_s), 0, 0, 0, 1e9, NULL, "s",
-     "`progress`: estimated time to end voltage; null otherwise"},
+     "`progress`: estimated time to end voltage; null otherwise", 0},
 };
 
 static const field_t baseline_fields[] = {
-    {"string", FT_INT, M(u.baseline.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string"},
-    {"module", FT_INT, M(u.baseline.module), 0, 0, 1, OW_MAX_MODULES, NULL, "", "module address"},
+    {"string", FT_INT, M(u.baseline.string), 0, 0, 1, OW_MAX_STRINGS, NULL, "", "string", 0},
+    {"module", FT_INT, M(u.baseline.module), 0, 0, 1, OW_MAX_MODULES, NULL, "", "module address",
+     0},
     {"baseline_mohm", FT_DBL, M(u.baseline.baseline_mohm), 0, 0, 0, 10000, NULL, "mΩ",
-     "commissioning baseline (IEEE 1188)"},
+     "commissioning baseline (IEEE 1188)", 0},
     {"impedance_mohm", FT_DBL, M(u.baseline.impedance_mohm), 0, 0, 0, 10000, NULL, "mΩ",
-     "this measurement"},
+     "this measurement", 0},
     {"deviation_pct", FT_DBL, M(u.baseline.deviation_pct), 0, 0, -100, 1e6, NULL, "%",
-     "above (+) or below (-) the baseline"},
+     "above (+) or below (-) the baseline", 0},
     {"slope_pct_per_year", FT_DBLN, M(u.baseline.slope_pct_per_year), 0, 0, -1e9, 1e9, NULL,
-     "%/year", "trend of the deviation; null until enough measurements"},
+     "%/year", "trend of the deviation; null until enough measurements", 0},
     {"alarm_at_us", FT_I64, M(u.baseline.alarm_at_us), 0, 0, 0, 1e18, NULL, "µs UTC",
-     "projected crossing of the baseline alarm level; 0 if not rising"},
+     "projected crossing of the baseline alarm level; 0 if not rising", 0},
 };
 
-static const char *const cfg_sources[] = {"control", "reload", "state", NULL};
+static const char *const cfg_sources[] = {"control", "command", "reload", "state", NULL};
 
+/* A config message is also the audit record of every change made through
+ * alarmd (docs/audit.md): a setting (source control/reload) or an operator
+ * command (source command: ack, output, baseline, captest). */
 static const field_t config_fields[] = {
-    {"key", FT_TEXT, M(u.config.key), SZ(u.config.key), 0, 0, 0, NULL, "", "setting's key"},
-    {"value", FT_DBL, M(u.config.value), 0, 0, -1e12, 1e12, NULL, "", "value now in force"},
+    {"key", FT_TEXT, M(u.config.key), SZ(u.config.key), 0, 0, 0, NULL, "",
+     "what changed: a setting's key, or `ack.ID` / `ack.all`, `output.N`, `baseline.module.N`, "
+     "`captest.string.N`",
+     0},
+    {"value", FT_DBLN, M(u.config.value), 0, 0, -1e12, 1e12, NULL, "",
+     "value now in force (a setting: never null); a command: its number (alarms acknowledged, "
+     "output 0/1, baseline mOhm, rated h), null if none",
+     0},
     {"old_value", FT_DBLN, M(u.config.old_value), 0, 0, -1e12, 1e12, NULL, "",
-     "value before; null if none"},
+     "value before; null if none", 0},
     {"source", FT_TEXT, M(u.config.source), SZ(u.config.source), 0, 0, 0, cfg_sources, "",
-     "`control` (a request), `reload` (SIGHUP), `state` (restored at start)"},
+     "`control` (a setting by request), `command` (an operator command by request), `reload` "
+     "(SIGHUP), `state` (restored at start)",
+     0},
+    {"who", FT_TEXT, M(u.config.who), SZ(u.config.who), 0, 0, 0, NULL, "",
+     "who made the change: the requester's identity, `/USER` after it when a front-end named "
+     "the person (`snmpd/nms`); `site-file` for a reload; empty in a `list` answer",
+     1},
+    {"old", FT_TEXT, M(u.config.old), SZ(u.config.old), 0, 0, 0, NULL, "",
+     "the value before, as text (`14.4`, `off`, `active`, `learnt`); empty if none", 1},
+    {"new", FT_TEXT, M(u.config.new_), SZ(u.config.new_), 0, 0, 0, NULL, "",
+     "the value after, as text (`13.5`, `on`, `acknowledged`, `reset`, `10 h to 1.750 V/cell`)", 1},
 };
 
 static const char *const links[] = {"up", "partial", "down", NULL};
 
 static const field_t device_fields[] = {
     {"link", FT_TEXT, M(u.device.link), SZ(u.device.link), 0, 0, 0, links, "",
-     "`up` every request answered, `partial` some failed, `down` none (or not tried: backoff)"},
+     "`up` every request answered, `partial` some failed, `down` none (or not tried: backoff)", 0},
     {"general", FT_U32, M(u.device.general), 0, 0, 0, 0xffff, NULL, "",
-     "the device's General Status Flags (G.BMS Modbus 1000); 0 if not mapped or not read"},
+     "the device's General Status Flags (G.BMS Modbus 1000); 0 if not mapped or not read", 0},
     {"battery", FT_U32, M(u.device.battery), 0, 0, 0, 0xffff, NULL, "",
-     "the device's Battery Status Flags (1001); 0 if not mapped or not read"},
+     "the device's Battery Status Flags (1001); 0 if not mapped or not read", 0},
     {"alarm", FT_U32, M(u.device.alarm), 0, 0, 0, 0xffff, NULL, "",
-     "the device's Alarm Flags (1002); 0 if not mapped or not read"},
+     "the device's Alarm Flags (1002); 0 if not mapped or not read", 0},
     {"strings_reported", FT_INT, M(u.device.strings_reported), 0, 0, 0, 0xffff, NULL, "",
-     "strings the device reports (1003); 0 if not mapped or not read"},
+     "strings the device reports (1003); 0 if not mapped or not read", 0},
     {"modules_reported", FT_INT, M(u.device.modules_reported), 0, 0, 0, 0xffff, NULL, "",
-     "modules the device reports (1004); 0 if not mapped or not read"},
+     "modules the device reports (1004); 0 if not mapped or not read", 0},
     {"cycle_requests", FT_INT, M(u.device.cycle_requests), 0, 0, 0, 1e6, NULL, "",
-     "Modbus requests sent in the last cycle, retries included"},
+     "Modbus requests sent in the last cycle, retries included", 0},
     {"requests", FT_U64, M(u.device.requests), 0, 0, 0, I63, NULL, "",
-     "requests since start, retries included"},
+     "requests since start, retries included", 0},
     {"exceptions", FT_U64, M(u.device.exceptions), 0, 0, 0, I63, NULL, "",
-     "exception responses since start"},
+     "exception responses since start", 0},
     {"timeouts", FT_U64, M(u.device.timeouts), 0, 0, 0, I63, NULL, "",
-     "requests not answered in time (or connection lost) since start"},
+     "requests not answered in time (or connection lost) since start", 0},
     {"malformed", FT_U64, M(u.device.malformed), 0, 0, 0, I63, NULL, "",
-     "replies that were not valid for their request since start"},
+     "replies that were not valid for their request since start", 0},
     {"out_of_range", FT_U64, M(u.device.out_of_range), 0, 0, 0, I63, NULL, "",
-     "values outside the wire's range for their quantity (published as null) since start"},
+     "values outside the wire's range for their quantity (published as null) since start", 0},
     {"module_flags", FT_U16ARR, M(u.device.module_flags), ALEN(u.device.module_flags),
      M(u.device.nmodules), 0, 0xffff, NULL, "",
      "per module: its alarm word as read (MODULE_nnn_ALARM), 0 if not read; empty if not "
-     "mapped or the device did not answer"},
+     "mapped or the device did not answer",
+     0},
 };
 
 static const kind_t kinds[OW_MSG_KINDS] = {
@@ -805,6 +836,7 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
     char *p = (char *)base + f->off;
     double v = 0;
 
+    if (!j && f->optional) return OW_PERR_OK;
     if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
     switch (f->type) {
     case FT_INT:
@@ -941,7 +973,7 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
         e = field_read(&hdr_fields[i], &js, m, err, errlen);
     if (!e) {
         const field_t gwf = {
-            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", ""};
+            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", "", 0};
         e = field_read(&gwf, &js, m, err, errlen);
     }
     for (size_t i = 0; i < k->nfields && !e; i++)
@@ -995,6 +1027,7 @@ static ow_proto_err_t field_read_ref(const field_t *f, json_t *obj, void *base, 
     char *p = (char *)base + f->off;
     double v = 0;
 
+    if (!j && f->optional) return OW_PERR_OK;
     if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
     switch (f->type) {
     case FT_INT:
@@ -1122,7 +1155,7 @@ static ow_proto_err_t decode_ref(const char *topic, size_t topic_len, const char
         e = field_read_ref(&hdr_fields[i], root, m, err, errlen);
     if (!e) {
         const field_t gwf = {
-            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", ""};
+            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", "", 0};
         e = field_read_ref(&gwf, root, m, err, errlen);
     }
     for (size_t i = 0; i < k->nfields && !e; i++)
@@ -1191,7 +1224,7 @@ static void doc_fields(FILE *out, const field_t *fields, size_t n)
             fprintf(out, "%.15g .. %.15g", f->min, f->max);
             break;
         }
-        fprintf(out, " | %s |\n", f->doc);
+        fprintf(out, " | %s%s |\n", f->optional ? "optional: " : "", f->doc);
     }
 }
 

@@ -140,6 +140,26 @@ static void test_other_kinds(void)
     CHECK_STR(d.u.control.key, "voltage_v.high_alarm");
     ow_topic(&m, topic, sizeof topic);
     CHECK_STR(topic, "ctl/-");
+    strcpy(m.u.control.user, "nms");
+    roundtrip(&m, &d);
+    CHECK_STR(d.u.control.user, "nms");
+    {
+        /* "user" came later: a request without it is still a request */
+        const char *old = "{\"v\":1,\"kind\":\"control\",\"pub\":\"t\",\"epoch\":1,\"seq\":1,"
+                          "\"ts_us\":1,\"gw\":\"\",\"cmd\":\"ack\",\"key\":\"\",\"value\":null,"
+                          "\"index\":3,\"req\":\"r\"}";
+        char err[256];
+        CHECK(ow_decode(NULL, 0, old, strlen(old), &d, err, sizeof err, NULL) == OW_PERR_OK);
+        CHECK(d.u.control.index == 3 && d.u.control.user[0] == '\0');
+        CHECK(ow_decode_ref(NULL, 0, old, strlen(old), &d, err, sizeof err, NULL) == OW_PERR_OK);
+        CHECK(d.u.control.user[0] == '\0');
+        /* ... but a user that is not an id is refused, naming the field */
+        const char *bad = "{\"v\":1,\"kind\":\"control\",\"pub\":\"t\",\"epoch\":1,\"seq\":1,"
+                          "\"ts_us\":1,\"gw\":\"\",\"cmd\":\"ack\",\"key\":\"\",\"value\":null,"
+                          "\"index\":3,\"req\":\"r\",\"user\":\"a b\"}";
+        CHECK(ow_decode(NULL, 0, bad, strlen(bad), &d, err, sizeof err, NULL) != OW_PERR_OK);
+        CHECK(strstr(err, "user") != NULL);
+    }
 
     hdr(&m, OW_MSG_DISCHARGE);
     m.u.discharge.string = 2;
@@ -182,6 +202,18 @@ static void test_other_kinds(void)
     strcpy(m.u.config.source, "control");
     roundtrip(&m, &d);
     CHECK(isnan(d.u.config.old_value) && d.u.config.value == 15.4);
+    /* the audit record: who, old and new as text; a command may have no number */
+    strcpy(m.u.config.key, "baseline.module.4");
+    strcpy(m.u.config.source, "command");
+    strcpy(m.u.config.who, "snmpd/nms");
+    strcpy(m.u.config.old, "4.6");
+    strcpy(m.u.config.new_, "reset");
+    m.u.config.value = NAN, m.u.config.old_value = 4.6;
+    roundtrip(&m, &d);
+    CHECK_STR(d.u.config.who, "snmpd/nms");
+    CHECK_STR(d.u.config.old, "4.6");
+    CHECK_STR(d.u.config.new_, "reset");
+    CHECK(isnan(d.u.config.value) && d.u.config.old_value == 4.6);
 
     hdr(&m, OW_MSG_REPLY);
     m.u.reply.ok = 0;

@@ -53,7 +53,7 @@ check(wait_for(lambda: [a for a in L.alarms("raise") if a["type"] == 13], 15),
 r = cli("alarms")
 check(r.returncode == 0 and "bacsAlarmVoltageWarnHigh" in r.stdout and
       "general status (1000)" in r.stdout, "ohmwatch alarms lists them: %r" % r.stdout[:400])
-r = cli("ack")
+r = cli("ack", "--all")
 check(r.returncode == 0 and "acknowledged" in r.stdout, "ack: %r" % r.stdout)
 check(wait_for(lambda: L.alarms("ack"), 5), "ack events published")
 raised_before = {(a["module"], a["type"]) for a in L.alarms("raise")}

@@ -164,7 +164,7 @@ check(wait_for(lambda: outputs() == 0x6, 10), "contact and buzzer on with the al
 cmds = [c for c in L.kind("control") if c["cmd"] == "output"]
 check(any(c["index"] == 2 and c["value"] == 1 for c in cmds) and
       any(c["index"] == 3 and c["value"] == 1 for c in cmds), "alarmd commanded outputs 2 and 3")
-r = subprocess.run([CLI, "-f", s["path"], "ack"], capture_output=True, text=True, timeout=30)
+r = subprocess.run([CLI, "-f", s["path"], "ack", "--all"], capture_output=True, text=True, timeout=30)
 check(r.returncode == 0, "ohmwatch ack: %r" % r.stderr)
 check(wait_for(lambda: outputs() == 0x2, 10), "buzzer off, contact on after ack: %s" % outputs())
 check(not ev(L, 1, "clear"), "the alarm is still active")

@@ -190,6 +190,11 @@ ALARMS = [
 CONFIG = [(D0 - 1800, "gw1", "thresholds.voltage_v.low_warn", 12.0, 11.8, "control"),
           (T0 + DAY, "gw2", "thresholds.temp_c.high_alarm", 45.0, 50.0, "reload"),
           (T0 - 100 * DAY, "gw1", "thresholds.baseline_warn_pct", 20.0, None, "state")]
+# The audit log: the same changes with their authors, and an operator's ack.
+WHO = {"control": "cli/alice", "reload": "site-file", "state": "alarmd"}
+AUDIT = [(t, gw, WHO[src], key, "" if old is None else "%g" % old, "%g" % val, src, val, old)
+         for t, gw, key, val, old, src in CONFIG] + \
+        [(D0 - 600, "gw1", "snmpd/nms", "ack.7", "active", "1 acknowledged", "command", 1.0, None)]
 
 RANGES = {
     "3d": (T0, T_END),                         # 1-minute rollup branch
@@ -329,6 +334,8 @@ def fill(conn):
                                       "alarm_at"], bl)
     copy(cur, "config_changes", ["ts", "gw", "key", "value", "old_value", "source"],
          [(iso(r[0]),) + r[1:] for r in CONFIG])
+    copy(cur, "audit_log", ["ts", "gw", "who", "what", "old", "new", "source", "value",
+                            "old_value"], [(iso(r[0]),) + r[1:] for r in AUDIT])
     conn.commit()
     return len(mods), len(strs), len(ev), len(bl)
 
@@ -866,6 +873,11 @@ def check_alarm_log(R):
     check(rows and all(r["gateway"] == "gw2" for r in rows), "gateway filter")
     _, rows = R.get(d, "Configuration changes", "all")
     check(len(rows) == len(CONFIG), "config changes: %s" % rows)
+    _, rows = R.get(d, "Audit log: who changed what", "all")
+    check(len(rows) == len(AUDIT) and any(r["who"] == "snmpd/nms" and r["what"] == "ack.7" and
+                                          r["new"] == "1 acknowledged" for r in rows) and
+          any(r["who"] == "cli/alice" and r["old"] == "11.8" and r["new"] == "12" for r in rows),
+          "audit log: %s" % rows)
 
 
 def check_impedance(R):

@@ -18,6 +18,10 @@
 #include "ow_pub.h"
 #include "ow_sub.h"
 
+/* Changes kept for `ohmwatch audit` without the historian (PostgreSQL's
+ * audit_log keeps them all): a few months of an operator's work. */
+#define AUDIT_KEEP 1000
+
 /* Raw frames of the latest reading of one kind/source, for snapshots. */
 typedef struct {
     char *topic, *body;
@@ -45,6 +49,7 @@ struct ow_alarmd {
     uint64_t refused_role; /* control requests beyond the key's roles */
     latest_t *latest;      /* one per gateway, site order */
     json_t *overrides;     /* {gw: {key: value}} set at runtime, persisted */
+    json_t *audit;         /* the last AUDIT_KEEP changes, oldest first, persisted */
     int dirty;
     int64_t last_save_mono;
     uint64_t requests, bad_requests;
@@ -65,6 +70,86 @@ static void publish(ow_alarmd_t *a, ow_msg_t *m, const char *gw, int64_t ts_us)
     m->h.ts_us = ts_us;
     ow_pub_send(a->pub, m);
     a->dirty = 1;
+}
+
+/* ---- the audit trail: every change made through alarmd ---- */
+
+static int save_state(ow_alarmd_t *a);
+
+/* Who made a change: the requester's identity (ow_auth.h), and after it
+ * the person a front-end says it acts for ("snmpd/nms"): the identity is
+ * what authenticated, the user what it claims on someone's behalf, so
+ * both are kept and neither replaces the other. */
+static void who_of(const ow_peer_t *peer, const ow_control_t *c, char *out, size_t len)
+{
+    snprintf(out, len, "%s%s%s", peer->who, c->user[0] ? "/" : "", c->user);
+}
+
+static void fmt_num(char *out, size_t len, double v)
+{
+    if (isnan(v))
+        out[0] = '\0';
+    else
+        snprintf(out, len, "%g", v);
+}
+
+/* Keep the change, persist it, then publish it as a config message (the
+ * audit record): an accepted change and its record survive a crash, and
+ * nobody hears of a change that could be lost. old/new are the values as
+ * text, value/old_value the numbers if any. */
+static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *source,
+                  const char *key, double value, double old_value, const char *old_txt,
+                  const char *new_txt)
+{
+    ow_msg_t m;
+    ow_msg_init(&m, OW_MSG_CONFIG);
+    snprintf(m.u.config.key, sizeof m.u.config.key, "%s", key);
+    m.u.config.value = value;
+    m.u.config.old_value = old_value;
+    snprintf(m.u.config.source, sizeof m.u.config.source, "%s", source);
+    snprintf(m.u.config.who, sizeof m.u.config.who, "%s", who);
+    snprintf(m.u.config.old, sizeof m.u.config.old, "%s", old_txt);
+    snprintf(m.u.config.new_, sizeof m.u.config.new_, "%s", new_txt);
+    m.h.ts_us = ow_now_us();
+    json_t *e = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "ts_us", (json_int_t)m.h.ts_us, "gw", gw,
+                          "who", m.u.config.who, "key", m.u.config.key, "source", m.u.config.source,
+                          "old", m.u.config.old, "new", m.u.config.new_);
+    if (e) {
+        json_object_set_new(e, "value", isnan(value) ? json_null() : json_real(value));
+        json_object_set_new(e, "old_value", isnan(old_value) ? json_null() : json_real(old_value));
+        json_array_append_new(a->audit, e);
+        while (json_array_size(a->audit) > AUDIT_KEEP)
+            json_array_remove(a->audit, 0);
+    }
+    save_state(a);
+    publish(a, &m, gw, m.h.ts_us);
+    log_info("%s %s: %s %s -> %s (%s)", gw, who, key, old_txt[0] ? old_txt : "-",
+             new_txt[0] ? new_txt : "-", source);
+}
+
+static void jstr(const json_t *e, const char *name, char *dst, size_t len)
+{
+    const char *v = json_string_value(json_object_get(e, name));
+    snprintf(dst, len, "%s", v ? v : "");
+}
+
+/* An audit entry back into a config message (the "audit" request). */
+static int audit_msg(const json_t *e, ow_msg_t *m, char *gw, size_t gwlen)
+{
+    ow_config_t *c = &m->u.config;
+    ow_msg_init(m, OW_MSG_CONFIG);
+    if (!json_is_string(json_object_get(e, "gw"))) return -1;
+    jstr(e, "gw", gw, gwlen);
+    jstr(e, "who", c->who, sizeof c->who);
+    jstr(e, "key", c->key, sizeof c->key);
+    jstr(e, "source", c->source, sizeof c->source);
+    jstr(e, "old", c->old, sizeof c->old);
+    jstr(e, "new", c->new_, sizeof c->new_);
+    json_t *v = json_object_get(e, "value"), *o = json_object_get(e, "old_value");
+    c->value = json_is_number(v) ? json_number_value(v) : NAN;
+    c->old_value = json_is_number(o) ? json_number_value(o) : NAN;
+    m->h.ts_us = json_integer_value(json_object_get(e, "ts_us"));
+    return 0;
 }
 
 static void on_alarm(void *ctx, const char *gw, const ow_alarm_t *al, int64_t ts_us)
@@ -140,6 +225,7 @@ static int save_state(ow_alarmd_t *a)
     json_object_set_new(root, "version", json_integer(1));
     json_object_set_new(root, "engine", ow_engine_save(a->engine));
     json_object_set(root, "overrides", a->overrides);
+    json_object_set(root, "audit", a->audit);
     for (int i = 0; i < a->site->ngateways; i++) {
         char pub[OW_ID_MAX];
         uint64_t epoch, seq;
@@ -228,6 +314,11 @@ static int load_state(ow_alarmd_t *a, char *err, size_t errlen)
         json_decref(a->overrides);
         a->overrides = json_deep_copy(ov);
     }
+    json_t *au = json_object_get(root, "audit");
+    if (json_is_array(au)) {
+        json_decref(a->audit);
+        a->audit = json_deep_copy(au);
+    }
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(root, "positions"), i, p)
@@ -255,6 +346,7 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
     }
     snprintf(a->site_path, sizeof a->site_path, "%s", site_path);
     a->overrides = json_object();
+    a->audit = json_array();
     a->site = ow_site_load(site_path, err, errlen);
     if (!a->site || ow_site_alarmd(a->site, &a->cfg, err, errlen) < 0) goto fail;
     a->latest = calloc((size_t)a->site->ngateways, sizeof *a->latest);
@@ -321,6 +413,7 @@ void ow_alarmd_destroy(ow_alarmd_t **ap)
     ow_engine_destroy(&a->engine);
     ow_site_destroy(&a->site);
     json_decref(a->overrides);
+    json_decref(a->audit);
     free(a);
     *ap = NULL;
 }
@@ -362,7 +455,7 @@ static void on_reading(ow_alarmd_t *a, const ow_delivery_t *d)
             for (int o = 1; o <= OW_AUX_POINTS; o++) {
                 uint32_t bit = 1u << (o - 1);
                 if (!((d->msg.u.aux.outputs ^ l->out_want) & l->out_mask & bit)) continue;
-                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, ""};
+                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, "", ""};
                 log_warnx("%s: output %d still %s: sending the command again", d->msg.h.gw, o,
                           (l->out_want & bit) ? "off" : "on");
                 on_command(a, d->msg.h.gw, &c, d->msg.h.ts_us);
@@ -466,7 +559,7 @@ static int request_gw(ow_alarmd_t *a, const ow_msg_t *m, answer_t *an, int allow
     return gi;
 }
 
-static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an, const char *source)
+static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an, const char *who)
 {
     const char *gw = a->site->gateways[gi].id;
     ow_gateway_cfg_t g = *ow_engine_gateway(a->engine, gw);
@@ -490,16 +583,11 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
         json_object_set_new(a->overrides, gw, o);
     }
     json_object_set_new(o, c->key, json_real(c->value));
-    /* Persist before saying yes: an accepted setting survives a crash. */
-    save_state(a);
-    ow_msg_t m;
-    ow_msg_init(&m, OW_MSG_CONFIG);
-    snprintf(m.u.config.key, sizeof m.u.config.key, "%s", c->key);
-    m.u.config.value = c->value;
-    m.u.config.old_value = old;
-    snprintf(m.u.config.source, sizeof m.u.config.source, "%s", source);
-    publish(a, &m, gw, ow_now_us());
-    log_info("%s: %s = %g (was %g)", gw, c->key, c->value, old);
+    char ot[32], nt[32];
+    fmt_num(ot, sizeof ot, old);
+    fmt_num(nt, sizeof nt, c->value);
+    /* persisted before the answer: an accepted setting survives a crash */
+    audit(a, gw, who, "control", c->key, c->value, old, ot, nt);
     an->r.value = c->value;
 }
 
@@ -512,13 +600,10 @@ static const struct {
     unsigned role;
     const char *role_name;
 } cmd_roles[] = {
-    {"get", OW_ROLE_READ, "read"},
-    {"list", OW_ROLE_READ, "read"},
-    {"snapshot", OW_ROLE_READ, "read"},
-    {"ack", OW_ROLE_OPERATE, "operate"},
-    {"captest", OW_ROLE_OPERATE, "operate"},
-    {"set", OW_ROLE_CONFIGURE, "configure"},
-    {"baseline", OW_ROLE_CONFIGURE, "configure"},
+    {"get", OW_ROLE_READ, "read"},           {"list", OW_ROLE_READ, "read"},
+    {"snapshot", OW_ROLE_READ, "read"},      {"audit", OW_ROLE_READ, "read"},
+    {"ack", OW_ROLE_OPERATE, "operate"},     {"captest", OW_ROLE_OPERATE, "operate"},
+    {"set", OW_ROLE_CONFIGURE, "configure"}, {"baseline", OW_ROLE_CONFIGURE, "configure"},
     {"output", OW_ROLE_BREAKER, "breaker"},
 };
 
@@ -538,7 +623,9 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
 {
     const ow_control_t *c = &m->u.control;
     int gi;
+    char who[OW_WHO_MAX + OW_ID_MAX + 2], key[64], nt[64], ot[64];
 
+    who_of(peer, c, who, sizeof who);
     an->r.ok = 1;
     an->r.value = NAN;
     snprintf(an->r.req, sizeof an->r.req, "%s", c->req);
@@ -565,27 +652,39 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
         }
     } else if (strcmp(c->cmd, "set") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        set_key(a, gi, c, an, "control");
+        set_key(a, gi, c, an, who);
     } else if (strcmp(c->cmd, "ack") == 0) {
         if ((gi = request_gw(a, m, an, 1)) == -1) return;
-        int n = ow_engine_ack(a->engine, gi == -2 ? "" : a->site->gateways[gi].id,
-                              (uint64_t)c->index, ow_now_us());
-        an->r.value = n;
-        if (c->index && n == 0) refuse(an, "no active alarm with id %d", c->index);
+        /* per gateway: each audit record names the gateway it muted */
+        int total = 0;
+        if (c->index)
+            snprintf(key, sizeof key, "ack.%d", c->index);
+        else
+            snprintf(key, sizeof key, "ack.all");
+        for (int i = 0; i < a->site->ngateways; i++) {
+            if (gi != -2 && gi != i) continue;
+            int n =
+                ow_engine_ack(a->engine, a->site->gateways[i].id, (uint64_t)c->index, ow_now_us());
+            total += n;
+            snprintf(nt, sizeof nt, "%d acknowledged", n);
+            if (n) audit(a, a->site->gateways[i].id, who, "command", key, n, NAN, "active", nt);
+        }
+        an->r.value = total;
+        if (c->index && total == 0) refuse(an, "no active alarm with id %d", c->index);
     } else if (strcmp(c->cmd, "baseline") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        if (ow_engine_set_baseline(a->engine, a->site->gateways[gi].id, c->index, c->value) < 0) {
+        const char *gw = a->site->gateways[gi].id;
+        double was = ow_engine_baseline(a->engine, gw, c->index);
+        if (ow_engine_set_baseline(a->engine, gw, c->index, c->value) < 0) {
             refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
             return;
         }
-        /* audit: a baseline change restarts the block's trend (a replacement) */
-        if (isnan(c->value))
-            log_info("audit: %s module %d: impedance baseline reset, learnt again on settled float",
-                     a->site->gateways[gi].id, c->index);
-        else
-            log_info("audit: %s module %d: impedance baseline set to %g mOhm",
-                     a->site->gateways[gi].id, c->index, c->value);
-        a->dirty = 1;
+        /* a baseline change restarts the block's trend (a replacement) */
+        snprintf(key, sizeof key, "baseline.module.%d", c->index);
+        fmt_num(ot, sizeof ot, was);
+        fmt_num(nt, sizeof nt, c->value);
+        audit(a, gw, who, "command", key, c->value, was, ot[0] ? ot : "none", nt[0] ? nt : "reset");
+        an->r.value = c->value;
     } else if (strcmp(c->cmd, "captest") == 0) {
         /* index: the string; value: rated time in h (10 if null); key:
          * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery.md) */
@@ -595,12 +694,14 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
             refuse(an, "captest key wants end_v_per_cell=V, not '%s'", c->key);
             return;
         }
-        if (ow_engine_captest(a->engine, a->site->gateways[gi].id, c->index, rated_h, end_v) < 0)
+        if (ow_engine_captest(a->engine, a->site->gateways[gi].id, c->index, rated_h, end_v) < 0) {
             refuse(an, "captest wants a string of the gateway, rated hours 0-1000 and an end "
                        "voltage 0-5 V/cell");
-        else
-            log_info("%s string %d tagged as a capacity test (%g h to %.3f V/cell)",
-                     a->site->gateways[gi].id, c->index, rated_h, end_v);
+            return;
+        }
+        snprintf(key, sizeof key, "captest.string.%d", c->index);
+        snprintf(nt, sizeof nt, "%g h to %.3f V/cell", rated_h, end_v);
+        audit(a, a->site->gateways[gi].id, who, "command", key, rated_h, NAN, "", nt);
         an->r.value = rated_h;
     } else if (strcmp(c->cmd, "output") == 0) {
         if ((gi = request_gw(a, m, an, 0)) < 0) return;
@@ -608,15 +709,45 @@ static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *p
             refuse(an, "output wants index 1-16 and value 0 or 1");
             return;
         }
+        /* the old state is what alarmd last commanded; before any command
+         * it is not known here (busd's aux readings say what it is) */
+        const latest_t *l = &a->latest[gi];
+        uint32_t bit = 1u << (c->index - 1);
+        int known = (l->out_mask & bit) != 0, was_on = (l->out_want & bit) != 0;
         on_command(a, a->site->gateways[gi].id, c, ow_now_us());
+        snprintf(key, sizeof key, "output.%d", c->index);
+        audit(a, a->site->gateways[gi].id, who, "command", key, c->value, known ? was_on : NAN,
+              known ? (was_on ? "on" : "off") : "unknown", c->value ? "on" : "off");
         an->r.value = c->value;
+    } else if (strcmp(c->cmd, "audit") == 0) {
+        /* the last changes, oldest first; index: at most that many (0 all);
+         * the gateway named, or all of them */
+        if ((gi = request_gw(a, m, an, 1)) == -1) return;
+        if (gi >= 0 && !m->h.gw[0]) gi = -2; /* one gateway: all the same */
+        size_t n = json_array_size(a->audit), first = 0, i, count = 0;
+        json_t *e;
+        for (i = n; i-- > 0 && (!c->index || count < (size_t)c->index);) {
+            const char *g = json_string_value(json_object_get(json_array_get(a->audit, i), "gw"));
+            if (gi == -2 || (g && strcmp(g, a->site->gateways[gi].id) == 0)) count++;
+            first = i;
+        }
+        json_array_foreach(a->audit, i, e)
+        {
+            ow_msg_t am;
+            char g[OW_ID_MAX];
+            if (i < first || audit_msg(e, &am, g, sizeof g) < 0) continue;
+            if (gi != -2 && strcmp(g, a->site->gateways[gi].id) != 0) continue;
+            add_msg(a, an, &am, g);
+        }
+        an->r.value = (double)count;
     } else if (strcmp(c->cmd, "snapshot") == 0) {
         if ((gi = request_gw(a, m, an, 1)) == -1) return;
         for (int i = 0; i < a->site->ngateways; i++)
             if (gi == -2 || gi == i) snapshot(a, an, i);
     } else {
         refuse(an,
-               "unknown command '%s' (get, list, set, ack, baseline, captest, output, snapshot)",
+               "unknown command '%s' (get, list, set, ack, baseline, captest, output, audit, "
+               "snapshot)",
                c->cmd);
     }
 }
@@ -720,13 +851,11 @@ static void reload(ow_alarmd_t *a)
             ow_gateway_get(&old, *k, &ov);
             ow_gateway_get(now, *k, &nv);
             if (ov == nv) continue;
-            ow_msg_t m;
-            ow_msg_init(&m, OW_MSG_CONFIG);
-            snprintf(m.u.config.key, sizeof m.u.config.key, "%s", *k);
-            m.u.config.value = nv;
-            m.u.config.old_value = ov;
-            snprintf(m.u.config.source, sizeof m.u.config.source, "reload");
-            publish(a, &m, ng->id, ow_now_us());
+            char ot[32], nt[32];
+            fmt_num(ot, sizeof ot, ov);
+            fmt_num(nt, sizeof nt, nv);
+            /* whoever edited the file: the file is what the record can name */
+            audit(a, ng->id, "site-file", "reload", *k, nv, ov, ot, nt);
         }
     }
     ow_site_destroy(&ns);

@@ -946,6 +946,12 @@ int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm)
     return 0;
 }
 
+double ow_diag_baseline(const ow_diag_t *d, int module)
+{
+    if (!d || !module_string(d->gw, module)) return NAN;
+    return d->mod[module].base_mohm;
+}
+
 double ow_diag_deviation_pct(const ow_diag_t *d, int module)
 {
     if (!d || !module_string(d->gw, module)) return NAN;

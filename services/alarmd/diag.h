@@ -86,6 +86,8 @@ void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out);
 int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm);
 /* Current baseline deviation of a module in %, NAN if no baseline yet. */
 double ow_diag_deviation_pct(const ow_diag_t *d, int module);
+/* A module's baseline in mOhm (set or learnt), NAN while there is none. */
+double ow_diag_baseline(const ow_diag_t *d, int module);
 
 /* Tag the string's next discharge (or the one under way) as a capacity test
  * (IEEE 450): its "end" then carries capacity_pct by the time-adjusted

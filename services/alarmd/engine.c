@@ -1080,6 +1080,12 @@ int ow_engine_set_baseline(ow_engine_t *e, const char *gw, int module, double mo
     return 0;
 }
 
+double ow_engine_baseline(const ow_engine_t *e, const char *gw, int module)
+{
+    const gw_t *g = find_gw((ow_engine_t *)e, gw);
+    return g ? ow_diag_baseline(g->diag, module) : NAN;
+}
+
 int ow_engine_captest(ow_engine_t *e, const char *gw, int string, double rated_h,
                       double end_v_per_cell)
 {

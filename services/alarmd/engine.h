@@ -57,6 +57,10 @@ int ow_engine_ack(ow_engine_t *e, const char *gw, uint64_t id, int64_t ts_us);
 /* Set (mohm > 0) or re-learn (NAN) a module's impedance baseline. */
 int ow_engine_set_baseline(ow_engine_t *e, const char *gw, int module, double mohm);
 
+/* A module's baseline in mOhm, NAN if none yet or no such module (the
+ * audit trail's old value). */
+double ow_engine_baseline(const ow_engine_t *e, const char *gw, int module);
+
 /* Tag string's next (or present) discharge as an IEEE 450 capacity test. */
 int ow_engine_captest(ow_engine_t *e, const char *gw, int string, double rated_h,
                       double end_v_per_cell);

@@ -1139,6 +1139,8 @@ static void test_baseline(void)
     for (int k = 0; k <= 3600; k += 10)
         cycle(e, "wm1", SEC(k - 3600), &c);
     CHECK(ow_engine_set_baseline(e, "wm1", 4, 5.0) == 0);
+    CHECK(ow_engine_baseline(e, "wm1", 4) == 5.0);
+    CHECK(isnan(ow_engine_baseline(e, "wm1", 19)) && isnan(ow_engine_baseline(e, "x", 4)));
     CHECK(ow_engine_set_baseline(e, "wm1", 19, 5.0) == -1);
     CHECK(ow_engine_set_baseline(e, "wm1", 4, -1) == -1);
     CHECK(ow_engine_set_baseline(e, "nope", 4, 5.0) == -1);

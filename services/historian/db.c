@@ -409,6 +409,9 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
         r->c = *x;
         utf8_copy(r->c.key, sizeof r->c.key, x->key, sizeof x->key);
         utf8_copy(r->c.source, sizeof r->c.source, x->source, sizeof x->source);
+        utf8_copy(r->c.who, sizeof r->c.who, x->who, sizeof x->who);
+        utf8_copy(r->c.old, sizeof r->c.old, x->old, sizeof x->old);
+        utf8_copy(r->c.new_, sizeof r->c.new_, x->new_, sizeof x->new_);
         return 1;
     }
     default:
@@ -1612,13 +1615,24 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         const char *p[] = {fmt_ts(t0, r->ts_us),
                            gw,
                            c->key,
-                           fmt_double(d0, sizeof d0, c->value),
+                           fmt_double_null(d0, sizeof d0, c->value),
                            fmt_double_null(d1, sizeof d1, c->old_value),
-                           c->source};
-        if (run(db, "writing config changes",
+                           c->source,
+                           c->who,
+                           c->old,
+                           c->new_};
+        /* config_changes holds settings (a number each); an operator's
+         * command (ack, output, ...) is in the audit log only */
+        if (strcmp(c->source, "command") != 0 && !isnan(c->value) &&
+            run(db, "writing config changes",
                 "INSERT INTO config_changes (ts, gw, key, value, old_value, source) VALUES ($1, "
                 "$2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 6, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
+            return -1;
+        if (run(db, "writing the audit log",
+                "INSERT INTO audit_log (ts, gw, what, value, old_value, source, who, old, new) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                9, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
             return -1;
     }
     return 0;

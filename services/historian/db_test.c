@@ -192,9 +192,9 @@ static void test_migrate(ow_db_t *db)
     CHECK(applied == ow_db_schema_version());
     CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_db_schema_version() == 3);
+    CHECK(ow_db_schema_version() == 4);
     CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_db_schema_version());
-    CHECK(count("schema_migrations") == 3);
+    CHECK(count("schema_migrations") == 4);
     /* The reader role got its grants from the migration. */
     CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
 
@@ -611,6 +611,8 @@ static void test_events(ow_db_t *db)
     cf.u.config.value = 14.5;
     cf.u.config.old_value = NAN;
     snprintf(cf.u.config.source, sizeof cf.u.config.source, "control");
+    snprintf(cf.u.config.who, sizeof cf.u.config.who, "snmpd/nms");
+    snprintf(cf.u.config.new_, sizeof cf.u.config.new_, "14.5");
     add(b, cf);
     ow_msg_t ctl = ev(OW_MSG_CONTROL, t, 10);
     CHECK(ow_batch_add(b, &ctl) == 0);
@@ -653,14 +655,31 @@ static void test_events(ow_db_t *db)
     CHECK_STR(q("SELECT key || '|' || value || '|' || coalesce(old_value::text, 'null') || '|' "
                 "|| source FROM config_changes"),
               "thresholds.voltage_v.high_alarm|14.5|null|control");
+    CHECK_STR(q("SELECT who || '|' || what || '|' || old || '|' || new || '|' || source || '|' || "
+                "value FROM audit_log"),
+              "snmpd/nms|thresholds.voltage_v.high_alarm||14.5|control|14.5");
     CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 9);
 
     /* The end completes the one row; a replayed start leaves it complete;
      * the whole first batch again adds nothing. */
     ow_batch_t *e = ow_batch_new();
     add(e, discharge_msg("end", t, t + 3600 * S_US, 11));
+    /* an operator's command: in the audit log only, its value may be null */
+    ow_msg_t ack = ev(OW_MSG_CONFIG, t + S_US, 12);
+    snprintf(ack.u.config.key, sizeof ack.u.config.key, "baseline.module.3");
+    snprintf(ack.u.config.source, sizeof ack.u.config.source, "command");
+    snprintf(ack.u.config.who, sizeof ack.u.config.who, "cli/alice");
+    snprintf(ack.u.config.old, sizeof ack.u.config.old, "4.6");
+    snprintf(ack.u.config.new_, sizeof ack.u.config.new_, "reset");
+    ack.u.config.value = NAN;
+    ack.u.config.old_value = 4.6;
+    add(e, ack);
     CHECK_MSG(ow_db_write(db, e, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(count("discharge_events") == 1);
+    CHECK(count("config_changes") == 1);
+    CHECK_STR(q("SELECT who || '|' || old || '|' || new || '|' || coalesce(value::text, 'null') || "
+                "'|' || old_value FROM audit_log WHERE what = 'baseline.module.3'"),
+              "cli/alice|4.6|reset|null|4.6");
     const char *done = "2024-05-01 13:00:00+00|3600|12.5|-20.5|3|11.25|48.5";
     CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
                 "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "

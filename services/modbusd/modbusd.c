@@ -692,7 +692,7 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     ow_sub_subscribe(d->sub, "");
     /* Fill the image from alarmd before answering: a master's first poll
      * must not see every flag word clear. */
-    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd"};
+    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd", ""};
     ow_reply_t r;
     char cerr[256];
     if (ow_ctl_call(d->acfg.control_connect, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) <

@@ -8,6 +8,7 @@
  * (snmpcfg.c); in AgentX mode the master decides who may do what. */
 #include "agent.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +29,15 @@
 #include "view.h"
 
 #define MAX_SET 64 /* varbinds in one SET */
+/* net-snmp handles one PDU at a time: while a SET waits for alarmd, every
+ * other manager waits too. So a SET is forwarded only to an alarmd known
+ * to answer, and waits at most SET_WAIT_MS (alarmd answers in a few ms,
+ * its fsync included); a probe in the loop, that never waits, says when
+ * alarmd is up, and when it restarted (its epoch), to fetch its settings. */
+#define SET_WAIT_MS     500
+#define PROBE_EVERY_MS  1000
+#define PROBE_LATE_MS   1500 /* no answer by then: alarmd is down */
+#define PROBE_RESEND_MS 5000 /* a probe lost with a dying alarmd is sent again */
 
 /* In libnetsnmpagent (mibgroup/mibII/vacm_conf.c) but its header is not
  * installed: registers the VACM directives (com2sec, group, access, view)
@@ -50,6 +60,14 @@ struct ow_snmpd {
     regctx_t *regs;
     ow_sub_t *sub;
     int started; /* net-snmp initialised */
+    /* alarmd's liveness (the probe) */
+    ow_ctl_async_t *probe;
+    int alarmd_up, probe_out, link;
+    uint64_t alarmd_epoch;
+    int64_t probe_sent_us, probe_due_us;
+    uint64_t refreshes;
+    int64_t *cfg_ts;          /* per gateway: alarmd's time of the newest setting applied */
+    char set_user[OW_ID_MAX]; /* the SNMPv3 user of the SET in progress */
     /* a SET between RESERVE2 and COMMIT/FREE */
     ow_snmp_set_t set[MAX_SET];
     int nset, set_applied;
@@ -148,15 +166,29 @@ static int set_error(int code)
     return map[code];
 }
 
-/* One "set KEY VALUE" to alarmd; 0 accepted, 1 refused, -1 no answer. */
+static void alarmd_down(ow_snmpd_t *d, const char *why)
+{
+    if (d->alarmd_up) log_warnx("alarmd is not answering (%s): SETs refused until it is back", why);
+    d->alarmd_up = 0;
+}
+
+/* One "set KEY VALUE" to alarmd on behalf of the SET's user (the audit
+ * trail's "snmpd/USER"); 0 accepted, 1 refused, -1 no answer. */
 static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why, size_t len)
 {
-    ow_control_t req = {"set", "", value, 0, "snmpd"};
+    ow_control_t req = {"set", "", value, 0, "snmpd", ""};
     ow_reply_t rep;
     snprintf(req.key, sizeof req.key, "%s", key);
-    if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[gi].id, &req, 3000, &rep, NULL, NULL,
-                    why, len) < 0)
+    snprintf(req.user, sizeof req.user, "%s", d->set_user);
+    if (!d->alarmd_up) {
+        snprintf(why, len, "alarmd is not answering");
         return -1;
+    }
+    if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[gi].id, &req, SET_WAIT_MS, &rep,
+                    NULL, NULL, why, len) < 0) {
+        alarmd_down(d, why);
+        return -1;
+    }
     if (!rep.ok) snprintf(why, len, "%s", rep.error);
     return rep.ok ? 0 : 1;
 }
@@ -183,6 +215,18 @@ static void put_back(ow_snmpd_t *d, int gi, int n)
         if (alarmd_set(d, gi, key, d->set[k].old, why, sizeof why) != 0)
             log_warnx("undo of %s failed: %s", key, why);
     }
+}
+
+/* The SET's SNMPv3 user (securityName), if it is an id the protocol can
+ * carry (snmpcfg.c allows only such names); a v2c community never SETs. */
+static void set_user(ow_snmpd_t *d, netsnmp_agent_request_info *ri)
+{
+    const char *u = ri->asp && ri->asp->pdu ? ri->asp->pdu->securityName : NULL;
+    d->set_user[0] = '\0';
+    if (!u || strlen(u) >= sizeof d->set_user) return;
+    for (const char *p = u; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("_.-", *p)) return;
+    snprintf(d->set_user, sizeof d->set_user, "%s", u);
 }
 
 static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
@@ -229,6 +273,7 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
     case MODE_SET_RESERVE2:
         d->nset = 0;
         d->set_applied = 0;
+        set_user(d, ri);
         for (r = reqs; r; r = r->next) { /* at most MAX_SET: RESERVE1 */
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
@@ -359,11 +404,23 @@ static int gw_index(const ow_snmpd_t *d, const char *gw)
     return -1;
 }
 
+/* Settings come two ways: alarmd's config events, and the answers to our
+ * list requests, which may be older than an event already applied (a
+ * refresh's answer still queued while a SET went through). A setting
+ * older than the newest one applied (alarmd's clock) is not taken. */
+static int settings_newer(ow_snmpd_t *d, int gi, const ow_msg_t *m)
+{
+    if (m->kind != OW_MSG_CONFIG) return 1;
+    if (m->h.ts_us < d->cfg_ts[gi]) return 0;
+    d->cfg_ts[gi] = m->h.ts_us;
+    return 1;
+}
+
 static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     ow_snmpd_t *d = ctx;
     int gi = gw_index(d, m->h.gw);
-    if (gi >= 0) ow_snmp_view_apply(&d->views[gi], m, 0);
+    if (gi >= 0 && settings_newer(d, gi, m)) ow_snmp_view_apply(&d->views[gi], m, 0);
 }
 
 static void drain(ow_snmpd_t *d)
@@ -374,10 +431,71 @@ static void drain(ow_snmpd_t *d)
     for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
         int gi = gw_index(d, dv.msg.h.gw);
         if (gi < 0) continue;
+        if (!settings_newer(d, gi, &dv.msg)) continue;
         ow_snmp_change_t ch = ow_snmp_view_apply(&d->views[gi], &dv.msg, ticks);
         /* Alarms that came and went while snmpd was down (replayed) are in
          * the table already or gone: a manager resyncs by walking it. */
         if (ch.what && !dv.replayed && d->started) notify(d, gi, &ch);
+    }
+}
+
+/* ---- alarmd's liveness: a probe that never waits ---- */
+
+/* alarmd (re)started or came back: what it holds now (runtime settings
+ * the site file does not have, active alarms) replaces what we served. */
+static void refresh(ow_snmpd_t *d)
+{
+    char err[256];
+    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd-refresh", ""};
+    if (ow_ctl_async_send(d->probe, NULL, &snap, err, sizeof err) < 0)
+        log_warnx("refresh from alarmd: %s", err);
+    for (int g = 0; g < d->site->ngateways; g++) {
+        ow_control_t list = {"list", "", NAN, 0, "snmpd-refresh", ""};
+        if (ow_ctl_async_send(d->probe, d->site->gateways[g].id, &list, err, sizeof err) < 0)
+            log_warnx("refresh from alarmd: %s", err);
+    }
+    d->refreshes++;
+}
+
+static void watch_alarmd(ow_snmpd_t *d, int64_t now)
+{
+    ow_reply_t r;
+    uint64_t epoch = 0;
+    char err[256];
+    int got;
+    /* every answer's messages (a refresh's settings and alarms) go to the
+     * views; a probe's answer has none */
+    int link = ow_ctl_async_link(d->probe);
+    if (link == 0 && d->link != 0) {
+        alarmd_down(d, "connection closed");
+        d->probe_out = 0; /* a probe on the old connection is lost */
+    } else if (link == 1 && d->link == 0)
+        d->probe_due_us = now; /* back: ask at once */
+    d->link = link;
+    while ((got = ow_ctl_async_recv(d->probe, &r, &epoch, snap_msg, d)) != 0) {
+        if (got < 0 || strcmp(r.req, "snmpd-probe") != 0) continue;
+        d->probe_out = 0;
+        if (!d->alarmd_up || (d->alarmd_epoch && epoch != d->alarmd_epoch)) {
+            log_info("alarmd answers (epoch %llu%s): fetching its settings and alarms",
+                     (unsigned long long)epoch,
+                     d->alarmd_epoch && epoch != d->alarmd_epoch ? ", restarted" : "");
+            d->alarmd_up = 1;
+            refresh(d);
+        }
+        d->alarmd_epoch = epoch;
+    }
+    if (d->probe_out && now - d->probe_sent_us > PROBE_LATE_MS * 1000LL)
+        alarmd_down(d, "no answer to the probe");
+    if (d->probe_out && now - d->probe_sent_us > PROBE_RESEND_MS * 1000LL) d->probe_out = 0;
+    if (!d->probe_out && now >= d->probe_due_us) {
+        const char *key = ow_gateway_keys()[0];
+        ow_control_t req = {"get", "", NAN, 0, "snmpd-probe", ""};
+        snprintf(req.key, sizeof req.key, "%s", key);
+        if (ow_ctl_async_send(d->probe, d->site->gateways[0].id, &req, err, sizeof err) == 0) {
+            d->probe_out = 1;
+            d->probe_sent_us = now;
+        }
+        d->probe_due_us = now + PROBE_EVERY_MS * 1000LL;
     }
 }
 
@@ -474,8 +592,9 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     int ng = d->site->ngateways;
     d->views = calloc((size_t)ng, sizeof *d->views);
     d->regs = calloc((size_t)ng, sizeof *d->regs);
+    d->cfg_ts = calloc((size_t)ng, sizeof *d->cfg_ts);
     d->sub = ow_sub_new();
-    if (!d->views || !d->regs || !d->sub) {
+    if (!d->views || !d->regs || !d->cfg_ts || !d->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -489,18 +608,23 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     ow_sub_subscribe(d->sub, "");
     /* Fill the views before answering: the snapshot (state words, active
      * alarms, latest readings) and the settings in force at alarmd. */
-    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd"};
+    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd", ""};
     ow_reply_t r;
     char cerr[256];
+    d->probe = ow_ctl_async_new(d->acfg.control_connect, err, errlen);
+    d->link = -1;
+    if (!d->probe) goto fail;
     if (ow_ctl_call(d->acfg.control_connect, NULL, &snap, 2000, &r, snap_msg, d, cerr,
                     sizeof cerr) < 0)
-        log_warnx("no snapshot from alarmd (%s): values fill in as they are published", cerr);
+        log_warnx("no snapshot from alarmd (%s): the site file's settings until it answers", cerr);
     else
         for (int g = 0; g < ng; g++) {
-            ow_control_t list = {"list", "", NAN, 0, "snmpd"};
+            ow_control_t list = {"list", "", NAN, 0, "snmpd", ""};
             if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[g].id, &list, 2000, &r,
                             snap_msg, d, cerr, sizeof cerr) < 0)
                 log_warnx("%s: no settings from alarmd (%s)", d->site->gateways[g].id, cerr);
+            else
+                d->alarmd_up = 1;
         }
     for (int g = 0; g < ng; g++)
         ow_snmp_view_build(&d->views[g]);
@@ -541,12 +665,14 @@ int ow_snmpd_run(ow_snmpd_t *d, volatile sig_atomic_t *stop)
         if (now - last_drain >= 10000) {
             last_drain = now;
             drain(d);
+            watch_alarmd(d, now);
         }
     }
     log_info("stopping: %llu varbinds answered, %llu SETs applied, %llu refused, %llu "
-             "notifications",
+             "notifications, %llu refreshes from alarmd",
              (unsigned long long)d->gets, (unsigned long long)d->sets_ok,
-             (unsigned long long)d->sets_refused, (unsigned long long)d->traps);
+             (unsigned long long)d->sets_refused, (unsigned long long)d->traps,
+             (unsigned long long)d->refreshes);
     return 0;
 }
 
@@ -560,7 +686,9 @@ void ow_snmpd_destroy(ow_snmpd_t **dp)
             ow_snmp_view_free(&d->views[g]);
     free(d->views);
     free(d->regs);
+    free(d->cfg_ts);
     ow_sub_destroy(&d->sub);
+    ow_ctl_async_destroy(&d->probe);
     ow_site_destroy(&d->site);
     free(d);
     *dp = NULL;
