@@ -583,7 +583,7 @@ static void job_msg(void *ctx, const ow_msg_t *m)
 static void *job_run(void *arg)
 {
     snapjob_t *j = arg;
-    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd"};
+    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd", ""};
     ow_reply_t r;
     j->ok = ow_ctl_call(j->endpoint, NULL, &req, 2000, &r, job_msg, j, j->err, sizeof j->err) == 0;
     if (j->ok && !r.ok) {
