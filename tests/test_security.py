@@ -56,6 +56,7 @@ def call(body, key="cli", server_key=None, timeout=1500):
     return json.loads(frames[0])
 
 
+L = Listener(A["publish"], replay=A["replay"])
 KEY = "thresholds.voltage_v.high_alarm"
 check(wait_for(lambda: call(control("get", "wm1", KEY)) is not None, 15), "alarmd answers the cli key")
 orig = call(control("get", "wm1", KEY))["value"]
@@ -103,6 +104,15 @@ for key, may in MAY.items():
 now = call(control("get", "wm1", KEY))["value"]
 check(abs(now - (orig + 0.5)) < 1e-9, "the threshold holds the configure key's value "
       "(%s, was %s), never a refused one's" % (now, orig))
+# The audit record (docs/audit.md) names the key that changed it, old and new.
+sets = lambda: [c for c in L.kind("config") if c.get("key") == KEY and c["source"] == "control"]
+check(wait_for(lambda: len(sets()) == 2, 5), "two sets audited (eng, cli): %d" % len(sets()))
+if len(sets()) == 2:
+    c = sets()[0]
+    check(c["who"] == "eng" and c["new"] == "%g" % (orig + 0.5) and c["old"] == "%g" % orig,
+          "the configure key's set names it with old and new: %r" %
+          {k: c.get(k) for k in ("who", "old", "new")})
+    check(sets()[1]["who"] == "cli", "then the cli key's: %r" % sets()[1]["who"])
 r = call(control("set", "wm1", KEY, 99.0), key="noc-ro")
 check(call(control("get", "wm1", KEY))["value"] == now, "a read-only key's 99 V never applied")
 
