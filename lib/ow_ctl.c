@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ow_clock.h"
+#include "ow_zsock.h"
 
 int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
                 ow_reply_t *reply, ow_ctl_msg_fn fn, void *ctx, char *err, size_t errlen)
@@ -24,6 +25,7 @@ int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, i
     int n = ow_encode(&m, body, sizeof body, err, errlen);
     if (n < 0) return -1;
     zsock_t *d = zsock_new(ZMQ_DEALER);
+    if (d) ow_zsock_limit(d, OW_ZSOCK_CTL_CLIENT);
     if (!d || zsock_connect(d, "%s", endpoint) < 0) {
         snprintf(err, errlen, "cannot connect to %s", endpoint);
         zsock_destroy(&d);

@@ -7,6 +7,7 @@
 
 #include "ow_clock.h"
 #include "ow_log.h"
+#include "ow_zsock.h"
 
 #define MAX_SOURCES 64
 #define HOLD_MAX    500000 /* live messages held during a replay, at most */
@@ -150,8 +151,7 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     memset(src, 0, sizeof *src);
     zsock_t *sub = zsock_new(ZMQ_SUB);
     if (!sub) return -1;
-    /* Bursts of a whole poll cycle (500+ messages) must not be dropped. */
-    zsock_set_rcvhwm(sub, 200000);
+    ow_zsock_limit(sub, OW_ZSOCK_SUB); /* bursts of a poll cycle; frame limit */
     if (zsock_connect(sub, "%s", pub_ep) < 0) {
         log_warnx("cannot connect to %s", pub_ep);
         zsock_destroy(&sub);
@@ -160,13 +160,13 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     src->sub = sub;
     if (replay_ep && *replay_ep) {
         zsock_t *d = zsock_new(ZMQ_DEALER);
+        if (d) ow_zsock_limit(d, OW_ZSOCK_REPLAY_CLIENT);
         if (!d || zsock_connect(d, "%s", replay_ep) < 0) {
             log_warnx("cannot connect to replay %s", replay_ep);
             zsock_destroy(&d);
             zsock_destroy(&sub);
             return -1;
         }
-        zsock_set_rcvhwm(d, 0);
         src->dealer = d;
     }
     return s->nsrc++;

@@ -17,6 +17,7 @@
 #include "ow_log.h"
 #include "ow_pub.h"
 #include "ow_sub.h"
+#include "ow_zsock.h"
 
 /* Raw frames of the latest reading of one kind/source, for snapshots. */
 typedef struct {
@@ -279,6 +280,7 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
                         err, errlen);
     if (!a->pub) goto fail;
     a->control = zsock_new(ZMQ_ROUTER);
+    if (a->control) ow_zsock_limit(a->control, OW_ZSOCK_CONTROL);
     if (!a->control || zsock_bind(a->control, "%s", a->cfg.control) < 0) {
         snprintf(err, errlen, "cannot bind control endpoint %s: %s", a->cfg.control,
                  zmq_strerror(errno));
