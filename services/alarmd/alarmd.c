@@ -46,8 +46,9 @@ struct ow_alarmd {
     latest_t *latest;  /* one per gateway, site order */
     json_t *overrides; /* {gw: {key: value}} set at runtime, persisted */
     int dirty;
+    int must_save; /* an accepted setting waits for the state file before its reply */
     int64_t last_save_mono;
-    uint64_t requests, bad_requests;
+    uint64_t requests, bad_requests, replies_dropped;
 };
 
 static int gw_index(const ow_alarmd_t *a, const char *gw)
@@ -490,8 +491,10 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
         json_object_set_new(a->overrides, gw, o);
     }
     json_object_set_new(o, c->key, json_real(c->value));
-    /* Persist before saying yes: an accepted setting survives a crash. */
-    save_state(a);
+    /* Persist before saying yes: an accepted setting survives a crash. The
+     * reply waits for the save at the end of its batch (serve_batch), so a
+     * burst of settings costs one fsync, not one each. */
+    a->must_save = 1;
     ow_msg_t m;
     ow_msg_init(&m, OW_MSG_CONFIG);
     snprintf(m.u.config.key, sizeof m.u.config.key, "%s", c->key);
@@ -596,41 +599,28 @@ static void request_peer(zframe_t *body, ow_peer_t *p)
     p->roles = OW_ROLE_READ | OW_ROLE_OPERATE | OW_ROLE_CONFIGURE | OW_ROLE_BREAKER;
 }
 
-static void serve_control(ow_alarmd_t *a)
+/* The answer to one request body: [reply body, topic, body, ...]. */
+static zmsg_t *answer_body(ow_alarmd_t *a, const void *data, size_t len, const ow_peer_t *peer,
+                           const char *bad)
 {
-    zmsg_t *req = zmsg_recv(a->control);
     answer_t an;
     memset(&an, 0, sizeof an);
     an.extra = zmsg_new();
     ow_msg_t m;
     char err[200];
-    if (!req) {
-        zmsg_destroy(&an.extra);
-        return;
-    }
-    /* Envelope: identity, then an empty delimiter from REQ clients. */
-    zframe_t *id = zmsg_pop(req), *delim = NULL;
-    zframe_t *body = zmsg_pop(req);
-    if (body && zframe_size(body) == 0) {
-        delim = body;
-        body = zmsg_pop(req);
-    }
     a->requests++;
     an.r.value = NAN;
-    if (!body || zmsg_size(req) != 0) {
+    if (bad) {
         a->bad_requests++;
-        refuse(&an, "a request is one frame");
-    } else if (ow_decode(NULL, 0, (char *)zframe_data(body), zframe_size(body), &m, err, sizeof err,
-                         NULL) != OW_PERR_OK) {
+        refuse(&an, "%s", bad);
+    } else if (ow_decode(NULL, 0, data, len, &m, err, sizeof err, NULL) != OW_PERR_OK) {
         a->bad_requests++;
         refuse(&an, "malformed request: %s", err);
     } else if (m.kind != OW_MSG_CONTROL) {
         a->bad_requests++;
         refuse(&an, "expected a control message, got %s", ow_kind_name(m.kind));
     } else {
-        ow_peer_t peer;
-        request_peer(body, &peer);
-        handle_control(a, &m, &peer, &an);
+        handle_control(a, &m, peer, &an);
     }
     if (!an.r.ok) log_warnx("control request refused: %s", an.r.error);
 
@@ -644,18 +634,79 @@ static void serve_control(ow_alarmd_t *a)
     rm.h.ts_us = ow_now_us();
     int n = ow_encode(&rm, rbody, sizeof rbody, err, sizeof err);
     zmsg_t *out = zmsg_new();
-    zmsg_append(out, &id);
-    if (delim) zmsg_append(out, &delim);
     zmsg_addmem(out, rbody, n > 0 ? (size_t)n : 0);
     zframe_t *f;
     while ((f = zmsg_pop(an.extra)))
         zmsg_append(out, &f);
-    zmsg_send(&out, a->control);
+    zmsg_destroy(&an.extra);
+    return out;
+}
+
+zmsg_t *ow_alarmd_control(ow_alarmd_t *a, const void *body, size_t len, const ow_peer_t *peer)
+{
+    zmsg_t *out = answer_body(a, body, len, peer, NULL);
+    if (a->must_save) {
+        a->must_save = 0;
+        save_state(a);
+    }
+    return out;
+}
+
+/* Read one request without waiting and build its answer, envelope first;
+ * NULL when none is waiting. */
+static zmsg_t *serve_control(ow_alarmd_t *a)
+{
+    zmsg_t *req = zmsg_recv(a->control); /* rcvtimeo 0: ow_alarmd_run */
+    if (!req) return NULL;
+    /* Envelope: identity, then an empty delimiter from REQ clients. */
+    zframe_t *id = zmsg_pop(req), *delim = NULL;
+    zframe_t *body = zmsg_pop(req);
+    if (body && zframe_size(body) == 0) {
+        delim = body;
+        body = zmsg_pop(req);
+    }
+    zmsg_t *out;
+    if (!body || zmsg_size(req) != 0) {
+        out = answer_body(a, NULL, 0, NULL, "a request is one frame");
+    } else {
+        ow_peer_t peer;
+        request_peer(body, &peer);
+        out = answer_body(a, zframe_data(body), zframe_size(body), &peer, NULL);
+    }
+    if (delim) zmsg_prepend(out, &delim);
+    zmsg_prepend(out, &id);
     zframe_destroy(&body);
     zframe_destroy(&delim);
-    zframe_destroy(&id);
-    zmsg_destroy(&an.extra);
     zmsg_destroy(&req);
+    return out;
+}
+
+/* Up to CONTROL_BATCH waiting requests per pass: a crowd is served at the
+ * rate the engine answers, while readings still get their turn between
+ * batches. Replies go out after the batch's one save (set_key). */
+#define CONTROL_BATCH 64
+
+static int serve_batch(ow_alarmd_t *a)
+{
+    zmsg_t *out[CONTROL_BATCH];
+    int n = 0;
+    while (n < CONTROL_BATCH && (out[n] = serve_control(a)))
+        n++;
+    if (a->must_save) {
+        a->must_save = 0;
+        save_state(a);
+    }
+    for (int i = 0; i < n; i++) {
+        /* The ROUTER is mandatory (lib/ow_zsock.c): a peer that left, or
+         * holds 100 unread answers, gets nothing rather than a growing queue. */
+        if (zmsg_send(&out[i], a->control) < 0) {
+            if (a->replies_dropped++ % 1000 == 0)
+                log_warnx("control reply dropped (#%llu): %s",
+                          (unsigned long long)a->replies_dropped, zmq_strerror(errno));
+            zmsg_destroy(&out[i]);
+        }
+    }
+    return n;
 }
 
 /* ---- SIGHUP ---- */
@@ -705,20 +756,26 @@ int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atom
 {
     log_info("%d gateway(s); publishing on %s, replay on %s, control on %s, state in %s",
              a->site->ngateways, a->cfg.publish, a->cfg.replay, a->cfg.control, a->cfg.state_file);
-    void *ctl = zsock_resolve(a->control), *rep = ow_pub_replay_socket(a->pub);
+    void *rep = ow_pub_replay_socket(a->pub);
+    /* One wait for readings, requests and replay: a request ends the wait
+     * and is answered in this pass (ow_sub_wake_on). */
+    ow_sub_wake_on(a->sub, a->control);
+    ow_sub_wake_on(a->sub, rep);
+    zsock_set_rcvtimeo(a->control, 0);
+    zsock_set_sndtimeo(a->control, 0);
     while (!*stop) {
         ow_delivery_t d;
-        /* Readings first, in bursts, then the sockets that answer people. */
+        /* Readings in bursts, then the sockets that answer people; the
+         * wait (50 ms) only paces the engine's tick when all is quiet. */
         int got = 0, r;
         while (got < 2000 && (r = ow_sub_recv(a->sub, &d, got ? 0 : 50)) == 1) {
             on_reading(a, &d);
             got++;
         }
-        zmq_pollitem_t items[2] = {{ctl, 0, ZMQ_POLLIN, 0}, {rep, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, 0) > 0) {
-            if (items[0].revents & ZMQ_POLLIN) serve_control(a);
-            if (items[1].revents & ZMQ_POLLIN) ow_pub_serve(a->pub);
-        }
+        serve_batch(a);
+        zmq_pollitem_t it = {rep, 0, ZMQ_POLLIN, 0};
+        for (int k = 0; k < 16 && zmq_poll(&it, 1, 0) > 0; k++)
+            ow_pub_serve(a->pub);
         ow_engine_tick(a->engine, ow_now_us());
         if (reload_flag && *reload_flag) {
             *reload_flag = 0;
