@@ -6,6 +6,7 @@
 #include <czmq.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "alarmd.h"
 #include "ow_log.h"
@@ -13,11 +14,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static ow_alarmd_t *fz;
+static char dir[] = "/tmp/ow-control-fuzz-XXXXXX";
+
+/* At exit, before the leak check: sockets closed, the directory removed. */
+static void teardown(void)
+{
+    static const char *const files[] = {"site.json", "state.json", "state.json.tmp",
+                                        "ap",        "ac",         "ar"};
+    char path[96];
+    ow_alarmd_destroy(&fz);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
 static ow_alarmd_t *fuzz_alarmd(void)
 {
-    static ow_alarmd_t *a;
-    char dir[] = "/tmp/ow-control-fuzz-XXXXXX", path[64], err[1024];
-    if (a) return a;
+    char path[64], err[1024];
+    if (fz) return fz;
     ow_log_set_verbosity(-1); /* a refusal per input would be most of the time */
     if (!mkdtemp(dir)) abort();
     snprintf(path, sizeof path, "%s/site.json", dir);
@@ -26,17 +43,20 @@ static ow_alarmd_t *fuzz_alarmd(void)
     fprintf(f,
             "{\"site\":{\"name\":\"fuzz\"},\"gateways\":[{\"id\":\"wm1\",\"source\":\"sim\","
             "\"publish\":\"ipc://%s/p\",\"replay\":\"ipc://%s/r\",\"strings\":["
-            "{\"name\":\"A\",\"modules\":9},{\"name\":\"B\",\"modules\":9}]}],"
-            "\"services\":{\"alarmd\":{\"publish\":\"ipc://%s/ap\",\"control\":\"ipc://%s/ac\","
+            "{\"name\":\"A\",\"modules\":9},{\"name\":\"B\",\"modules\":9}],"
+            "\"journal_messages\":1000}],"
+            "\"services\":{\"alarmd\":{\"journal_messages\":1000,"
+            "\"publish\":\"ipc://%s/ap\",\"control\":\"ipc://%s/ac\","
             "\"replay\":\"ipc://%s/ar\",\"state_file\":\"%s/state.json\"}}}\n",
             dir, dir, dir, dir, dir, dir);
     fclose(f);
-    a = ow_alarmd_new(path, err, sizeof err);
-    if (!a) {
+    fz = ow_alarmd_new(path, err, sizeof err);
+    if (!fz) {
         fprintf(stderr, "control_fuzz: %s\n", err);
         abort();
     }
-    return a;
+    atexit(teardown);
+    return fz;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
