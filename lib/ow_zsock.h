@@ -8,6 +8,7 @@
 #define OW_ZSOCK_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ow_proto.h"
 
@@ -26,10 +27,11 @@ typedef enum {
 } ow_zsock_role_t;
 
 typedef struct {
-    const char *name;
+    const char *name;   /* the socket, for the docs */
     int64_t max_frame;  /* bytes of one frame, ZMQ_MAXMSGSIZE */
     int sndhwm, rcvhwm; /* messages per peer; 0 = unbounded, -1 = libzmq's default */
     int mandatory;      /* ROUTER: a send to a full peer fails (EAGAIN) instead of vanishing */
+    const char *full;   /* what happens to a peer that does not keep up */
     const char *why;
 } ow_zsock_limits_t;
 
@@ -37,5 +39,8 @@ typedef struct {
  * connect. 0, or -1 with errno (a libzmq that lacks an option). */
 int ow_zsock_limit(void *sock, ow_zsock_role_t role);
 const ow_zsock_limits_t *ow_zsock_limits(ow_zsock_role_t role);
+
+/* The rows as a Markdown table (proto/README.md, "Limits"; scripts/gen-docs.sh). */
+int ow_zsock_doc(FILE *out);
 
 #endif
