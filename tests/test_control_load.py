@@ -16,6 +16,15 @@ except ImportError:  # Debian's python3-zmq is for /usr/bin/python3
 PEERS, PER_PEER = 50, 10
 
 
+def sanitized():
+    """A build with ASan/UBSan (OW_SANITIZE) runs alarmd 2-3 times slower."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return "OW_SANITIZE:BOOL=ON" in f.read()
+    except OSError:
+        return False
+
+
 def crowd(endpoint, peers=PEERS, per_peer=PER_PEER, timeout_s=30):
     """Latencies (s) of peers x per_peer requests, and the wall time."""
     ctx = zmq.Context.instance()
@@ -76,7 +85,9 @@ if __name__ == "__main__":
             print("control load: %d requests from %d peers in %.2f s: %.0f req/s, "
                   "p50 %.1f ms, p99 %.1f ms, max %.1f ms" %
                   (n, PEERS, wall, n / wall, p50, p99, max(lat) * 1e3))
-            check(p99 < 50, "p99 %.1f ms under 50 ms" % p99)
+            # The old loop's p99 was 2500 ms; a sanitizer build gets 3x the budget.
+            budget = 150 if sanitized() else 50
+            check(p99 < budget, "p99 %.1f ms under %d ms" % (p99, budget))
             check(n / wall > 200, "over 200 requests/s (%.0f)" % (n / wall))
     check(alarmd.poll() is None, "alarmd still running")
     stop(alarmd)

@@ -681,31 +681,41 @@ static zmsg_t *serve_control(ow_alarmd_t *a)
     return out;
 }
 
+/* The ROUTER is mandatory (lib/ow_zsock.c): a peer that left, or holds 100
+ * unread answers, gets nothing rather than a growing queue. */
+static void send_reply(ow_alarmd_t *a, zmsg_t **out)
+{
+    if (zmsg_send(out, a->control) < 0) {
+        if (a->replies_dropped++ % 1000 == 0)
+            log_warnx("control reply dropped (#%llu): %s", (unsigned long long)a->replies_dropped,
+                      zmq_strerror(errno));
+        zmsg_destroy(out);
+    }
+}
+
 /* Up to CONTROL_BATCH waiting requests per pass: a crowd is served at the
  * rate the engine answers, while readings still get their turn between
- * batches. Replies go out after the batch's one save (set_key). */
+ * batches. A reply goes out as soon as it is built, except after a setting
+ * was accepted: from then on the batch's replies wait for its one save
+ * (set_key), in order, so none overtakes the yes it follows. */
 #define CONTROL_BATCH 64
 
 static int serve_batch(ow_alarmd_t *a)
 {
-    zmsg_t *out[CONTROL_BATCH];
-    int n = 0;
-    while (n < CONTROL_BATCH && (out[n] = serve_control(a)))
-        n++;
+    zmsg_t *held[CONTROL_BATCH], *out;
+    int n = 0, nheld = 0;
+    for (; n < CONTROL_BATCH && (out = serve_control(a)); n++) {
+        if (a->must_save || nheld)
+            held[nheld++] = out;
+        else
+            send_reply(a, &out);
+    }
     if (a->must_save) {
         a->must_save = 0;
         save_state(a);
     }
-    for (int i = 0; i < n; i++) {
-        /* The ROUTER is mandatory (lib/ow_zsock.c): a peer that left, or
-         * holds 100 unread answers, gets nothing rather than a growing queue. */
-        if (zmsg_send(&out[i], a->control) < 0) {
-            if (a->replies_dropped++ % 1000 == 0)
-                log_warnx("control reply dropped (#%llu): %s",
-                          (unsigned long long)a->replies_dropped, zmq_strerror(errno));
-            zmsg_destroy(&out[i]);
-        }
-    }
+    for (int i = 0; i < nheld; i++)
+        send_reply(a, &held[i]);
     return n;
 }
 
