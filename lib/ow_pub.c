@@ -40,9 +40,7 @@ ow_pub_t *ow_pub_new(const char *pub_id, const char *publish_ep, const char *rep
         snprintf(err, errlen, "cannot create journal or sockets: %s", strerror(errno));
         goto fail;
     }
-    /* A poll cycle is a burst of 500+ messages; a subscriber a few cycles
-     * behind must not lose any (and can replay what it does lose). */
-    zsock_set_sndhwm(p->pub, 200000);
+    ow_zsock_limit(p->pub, OW_ZSOCK_PUB);       /* bursts; subscriptions are short */
     ow_zsock_limit(p->router, OW_ZSOCK_REPLAY); /* frame limit, per-peer queue */
     zsock_set_linger(p->pub, 200);
     zsock_set_linger(p->router, 0);

@@ -27,6 +27,13 @@ static const ow_zsock_limits_t rows[] = {
                          .full = "its answer is abandoned and counted; it asks again",
                          .why = "a request is ~60 bytes of JSON; a peer holds at most two "
                                 "answers of OW_REPLAY_CHUNK messages"},
+    [OW_ZSOCK_PUB] = {.name = "publisher PUB (busd, alarmd)",
+                      .max_frame = 4096,
+                      .sndhwm = 200000,
+                      .rcvhwm = -1,
+                      .full = "libzmq drops for that subscriber; replay recovers",
+                      .why = "what comes in is subscriptions (a topic prefix, at most 96 "
+                             "bytes); a poll cycle is a burst of 500+ messages"},
     [OW_ZSOCK_SUB] = {.name = "subscriber SUB",
                       .max_frame = FRAME_MAX,
                       .sndhwm = -1,

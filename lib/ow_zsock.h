@@ -20,6 +20,7 @@
 typedef enum {
     OW_ZSOCK_CONTROL,       /* alarmd's control ROUTER */
     OW_ZSOCK_REPLAY,        /* a publisher's replay ROUTER (busd, alarmd) */
+    OW_ZSOCK_PUB,           /* a publisher's PUB socket (it reads subscriptions) */
     OW_ZSOCK_SUB,           /* a subscriber's SUB socket */
     OW_ZSOCK_REPLAY_CLIENT, /* a subscriber's DEALER to a replay ROUTER */
     OW_ZSOCK_CTL_CLIENT,    /* a control client's DEALER (CLI, snmpd, modbusd) */
