@@ -7,6 +7,7 @@
 
 #include "ow_auth.h"
 #include "ow_clock.h"
+#include "ow_zsock.h"
 
 int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
                 ow_reply_t *reply, ow_ctl_msg_fn fn, void *ctx, char *err, size_t errlen)
@@ -25,6 +26,7 @@ int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, i
     int n = ow_encode(&m, body, sizeof body, err, errlen);
     if (n < 0) return -1;
     zsock_t *d = zsock_new(ZMQ_DEALER);
+    if (d) ow_zsock_limit(d, OW_ZSOCK_CTL_CLIENT);
     if (!d || ow_auth_client(d, endpoint, err, errlen) < 0) {
         zsock_destroy(&d);
         return -1;
@@ -87,6 +89,7 @@ ow_ctl_async_t *ow_ctl_async_new(const char *endpoint, char *err, size_t errlen)
     }
     snprintf(c->ep, sizeof c->ep, "%s", endpoint);
     c->d = zsock_new(ZMQ_DEALER);
+    if (c->d) ow_zsock_limit(c->d, OW_ZSOCK_CTL_CLIENT);
     if (!c->d || ow_auth_client(c->d, endpoint, err, errlen) < 0) {
         if (!c->d) snprintf(err, errlen, "out of memory");
         ow_ctl_async_destroy(&c);

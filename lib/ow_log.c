@@ -7,7 +7,7 @@
 #include <time.h>
 
 static const char *log_service = "ohmwatch";
-static int log_verbosity = 0; /* 0: info and above, 1+: debug */
+static int log_verbosity = 0; /* 0: info and above, 1+: debug, <0: nothing (fuzzers) */
 
 static const char *level_names[] = {"error", "warning", "info", "debug"};
 
@@ -24,7 +24,7 @@ void ow_log_set_verbosity(int verbosity)
 
 int ow_log_enabled(enum ow_log_level level)
 {
-    return level <= OW_LOG_INFO || log_verbosity > 0;
+    return log_verbosity >= 0 && (level <= OW_LOG_INFO || log_verbosity > 0);
 }
 
 void ow_log(enum ow_log_level level, const char *func, int with_errno, const char *fmt, ...)

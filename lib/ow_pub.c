@@ -10,6 +10,7 @@
 #include "ow_clock.h"
 #include "ow_journal.h"
 #include "ow_log.h"
+#include "ow_zsock.h"
 
 struct ow_pub {
     zsock_t *pub, *router;
@@ -40,10 +41,8 @@ ow_pub_t *ow_pub_new(const char *pub_id, const char *publish_ep, const char *rep
         snprintf(err, errlen, "cannot create journal or sockets: %s", strerror(errno));
         goto fail;
     }
-    /* A poll cycle is a burst of 500+ messages; a subscriber a few cycles
-     * behind must not lose any (and can replay what it does lose). */
-    zsock_set_sndhwm(p->pub, 200000);
-    zsock_set_sndhwm(p->router, OW_REPLAY_MAX * 4);
+    ow_zsock_limit(p->pub, OW_ZSOCK_PUB);       /* bursts; subscriptions are short */
+    ow_zsock_limit(p->router, OW_ZSOCK_REPLAY); /* frame limit, per-peer queue */
     zsock_set_linger(p->pub, 200);
     zsock_set_linger(p->router, 0);
     if (ow_auth_server(p->pub, publish_ep, err, errlen) < 0 ||
@@ -129,11 +128,23 @@ int ow_pub_send(ow_pub_t *p, ow_msg_t *m)
     return 0;
 }
 
-static void send_ctl(ow_pub_t *p, zframe_t *id, const char *kind, const char *body)
+/* Start a message to peer id. The ROUTER is mandatory (lib/ow_zsock.c): a
+ * peer whose queue is full (it does not read) or that left refuses it, and
+ * the caller abandons the answer instead of letting it pile up; the peer's
+ * replay times out and it asks again when it reads. */
+static int send_id(ow_pub_t *p, zframe_t *id)
 {
-    zframe_send(&id, p->router, ZFRAME_MORE | ZFRAME_REUSE);
-    zstr_sendm(p->router, kind);
-    zstr_send(p->router, body);
+    return zmq_send(p->router_raw, zframe_data(id), zframe_size(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+               ? -1
+               : 0;
+}
+
+static int send_ctl(ow_pub_t *p, zframe_t *id, const char *kind, const char *body)
+{
+    if (send_id(p, id) < 0) return -1;
+    zmq_send(p->router_raw, kind, strlen(kind), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(p->router_raw, body, strlen(body), ZMQ_DONTWAIT);
+    return 0;
 }
 
 /* A peer's bytes made safe for a log line: printable ASCII, at most 80. */
@@ -176,31 +187,42 @@ void ow_pub_serve(ow_pub_t *p)
                          ? json_integer_value(json_object_get(o, "max"))
                          : OW_REPLAY_MAX;
     uint64_t first = ow_journal_first(p->journal), last = ow_journal_last(p->journal);
-    if (max <= 0 || max > OW_REPLAY_MAX) max = OW_REPLAY_MAX;
+    /* At most one chunk whatever was asked: the answer is a bounded piece of
+     * the loop, and the client asks again while "more" (ow_zsock.h). */
+    if (max <= 0 || max > OW_REPLAY_CHUNK) max = OW_REPLAY_CHUNK;
     if (from < 1) from = 1;
     snprintf(buf, sizeof buf, "{\"epoch\":%llu,\"first\":%llu,\"last\":%llu,\"pub\":\"%s\"}",
              (unsigned long long)p->epoch, (unsigned long long)first, (unsigned long long)last,
              p->id);
-    send_ctl(p, id, OW_REPLAY_BEGIN, buf);
     uint64_t next = (uint64_t)from < first ? first : (uint64_t)from;
     int sent = 0;
+    if (send_ctl(p, id, OW_REPLAY_BEGIN, buf) < 0) goto abandon;
     if (epoch == p->epoch) {
         for (; next <= last && sent < max; next++, sent++) {
             const char *t, *bd;
             size_t tl, bl;
             if (ow_journal_get(p->journal, next, &t, &tl, &bd, &bl) < 0) break;
-            zframe_send(&id, p->router, ZFRAME_MORE | ZFRAME_REUSE);
-            zstr_sendm(p->router, OW_REPLAY_MSG);
-            zmq_send(p->router_raw, t, tl, ZMQ_SNDMORE);
-            zmq_send(p->router_raw, bd, bl, 0);
+            if (send_id(p, id) < 0) goto abandon;
+            zmq_send(p->router_raw, OW_REPLAY_MSG, strlen(OW_REPLAY_MSG),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(p->router_raw, t, tl, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_send(p->router_raw, bd, bl, ZMQ_DONTWAIT);
         }
     }
-    p->st.replay_sent += (uint64_t)sent;
     snprintf(buf, sizeof buf, "{\"epoch\":%llu,\"next\":%llu,\"more\":%s}",
              (unsigned long long)p->epoch, (unsigned long long)next,
              epoch == p->epoch && next <= last ? "true" : "false");
-    send_ctl(p, id, OW_REPLAY_END, buf);
+    if (send_ctl(p, id, OW_REPLAY_END, buf) < 0) goto abandon;
+    p->st.replay_sent += (uint64_t)sent;
     log_debug("replay from %lld: sent %d", (long long)from, sent);
+    goto out;
+abandon:
+    p->st.replay_sent += (uint64_t)sent;
+    /* The first and then every 1000th: a stuck peer must not flood the log. */
+    if (p->st.replay_abandoned++ % 1000 == 0)
+        log_warnx("replay answer abandoned after %d messages (#%llu): %s", sent,
+                  (unsigned long long)p->st.replay_abandoned,
+                  errno == EAGAIN ? "the peer does not read" : zmq_strerror(errno));
 out:
     json_decref(o);
     free(kind);

@@ -15,6 +15,7 @@ typedef struct ow_pub ow_pub_t;
 
 typedef struct {
     uint64_t published, dropped, replay_requests, replay_sent, bad_requests;
+    uint64_t replay_abandoned; /* answers cut off: the peer's queue was full or it left */
 } ow_pub_stats_t;
 
 /* Bind both endpoints; NULL with the reason in err. */

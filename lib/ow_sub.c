@@ -8,8 +8,10 @@
 #include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_log.h"
+#include "ow_zsock.h"
 
 #define MAX_SOURCES 64
+#define MAX_WAKE    4
 #define HOLD_MAX    500000 /* live messages held during a replay, at most */
 #define MAX_RESUMES 64
 /* A known publisher silent this long gets its journal's end asked for: the
@@ -69,6 +71,8 @@ struct ow_sub {
     queue_t ready;   /* in order, ready to deliver */
     item_t *current; /* the item last handed out (freed on next recv) */
     ow_sub_stats_t st;
+    void *wake[MAX_WAKE]; /* the caller's sockets that end a wait (ow_sub_wake_on) */
+    int nwake;
 };
 
 /* One allocation: the item, the decoded message if given, then the frames.
@@ -153,8 +157,7 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     memset(src, 0, sizeof *src);
     zsock_t *sub = zsock_new(ZMQ_SUB);
     if (!sub) return -1;
-    /* Bursts of a whole poll cycle (500+ messages) must not be dropped. */
-    zsock_set_rcvhwm(sub, 200000);
+    ow_zsock_limit(sub, OW_ZSOCK_SUB); /* bursts of a poll cycle; frame limit */
     char err[512];
     if (ow_auth_client_keep(sub, pub_ep, err, sizeof err) < 0 ||
         zsock_connect(sub, "%s", pub_ep) < 0) {
@@ -165,6 +168,7 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
     src->sub = sub;
     if (replay_ep && *replay_ep) {
         zsock_t *d = zsock_new(ZMQ_DEALER);
+        if (d) ow_zsock_limit(d, OW_ZSOCK_REPLAY_CLIENT);
         if (!d || ow_auth_client_keep(d, replay_ep, err, sizeof err) < 0 ||
             zsock_connect(d, "%s", replay_ep) < 0) {
             log_warnx("cannot connect to replay %s", replay_ep);
@@ -172,7 +176,6 @@ int ow_sub_add(ow_sub_t *s, const char *pub_ep, const char *replay_ep)
             zsock_destroy(&sub);
             return -1;
         }
-        zsock_set_rcvhwm(d, 0);
         src->dealer = d;
     }
     return s->nsrc++;
@@ -483,11 +486,18 @@ static int recv_frames(void *sock, zmq_msg_t f[2])
     return n;
 }
 
+int ow_sub_wake_on(ow_sub_t *s, void *socket)
+{
+    if (s->nwake >= MAX_WAKE || !socket) return -1;
+    s->wake[s->nwake++] = zsock_resolve(socket);
+    return 0;
+}
+
 int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
 {
     ow_auth_tick(); /* reconnect what a failed handshake cut off */
     int64_t until = timeout_ms < 0 ? INT64_MAX : ow_mono_us() + (int64_t)timeout_ms * 1000;
-    int polled = 0;
+    int polled = 0, woken = 0;
 
     free(s->current);
     s->current = NULL;
@@ -514,6 +524,7 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
             s->st.delivered++;
             return 1;
         }
+        if (woken) return 0;
 
         int64_t now = ow_mono_us(), wait_us = until == INT64_MAX ? -1 : until - now;
         if (s->tracking)
@@ -533,7 +544,7 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
                     if (wait_us < 0 || due < wait_us) wait_us = due;
                 }
             }
-        zmq_pollitem_t items[MAX_SOURCES * 2];
+        zmq_pollitem_t items[MAX_SOURCES * 2 + MAX_WAKE];
         int map[MAX_SOURCES * 2], n = 0;
         for (int i = 0; i < s->nsrc; i++) {
             source_t *src = &s->src[i];
@@ -558,9 +569,13 @@ int ow_sub_recv(ow_sub_t *s, ow_delivery_t *out, int timeout_ms)
         int expired = until != INT64_MAX && now >= until;
         if (expired && polled) return 0;
         long ms = expired ? 0 : wait_us < 0 ? -1 : (long)((wait_us + 999) / 1000);
-        int rc = zmq_poll(items, n, ms);
+        for (int w = 0; w < s->nwake; w++)
+            items[n + w] = (zmq_pollitem_t){s->wake[w], 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(items, n + s->nwake, ms);
         if (rc < 0) return -1;
         polled = 1;
+        for (int w = 0; w < s->nwake; w++)
+            if (items[n + w].revents & ZMQ_POLLIN) woken = 1;
         for (int k = 0; k < n; k++) {
             if (!(items[k].revents & ZMQ_POLLIN)) continue;
             if (map[k] >= 0) {

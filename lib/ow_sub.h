@@ -63,8 +63,14 @@ void ow_sub_from_start(ow_sub_t *sub, int on);
 /* How long to wait for a replay answer before declaring the range lost. */
 void ow_sub_replay_timeout(ow_sub_t *sub, int ms);
 
+/* A socket of the caller (zsock_t or raw, up to 4) that ends ow_sub_recv's
+ * wait when it is readable: a daemon waits for readings and requests in one
+ * poll, and a request is answered at once, not after the timeout. 0 or -1. */
+int ow_sub_wake_on(ow_sub_t *sub, void *socket);
+
 /* Next message in order. 1 delivered, 0 timeout, -1 interrupted/error.
- * timeout_ms < 0 waits forever; 0 takes what has already arrived. */
+ * timeout_ms < 0 waits forever; 0 takes what has already arrived. A wake
+ * socket that is readable returns 0 once nothing is ready to deliver. */
 int ow_sub_recv(ow_sub_t *sub, ow_delivery_t *out, int timeout_ms);
 
 const ow_sub_stats_t *ow_sub_stats(const ow_sub_t *sub);

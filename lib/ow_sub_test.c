@@ -1,6 +1,7 @@
 /* The gap-filling subscriber against an in-test publisher that speaks the
  * replay protocol (proto/ow_proto.h). The real busd is exercised by the
  * multi-process tests in tests/. */
+#include "ow_clock.h"
 #include "ow_pub.h"
 #include "ow_sub.h"
 #include "ow_test.h"
@@ -332,6 +333,31 @@ int main(void)
         qs.stop = 1;
         pthread_join(qt, NULL);
         ow_pub_destroy(&qpub);
+    }
+
+    /* A wake socket ends a long wait as soon as it is readable (a daemon's
+     * control request), and only then: without input the wait runs out. */
+    {
+        ow_sub_t *ws = ow_sub_new();
+        zsock_t *wr = zsock_new_pull("inproc://sub-wake"),
+                *ww = zsock_new_push("inproc://sub-wake");
+        ow_delivery_t d;
+        ow_sub_add(ws, "inproc://sub-wake-nobody", NULL);
+        ow_sub_subscribe(ws, "");
+        CHECK(ow_sub_wake_on(ws, wr) == 0);
+        int64_t w0 = ow_mono_us();
+        CHECK(ow_sub_recv(ws, &d, 100) == 0);
+        CHECK_MSG(ow_mono_us() - w0 >= 90000, "no input: the whole 100 ms waited");
+        zstr_send(ww, "request");
+        w0 = ow_mono_us();
+        CHECK(ow_sub_recv(ws, &d, 5000) == 0);
+        CHECK_MSG(ow_mono_us() - w0 < 1000000, "woken in %lld us", (long long)(ow_mono_us() - w0));
+        for (int i = 0; i < 4; i++)
+            ow_sub_wake_on(ws, wr);
+        CHECK(ow_sub_wake_on(ws, wr) == -1); /* at most 4 */
+        zsock_destroy(&ww);
+        zsock_destroy(&wr);
+        ow_sub_destroy(&ws);
     }
 
     server_stop = 1;

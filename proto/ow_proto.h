@@ -294,7 +294,9 @@ ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, 
 #define OW_REPLAY_BEGIN "begin"
 #define OW_REPLAY_MSG   "msg"
 #define OW_REPLAY_END   "end"
-#define OW_REPLAY_MAX   5000 /* messages per answer; ask again for more */
+/* What a subscriber asks for; a publisher answers at most OW_REPLAY_CHUNK
+ * (lib/ow_zsock.h) and says "more". */
+#define OW_REPLAY_MAX 5000
 
 /* Write the Markdown field reference (used to generate proto/README.md's
  * tables; the same table drives the codec). */

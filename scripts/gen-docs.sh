@@ -2,7 +2,8 @@
 # Regenerate the docs that come from tables in code: docs/config.md (site
 # schema), docs/alarms.md (flag words, alarm catalogue), docs/scenarios.md (scenario events), docs/modbus.md (Modbus register map), docs/maps.md (field device register maps), docs/snmp.md (SNMP OID map), mibs/OHMWATCH-BACS-MIB.txt (the MIB
 # module), and the field reference in
-# proto/README.md (between the GENERATED markers). --check fails if any is
+# proto/README.md (between the GENERATED markers) and its socket limits
+# table (between the LIMITS markers, from lib/ow_zsock.c). --check fails if any is
 # out of date instead of writing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,12 @@ trap 'rm -rf "$tmp"' EXIT
 "$B/services/snmpd/ohmwatch-snmpd" --doc > "$tmp/snmp.md"
 "$B/services/snmpd/ohmwatch-snmpd" --mib > "$tmp/mib.txt"
 "$B/services/busd/ow-map-doc" > "$tmp/maps.md"
-awk -v f="$tmp/fields.md" '
+"$B/lib/ow-zsock-doc" > "$tmp/limits.md"
+awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" '
   /<!-- GENERATED:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- GENERATED:END/ { skip=0 }
+  /<!-- LIMITS:BEGIN/ { print; while ((getline l < lim) > 0) print l; skip=1; next }
+  /<!-- LIMITS:END/ { skip=0 }
   !skip { print }' proto/README.md > "$tmp/README.md"
 
 rc=0

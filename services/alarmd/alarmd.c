@@ -17,6 +17,7 @@
 #include "ow_log.h"
 #include "ow_pub.h"
 #include "ow_sub.h"
+#include "ow_zsock.h"
 
 /* Changes kept for `ohmwatch audit` without the historian (PostgreSQL's
  * audit_log keeps them all): a few months of an operator's work. */
@@ -51,8 +52,16 @@ struct ow_alarmd {
     json_t *overrides;     /* {gw: {key: value}} set at runtime, persisted */
     json_t *audit;         /* the last AUDIT_KEEP changes, oldest first, persisted */
     int dirty;
+    int must_save; /* an accepted setting waits for the state file before its reply */
+    /* Audit records of changes not yet on disk: published by commit() after
+     * the save that keeps them, so nobody hears of a change a crash loses. */
+    struct pending_audit {
+        ow_msg_t m;
+        char gw[OW_ID_MAX];
+    } * pending;
+    size_t npending, pending_cap;
     int64_t last_save_mono;
-    uint64_t requests, bad_requests;
+    uint64_t requests, bad_requests, replies_dropped;
 };
 
 static int gw_index(const ow_alarmd_t *a, const char *gw)
@@ -121,10 +130,38 @@ static void audit(ow_alarmd_t *a, const char *gw, const char *who, const char *s
         while (json_array_size(a->audit) > AUDIT_KEEP)
             json_array_remove(a->audit, 0);
     }
-    save_state(a);
-    publish(a, &m, gw, m.h.ts_us);
+    a->must_save = 1;
+    if (a->npending == a->pending_cap) {
+        size_t cap = a->pending_cap ? a->pending_cap * 2 : 16;
+        struct pending_audit *np = realloc(a->pending, cap * sizeof *np);
+        if (np) {
+            a->pending = np;
+            a->pending_cap = cap;
+        }
+    }
+    if (a->npending < a->pending_cap) {
+        a->pending[a->npending].m = m;
+        snprintf(a->pending[a->npending].gw, sizeof a->pending[0].gw, "%s", gw);
+        a->npending++;
+    } else {
+        save_state(a); /* out of memory: the old way, one save per record */
+        publish(a, &m, gw, m.h.ts_us);
+    }
     log_info("%s %s: %s %s -> %s (%s)", gw, who, key, old_txt[0] ? old_txt : "-",
              new_txt[0] ? new_txt : "-", source);
+}
+
+/* One save for every change of a batch (group commit), then their audit
+ * records go out: a burst of settings costs one fsync, and each is on disk
+ * before anyone hears of it or gets its yes. */
+static void commit(ow_alarmd_t *a)
+{
+    if (!a->must_save) return;
+    a->must_save = 0;
+    save_state(a);
+    for (size_t i = 0; i < a->npending; i++)
+        publish(a, &a->pending[i].m, a->pending[i].gw, a->pending[i].m.h.ts_us);
+    a->npending = 0;
 }
 
 static void jstr(const json_t *e, const char *name, char *dst, size_t len)
@@ -372,6 +409,7 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen)
                         err, errlen);
     if (!a->pub) goto fail;
     a->control = zsock_new(ZMQ_ROUTER);
+    if (a->control) ow_zsock_limit(a->control, OW_ZSOCK_CONTROL);
     if (a->control && ow_auth_server(a->control, a->cfg.control, err, errlen) < 0) goto fail;
     if (!a->control || zsock_bind(a->control, "%s", a->cfg.control) < 0) {
         snprintf(err, errlen, "cannot bind control endpoint %s: %s", a->cfg.control,
@@ -414,6 +452,7 @@ void ow_alarmd_destroy(ow_alarmd_t **ap)
     ow_site_destroy(&a->site);
     json_decref(a->overrides);
     json_decref(a->audit);
+    free(a->pending);
     free(a);
     *ap = NULL;
 }
@@ -759,41 +798,28 @@ static void request_peer(zframe_t *body, ow_peer_t *p)
     ow_auth_peer(body, p);
 }
 
-static void serve_control(ow_alarmd_t *a)
+/* The answer to one request body: [reply body, topic, body, ...]. */
+static zmsg_t *answer_body(ow_alarmd_t *a, const void *data, size_t len, const ow_peer_t *peer,
+                           const char *bad)
 {
-    zmsg_t *req = zmsg_recv(a->control);
     answer_t an;
     memset(&an, 0, sizeof an);
     an.extra = zmsg_new();
     ow_msg_t m;
     char err[200];
-    if (!req) {
-        zmsg_destroy(&an.extra);
-        return;
-    }
-    /* Envelope: identity, then an empty delimiter from REQ clients. */
-    zframe_t *id = zmsg_pop(req), *delim = NULL;
-    zframe_t *body = zmsg_pop(req);
-    if (body && zframe_size(body) == 0) {
-        delim = body;
-        body = zmsg_pop(req);
-    }
     a->requests++;
     an.r.value = NAN;
-    if (!body || zmsg_size(req) != 0) {
+    if (bad) {
         a->bad_requests++;
-        refuse(&an, "a request is one frame");
-    } else if (ow_decode(NULL, 0, (char *)zframe_data(body), zframe_size(body), &m, err, sizeof err,
-                         NULL) != OW_PERR_OK) {
+        refuse(&an, "%s", bad);
+    } else if (ow_decode(NULL, 0, data, len, &m, err, sizeof err, NULL) != OW_PERR_OK) {
         a->bad_requests++;
         refuse(&an, "malformed request: %s", err);
     } else if (m.kind != OW_MSG_CONTROL) {
         a->bad_requests++;
         refuse(&an, "expected a control message, got %s", ow_kind_name(m.kind));
     } else {
-        ow_peer_t peer;
-        request_peer(body, &peer);
-        handle_control(a, &m, &peer, &an);
+        handle_control(a, &m, peer, &an);
     }
     if (!an.r.ok) log_warnx("control request refused: %s", an.r.error);
 
@@ -807,18 +833,83 @@ static void serve_control(ow_alarmd_t *a)
     rm.h.ts_us = ow_now_us();
     int n = ow_encode(&rm, rbody, sizeof rbody, err, sizeof err);
     zmsg_t *out = zmsg_new();
-    zmsg_append(out, &id);
-    if (delim) zmsg_append(out, &delim);
     zmsg_addmem(out, rbody, n > 0 ? (size_t)n : 0);
     zframe_t *f;
     while ((f = zmsg_pop(an.extra)))
         zmsg_append(out, &f);
-    zmsg_send(&out, a->control);
+    zmsg_destroy(&an.extra);
+    return out;
+}
+
+zmsg_t *ow_alarmd_control(ow_alarmd_t *a, const void *body, size_t len, const ow_peer_t *peer)
+{
+    zmsg_t *out = answer_body(a, body, len, peer, NULL);
+    commit(a);
+    return out;
+}
+
+/* Read one request without waiting and build its answer, envelope first;
+ * NULL when none is waiting. */
+static zmsg_t *serve_control(ow_alarmd_t *a)
+{
+    zmsg_t *req = zmsg_recv(a->control); /* rcvtimeo 0: ow_alarmd_run */
+    if (!req) return NULL;
+    /* Envelope: identity, then an empty delimiter from REQ clients. */
+    zframe_t *id = zmsg_pop(req), *delim = NULL;
+    zframe_t *body = zmsg_pop(req);
+    if (body && zframe_size(body) == 0) {
+        delim = body;
+        body = zmsg_pop(req);
+    }
+    zmsg_t *out;
+    if (!body || zmsg_size(req) != 0) {
+        out = answer_body(a, NULL, 0, NULL, "a request is one frame");
+    } else {
+        ow_peer_t peer;
+        request_peer(body, &peer);
+        out = answer_body(a, zframe_data(body), zframe_size(body), &peer, NULL);
+    }
+    if (delim) zmsg_prepend(out, &delim);
+    zmsg_prepend(out, &id);
     zframe_destroy(&body);
     zframe_destroy(&delim);
-    zframe_destroy(&id);
-    zmsg_destroy(&an.extra);
     zmsg_destroy(&req);
+    return out;
+}
+
+/* The ROUTER is mandatory (lib/ow_zsock.c): a peer that left, or holds 100
+ * unread answers, gets nothing rather than a growing queue. */
+static void send_reply(ow_alarmd_t *a, zmsg_t **out)
+{
+    if (zmsg_send(out, a->control) < 0) {
+        if (a->replies_dropped++ % 1000 == 0)
+            log_warnx("control reply dropped (#%llu): %s", (unsigned long long)a->replies_dropped,
+                      zmq_strerror(errno));
+        zmsg_destroy(out);
+    }
+}
+
+/* Up to CONTROL_BATCH waiting requests per pass: a crowd is served at the
+ * rate the engine answers, while readings still get their turn between
+ * batches. A reply goes out as soon as it is built, except after a setting
+ * was accepted: from then on the batch's replies wait for its one save
+ * (set_key), in order, so none overtakes the yes it follows. */
+#define CONTROL_BATCH 64
+
+static int serve_batch(ow_alarmd_t *a)
+{
+    zmsg_t *held[CONTROL_BATCH], *out;
+    int n = 0, nheld = 0;
+    for (; n < CONTROL_BATCH && (out = serve_control(a)); n++) {
+        if (a->must_save || nheld)
+            held[nheld++] = out;
+        else
+            send_reply(a, &out);
+    }
+    commit(a);
+    for (int i = 0; i < nheld; i++)
+        send_reply(a, &held[i]);
+    return n;
 }
 
 /* ---- SIGHUP ---- */
@@ -859,6 +950,7 @@ static void reload(ow_alarmd_t *a)
         }
     }
     ow_site_destroy(&ns);
+    commit(a); /* the reload's records, after the save that keeps them */
     log_info("reloaded %s", a->site_path);
 }
 
@@ -866,20 +958,26 @@ int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atom
 {
     log_info("%d gateway(s); publishing on %s, replay on %s, control on %s, state in %s",
              a->site->ngateways, a->cfg.publish, a->cfg.replay, a->cfg.control, a->cfg.state_file);
-    void *ctl = zsock_resolve(a->control), *rep = ow_pub_replay_socket(a->pub);
+    void *rep = ow_pub_replay_socket(a->pub);
+    /* One wait for readings, requests and replay: a request ends the wait
+     * and is answered in this pass (ow_sub_wake_on). */
+    ow_sub_wake_on(a->sub, a->control);
+    ow_sub_wake_on(a->sub, rep);
+    zsock_set_rcvtimeo(a->control, 0);
+    zsock_set_sndtimeo(a->control, 0);
     while (!*stop) {
         ow_delivery_t d;
-        /* Readings first, in bursts, then the sockets that answer people. */
+        /* Readings in bursts, then the sockets that answer people; the
+         * wait (50 ms) only paces the engine's tick when all is quiet. */
         int got = 0, r;
         while (got < 2000 && (r = ow_sub_recv(a->sub, &d, got ? 0 : 50)) == 1) {
             on_reading(a, &d);
             got++;
         }
-        zmq_pollitem_t items[2] = {{ctl, 0, ZMQ_POLLIN, 0}, {rep, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, 0) > 0) {
-            if (items[0].revents & ZMQ_POLLIN) serve_control(a);
-            if (items[1].revents & ZMQ_POLLIN) ow_pub_serve(a->pub);
-        }
+        serve_batch(a);
+        zmq_pollitem_t it = {rep, 0, ZMQ_POLLIN, 0};
+        for (int k = 0; k < 16 && zmq_poll(&it, 1, 0) > 0; k++)
+            ow_pub_serve(a->pub);
         ow_engine_tick(a->engine, ow_now_us());
         if (reload_flag && *reload_flag) {
             *reload_flag = 0;
@@ -888,6 +986,7 @@ int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atom
         if (a->dirty && ow_mono_us() - a->last_save_mono >= (int64_t)a->cfg.save_interval_ms * 1000)
             save_state(a);
     }
+    commit(a);
     save_state(a);
     const ow_sub_stats_t *st = ow_sub_stats(a->sub);
     log_info("stopping: %llu readings (%llu replayed, %llu lost, %llu malformed), %llu requests",

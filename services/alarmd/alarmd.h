@@ -6,8 +6,11 @@
 #ifndef OW_ALARMD_H
 #define OW_ALARMD_H
 
+#include <czmq.h>
 #include <signal.h>
 #include <stddef.h>
+
+#include "ow_auth.h"
 
 typedef struct ow_alarmd ow_alarmd_t;
 
@@ -16,6 +19,11 @@ ow_alarmd_t *ow_alarmd_new(const char *site_path, char *err, size_t errlen);
 /* Run until *stop; *reload (SIGHUP) re-reads the site file. */
 int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 void ow_alarmd_destroy(ow_alarmd_t **a);
+
+/* Answer one control request body as the control socket does, without the
+ * envelope: [reply body, topic, body, ...], after saving the state file if
+ * the request changed a setting. For tests and the fuzzer (control_fuzz.c). */
+zmsg_t *ow_alarmd_control(ow_alarmd_t *a, const void *body, size_t len, const ow_peer_t *peer);
 
 /* Control requests (ROUTER at services.alarmd.control). A request is one
  * frame, an ow_msg control body (after an empty delimiter frame for REQ

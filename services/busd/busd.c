@@ -13,6 +13,7 @@
 #include "ow_clock.h"
 #include "ow_log.h"
 #include "ow_pub.h"
+#include "ow_zsock.h"
 #include "scenario.h"
 #include "sim.h"
 
@@ -92,6 +93,7 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     ow_alarmd_cfg_t acfg;
     if (ow_site_alarmd(site, &acfg, err, errlen) < 0) goto fail;
     b->cmd = zsock_new(ZMQ_SUB);
+    if (b->cmd) ow_zsock_limit(b->cmd, OW_ZSOCK_SUB);
     /* Only the authenticated alarmd: a rogue publisher that binds alarmd's
      * port while alarmd is down fails the handshake (it lacks alarmd's
      * secret key) and is never heard. */
