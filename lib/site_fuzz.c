@@ -62,9 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsetenv("OHMWATCH_PG_DSN");
     }
     char err[512];
-    ow_site_t *site =
-        ow_site_parse((const char *)data, size, "/nonexistent/ohmwatch-fuzz/site.json", err,
-                      sizeof err);
+    ow_site_t *site = ow_site_parse((const char *)data, size,
+                                    "/nonexistent/ohmwatch-fuzz/site.json", err, sizeof err);
     /* OW_FUZZ_VERBOSE=1: say why each input was refused (checking a seed). */
     static int verbose = -1;
     if (verbose < 0) verbose = getenv("OW_FUZZ_VERBOSE") != NULL;
