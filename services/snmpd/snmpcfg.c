@@ -46,7 +46,12 @@ static int resolve(pctx_t *c, const char *path, char *raw, size_t rawlen)
     } else if (strncmp(raw, "file:", 5) == 0) {
         char fp[512];
         snprintf(fp, sizeof fp, "%s", raw + 5);
-        FILE *f = fopen(ow_site_path(c->site, fp, raw, rawlen), "r");
+        /* Resolved against the site file's directory, a long name may not
+         * fit: say so rather than open nothing (fopen(NULL) is undefined). */
+        const char *full = ow_site_path(c->site, fp, raw, rawlen);
+        if (!full)
+            return fail(c, path, "file name too long once resolved against \"%s\"", c->site->dir);
+        FILE *f = fopen(full, "r");
         if (!f) return fail(c, path, "cannot read %s", fp);
         if (!fgets(raw, (int)rawlen, f)) raw[0] = 0;
         fclose(f);
