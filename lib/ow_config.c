@@ -1345,6 +1345,14 @@ ow_site_t *ow_site_parse(const char *text, size_t len, const char *path, char *e
         if (err && errlen) snprintf(err, errlen, "no site text given");
         return NULL;
     }
+    /* Cut short, the directory relative paths resolve against would be
+     * another one. */
+    if (strlen(path) >= sizeof(((ow_site_t *)0)->path)) {
+        if (err && errlen)
+            snprintf(err, errlen, "%.64s...: site file path too long (at most %zu bytes)", path,
+                     sizeof(((ow_site_t *)0)->path) - 1);
+        return NULL;
+    }
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {

@@ -7,6 +7,7 @@
 #include "modbusd.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -56,10 +57,15 @@ static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, ch
            *par = json_object_get(v, "parity");
     const char *p = par && json_is_string(par) ? json_string_value(par) : "N";
     if (!json_is_object(v) || !json_is_string(dev) || (baud && !json_is_integer(baud)) ||
+        (baud && (json_integer_value(baud) < 50 || json_integer_value(baud) > 4000000)) ||
         (par && !json_is_string(par)) || strlen(p) != 1 || !strchr("NEO", p[0]) ||
+        strlen(json_string_value(dev)) >= sizeof out->rtu_device || !json_string_value(dev)[0] ||
         json_object_size(v) > (size_t)(1 + !!baud + !!par)) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu", err, errlen,
-                      "expected {\"device\": PATH, \"baud\": N, \"parity\": \"N\"|\"E\"|\"O\"}");
+        ow_jpos_error(
+            site->positions, site->path, "services.modbusd.rtu", err, errlen,
+            "expected {\"device\": PATH (1..%zu bytes), \"baud\": 50..4000000, \"parity\": "
+            "\"N\"|\"E\"|\"O\"}",
+            sizeof out->rtu_device - 1);
         return -1;
     }
     snprintf(out->rtu_device, sizeof out->rtu_device, "%s", json_string_value(dev));
@@ -72,11 +78,15 @@ static int parse_cidr(const char *s, uint32_t *net, uint32_t *mask)
 {
     char buf[64];
     int bits = 32;
+    /* Cut short, a long string could pass on its first 63 bytes. */
+    if (strlen(s) >= sizeof buf) return -1;
     snprintf(buf, sizeof buf, "%s", s);
     char *slash = strchr(buf, '/');
     if (slash) {
         char *end;
         *slash = 0;
+        /* digits only: strtol would also take " 8" and "+8" */
+        if (!isdigit((unsigned char)slash[1])) return -1;
         long b = strtol(slash + 1, &end, 10);
         if (*end || end == slash + 1 || b < 0 || b > 32) return -1;
         bits = (int)b;

@@ -16,7 +16,8 @@
     "\"strings\": [{\"modules\": " n "}]}"
 #define SITE_HEAD                                                                                  \
     "{\"site\": {\"name\": \"t\"}, \"gateways\": [" GW("wm1", "791", "4") ", " GW(                 \
-        "wm2", "792", "2") "], \"services\": {\"snmpd\": "
+        "wm2", "792", "2") "], \"services\": {\"alarmd\": {\"state_file\": \"/tmp/a.json\"}, "     \
+                           "\"security\": {\"keys_dir\": \"/tmp/keys\"}, \"snmpd\": "
 
 /* services.snmpd = section, in a site file at path; 0 or -1 with err. */
 static int parse(const char *path, const char *section, ow_snmpd_cfg_t *out, char *err,
@@ -105,5 +106,24 @@ int main(void)
     err[0] = '\0';
     CHECK(parse("/nonexistent/ohmwatch-fuzz/site.json", sec, &c, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "services.snmpd.community: file name too long once resolved");
+
+    /* state_dir: empty, or too long once resolved, is refused (it was cut
+     * short: net-snmp would have kept its engine ID in another directory). */
+    CHECK(parse("site.json", "{\"state_dir\": \"\"}", &c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "services.snmpd.state_dir: must not be empty");
+    char deep[512];
+    memset(deep, 'd', sizeof deep);
+    deep[0] = '/';
+    memcpy(deep + 500, "/site.json", 11); /* a 500-byte directory */
+    CHECK(parse(deep, "{\"state_dir\": \"snmpd-state-of-this-site\"}", &c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "services.snmpd.state_dir: too long once resolved");
+    CHECK(parse(deep, "{\"state_dir\": \"/var/lib/snmpd\"}", &c, err, sizeof err) == 0);
+    CHECK_STR(c.state_dir, "/var/lib/snmpd");
+    memcpy(deep + 497, "/site.json", 11); /* 497 + "/snmpd-state" = 509 fits */
+    CHECK(parse(deep, "{}", &c, err, sizeof err) == 0);
+    CHECK(strlen(c.state_dir) == 509);
+    memcpy(deep + 500, "/site.json", 11); /* 500 + 12 = 512 does not */
+    CHECK(parse(deep, "{}", &c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "services.snmpd.state_dir: the default \"snmpd-state\" is too long");
     return ow_test_done("snmpcfg");
 }
