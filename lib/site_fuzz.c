@@ -4,7 +4,7 @@
  * loader's promises (strings add up to the modules, every setting reads back
  * and sets again to itself), and nothing may crash, leak or read out of
  * bounds. Files a section names ("file:" secrets) resolve under a directory
- * that does not exist, so a run reads nothing but its input. */
+ * that does not exist, so a relative name reads nothing. */
 #include "historian.h"
 #include "modbusd.h"
 #include "ow_config.h"
@@ -62,8 +62,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsetenv("OHMWATCH_PG_DSN");
     }
     char err[512];
-    ow_site_t *site = ow_site_parse((const char *)data, size,
-                                    "/nonexistent/ohmwatch-fuzz/site.json", err, sizeof err);
+    /* An odd-sized input (one more space) is a site file 490 bytes deep, so
+     * every path it resolves meets the length limits. */
+    static char deep[512];
+    if (!deep[0]) {
+        memset(deep, 'd', 490);
+        memcpy(deep, "/nonexistent/", 13);
+        memcpy(deep + 490, "/site.json", 11);
+    }
+    const char *path = size % 2 ? deep : "/nonexistent/ohmwatch-fuzz/site.json";
+    ow_site_t *site = ow_site_parse((const char *)data, size, path, err, sizeof err);
     /* OW_FUZZ_VERBOSE=1: say why each input was refused (checking a seed). */
     static int verbose = -1;
     if (verbose < 0) verbose = getenv("OW_FUZZ_VERBOSE") != NULL;
