@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh [BUILD_DIR [SECONDS [NAME_REGEX]]]
 #
-# BUILD_DIR (default build-fuzz) is a build configured with -DOW_FUZZ=ON
+# BUILD_DIR (default build-fuzz, relative to the repository root) is a build
+# configured with -DOW_FUZZ=ON
 # (scripts/build.sh build-fuzz -DOW_FUZZ=ON -DCMAKE_C_COMPILER=clang ...).
 # Every executable named *_fuzz in it runs for SECONDS (default
 # $FUZZ_SECONDS_EACH, else 30), one after the other, on a copy of its seed
@@ -17,7 +18,7 @@
 # corpus (the seeds plus what the run found) and crash-*/leak-*/timeout-*
 # (the input that failed: reproduce with `BUILD_DIR/.../<name> FILE`).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 dir=${1:-build-fuzz}
 secs=${2:-${FUZZ_SECONDS_EACH:-30}}
