@@ -1333,16 +1333,34 @@ ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
         if (err && errlen) snprintf(err, errlen, "%s: %s", path, why);
         return NULL;
     }
+    ow_site_t *site = ow_site_parse(text, len, path, err, errlen);
+    free(text);
+    return site;
+}
+
+ow_site_t *ow_site_parse(const char *text, size_t len, const char *path, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!text || !path) {
+        if (err && errlen) snprintf(err, errlen, "no site text given");
+        return NULL;
+    }
+    /* Cut short, the directory relative paths resolve against would be
+     * another one. */
+    if (strlen(path) >= sizeof(((ow_site_t *)0)->path)) {
+        if (err && errlen)
+            snprintf(err, errlen, "%.64s...: site file path too long (at most %zu bytes)", path,
+                     sizeof(((ow_site_t *)0)->path) - 1);
+        return NULL;
+    }
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (err && errlen) snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-        free(text);
         return NULL;
     }
     ow_site_t *site = calloc(1, sizeof(*site));
     ow_jpos_t *pos = ow_jpos_build(text, len);
-    free(text);
     if (!site || !pos) {
         if (err && errlen) snprintf(err, errlen, "%s: out of memory", path);
         free(site);

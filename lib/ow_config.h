@@ -169,6 +169,9 @@ struct ow_site {
 /* Load and validate a site file. NULL on error with err filled as
  * "FILE:LINE:COL: KEY: reason". */
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen);
+/* The same from text already read (a fuzzer's input, a test's string); path
+ * names it in errors and is what relative paths resolve against. */
+ow_site_t *ow_site_parse(const char *text, size_t len, const char *path, char *err, size_t errlen);
 void ow_site_destroy(ow_site_t **site);
 const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id);
 /* The gateway's chemistry; VRLA for a hand-built configuration without one. */

@@ -1082,6 +1082,48 @@ static void test_security(void)
     ow_site_destroy(&s);
 }
 
+/* ow_site_parse: the same site from text as from its file (the fuzz target's
+ * way in); a path that would be cut short is refused, not truncated. */
+static void test_parse_text(void)
+{
+    char err[512];
+    FILE *f = fopen("etc/site-sample.json", "rb");
+    CHECK(f != NULL);
+    if (!f) return;
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    ow_site_t *a = ow_site_load("etc/site-sample.json", err, sizeof err);
+    ow_site_t *b = ow_site_parse(text, n, "etc/site-sample.json", err, sizeof err);
+    CHECK_MSG(a && b, "%s", err);
+    if (a && b) {
+        CHECK_STR(a->dir, b->dir);
+        CHECK(a->ngateways == b->ngateways);
+        CHECK(memcmp(a->gateways, b->gateways, sizeof *a->gateways * (size_t)a->ngateways) == 0);
+    }
+    ow_site_destroy(&a);
+    ow_site_destroy(&b);
+    /* Errors name the path given. */
+    CHECK(ow_site_parse("{", 1, "x/y.json", err, sizeof err) == NULL);
+    CHECK_MSG(strncmp(err, "x/y.json:1:", 11) == 0, "%s", err);
+    /* 511 bytes of path fit ow_site_t.path; 512 would have been cut short. */
+    char path[600];
+    memset(path, 'd', sizeof path);
+    path[0] = '/';
+    memcpy(path + 511 - 10, "/site.json", 11);
+    CHECK(strlen(path) == 511);
+    /* (the sample's relative state_file does not fit under so long a
+     * directory: refused for that, at the key) */
+    static char lerr[2048];
+    b = ow_site_parse(text, n, path, lerr, sizeof lerr);
+    CHECK(b == NULL);
+    CHECK_CONTAINS(lerr, "services.alarmd.state_file: too long once resolved");
+    ow_site_destroy(&b);
+    memcpy(path + 512 - 10, "/site.json", 11);
+    CHECK(ow_site_parse(text, n, path, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "site file path too long (at most 511 bytes)");
+}
+
 int main(void)
 {
     test_security();
@@ -1091,6 +1133,7 @@ int main(void)
     test_defaults();
     test_errors();
     test_parse_errors();
+    test_parse_text();
     test_settings();
     test_alarmd();
     test_connect();

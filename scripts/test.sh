@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Every test: installs what is missing, builds with warnings as errors and
 # runs the whole CTest suite (unit tests beside each module, multi-process
-# tests in tests/); then again under AddressSanitizer+UBSan; then fuzzes the
-# wire decoder for a bounded time; then checks the formatting and that the
+# tests in tests/); then again under AddressSanitizer+UBSan; then runs every
+# fuzz target (scripts/fuzz.sh: each *_fuzz of build-fuzz on its seed corpus
+# <dir>/fuzz-corpus/<name>/) for a bounded time; then checks the formatting and that the
 # generated docs are current; then proves a fresh machine: an empty Debian 12
 # container where only scripts/deps.sh installs anything builds and passes a
 # smoke (tests/fresh/fresh_machine.sh); then the deployment: the docker compose
 # stack built, started, each service killed in turn (tests/deploy/compose_test.sh).
 # The last two install and start Docker (root or sudo).
-# FUZZ_SECONDS (default 60) bounds the fuzzing; FRESH_TEST=0 skips the fresh
+# FUZZ_SECONDS_EACH (default 30) bounds each fuzz target; FRESH_TEST=0 skips the fresh
 # machine, DEPLOY_TEST=0 the stack. At the end (on failure too) it prints the
 # wall time of each phase.
 set -euo pipefail
@@ -52,13 +53,9 @@ phase "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure --timeout 600)
 
-phase "fuzzing the wire decoder (${FUZZ_SECONDS:-60} s)"
+phase "fuzzing every *_fuzz target (${FUZZ_SECONDS_EACH:-30} s each)"
 bash scripts/build.sh build-fuzz -DOW_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug
-corpus=$(mktemp -d)
-cp proto/fuzz-corpus/* "$corpus"/
-./build-fuzz/proto/proto_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=4096 \
-  -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
-rm -rf "$corpus"
+bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS_EACH:-30}"
 
 phase "formatting matches .clang-format"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror

@@ -96,9 +96,28 @@ check(wait_for(lambda: [c for c in L.kind("config") if c["key"] == "thresholds.t
       "reload announces the changed value")
 r = cli("thresholds", "get", KEY)
 check(r.stdout.strip() == KEY + " = 13.5", "runtime setting survives the reload")
+stop(alarmd)
+err = alarmd.stderr.read()
+check("reload refused" in err, "refused reload logged")
+
+# A hand-edited state file: a saved setting that is not a number is dropped
+# with a warning, not read as 0 (which would disable the hydrogen alarm);
+# the good one beside it still applies.
+H2 = "thresholds.hydrogen_alarm_pct_lel"
+state_file = A["state_file"]
+st = json.load(open(state_file))
+st["overrides"]["wm1"][H2] = "5"
+with open(state_file, "w") as f:
+    json.dump(st, f)
+alarmd = start([ALARMD, "-f", cfg], stderr=subprocess.PIPE, text=True, errors="replace")
+check(wait_for(lambda: cli("thresholds", "get", H2).returncode == 0, 10), "alarmd back")
+r = cli("thresholds", "get", H2)
+check(r.stdout.strip() == H2 + " = 25", "non-number override dropped: %r" % r.stdout)
+r = cli("thresholds", "get", KEY)
+check(r.stdout.strip() == KEY + " = 13.5", "the good override still applies: %r" % r.stdout)
 L.close()
 stop(alarmd)
 stop(busd)
 err = alarmd.stderr.read()
-check("reload refused" in err, "refused reload logged")
+check("dropping saved setting %s: not a number" % H2 in err, "dropped setting logged")
 done("test_alarmd_cli")

@@ -306,6 +306,16 @@ static void apply_overrides(ow_alarmd_t *a, const char *gw, const char *source)
     if (!cur || !o) return;
     ow_gateway_cfg_t g = *cur;
     json_t *pending = json_copy(o);
+    void *it;
+    /* A hand-edited or damaged file: a value that is not a number is not
+     * read as 0 (which disables some rules), it is dropped. */
+    json_object_foreach_safe(pending, it, key, v)
+    {
+        if (json_is_number(v)) continue;
+        log_warnx("%s: dropping saved setting %s: not a number", gw, key);
+        json_object_del(o, key);
+        json_object_del(pending, key);
+    }
     for (int progress = 1; progress && json_object_size(pending);) {
         progress = 0;
         void *tmpit;

@@ -45,7 +45,20 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
      * out of files). */
     snprintf(out->dsn, sizeof out->dsn, "%s",
              getenv("OHMWATCH_PG_DSN") ? getenv("OHMWATCH_PG_DSN") : "");
-    ow_site_path(site, "historian-spool", out->spool_dir, sizeof out->spool_dir);
+    /* A path that does not fit once resolved against the site's directory
+     * would be cut short: spooling into another directory than the one
+     * named. Refused instead (at the key, or at the section for the
+     * default). */
+    if (!ow_site_path(site, "historian-spool", out->spool_dir, sizeof out->spool_dir)) {
+        out->spool_dir[0] = '\0';
+        if (!sec || !json_object_get(sec, "spool_dir")) {
+            ow_jpos_error(site->positions, site->path, "services.historian.spool_dir", err, errlen,
+                          "the default \"historian-spool\" is too long once resolved "
+                          "against \"%s\"; give a shorter absolute path",
+                          site->dir);
+            return -1;
+        }
+    }
     out->spool_max_bytes = 1024ULL << 20;
     out->batch_rows = 20000;
     out->batch_ms = 200;
@@ -71,10 +84,22 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
                 return -1;
             }
             if (strcmp(key, "dsn") == 0) {
+                if (strlen(json_string_value(v)) >= sizeof out->dsn) {
+                    ow_jpos_error(site->positions, site->path, path, err, errlen,
+                                  "too long (at most %zu bytes)", sizeof out->dsn - 1);
+                    return -1;
+                }
                 if (json_string_value(v)[0])
                     snprintf(out->dsn, sizeof out->dsn, "%s", json_string_value(v));
-            } else
-                ow_site_path(site, json_string_value(v), out->spool_dir, sizeof out->spool_dir);
+            } else if (!json_string_value(v)[0] ||
+                       !ow_site_path(site, json_string_value(v), out->spool_dir,
+                                     sizeof out->spool_dir)) {
+                ow_jpos_error(site->positions, site->path, path, err, errlen, "%s",
+                              json_string_value(v)[0]
+                                  ? "too long once resolved against the site file's directory"
+                                  : "must not be empty");
+                return -1;
+            }
             continue;
         }
         if (!json_is_integer(v) || json_integer_value(v) < k->min ||

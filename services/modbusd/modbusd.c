@@ -7,6 +7,7 @@
 #include "modbusd.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -79,10 +80,15 @@ static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, ch
            *par = json_object_get(v, "parity");
     const char *p = par && json_is_string(par) ? json_string_value(par) : "N";
     if (!json_is_object(v) || !json_is_string(dev) || (baud && !json_is_integer(baud)) ||
+        (baud && (json_integer_value(baud) < 50 || json_integer_value(baud) > 4000000)) ||
         (par && !json_is_string(par)) || strlen(p) != 1 || !strchr("NEO", p[0]) ||
+        strlen(json_string_value(dev)) >= sizeof out->rtu_device || !json_string_value(dev)[0] ||
         json_object_size(v) > (size_t)(1 + !!baud + !!par)) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu", err, errlen,
-                      "expected {\"device\": PATH, \"baud\": N, \"parity\": \"N\"|\"E\"|\"O\"}");
+        ow_jpos_error(
+            site->positions, site->path, "services.modbusd.rtu", err, errlen,
+            "expected {\"device\": PATH (1..%zu bytes), \"baud\": 50..4000000, \"parity\": "
+            "\"N\"|\"E\"|\"O\"}",
+            sizeof out->rtu_device - 1);
         return -1;
     }
     if (strlen(json_string_value(dev)) >= sizeof out->rtu_device) {

@@ -113,23 +113,6 @@ static void put_value(netsnmp_variable_list *vb, const ow_snmp_vb_t *e)
     }
 }
 
-/* The row an instance OID belongs to (its OID minus the instance), or -1. */
-static int row_of(const uint32_t *o, int len)
-{
-    if (len <= OW_SNMP_ROOTN + 1 || memcmp(o, ow_snmp_root, sizeof ow_snmp_root) != 0) return -1;
-    int n = len - OW_SNMP_ROOTN - 1;
-    if (n > OW_SNMP_MAXSUB - 1) return -1;
-    for (int r = 0; r < ow_snmp_noids; r++) {
-        const ow_snmp_oid_t *row = &ow_snmp_oids[r];
-        if (!row->get || ow_snmp_sublen(row) != n) continue;
-        int k = 0;
-        while (k < n && (uint32_t)row->sub[k] == o[OW_SNMP_ROOTN + k])
-            k++;
-        if (k == n) return r;
-    }
-    return -1;
-}
-
 static void answer_get(ow_snmp_view_t *v, netsnmp_agent_request_info *ri, netsnmp_request_info *r,
                        int next)
 {
@@ -143,7 +126,7 @@ static void answer_get(ow_snmp_view_t *v, netsnmp_agent_request_info *ri, netsnm
          * to the next registration. */
         if (!next)
             netsnmp_set_request_error(
-                ri, r, row_of(o, len) >= 0 ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
+                ri, r, ow_snmp_row_of(o, len) >= 0 ? SNMP_NOSUCHINSTANCE : SNMP_NOSUCHOBJECT);
         return;
     }
     if (next) {
@@ -250,7 +233,7 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
         for (r = reqs; r; r = r->next) {
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
-            int row = row_of(o, len);
+            int row = ow_snmp_row_of(o, len);
             if (row < 0 || !ow_snmp_view_get(v, o, len)) {
                 refuse(d, ri, r, row < 0 ? SNMP_ERR_NOCREATION : SNMP_ERR_NOTWRITABLE,
                        "no such object instance");
@@ -278,8 +261,8 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
             ow_snmp_set_t *s = &d->set[d->nset++];
-            *s =
-                (ow_snmp_set_t){.row = row_of(o, len), .wire = (int32_t)*r->requestvb->val.integer};
+            *s = (ow_snmp_set_t){.row = ow_snmp_row_of(o, len),
+                                 .wire = (int32_t)*r->requestvb->val.integer};
             ow_snmp_set_check(v, s, why, sizeof why);
         }
         if (ow_snmp_set_plan(v, d->set, d->nset, why, sizeof why) != OW_SET_OK) {

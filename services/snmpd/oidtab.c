@@ -462,6 +462,23 @@ int ow_snmp_find(const char *name)
     return -1;
 }
 
+/* The row an instance OID belongs to (its OID minus the instance), or -1. */
+int ow_snmp_row_of(const uint32_t *o, int len)
+{
+    if (len <= OW_SNMP_ROOTN + 1 || memcmp(o, ow_snmp_root, sizeof ow_snmp_root) != 0) return -1;
+    int n = len - OW_SNMP_ROOTN - 1;
+    if (n > OW_SNMP_MAXSUB - 1) return -1;
+    for (int r = 0; r < ow_snmp_noids; r++) {
+        const ow_snmp_oid_t *row = &ow_snmp_oids[r];
+        if (!row->get || ow_snmp_sublen(row) != n) continue;
+        int k = 0;
+        while (k < n && (uint32_t)row->sub[k] == o[OW_SNMP_ROOTN + k])
+            k++;
+        if (k == n) return r;
+    }
+    return -1;
+}
+
 /* ---- docs and MIB ---- */
 
 static const char *tname[] = {"INTEGER", "Gauge32", "TimeTicks", "OBJECT IDENTIFIER",

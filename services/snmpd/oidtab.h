@@ -63,6 +63,9 @@ int ow_snmp_sublen(const ow_snmp_oid_t *o);
 int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b);
 /* Index of the row named name, or -1. */
 int ow_snmp_find(const char *name);
+/* The row an instance OID (len sub-identifiers, root included) belongs to:
+ * its OID minus the instance; -1 if none. */
+int ow_snmp_row_of(const uint32_t *o, int len);
 /* Write docs/snmp.md; 0 or -1. */
 int ow_snmp_doc(FILE *f);
 /* Write the MIB module; 0 or -1. */

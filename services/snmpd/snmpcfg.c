@@ -46,7 +46,12 @@ static int resolve(pctx_t *c, const char *path, char *raw, size_t rawlen)
     } else if (strncmp(raw, "file:", 5) == 0) {
         char fp[512];
         snprintf(fp, sizeof fp, "%s", raw + 5);
-        FILE *f = fopen(ow_site_path(c->site, fp, raw, rawlen), "r");
+        /* Resolved against the site file's directory, a long name may not
+         * fit: say so rather than open nothing (fopen(NULL) is undefined). */
+        const char *full = ow_site_path(c->site, fp, raw, rawlen);
+        if (!full)
+            return fail(c, path, "file name too long once resolved against \"%s\"", c->site->dir);
+        FILE *f = fopen(full, "r");
         if (!f) return fail(c, path, "cannot read %s", fp);
         if (!fgets(raw, (int)rawlen, f)) raw[0] = 0;
         fclose(f);
@@ -177,7 +182,10 @@ int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t 
             if (str(&c, v, path, out->source, sizeof out->source) < 0) return -1;
         } else if (strcmp(key, "state_dir") == 0) {
             if (str(&c, v, path, buf, sizeof buf) < 0) return -1;
-            ow_site_path(site, buf, out->state_dir, sizeof out->state_dir);
+            if (!buf[0]) return fail(&c, path, "must not be empty");
+            /* cut short, it would be another directory than the one named */
+            if (!ow_site_path(site, buf, out->state_dir, sizeof out->state_dir))
+                return fail(&c, path, "too long once resolved against \"%s\"", site->dir);
             continue;
         } else if (strcmp(key, "temperature_unit") == 0) {
             if (str(&c, v, path, buf, sizeof buf) < 0) return -1;
@@ -196,8 +204,11 @@ int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t 
         } else
             return fail(&c, path, "unknown key");
     }
-    if (strcmp(out->state_dir, "snmpd-state") == 0)
-        ow_site_path(site, "snmpd-state", out->state_dir, sizeof out->state_dir);
+    if (strcmp(out->state_dir, "snmpd-state") == 0 &&
+        !ow_site_path(site, "snmpd-state", out->state_dir, sizeof out->state_dir))
+        return fail(&c, "services.snmpd.state_dir",
+                    "the default \"snmpd-state\" is too long once resolved against \"%s\"",
+                    site->dir);
     if (users) {
         if (!json_is_array(users) || json_array_size(users) > OW_SNMP_MAX_USERS)
             return fail(&c, "services.snmpd.users", "expected an array of at most 16 users");

@@ -187,6 +187,11 @@ int ow_snmp_view_build(ow_snmp_view_t *v)
         }
         for (int k = 0; k < count; k++) {
             /* modules and strings are 1-based, alarms index v->alarms */
+            /* bacsAlarmId is the table's index, Integer32 (1..2147483647): a
+             * larger id (a hand-edited alarmd state) cannot be a row, and cut
+             * to an int it would take another alarm's (two rows, one OID). */
+            if (o->inst == OW_I_ALARM && (v->alarms[k].id < 1 || v->alarms[k].id > INT32_MAX))
+                continue;
             int inst = o->inst == OW_I_ALARM ? k : o->inst == OW_I_AUX ? o->sub[n - 1] : k + 1;
             double x;
             if (!o->get(v, o, inst, &x)) continue;
