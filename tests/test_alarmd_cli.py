@@ -107,12 +107,20 @@ H2 = "thresholds.hydrogen_alarm_pct_lel"
 state_file = A["state_file"]
 st = json.load(open(state_file))
 st["overrides"]["wm1"][H2] = "5"
+# ... and a resume position with a negative seq (as uint64 it would be huge,
+# and every later reading of busd a "duplicate") is ignored with a warning.
+check(any(p["pub"] == "busd.wm1" for p in st.get("positions", [])), "busd's position saved")
+for p in st.get("positions", []):
+    if p["pub"] == "busd.wm1":
+        p["seq"] = -5
 with open(state_file, "w") as f:
     json.dump(st, f)
 alarmd = start([ALARMD, "-f", cfg], stderr=subprocess.PIPE, text=True, errors="replace")
 check(wait_for(lambda: cli("thresholds", "get", H2).returncode == 0, 10), "alarmd back")
 r = cli("thresholds", "get", H2)
 check(r.stdout.strip() == H2 + " = 25", "non-number override dropped: %r" % r.stdout)
+check(wait_for(lambda: cli("health", "alarmd").returncode == 0, 15),
+      "busd's readings reach alarmd despite the bad position")
 r = cli("thresholds", "get", KEY)
 check(r.stdout.strip() == KEY + " = 13.5", "the good override still applies: %r" % r.stdout)
 L.close()
@@ -120,4 +128,6 @@ stop(alarmd)
 stop(busd)
 err = alarmd.stderr.read()
 check("dropping saved setting %s: not a number" % H2 in err, "dropped setting logged")
+check("positions[" in err and "is not {pub, epoch >= 0, seq >= 0}: ignored" in err,
+      "bad position logged")
 done("test_alarmd_cli")

@@ -373,7 +373,16 @@ static int load_state(ow_alarmd_t *a, char *err, size_t errlen)
         const char *pub = json_string_value(json_object_get(p, "pub"));
         json_int_t epoch = json_integer_value(json_object_get(p, "epoch"));
         json_int_t seq = json_integer_value(json_object_get(p, "seq"));
-        if (pub) ow_sub_resume(a->sub, pub, (uint64_t)epoch, (uint64_t)seq);
+        /* A negative or missing number would become a huge position, and
+         * every later message of that publisher a "duplicate": dropped. */
+        if (!pub || !json_is_integer(json_object_get(p, "epoch")) ||
+            !json_is_integer(json_object_get(p, "seq")) || epoch < 0 || seq < 0) {
+            log_warnx("%s: positions[%zu] is not {pub, epoch >= 0, seq >= 0}: ignored, "
+                      "that publisher is caught up from its journal",
+                      a->cfg.state_file, i);
+            continue;
+        }
+        ow_sub_resume(a->sub, pub, (uint64_t)epoch, (uint64_t)seq);
     }
     json_decref(root);
     for (int g = 0; g < a->site->ngateways; g++)
