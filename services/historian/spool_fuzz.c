@@ -24,7 +24,10 @@ static int on_rec(void *ctx, const char *t, size_t tl, const char *b, size_t bl)
 {
     acct_t *a = ctx;
     size_t topic = (size_t)((const uint8_t *)t - a->base);
-    size_t hdr = topic >= 20 && memcmp(t - 20, "SPL2", 4) == 0 ? 20 : 16;
+    /* The record starts where the accounting stands; its magic says the
+     * header's size (looking 20 bytes back instead mistook an SPL1 record
+     * after four stray bytes "SPL2" for an SPL2 one: a false alarm). */
+    size_t hdr = a->at + 4 <= a->size && memcmp(a->base + a->at, "SPL2", 4) == 0 ? 20 : 16;
     if (topic < hdr || topic - hdr != a->at || b != t + tl || topic + tl + bl > a->size) abort();
     a->at = topic + tl + bl;
     a->records++;
