@@ -9,22 +9,55 @@
 #include "ow_clock.h"
 #include "ow_zsock.h"
 
-int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
-                ow_reply_t *reply, ow_ctl_msg_fn fn, void *ctx, char *err, size_t errlen)
+/* One control request on the wire: the same envelope for the one-shot call
+ * and the standing socket. */
+static int encode_request(const char *gw, const ow_control_t *req, uint64_t seq, char *body,
+                          size_t bodylen, char *err, size_t errlen)
 {
     ow_msg_t m;
-    char body[OW_BODY_MAX];
-    int rc = -1;
-
     ow_msg_init(&m, OW_MSG_CONTROL);
     m.u.control = *req;
     snprintf(m.h.gw, sizeof m.h.gw, "%s", gw ? gw : "");
     snprintf(m.h.pub, sizeof m.h.pub, "ctl.%d", (int)getpid());
     m.h.epoch = (uint64_t)ow_now_us();
-    m.h.seq = 1;
+    m.h.seq = seq;
     m.h.ts_us = ow_now_us();
-    int n = ow_encode(&m, body, sizeof body, err, errlen);
-    if (n < 0) return -1;
+    return ow_encode(&m, body, bodylen, err, errlen);
+}
+
+/* An answer: the reply, then [topic, body] pairs for fn. 0, or -1 when
+ * the first frame is not a reply (err says so when given). */
+static int read_answer(zmsg_t *ans, ow_reply_t *reply, uint64_t *epoch, ow_ctl_msg_fn fn, void *ctx,
+                       char *err, size_t errlen)
+{
+    zframe_t *f = ans ? zmsg_first(ans) : NULL;
+    ow_msg_t r, m;
+    if (!f ||
+        ow_decode(NULL, 0, (char *)zframe_data(f), zframe_size(f), &r, err, errlen, NULL) !=
+            OW_PERR_OK ||
+        r.kind != OW_MSG_REPLY) {
+        if (f && err) snprintf(err + strlen(err), errlen - strlen(err), " (malformed reply)");
+        return -1;
+    }
+    *reply = r.u.reply;
+    if (epoch) *epoch = r.h.epoch;
+    while ((f = zmsg_next(ans))) {
+        zframe_t *b = zmsg_next(ans);
+        if (!b) break;
+        if (fn && ow_decode((char *)zframe_data(f), zframe_size(f), (char *)zframe_data(b),
+                            zframe_size(b), &m, NULL, 0, NULL) == OW_PERR_OK)
+            fn(ctx, &m);
+    }
+    return 0;
+}
+
+int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, int timeout_ms,
+                ow_reply_t *reply, ow_ctl_msg_fn fn, void *ctx, char *err, size_t errlen)
+{
+    char body[OW_BODY_MAX];
+    int rc = -1;
+
+    if (encode_request(gw, req, 1, body, sizeof body, err, errlen) < 0) return -1;
     zsock_t *d = zsock_new(ZMQ_DEALER);
     if (d) ow_zsock_limit(d, OW_ZSOCK_CTL_CLIENT);
     if (!d || ow_auth_client(d, endpoint, err, errlen) < 0) {
@@ -45,23 +78,7 @@ int ow_ctl_call(const char *endpoint, const char *gw, const ow_control_t *req, i
                  endpoint, timeout_ms);
         goto out;
     }
-    zframe_t *f = zmsg_first(ans);
-    ow_msg_t r;
-    if (!f ||
-        ow_decode(NULL, 0, (char *)zframe_data(f), zframe_size(f), &r, err, errlen, NULL) !=
-            OW_PERR_OK ||
-        r.kind != OW_MSG_REPLY) {
-        if (f) snprintf(err + strlen(err), errlen - strlen(err), " (malformed reply)");
-        goto out;
-    }
-    *reply = r.u.reply;
-    while ((f = zmsg_next(ans))) {
-        zframe_t *b = zmsg_next(ans);
-        if (!b) break;
-        if (fn && ow_decode((char *)zframe_data(f), zframe_size(f), (char *)zframe_data(b),
-                            zframe_size(b), &m, NULL, 0, NULL) == OW_PERR_OK)
-            fn(ctx, &m);
-    }
+    if (read_answer(ans, reply, NULL, fn, ctx, err, errlen) < 0) goto out;
     rc = 0;
 out:
     zmsg_destroy(&ans);
@@ -136,16 +153,8 @@ void ow_ctl_async_destroy(ow_ctl_async_t **cp)
 int ow_ctl_async_send(ow_ctl_async_t *c, const char *gw, const ow_control_t *req, char *err,
                       size_t errlen)
 {
-    ow_msg_t m;
     char body[OW_BODY_MAX];
-    ow_msg_init(&m, OW_MSG_CONTROL);
-    m.u.control = *req;
-    snprintf(m.h.gw, sizeof m.h.gw, "%s", gw ? gw : "");
-    snprintf(m.h.pub, sizeof m.h.pub, "ctl.%d", (int)getpid());
-    m.h.epoch = (uint64_t)ow_now_us();
-    m.h.seq = ++c->seq;
-    m.h.ts_us = ow_now_us();
-    int n = ow_encode(&m, body, sizeof body, err, errlen);
+    int n = encode_request(gw, req, ++c->seq, body, sizeof body, err, errlen);
     if (n < 0) return -1;
     if (zmq_send(zsock_resolve(c->d), body, (size_t)n, ZMQ_DONTWAIT) < 0) {
         snprintf(err, errlen, "cannot queue a request: %s", zmq_strerror(zmq_errno()));
@@ -160,25 +169,7 @@ int ow_ctl_async_recv(ow_ctl_async_t *c, ow_reply_t *reply, uint64_t *epoch, ow_
     zmq_pollitem_t it = {zsock_resolve(c->d), 0, ZMQ_POLLIN, 0};
     if (zmq_poll(&it, 1, 0) <= 0 || !(it.revents & ZMQ_POLLIN)) return 0;
     zmsg_t *ans = zmsg_recv(c->d);
-    zframe_t *f = ans ? zmsg_first(ans) : NULL;
-    ow_msg_t r, m;
-    int rc = -1;
-    if (!f ||
-        ow_decode(NULL, 0, (char *)zframe_data(f), zframe_size(f), &r, NULL, 0, NULL) !=
-            OW_PERR_OK ||
-        r.kind != OW_MSG_REPLY)
-        goto out;
-    *reply = r.u.reply;
-    if (epoch) *epoch = r.h.epoch;
-    while ((f = zmsg_next(ans))) {
-        zframe_t *b = zmsg_next(ans);
-        if (!b) break;
-        if (fn && ow_decode((char *)zframe_data(f), zframe_size(f), (char *)zframe_data(b),
-                            zframe_size(b), &m, NULL, 0, NULL) == OW_PERR_OK)
-            fn(ctx, &m);
-    }
-    rc = 1;
-out:
+    int rc = read_answer(ans, reply, epoch, fn, ctx, NULL, 0) < 0 ? -1 : 1;
     zmsg_destroy(&ans);
     return rc;
 }
