@@ -57,6 +57,7 @@ typedef struct {
 } watched_t;
 static watched_t watched[MAX_WATCHED];
 static _Atomic int nwatched;
+static _Atomic int nfailed; /* watched sockets with failed set: the tick's fast path */
 
 static struct {
     int inited, curve;
@@ -340,7 +341,8 @@ static void monitor_event(zap_state_t *z, int i)
         }
         if (z->watch[i] >= 0) { /* a client: reconnect (ow_auth_tick) */
             if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || value != 0)
-                atomic_store(&watched[z->watch[i]].failed, 1);
+                if (!atomic_exchange(&watched[z->watch[i]].failed, 1))
+                    atomic_fetch_add(&nfailed, 1);
             zmsg_destroy(&ev);
             return;
         }
@@ -518,6 +520,7 @@ void ow_auth_shutdown(void)
 {
     zactor_destroy(&A.zap);
     atomic_store(&nwatched, 0);
+    atomic_store(&nfailed, 0);
     free(A.eps);
     A.eps = NULL;
     A.neps = 0;
@@ -605,11 +608,16 @@ void ow_auth_forget(void *s)
 {
     void *raw = s ? zsock_resolve(s) : NULL;
     for (int i = 0; raw && i < atomic_load(&nwatched); i++)
-        if (watched[i].sock == raw) watched[i].sock = NULL;
+        if (watched[i].sock == raw) {
+            watched[i].sock = NULL;
+            if (atomic_exchange(&watched[i].failed, 0)) atomic_fetch_sub(&nfailed, 1);
+        }
 }
 
 void ow_auth_tick(void)
 {
+    /* Called for every message a subscriber reads: nothing to do is one load. */
+    if (!atomic_load(&nfailed)) return;
     int64_t now = zclock_usecs();
     for (int i = 0; i < atomic_load(&nwatched); i++) {
         watched_t *w = &watched[i];
@@ -623,6 +631,7 @@ void ow_auth_tick(void)
         }
         if (now < w->due_us) continue;
         atomic_store(&w->failed, 0);
+        atomic_fetch_sub(&nfailed, 1);
         w->due_us = 0;
         zmq_disconnect(w->sock, w->ep);
         if (zmq_connect(w->sock, w->ep) < 0) log_warn("reconnect %s", w->ep);
