@@ -4,6 +4,7 @@
  * strict UTF-8, depth 2048), except that any raw NUL byte is an error here
  * (jansson 2.14 drops one that directly follows a number or a literal). */
 #include "json_scan.h"
+#include "ow_num.h"
 
 #include <errno.h>
 #include <float.h>
@@ -215,9 +216,6 @@ static long unescape(const uchar *p, const uchar *q, char *out, size_t cap)
     return (long)n;
 }
 
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* The double strtod gives for the real token [start, end), overflow refused
  * as jansson does: 0, -1 on overflow, -2 out of memory. mant and e describe
@@ -233,9 +231,10 @@ static int real_value(const uchar *start, const uchar *end, uint64_t mant, long 
         *out = neg ? -0.0 : 0.0;
         return 0;
     }
-    if (exact && mant <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
+    if (exact && mant <= (UINT64_C(1) << 53) && e >= -OW_NUM_POW10_EXACT_MAX &&
+        e <= OW_NUM_POW10_EXACT_MAX) {
         double d = (double)mant;
-        d = e < 0 ? d / pow10_tab[-e] : d * pow10_tab[e];
+        d = e < 0 ? d / ow_num_pow10_exact[-e] : d * ow_num_pow10_exact[e];
         *out = neg ? -d : d;
         return 0;
     }

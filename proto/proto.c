@@ -4,6 +4,7 @@
  * same tables, so the contract cannot drift from the code. */
 #include "ow_proto.h"
 #include "json_scan.h"
+#include "ow_num.h"
 #include "proto_ref.h"
 
 #include <errno.h>
@@ -529,7 +530,7 @@ static void w_i64(wbuf_t *w, int64_t v)
  * snprintf. ow_fmt_g7 is exposed for the test that compares the two. */
 int ow_fmt_g7(double v, char *out, size_t len)
 {
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+    const double *p10 = ow_num_pow10_exact; /* d is 0..10 */
     double a = fabs(v);
     if (len >= 24 && a >= 1e-4 && a < 1e7) {
         int e = 0; /* decimal exponent: 10^e <= a < 10^(e+1) */

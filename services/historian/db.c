@@ -1,126 +1,26 @@
-/* The historian's PostgreSQL side; see db.h. Readings go through COPY: module
- * readings straight into their table while nothing in the batch is stored
- * yet, otherwise (and always for string and sensor readings) into per-session
- * staging tables and INSERT ... ON CONFLICT DO NOTHING, whose RETURNING rows
- * feed the rollups, so a replayed batch changes nothing. Numbers and
- * timestamps are formatted by hand: fast, exact for the real columns, and
- * independent of the process locale. */
+/* The historian's PostgreSQL side; see db.h. Readings go through COPY
+ * (copy.c): module readings straight into their table while nothing in the
+ * batch is stored yet, otherwise (and always for string and sensor readings)
+ * into per-session staging tables and INSERT ... ON CONFLICT DO NOTHING,
+ * whose RETURNING rows feed the rollups, so a replayed batch changes nothing.
+ * This file keeps the connection, the batch and the transaction that writes
+ * it; formatting is dbfmt.c, migrations migrate.c, the site sitesync.c. */
 #include "db.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
+#include "copy.h"
+#include "db_int.h"
 #include "ow_gbms.h"
+#include "ow_num.h"
 
-/* Written by embed_migrations.cmake (migrations.c). */
-typedef struct {
-    int version;
-    const char *name;
-    const char *sql;
-} ow_migration_t;
-extern const ow_migration_t ow_migrations[];
-extern const size_t ow_migrations_count;
-
-#define DAY_US       86400000000LL
-#define TS_MIN_US    (-62135596800000000LL) /* 0001-01-01: the formatter writes 4-digit years */
-#define TS_MAX_US    253402300799999999LL   /* 9999-12-31 23:59:59.999999 */
-#define ROW_MAX      512                    /* a formatted COPY row is shorter than this */
-#define COPY_CHUNK   (1 << 20)              /* bytes handed to libpq at a time */
-#define MIGRATE_LOCK 0x6f686d7761746368LL   /* "ohmwatch": pg_advisory_xact_lock key */
+#define TS_MIN_US (-62135596800000000LL) /* 0001-01-01: the formatter writes 4-digit years */
+#define TS_MAX_US 253402300799999999LL   /* 9999-12-31 23:59:59.999999 */
 
 /* ---- batches ---- */
-
-typedef struct {
-    char id[OW_ID_MAX];
-    char esc[2 * OW_ID_MAX]; /* sanitized and escaped for COPY text */
-    size_t esc_len;
-} gw_name_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint64_t epoch, seq;
-    uint16_t gw;
-    int16_t string, module, block;
-    uint32_t status;
-    double voltage_v, temp_c, impedance_mohm, eq_pct;
-} mod_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint64_t epoch, seq;
-    uint16_t gw;
-    int16_t string, modules, modules_lost;
-    double current_a, ac_current_a, sum_voltage_v, avg_voltage_v;
-} str_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint64_t epoch, seq;
-    uint16_t gw;
-    int16_t aux_units;
-    uint32_t inputs, outputs;
-    double ambient_c, humidity_pct, hydrogen_pct_lel;
-} aux_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint16_t gw;
-    ow_alarm_t a;
-} alarm_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint16_t gw;
-    uint32_t general, battery, alarm;
-    int alarms_active, module_alarms, module_warnings, audible;
-} state_row_t;
-
-typedef struct {
-    uint16_t gw;
-    ow_discharge_t d;
-} dis_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint16_t gw;
-    ow_baseline_t b;
-} base_row_t;
-
-typedef struct {
-    int64_t ts_us;
-    uint16_t gw;
-    ow_config_t c;
-} cfg_row_t;
-
-typedef struct {
-    char pub[OW_ID_MAX];
-    uint64_t epoch, seq;
-} pos_t;
-
-#define VEC(T)                                                                                     \
-    struct {                                                                                       \
-        T *v;                                                                                      \
-        size_t n, cap;                                                                             \
-    }
-
-struct ow_batch {
-    VEC(gw_name_t) gws;
-    VEC(mod_row_t) mod;
-    VEC(str_row_t) str;
-    VEC(aux_row_t) aux;
-    VEC(alarm_row_t) alarm;
-    VEC(state_row_t) state;
-    VEC(dis_row_t) dis;
-    VEC(base_row_t) base;
-    VEC(cfg_row_t) cfg;
-    VEC(pos_t) pos;
-    uint16_t last_gw; /* index of the last gateway looked up: readings come in runs */
-};
 
 /* v with room for element n (doubled when full), or NULL when out of memory
  * (v is then left as it was). */
@@ -140,69 +40,6 @@ static void *vec_room(void *v, size_t n, size_t *cap, size_t size)
         nv_ ? ((vec).v = nv_, &nv_[(vec).n++]) : NULL;                                             \
     })
 
-/* Copy a C string of at most srclen bytes as valid UTF-8 (an invalid byte
- * becomes '?'): PostgreSQL rejects the whole statement over one bad byte, and
- * a field cut by a fixed-size buffer can end inside a character. */
-static void utf8_copy(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-    const unsigned char *s = (const unsigned char *)src;
-    size_t len = strnlen(src, srclen), i = 0, o = 0;
-    while (i < len && o + 1 < dstlen) {
-        unsigned c = s[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        int ok = n > 0 && i + n <= len && o + n < dstlen;
-        for (size_t k = 1; ok && k < n; k++)
-            ok = (s[i + k] & 0xc0) == 0x80;
-        if (ok && n == 2) ok = c >= 0xc2;
-        if (ok && n == 3) {
-            unsigned cp = (c & 0x0f) << 12 | (s[i + 1] & 0x3fu) << 6 | (s[i + 2] & 0x3fu);
-            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-        }
-        if (ok && n == 4) {
-            unsigned cp = (c & 0x07) << 18 | (s[i + 1] & 0x3fu) << 12;
-            ok = cp >= 0x10000 && cp <= 0x10ffff;
-        }
-        if (!ok) {
-            if (n > 1 && i + n <= len && o + n >= dstlen) break; /* no room: cut cleanly */
-            dst[o++] = '?';
-            i++;
-            continue;
-        }
-        memcpy(dst + o, s + i, n);
-        o += n;
-        i += n;
-    }
-    dst[o] = '\0';
-}
-
-/* Escape for COPY text format: backslash, tab, newline and carriage return. */
-static char *put_text(char *p, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '\\':
-            *p++ = '\\', *p++ = '\\';
-            break;
-        case '\t':
-            *p++ = '\\', *p++ = 't';
-            break;
-        case '\n':
-            *p++ = '\\', *p++ = 'n';
-            break;
-        case '\r':
-            *p++ = '\\', *p++ = 'r';
-            break;
-        default:
-            *p++ = *s;
-        }
-    }
-    return p;
-}
-
 static int gw_index(ow_batch_t *b, const char *gw)
 {
     if (b->last_gw < b->gws.n && strncmp(b->gws.v[b->last_gw].id, gw, OW_ID_MAX) == 0)
@@ -217,15 +54,15 @@ static int gw_index(ow_batch_t *b, const char *gw)
     memcpy(g->id, gw, len);
     g->id[len] = '\0';
     char clean[OW_ID_MAX];
-    utf8_copy(clean, sizeof clean, gw, OW_ID_MAX);
-    g->esc_len = (size_t)(put_text(g->esc, clean) - g->esc);
+    ow_dbfmt_utf8(clean, sizeof clean, gw, OW_ID_MAX);
+    g->esc_len = (size_t)(ow_dbfmt_text(g->esc, clean) - g->esc);
     return b->last_gw = (uint16_t)(b->gws.n - 1);
 }
 
 /* The stored name of gateway i (unescaped, sanitized). */
 static void gw_clean(const ow_batch_t *b, uint16_t i, char *out, size_t len)
 {
-    utf8_copy(out, len, b->gws.v[i].id, OW_ID_MAX);
+    ow_dbfmt_utf8(out, len, b->gws.v[i].id, OW_ID_MAX);
 }
 
 ow_batch_t *ow_batch_new(void)
@@ -357,8 +194,8 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
         r->ts_us = h->ts_us;
         r->gw = g;
         r->a = *x;
-        utf8_copy(r->a.action, sizeof r->a.action, x->action, sizeof x->action);
-        utf8_copy(r->a.text, sizeof r->a.text, x->text, sizeof x->text);
+        ow_dbfmt_utf8(r->a.action, sizeof r->a.action, x->action, sizeof x->action);
+        ow_dbfmt_utf8(r->a.text, sizeof r->a.text, x->text, sizeof x->text);
         return 1;
     }
     case OW_MSG_STATE: {
@@ -385,8 +222,8 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
         if (!r) return -1;
         r->gw = g;
         r->d = *x;
-        utf8_copy(r->d.action, sizeof r->d.action, x->action, sizeof x->action);
-        utf8_copy(r->d.mode, sizeof r->d.mode, x->mode, sizeof x->mode);
+        ow_dbfmt_utf8(r->d.action, sizeof r->d.action, x->action, sizeof x->action);
+        ow_dbfmt_utf8(r->d.mode, sizeof r->d.mode, x->mode, sizeof x->mode);
         return 1;
     }
     case OW_MSG_BASELINE: {
@@ -407,11 +244,11 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
         r->ts_us = h->ts_us;
         r->gw = g;
         r->c = *x;
-        utf8_copy(r->c.key, sizeof r->c.key, x->key, sizeof x->key);
-        utf8_copy(r->c.source, sizeof r->c.source, x->source, sizeof x->source);
-        utf8_copy(r->c.who, sizeof r->c.who, x->who, sizeof x->who);
-        utf8_copy(r->c.old, sizeof r->c.old, x->old, sizeof x->old);
-        utf8_copy(r->c.new_, sizeof r->c.new_, x->new_, sizeof x->new_);
+        ow_dbfmt_utf8(r->c.key, sizeof r->c.key, x->key, sizeof x->key);
+        ow_dbfmt_utf8(r->c.source, sizeof r->c.source, x->source, sizeof x->source);
+        ow_dbfmt_utf8(r->c.who, sizeof r->c.who, x->who, sizeof x->who);
+        ow_dbfmt_utf8(r->c.old, sizeof r->c.old, x->old, sizeof x->old);
+        ow_dbfmt_utf8(r->c.new_, sizeof r->c.new_, x->new_, sizeof x->new_);
         return 1;
     }
     default:
@@ -450,235 +287,8 @@ void ow_batch_clear(ow_batch_t *b)
     b->last_gw = 0;
 }
 
-/* ---- formatting ---- */
+/* ---- the connection ---- */
 
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
-static char *put_i64(char *p, int64_t v)
-{
-    if (v < 0) {
-        *p++ = '-';
-        return put_u64(p, (uint64_t)0 - (uint64_t)v);
-    }
-    return put_u64(p, (uint64_t)v);
-}
-
-static char *put2(char *p, unsigned v)
-{
-    *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-/* Civil date of a day count since 1970-01-01 (H. Hinnant's algorithm). */
-static void civil(int64_t days, int *y, unsigned *m, unsigned *d)
-{
-    days += 719468;
-    int64_t era = floor_div(days, 146097);
-    unsigned doe = (unsigned)(days - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static char *put_date(char *p, int64_t day)
-{
-    int y;
-    unsigned m, d;
-    civil(day, &y, &m, &d);
-    p = put2(p, (unsigned)y / 100);
-    p = put2(p, (unsigned)y % 100);
-    *p++ = '-';
-    p = put2(p, m);
-    *p++ = '-';
-    return put2(p, d);
-}
-
-/* ISO 8601 UTC with microseconds, e.g. "2024-05-01 12:00:00.250000+00". */
-static char *put_ts(char *p, int64_t us)
-{
-    int64_t day = floor_div(us, DAY_US);
-    int64_t rem = us - day * DAY_US;
-    unsigned s = (unsigned)(rem / 1000000), frac = (unsigned)(rem % 1000000);
-    p = put_date(p, day);
-    *p++ = ' ';
-    p = put2(p, s / 3600);
-    *p++ = ':';
-    p = put2(p, s / 60 % 60);
-    *p++ = ':';
-    p = put2(p, s % 60);
-    *p++ = '.';
-    for (unsigned div = 100000; div; div /= 10)
-        *p++ = (char)('0' + frac / div % 10);
-    memcpy(p, "+00", 3);
-    return p + 3;
-}
-
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static double pow10i(int e)
-{
-    if (e >= 0 && e <= 22) return pow10_tab[e];
-    if (e < 0 && e >= -22) return 1.0 / pow10_tab[-e];
-    return pow(10.0, e);
-}
-
-/* What a real (float4) column stores for x: the nearest float, 0 for a
- * subnormal (PostgreSQL may call it out of range). 0 returned for NULL: NAN,
- * infinities and values beyond the float range. The COPY text and the
- * rollups computed here both go through this. */
-static int real_of(double x, float *out)
-{
-    if (!(fabs(x) <= FLT_MAX)) return 0;
-    float f = (float)x;
-    *out = fabsf(f) < FLT_MIN ? 0.0f : f;
-    return 1;
-}
-
-/* A real column's value, written with the 9 significant digits that make
- * PostgreSQL read back exactly that float, or \N. */
-static char *put_real(char *p, double x)
-{
-    float f;
-    if (!real_of(x, &f)) {
-        memcpy(p, "\\N", 2);
-        return p + 2;
-    }
-    if (f == 0) {
-        *p++ = '0';
-        return p;
-    }
-    double v = f;
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    int e = (int)floor(log10(v));
-    uint64_t m = (uint64_t)llround(v * pow10i(8 - e));
-    if (m >= 1000000000u) {
-        e++;
-        m = (uint64_t)llround(v * pow10i(8 - e));
-    } else if (m < 100000000u) {
-        e--;
-        m = (uint64_t)llround(v * pow10i(8 - e));
-    }
-    char dig[9];
-    for (int i = 8; i >= 0; i--) {
-        dig[i] = (char)('0' + m % 10);
-        m /= 10;
-    }
-    int nd = 9;
-    while (nd > 1 && dig[nd - 1] == '0')
-        nd--;
-    if (e >= 0 && e <= 8) { /* ddd.ddd */
-        for (int i = 0; i <= e; i++)
-            *p++ = dig[i];
-        if (nd > e + 1) {
-            *p++ = '.';
-            for (int i = e + 1; i < nd; i++)
-                *p++ = dig[i];
-        }
-    } else if (e < 0 && e >= -5) { /* 0.000ddd */
-        *p++ = '0';
-        *p++ = '.';
-        for (int i = -1; i > e; i--)
-            *p++ = '0';
-        for (int i = 0; i < nd; i++)
-            *p++ = dig[i];
-    } else { /* d.ddde-NN */
-        *p++ = dig[0];
-        if (nd > 1) {
-            *p++ = '.';
-            for (int i = 1; i < nd; i++)
-                *p++ = dig[i];
-        }
-        *p++ = 'e';
-        p = put_i64(p, e);
-    }
-    return p;
-}
-
-/* A double for a text parameter: "%.17g" round-trips; a locale's decimal
- * comma is turned back into a point. NAN is "NaN" for NOT NULL columns. */
-static const char *fmt_double(char *buf, size_t len, double x)
-{
-    if (isnan(x)) return "NaN";
-    if (isinf(x)) return x > 0 ? "Infinity" : "-Infinity";
-    snprintf(buf, len, "%.17g", x);
-    char *c = strchr(buf, ',');
-    if (c) *c = '.';
-    return buf;
-}
-
-/* The same for a nullable column: NAN is NULL. */
-static const char *fmt_double_null(char *buf, size_t len, double x)
-{
-    return isnan(x) ? NULL : fmt_double(buf, len, x);
-}
-
-static const char *fmt_ts(char *buf, int64_t us)
-{
-    *put_ts(buf, us) = '\0';
-    return buf;
-}
-
-static const char *fmt_i64(char *buf, int64_t v)
-{
-    *put_i64(buf, v) = '\0';
-    return buf;
-}
-
-/* ---- the connection and what it keeps between batches ---- */
-
-/* A module's rollup over one minute, computed here for the fast path. */
-typedef struct {
-    int64_t bucket_us;
-    uint16_t gw;
-    int16_t module, string;
-    uint8_t used;
-    uint32_t n;
-    struct {
-        float min, max;
-        double sum;
-        uint32_t n;
-    } q[3]; /* voltage_v, temp_c, impedance_mohm */
-} agg_t;
-
-struct ow_db {
-    PGconn *conn;
-    int staged;    /* the temp staging tables exist in this session */
-    int careful;   /* module readings go through ON CONFLICT (a batch had duplicates) */
-    int64_t *days; /* UTC days whose partitions this session has ensured */
-    size_t ndays, capdays;
-    char *buf; /* COPY data */
-    size_t cap;
-    agg_t *agg; /* open-addressed by (gw, module, minute), then packed for COPY */
-    size_t nagg, capagg;
-};
-
-/* Library code never prints: NOTICEs ("already exists, skipping") are dropped. */
 static void quiet(void *arg, const char *message)
 {
     (void)arg;
@@ -687,7 +297,7 @@ static void quiet(void *arg, const char *message)
 
 /* "what: message", the PostgreSQL message on one line (its lines and runs of
  * blanks joined by single spaces). */
-static void fail_msg(char *err, size_t errlen, const char *what, const char *msg)
+void ow_db_fail(char *err, size_t errlen, const char *what, const char *msg)
 {
     if (!err || !errlen) return;
     if (!msg || !*msg) msg = "unknown error";
@@ -705,22 +315,22 @@ static void fail_msg(char *err, size_t errlen, const char *what, const char *msg
     err[o] = '\0';
 }
 
-static int fail_res(ow_db_t *db, PGresult *res, char *err, size_t errlen, const char *what)
+int ow_db_fail_res(ow_db_t *db, PGresult *res, char *err, size_t errlen, const char *what)
 {
     const char *msg = res ? PQresultErrorMessage(res) : "";
-    fail_msg(err, errlen, what, msg && *msg ? msg : PQerrorMessage(db->conn));
+    ow_db_fail(err, errlen, what, msg && *msg ? msg : PQerrorMessage(db->conn));
     PQclear(res);
     return -1;
 }
 
 /* Run a statement expecting `want`; on success *out (if given) takes the result. */
-static int run(ow_db_t *db, const char *what, const char *sql, int nparams,
-               const char *const *params, ExecStatusType want, PGresult **out, char *err,
-               size_t errlen)
+int ow_db_run(ow_db_t *db, const char *what, const char *sql, int nparams,
+              const char *const *params, ExecStatusType want, PGresult **out, char *err,
+              size_t errlen)
 {
     PGresult *res = nparams ? PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0)
                             : PQexec(db->conn, sql);
-    if (!res || PQresultStatus(res) != want) return fail_res(db, res, err, errlen, what);
+    if (!res || PQresultStatus(res) != want) return ow_db_fail_res(db, res, err, errlen, what);
     if (out)
         *out = res;
     else
@@ -728,9 +338,9 @@ static int run(ow_db_t *db, const char *what, const char *sql, int nparams,
     return 0;
 }
 
-static int cmd(ow_db_t *db, const char *what, const char *sql, char *err, size_t errlen)
+int ow_db_cmd(ow_db_t *db, const char *what, const char *sql, char *err, size_t errlen)
 {
-    return run(db, what, sql, 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
+    return ow_db_run(db, what, sql, 0, NULL, PGRES_COMMAND_OK, NULL, err, errlen);
 }
 
 /* Every session writes UTC: the partition bounds (dates cast to timestamptz
@@ -741,24 +351,25 @@ static int session_setup(ow_db_t *db, char *err, size_t errlen)
     db->staged = 0;
     db->ndays = 0;
     if (PQsetClientEncoding(db->conn, "UTF8") != 0) {
-        fail_msg(err, errlen, "setting client encoding", PQerrorMessage(db->conn));
+        ow_db_fail(err, errlen, "setting client encoding", PQerrorMessage(db->conn));
         return -1;
     }
-    return cmd(db, "setting the session time zone", "SET TimeZone = 'UTC'", err, errlen);
+    return ow_db_cmd(db, "setting the session time zone", "SET TimeZone = 'UTC'", err, errlen);
 }
 
 ow_db_t *ow_db_connect(const char *conninfo, char *err, size_t errlen)
 {
     ow_db_t *db = calloc(1, sizeof *db);
     if (!db) {
-        fail_msg(err, errlen, "connecting", "out of memory");
+        ow_db_fail(err, errlen, "connecting", "out of memory");
         return NULL;
     }
     const char *const keys[] = {"dbname", "fallback_application_name", NULL};
     const char *const vals[] = {conninfo ? conninfo : "", "ohmwatch-historian", NULL};
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-        fail_msg(err, errlen, "connecting", db->conn ? PQerrorMessage(db->conn) : "out of memory");
+        ow_db_fail(err, errlen, "connecting",
+                   db->conn ? PQerrorMessage(db->conn) : "out of memory");
         ow_db_close(&db);
         return NULL;
     }
@@ -790,212 +401,28 @@ int ow_db_alive(ow_db_t *db)
     return session_setup(db, NULL, 0) == 0;
 }
 
-/* ---- migrations ---- */
-
-int ow_db_schema_version(void)
-{
-    int v = 0;
-    for (size_t i = 0; i < ow_migrations_count; i++)
-        if (ow_migrations[i].version > v) v = ow_migrations[i].version;
-    return v;
-}
-
-static void rollback(ow_db_t *db)
+void ow_db_rollback(ow_db_t *db)
 {
     if (PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         PQclear(PQexec(db->conn, "ROLLBACK"));
 }
 
-static int commit(ow_db_t *db, const char *what, char *err, size_t errlen)
+int ow_db_commit(ow_db_t *db, const char *what, char *err, size_t errlen)
 {
     PGresult *res = NULL;
-    if (run(db, what, "COMMIT", 0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0) return -1;
+    if (ow_db_run(db, what, "COMMIT", 0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0) return -1;
     /* COMMIT of a failed transaction "succeeds" as ROLLBACK. */
     int ok = strcmp(PQcmdStatus(res), "COMMIT") == 0;
     PQclear(res);
-    if (!ok) fail_msg(err, errlen, what, "the transaction was rolled back");
+    if (!ok) ow_db_fail(err, errlen, what, "the transaction was rolled back");
     return ok ? 0 : -1;
-}
-
-/* BEGIN and the migration lock: concurrent historians apply one at a time. */
-static int begin_locked(ow_db_t *db, const char *what, char *err, size_t errlen)
-{
-    char sql[96];
-    snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%lld)", (long long)MIGRATE_LOCK);
-    PGresult *res = NULL;
-    if (run(db, what, sql, 0, NULL, PGRES_TUPLES_OK, &res, err, errlen) < 0) return -1;
-    PQclear(res);
-    return 0;
-}
-
-int ow_db_migrate(ow_db_t *db, int *applied, char *err, size_t errlen)
-{
-    if (applied) *applied = 0;
-    rollback(db);
-    if (begin_locked(db, "creating schema_migrations", err, errlen) < 0 ||
-        cmd(db, "creating schema_migrations",
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
-            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-            err, errlen) < 0 ||
-        commit(db, "creating schema_migrations", err, errlen) < 0)
-        goto fail;
-
-    /* In version order, whatever order the generator wrote them in. */
-    size_t n = ow_migrations_count;
-    const ow_migration_t **order = calloc(n ? n : 1, sizeof *order);
-    if (!order) {
-        fail_msg(err, errlen, "migrating", "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        for (; j > 0 && order[j - 1]->version > ow_migrations[i].version; j--)
-            order[j] = order[j - 1];
-        order[j] = &ow_migrations[i];
-    }
-
-    char what[160];
-    for (size_t i = 0; i < n; i++) {
-        const ow_migration_t *mg = order[i];
-        char ver[24];
-        const char *p[2] = {fmt_i64(ver, mg->version), mg->name};
-        PGresult *res = NULL;
-        snprintf(what, sizeof what, "applying migration %d (%s)", mg->version, mg->name);
-        if (begin_locked(db, what, err, errlen) < 0 ||
-            run(db, what, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, p,
-                PGRES_TUPLES_OK, &res, err, errlen) < 0)
-            goto fail_order;
-        int done = PQntuples(res) > 0;
-        PQclear(res);
-        if (done) {
-            rollback(db);
-            continue;
-        }
-        if (cmd(db, what, mg->sql, err, errlen) < 0 ||
-            run(db, what, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, p,
-                PGRES_COMMAND_OK, NULL, err, errlen) < 0 ||
-            commit(db, what, err, errlen) < 0)
-            goto fail_order;
-        if (applied) ++*applied;
-    }
-    free(order);
-
-    /* A database migrated by a newer historian: this binary would misread it. */
-    PGresult *res = NULL;
-    if (run(db, "reading schema_migrations",
-            "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, PGRES_TUPLES_OK,
-            &res, err, errlen) < 0)
-        return -1;
-    int have = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (have > ow_db_schema_version()) {
-        snprintf(what, sizeof what, "database schema version %d is newer than this historian's %d",
-                 have, ow_db_schema_version());
-        fail_msg(err, errlen, "migrating", what);
-        return -1;
-    }
-    return 0;
-
-fail_order:
-    free(order);
-fail:
-    rollback(db);
-    return -1;
-}
-
-/* ---- site ---- */
-
-/* A site text as valid UTF-8 in buf (a fixed-size config field may have cut
- * a character), or NULL when empty. */
-static const char *text_or_null(char *buf, size_t len, const char *s, size_t slen)
-{
-    utf8_copy(buf, len, s, slen);
-    return buf[0] ? buf : NULL;
-}
-
-int ow_db_sync_site(ow_db_t *db, const ow_site_t *site, char *err, size_t errlen)
-{
-    char what[96];
-    rollback(db);
-    if (cmd(db, "syncing the site", "BEGIN", err, errlen) < 0) return -1;
-    for (int i = 0; i < site->ngateways; i++) {
-        const ow_gateway_cfg_t *g = &site->gateways[i];
-        const ow_battery_t *bat = &g->battery;
-        char cap[32], inst[16], ns[24], nm[24], name[sizeof g->name];
-        char manuf[sizeof bat->manufacturer], type[sizeof bat->type], loc[sizeof bat->location];
-        if (bat->installed_us) *put_date(inst, floor_div(bat->installed_us, DAY_US)) = '\0';
-        const char *nm_or_id = text_or_null(name, sizeof name, g->name, sizeof g->name);
-        const char *gp[] = {
-            g->id,
-            nm_or_id ? nm_or_id : g->id,
-            g->module_type && g->module_type->name ? g->module_type->name : "?",
-            text_or_null(manuf, sizeof manuf, bat->manufacturer, sizeof bat->manufacturer),
-            text_or_null(type, sizeof type, bat->type, sizeof bat->type),
-            isfinite(bat->capacity_ah) && bat->capacity_ah > 0
-                ? fmt_double(cap, sizeof cap, bat->capacity_ah)
-                : NULL,
-            bat->installed_us ? inst : NULL,
-            text_or_null(loc, sizeof loc, bat->location, sizeof bat->location),
-            fmt_i64(ns, g->nstrings),
-            fmt_i64(nm, g->nmodules),
-        };
-        snprintf(what, sizeof what, "syncing gateway %s", g->id);
-        if (run(db, what,
-                "INSERT INTO gateways (gw, name, module_type, manufacturer, battery_type, "
-                "capacity_ah, installed, location, nstrings, nmodules) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (gw) DO UPDATE SET "
-                "name = EXCLUDED.name, module_type = EXCLUDED.module_type, "
-                "manufacturer = EXCLUDED.manufacturer, battery_type = EXCLUDED.battery_type, "
-                "capacity_ah = EXCLUDED.capacity_ah, installed = EXCLUDED.installed, "
-                "location = EXCLUDED.location, nstrings = EXCLUDED.nstrings, "
-                "nmodules = EXCLUDED.nmodules, updated_at = now()",
-                10, gp, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
-            goto fail;
-        for (int s = 0; s < g->nstrings; s++) {
-            const ow_string_cfg_t *sc = &g->strings[s];
-            char sn[24], mods[24], first[24], sname[sizeof sc->name];
-            const char *sname_p = text_or_null(sname, sizeof sname, sc->name, sizeof sc->name);
-            const char *sp[] = {g->id, fmt_i64(sn, s + 1), sname_p ? sname_p : sn,
-                                fmt_i64(mods, sc->modules), fmt_i64(first, sc->first_module)};
-            if (run(db, what,
-                    "INSERT INTO strings (gw, string, name, modules, first_module) "
-                    "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (gw, string) DO UPDATE SET "
-                    "name = EXCLUDED.name, modules = EXCLUDED.modules, "
-                    "first_module = EXCLUDED.first_module",
-                    5, sp, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
-                goto fail;
-        }
-        /* Modules follow from the strings: string s holds addresses
-         * first_module .. first_module + modules - 1, blocks 1.. in order. */
-        const char *dp[] = {g->id, ns};
-        if (run(db, what, "DELETE FROM strings WHERE gw = $1 AND string > $2", 2, dp,
-                PGRES_COMMAND_OK, NULL, err, errlen) < 0 ||
-            run(db, what,
-                "INSERT INTO modules (gw, module, string, block) "
-                "SELECT s.gw, s.first_module + b - 1, s.string, b "
-                "FROM strings s, generate_series(1, s.modules) b WHERE s.gw = $1 "
-                "ON CONFLICT (gw, module) DO UPDATE SET string = EXCLUDED.string, "
-                "block = EXCLUDED.block",
-                1, gp, PGRES_COMMAND_OK, NULL, err, errlen) < 0 ||
-            run(db, what,
-                "DELETE FROM modules m WHERE m.gw = $1 AND NOT EXISTS (SELECT 1 FROM strings s "
-                "WHERE s.gw = m.gw AND s.string = m.string AND m.module BETWEEN s.first_module "
-                "AND s.first_module + s.modules - 1)",
-                1, gp, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
-            goto fail;
-    }
-    if (commit(db, "syncing the site", err, errlen) < 0) goto fail;
-    return 0;
-fail:
-    rollback(db);
-    return -1;
 }
 
 int ow_db_positions(ow_db_t *db, ow_db_pos_fn fn, void *ctx, char *err, size_t errlen)
 {
     PGresult *res = NULL;
-    if (run(db, "reading ingest positions", "SELECT pub, epoch, seq FROM ingest_positions", 0, NULL,
-            PGRES_TUPLES_OK, &res, err, errlen) < 0)
+    if (ow_db_run(db, "reading ingest positions", "SELECT pub, epoch, seq FROM ingest_positions", 0,
+                  NULL, PGRES_TUPLES_OK, &res, err, errlen) < 0)
         return -1;
     for (int i = 0; i < PQntuples(res); i++)
         fn(ctx, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
@@ -1008,18 +435,18 @@ int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *e
 {
     if (dropped) *dropped = 0;
     if (days < 1) {
-        fail_msg(err, errlen, "dropping old partitions", "retention must be at least 1 day");
+        ow_db_fail(err, errlen, "dropping old partitions", "retention must be at least 1 day");
         return -1;
     }
     char day[16];
-    *put_date(day, floor_div(now_us, DAY_US) - days) = '\0';
+    *ow_dbfmt_date(day, ow_dbfmt_day(now_us) - days) = '\0';
     const char *p[] = {day};
     PGresult *res = NULL;
-    rollback(db);
+    ow_db_rollback(db);
     /* A dropped day may come back with a late reading: ensure it again. */
     db->ndays = 0;
-    if (run(db, "dropping old partitions", "SELECT ohmwatch_drop_partitions($1::date)", 1, p,
-            PGRES_TUPLES_OK, &res, err, errlen) < 0)
+    if (ow_db_run(db, "dropping old partitions", "SELECT ohmwatch_drop_partitions($1::date)", 1, p,
+                  PGRES_TUPLES_OK, &res, err, errlen) < 0)
         return -1;
     if (dropped) *dropped = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -1045,18 +472,18 @@ static int ensure_day(ow_db_t *db, int64_t day, char *err, size_t errlen)
         size_t ncap = db->capdays ? db->capdays * 2 : 16;
         int64_t *nv = realloc(db->days, ncap * sizeof *nv);
         if (!nv) {
-            fail_msg(err, errlen, "ensuring partitions", "out of memory");
+            ow_db_fail(err, errlen, "ensuring partitions", "out of memory");
             return -1;
         }
         db->days = nv;
         db->capdays = ncap;
     }
     char ds[16], what[64];
-    *put_date(ds, day) = '\0';
+    *ow_dbfmt_date(ds, day) = '\0';
     const char *p[] = {ds};
     snprintf(what, sizeof what, "ensuring partitions for %s", ds);
-    if (run(db, what, "SELECT ohmwatch_ensure_partitions($1::date)", 1, p, PGRES_TUPLES_OK, NULL,
-            err, errlen) < 0)
+    if (ow_db_run(db, what, "SELECT ohmwatch_ensure_partitions($1::date)", 1, p, PGRES_TUPLES_OK,
+                  NULL, err, errlen) < 0)
         return -1;
     db->days[db->ndays++] = day;
     return 0;
@@ -1065,7 +492,7 @@ static int ensure_day(ow_db_t *db, int64_t day, char *err, size_t errlen)
 #define ENSURE_DAYS(vec)                                                                           \
     do {                                                                                           \
         for (size_t i_ = 0; i_ < (vec).n; i_++) {                                                  \
-            int64_t d_ = floor_div((vec).v[i_].ts_us, DAY_US);                                     \
+            int64_t d_ = ow_dbfmt_day((vec).v[i_].ts_us);                                          \
             if (d_ == last) continue;                                                              \
             last = d_;                                                                             \
             if (ensure_day(db, d_, err, errlen) < 0) return -1;                                    \
@@ -1079,152 +506,6 @@ static int ensure_partitions(ow_db_t *db, const ow_batch_t *b, char *err, size_t
     ENSURE_DAYS(b->str);
     ENSURE_DAYS(b->aux);
     return 0;
-}
-
-static int buf_reserve(ow_db_t *db, size_t need)
-{
-    if (need <= db->cap) return 0;
-    size_t ncap = db->cap ? db->cap : 64 * 1024;
-    while (ncap < need)
-        ncap *= 2;
-    char *nb = realloc(db->buf, ncap);
-    if (!nb) return -1;
-    db->buf = nb;
-    db->cap = ncap;
-    return 0;
-}
-
-/* COPY rows: formatted into one buffer and handed to libpq a megabyte at a
- * time, so the server parses while we format. state (if given) gets the
- * SQLSTATE of a failure. */
-typedef char *(*row_fn)(char *p, const void *ctx, size_t i);
-
-static int copy_rows(ow_db_t *db, const char *what, const char *sql, const void *ctx, size_t n,
-                     row_fn fn, char *state, char *err, size_t errlen)
-{
-    if (state) state[0] = '\0';
-    PGresult *res = PQexec(db->conn, sql);
-    if (!res || PQresultStatus(res) != PGRES_COPY_IN) return fail_res(db, res, err, errlen, what);
-    PQclear(res);
-    const char *abort_why = NULL;
-    if (buf_reserve(db, COPY_CHUNK + ROW_MAX) < 0) abort_why = "out of memory";
-    size_t len = 0;
-    for (size_t i = 0; i < n && !abort_why; i++) {
-        len = (size_t)(fn(db->buf + len, ctx, i) - db->buf);
-        if (len >= COPY_CHUNK || i + 1 == n) {
-            if (PQputCopyData(db->conn, db->buf, (int)len) != 1) abort_why = "sending failed";
-            len = 0;
-        }
-    }
-    if (PQputCopyEnd(db->conn, abort_why) != 1) {
-        fail_msg(err, errlen, what, PQerrorMessage(db->conn));
-        return -1;
-    }
-    int rc = 0;
-    while ((res = PQgetResult(db->conn)) != NULL) {
-        if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-            if (state && st) snprintf(state, 6, "%s", st);
-            fail_res(db, res, err, errlen, what);
-            rc = -1;
-        } else
-            PQclear(res);
-        if (PQstatus(db->conn) != CONNECTION_OK) break;
-    }
-    return rc;
-}
-
-static char *put_gw(char *p, const ow_batch_t *b, uint16_t gw)
-{
-    memcpy(p, b->gws.v[gw].esc, b->gws.v[gw].esc_len);
-    return p + b->gws.v[gw].esc_len;
-}
-
-static char *row_module(char *p, const void *ctx, size_t i)
-{
-    const ow_batch_t *b = ctx;
-    const mod_row_t *r = &b->mod.v[i];
-    p = put_ts(p, r->ts_us);
-    *p++ = '\t';
-    p = put_gw(p, b, r->gw);
-    *p++ = '\t';
-    p = put_i64(p, r->string);
-    *p++ = '\t';
-    p = put_i64(p, r->module);
-    *p++ = '\t';
-    p = put_i64(p, r->block);
-    *p++ = '\t';
-    p = put_real(p, r->voltage_v);
-    *p++ = '\t';
-    p = put_real(p, r->temp_c);
-    *p++ = '\t';
-    p = put_real(p, r->impedance_mohm);
-    *p++ = '\t';
-    p = put_real(p, r->eq_pct);
-    *p++ = '\t';
-    p = put_i64(p, (int32_t)r->status); /* the bits, in an integer column */
-    *p++ = '\t';
-    p = put_u64(p, r->epoch);
-    *p++ = '\t';
-    p = put_u64(p, r->seq);
-    *p++ = '\n';
-    return p;
-}
-
-static char *row_string(char *p, const void *ctx, size_t i)
-{
-    const ow_batch_t *b = ctx;
-    const str_row_t *r = &b->str.v[i];
-    p = put_ts(p, r->ts_us);
-    *p++ = '\t';
-    p = put_gw(p, b, r->gw);
-    *p++ = '\t';
-    p = put_i64(p, r->string);
-    *p++ = '\t';
-    p = put_i64(p, r->modules);
-    *p++ = '\t';
-    p = put_i64(p, r->modules_lost);
-    *p++ = '\t';
-    p = put_real(p, r->current_a);
-    *p++ = '\t';
-    p = put_real(p, r->ac_current_a);
-    *p++ = '\t';
-    p = put_real(p, r->sum_voltage_v);
-    *p++ = '\t';
-    p = put_real(p, r->avg_voltage_v);
-    *p++ = '\t';
-    p = put_u64(p, r->epoch);
-    *p++ = '\t';
-    p = put_u64(p, r->seq);
-    *p++ = '\n';
-    return p;
-}
-
-static char *row_aux(char *p, const void *ctx, size_t i)
-{
-    const ow_batch_t *b = ctx;
-    const aux_row_t *r = &b->aux.v[i];
-    p = put_ts(p, r->ts_us);
-    *p++ = '\t';
-    p = put_gw(p, b, r->gw);
-    *p++ = '\t';
-    p = put_real(p, r->ambient_c);
-    *p++ = '\t';
-    p = put_real(p, r->humidity_pct);
-    *p++ = '\t';
-    p = put_real(p, r->hydrogen_pct_lel);
-    *p++ = '\t';
-    p = put_i64(p, r->aux_units);
-    *p++ = '\t';
-    p = put_i64(p, (int32_t)r->inputs);
-    *p++ = '\t';
-    p = put_i64(p, (int32_t)r->outputs);
-    *p++ = '\t';
-    p = put_u64(p, r->epoch);
-    *p++ = '\t';
-    p = put_u64(p, r->seq);
-    *p++ = '\n';
-    return p;
 }
 
 /* ---- rollups computed here (fast path) ---- */
@@ -1268,7 +549,7 @@ static int aggregate(ow_db_t *db, const ow_batch_t *b)
     db->nagg = 0;
     for (size_t i = 0; i < b->mod.n; i++) {
         const mod_row_t *r = &b->mod.v[i];
-        int64_t bucket = floor_div(r->ts_us, 60 * 1000000LL) * 60 * 1000000LL;
+        int64_t bucket = ow_num_floor_div(r->ts_us, 60 * 1000000LL) * 60 * 1000000LL;
         if (2 * (db->nagg + 1) > db->capagg && agg_grow(db, db->capagg * 2) < 0) return -1;
         agg_t *a = agg_slot(db->agg, db->capagg, bucket, r->gw, r->module);
         if (!a->used) {
@@ -1284,7 +565,7 @@ static int aggregate(ow_db_t *db, const ow_batch_t *b)
         const double x[3] = {r->voltage_v, r->temp_c, r->impedance_mohm};
         for (int k = 0; k < 3; k++) {
             float f;
-            if (!real_of(x[k], &f)) continue;
+            if (!ow_dbfmt_real_of(x[k], &f)) continue;
             if (!a->q[k].n || f < a->q[k].min) a->q[k].min = f;
             if (!a->q[k].n || f > a->q[k].max) a->q[k].max = f;
             a->q[k].sum += f;
@@ -1295,53 +576,6 @@ static int aggregate(ow_db_t *db, const ow_batch_t *b)
     for (size_t i = 0; i < db->capagg; i++)
         if (db->agg[i].used) db->agg[o++] = db->agg[i];
     return 0;
-}
-
-/* A double column (exact: 17 digits), \N for NAN. */
-static char *put_double(char *p, double x)
-{
-    char tmp[40];
-    if (isnan(x)) {
-        memcpy(p, "\\N", 2);
-        return p + 2;
-    }
-    const char *s = fmt_double(tmp, sizeof tmp, x);
-    size_t len = strlen(s);
-    memcpy(p, s, len);
-    return p + len;
-}
-
-typedef struct {
-    const ow_db_t *db;
-    const ow_batch_t *b;
-} agg_ctx_t;
-
-static char *row_agg(char *p, const void *ctx, size_t i)
-{
-    const agg_ctx_t *c = ctx;
-    const agg_t *a = &c->db->agg[i];
-    p = put_ts(p, a->bucket_us);
-    *p++ = '\t';
-    p = put_gw(p, c->b, a->gw);
-    *p++ = '\t';
-    p = put_i64(p, a->module);
-    *p++ = '\t';
-    p = put_i64(p, a->string);
-    *p++ = '\t';
-    p = put_u64(p, a->n);
-    for (int k = 0; k < 3; k++) {
-        int has = a->q[k].n > 0;
-        *p++ = '\t';
-        p = put_real(p, has ? a->q[k].min : NAN);
-        *p++ = '\t';
-        p = put_real(p, has ? a->q[k].max : NAN);
-        *p++ = '\t';
-        p = put_double(p, has ? a->q[k].sum : NAN);
-        *p++ = '\t';
-        p = put_u64(p, a->q[k].n);
-    }
-    *p++ = '\n';
-    return p;
 }
 
 /* ---- statements ---- */
@@ -1422,32 +656,32 @@ static int write_modules(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, c
     PGresult *res = NULL;
     if (!db->careful) {
         char state[6];
-        if (cmd(db, "writing module readings", "SAVEPOINT fast", err, errlen) < 0) return -1;
-        if (copy_rows(db, "writing module readings",
-                      "COPY module_readings (" MOD_COLS ") FROM STDIN", b, b->mod.n, row_module,
-                      state, err, errlen) == 0) {
-            agg_ctx_t c = {db, b};
+        if (ow_db_cmd(db, "writing module readings", "SAVEPOINT fast", err, errlen) < 0) return -1;
+        if (ow_copy_rows(db, "writing module readings",
+                         "COPY module_readings (" MOD_COLS ") FROM STDIN", b, b->mod.n,
+                         ow_copy_row_module, state, err, errlen) == 0) {
+            ow_copy_agg_ctx_t c = {db, b};
             if (aggregate(db, b) < 0) {
-                fail_msg(err, errlen, "computing rollups", "out of memory");
+                ow_db_fail(err, errlen, "computing rollups", "out of memory");
                 return -1;
             }
-            if (copy_rows(db, "staging rollups", "COPY stage_rollup (" AGG_COLS ") FROM STDIN", &c,
-                          db->nagg, row_agg, NULL, err, errlen) < 0 ||
-                run(db, "writing rollups", sql_rollup, 0, NULL, PGRES_TUPLES_OK, NULL, err,
-                    errlen) < 0)
+            if (ow_copy_rows(db, "staging rollups", "COPY stage_rollup (" AGG_COLS ") FROM STDIN",
+                             &c, db->nagg, ow_copy_row_agg, NULL, err, errlen) < 0 ||
+                ow_db_run(db, "writing rollups", sql_rollup, 0, NULL, PGRES_TUPLES_OK, NULL, err,
+                          errlen) < 0)
                 return -1;
             *inserted += b->mod.n;
             return 0;
         }
         if (strcmp(state, "23505") != 0) return -1;
-        if (cmd(db, "writing module readings", "ROLLBACK TO SAVEPOINT fast", err, errlen) < 0)
+        if (ow_db_cmd(db, "writing module readings", "ROLLBACK TO SAVEPOINT fast", err, errlen) < 0)
             return -1;
         db->careful = 1;
     }
-    if (copy_rows(db, "staging module readings", "COPY stage_module (" MOD_COLS ") FROM STDIN", b,
-                  b->mod.n, row_module, NULL, err, errlen) < 0 ||
-        run(db, "writing module readings", sql_module, 0, NULL, PGRES_TUPLES_OK, &res, err,
-            errlen) < 0)
+    if (ow_copy_rows(db, "staging module readings", "COPY stage_module (" MOD_COLS ") FROM STDIN",
+                     b, b->mod.n, ow_copy_row_module, NULL, err, errlen) < 0 ||
+        ow_db_run(db, "writing module readings", sql_module, 0, NULL, PGRES_TUPLES_OK, &res, err,
+                  errlen) < 0)
         return -1;
     uint64_t n = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
@@ -1460,26 +694,29 @@ static int write_readings(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, 
                           size_t errlen)
 {
     PGresult *res = NULL;
-    if (!db->staged && cmd(db, "creating staging tables", sql_stage, err, errlen) < 0) return -1;
+    if (!db->staged && ow_db_cmd(db, "creating staging tables", sql_stage, err, errlen) < 0)
+        return -1;
     if (b->mod.n && write_modules(db, b, inserted, err, errlen) < 0) return -1;
     if (b->str.n) {
-        if (copy_rows(db, "staging string readings", "COPY stage_string (" STR_COLS ") FROM STDIN",
-                      b, b->str.n, row_string, NULL, err, errlen) < 0 ||
-            run(db, "writing string readings",
-                "INSERT INTO string_readings (" STR_COLS ") SELECT " STR_COLS
-                " FROM stage_string ON CONFLICT DO NOTHING",
-                0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0)
+        if (ow_copy_rows(db, "staging string readings",
+                         "COPY stage_string (" STR_COLS ") FROM STDIN", b, b->str.n,
+                         ow_copy_row_string, NULL, err, errlen) < 0 ||
+            ow_db_run(db, "writing string readings",
+                      "INSERT INTO string_readings (" STR_COLS ") SELECT " STR_COLS
+                      " FROM stage_string ON CONFLICT DO NOTHING",
+                      0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0)
             return -1;
         *inserted += strtoull(PQcmdTuples(res), NULL, 10);
         PQclear(res);
     }
     if (b->aux.n) {
-        if (copy_rows(db, "staging sensor readings", "COPY stage_sensor (" AUX_COLS ") FROM STDIN",
-                      b, b->aux.n, row_aux, NULL, err, errlen) < 0 ||
-            run(db, "writing sensor readings",
-                "INSERT INTO sensor_readings (" AUX_COLS ") SELECT " AUX_COLS
-                " FROM stage_sensor ON CONFLICT DO NOTHING",
-                0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0)
+        if (ow_copy_rows(db, "staging sensor readings",
+                         "COPY stage_sensor (" AUX_COLS ") FROM STDIN", b, b->aux.n,
+                         ow_copy_row_aux, NULL, err, errlen) < 0 ||
+            ow_db_run(db, "writing sensor readings",
+                      "INSERT INTO sensor_readings (" AUX_COLS ") SELECT " AUX_COLS
+                      " FROM stage_sensor ON CONFLICT DO NOTHING",
+                      0, NULL, PGRES_COMMAND_OK, &res, err, errlen) < 0)
             return -1;
         *inserted += strtoull(PQcmdTuples(res), NULL, 10);
         PQclear(res);
@@ -1502,19 +739,20 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         snprintf(i0, sizeof i0, "%llu", (unsigned long long)a->id);
         const char *p[] = {i0,
                            a->action,
-                           fmt_ts(t0, r->ts_us),
+                           ow_dbfmt_param_ts(t0, r->ts_us),
                            gw,
-                           fmt_i64(i1, a->type),
+                           ow_dbfmt_param_i64(i1, a->type),
                            cat && cat->name ? cat->name : "?",
-                           fmt_i64(i2, a->severity),
-                           fmt_i64(i3, a->string),
-                           fmt_i64(i4, a->module),
-                           fmt_double_null(d0, sizeof d0, a->value),
-                           fmt_double_null(d1, sizeof d1, a->threshold),
-                           fmt_ts(t1, a->raised_us),
-                           a->cleared_us ? fmt_ts(t2, a->cleared_us) : NULL,
+                           ow_dbfmt_param_i64(i2, a->severity),
+                           ow_dbfmt_param_i64(i3, a->string),
+                           ow_dbfmt_param_i64(i4, a->module),
+                           ow_dbfmt_param_double_null(d0, sizeof d0, a->value),
+                           ow_dbfmt_param_double_null(d1, sizeof d1, a->threshold),
+                           ow_dbfmt_param_ts(t1, a->raised_us),
+                           a->cleared_us ? ow_dbfmt_param_ts(t2, a->cleared_us) : NULL,
                            a->text};
-        if (run(db, "writing alarm events",
+        if (ow_db_run(
+                db, "writing alarm events",
                 "INSERT INTO alarm_events (id, action, ts, gw, type, name, severity, string, "
                 "module, value, threshold, raised_at, cleared_at, text) VALUES ($1, $2, $3, $4, "
                 "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING",
@@ -1524,16 +762,17 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
     for (size_t i = 0; i < b->state.n; i++) {
         const state_row_t *r = &b->state.v[i];
         gw_clean(b, r->gw, gw, sizeof gw);
-        const char *p[] = {fmt_ts(t0, r->ts_us),
+        const char *p[] = {ow_dbfmt_param_ts(t0, r->ts_us),
                            gw,
-                           fmt_i64(i0, (int32_t)r->general),
-                           fmt_i64(i1, (int32_t)r->battery),
-                           fmt_i64(i2, (int32_t)r->alarm),
-                           fmt_i64(i3, r->alarms_active),
-                           fmt_i64(i4, r->module_alarms),
-                           fmt_i64(i5, r->module_warnings),
+                           ow_dbfmt_param_i64(i0, (int32_t)r->general),
+                           ow_dbfmt_param_i64(i1, (int32_t)r->battery),
+                           ow_dbfmt_param_i64(i2, (int32_t)r->alarm),
+                           ow_dbfmt_param_i64(i3, r->alarms_active),
+                           ow_dbfmt_param_i64(i4, r->module_alarms),
+                           ow_dbfmt_param_i64(i5, r->module_warnings),
                            r->audible ? "true" : "false"};
-        if (run(db, "writing gateway states",
+        if (ow_db_run(
+                db, "writing gateway states",
                 "INSERT INTO gateway_states (ts, gw, general, battery, alarm, alarms_active, "
                 "module_alarms, module_warnings, audible) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
                 "$9) ON CONFLICT DO NOTHING",
@@ -1548,24 +787,25 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         int end = strcmp(d->action, "end") == 0;
         gw_clean(b, r->gw, gw, sizeof gw);
         const char *p[] = {gw,
-                           fmt_i64(i0, d->string),
-                           fmt_ts(t0, d->start_us),
-                           d->end_us ? fmt_ts(t1, d->end_us) : NULL,
-                           fmt_double(d0, sizeof d0, d->duration_s),
-                           fmt_double_null(d1, sizeof d1, d->ah_removed),
-                           fmt_double_null(d2, sizeof d2, d->min_current_a),
-                           d->min_module ? fmt_i64(i1, d->min_module) : NULL,
-                           fmt_double_null(d3, sizeof d3, d->min_voltage_v),
-                           fmt_double_null(d4, sizeof d4, d->end_voltage_v),
+                           ow_dbfmt_param_i64(i0, d->string),
+                           ow_dbfmt_param_ts(t0, d->start_us),
+                           d->end_us ? ow_dbfmt_param_ts(t1, d->end_us) : NULL,
+                           ow_dbfmt_param_double(d0, sizeof d0, d->duration_s),
+                           ow_dbfmt_param_double_null(d1, sizeof d1, d->ah_removed),
+                           ow_dbfmt_param_double_null(d2, sizeof d2, d->min_current_a),
+                           d->min_module ? ow_dbfmt_param_i64(i1, d->min_module) : NULL,
+                           ow_dbfmt_param_double_null(d3, sizeof d3, d->min_voltage_v),
+                           ow_dbfmt_param_double_null(d4, sizeof d4, d->end_voltage_v),
                            d->mode,
                            d->test ? "true" : "false",
-                           fmt_double_null(c0, sizeof c0, d->rated_h),
-                           fmt_double_null(c1, sizeof c1, d->end_v_per_cell),
-                           fmt_double_null(c2, sizeof c2, d->temp_c),
-                           fmt_double_null(c3, sizeof c3, d->capacity_pct),
+                           ow_dbfmt_param_double_null(c0, sizeof c0, d->rated_h),
+                           ow_dbfmt_param_double_null(c1, sizeof c1, d->end_v_per_cell),
+                           ow_dbfmt_param_double_null(c2, sizeof c2, d->temp_c),
+                           ow_dbfmt_param_double_null(c3, sizeof c3, d->capacity_pct),
                            d->method[0] ? d->method : NULL,
-                           fmt_double_null(c4, sizeof c4, d->dod_pct)};
-        if (run(db, "writing discharge events",
+                           ow_dbfmt_param_double_null(c4, sizeof c4, d->dod_pct)};
+        if (ow_db_run(
+                db, "writing discharge events",
                 end ? "INSERT INTO discharge_events (gw, string, start_at, end_at, duration_s, "
                       "ah_removed, min_current_a, min_module, min_voltage_v, end_voltage_v, mode, "
                       "test, rated_h, end_v_per_cell, temp_c, capacity_pct, method, dod_pct) "
@@ -1592,16 +832,17 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         const base_row_t *r = &b->base.v[i];
         const ow_baseline_t *x = &r->b;
         gw_clean(b, r->gw, gw, sizeof gw);
-        const char *p[] = {fmt_ts(t0, r->ts_us),
+        const char *p[] = {ow_dbfmt_param_ts(t0, r->ts_us),
                            gw,
-                           fmt_i64(i0, x->string),
-                           fmt_i64(i1, x->module),
-                           fmt_double(d0, sizeof d0, x->baseline_mohm),
-                           fmt_double(d1, sizeof d1, x->impedance_mohm),
-                           fmt_double(d2, sizeof d2, x->deviation_pct),
-                           fmt_double_null(d3, sizeof d3, x->slope_pct_per_year),
-                           x->alarm_at_us ? fmt_ts(t1, x->alarm_at_us) : NULL};
-        if (run(db, "writing impedance baselines",
+                           ow_dbfmt_param_i64(i0, x->string),
+                           ow_dbfmt_param_i64(i1, x->module),
+                           ow_dbfmt_param_double(d0, sizeof d0, x->baseline_mohm),
+                           ow_dbfmt_param_double(d1, sizeof d1, x->impedance_mohm),
+                           ow_dbfmt_param_double(d2, sizeof d2, x->deviation_pct),
+                           ow_dbfmt_param_double_null(d3, sizeof d3, x->slope_pct_per_year),
+                           x->alarm_at_us ? ow_dbfmt_param_ts(t1, x->alarm_at_us) : NULL};
+        if (ow_db_run(
+                db, "writing impedance baselines",
                 "INSERT INTO impedance_baselines (ts, gw, string, module, baseline_mohm, "
                 "impedance_mohm, deviation_pct, slope_pct_per_year, alarm_at) VALUES ($1, $2, $3, "
                 "$4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
@@ -1612,11 +853,11 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         const cfg_row_t *r = &b->cfg.v[i];
         const ow_config_t *c = &r->c;
         gw_clean(b, r->gw, gw, sizeof gw);
-        const char *p[] = {fmt_ts(t0, r->ts_us),
+        const char *p[] = {ow_dbfmt_param_ts(t0, r->ts_us),
                            gw,
                            c->key,
-                           fmt_double_null(d0, sizeof d0, c->value),
-                           fmt_double_null(d1, sizeof d1, c->old_value),
+                           ow_dbfmt_param_double_null(d0, sizeof d0, c->value),
+                           ow_dbfmt_param_double_null(d1, sizeof d1, c->old_value),
                            c->source,
                            c->who,
                            c->old,
@@ -1624,12 +865,14 @@ static int write_events(ow_db_t *db, const ow_batch_t *b, char *err, size_t errl
         /* config_changes holds settings (a number each); an operator's
          * command (ack, output, ...) is in the audit log only */
         if (strcmp(c->source, "command") != 0 && !isnan(c->value) &&
-            run(db, "writing config changes",
+            ow_db_run(
+                db, "writing config changes",
                 "INSERT INTO config_changes (ts, gw, key, value, old_value, source) VALUES ($1, "
                 "$2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 6, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
             return -1;
-        if (run(db, "writing the audit log",
+        if (ow_db_run(
+                db, "writing the audit log",
                 "INSERT INTO audit_log (ts, gw, what, value, old_value, source, who, old, new) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                 9, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
@@ -1643,15 +886,15 @@ static int write_positions(ow_db_t *db, const ow_batch_t *b, char *err, size_t e
     for (size_t i = 0; i < b->pos.n; i++) {
         const pos_t *ps = &b->pos.v[i];
         char pub[OW_ID_MAX], e[24], s[24];
-        utf8_copy(pub, sizeof pub, ps->pub, sizeof ps->pub);
-        *put_u64(e, ps->epoch) = '\0';
-        *put_u64(s, ps->seq) = '\0';
+        ow_dbfmt_utf8(pub, sizeof pub, ps->pub, sizeof ps->pub);
+        *ow_dbfmt_u64(e, ps->epoch) = '\0';
+        *ow_dbfmt_u64(s, ps->seq) = '\0';
         const char *p[] = {pub, e, s};
-        if (run(db, "writing ingest positions",
-                "INSERT INTO ingest_positions (pub, epoch, seq) VALUES ($1, $2, $3) "
-                "ON CONFLICT (pub) DO UPDATE SET epoch = EXCLUDED.epoch, seq = EXCLUDED.seq, "
-                "updated_at = now()",
-                3, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
+        if (ow_db_run(db, "writing ingest positions",
+                      "INSERT INTO ingest_positions (pub, epoch, seq) VALUES ($1, $2, $3) "
+                      "ON CONFLICT (pub) DO UPDATE SET epoch = EXCLUDED.epoch, seq = EXCLUDED.seq, "
+                      "updated_at = now()",
+                      3, p, PGRES_COMMAND_OK, NULL, err, errlen) < 0)
             return -1;
     }
     return 0;
@@ -1662,18 +905,18 @@ int ow_db_write(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, char *err,
     uint64_t n = 0;
     if (inserted) *inserted = 0;
     if (ow_batch_rows(b) == 0 && b->pos.n == 0) return 0;
-    rollback(db);
-    if (cmd(db, "starting the batch", "BEGIN", err, errlen) < 0) goto fail;
+    ow_db_rollback(db);
+    if (ow_db_cmd(db, "starting the batch", "BEGIN", err, errlen) < 0) goto fail;
     if (ensure_partitions(db, b, err, errlen) < 0) goto fail;
     if ((b->mod.n || b->str.n || b->aux.n) && write_readings(db, b, &n, err, errlen) < 0) goto fail;
     if (write_events(db, b, err, errlen) < 0 || write_positions(db, b, err, errlen) < 0 ||
-        commit(db, "committing the batch", err, errlen) < 0)
+        ow_db_commit(db, "committing the batch", err, errlen) < 0)
         goto fail;
     if (b->mod.n || b->str.n || b->aux.n) db->staged = 1;
     if (inserted) *inserted = n;
     return 0;
 fail:
-    rollback(db);
+    ow_db_rollback(db);
     /* Partitions and staging tables made in the failed transaction are gone. */
     db->ndays = 0;
     db->staged = 0;

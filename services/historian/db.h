@@ -1,10 +1,12 @@
-/* The historian's PostgreSQL side (libpq): versioned migrations, the site's
- * gateways/strings/modules, and batches written in ONE transaction each:
+/* The historian's PostgreSQL side (libpq): the connection, and batches
+ * written in ONE transaction each:
  * readings through COPY into a staging table and INSERT ... ON CONFLICT DO
  * NOTHING (a replayed message never makes a second row), rollups updated from
  * the rows actually inserted, events upserted, and the ingest positions of
  * the publishers the batch covers — so stored rows and positions always
- * agree. Library code: errors come back in err, nothing is printed. */
+ * agree. The schema is migrate.h's, the site's gateways/strings/modules
+ * sitesync.h's, the formatting dbfmt.h's, the COPY writer copy.h's. Library
+ * code: errors come back in err, nothing is printed. */
 #ifndef OW_DB_H
 #define OW_DB_H
 
@@ -22,15 +24,6 @@ ow_db_t *ow_db_connect(const char *conninfo, char *err, size_t errlen);
 void ow_db_close(ow_db_t **db);
 /* 1 if the connection is usable; otherwise try one reset and say again. */
 int ow_db_alive(ow_db_t *db);
-
-/* Apply the migrations not yet applied (schema_migrations table), each in
- * its own transaction. *applied gets how many ran. 0 or -1. */
-int ow_db_migrate(ow_db_t *db, int *applied, char *err, size_t errlen);
-/* Highest migration version known to this binary / applied in the db. */
-int ow_db_schema_version(void);
-
-/* Upsert gateways, strings, modules from the site file. */
-int ow_db_sync_site(ow_db_t *db, const ow_site_t *site, char *err, size_t errlen);
 
 /* The stored ingest positions: fn(ctx, pub, epoch, seq) for each. */
 typedef void (*ow_db_pos_fn)(void *ctx, const char *pub, uint64_t epoch, uint64_t seq);

@@ -2,6 +2,8 @@
  * temporary directory on a free port, stopped and removed at exit. Also the
  * usage example: connect, migrate, sync the site, fill a batch, write it. */
 #include "db.h"
+#include "migrate.h"
+#include "sitesync.h"
 
 #include <arpa/inet.h>
 #include <float.h>
@@ -188,12 +190,12 @@ static void test_migrate(ow_db_t *db)
 {
     char err[512];
     int applied = -1;
-    CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
-    CHECK(applied == ow_db_schema_version());
-    CHECK(ow_db_migrate(db, &applied, err, sizeof err) == 0);
+    CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
+    CHECK(applied == ow_migrate_version());
+    CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_db_schema_version() == 4);
-    CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_db_schema_version());
+    CHECK(ow_migrate_version() == 4);
+    CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_migrate_version());
     CHECK(count("schema_migrations") == 4);
     /* The reader role got its grants from the migration. */
     CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
@@ -214,7 +216,7 @@ static void test_migrate(ow_db_t *db)
         if (kids[i] == 0) {
             ow_db_t *d = ow_db_connect(other, err, sizeof err);
             int n = -1;
-            if (!d || ow_db_migrate(d, &n, err, sizeof err) < 0) {
+            if (!d || ow_migrate_apply(d, &n, err, sizeof err) < 0) {
                 fprintf(stderr, "concurrent migrate: %s\n", err);
                 _exit(99);
             }
@@ -232,7 +234,7 @@ static void test_migrate(ow_db_t *db)
             total += WEXITSTATUS(st);
     }
     CHECK(ok);
-    CHECK(total == ow_db_schema_version());
+    CHECK(total == ow_migrate_version());
 }
 
 /* ---- site ---- */
@@ -262,7 +264,7 @@ static void test_site(ow_db_t *db)
     gws[1].nmodules = 2;
     ow_site_t site = {.ngateways = 2, .gateways = gws};
 
-    CHECK_MSG(ow_db_sync_site(db, &site, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(ow_sitesync_run(db, &site, err, sizeof err) == 0, "%s", err);
     CHECK(count("gateways") == 2);
     CHECK(count("strings") == 3);
     CHECK(count("modules") == 7);
@@ -280,18 +282,18 @@ static void test_site(ow_db_t *db)
               "String B/2/4");
 
     /* Syncing again changes nothing; then string B loses a block. */
-    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
     CHECK(count("modules") == 7);
     gws[0].strings[1].modules = 1;
     gws[0].nmodules = 4;
-    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
     CHECK(count("modules") == 6);
     CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1' AND module = 5") == 0);
     CHECK(qi("SELECT nmodules FROM gateways WHERE gw = 'wm1'") == 4);
     /* ... and the whole string goes, its modules with it. */
     gws[0].nstrings = 1;
     gws[0].nmodules = 3;
-    CHECK(ow_db_sync_site(db, &site, err, sizeof err) == 0);
+    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
     CHECK(count("strings") == 2);
     CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1'") == 3);
     CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm2'") == 2);

@@ -12,9 +12,11 @@
 
 #include "db.h"
 #include "lograte.h"
+#include "migrate.h"
 #include "ow_clock.h"
 #include "ow_log.h"
 #include "ow_sub.h"
+#include "sitesync.h"
 #include "spool.h"
 
 /* ---- configuration: services.historian ---- */
@@ -326,13 +328,13 @@ static int db_connect(ow_historian_t *h)
     h->next_connect_mono = ow_mono_us() + 1000000;
     h->db = ow_db_connect(h->cfg.dsn, err, sizeof err);
     if (!h->db) return -1;
-    if (ow_db_migrate(h->db, &applied, err, sizeof err) < 0 ||
-        ow_db_sync_site(h->db, h->site, err, sizeof err) < 0) {
+    if (ow_migrate_apply(h->db, &applied, err, sizeof err) < 0 ||
+        ow_sitesync_run(h->db, h->site, err, sizeof err) < 0) {
         db_lost(h, err);
         return -1;
     }
     log_info("connected to PostgreSQL (schema version %d, %d migration(s) applied)",
-             ow_db_schema_version(), applied);
+             ow_migrate_version(), applied);
     return 0;
 }
 
@@ -848,10 +850,10 @@ int ow_historian_migrate(const char *site_path, char *err, size_t errlen)
     if (!site || ow_site_historian(site, &cfg, err, errlen) < 0) goto out;
     ow_db_t *db = ow_db_connect(cfg.dsn, err, errlen);
     if (!db) goto out;
-    rc = ow_db_migrate(db, &applied, err, errlen);
-    if (rc == 0) rc = ow_db_sync_site(db, site, err, errlen);
+    rc = ow_migrate_apply(db, &applied, err, errlen);
+    if (rc == 0) rc = ow_sitesync_run(db, site, err, errlen);
     if (rc == 0)
-        log_info("schema at version %d (%d migration(s) applied)", ow_db_schema_version(), applied);
+        log_info("schema at version %d (%d migration(s) applied)", ow_migrate_version(), applied);
     ow_db_close(&db);
 out:
     ow_site_destroy(&site);
