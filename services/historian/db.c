@@ -289,6 +289,7 @@ void ow_batch_clear(ow_batch_t *b)
 
 /* ---- the connection ---- */
 
+/* Library code never prints: NOTICEs ("already exists, skipping") are dropped. */
 static void quiet(void *arg, const char *message)
 {
     (void)arg;

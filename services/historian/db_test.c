@@ -19,120 +19,12 @@
 
 #include "ow_gbms.h"
 #include "ow_test.h"
+#include "pgtest.h"
 
 #define S_US   1000000LL
 #define DAY_US (86400 * S_US)
 #define D0     (19844 * DAY_US) /* 2024-05-01 00:00:00 UTC */
 #define EPOCH  1714000000000000ULL
-
-static char pg_dir[128];
-static int pg_port;
-static int pg_running;
-static char conninfo[512];
-static PGconn *chk; /* the test's own connection, for looking at the tables */
-
-/* ---- the private cluster ---- */
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0) close(fd);
-    return port;
-}
-
-static int pg_start(void)
-{
-    char cmd[512], path[256];
-    snprintf(cmd, sizeof cmd, "bash scripts/pg.sh start %s %d > %s/conninfo", pg_dir, pg_port,
-             pg_dir);
-    if (system(cmd) != 0) return -1;
-    pg_running = 1;
-    snprintf(path, sizeof path, "%s/conninfo", pg_dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    int ok = fgets(conninfo, sizeof conninfo, f) != NULL;
-    fclose(f);
-    conninfo[strcspn(conninfo, "\n")] = '\0';
-    return ok ? 0 : -1;
-}
-
-static void pg_stop(void)
-{
-    char cmd[256];
-    if (!pg_running) return;
-    snprintf(cmd, sizeof cmd, "bash scripts/pg.sh stop %s", pg_dir);
-    if (system(cmd) != 0) fprintf(stderr, "db_test: stopping the cluster failed\n");
-    pg_running = 0;
-}
-
-static void cleanup(void)
-{
-    char cmd[256];
-    if (chk) PQfinish(chk);
-    chk = NULL;
-    pg_stop();
-    if (pg_dir[0]) {
-        snprintf(cmd, sizeof cmd, "rm -rf %s", pg_dir);
-        if (system(cmd) != 0) fprintf(stderr, "db_test: could not remove %s\n", pg_dir);
-    }
-}
-
-/* ---- looking at the tables ---- */
-
-static char qbuf[256];
-
-/* First value of a query as text ("NULL" for a null), "ERR: ..." on failure. */
-static const char *q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *q(const char *fmt, ...)
-{
-    char sql[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *res = PQexec(chk, sql);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        snprintf(qbuf, sizeof qbuf, "ERR: %s", PQresultErrorMessage(res));
-    else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
-        snprintf(qbuf, sizeof qbuf, "NULL");
-    else
-        snprintf(qbuf, sizeof qbuf, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return qbuf;
-}
-
-static long long qi(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long qi(const char *fmt, ...)
-{
-    char sql[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    const char *v = q("%s", sql);
-    if (strncmp(v, "ERR", 3) == 0) {
-        fprintf(stderr, "%s: %s\n", sql, v);
-        return -1;
-    }
-    return strtoll(v, NULL, 10);
-}
-
-static double qd(const char *sql)
-{
-    const char *v = q("%s", sql);
-    return strcmp(v, "NULL") == 0 ? NAN : strtod(v, NULL);
-}
-
-static long long count(const char *table)
-{
-    return qi("SELECT count(*) FROM %s", table);
-}
 
 /* ---- messages ---- */
 
@@ -184,121 +76,6 @@ static int64_t now_mono_us(void)
     return (int64_t)ts.tv_sec * S_US + ts.tv_nsec / 1000;
 }
 
-/* ---- migrations ---- */
-
-static void test_migrate(ow_db_t *db)
-{
-    char err[512];
-    int applied = -1;
-    CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
-    CHECK(applied == ow_migrate_version());
-    CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
-    CHECK(applied == 0);
-    CHECK(ow_migrate_version() == 4);
-    CHECK(qi("SELECT max(version) FROM schema_migrations") == ow_migrate_version());
-    CHECK(count("schema_migrations") == 4);
-    /* The reader role got its grants from the migration. */
-    CHECK_STR(q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"), "t");
-
-    /* Two historians migrating a fresh database at once: the advisory lock
-     * lets one apply, the other finds it applied. */
-    char admin[600], other[600];
-    snprintf(admin, sizeof admin, "%s user=postgres dbname=postgres", conninfo);
-    PGconn *a = PQconnectdb(admin);
-    PGresult *res = PQexec(a, "CREATE DATABASE ohmwatch2 OWNER ohmwatch_writer");
-    CHECK_MSG(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQresultErrorMessage(res));
-    PQclear(res);
-    PQfinish(a);
-    snprintf(other, sizeof other, "%s dbname=ohmwatch2", conninfo);
-    pid_t kids[2];
-    for (int i = 0; i < 2; i++) {
-        kids[i] = fork();
-        if (kids[i] == 0) {
-            ow_db_t *d = ow_db_connect(other, err, sizeof err);
-            int n = -1;
-            if (!d || ow_migrate_apply(d, &n, err, sizeof err) < 0) {
-                fprintf(stderr, "concurrent migrate: %s\n", err);
-                _exit(99);
-            }
-            ow_db_close(&d);
-            _exit(n);
-        }
-    }
-    int total = 0, ok = 1;
-    for (int i = 0; i < 2; i++) {
-        int st = 0;
-        waitpid(kids[i], &st, 0);
-        if (!WIFEXITED(st) || WEXITSTATUS(st) == 99)
-            ok = 0;
-        else
-            total += WEXITSTATUS(st);
-    }
-    CHECK(ok);
-    CHECK(total == ow_migrate_version());
-}
-
-/* ---- site ---- */
-
-static void test_site(ow_db_t *db)
-{
-    char err[512];
-    ow_gateway_cfg_t gws[2];
-    memset(gws, 0, sizeof gws);
-    snprintf(gws[0].id, sizeof gws[0].id, "wm1");
-    snprintf(gws[0].name, sizeof gws[0].name, "Webmanager 1");
-    gws[0].module_type = ow_module_type_find("C20");
-    snprintf(gws[0].battery.manufacturer, sizeof gws[0].battery.manufacturer, "ACME");
-    snprintf(gws[0].battery.type, sizeof gws[0].battery.type, "VRLA 12V");
-    gws[0].battery.capacity_ah = 100;
-    snprintf(gws[0].battery.installed, sizeof gws[0].battery.installed, "2024-03-01");
-    gws[0].battery.installed_us = 19783 * DAY_US;
-    snprintf(gws[0].battery.location, sizeof gws[0].battery.location, "Room 'B'");
-    gws[0].nstrings = 2;
-    gws[0].strings[0] = (ow_string_cfg_t){"String A", 3, 1};
-    gws[0].strings[1] = (ow_string_cfg_t){"String B", 2, 4};
-    gws[0].nmodules = 5;
-    snprintf(gws[1].id, sizeof gws[1].id, "wm2");
-    gws[1].module_type = ow_module_type_find("C40");
-    gws[1].nstrings = 1;
-    gws[1].strings[0] = (ow_string_cfg_t){"", 2, 1};
-    gws[1].nmodules = 2;
-    ow_site_t site = {.ngateways = 2, .gateways = gws};
-
-    CHECK_MSG(ow_sitesync_run(db, &site, err, sizeof err) == 0, "%s", err);
-    CHECK(count("gateways") == 2);
-    CHECK(count("strings") == 3);
-    CHECK(count("modules") == 7);
-    CHECK_STR(q("SELECT name || '|' || module_type || '|' || manufacturer || '|' || battery_type "
-                "|| '|' || capacity_ah || '|' || installed || '|' || location || '|' || nstrings "
-                "|| '|' || nmodules FROM gateways WHERE gw = 'wm1'"),
-              "Webmanager 1|C20|ACME|VRLA 12V|100|2024-03-01|Room 'B'|2|5");
-    CHECK_STR(q("SELECT name FROM gateways WHERE gw = 'wm2'"), "wm2");
-    CHECK_STR(q("SELECT installed FROM gateways WHERE gw = 'wm2'"), "NULL");
-    CHECK_STR(q("SELECT manufacturer FROM gateways WHERE gw = 'wm2'"), "NULL");
-    CHECK_STR(q("SELECT string || '/' || block FROM modules WHERE gw = 'wm1' AND module = 5"),
-              "2/2");
-    CHECK_STR(q("SELECT name || '/' || modules || '/' || first_module FROM strings "
-                "WHERE gw = 'wm1' AND string = 2"),
-              "String B/2/4");
-
-    /* Syncing again changes nothing; then string B loses a block. */
-    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
-    CHECK(count("modules") == 7);
-    gws[0].strings[1].modules = 1;
-    gws[0].nmodules = 4;
-    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
-    CHECK(count("modules") == 6);
-    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1' AND module = 5") == 0);
-    CHECK(qi("SELECT nmodules FROM gateways WHERE gw = 'wm1'") == 4);
-    /* ... and the whole string goes, its modules with it. */
-    gws[0].nstrings = 1;
-    gws[0].nmodules = 3;
-    CHECK(ow_sitesync_run(db, &site, err, sizeof err) == 0);
-    CHECK(count("strings") == 2);
-    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm1'") == 3);
-    CHECK(qi("SELECT count(*) FROM modules WHERE gw = 'wm2'") == 2);
-}
-
 /* ---- readings ---- */
 
 /* Awkward values for the real columns: each must come back as the nearest
@@ -347,26 +124,27 @@ static void test_readings(ow_db_t *db)
 
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(ins == rows);
-    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname IN ('module_readings_20240501', "
-             "'string_readings_20240501', 'sensor_readings_20240501', 'module_readings_20240502', "
-             "'string_readings_20240502', 'sensor_readings_20240502')") == 6);
-    CHECK(qi("SELECT count(*) FROM module_readings_20240501") == 3);
-    CHECK(count("module_readings") == (long long)(4 + nodd));
-    CHECK(count("string_readings") == 2);
-    CHECK(count("sensor_readings") == 1);
+    CHECK(pgt_qi(
+              "SELECT count(*) FROM pg_class WHERE relname IN ('module_readings_20240501', "
+              "'string_readings_20240501', 'sensor_readings_20240501', 'module_readings_20240502', "
+              "'string_readings_20240502', 'sensor_readings_20240502')") == 6);
+    CHECK(pgt_qi("SELECT count(*) FROM module_readings_20240501") == 3);
+    CHECK(pgt_count("module_readings") == (long long)(4 + nodd));
+    CHECK(pgt_count("string_readings") == 2);
+    CHECK(pgt_count("sensor_readings") == 1);
 
     /* Exact values: timestamps to the microsecond, reals as the nearest
      * float, NAN as NULL. */
-    CHECK(qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
-             "WHERE module = 2 AND seq = 2") == t1);
-    CHECK(qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
-             "WHERE seq = 4") == t2);
-    CHECK_STR(q("SELECT voltage_v::float8 || '|' || temp_c || '|' || impedance_mohm || '|' || "
-                "eq_pct || '|' || status || '|' || block || '|' || epoch FROM module_readings "
-                "WHERE seq = 1"),
+    CHECK(pgt_qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
+                 "WHERE module = 2 AND seq = 2") == t1);
+    CHECK(pgt_qi("SELECT (extract(epoch FROM ts) * 1000000)::bigint FROM module_readings "
+                 "WHERE seq = 4") == t2);
+    CHECK_STR(pgt_q("SELECT voltage_v::float8 || '|' || temp_c || '|' || impedance_mohm || '|' || "
+                    "eq_pct || '|' || status || '|' || block || '|' || epoch FROM module_readings "
+                    "WHERE seq = 1"),
               "12.75|21.5|4.75|0|2|1|1714000000000000");
-    CHECK_STR(q("SELECT coalesce(voltage_v::text, 'null') || coalesce(temp_c::text, 'null') || "
-                "coalesce(impedance_mohm::text, 'null') FROM module_readings WHERE seq = 4"),
+    CHECK_STR(pgt_q("SELECT coalesce(voltage_v::text, 'null') || coalesce(temp_c::text, 'null') || "
+                    "coalesce(impedance_mohm::text, 'null') FROM module_readings WHERE seq = 4"),
               "nullnullnull");
     int exact = 0;
     for (size_t i = 0; i < nodd; i++) {
@@ -376,7 +154,7 @@ static void test_readings(ow_db_t *db)
         for (int c = 0; c < 3; c++) {
             snprintf(sql, sizeof sql, "SELECT %s::float8 FROM module_readings WHERE seq = %zu",
                      col[c], 5 + i);
-            double got = qd(sql);
+            double got = pgt_qd(sql);
             float f = (float)want[c];
             int good;
             if (isinf(f))
@@ -390,33 +168,34 @@ static void test_readings(ow_db_t *db)
         }
     }
     CHECK(exact == (int)nodd * 3);
-    CHECK_STR(q("SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
-                "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v FROM string_readings "
-                "WHERE ts = '2024-05-01 23:59:59.5+00'"),
-              "0|-12.5|null|38.25|12.75");
-    CHECK_STR(q("SELECT ambient_c || '|' || coalesce(humidity_pct::text, 'null') || '|' || "
-                "hydrogen_pct_lel || '|' || aux_units || '|' || inputs || '|' || outputs "
-                "FROM sensor_readings"),
+    CHECK_STR(
+        pgt_q("SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
+              "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v FROM string_readings "
+              "WHERE ts = '2024-05-01 23:59:59.5+00'"),
+        "0|-12.5|null|38.25|12.75");
+    CHECK_STR(pgt_q("SELECT ambient_c || '|' || coalesce(humidity_pct::text, 'null') || '|' || "
+                    "hydrogen_pct_lel || '|' || aux_units || '|' || inputs || '|' || outputs "
+                    "FROM sensor_readings"),
               "22.5|null|0.25|2|5|32769");
     CHECK(ow_db_positions(db, on_pos, NULL, err, sizeof err) == 0);
     CHECK(positions_seen == 1);
     CHECK(pos_seq == seq);
 
     /* The same batch again (a replay): nothing new, but the positions move. */
-    long long before = count("module_readings") + count("string_readings") +
-                       count("sensor_readings") + count("module_readings_1m");
+    long long before = pgt_count("module_readings") + pgt_count("string_readings") +
+                       pgt_count("sensor_readings") + pgt_count("module_readings_1m");
     ow_batch_position(b, "busd.wm1", EPOCH, seq + 100);
     ow_batch_position(b, "alarmd", EPOCH, 7);
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(ins == 0);
-    CHECK(count("module_readings") + count("string_readings") + count("sensor_readings") +
-              count("module_readings_1m") ==
+    CHECK(pgt_count("module_readings") + pgt_count("string_readings") +
+              pgt_count("sensor_readings") + pgt_count("module_readings_1m") ==
           before);
     positions_seen = 0;
     CHECK(ow_db_positions(db, on_pos, NULL, err, sizeof err) == 0);
     CHECK(positions_seen == 2);
     CHECK(pos_seq == seq + 100);
-    CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 7);
+    CHECK(pgt_qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 7);
     CHECK(ow_batch_rows(b) == rows); /* a write leaves the batch as it was */
     ow_batch_clear(b);
     CHECK(ow_batch_rows(b) == 0);
@@ -428,12 +207,13 @@ static void test_readings(ow_db_t *db)
 
 static const char *rollup(const char *table, int64_t bucket_us)
 {
-    return q("SELECT n || '|' || coalesce(v_min::text, '-') || '|' || coalesce(v_max::text, '-') "
-             "|| '|' || coalesce(v_sum::text, '-') || '|' || v_n || '|' || "
-             "coalesce(t_min::text, '-') || '|' || coalesce(t_max::text, '-') || '|' || "
-             "coalesce(t_sum::text, '-') || '|' || t_n || '|' || coalesce(r_sum::text, '-') || "
-             "'|' || r_n FROM %s WHERE gw = 'wm2' AND module = 7 AND bucket = to_timestamp(%lld)",
-             table, (long long)(bucket_us / S_US));
+    return pgt_q(
+        "SELECT n || '|' || coalesce(v_min::text, '-') || '|' || coalesce(v_max::text, '-') "
+        "|| '|' || coalesce(v_sum::text, '-') || '|' || v_n || '|' || "
+        "coalesce(t_min::text, '-') || '|' || coalesce(t_max::text, '-') || '|' || "
+        "coalesce(t_sum::text, '-') || '|' || t_n || '|' || coalesce(r_sum::text, '-') || "
+        "'|' || r_n FROM %s WHERE gw = 'wm2' AND module = 7 AND bucket = to_timestamp(%lld)",
+        table, (long long)(bucket_us / S_US));
 }
 
 /* The crafted set at hour h: minute h:00 gets 2.25, 2.5, NULL, 2.0 (V) and
@@ -463,8 +243,8 @@ static void test_rollups(void)
 {
     char err[512];
     uint64_t ins = 0;
-    int64_t m0 = D0 + 10 * 3600 * S_US;                     /* 10:00 */
-    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err); /* a fresh session: fast path */
+    int64_t m0 = D0 + 10 * 3600 * S_US;                           /* 10:00 */
+    ow_db_t *db = ow_db_connect(pgt_conninfo(), err, sizeof err); /* a fresh session: fast path */
     CHECK_MSG(db != NULL, "%s", err);
     if (!db) return;
     ow_batch_t *b1 = crafted(m0, 0), *b2 = ow_batch_new();
@@ -489,7 +269,7 @@ static void test_rollups(void)
     CHECK(ow_db_write(db, b2, &ins, err, sizeof err) == 0 && ins == 0);
     CHECK_STR(rollup("module_readings_1m", m0), m1);
     CHECK_STR(rollup("module_readings_1h", m0), h1);
-    CHECK(qi("SELECT string FROM module_readings_1h WHERE gw = 'wm2' AND module = 7") == 1);
+    CHECK(pgt_qi("SELECT string FROM module_readings_1h WHERE gw = 'wm2' AND module = 7") == 1);
 
     /* After the duplicates this session is careful: the same set at 11:00
      * has its rollups made by the server... and, all of it being new, puts
@@ -512,25 +292,26 @@ static void test_rollups(void)
 /* Every rollup row since D0 against the raw rows it summarizes. */
 static long long rollup_mismatches(const char *table, const char *unit)
 {
-    return qi("SELECT count(*) FROM (SELECT * FROM %s WHERE bucket >= '2024-05-01') r "
-              "FULL JOIN (SELECT date_trunc('%s', ts) AS bucket, gw, module, count(*) AS n, "
-              "min(voltage_v) AS v_min, max(voltage_v) AS v_max, sum(voltage_v::float8) AS v_sum, "
-              "count(voltage_v) AS v_n, min(temp_c) AS t_min, max(temp_c) AS t_max, "
-              "sum(temp_c::float8) AS t_sum, count(temp_c) AS t_n, min(impedance_mohm) AS r_min, "
-              "max(impedance_mohm) AS r_max, sum(impedance_mohm::float8) AS r_sum, "
-              "count(impedance_mohm) AS r_n FROM module_readings WHERE ts >= '2024-05-01' "
-              "GROUP BY 1, 2, 3) x USING (gw, module, bucket) "
-              "WHERE r.n IS DISTINCT FROM x.n OR r.v_min IS DISTINCT FROM x.v_min "
-              "OR r.v_max IS DISTINCT FROM x.v_max OR r.v_n IS DISTINCT FROM x.v_n "
-              "OR r.t_min IS DISTINCT FROM x.t_min OR r.t_max IS DISTINCT FROM x.t_max "
-              "OR r.t_n IS DISTINCT FROM x.t_n OR r.r_min IS DISTINCT FROM x.r_min "
-              "OR r.r_max IS DISTINCT FROM x.r_max OR r.r_n IS DISTINCT FROM x.r_n "
-              "OR (r.v_sum IS NULL) <> (x.v_sum IS NULL) OR (r.t_sum IS NULL) <> (x.t_sum IS NULL) "
-              "OR (r.r_sum IS NULL) <> (x.r_sum IS NULL) "
-              "OR abs(r.v_sum - x.v_sum) > 1e-9 * greatest(1, abs(x.v_sum)) "
-              "OR abs(r.t_sum - x.t_sum) > 1e-9 * greatest(1, abs(x.t_sum)) "
-              "OR abs(r.r_sum - x.r_sum) > 1e-9 * greatest(1, abs(x.r_sum))",
-              table, unit);
+    return pgt_qi(
+        "SELECT count(*) FROM (SELECT * FROM %s WHERE bucket >= '2024-05-01') r "
+        "FULL JOIN (SELECT date_trunc('%s', ts) AS bucket, gw, module, count(*) AS n, "
+        "min(voltage_v) AS v_min, max(voltage_v) AS v_max, sum(voltage_v::float8) AS v_sum, "
+        "count(voltage_v) AS v_n, min(temp_c) AS t_min, max(temp_c) AS t_max, "
+        "sum(temp_c::float8) AS t_sum, count(temp_c) AS t_n, min(impedance_mohm) AS r_min, "
+        "max(impedance_mohm) AS r_max, sum(impedance_mohm::float8) AS r_sum, "
+        "count(impedance_mohm) AS r_n FROM module_readings WHERE ts >= '2024-05-01' "
+        "GROUP BY 1, 2, 3) x USING (gw, module, bucket) "
+        "WHERE r.n IS DISTINCT FROM x.n OR r.v_min IS DISTINCT FROM x.v_min "
+        "OR r.v_max IS DISTINCT FROM x.v_max OR r.v_n IS DISTINCT FROM x.v_n "
+        "OR r.t_min IS DISTINCT FROM x.t_min OR r.t_max IS DISTINCT FROM x.t_max "
+        "OR r.t_n IS DISTINCT FROM x.t_n OR r.r_min IS DISTINCT FROM x.r_min "
+        "OR r.r_max IS DISTINCT FROM x.r_max OR r.r_n IS DISTINCT FROM x.r_n "
+        "OR (r.v_sum IS NULL) <> (x.v_sum IS NULL) OR (r.t_sum IS NULL) <> (x.t_sum IS NULL) "
+        "OR (r.r_sum IS NULL) <> (x.r_sum IS NULL) "
+        "OR abs(r.v_sum - x.v_sum) > 1e-9 * greatest(1, abs(x.v_sum)) "
+        "OR abs(r.t_sum - x.t_sum) > 1e-9 * greatest(1, abs(x.t_sum)) "
+        "OR abs(r.r_sum - x.r_sum) > 1e-9 * greatest(1, abs(x.r_sum))",
+        table, unit);
 }
 
 /* ---- events ---- */
@@ -622,45 +403,49 @@ static void test_events(ow_db_t *db)
 
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(ins == 0); /* events are not readings */
-    CHECK(qi("SELECT count(*) FROM alarm_events WHERE id = 42") == 3);
-    CHECK_STR(q("SELECT name FROM alarm_events WHERE id = 42 AND action = 'raise'"),
+    CHECK(pgt_qi("SELECT count(*) FROM alarm_events WHERE id = 42") == 3);
+    CHECK_STR(pgt_q("SELECT name FROM alarm_events WHERE id = 42 AND action = 'raise'"),
               gbms_alarm_find(GBMS_A_VOLTAGE_HIGH)->name);
-    CHECK_STR(q("SELECT name || '|' || coalesce(value::text, 'null') FROM alarm_events "
-                "WHERE id = 43"),
+    CHECK_STR(pgt_q("SELECT name || '|' || coalesce(value::text, 'null') FROM alarm_events "
+                    "WHERE id = 43"),
               "?|null");
-    CHECK_STR(q("SELECT coalesce(cleared_at::text, 'null') FROM alarm_events WHERE id = 42 AND "
-                "action = 'raise'"),
+    CHECK_STR(pgt_q("SELECT coalesce(cleared_at::text, 'null') FROM alarm_events WHERE id = 42 AND "
+                    "action = 'raise'"),
               "null");
-    CHECK_STR(q("SELECT cleared_at FROM alarm_events WHERE id = 42 AND action = 'clear'"),
+    CHECK_STR(pgt_q("SELECT cleared_at FROM alarm_events WHERE id = 42 AND action = 'clear'"),
               "2024-05-01 12:01:00+00");
-    CHECK_STR(q("SELECT ts FROM alarm_events WHERE id = 42 AND action = 'ack'"),
+    CHECK_STR(pgt_q("SELECT ts FROM alarm_events WHERE id = 42 AND action = 'ack'"),
               "2024-05-01 12:00:30+00");
-    CHECK_STR(q("SELECT value || '|' || threshold || '|' || severity || '|' || string || '|' || "
-                "module || '|' || type || '|' || text FROM alarm_events WHERE id = 42 AND "
-                "action = 'raise'"),
-              "14.7|14.4|2|1|3|6|Block 3 voltage high: 14.70 V \xe2\x89\xa5 14.40 V");
-    CHECK_STR(q("SELECT general || '|' || battery || '|' || alarm || '|' || alarms_active || '|' "
-                "|| module_alarms || '|' || module_warnings || '|' || audible FROM "
-                "gateway_states"),
-              "3|0|4|1|1|0|true");
-    CHECK_STR(q("SELECT coalesce(end_at::text, 'null') || '|' || duration_s || '|' || "
-                "coalesce(ah_removed::text, 'null') || '|' || coalesce(min_module::text, 'null') "
-                "|| '|' || end_voltage_v || '|' || mode FROM discharge_events"),
-              "null|0|null|null|52.25|current");
-    CHECK_STR(q("SELECT coalesce(slope_pct_per_year::text, 'null') || '|' || "
-                "coalesce(alarm_at::text, 'null') || '|' || deviation_pct FROM "
-                "impedance_baselines WHERE impedance_mohm = 5.5"),
+    CHECK_STR(
+        pgt_q("SELECT value || '|' || threshold || '|' || severity || '|' || string || '|' || "
+              "module || '|' || type || '|' || text FROM alarm_events WHERE id = 42 AND "
+              "action = 'raise'"),
+        "14.7|14.4|2|1|3|6|Block 3 voltage high: 14.70 V \xe2\x89\xa5 14.40 V");
+    CHECK_STR(
+        pgt_q("SELECT general || '|' || battery || '|' || alarm || '|' || alarms_active || '|' "
+              "|| module_alarms || '|' || module_warnings || '|' || audible FROM "
+              "gateway_states"),
+        "3|0|4|1|1|0|true");
+    CHECK_STR(
+        pgt_q("SELECT coalesce(end_at::text, 'null') || '|' || duration_s || '|' || "
+              "coalesce(ah_removed::text, 'null') || '|' || coalesce(min_module::text, 'null') "
+              "|| '|' || end_voltage_v || '|' || mode FROM discharge_events"),
+        "null|0|null|null|52.25|current");
+    CHECK_STR(pgt_q("SELECT coalesce(slope_pct_per_year::text, 'null') || '|' || "
+                    "coalesce(alarm_at::text, 'null') || '|' || deviation_pct FROM "
+                    "impedance_baselines WHERE impedance_mohm = 5.5"),
               "null|null|10");
-    CHECK_STR(q("SELECT slope_pct_per_year || '|' || alarm_at FROM impedance_baselines "
-                "WHERE impedance_mohm = 6"),
+    CHECK_STR(pgt_q("SELECT slope_pct_per_year || '|' || alarm_at FROM impedance_baselines "
+                    "WHERE impedance_mohm = 6"),
               "15.5|2025-06-05 12:00:00+00");
-    CHECK_STR(q("SELECT key || '|' || value || '|' || coalesce(old_value::text, 'null') || '|' "
-                "|| source FROM config_changes"),
+    CHECK_STR(pgt_q("SELECT key || '|' || value || '|' || coalesce(old_value::text, 'null') || '|' "
+                    "|| source FROM config_changes"),
               "thresholds.voltage_v.high_alarm|14.5|null|control");
-    CHECK_STR(q("SELECT who || '|' || what || '|' || old || '|' || new || '|' || source || '|' || "
-                "value FROM audit_log"),
-              "snmpd/nms|thresholds.voltage_v.high_alarm||14.5|control|14.5");
-    CHECK(qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 9);
+    CHECK_STR(
+        pgt_q("SELECT who || '|' || what || '|' || old || '|' || new || '|' || source || '|' || "
+              "value FROM audit_log"),
+        "snmpd/nms|thresholds.voltage_v.high_alarm||14.5|control|14.5");
+    CHECK(pgt_qi("SELECT seq FROM ingest_positions WHERE pub = 'alarmd'") == 9);
 
     /* The end completes the one row; a replayed start leaves it complete;
      * the whole first batch again adds nothing. */
@@ -677,29 +462,33 @@ static void test_events(ow_db_t *db)
     ack.u.config.old_value = 4.6;
     add(e, ack);
     CHECK_MSG(ow_db_write(db, e, &ins, err, sizeof err) == 0, "%s", err);
-    CHECK(count("discharge_events") == 1);
-    CHECK(count("config_changes") == 1);
-    CHECK_STR(q("SELECT who || '|' || old || '|' || new || '|' || coalesce(value::text, 'null') || "
-                "'|' || old_value FROM audit_log WHERE what = 'baseline.module.3'"),
-              "cli/alice|4.6|reset|null|4.6");
+    CHECK(pgt_count("discharge_events") == 1);
+    CHECK(pgt_count("config_changes") == 1);
+    CHECK_STR(
+        pgt_q("SELECT who || '|' || old || '|' || new || '|' || coalesce(value::text, 'null') || "
+              "'|' || old_value FROM audit_log WHERE what = 'baseline.module.3'"),
+        "cli/alice|4.6|reset|null|4.6");
     const char *done = "2024-05-01 13:00:00+00|3600|12.5|-20.5|3|11.25|48.5";
-    CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
-                "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
-                "discharge_events"),
-              done);
-    CHECK_STR(q("SELECT test || '|' || rated_h || '|' || end_v_per_cell || '|' || temp_c || '|' "
-                "|| capacity_pct || '|' || method || '|' || dod_pct FROM discharge_events"),
-              "true|10|1.75|25|10|time-adjusted|25");
+    CHECK_STR(
+        pgt_q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
+              "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
+              "discharge_events"),
+        done);
+    CHECK_STR(
+        pgt_q("SELECT test || '|' || rated_h || '|' || end_v_per_cell || '|' || temp_c || '|' "
+              "|| capacity_pct || '|' || method || '|' || dod_pct FROM discharge_events"),
+        "true|10|1.75|25|10|time-adjusted|25");
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
-    CHECK(count("discharge_events") == 1);
-    CHECK_STR(q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
-                "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
-                "discharge_events"),
-              done);
-    CHECK(count("alarm_events") == 4);
-    CHECK(count("gateway_states") == 1);
-    CHECK(count("impedance_baselines") == 2);
-    CHECK(count("config_changes") == 1);
+    CHECK(pgt_count("discharge_events") == 1);
+    CHECK_STR(
+        pgt_q("SELECT end_at || '|' || duration_s || '|' || ah_removed || '|' || min_current_a "
+              "|| '|' || min_module || '|' || min_voltage_v || '|' || end_voltage_v FROM "
+              "discharge_events"),
+        done);
+    CHECK(pgt_count("alarm_events") == 4);
+    CHECK(pgt_count("gateway_states") == 1);
+    CHECK(pgt_count("impedance_baselines") == 2);
+    CHECK(pgt_count("config_changes") == 1);
     ow_batch_destroy(&b);
     ow_batch_destroy(&e);
 }
@@ -725,8 +514,8 @@ static void test_failures(ow_db_t *db)
     CHECK_CONTAINS(err, "alarm_events_action_check");
     CHECK(strchr(err, '\n') == NULL);
     CHECK(ow_batch_rows(b) == 2);
-    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240507'") == 0);
-    CHECK(qi("SELECT count(*) FROM alarm_events WHERE id = 77") == 0);
+    CHECK(pgt_qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240507'") == 0);
+    CHECK(pgt_qi("SELECT count(*) FROM alarm_events WHERE id = 77") == 0);
     ow_batch_t *good = ow_batch_new();
     add(good, module_msg("wm1", t, 1000, 1, 13.0, 20.0, 4.0));
     CHECK_MSG(ow_db_write(db, good, &ins, err, sizeof err) == 0, "%s", err);
@@ -737,28 +526,24 @@ static void test_failures(ow_db_t *db)
     ow_batch_t *later = ow_batch_new();
     add(later, module_msg("wm1", t + S_US, 1002, 1, 13.5, 20.0, 4.0));
     add(later, module_msg("wm1", t + S_US, 1003, 2, 13.5, 20.0, 4.0));
-    PQfinish(chk);
-    chk = NULL;
-    pg_stop();
+    pgt_stop();
     err[0] = '\0';
     CHECK(ow_db_write(db, later, &ins, err, sizeof err) == -1);
     CHECK(strlen(err) > 20);
     printf("db_test: with the server stopped: %s\n", err);
     CHECK(ow_db_alive(db) == 0);
-    CHECK(pg_start() == 0);
-    chk = PQconnectdb(conninfo);
-    CHECK(PQstatus(chk) == CONNECTION_OK);
+    CHECK(pgt_restart() == 0);
     CHECK(ow_db_alive(db) == 1);
     CHECK_MSG(ow_db_write(db, later, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(ins == 2);
-    CHECK(qi("SELECT count(*) FROM module_readings_20240507") == 3);
+    CHECK(pgt_qi("SELECT count(*) FROM module_readings_20240507") == 3);
     ow_batch_destroy(&b);
     ow_batch_destroy(&good);
     ow_batch_destroy(&later);
 
     /* A session in another time zone still gets UTC days and buckets. */
     char tzconn[600];
-    snprintf(tzconn, sizeof tzconn, "%s options='-c TimeZone=America/St_Johns'", conninfo);
+    snprintf(tzconn, sizeof tzconn, "%s options='-c TimeZone=America/St_Johns'", pgt_conninfo());
     ow_db_t *tz = ow_db_connect(tzconn, err, sizeof err);
     CHECK_MSG(tz != NULL, "%s", err);
     if (tz) {
@@ -766,10 +551,10 @@ static void test_failures(ow_db_t *db)
         int64_t late = D0 + 8 * DAY_US + 23 * 3600 * S_US + 1800 * S_US; /* 05-09 23:30 UTC */
         add(z, module_msg("wm1", late, 2000, 1, 13.0, 20.0, 4.0));
         CHECK_MSG(ow_db_write(tz, z, &ins, err, sizeof err) == 0, "%s", err);
-        CHECK_STR(q("SELECT tableoid::regclass FROM module_readings WHERE seq = 2000"),
+        CHECK_STR(pgt_q("SELECT tableoid::regclass FROM module_readings WHERE seq = 2000"),
                   "module_readings_20240509");
-        CHECK_STR(q("SELECT bucket FROM module_readings_1h WHERE gw = 'wm1' AND module = 1 AND "
-                    "bucket > '2024-05-09'"),
+        CHECK_STR(pgt_q("SELECT bucket FROM module_readings_1h WHERE gw = 'wm1' AND module = 1 AND "
+                        "bucket > '2024-05-09'"),
                   "2024-05-09 23:00:00+00");
         ow_batch_destroy(&z);
         ow_db_close(&tz);
@@ -791,15 +576,15 @@ static void test_retention(ow_db_t *db)
     ow_batch_t *b = ow_batch_new();
     add(b, module_msg("wm1", old, 3000, 1, 13.0, 20.0, 4.0));
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
-    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240322'") == 1);
+    CHECK(pgt_qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240322'") == 1);
     const char *parts_sql = "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = "
                             "i.inhparent WHERE p.relname LIKE '%_readings'";
-    long long parts = qi("%s", parts_sql);
+    long long parts = pgt_qi("%s", parts_sql);
     CHECK(ow_db_retention(db, D0 + 10 * DAY_US, 20, &dropped, err, sizeof err) == 0);
     CHECK(dropped == 3);
-    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname LIKE '%%_20240322'") == 0);
-    CHECK(qi("%s", parts_sql) == parts - 3);
-    CHECK(qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240501'") == 1);
+    CHECK(pgt_qi("SELECT count(*) FROM pg_class WHERE relname LIKE '%%_20240322'") == 0);
+    CHECK(pgt_qi("%s", parts_sql) == parts - 3);
+    CHECK(pgt_qi("SELECT count(*) FROM pg_class WHERE relname = 'module_readings_20240501'") == 1);
     /* A late reading for a dropped day makes its partition again. */
     CHECK_MSG(ow_db_write(db, b, &ins, err, sizeof err) == 0, "%s", err);
     CHECK(ins == 1);
@@ -853,26 +638,19 @@ static void test_speed(ow_db_t *db)
 int main(void)
 {
     char err[512];
-    snprintf(pg_dir, sizeof pg_dir, "/tmp/ow-db-test-XXXXXX");
-    if (!mkdtemp(pg_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    atexit(cleanup);
-    pg_port = free_port();
-    if (pg_port < 0 || pg_start() < 0) {
-        fprintf(stderr, "db_test: could not start PostgreSQL (scripts/pg.sh)\n");
-        return 1;
-    }
-    chk = PQconnectdb(conninfo);
-    CHECK(PQstatus(chk) == CONNECTION_OK);
+    const char *conninfo = pgt_start("db-test");
+    if (!conninfo) return 1;
     ow_db_t *db = ow_db_connect(conninfo, err, sizeof err);
     CHECK_MSG(db != NULL, "%s", err);
-    if (!db || PQstatus(chk) != CONNECTION_OK) return ow_test_done("db_test");
+    if (!db) return ow_test_done("db_test");
     CHECK(ow_db_alive(db) == 1);
 
-    test_migrate(db);
-    test_site(db);
+    /* The schema and the site (migrate_test and sitesync_test look closer). */
+    ow_gateway_cfg_t gws[2];
+    ow_site_t site;
+    pgt_site(gws, &site);
+    CHECK_MSG(ow_migrate_apply(db, NULL, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(ow_sitesync_run(db, &site, err, sizeof err) == 0, "%s", err);
     test_readings(db);
     test_rollups();
     test_events(db);
@@ -882,7 +660,7 @@ int main(void)
 
     CHECK(rollup_mismatches("module_readings_1m", "minute") == 0);
     CHECK(rollup_mismatches("module_readings_1h", "hour") == 0);
-    CHECK(qi("SELECT count(*) FROM module_readings_1m WHERE bucket >= '2024-05-01'") > 800);
+    CHECK(pgt_qi("SELECT count(*) FROM module_readings_1m WHERE bucket >= '2024-05-01'") > 800);
 
     ow_db_close(&db);
     CHECK(db == NULL);
