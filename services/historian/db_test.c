@@ -638,11 +638,8 @@ static void test_speed(ow_db_t *db)
 int main(void)
 {
     char err[512];
-    const char *conninfo = pgt_start("db-test");
-    if (!conninfo) return 1;
-    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err);
-    CHECK_MSG(db != NULL, "%s", err);
-    if (!db) return ow_test_done("db_test");
+    ow_db_t *db = pgt_start_db("db-test");
+    if (!db) return 1;
     CHECK(ow_db_alive(db) == 1);
 
     /* The schema and the site (migrate_test and sitesync_test look closer). */

@@ -78,12 +78,8 @@ static void test_newer(ow_db_t *db)
 
 int main(void)
 {
-    char err[512];
-    const char *conninfo = pgt_start("migrate-test");
-    if (!conninfo) return 1;
-    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err);
-    CHECK_MSG(db != NULL, "%s", err);
-    if (!db) return ow_test_done("migrate_test");
+    ow_db_t *db = pgt_start_db("migrate-test");
+    if (!db) return 1;
     test_migrate(db);
     test_newer(db);
     ow_db_close(&db);

@@ -94,6 +94,15 @@ const char *pgt_start(const char *name)
     return connect_chk() == 0 ? conninfo : NULL;
 }
 
+ow_db_t *pgt_start_db(const char *name)
+{
+    char err[512];
+    const char *ci = pgt_start(name);
+    ow_db_t *db = ci ? ow_db_connect(ci, err, sizeof err) : NULL;
+    if (ci && !db) fprintf(stderr, "%s: %s\n", name, err);
+    return db;
+}
+
 void pgt_stop(void)
 {
     if (chk) PQfinish(chk);

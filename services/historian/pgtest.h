@@ -7,11 +7,15 @@
 
 #include <libpq-fe.h>
 
+#include "db.h"
 #include "ow_config.h"
 
 /* Start the cluster and connect to it; the conninfo, or NULL with the
  * reason on stderr. name prefixes the temporary directory and messages. */
 const char *pgt_start(const char *name);
+/* pgt_start and a connection of the historian's own (ow_db_connect); NULL
+ * with the reason on stderr. */
+ow_db_t *pgt_start_db(const char *name);
 /* Stop the server (a test of a lost connection) and start it again. */
 void pgt_stop(void);
 int pgt_restart(void);

@@ -53,11 +53,8 @@ static void test_site(ow_db_t *db)
 int main(void)
 {
     char err[512];
-    const char *conninfo = pgt_start("sitesync-test");
-    if (!conninfo) return 1;
-    ow_db_t *db = ow_db_connect(conninfo, err, sizeof err);
-    CHECK_MSG(db != NULL, "%s", err);
-    if (!db) return ow_test_done("sitesync_test");
+    ow_db_t *db = pgt_start_db("sitesync-test");
+    if (!db) return 1;
     CHECK_MSG(ow_migrate_apply(db, NULL, err, sizeof err) == 0, "%s", err);
     test_site(db);
     ow_db_close(&db);
