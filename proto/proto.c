@@ -5,66 +5,20 @@
 #include "ow_proto.h"
 #include "json_scan.h"
 #include "ow_num.h"
-#include "proto_ref.h"
+#include "proto_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef enum {
-    FT_INT,    /* int, JSON integer */
-    FT_I64,    /* int64_t, JSON integer */
-    FT_U32,    /* uint32_t, JSON integer */
-    FT_U64,    /* uint64_t, JSON integer (>= 0, < 2^63) */
-    FT_DBL,    /* double, JSON number */
-    FT_DBLN,   /* double, JSON number or null (NAN) */
-    FT_ID,     /* char[], 1..31 of [A-Za-z0-9_.-] */
-    FT_IDE,    /* char[], like FT_ID but may be empty */
-    FT_TEXT,   /* char[], any UTF-8 text that fits */
-    FT_BOOL,   /* int, JSON true/false */
-    FT_U16ARR, /* uint16_t[], JSON array of integers; count in an int */
-} ftype_t;
-
-typedef struct {
-    const char *name;
-    ftype_t type;
-    size_t off;                 /* offset in ow_msg_t */
-    size_t size;                /* char[] size, or max array elements */
-    size_t count_off;           /* FT_U16ARR: offset of the int holding the count */
-    double min, max;            /* numeric range (inclusive); for arrays, of elements */
-    const char *const *choices; /* FT_ID/FT_TEXT: allowed values, NULL = any */
-    const char *unit;
-    const char *doc;
-    /* May be absent: the value ow_msg_init gives stays. Only for fields
-     * added after a kind was in use, so that older senders (a script, a
-     * front-end not yet updated) still speak the protocol. */
-    int optional;
-} field_t;
-
-typedef struct {
-    const char *name;  /* "kind" value in the body */
-    const char *topic; /* first topic segment */
-    const char *topic_doc;
-    const field_t *fields;
-    size_t nfields;
-    int gw_optional; /* gateway may be "" (site-wide) */
-    const char *doc;
-} kind_t;
-
-#define M(f)    offsetof(ow_msg_t, f)
-#define NF(a)   (sizeof(a) / sizeof((a)[0]))
-#define SZ(f)   sizeof(((ow_msg_t *)0)->f)
-#define ALEN(f) (sizeof(((ow_msg_t *)0)->f) / sizeof(((ow_msg_t *)0)->f[0]))
-
 /* Beyond 2200-01-01 a timestamp is certainly wrong. */
 #define TS_MAX 7258118400000000.0
 #define I63    9.2233720368547758e18
 
-static const field_t hdr_fields[] = {
+const field_t ow_proto_hdr_fields[] = {
     {"pub", FT_ID, M(h.pub), SZ(h.pub), 0, 0, 0, NULL, "", "publisher id, e.g. `busd.wm1`", 0},
     {"epoch", FT_U64, M(h.epoch), 0, 0, 1, I63, NULL, "µs",
      "boot id: wall clock at publisher start; changes on restart", 0},
@@ -73,6 +27,7 @@ static const field_t hdr_fields[] = {
     {"ts_us", FT_I64, M(h.ts_us), 0, 0, 0, TS_MAX, NULL, "µs UTC",
      "when measured / when it happened", 0},
 };
+const size_t ow_proto_nhdr_fields = NF(ow_proto_hdr_fields);
 
 static const char *const actions[] = {"raise", "clear", "ack", NULL};
 static const char *const hb_states[] = {"starting", "running", "stopping", NULL};
@@ -340,7 +295,7 @@ static const field_t device_fields[] = {
      0},
 };
 
-static const kind_t kinds[OW_MSG_KINDS] = {
+const kind_t ow_proto_kinds[OW_MSG_KINDS] = {
     [OW_MSG_MODULE] = {"module", "mod", "mod/GW/SS/MMM", module_fields, NF(module_fields), 0,
                        "One block's measurements from one poll (busd)."},
     [OW_MSG_STRING] = {"string", "str", "str/GW/SS", string_fields, NF(string_fields), 0,
@@ -376,18 +331,18 @@ static const char *const err_names[OW_PERR_COUNT] = {
 
 const char *ow_kind_name(ow_kind_t kind)
 {
-    return (unsigned)kind < OW_MSG_KINDS ? kinds[kind].name : "?";
+    return (unsigned)kind < OW_MSG_KINDS ? ow_proto_kinds[kind].name : "?";
 }
 
 const char *ow_kind_topic(ow_kind_t kind)
 {
-    return (unsigned)kind < OW_MSG_KINDS ? kinds[kind].topic : "?";
+    return (unsigned)kind < OW_MSG_KINDS ? ow_proto_kinds[kind].topic : "?";
 }
 
 int ow_kind_from_name(const char *name)
 {
     for (int k = 0; k < OW_MSG_KINDS; k++)
-        if (strcmp(kinds[k].name, name) == 0) return k;
+        if (strcmp(ow_proto_kinds[k].name, name) == 0) return k;
     return -1;
 }
 
@@ -401,9 +356,9 @@ void ow_msg_init(ow_msg_t *m, ow_kind_t kind)
     memset(m, 0, sizeof *m);
     m->kind = kind;
     if ((unsigned)kind >= OW_MSG_KINDS) return;
-    for (size_t i = 0; i < kinds[kind].nfields; i++)
-        if (kinds[kind].fields[i].type == FT_DBLN)
-            *(double *)((char *)m + kinds[kind].fields[i].off) = NAN;
+    for (size_t i = 0; i < ow_proto_kinds[kind].nfields; i++)
+        if (ow_proto_kinds[kind].fields[i].type == FT_DBLN)
+            *(double *)((char *)m + ow_proto_kinds[kind].fields[i].off) = NAN;
 }
 
 /* printf's "%0*d", by hand: a topic is formatted for every message sent
@@ -454,8 +409,8 @@ int ow_topic(const ow_msg_t *m, char *buf, size_t len)
         break;
     }
     /* "<kind>/<gw>[/SS[/MMM]]": at most 5 + 1 + 32 + 2 * 12 bytes. */
-    n = strlen(kinds[m->kind].topic);
-    memcpy(t, kinds[m->kind].topic, n);
+    n = strlen(ow_proto_kinds[m->kind].topic);
+    memcpy(t, ow_proto_kinds[m->kind].topic, n);
     t[n++] = '/';
     memcpy(t + n, gw, gl);
     n += gl;
@@ -611,7 +566,7 @@ static void w_str(wbuf_t *w, const char *s)
     w_raw(w, "\"", 1);
 }
 
-static int id_ok(const char *s, int allow_empty)
+int ow_proto_id_ok(const char *s, int allow_empty)
 {
     size_t n = 0;
     for (; s[n]; n++) {
@@ -623,7 +578,7 @@ static int id_ok(const char *s, int allow_empty)
     return n < OW_ID_MAX && (n > 0 || allow_empty);
 }
 
-static int choice_ok(const char *const *choices, const char *s)
+int ow_proto_choice_ok(const char *const *choices, const char *s)
 {
     if (!choices) return 1;
     for (; *choices; choices++)
@@ -664,13 +619,13 @@ static int field_check(const field_t *f, const void *base, char *err, size_t err
         break;
     case FT_ID:
     case FT_IDE:
-        if (!id_ok(p, f->type == FT_IDE)) {
+        if (!ow_proto_id_ok(p, f->type == FT_IDE)) {
             snprintf(err, errlen, "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
             return -1;
         }
         return 0;
     case FT_TEXT:
-        if (!choice_ok(f->choices, p)) {
+        if (!ow_proto_choice_ok(f->choices, p)) {
             snprintf(err, errlen, "field '%s': '%s' is not an allowed value", f->name, p);
             return -1;
         }
@@ -755,13 +710,13 @@ int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen
         snprintf(err, errlen, "unknown kind %d", (int)m->kind);
         return -1;
     }
-    k = &kinds[m->kind];
-    if (!id_ok(m->h.gw, k->gw_optional)) {
+    k = &ow_proto_kinds[m->kind];
+    if (!ow_proto_id_ok(m->h.gw, k->gw_optional)) {
         snprintf(err, errlen, "field 'gw': must be 1-31 characters of [A-Za-z0-9_.-]");
         return -1;
     }
-    for (size_t i = 0; i < NF(hdr_fields); i++)
-        if (field_check(&hdr_fields[i], m, err, errlen) < 0) return -1;
+    for (size_t i = 0; i < NF(ow_proto_hdr_fields); i++)
+        if (field_check(&ow_proto_hdr_fields[i], m, err, errlen) < 0) return -1;
     for (size_t i = 0; i < k->nfields; i++)
         if (field_check(&k->fields[i], m, err, errlen) < 0) return -1;
 
@@ -770,8 +725,8 @@ int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen
     w_raw(&w, ",\"kind\":\"", 9);
     w_raw(&w, k->name, strlen(k->name));
     w_raw(&w, "\"", 1);
-    for (size_t i = 0; i < NF(hdr_fields); i++)
-        field_write(&w, &hdr_fields[i], m);
+    for (size_t i = 0; i < NF(ow_proto_hdr_fields); i++)
+        field_write(&w, &ow_proto_hdr_fields[i], m);
     w_raw(&w, ",\"gw\":", 6);
     w_str(&w, m->h.gw);
     for (size_t i = 0; i < k->nfields; i++)
@@ -787,9 +742,7 @@ int ow_encode(const ow_msg_t *m, char *buf, size_t len, char *err, size_t errlen
 
 /* ---- decoding: strict, every documented field checked ---- */
 
-static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const char *fmt, ...)
+ow_proto_err_t ow_proto_fail(ow_proto_err_t e, char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (err && errlen) {
@@ -801,14 +754,15 @@ static ow_proto_err_t fail(ow_proto_err_t e, char *err, size_t errlen, const cha
 }
 
 /* The topic frame must be the one the body implies. */
-static ow_proto_err_t topic_check(const ow_msg_t *m, const char *topic, size_t topic_len, char *err,
-                                  size_t errlen)
+ow_proto_err_t ow_proto_topic_check(const ow_msg_t *m, const char *topic, size_t topic_len,
+                                    char *err, size_t errlen)
 {
     char want[OW_TOPIC_MAX];
     int n = ow_topic(m, want, sizeof want);
     if (n < 0 || (size_t)n != topic_len || memcmp(want, topic, topic_len) != 0)
-        return fail(OW_PERR_TOPIC, err, errlen, "topic '%.*s' does not match body (expected '%s')",
-                    (int)(topic_len > 80 ? 80 : topic_len), topic, n < 0 ? "?" : want);
+        return ow_proto_fail(OW_PERR_TOPIC, err, errlen,
+                             "topic '%.*s' does not match body (expected '%s')",
+                             (int)(topic_len > 80 ? 80 : topic_len), topic, n < 0 ? "?" : want);
     return OW_PERR_OK;
 }
 
@@ -838,17 +792,19 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
     double v = 0;
 
     if (!j && f->optional) return OW_PERR_OK;
-    if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
+    if (!j) return ow_proto_fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
     switch (f->type) {
     case FT_INT:
     case FT_I64:
     case FT_U32:
     case FT_U64:
         if (intval(j, &v) < 0)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an integer", f->name);
+            return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an integer",
+                                 f->name);
         if (v < f->min || v > f->max)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %.17g out of range [%g, %g]",
-                        f->name, v, f->min, f->max);
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                 "field '%s': %.17g out of range [%g, %g]", f->name, v, f->min,
+                                 f->max);
         if (f->type == FT_INT)
             *(int *)p = (int)v;
         else if (f->type == FT_I64)
@@ -866,17 +822,18 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
         /* fall through */
     case FT_DBL:
         if (j->type != OW_JV_INT && j->type != OW_JV_REAL)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a number%s", f->name,
-                        f->type == FT_DBLN ? " or null" : "");
+            return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a number%s",
+                                 f->name, f->type == FT_DBLN ? " or null" : "");
         v = j->type == OW_JV_INT ? (double)j->num.i : j->num.d;
         if (!(v >= f->min && v <= f->max))
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]", f->name,
-                        v, f->min, f->max);
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]",
+                                 f->name, v, f->min, f->max);
         *(double *)p = v;
         return OW_PERR_OK;
     case FT_BOOL:
         if (j->type != OW_JV_TRUE && j->type != OW_JV_FALSE)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected true or false", f->name);
+            return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': expected true or false",
+                                 f->name);
         *(int *)p = j->type == OW_JV_TRUE;
         return OW_PERR_OK;
     case FT_ID:
@@ -886,17 +843,18 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
         long n;
         if (f->size > sizeof s) break; /* a table entry STR_MAX cannot hold */
         if (j->type != OW_JV_STRING)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string", f->name);
+            return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string",
+                                 f->name);
         /* The scanner refuses \u0000: a decoded string holds no NUL. */
         if ((n = ow_jscan_string(js, j, s, f->size)) < 0)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes", f->name,
-                        f->size - 1);
-        if (f->type != FT_TEXT && !id_ok(s, f->type == FT_IDE))
-            return fail(OW_PERR_RANGE, err, errlen,
-                        "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
-        if (!choice_ok(f->choices, s))
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': '%s' is not an allowed value",
-                        f->name, s);
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes",
+                                 f->name, f->size - 1);
+        if (f->type != FT_TEXT && !ow_proto_id_ok(s, f->type == FT_IDE))
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                 "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
+        if (!ow_proto_choice_ok(f->choices, s))
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                 "field '%s': '%s' is not an allowed value", f->name, s);
         memcpy(p, s, (size_t)n + 1);
         return OW_PERR_OK;
     }
@@ -905,29 +863,31 @@ static ow_proto_err_t field_read(const field_t *f, ow_jscan_t *js, void *base, c
         size_t n, pos = 0;
         ow_jmember_t e;
         if (j->type != OW_JV_ARRAY)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an array", f->name);
+            return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an array",
+                                 f->name);
         n = j->nelem;
         if (n > f->size)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, at most %zu",
-                        f->name, n, f->size);
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                 "field '%s': %zu elements, at most %zu", f->name, n, f->size);
         /* Arrays sharing a count (string_flags, string_flags2) must agree. */
         if (*count && (size_t)*count != n)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, expected %d",
-                        f->name, n, *count);
+            return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                 "field '%s': %zu elements, expected %d", f->name, n, *count);
         for (size_t i = 0; i < n; i++) {
             if (!ow_jscan_elem(js, j, &pos, &e) || intval(&e, &v) < 0)
-                return fail(OW_PERR_TYPE, err, errlen, "field '%s'[%zu]: expected an integer",
-                            f->name, i);
+                return ow_proto_fail(OW_PERR_TYPE, err, errlen,
+                                     "field '%s'[%zu]: expected an integer", f->name, i);
             if (v < f->min || v > f->max)
-                return fail(OW_PERR_RANGE, err, errlen, "field '%s'[%zu]: %g out of range [%g, %g]",
-                            f->name, i, v, f->min, f->max);
+                return ow_proto_fail(OW_PERR_RANGE, err, errlen,
+                                     "field '%s'[%zu]: %g out of range [%g, %g]", f->name, i, v,
+                                     f->min, f->max);
             ((uint16_t *)p)[i] = (uint16_t)v;
         }
         *count = (int)n;
         return OW_PERR_OK;
     }
     }
-    return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
+    return ow_proto_fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
 }
 
 /* One pass of the scanner checks the whole body as JSON and lists the
@@ -945,33 +905,35 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
     int kind;
 
     if (body_len == 0 || body_len > OW_BODY_MAX)
-        return fail(OW_PERR_SIZE, err, errlen, "body of %zu bytes (1..%d allowed)", body_len,
-                    OW_BODY_MAX);
+        return ow_proto_fail(OW_PERR_SIZE, err, errlen, "body of %zu bytes (1..%d allowed)",
+                             body_len, OW_BODY_MAX);
     r = ow_jscan_object(&js, body, body_len);
     if (r == OW_JSCAN_NOT_OBJECT) {
-        e = fail(OW_PERR_JSON, err, errlen, "body is not a JSON object");
+        e = ow_proto_fail(OW_PERR_JSON, err, errlen, "body is not a JSON object");
         goto out;
     }
     if (r != OW_JSCAN_OK) {
-        e = fail(OW_PERR_JSON, err, errlen, "invalid JSON at byte %zu: %s", js.err_pos, js.err);
+        e = ow_proto_fail(OW_PERR_JSON, err, errlen, "invalid JSON at byte %zu: %s", js.err_pos,
+                          js.err);
         goto out;
     }
     /* Version and kind first: nothing else is read until we know the layout. */
     j = ow_jscan_get(&js, "v");
     if (!j || intval(j, &v) < 0 || v != OW_PROTO_VERSION) {
-        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d", OW_PROTO_VERSION);
+        e = ow_proto_fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d",
+                          OW_PROTO_VERSION);
         goto out;
     }
     j = ow_jscan_get(&js, "kind");
     if (!j || j->type != OW_JV_STRING || ow_jscan_string(&js, j, name, sizeof name) < 0 ||
         (kind = ow_kind_from_name(name)) < 0) {
-        e = fail(OW_PERR_KIND, err, errlen, "field 'kind': missing or unknown");
+        e = ow_proto_fail(OW_PERR_KIND, err, errlen, "field 'kind': missing or unknown");
         goto out;
     }
     ow_msg_init(m, (ow_kind_t)kind);
-    k = &kinds[kind];
-    for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
-        e = field_read(&hdr_fields[i], &js, m, err, errlen);
+    k = &ow_proto_kinds[kind];
+    for (size_t i = 0; i < NF(ow_proto_hdr_fields) && !e; i++)
+        e = field_read(&ow_proto_hdr_fields[i], &js, m, err, errlen);
     if (!e) {
         const field_t gwf = {
             "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", "", 0};
@@ -979,13 +941,13 @@ static ow_proto_err_t decode(const char *topic, size_t topic_len, const char *bo
     }
     for (size_t i = 0; i < k->nfields && !e; i++)
         e = field_read(&k->fields[i], &js, m, err, errlen);
-    if (!e && topic) e = topic_check(m, topic, topic_len, err, errlen);
+    if (!e && topic) e = ow_proto_topic_check(m, topic, topic_len, err, errlen);
 out:
     ow_jscan_free(&js);
     return e;
 }
 
-static ow_proto_err_t counted(ow_proto_err_t e, ow_proto_stats_t *stats)
+ow_proto_err_t ow_proto_counted(ow_proto_err_t e, ow_proto_stats_t *stats)
 {
     if (stats) {
         if (e == OW_PERR_OK)
@@ -1000,178 +962,7 @@ ow_proto_err_t ow_decode(const char *topic, size_t topic_len, const char *body, 
                          ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
 {
     if (err && errlen) err[0] = '\0';
-    return counted(decode(topic, topic_len, body, body_len, m, err, errlen), stats);
-}
-
-/* ---- the reference decoder: the jansson tree walk that decode() replaced,
- * kept (proto_ref.h) so that proto_test, proto_fuzz and bench/decode_rate.c
- * can hold the scanner to exactly its behaviour and speed. ---- */
-
-/* A JSON integer, or a real with no fractional part (some encoders write 1.0). */
-static int json_intval(const json_t *j, double *out)
-{
-    if (json_is_integer(j)) {
-        *out = (double)json_integer_value(j);
-        return 0;
-    }
-    if (json_is_real(j) && floor(json_real_value(j)) == json_real_value(j)) {
-        *out = json_real_value(j);
-        return 0;
-    }
-    return -1;
-}
-
-static ow_proto_err_t field_read_ref(const field_t *f, json_t *obj, void *base, char *err,
-                                     size_t errlen)
-{
-    json_t *j = json_object_get(obj, f->name);
-    char *p = (char *)base + f->off;
-    double v = 0;
-
-    if (!j && f->optional) return OW_PERR_OK;
-    if (!j) return fail(OW_PERR_MISSING, err, errlen, "field '%s' is missing", f->name);
-    switch (f->type) {
-    case FT_INT:
-    case FT_I64:
-    case FT_U32:
-    case FT_U64:
-        if (json_intval(j, &v) < 0)
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an integer", f->name);
-        if (v < f->min || v > f->max)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %.17g out of range [%g, %g]",
-                        f->name, v, f->min, f->max);
-        if (f->type == FT_INT)
-            *(int *)p = (int)v;
-        else if (f->type == FT_I64)
-            *(int64_t *)p = json_is_integer(j) ? (int64_t)json_integer_value(j) : (int64_t)v;
-        else if (f->type == FT_U32)
-            *(uint32_t *)p = (uint32_t)v;
-        else
-            *(uint64_t *)p = json_is_integer(j) ? (uint64_t)json_integer_value(j) : (uint64_t)v;
-        return OW_PERR_OK;
-    case FT_DBLN:
-        if (json_is_null(j)) {
-            *(double *)p = NAN;
-            return OW_PERR_OK;
-        }
-        /* fall through */
-    case FT_DBL:
-        if (!json_is_number(j))
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a number%s", f->name,
-                        f->type == FT_DBLN ? " or null" : "");
-        v = json_number_value(j);
-        if (!(v >= f->min && v <= f->max))
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %g out of range [%g, %g]", f->name,
-                        v, f->min, f->max);
-        *(double *)p = v;
-        return OW_PERR_OK;
-    case FT_BOOL:
-        if (!json_is_boolean(j))
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected true or false", f->name);
-        *(int *)p = json_is_true(j);
-        return OW_PERR_OK;
-    case FT_ID:
-    case FT_IDE:
-    case FT_TEXT: {
-        if (!json_is_string(j))
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected a string", f->name);
-        const char *s = json_string_value(j);
-        size_t n = json_string_length(j);
-        if (n >= f->size || strlen(s) != n)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': longer than %zu bytes or has NUL",
-                        f->name, f->size - 1);
-        if (f->type != FT_TEXT && !id_ok(s, f->type == FT_IDE))
-            return fail(OW_PERR_RANGE, err, errlen,
-                        "field '%s': must be 1-31 characters of [A-Za-z0-9_.-]", f->name);
-        if (!choice_ok(f->choices, s))
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': '%s' is not an allowed value",
-                        f->name, s);
-        memcpy(p, s, n + 1);
-        return OW_PERR_OK;
-    }
-    case FT_U16ARR: {
-        int *count = (int *)((char *)base + f->count_off);
-        size_t n;
-        if (!json_is_array(j))
-            return fail(OW_PERR_TYPE, err, errlen, "field '%s': expected an array", f->name);
-        n = json_array_size(j);
-        if (n > f->size)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, at most %zu",
-                        f->name, n, f->size);
-        /* Arrays sharing a count (string_flags, string_flags2) must agree. */
-        if (*count && (size_t)*count != n)
-            return fail(OW_PERR_RANGE, err, errlen, "field '%s': %zu elements, expected %d",
-                        f->name, n, *count);
-        for (size_t i = 0; i < n; i++) {
-            if (json_intval(json_array_get(j, i), &v) < 0)
-                return fail(OW_PERR_TYPE, err, errlen, "field '%s'[%zu]: expected an integer",
-                            f->name, i);
-            if (v < f->min || v > f->max)
-                return fail(OW_PERR_RANGE, err, errlen, "field '%s'[%zu]: %g out of range [%g, %g]",
-                            f->name, i, v, f->min, f->max);
-            ((uint16_t *)p)[i] = (uint16_t)v;
-        }
-        *count = (int)n;
-        return OW_PERR_OK;
-    }
-    }
-    return fail(OW_PERR_TYPE, err, errlen, "field '%s': unsupported type", f->name);
-}
-
-static ow_proto_err_t decode_ref(const char *topic, size_t topic_len, const char *body,
-                                 size_t body_len, ow_msg_t *m, char *err, size_t errlen)
-{
-    json_error_t jerr;
-    json_t *root, *j;
-    ow_proto_err_t e = OW_PERR_OK;
-    const kind_t *k;
-    double v;
-    int kind;
-
-    if (body_len == 0 || body_len > OW_BODY_MAX)
-        return fail(OW_PERR_SIZE, err, errlen, "body of %zu bytes (1..%d allowed)", body_len,
-                    OW_BODY_MAX);
-    root = json_loadb(body, body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return fail(OW_PERR_JSON, err, errlen, "invalid JSON at column %d: %s", jerr.column,
-                    jerr.text);
-    if (!json_is_object(root)) {
-        e = fail(OW_PERR_JSON, err, errlen, "body is not a JSON object");
-        goto out;
-    }
-    /* Version and kind first: nothing else is read until we know the layout. */
-    j = json_object_get(root, "v");
-    if (!j || json_intval(j, &v) < 0 || v != OW_PROTO_VERSION) {
-        e = fail(OW_PERR_VERSION, err, errlen, "field 'v': expected version %d", OW_PROTO_VERSION);
-        goto out;
-    }
-    j = json_object_get(root, "kind");
-    if (!j || !json_is_string(j) || (kind = ow_kind_from_name(json_string_value(j))) < 0) {
-        e = fail(OW_PERR_KIND, err, errlen, "field 'kind': missing or unknown");
-        goto out;
-    }
-    ow_msg_init(m, (ow_kind_t)kind);
-    k = &kinds[kind];
-    for (size_t i = 0; i < NF(hdr_fields) && !e; i++)
-        e = field_read_ref(&hdr_fields[i], root, m, err, errlen);
-    if (!e) {
-        const field_t gwf = {
-            "gw", k->gw_optional ? FT_IDE : FT_ID, M(h.gw), SZ(h.gw), 0, 0, 0, NULL, "", "", 0};
-        e = field_read_ref(&gwf, root, m, err, errlen);
-    }
-    for (size_t i = 0; i < k->nfields && !e; i++)
-        e = field_read_ref(&k->fields[i], root, m, err, errlen);
-    if (!e && topic) e = topic_check(m, topic, topic_len, err, errlen);
-out:
-    json_decref(root);
-    return e;
-}
-
-ow_proto_err_t ow_decode_ref(const char *topic, size_t topic_len, const char *body, size_t body_len,
-                             ow_msg_t *m, char *err, size_t errlen, ow_proto_stats_t *stats)
-{
-    if (err && errlen) err[0] = '\0';
-    return counted(decode_ref(topic, topic_len, body, body_len, m, err, errlen), stats);
+    return ow_proto_counted(decode(topic, topic_len, body, body_len, m, err, errlen), stats);
 }
 
 /* ---- documentation from the same tables ---- */
@@ -1235,11 +1026,11 @@ int ow_proto_doc(FILE *out)
     fprintf(out, "| field | type | unit | range | meaning |\n|---|---|---|---|---|\n");
     fprintf(out, "| `v` | integer | | %d | protocol version |\n", OW_PROTO_VERSION);
     fprintf(out, "| `kind` | string | | see below | message kind |\n");
-    doc_fields(out, hdr_fields, NF(hdr_fields));
+    doc_fields(out, ow_proto_hdr_fields, NF(ow_proto_hdr_fields));
     fprintf(out, "| `gw` | id | | 1-31 of `[A-Za-z0-9_.-]` | gateway (webmanager) id; "
                  "`\"\"` allowed for site-wide control/reply |\n\n");
     for (int i = 0; i < OW_MSG_KINDS; i++) {
-        const kind_t *k = &kinds[i];
+        const kind_t *k = &ow_proto_kinds[i];
         fprintf(out, "### `%s` — topic `%s`\n\n%s\n\n", k->name, k->topic_doc, k->doc);
         fprintf(out, "| field | type | unit | range | meaning |\n|---|---|---|---|---|\n");
         doc_fields(out, k->fields, k->nfields);

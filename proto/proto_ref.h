@@ -1,5 +1,5 @@
-/* Internal: the jansson-based decoder that ow_decode's scanner replaced, kept
- * as the reference that proto_test, proto_fuzz and bench/decode_rate.c hold
+/* Test-only (library owproto_ref, proto_ref.c): the jansson-based decoder that ow_decode's scanner
+ * replaced, kept as the reference that proto_test, proto_fuzz and bench/decode_rate.c hold
  * ow_decode to (same results, same error categories). Same contract as
  * ow_decode; services use ow_decode. */
 #ifndef OW_PROTO_REF_H
