@@ -1,7 +1,9 @@
-/* The site loader: one table describes every gateway key (path, type, range,
- * default, meaning); the loader walks it to read and check a site file, and
- * ow_config_doc() walks it to write docs/config.md, so the two cannot drift.
- * Errors name FILE:LINE:COL and the full key path (positions from ow_jpos). */
+/* The site loader: the key tables of the gateways, the site, alarmd and
+ * security (rows of the schema engine, ow_schema.h), the defaults the
+ * battery decides, and the rules across keys. The engine walks the tables
+ * to read and check a site file, to change thresholds at run time and to
+ * write docs/config.md, so the three cannot drift. Errors name
+ * FILE:LINE:COL and the full key path (positions from ow_jpos). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -15,6 +17,7 @@
 #include <jansson.h>
 
 #include "ow_config.h"
+#include "ow_schema.h"
 
 /* ---------------------------------------------------------------------------
  * Module types, from the guide's "Module Parts" table.
@@ -58,49 +61,61 @@ const ow_module_type_t *ow_module_type_find(const char *name)
  * The schema.
  * ------------------------------------------------------------------------- */
 
-enum { K_INT, K_DOUBLE, K_U64, K_BOOL, K_STRING, K_ENUM, K_MODTYPE, K_DATE };
-
-#define F_REQUIRED    0x01  /* no default: the gateway (or defaults) must give it */
-#define F_NOM         0x02  /* built-in default x module type nominal_v / 12 */
-#define F_C10         0x04  /* built-in default x battery.capacity_ah */
-#define F_PER_C10     0x08  /* built-in default / battery.capacity_ah */
-#define F_ID          0x10  /* string is an id: 1..31 of [A-Za-z0-9_.-] */
-#define F_ENDPOINT    0x20  /* string is a ZMQ endpoint */
-#define F_NO_DEFAULTS 0x40  /* may not appear in "defaults" */
-#define F_HOST        0x80  /* string is a host name, an IPv4 address or a [IPv6] address */
-#define F_LATE        0x100 /* derived from derived keys or the strings: the third pass */
-#define F_SCALED      (F_NOM | F_C10 | F_PER_C10)
-
-typedef struct {
-    const char *key; /* path below the gateway object, '.'-separated */
-    int type;
-    size_t off, size; /* where it goes in the target struct */
-    double min, max;  /* numbers: inclusive range */
-    double def;       /* numbers and booleans: built-in default, before scaling */
-    const char *sdef; /* strings, enums, module type: built-in default */
-    int flags;
-    const char *const *choices; /* K_ENUM: NULL-terminated */
-    const char *ddoc;           /* default as documented, when not plain */
-    const char *doc;
-    /* A default that follows from other keys (the battery): read in the
-     * second pass, with g holding what the first one read. */
-    double (*derive)(const ow_gateway_cfg_t *g);
-    const char *(*sderive)(const ow_gateway_cfg_t *g);
-} ow_key_t;
+/* The gateway table's own flags (the engine's are OW_KEY_*). A default that
+ * follows from other keys (.derive: the battery) is read in the second pass,
+ * with the gateway holding what the first one read; F_LATE in the third. */
+#define F_NOM         (OW_KEY_OWNER << 0) /* built-in default x module type nominal_v / 12 */
+#define F_C10         (OW_KEY_OWNER << 1) /* built-in default x battery.capacity_ah */
+#define F_NO_DEFAULTS (OW_KEY_OWNER << 2) /* may not appear in "defaults" */
+#define F_LATE        (OW_KEY_OWNER << 3) /* derived from derived keys or the strings */
 
 /* The schema tables read better with one entry packed per key than one field
  * a line, so clang-format leaves them alone. */
 /* clang-format off */
-#define AT(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
+#define AT(T, m) OW_AT(T, m)
 #define GW(m)    AT(ow_gateway_cfg_t, m)
+
+/* The module type's names for the documentation, in the parts table's
+ * order (a static assertion checks the count). */
+static const char *const module_type_names[] = {"C40", "C41", "C30", "C20", "C23", NULL};
+_Static_assert(sizeof module_type_names / sizeof module_type_names[0] ==
+                   sizeof ow_module_types / sizeof ow_module_types[0] + 1,
+               "module_type_names lists every module type");
+
+static int module_type_parse(ow_schema_ctx_t *c, const ow_key_t *k, json_t *v, const char *jp,
+                             void *base)
+{
+    if (!json_is_string(v)) return ow_schema_fail(c, jp, "expected a string");
+    const ow_module_type_t *t = ow_module_type_find(json_string_value(v));
+    if (!t || strlen(json_string_value(v)) != json_string_length(v)) {
+        char list[128];
+        size_t used = 0;
+        for (size_t i = 0; i < ow_module_types_count && used < sizeof list; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     ow_module_types[i].name);
+        return ow_schema_fail(c, jp, "unknown module type \"%s\" (one of %s)",
+                              json_string_value(v), list);
+    }
+    *(const ow_module_type_t **)((char *)base + k->off) = t;
+    return 0;
+}
+
+static int module_type_fill(ow_schema_ctx_t *c, const ow_key_t *k, const char *jp, void *base)
+{
+    (void)c, (void)jp;
+    *(const ow_module_type_t **)((char *)base + k->off) = ow_module_type_find(k->sdef);
+    return 0;
+}
 
 static const char *const sources[] = {"sim", "modbus-tcp", "modbus-rtu", NULL};
 static const char *const parities[] = {"N", "E", "O", NULL};
 static const char *const chemistries[] = {"vrla", "flooded", NULL};
 
 /* Defaults the battery decides (docs/battery.md, "Defaults"). */
-static const char *chemistry_of(const ow_gateway_cfg_t *g)
+static const char *chemistry_of(const ow_key_t *k, const void *base)
 {
+    const ow_gateway_cfg_t *g = base;
+    (void)k;
     return ow_chemistry_default(g->module_type->nominal_v);
 }
 
@@ -122,13 +137,17 @@ static int cells_of(const ow_gateway_cfg_t *g)
     return n < 1 ? 1 : n;
 }
 
-static double block_mohm_of(const ow_gateway_cfg_t *g)
+static double block_mohm_of(const ow_key_t *k, const void *base)
 {
+    const ow_gateway_cfg_t *g = base;
+    (void)k;
     return ow_chemistry_block_mohm(chem_of(g), cells_of(g), g->battery.capacity_ah);
 }
 
-static double float_v_of(const ow_gateway_cfg_t *g)
+static double float_v_of(const ow_key_t *k, const void *base)
 {
+    const ow_gateway_cfg_t *g = base;
+    (void)k;
     return chem_of(g)->float_v;
 }
 
@@ -172,8 +191,10 @@ static double tenth_mv(double v)
 }
 
 #define CELL_LEVEL(f)                                                                              \
-    static double block_##f##_of(const ow_gateway_cfg_t *g)                                       \
-    {                                                                                              \
+    static double block_##f##_of(const ow_key_t *k, const void *base) \
+    { \
+        const ow_gateway_cfg_t *g = base; \
+        (void)k; \
         return tenth_mv(levels_of(g)->f * cells_of(g));                                            \
     }
 CELL_LEVEL(low_alarm)
@@ -204,8 +225,10 @@ static double impedance_level(const ow_gateway_cfg_t *g, double factor)
 }
 
 #define IMPEDANCE_LEVEL(f, factor)                                                                 \
-    static double impedance_##f##_of(const ow_gateway_cfg_t *g)                                   \
-    {                                                                                              \
+    static double impedance_##f##_of(const ow_key_t *k, const void *base) \
+    { \
+        const ow_gateway_cfg_t *g = base; \
+        (void)k; \
         return impedance_level(g, factor);                                                         \
     }
 IMPEDANCE_LEVEL(low_alarm, 0.5)
@@ -215,8 +238,10 @@ IMPEDANCE_LEVEL(high_alarm, 3.0)
 
 /* An eighth of the nominal, at most the guide's 0.5 mOhm (which is more than
  * the whole alarm band of a 0.24 mOhm flooded cell). */
-static double impedance_hysteresis_of(const ow_gateway_cfg_t *g)
+static double impedance_hysteresis_of(const ow_key_t *k, const void *base)
 {
+    const ow_gateway_cfg_t *g = base;
+    (void)k;
     return fmin(0.5, g->battery.impedance_mohm / 8);
 }
 
@@ -237,8 +262,10 @@ static int string_blocks(const ow_gateway_cfg_t *g, int longest)
 }
 
 #define STRING_LEVEL(f, longest)                                                                   \
-    static double string_##f##_of(const ow_gateway_cfg_t *g)                                      \
-    {                                                                                              \
+    static double string_##f##_of(const ow_key_t *k, const void *base) \
+    { \
+        const ow_gateway_cfg_t *g = base; \
+        (void)k; \
         return tenth_mv(g->thr.voltage_v.f * string_blocks(g, longest));                           \
     }
 STRING_LEVEL(low_alarm, 0)
@@ -251,14 +278,28 @@ int ow_gateway_cells(const ow_gateway_cfg_t *g)
     return g && g->module_type ? cells_of(g) : 6;
 }
 
-/* One quantity with four levels, a hysteresis and a delay. */
-#define LIM(q, lvl, lo, hi, d, fl, text)                                                           \
-    {.key = "thresholds." #q "." #lvl, .type = K_DOUBLE, GW(thr.q.lvl), .min = lo, .max = hi,     \
-     .def = d, .flags = fl, .doc = text}
+/* A fixed default, or one scaled by the module type or the capacity. */
+static double scaled(const ow_key_t *k, const void *base)
+{
+    const ow_gateway_cfg_t *g = base;
+    double d = k->def;
+    if (k->flags & F_NOM) d *= g->module_type->nominal_v / 12.0;
+    if (k->flags & F_C10) d *= g->battery.capacity_ah;
+    return d;
+}
+#define FIXED  .flags = 0
+#define BY_NOM .flags = F_NOM, .derive = scaled, .def_suffix = " x nominal_v/12"
+#define BY_C10 .flags = F_C10, .derive = scaled, .def_suffix = " x capacity_ah"
+
+/* One quantity with four levels, a hysteresis and a delay; sc is FIXED,
+ * BY_NOM or BY_C10. */
+#define LIM(q, lvl, lo, hi, d, sc, text)                                                           \
+    {.key = "thresholds." #q "." #lvl, .type = OW_KEY_DOUBLE, GW(thr.q.lvl), .min = lo,            \
+     .max = hi, .def = d, sc, .doc = text}
 /* The same with a default the battery decides (fn) and documented as dd. */
 #define LIMD(q, lvl, lo, hi, fn, fl, dd, text)                                                     \
-    {.key = "thresholds." #q "." #lvl, .type = K_DOUBLE, GW(thr.q.lvl), .min = lo, .max = hi,     \
-     .derive = fn, .flags = fl, .ddoc = dd, .doc = text}
+    {.key = "thresholds." #q "." #lvl, .type = OW_KEY_DOUBLE, GW(thr.q.lvl), .min = lo,            \
+     .max = hi, .derive = fn, .flags = fl, .ddoc = dd, .doc = text}
 
 /* Block voltage defaults follow the cells and the chemistry (cell_levels);
  * a 12 V VRLA block gets the guide's example values (bacsSettings). The
@@ -272,58 +313,65 @@ int ow_gateway_cells(const ow_gateway_cfg_t *g)
  * near 0.1 C10, so a higher charge current means a fault; a discharge above
  * 2 C10 empties the battery within minutes). */
 static const ow_key_t gw_keys[] = {
-    {.key = "id", .type = K_STRING, GW(id), .flags = F_REQUIRED | F_ID | F_NO_DEFAULTS,
+    {.key = "id", .type = OW_KEY_STRING, GW(id),
+     .flags = OW_KEY_REQUIRED | OW_KEY_ID | F_NO_DEFAULTS,
      .doc = "Gateway (webmanager) id, unique in the site; names topics and publishers."},
-    {.key = "name", .type = K_STRING, GW(name), .ddoc = "the id",
+    {.key = "name", .type = OW_KEY_STRING, GW(name), .ddoc = "the id",
      .doc = "Human name shown in dashboards."},
-    {.key = "source", .type = K_ENUM, GW(source), .sdef = "sim", .choices = sources,
+    {.key = "source", .type = OW_KEY_ENUM, GW(source), .sdef = "sim", .choices = sources,
      .doc = "Where readings come from: `sim` is the built-in simulator; `modbus-tcp` and "
             "`modbus-rtu` poll a field device (a G.BMS/BACS webmanager or another monitor) "
             "described by `modbus.map`."},
-    {.key = "publish", .type = K_STRING, GW(publish), .flags = F_REQUIRED | F_ENDPOINT,
+    {.key = "publish", .type = OW_KEY_STRING, GW(publish),
+     .flags = OW_KEY_REQUIRED | OW_KEY_ENDPOINT,
      .doc = "ZMQ endpoint busd binds to publish readings; distinct across the site."},
-    {.key = "replay", .type = K_STRING, GW(replay), .flags = F_REQUIRED | F_ENDPOINT,
+    {.key = "replay", .type = OW_KEY_STRING, GW(replay), .flags = OW_KEY_REQUIRED | OW_KEY_ENDPOINT,
      .doc = "ZMQ endpoint busd binds to answer replay requests; distinct across the site."},
-    {.key = "connect_host", .type = K_STRING, GW(connect_host), .flags = F_HOST | F_NO_DEFAULTS,
+    {.key = "connect_host", .type = OW_KEY_STRING, GW(connect_host),
+     .flags = OW_KEY_HOST | F_NO_DEFAULTS,
      .ddoc = "the endpoints' host; `*`, `0.0.0.0`: 127.0.0.1",
      .doc = "Host the other services connect to for `publish` and `replay` (tcp:// only), "
             "when busd binds a wildcard or runs elsewhere, e.g. its compose service name."},
-    {.key = "poll_ms", .type = K_INT, GW(poll_ms), .min = 100, .max = 3600000, .def = 1000,
+    {.key = "poll_ms", .type = OW_KEY_INT, GW(poll_ms), .min = 100, .max = 3600000, .def = 1000,
      .doc = "Bus poll period, ms."},
-    {.key = "log_rate_s", .type = K_INT, GW(log_rate_s), .min = 1, .max = 86400, .def = 1200,
+    {.key = "log_rate_s", .type = OW_KEY_INT, GW(log_rate_s), .min = 1, .max = 86400, .def = 1200,
      .doc = "History period in normal operation, s (bacsLogRate1)."},
-    {.key = "log_rate_charge_s", .type = K_INT, GW(log_rate_charge_s), .min = 0, .max = 86400,
+    {.key = "log_rate_charge_s", .type = OW_KEY_INT, GW(log_rate_charge_s), .min = 0, .max = 86400,
      .def = 0, .doc = "History period during charge or discharge, s; 0 = every reading "
                       "(bacsLogRate2)."},
-    {.key = "impedance_poll_min", .type = K_INT, GW(impedance_poll_min), .min = 1, .max = 44640,
+    {.key = "impedance_poll_min", .type = OW_KEY_INT, GW(impedance_poll_min), .min = 1,
+     .max = 44640,
      .def = 720, .doc = "Period between impedance measurements, min (bacsImpcPollRate)."},
-    {.key = "journal_messages", .type = K_INT, GW(journal_messages), .min = 1000,
+    {.key = "journal_messages", .type = OW_KEY_INT, GW(journal_messages), .min = 1000,
      .max = 10000000, .def = 200000, .doc = "Messages busd keeps for replay."},
-    {.key = "module_type", .type = K_MODTYPE, GW(module_type), .sdef = "C20",
+    {.key = "module_type", .type = OW_KEY_CUSTOM, GW(module_type), .sdef = "C20",
+     .parse = module_type_parse, .fill = module_type_fill, .choices = module_type_names,
+     .type_doc = "enum",
      .doc = "BACS module type (see the module types table); `C21` means C23."},
-    {.key = "current_sensor", .type = K_BOOL, GW(current_sensor), .def = 1,
+    {.key = "current_sensor", .type = OW_KEY_BOOL, GW(current_sensor), .def = 1,
      .doc = "String current sensors are fitted."},
-    {.key = "aux_units", .type = K_INT, GW(aux_units), .min = 0, .max = 4, .def = 1,
+    {.key = "aux_units", .type = OW_KEY_INT, GW(aux_units), .min = 0, .max = 4, .def = 1,
      .doc = "GX_R_AUX units fitted (4 inputs and 4 outputs each)."},
-    {.key = "ambient_sensor", .type = K_BOOL, GW(ambient_sensor), .def = 1,
+    {.key = "ambient_sensor", .type = OW_KEY_BOOL, GW(ambient_sensor), .def = 1,
      .doc = "Stand-alone temperature/humidity sensor is fitted."},
-    {.key = "hydrogen_sensor", .type = K_BOOL, GW(hydrogen_sensor), .def = 0,
+    {.key = "hydrogen_sensor", .type = OW_KEY_BOOL, GW(hydrogen_sensor), .def = 0,
      .doc = "Hydrogen sensor is fitted."},
 
-    {.key = "battery.manufacturer", .type = K_STRING, GW(battery.manufacturer),
+    {.key = "battery.manufacturer", .type = OW_KEY_STRING, GW(battery.manufacturer),
      .doc = "Battery manufacturer."},
-    {.key = "battery.type", .type = K_STRING, GW(battery.type), .doc = "Battery type."},
-    {.key = "battery.capacity_ah", .type = K_DOUBLE, GW(battery.capacity_ah), .min = 1,
+    {.key = "battery.type", .type = OW_KEY_STRING, GW(battery.type), .doc = "Battery type."},
+    {.key = "battery.capacity_ah", .type = OW_KEY_DOUBLE, GW(battery.capacity_ah), .min = 1,
      .max = 20000, .def = 100, .doc = "Capacity C10, Ah; scales the current defaults."},
-    {.key = "battery.installed", .type = K_DATE, GW(battery.installed), .ddoc = "none",
+    {.key = "battery.installed", .type = OW_KEY_DATE, GW(battery.installed), .ddoc = "none",
      .doc = "Installation date, YYYY-MM-DD (UTC midnight)."},
-    {.key = "battery.location", .type = K_STRING, GW(battery.location),
+    {.key = "battery.location", .type = OW_KEY_STRING, GW(battery.location),
      .doc = "Where the battery stands."},
-    {.key = "battery.chemistry", .type = K_ENUM, GW(battery.chemistry), .choices = chemistries,
+    {.key = "battery.chemistry", .type = OW_KEY_ENUM, GW(battery.chemistry), .choices = chemistries,
      .sderive = chemistry_of, .ddoc = "`flooded` for C40 modules (2 V cells), else `vrla`",
      .doc = "Cell chemistry (docs/battery.md): float voltage and band, float current, "
             "typical impedance."},
-    {.key = "battery.impedance_mohm", .type = K_DOUBLE, GW(battery.impedance_mohm), .min = 0.01,
+    {.key = "battery.impedance_mohm", .type = OW_KEY_DOUBLE, GW(battery.impedance_mohm),
+     .min = 0.01,
      .max = 1000, .derive = block_mohm_of,
      .ddoc = "the chemistry's mOhm*Ah per cell x cells / capacity_ah",
      .doc = "Typical impedance of a new block, mOhm (simulator, baselines): 38.3 mOhm*Ah per "
@@ -342,16 +390,16 @@ static const ow_key_t gw_keys[] = {
     LIMD(voltage_v, high_alarm, 0, 100, block_high_alarm_of, 0,
          "per cell x cells: VRLA 2.583 (12 V: 15.50), flooded 2.50",
          "Block voltage high alarm, V."),
-    LIM(voltage_v, hysteresis, 0, 10, 0.05, F_NOM, "Block voltage hysteresis, V."),
-    LIM(voltage_v, delay_s, 0, 86400, 10, 0,
+    LIM(voltage_v, hysteresis, 0, 10, 0.05, BY_NOM, "Block voltage hysteresis, V."),
+    LIM(voltage_v, delay_s, 0, 86400, 10, FIXED,
         "Block voltage must stay beyond a level this long before it is raised, s."),
 
-    LIM(temp_c, low_alarm, -50, 150, 5, 0, "Block temperature low alarm, degC."),
-    LIM(temp_c, low_warn, -50, 150, 10, 0, "Block temperature low warning, degC."),
-    LIM(temp_c, high_warn, -50, 150, 30, 0, "Block temperature high warning, degC."),
-    LIM(temp_c, high_alarm, -50, 150, 35, 0, "Block temperature high alarm, degC."),
-    LIM(temp_c, hysteresis, 0, 20, 1.0, 0, "Block temperature hysteresis, degC."),
-    LIM(temp_c, delay_s, 0, 86400, 0, 0, "Block temperature delay, s."),
+    LIM(temp_c, low_alarm, -50, 150, 5, FIXED, "Block temperature low alarm, degC."),
+    LIM(temp_c, low_warn, -50, 150, 10, FIXED, "Block temperature low warning, degC."),
+    LIM(temp_c, high_warn, -50, 150, 30, FIXED, "Block temperature high warning, degC."),
+    LIM(temp_c, high_alarm, -50, 150, 35, FIXED, "Block temperature high alarm, degC."),
+    LIM(temp_c, hysteresis, 0, 20, 1.0, FIXED, "Block temperature hysteresis, degC."),
+    LIM(temp_c, delay_s, 0, 86400, 0, FIXED, "Block temperature delay, s."),
 
     LIMD(impedance_mohm, low_alarm, 0, 1000, impedance_low_alarm_of, F_LATE,
          "0.5 x battery.impedance_mohm, in the module's range",
@@ -368,7 +416,7 @@ static const ow_key_t gw_keys[] = {
     LIMD(impedance_mohm, hysteresis, 0, 100, impedance_hysteresis_of, F_LATE,
          "battery.impedance_mohm / 8, at most 0.5",
          "Block impedance hysteresis, mOhm."),
-    LIM(impedance_mohm, delay_s, 0, 86400, 0, 0, "Block impedance delay, s."),
+    LIM(impedance_mohm, delay_s, 0, 86400, 0, FIXED, "Block impedance delay, s."),
 
     LIMD(string_voltage_v, low_alarm, 0, 20000, string_low_alarm_of, F_LATE,
          "`voltage_v.low_alarm` x blocks of the shortest string",
@@ -382,144 +430,152 @@ static const ow_key_t gw_keys[] = {
     LIMD(string_voltage_v, high_alarm, 0, 20000, string_high_alarm_of, F_LATE,
          "`voltage_v.high_alarm` x blocks of the longest string",
          "String voltage high alarm, V."),
-    LIM(string_voltage_v, hysteresis, 0, 100, 0.5, 0, "String voltage hysteresis, V."),
-    LIM(string_voltage_v, delay_s, 0, 86400, 0, 0, "String voltage delay, s."),
+    LIM(string_voltage_v, hysteresis, 0, 100, 0.5, FIXED, "String voltage hysteresis, V."),
+    LIM(string_voltage_v, delay_s, 0, 86400, 0, FIXED, "String voltage delay, s."),
 
-    LIM(string_current_a, low_alarm, -100000, 100000, -2.0, F_C10,
+    LIM(string_current_a, low_alarm, -100000, 100000, -2.0, BY_C10,
         "String current low alarm, A (negative: discharging)."),
-    LIM(string_current_a, low_warn, -100000, 100000, -1.0, F_C10,
+    LIM(string_current_a, low_warn, -100000, 100000, -1.0, BY_C10,
         "String current low warning, A (negative: discharging)."),
-    LIM(string_current_a, high_warn, -100000, 100000, 0.2, F_C10,
+    LIM(string_current_a, high_warn, -100000, 100000, 0.2, BY_C10,
         "String current high warning, A (charging)."),
-    LIM(string_current_a, high_alarm, -100000, 100000, 0.3, F_C10,
+    LIM(string_current_a, high_alarm, -100000, 100000, 0.3, BY_C10,
         "String current high alarm, A (charging)."),
-    LIM(string_current_a, hysteresis, 0, 1000, 1.0, 0, "String current hysteresis, A."),
-    LIM(string_current_a, delay_s, 0, 86400, 0, 0, "String current delay, s."),
+    LIM(string_current_a, hysteresis, 0, 1000, 1.0, FIXED, "String current hysteresis, A."),
+    LIM(string_current_a, delay_s, 0, 86400, 0, FIXED, "String current delay, s."),
 
-    {.key = "thresholds.current_deviation.discharge_alarm_a", .type = K_DOUBLE,
+    {.key = "thresholds.current_deviation.discharge_alarm_a", .type = OW_KEY_DOUBLE,
      GW(thr.dev_discharge_alarm_a), .min = 0, .max = 100000, .def = 10,
      .doc = "Alarm when string discharge currents differ by more, A."},
-    {.key = "thresholds.current_deviation.discharge_warn_a", .type = K_DOUBLE,
+    {.key = "thresholds.current_deviation.discharge_warn_a", .type = OW_KEY_DOUBLE,
      GW(thr.dev_discharge_warn_a), .min = 0, .max = 100000, .def = 5,
      .doc = "Warning when string discharge currents differ by more, A."},
-    {.key = "thresholds.current_deviation.charge_alarm_a", .type = K_DOUBLE,
+    {.key = "thresholds.current_deviation.charge_alarm_a", .type = OW_KEY_DOUBLE,
      GW(thr.dev_charge_alarm_a), .min = 0, .max = 100000, .def = 10,
      .doc = "Alarm when string charge currents differ by more, A."},
-    {.key = "thresholds.current_deviation.charge_warn_a", .type = K_DOUBLE,
+    {.key = "thresholds.current_deviation.charge_warn_a", .type = OW_KEY_DOUBLE,
      GW(thr.dev_charge_warn_a), .min = 0, .max = 100000, .def = 5,
      .doc = "Warning when string charge currents differ by more, A."},
-    {.key = "thresholds.max_voltage_diff_v", .type = K_DOUBLE, GW(thr.max_voltage_diff_v),
+    {.key = "thresholds.max_voltage_diff_v", .type = OW_KEY_DOUBLE, GW(thr.max_voltage_diff_v),
      .min = 0, .max = 100, .def = 0,
      .doc = "Warning when a block differs from its string's average by more, V; 0 disables."},
-    {.key = "thresholds.comm_lost_polls", .type = K_INT, GW(thr.comm_lost_polls), .min = 1,
+    {.key = "thresholds.comm_lost_polls", .type = OW_KEY_INT, GW(thr.comm_lost_polls), .min = 1,
      .max = 1000, .def = 3, .doc = "Missed polls before a module counts as lost."},
-    {.key = "thresholds.baseline_warn_pct", .type = K_DOUBLE, GW(thr.baseline_warn_pct),
+    {.key = "thresholds.baseline_warn_pct", .type = OW_KEY_DOUBLE, GW(thr.baseline_warn_pct),
      .min = 1, .max = 1000, .def = 20,
      .doc = "Warning when impedance rises this far above its baseline, % (IEEE 1188)."},
-    {.key = "thresholds.baseline_alarm_pct", .type = K_DOUBLE, GW(thr.baseline_alarm_pct),
+    {.key = "thresholds.baseline_alarm_pct", .type = OW_KEY_DOUBLE, GW(thr.baseline_alarm_pct),
      .min = 1, .max = 1000, .def = 50,
      .doc = "Alarm when impedance rises this far above its baseline, %."},
-    {.key = "thresholds.equalizing_min_v", .type = K_DOUBLE, GW(thr.equalizing_min_v), .min = 0,
+    {.key = "thresholds.equalizing_min_v", .type = OW_KEY_DOUBLE, GW(thr.equalizing_min_v),
+     .min = 0,
      .max = 100, .derive = block_eq_min_of,
      .ddoc = "per cell x cells: VRLA 2.0825 (12 V: 12.495), flooded 1.99",
      .doc = "Equalizing range low end per block, V (guide's dashboard: 12.495 V)."},
-    {.key = "thresholds.equalizing_max_v", .type = K_DOUBLE, GW(thr.equalizing_max_v), .min = 0,
+    {.key = "thresholds.equalizing_max_v", .type = OW_KEY_DOUBLE, GW(thr.equalizing_max_v),
+     .min = 0,
      .max = 100, .derive = block_eq_max_of,
      .ddoc = "per cell x cells: 2.45 (12 V: 14.7)",
      .doc = "Equalizing range high end per block, V (guide's dashboard: 14.7 V)."},
     /* Battery state detection (alarmd's diag.c) and the hydrogen level. */
-    {.key = "thresholds.discharge_detect_a", .type = K_DOUBLE, GW(thr.discharge_detect_a),
-     .min = 0.2, .max = 100000, .def = 0.01, .flags = F_C10,
+    {.key = "thresholds.discharge_detect_a", .type = OW_KEY_DOUBLE, GW(thr.discharge_detect_a),
+     .min = 0.2, .max = 100000, .def = 0.01, BY_C10,
      .doc = "Battery state: a string is discharging while its current is below minus this, A "
             "(0.2 A at least: current sensor offset)."},
-    {.key = "thresholds.charge_detect_a", .type = K_DOUBLE, GW(thr.charge_detect_a),
-     .min = 0.2, .max = 100000, .def = 0.02, .flags = F_C10,
+    {.key = "thresholds.charge_detect_a", .type = OW_KEY_DOUBLE, GW(thr.charge_detect_a),
+     .min = 0.2, .max = 100000, .def = 0.02, BY_C10,
      .doc = "Battery state: a string is charging, not floating, while its current is above "
             "this, A (0.2 A at least)."},
-    {.key = "thresholds.float_band_v_per_cell", .type = K_DOUBLE,
+    {.key = "thresholds.float_band_v_per_cell", .type = OW_KEY_DOUBLE,
      GW(thr.float_band_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.03,
      .doc = "Battery state from voltages (no current sensor): floating while no more than "
             "this below the float voltage, V per 2 V cell."},
-    {.key = "thresholds.hydrogen_alarm_pct_lel", .type = K_DOUBLE,
+    {.key = "thresholds.hydrogen_alarm_pct_lel", .type = OW_KEY_DOUBLE,
      GW(thr.hydrogen_alarm_pct_lel), .min = 0, .max = 100, .def = 25,
      .doc = "Hydrogen alarm at or above this, % of the lower explosive limit (25 % LEL is "
             "1 % H2, IEC 62485-2); 0 disables."},
     /* The float rules (docs/battery.md). */
-    {.key = "thresholds.loss_of_float_v_per_cell", .type = K_DOUBLE,
+    {.key = "thresholds.loss_of_float_v_per_cell", .type = OW_KEY_DOUBLE,
      GW(thr.loss_of_float_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.02,
      .doc = "Loss of float / open string: a string not charging and not discharging whose "
             "voltage is this far below the float voltage has no charger holding it, V per "
             "cell (a charger regulates float within about 0.01 V/cell)."},
-    {.key = "thresholds.float_current_high_x", .type = K_DOUBLE, GW(thr.float_current_high_x),
+    {.key = "thresholds.float_current_high_x", .type = OW_KEY_DOUBLE, GW(thr.float_current_high_x),
      .min = 1.5, .max = 100, .def = 3,
      .doc = "High float current (a runaway precursor): settled float current above this "
             "multiple of the string's learned float current (of the chemistry's typical "
             "float current until learned), 0.2 A at least."},
-    {.key = "thresholds.ripple_current_a", .type = K_DOUBLE, GW(thr.ripple_current_a), .min = 0,
-     .max = 100000, .def = 0.05, .flags = F_C10,
+    {.key = "thresholds.ripple_current_a", .type = OW_KEY_DOUBLE, GW(thr.ripple_current_a),
+     .min = 0,
+     .max = 100000, .def = 0.05, BY_C10,
      .doc = "High ripple: AC ripple current on float or charge above this, A RMS (5 A per "
             "100 Ah C10, the VRLA makers' limit); 0 disables."},
-    {.key = "thresholds.thermal_runaway.module_delta_c", .type = K_DOUBLE,
+    {.key = "thresholds.thermal_runaway.module_delta_c", .type = OW_KEY_DOUBLE,
      GW(thr.tr_module_delta_c), .min = 0, .max = 100, .def = 5,
      .doc = "Thermal runaway: hottest minus coldest block of a string above this, degC."},
-    {.key = "thresholds.thermal_runaway.ambient_delta_c", .type = K_DOUBLE,
+    {.key = "thresholds.thermal_runaway.ambient_delta_c", .type = OW_KEY_DOUBLE,
      GW(thr.tr_ambient_delta_c), .min = 0, .max = 100, .def = 10,
      .doc = "Thermal runaway: hottest block minus ambient above this, degC."},
-    {.key = "thresholds.thermal_runaway.float_current_a", .type = K_DOUBLE,
-     GW(thr.tr_float_current_a), .min = 0, .max = 100000, .def = 0.01, .flags = F_C10,
+    {.key = "thresholds.thermal_runaway.float_current_a", .type = OW_KEY_DOUBLE,
+     GW(thr.tr_float_current_a), .min = 0, .max = 100000, .def = 0.01, BY_C10,
      .doc = "Thermal runaway: float current above this, A (default 10x the typical 1 mA/Ah)."},
-    {.key = "thresholds.thermal_runaway.sustain_s", .type = K_DOUBLE, GW(thr.tr_sustain_s),
+    {.key = "thresholds.thermal_runaway.sustain_s", .type = OW_KEY_DOUBLE, GW(thr.tr_sustain_s),
      .min = 0, .max = 86400, .def = 600, .doc = "Thermal runaway: conditions held this long, s."},
-    {.key = "thresholds.thermal_runaway.breaker_output", .type = K_INT,
+    {.key = "thresholds.thermal_runaway.breaker_output", .type = OW_KEY_INT,
      GW(thr.tr_breaker_output), .min = 0, .max = OW_AUX_POINTS, .def = 0,
      .doc = "GX_R_AUX output 4 x (unit - 1) + n that opens the battery breaker; 0 none."},
-    {.key = "thresholds.common_alarm_output", .type = K_INT, GW(thr.common_alarm_output),
+    {.key = "thresholds.common_alarm_output", .type = OW_KEY_INT, GW(thr.common_alarm_output),
      .min = 0, .max = OW_AUX_POINTS, .def = 0,
      .doc = "GX_R_AUX output wired as the webmanager's common alarm contact: on while an alarm "
             "(not a warning) is active, acknowledged or not; 0 none."},
-    {.key = "thresholds.audible_alarm_output", .type = K_INT, GW(thr.audible_alarm_output),
+    {.key = "thresholds.audible_alarm_output", .type = OW_KEY_INT, GW(thr.audible_alarm_output),
      .min = 0, .max = OW_AUX_POINTS, .def = 0,
      .doc = "GX_R_AUX output for a horn or buzzer: on while an alarm is not acknowledged "
             "(`ohmwatch ack`, the webmanager's mute button); 0 none."},
 
-    {.key = "sim.seed", .type = K_U64, GW(sim.seed), .def = 1,
+    {.key = "sim.seed", .type = OW_KEY_U64, GW(sim.seed), .def = 1,
      .doc = "Simulator random seed (same seed, same readings)."},
-    {.key = "sim.scenario", .type = K_STRING, GW(sim.scenario), .ddoc = "none",
+    {.key = "sim.scenario", .type = OW_KEY_STRING, GW(sim.scenario), .ddoc = "none",
      .doc = "Scenario file, relative to the site file; empty for none."},
-    {.key = "sim.speed", .type = K_DOUBLE, GW(sim.speed), .min = 0.001, .max = 100000, .def = 1,
+    {.key = "sim.speed", .type = OW_KEY_DOUBLE, GW(sim.speed), .min = 0.001, .max = 100000,
+     .def = 1,
      .doc = "Time acceleration; 1 = real time."},
-    {.key = "sim.ambient_c", .type = K_DOUBLE, GW(sim.ambient_c), .min = -40, .max = 80,
+    {.key = "sim.ambient_c", .type = OW_KEY_DOUBLE, GW(sim.ambient_c), .min = -40, .max = 80,
      .def = 25, .doc = "Simulated room temperature, degC."},
-    {.key = "sim.float_v_per_cell", .type = K_DOUBLE, GW(sim.float_v_per_cell), .min = 1.5,
-     .max = 3.0, .derive = float_v_of, .ddoc = "the chemistry's: 2.27 VRLA, 2.23 flooded", .doc = "Simulated charger float voltage, V per 2 V cell."},
-    {.key = "sim.charge_limit_c", .type = K_DOUBLE, GW(sim.charge_limit_c), .min = 0, .max = 2,
+    {.key = "sim.float_v_per_cell", .type = OW_KEY_DOUBLE, GW(sim.float_v_per_cell), .min = 1.5,
+     .max = 3.0, .derive = float_v_of, .ddoc = "the chemistry's: 2.27 VRLA, 2.23 flooded",
+     .doc = "Simulated charger float voltage, V per 2 V cell."},
+    {.key = "sim.charge_limit_c", .type = OW_KEY_DOUBLE, GW(sim.charge_limit_c), .min = 0, .max = 2,
      .def = 0.1, .doc = "Simulated charger current limit, fraction of C10."},
 
-    {.key = "modbus.host", .type = K_STRING, GW(modbus.host), .ddoc = "none",
+    {.key = "modbus.host", .type = OW_KEY_STRING, GW(modbus.host), .ddoc = "none",
      .doc = "`modbus-tcp`: the device's host name or address (required)."},
-    {.key = "modbus.port", .type = K_INT, GW(modbus.port), .min = 1, .max = 65535, .def = 502,
+    {.key = "modbus.port", .type = OW_KEY_INT, GW(modbus.port), .min = 1, .max = 65535, .def = 502,
      .doc = "`modbus-tcp`: TCP port."},
-    {.key = "modbus.unit", .type = K_INT, GW(modbus.unit), .min = 0, .max = 255, .def = 1,
+    {.key = "modbus.unit", .type = OW_KEY_INT, GW(modbus.unit), .min = 0, .max = 255, .def = 1,
      .doc = "Unit id (slave address) the device answers to; 1-247 on a serial line."},
-    {.key = "modbus.device", .type = K_STRING, GW(modbus.device), .ddoc = "none",
+    {.key = "modbus.device", .type = OW_KEY_STRING, GW(modbus.device), .ddoc = "none",
      .doc = "`modbus-rtu`: serial device, e.g. `/dev/ttyUSB0` (required)."},
-    {.key = "modbus.baud", .type = K_INT, GW(modbus.baud), .min = 300, .max = 1000000,
+    {.key = "modbus.baud", .type = OW_KEY_INT, GW(modbus.baud), .min = 300, .max = 1000000,
      .def = 19200, .doc = "`modbus-rtu`: baud rate."},
-    {.key = "modbus.parity", .type = K_ENUM, GW(modbus.parity), .sdef = "N", .choices = parities,
+    {.key = "modbus.parity", .type = OW_KEY_ENUM, GW(modbus.parity), .sdef = "N",
+     .choices = parities,
      .doc = "`modbus-rtu`: parity, none, even or odd."},
-    {.key = "modbus.data_bits", .type = K_INT, GW(modbus.data_bits), .min = 7, .max = 8, .def = 8,
+    {.key = "modbus.data_bits", .type = OW_KEY_INT, GW(modbus.data_bits), .min = 7, .max = 8,
+     .def = 8,
      .doc = "`modbus-rtu`: data bits."},
-    {.key = "modbus.stop_bits", .type = K_INT, GW(modbus.stop_bits), .min = 1, .max = 2, .def = 1,
+    {.key = "modbus.stop_bits", .type = OW_KEY_INT, GW(modbus.stop_bits), .min = 1, .max = 2,
+     .def = 1,
      .doc = "`modbus-rtu`: stop bits."},
-    {.key = "modbus.map", .type = K_STRING, GW(modbus.map), .sdef = "gbms",
+    {.key = "modbus.map", .type = OW_KEY_STRING, GW(modbus.map), .sdef = "gbms",
      .doc = "Register map: `gbms` is the built-in G.BMS/BACS map (`etc/maps/gbms.json`), "
             "anything else a map file relative to the site file (`docs/maps.md`)."},
-    {.key = "modbus.timeout_ms", .type = K_INT, GW(modbus.timeout_ms), .min = 10, .max = 60000,
+    {.key = "modbus.timeout_ms", .type = OW_KEY_INT, GW(modbus.timeout_ms), .min = 10, .max = 60000,
      .def = 1000, .doc = "How long one request may take to be answered, ms."},
-    {.key = "modbus.retries", .type = K_INT, GW(modbus.retries), .min = 0, .max = 10, .def = 1,
+    {.key = "modbus.retries", .type = OW_KEY_INT, GW(modbus.retries), .min = 0, .max = 10, .def = 1,
      .doc = "Attempts after the first when a request times out or is garbled (not after an "
             "exception response: the device has answered)."},
-    {.key = "modbus.backoff_max_ms", .type = K_INT, GW(modbus.backoff_max_ms), .min = 100,
+    {.key = "modbus.backoff_max_ms", .type = OW_KEY_INT, GW(modbus.backoff_max_ms), .min = 100,
      .max = 3600000, .def = 30000,
      .doc = "While the device does not answer, reconnect attempts are spaced by the poll "
             "period, doubling up to this, ms; every poll period still publishes its readings "
@@ -529,15 +585,15 @@ static const ow_key_t gw_keys[] = {
 
 /* The elements of "strings". */
 static const ow_key_t string_keys[] = {
-    {.key = "name", .type = K_STRING, AT(ow_string_cfg_t, name), .ddoc = "`String N`",
+    {.key = "name", .type = OW_KEY_STRING, AT(ow_string_cfg_t, name), .ddoc = "`String N`",
      .doc = "String name (the guide's dashboard shows \"UPS A\")."},
-    {.key = "modules", .type = K_INT, AT(ow_string_cfg_t, modules), .min = 1,
-     .max = OW_MAX_MODULES, .flags = F_REQUIRED, .doc = "Blocks (modules) in the string."},
+    {.key = "modules", .type = OW_KEY_INT, AT(ow_string_cfg_t, modules), .min = 1,
+     .max = OW_MAX_MODULES, .flags = OW_KEY_REQUIRED, .doc = "Blocks (modules) in the string."},
 };
 #define NSKEYS (sizeof(string_keys) / sizeof(string_keys[0]))
 
 static const ow_key_t site_keys[] = {
-    {.key = "name", .type = K_STRING, AT(ow_site_t, name), .sdef = "site",
+    {.key = "name", .type = OW_KEY_STRING, AT(ow_site_t, name), .sdef = "site",
      .doc = "Site name, shown in dashboards."},
 };
 #define NSITEKEYS (sizeof(site_keys) / sizeof(site_keys[0]))
@@ -546,37 +602,39 @@ static const ow_key_t site_keys[] = {
  * other and from every gateway's. */
 #define AD(m) AT(ow_alarmd_cfg_t, m)
 static const ow_key_t alarmd_keys[] = {
-    {.key = "publish", .type = K_STRING, AD(publish), .sdef = "tcp://127.0.0.1:7710",
-     .flags = F_ENDPOINT,
+    {.key = "publish", .type = OW_KEY_STRING, AD(publish), .sdef = "tcp://127.0.0.1:7710",
+     .flags = OW_KEY_ENDPOINT,
      .doc = "ZMQ endpoint alarmd binds to publish alarms, flag words, discharges, baselines "
             "and commands for busd."},
-    {.key = "replay", .type = K_STRING, AD(replay), .sdef = "tcp://127.0.0.1:7712",
-     .flags = F_ENDPOINT, .doc = "ZMQ endpoint alarmd binds to answer replay requests."},
-    {.key = "control", .type = K_STRING, AD(control), .sdef = "tcp://127.0.0.1:7711",
-     .flags = F_ENDPOINT,
+    {.key = "replay", .type = OW_KEY_STRING, AD(replay), .sdef = "tcp://127.0.0.1:7712",
+     .flags = OW_KEY_ENDPOINT, .doc = "ZMQ endpoint alarmd binds to answer replay requests."},
+    {.key = "control", .type = OW_KEY_STRING, AD(control), .sdef = "tcp://127.0.0.1:7711",
+     .flags = OW_KEY_ENDPOINT,
      .doc = "ZMQ endpoint alarmd binds for control requests (acknowledge, thresholds, "
             "baselines)."},
-    {.key = "connect_host", .type = K_STRING, AD(connect_host), .flags = F_HOST,
+    {.key = "connect_host", .type = OW_KEY_STRING, AD(connect_host), .flags = OW_KEY_HOST,
      .ddoc = "the endpoints' host; `*`, `0.0.0.0`: 127.0.0.1",
      .doc = "Host the other services and the CLI connect to for alarmd's three endpoints "
             "(tcp:// only), e.g. its compose service name."},
-    {.key = "state_file", .type = K_STRING, AD(state_file), .sdef = "alarmd-state.json",
+    {.key = "state_file", .type = OW_KEY_STRING, AD(state_file), .sdef = "alarmd-state.json",
+     .flags = OW_KEY_PATH | OW_KEY_NONEMPTY,
      .doc = "Where alarmd keeps its state across restarts; relative to the site file's "
             "directory unless absolute."},
-    {.key = "journal_messages", .type = K_INT, AD(journal_messages), .min = 1000,
+    {.key = "journal_messages", .type = OW_KEY_INT, AD(journal_messages), .min = 1000,
      .max = 10000000, .def = 100000, .doc = "Messages alarmd keeps for replay."},
-    {.key = "save_interval_ms", .type = K_INT, AD(save_interval_ms), .min = 0, .max = 600000,
+    {.key = "save_interval_ms", .type = OW_KEY_INT, AD(save_interval_ms), .min = 0, .max = 600000,
      .def = 1000, .doc = "The state file is rewritten at most this often, ms."},
 };
 #define NALARMDKEYS (sizeof(alarmd_keys) / sizeof(alarmd_keys[0]))
 
 #define SD(m) AT(ow_security_cfg_t, m)
 static const ow_key_t security_keys[] = {
-    {.key = "curve", .type = K_BOOL, SD(curve), .def = 1,
+    {.key = "curve", .type = OW_KEY_BOOL, SD(curve), .def = 1,
      .doc = "Authenticate and encrypt every ZeroMQ link with CURVE against the public keys in "
             "`keys_dir` (docs/security.md). `false` runs plain TCP: anyone who reaches a port "
             "can read, and alarmd's control socket obeys anyone; every daemon logs a warning."},
-    {.key = "keys_dir", .type = K_STRING, SD(keys_dir), .sdef = "/etc/ohmwatch/keys",
+    {.key = "keys_dir", .type = OW_KEY_STRING, SD(keys_dir), .sdef = "/etc/ohmwatch/keys",
+     .flags = OW_KEY_PATH | OW_KEY_NONEMPTY | OW_KEY_ENV_WINS, .env = "OHMWATCH_KEYS_DIR",
      .doc = "Directory of public keys (`NAME.key`, with their roles: the allow-list) and, in "
             "`private/`, each service's secret key `NAME.key_secret` (or from the systemd "
             "credential of that name); made by `ohmwatch keygen`. Relative to the site file's "
@@ -622,131 +680,11 @@ static const struct {
 
 #define PATH_MAX_LEN 1024
 
+/* The engine's context, and the file's "defaults" for the gateways. */
 typedef struct {
-    const char *file;
-    const ow_jpos_t *pos;
-    char *err;
-    size_t errlen;
+    ow_schema_ctx_t s;
     json_t *defaults; /* NULL when the file has none */
 } ctx_t;
-
-/* Numbers in messages: integers without exponent, others as %g. */
-static const char *num(double v, char *buf, size_t len)
-{
-    if (v == floor(v) && fabs(v) < 1e15)
-        snprintf(buf, len, "%.0f", v);
-    else
-        snprintf(buf, len, "%g", v);
-    return buf;
-}
-
-/* The error at path; -1. */
-#define fail(c, where, ...)                                                                        \
-    ow_jpos_error((c)->pos, (c)->file, where, (c)->err, (c)->errlen, __VA_ARGS__)
-
-/* a.b, or b at the root. A path longer than the buffer (only from absurd
- * keys) is cut short; it is only used to name things in messages. */
-static void join(char *out, size_t len, const char *a, const char *b)
-{
-    int n = a[0] ? snprintf(out, len, "%s.%s", a, b) : snprintf(out, len, "%s", b);
-    if (n < 0) out[0] = '\0';
-}
-
-/* Follow a '.'-separated schema path through nested objects. */
-static json_t *jget(json_t *obj, const char *path)
-{
-    char part[128];
-    const char *p = path;
-    while (obj && json_is_object(obj)) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n >= sizeof(part)) return NULL;
-        memcpy(part, p, n);
-        part[n] = '\0';
-        obj = json_object_get(obj, part);
-        if (!dot) return obj;
-        p = dot + 1;
-    }
-    return NULL;
-}
-
-static const ow_key_t *find_key(const ow_key_t *keys, size_t n, const char *path)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i].key, path) == 0) return &keys[i];
-    return NULL;
-}
-
-static int is_group(const ow_key_t *keys, size_t n, const char *path)
-{
-    size_t len = strlen(path);
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(keys[i].key, path, len) == 0 && keys[i].key[len] == '.') return 1;
-    return 0;
-}
-
-/* Every key in obj must be in the schema, and groups must be objects.
- * "strings" (at the gateway level) is the one array and is checked apart. */
-static int check_keys(ctx_t *c, json_t *obj, const ow_key_t *keys, size_t n, const char *sp,
-                      const char *jp, int gateway_level)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(obj, k, v)
-    {
-        char spk[PATH_MAX_LEN], jpk[PATH_MAX_LEN];
-        join(spk, sizeof(spk), sp, k);
-        join(jpk, sizeof(jpk), jp, k);
-        if (gateway_level && !sp[0] && strcmp(k, "strings") == 0) continue;
-        /* A dotted key would alias a nested one in the schema but be ignored. */
-        if (!strpbrk(k, ".[") && k[0]) {
-            if (find_key(keys, n, spk)) continue;
-            if (is_group(keys, n, spk)) {
-                if (!json_is_object(v)) return fail(c, jpk, "expected an object");
-                if (check_keys(c, v, keys, n, spk, jpk, gateway_level) < 0) return -1;
-                continue;
-            }
-        }
-        return fail(c, jpk, "unknown key");
-    }
-    return 0;
-}
-
-static int valid_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n >= OW_ID_MAX) return 0;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-') return 0;
-    return 1;
-}
-
-static int valid_endpoint(const char *s)
-{
-    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
-    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        size_t n = strlen(schemes[i]);
-        if (strncmp(s, schemes[i], n) == 0 && s[n]) return 1;
-    }
-    return 0;
-}
-
-/* A DNS name or IPv4 address (letters, digits, '-', '.', '_'), or an IPv6
- * address in brackets. */
-static int valid_host(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0) return 0;
-    if (s[0] == '[') {
-        if (n < 3 || s[n - 1] != ']') return 0;
-        for (size_t i = 1; i + 1 < n; i++)
-            if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.') return 0;
-        return 1;
-    }
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' && *s != '_') return 0;
-    return 1;
-}
 
 int ow_endpoint_connect(const char *bind, const char *host, char *out, size_t len)
 {
@@ -781,163 +719,15 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* "YYYY-MM-DD" that is a real date: 0 ok, -1 bad syntax, -2 no such day. */
-static int parse_date(const char *s, int64_t *us)
+/* µs UTC midnight of a "YYYY-MM-DD" the engine has checked. */
+static int64_t date_us(const char *s)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1) return -2;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap)) return -2;
-    if (us) *us = days_from_civil(y, m, d) * 86400 * INT64_C(1000000);
-    return 0;
-}
-
-static void choices_text(const ow_key_t *k, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    size_t used = 0;
-    if (k->type == K_MODTYPE) {
-        for (size_t i = 0; i < ow_module_types_count && used < len; i++)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-                                     ow_module_types[i].name);
-    } else {
-        for (size_t i = 0; k->choices[i] && used < len; i++)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", k->choices[i]);
-    }
-}
-
-/* The range of a number key, for the loader and ow_gateway_set alike (NAN
- * is never in range). */
-static int check_range(const ow_key_t *k, double x, char *why, size_t len)
-{
-    char a[32], b[32];
-    if (x >= k->min && x <= k->max) return 0;
-    snprintf(why, len, "must be between %s and %s", num(k->min, a, sizeof(a)),
-             num(k->max, b, sizeof(b)));
-    return -1;
-}
-
-/* Check the JSON value v against key k and store it at base + k->off. */
-static int apply(ctx_t *c, const ow_key_t *k, json_t *v, const char *jp, void *base)
-{
-    void *dst = (char *)base + k->off;
-    char why[128];
-    switch (k->type) {
-    case K_INT:
-    case K_U64: {
-        if (!json_is_number(v)) return fail(c, jp, "expected a number");
-        if (!json_is_integer(v)) return fail(c, jp, "expected an integer");
-        json_int_t x = json_integer_value(v);
-        if (k->type == K_U64) {
-            if (x < 0) return fail(c, jp, "must not be negative");
-            *(uint64_t *)dst = (uint64_t)x;
-            return 0;
-        }
-        if (check_range(k, (double)x, why, sizeof(why)) < 0) return fail(c, jp, "%s", why);
-        *(int *)dst = (int)x;
-        return 0;
-    }
-    case K_DOUBLE: {
-        if (!json_is_number(v)) return fail(c, jp, "expected a number");
-        double x = json_number_value(v);
-        if (check_range(k, x, why, sizeof(why)) < 0) return fail(c, jp, "%s", why);
-        *(double *)dst = x;
-        return 0;
-    }
-    case K_BOOL:
-        if (!json_is_boolean(v)) return fail(c, jp, "expected true or false");
-        *(int *)dst = json_is_true(v);
-        return 0;
-    default:
-        break;
-    }
-
-    if (!json_is_string(v)) return fail(c, jp, "expected a string");
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v)) return fail(c, jp, "contains a NUL character");
-    switch (k->type) {
-    case K_MODTYPE: {
-        const ow_module_type_t *t = ow_module_type_find(s);
-        if (!t) {
-            char list[128];
-            choices_text(k, list, sizeof(list));
-            return fail(c, jp, "unknown module type \"%s\" (one of %s)", s, list);
-        }
-        *(const ow_module_type_t **)dst = t;
-        return 0;
-    }
-    case K_ENUM: {
-        for (size_t i = 0; k->choices[i]; i++)
-            if (strcmp(s, k->choices[i]) == 0) {
-                snprintf(dst, k->size, "%s", s);
-                return 0;
-            }
-        char list[128];
-        choices_text(k, list, sizeof(list));
-        return fail(c, jp, "must be one of: %s", list);
-    }
-    case K_DATE: {
-        int rc = parse_date(s, NULL);
-        if (rc == -1) return fail(c, jp, "expected a date YYYY-MM-DD");
-        if (rc == -2) return fail(c, jp, "\"%s\" is not a real date", s);
-        break;
-    }
-    default:
-        break;
-    }
-    if ((k->flags & F_ID) && !valid_id(s))
-        return fail(c, jp, "must be 1 to %d characters of A-Z a-z 0-9 _ . -", OW_ID_MAX - 1);
-    if ((k->flags & F_ENDPOINT) && !valid_endpoint(s))
-        return fail(c, jp, "must start with tcp://, ipc:// or inproc://");
-    if ((k->flags & F_HOST) && !valid_host(s))
-        return fail(c, jp, "must be a host name, an IPv4 address or an [IPv6] address");
-    if (strlen(s) >= k->size) return fail(c, jp, "too long (at most %zu bytes)", k->size - 1);
-    memcpy(dst, s, strlen(s) + 1);
-    return 0;
+    return days_from_civil(atoi(s), atoi(s + 5), atoi(s + 8)) * 86400 * INT64_C(1000000);
 }
 
 static int is_derived(const ow_key_t *k)
 {
-    return (k->flags & F_SCALED) || k->derive || k->sderive;
-}
-
-static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t *g)
-{
-    void *dst = (char *)base + k->off;
-    double d = g && k->derive ? k->derive(g) : k->def;
-    if (g && k->sderive) {
-        snprintf(dst, k->size, "%s", k->sderive(g));
-        return;
-    }
-    if (g && (k->flags & F_NOM)) d *= g->module_type->nominal_v / 12.0;
-    if (g && (k->flags & F_C10)) d *= g->battery.capacity_ah;
-    if (g && (k->flags & F_PER_C10)) d /= g->battery.capacity_ah;
-    /* A default scaled for an extreme battery still has to be a valid value
-     * (a current threshold of 0.01 C10 for a 7 Ah battery would be lost in
-     * the sensor's offset). */
-    if (g && is_derived(k)) d = fmin(fmax(d, k->min), k->max);
-    switch (k->type) {
-    case K_INT:
-    case K_BOOL:
-        *(int *)dst = (int)lround(d);
-        break;
-    case K_U64:
-        *(uint64_t *)dst = (uint64_t)d;
-        break;
-    case K_DOUBLE:
-        *(double *)dst = d;
-        break;
-    case K_MODTYPE:
-        *(const ow_module_type_t **)dst = ow_module_type_find(k->sdef);
-        break;
-    default:
-        snprintf(dst, k->size, "%s", k->sdef ? k->sdef : "");
-        break;
-    }
+    return k->derive || k->sderive;
 }
 
 /* The JSON path a gateway key is (or would be) read from: the gateway's own
@@ -945,43 +735,32 @@ static void apply_default(const ow_key_t *k, void *base, const ow_gateway_cfg_t 
 static void origin(const ctx_t *c, json_t *gw, const char *gwp, const char *key, char *out,
                    size_t len)
 {
-    if (!jget(gw, key) && c->defaults && jget(c->defaults, key))
-        join(out, len, "defaults", key);
+    if (!ow_schema_get_json(gw, key) && c->defaults && ow_schema_get_json(c->defaults, key))
+        ow_schema_join(out, len, "defaults", key);
     else
-        join(out, len, gwp, key);
+        ow_schema_join(out, len, gwp, key);
 }
 
 static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t *g)
 {
-    if (!json_is_array(arr)) return fail(c, jp, "expected an array");
+    if (!json_is_array(arr)) return ow_schema_fail(&c->s, jp, "expected an array");
     size_t n = json_array_size(arr);
     if (n < 1 || n > OW_MAX_STRINGS)
-        return fail(c, jp, "needs 1 to %d strings, has %zu", OW_MAX_STRINGS, n);
+        return ow_schema_fail(&c->s, jp, "needs 1 to %d strings, has %zu", OW_MAX_STRINGS, n);
     int total = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(arr, i);
         ow_string_cfg_t *s = &g->strings[i];
-        char ep[PATH_MAX_LEN], kp[PATH_MAX_LEN];
+        char ep[PATH_MAX_LEN];
         snprintf(ep, sizeof(ep), "%s[%zu]", jp, i);
-        if (!json_is_object(e)) return fail(c, ep, "expected an object");
-        if (check_keys(c, e, string_keys, NSKEYS, "", ep, 0) < 0) return -1;
-        for (size_t k = 0; k < NSKEYS; k++) {
-            const ow_key_t *key = &string_keys[k];
-            json_t *v = json_object_get(e, key->key);
-            join(kp, sizeof(kp), ep, key->key);
-            if (v) {
-                if (apply(c, key, v, kp, s) < 0) return -1;
-            } else if (key->flags & F_REQUIRED)
-                return fail(c, kp, "required key missing");
-            else
-                apply_default(key, s, NULL);
-        }
+        if (!json_is_object(e)) return ow_schema_fail(&c->s, ep, "expected an object");
+        if (ow_schema_load(&c->s, string_keys, NSKEYS, e, ep, s) < 0) return -1;
         if (!s->name[0]) snprintf(s->name, sizeof(s->name), "String %zu", i + 1);
         s->first_module = total + 1;
         total += s->modules;
     }
     if (total > OW_MAX_MODULES)
-        return fail(c, jp, "%d modules in total, at most %d", total, OW_MAX_MODULES);
+        return ow_schema_fail(&c->s, jp, "%d modules in total, at most %d", total, OW_MAX_MODULES);
     g->nstrings = (int)n;
     g->nmodules = total;
     return 0;
@@ -1003,18 +782,19 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
         const ow_limits_t *l = (const ow_limits_t *)((const char *)g + limit_objs[i].off);
         *key = limit_objs[i].key;
         if (l->low_alarm > l->low_warn) {
-            snprintf(why, len, "low_alarm (%s) above low_warn (%s)", num(l->low_alarm, a, 32),
-                     num(l->low_warn, b, 32));
+            snprintf(why, len, "low_alarm (%s) above low_warn (%s)",
+                     ow_schema_num(l->low_alarm, a, 32), ow_schema_num(l->low_warn, b, 32));
             return -1;
         }
         if (l->low_warn >= l->high_warn) {
-            snprintf(why, len, "low_warn (%s) %s high_warn (%s)", num(l->low_warn, a, 32),
-                     l->low_warn > l->high_warn ? "above" : "equal to", num(l->high_warn, b, 32));
+            snprintf(why, len, "low_warn (%s) %s high_warn (%s)", ow_schema_num(l->low_warn, a, 32),
+                     l->low_warn > l->high_warn ? "above" : "equal to",
+                     ow_schema_num(l->high_warn, b, 32));
             return -1;
         }
         if (l->high_warn > l->high_alarm) {
-            snprintf(why, len, "high_warn (%s) above high_alarm (%s)", num(l->high_warn, a, 32),
-                     num(l->high_alarm, b, 32));
+            snprintf(why, len, "high_warn (%s) above high_alarm (%s)",
+                     ow_schema_num(l->high_warn, a, 32), ow_schema_num(l->high_alarm, b, 32));
             return -1;
         }
     }
@@ -1023,8 +803,9 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
         double hi = *(const double *)((const char *)g + ordered_pairs[i].hi);
         if (lo > hi || (ordered_pairs[i].strict && lo == hi)) {
             *key = ordered_pairs[i].lo_key;
-            snprintf(why, len, "%s (%s) %s %s (%s)", leaf(ordered_pairs[i].lo_key), num(lo, a, 32),
-                     lo > hi ? "above" : "equal to", leaf(ordered_pairs[i].hi_key), num(hi, b, 32));
+            snprintf(why, len, "%s (%s) %s %s (%s)", leaf(ordered_pairs[i].lo_key),
+                     ow_schema_num(lo, a, 32), lo > hi ? "above" : "equal to",
+                     leaf(ordered_pairs[i].hi_key), ow_schema_num(hi, b, 32));
             return -1;
         }
     }
@@ -1066,20 +847,20 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
 static int check_defaults(ctx_t *c)
 {
     json_t *d = c->defaults;
-    if (!json_is_object(d)) return fail(c, "defaults", "expected an object");
-    if (check_keys(c, d, gw_keys, NKEYS, "", "defaults", 1) < 0) return -1;
+    if (!json_is_object(d)) return ow_schema_fail(&c->s, "defaults", "expected an object");
+    if (ow_schema_check_keys(&c->s, d, gw_keys, NKEYS, "", "defaults", "strings") < 0) return -1;
     ow_gateway_cfg_t *scratch = calloc(1, sizeof(*scratch));
-    if (!scratch) return fail(c, "defaults", "out of memory");
+    if (!scratch) return ow_schema_fail(&c->s, "defaults", "out of memory");
     int rc = 0;
     char jp[PATH_MAX_LEN];
     for (size_t i = 0; i < NKEYS && rc == 0; i++) {
-        json_t *v = jget(d, gw_keys[i].key);
+        json_t *v = ow_schema_get_json(d, gw_keys[i].key);
         if (!v) continue;
-        join(jp, sizeof(jp), "defaults", gw_keys[i].key);
+        ow_schema_join(jp, sizeof(jp), "defaults", gw_keys[i].key);
         if (gw_keys[i].flags & F_NO_DEFAULTS)
-            rc = fail(c, jp, "not allowed in defaults (each gateway needs its own)");
+            rc = ow_schema_fail(&c->s, jp, "not allowed in defaults (each gateway needs its own)");
         else
-            rc = apply(c, &gw_keys[i], v, jp, scratch);
+            rc = ow_schema_apply(&c->s, &gw_keys[i], v, jp, scratch);
     }
     json_t *strings = json_object_get(d, "strings");
     if (rc == 0 && strings) rc = parse_strings(c, strings, "defaults.strings", scratch);
@@ -1095,11 +876,11 @@ static int check_limits(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_
     char why[256], jp[PATH_MAX_LEN];
     if (check_rules(g, &key, why, sizeof(why)) == 0) return 0;
     origin(c, gw, gwp, key, jp, sizeof(jp));
-    return fail(c, jp, "%s", why);
+    return ow_schema_fail(&c->s, jp, "%s", why);
 }
 
 /* A Modbus source needs to know where its device is; which keys that takes
- * depends on the source, so it is a rule rather than F_REQUIRED. */
+ * depends on the source, so it is a rule rather than OW_KEY_REQUIRED. */
 static const struct {
     const char *source, *key;
     size_t off;
@@ -1117,7 +898,7 @@ static int check_source(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_
         if (strcmp(g->source, source_needs[i].source) != 0) continue;
         if (((const char *)g + source_needs[i].off)[0]) continue;
         origin(c, gw, gwp, source_needs[i].key, jp, sizeof(jp));
-        return fail(c, jp, "required (not empty) when source is %s", g->source);
+        return ow_schema_fail(&c->s, jp, "required (not empty) when source is %s", g->source);
     }
     return 0;
 }
@@ -1135,18 +916,20 @@ static int read_pass(ctx_t *c, json_t *gw, const char *gwp, ow_gateway_cfg_t *g,
     for (size_t i = 0; i < NKEYS; i++) {
         const ow_key_t *k = &gw_keys[i];
         if (pass_of(k) != pass) continue;
-        json_t *v = jget(gw, k->key);
+        json_t *v = ow_schema_get_json(gw, k->key);
         if (v)
-            join(jp, sizeof(jp), gwp, k->key);
-        else if (c->defaults && (v = jget(c->defaults, k->key)) != NULL)
-            join(jp, sizeof(jp), "defaults", k->key);
+            ow_schema_join(jp, sizeof(jp), gwp, k->key);
+        else if (c->defaults && (v = ow_schema_get_json(c->defaults, k->key)) != NULL)
+            ow_schema_join(jp, sizeof(jp), "defaults", k->key);
         if (v) {
-            if (apply(c, k, v, jp, g) < 0) return -1;
-        } else if (k->flags & F_REQUIRED) {
-            join(jp, sizeof(jp), gwp, k->key);
-            return fail(c, jp, "required key missing");
-        } else
-            apply_default(k, g, g);
+            if (ow_schema_apply(&c->s, k, v, jp, g) < 0) return -1;
+        } else if (k->flags & OW_KEY_REQUIRED) {
+            ow_schema_join(jp, sizeof(jp), gwp, k->key);
+            return ow_schema_fail(&c->s, jp, "required key missing");
+        } else {
+            ow_schema_join(jp, sizeof(jp), gwp, k->key);
+            if (ow_schema_default(&c->s, k, jp, g) < 0) return -1;
+        }
     }
     return 0;
 }
@@ -1155,8 +938,8 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
 {
     char gwp[64], jp[PATH_MAX_LEN];
     snprintf(gwp, sizeof(gwp), "gateways[%d]", idx);
-    if (!json_is_object(gw)) return fail(c, gwp, "expected an object");
-    if (check_keys(c, gw, gw_keys, NKEYS, "", gwp, 1) < 0) return -1;
+    if (!json_is_object(gw)) return ow_schema_fail(&c->s, gwp, "expected an object");
+    if (ow_schema_check_keys(&c->s, gw, gw_keys, NKEYS, "", gwp, "strings") < 0) return -1;
     /* Pass 0 reads everything whose default is fixed (module type, capacity
      * among them); pass 1 the defaults derived from those two; pass 2, after
      * the strings, those derived from derived keys or from the strings. */
@@ -1169,7 +952,7 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
         snprintf(jp, sizeof(jp), "defaults.strings");
     if (!strings) {
         snprintf(jp, sizeof(jp), "%s.strings", gwp);
-        return fail(c, jp, "required key missing");
+        return ow_schema_fail(&c->s, jp, "required key missing");
     }
     if (parse_strings(c, strings, jp, g) < 0) return -1;
     if (read_pass(c, gw, gwp, g, 2) < 0) return -1;
@@ -1178,10 +961,10 @@ static int load_gateway(ctx_t *c, json_t *gw, int idx, ow_gateway_cfg_t *g)
                             sizeof(g->publish_connect)) < 0 ||
         ow_endpoint_connect(g->replay, g->connect_host, g->replay_connect,
                             sizeof(g->replay_connect)) < 0) {
-        join(jp, sizeof(jp), gwp, "connect_host");
-        return fail(c, jp, "only for tcp:// endpoints (publish and replay)");
+        ow_schema_join(jp, sizeof(jp), gwp, "connect_host");
+        return ow_schema_fail(&c->s, jp, "only for tcp:// endpoints (publish and replay)");
     }
-    if (g->battery.installed[0]) parse_date(g->battery.installed, &g->battery.installed_us);
+    if (g->battery.installed[0]) g->battery.installed_us = date_us(g->battery.installed);
     g->battery.chem = chem_of(g);
     if (check_source(c, gw, gwp, g) < 0) return -1;
     return check_limits(c, gw, gwp, g);
@@ -1202,7 +985,8 @@ static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
         for (int i = 0; i < j; i++)
             if (strcmp(site->gateways[i].id, gj->id) == 0) {
                 origin(c, gw, gwp, "id", jp, sizeof(jp));
-                return fail(c, jp, "duplicate id \"%s\" (also gateways[%d])", gj->id, i);
+                return ow_schema_fail(&c->s, jp, "duplicate id \"%s\" (also gateways[%d])", gj->id,
+                                      i);
             }
         /* Endpoint number e = 2*gateway + (0 publish, 1 replay); compare each
          * with every one before it, so publish == replay is caught too. */
@@ -1213,61 +997,19 @@ static int check_unique(ctx_t *c, json_t *gws, const ow_site_t *site)
                 const ow_gateway_cfg_t *gi = &site->gateways[ei / 2];
                 if (strcmp(ei % 2 ? gi->replay_connect : gi->publish_connect, cep) != 0) continue;
                 origin(c, gw, gwp, ep_keys[ej % 2], jp, sizeof(jp));
-                return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, ei / 2,
-                            ep_keys[ei % 2]);
+                return ow_schema_fail(&c->s, jp, "endpoint \"%s\" already used by gateways[%d].%s",
+                                      ep, ei / 2, ep_keys[ei % 2]);
             }
         }
     }
     return 0;
 }
 
-static char *read_file(const char *path, size_t *len, char *why, size_t whylen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(why, whylen, "%s", strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= (size_t)64 << 20) { /* a site file is kilobytes; refuse nonsense */
-                snprintf(why, whylen, "file too large");
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                snprintf(why, whylen, "%s", strerror(errno));
-                free(buf);
-                buf = NULL;
-            }
-            break;
-        }
-    }
-    if (!buf && !why[0]) snprintf(why, whylen, "out of memory");
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
 static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
 {
     static const char *const top[] = {"site", "defaults", "gateways", "services"};
-    if (!json_is_object(root)) return fail(c, "", "expected an object at the top level");
+    if (!json_is_object(root))
+        return ow_schema_fail(&c->s, "", "expected an object at the top level");
     const char *k;
     json_t *v;
     json_object_foreach(root, k, v)
@@ -1275,39 +1017,31 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
         size_t i = 0;
         while (i < 4 && strcmp(k, top[i]) != 0)
             i++;
-        if (i == 4) return fail(c, k, "unknown key");
+        if (i == 4) return ow_schema_fail(&c->s, k, "unknown key");
     }
 
     json_t *s = json_object_get(root, "site");
-    if (s && !json_is_object(s)) return fail(c, "site", "expected an object");
-    if (s && check_keys(c, s, site_keys, NSITEKEYS, "", "site", 0) < 0) return -1;
-    for (size_t i = 0; i < NSITEKEYS; i++) {
-        char jp[PATH_MAX_LEN];
-        json_t *sv = s ? json_object_get(s, site_keys[i].key) : NULL;
-        join(jp, sizeof(jp), "site", site_keys[i].key);
-        if (sv) {
-            if (apply(c, &site_keys[i], sv, jp, site) < 0) return -1;
-        } else
-            apply_default(&site_keys[i], site, NULL);
-    }
+    if (ow_schema_load(&c->s, site_keys, NSITEKEYS, s, "site", site) < 0) return -1;
 
     c->defaults = json_object_get(root, "defaults");
     if (c->defaults && check_defaults(c) < 0) return -1;
 
     json_t *services = json_object_get(root, "services");
-    if (services && !json_is_object(services)) return fail(c, "services", "expected an object");
+    if (services && !json_is_object(services))
+        return ow_schema_fail(&c->s, "services", "expected an object");
     site->services = services ? json_incref(services) : json_object();
-    if (!site->services) return fail(c, "services", "out of memory");
+    if (!site->services) return ow_schema_fail(&c->s, "services", "out of memory");
 
     json_t *gws = json_object_get(root, "gateways");
-    if (!gws) return fail(c, "gateways", "required key missing");
-    if (!json_is_array(gws)) return fail(c, "gateways", "expected an array");
-    if (json_array_size(gws) == 0) return fail(c, "gateways", "needs at least one gateway");
+    if (!gws) return ow_schema_fail(&c->s, "gateways", "required key missing");
+    if (!json_is_array(gws)) return ow_schema_fail(&c->s, "gateways", "expected an array");
+    if (json_array_size(gws) == 0)
+        return ow_schema_fail(&c->s, "gateways", "needs at least one gateway");
     if (json_array_size(gws) > OW_MAX_GATEWAYS)
-        return fail(c, "gateways", "at most %d gateways", OW_MAX_GATEWAYS);
+        return ow_schema_fail(&c->s, "gateways", "at most %d gateways", OW_MAX_GATEWAYS);
     site->ngateways = (int)json_array_size(gws);
     site->gateways = calloc((size_t)site->ngateways, sizeof(*site->gateways));
-    if (!site->gateways) return fail(c, "gateways", "out of memory");
+    if (!site->gateways) return ow_schema_fail(&c->s, "gateways", "out of memory");
     for (int i = 0; i < site->ngateways; i++)
         if (load_gateway(c, json_array_get(gws, (size_t)i), i, &site->gateways[i]) < 0) return -1;
     if (check_unique(c, gws, site) < 0) return -1;
@@ -1315,8 +1049,8 @@ static int load_site(ctx_t *c, json_t *root, ow_site_t *site)
      * `-n` checks them too. */
     ow_alarmd_cfg_t alarmd;
     ow_security_cfg_t sec;
-    if (ow_site_alarmd(site, &alarmd, c->err, c->errlen) < 0) return -1;
-    return ow_site_security(site, &sec, c->err, c->errlen);
+    if (ow_site_alarmd(site, &alarmd, c->s.err, c->s.errlen) < 0) return -1;
+    return ow_site_security(site, &sec, c->s.err, c->s.errlen);
 }
 
 ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
@@ -1328,7 +1062,8 @@ ow_site_t *ow_site_load(const char *path, char *err, size_t errlen)
     }
     char why[256] = "";
     size_t len = 0;
-    char *text = read_file(path, &len, why, sizeof(why));
+    /* A site file is kilobytes; refuse nonsense. */
+    char *text = ow_file_read(path, (size_t)64 << 20, &len, why, sizeof(why));
     if (!text) {
         if (err && errlen) snprintf(err, errlen, "%s: %s", path, why);
         return NULL;
@@ -1378,7 +1113,12 @@ ow_site_t *ow_site_parse(const char *text, size_t len, const char *path, char *e
     else
         snprintf(site->dir, sizeof(site->dir), "%.*s", (int)(slash - path), path);
 
-    ctx_t c = {.file = path, .pos = pos, .err = err, .errlen = errlen};
+    ctx_t c = {.s = {.file = path,
+                     .dir = site->dir,
+                     .pos = pos,
+                     .err = err,
+                     .errlen = errlen,
+                     .user = site}};
     int rc = load_site(&c, root, site);
     json_decref(root);
     if (rc < 0) ow_site_destroy(&site);
@@ -1407,15 +1147,29 @@ const ow_gateway_cfg_t *ow_site_gateway(const ow_site_t *site, const char *id)
 
 const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size_t len)
 {
-    if (!rel || !buf || len == 0) return NULL;
-    int n;
-    if (rel[0] == '/' || !rel[0] || !site)
-        n = snprintf(buf, len, "%s", rel);
-    else if (strcmp(site->dir, "/") == 0)
-        n = snprintf(buf, len, "/%s", rel);
-    else
-        n = snprintf(buf, len, "%s/%s", site->dir, rel);
-    return n >= 0 && (size_t)n < len ? buf : NULL;
+    return ow_schema_resolve(site ? site->dir : NULL, rel, buf, len);
+}
+
+int ow_site_section(const ow_site_t *site, const ow_schema_section_t *sec, void *out, char *err,
+                    size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!site || !sec || !out) {
+        if (err && errlen) snprintf(err, errlen, "no site");
+        return -1;
+    }
+    ow_schema_ctx_t c = {.file = site->path,
+                         .dir = site->dir,
+                         .pos = site->positions,
+                         .err = err,
+                         .errlen = errlen,
+                         .user = site};
+    json_t *services = site->services, *obj = NULL;
+    const char *name = strncmp(sec->path, "services.", 9) == 0 ? sec->path + 9 : sec->path;
+    if (services && !json_is_object(services))
+        return ow_schema_fail(&c, "services", "expected an object");
+    if (services) obj = json_object_get(services, name);
+    return ow_schema_load_section(&c, sec, obj, out);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1428,62 +1182,34 @@ const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size
 static int is_setting(const ow_key_t *k)
 {
     return strncmp(k->key, THR_PREFIX, strlen(THR_PREFIX)) == 0 &&
-           (k->type == K_INT || k->type == K_DOUBLE);
+           (k->type == OW_KEY_INT || k->type == OW_KEY_DOUBLE);
 }
 
 static const ow_key_t *find_setting(const char *key)
 {
-    const ow_key_t *k = key ? find_key(gw_keys, NKEYS, key) : NULL;
+    const ow_key_t *k = ow_schema_setting(gw_keys, NKEYS, key);
     return k && is_setting(k) ? k : NULL;
-}
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen)
 {
     char why[256];
-    const ow_key_t *k = find_setting(key);
-    seterr(err, errlen, "%s", "");
-    if (!k) {
-        seterr(err, errlen, "%s: unknown key", key ? key : "(null)");
+    if (err && errlen) err[0] = '\0';
+    if (!find_setting(key)) {
+        if (err && errlen) snprintf(err, errlen, "%s: unknown key", key ? key : "(null)");
         return -1;
     }
     if (!g) {
-        seterr(err, errlen, "%s: no gateway", key);
-        return -1;
-    }
-    if (!isfinite(value)) {
-        seterr(err, errlen, "%s: must be a finite number", key);
-        return -1;
-    }
-    if (k->type == K_INT && value != floor(value)) {
-        seterr(err, errlen, "%s: expected an integer", key);
-        return -1;
-    }
-    if (check_range(k, value, why, sizeof(why)) < 0) {
-        seterr(err, errlen, "%s: %s", key, why);
+        if (err && errlen) snprintf(err, errlen, "%s: no gateway", key);
         return -1;
     }
     /* Judge the gateway as it would be, so that the rules between keys hold
      * after every single change. */
     ow_gateway_cfg_t next = *g;
-    if (k->type == K_INT)
-        *(int *)((char *)&next + k->off) = (int)value;
-    else
-        *(double *)((char *)&next + k->off) = value;
+    if (ow_schema_set(gw_keys, NKEYS, &next, key, value, err, errlen) < 0) return -1;
     const char *bad;
     if (check_rules(&next, &bad, why, sizeof(why)) < 0) {
-        seterr(err, errlen, "%s: %s", bad, why);
+        if (err && errlen) snprintf(err, errlen, "%s: %s", bad, why);
         return -1;
     }
     *g = next;
@@ -1492,21 +1218,12 @@ int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err
 
 int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value)
 {
-    const ow_key_t *k = find_setting(key);
-    if (!k || !g) return -1;
-    const void *src = (const char *)g + k->off;
-    double v = k->type == K_INT ? *(const int *)src : *(const double *)src;
-    if (value) *value = v;
-    return 0;
+    return find_setting(key) ? ow_schema_get(gw_keys, NKEYS, g, key, value) : -1;
 }
 
 int ow_gateway_range(const char *key, double *min, double *max)
 {
-    const ow_key_t *k = find_setting(key);
-    if (!k) return -1;
-    *min = k->min;
-    *max = k->max;
-    return 0;
+    return find_setting(key) ? ow_schema_range(gw_keys, NKEYS, key, min, max) : -1;
 }
 
 static const char *setting_keys[NKEYS + 1];
@@ -1530,78 +1247,62 @@ const char *const *ow_gateway_keys(void)
  * services.alarmd
  * ------------------------------------------------------------------------- */
 
-#define ALARMD_PATH "services.alarmd"
-
 /* alarmd's endpoints against every gateway's and each other, as they are
- * connected to; of two alike, the later one in the table is at fault. */
-static int check_alarmd_endpoints(ctx_t *c, const ow_site_t *site, const ow_alarmd_cfg_t *a)
+ * connected to; of two alike, the later one in the table is at fault. Then
+ * the connect endpoints. */
+static int alarmd_finish(ow_schema_ctx_t *c, const json_t *obj, void *base)
 {
+    const ow_site_t *site = c->user;
+    ow_alarmd_cfg_t *a = base;
+    const char *path = ow_alarmd_section.path;
     char jp[PATH_MAX_LEN], cep[OW_ENDPOINT_MAX], cother[OW_ENDPOINT_MAX];
+    (void)obj;
     for (size_t i = 0; i < NALARMDKEYS; i++) {
-        if (!(alarmd_keys[i].flags & F_ENDPOINT)) continue;
+        if (!(alarmd_keys[i].flags & OW_KEY_ENDPOINT)) continue;
         const char *ep = (const char *)a + alarmd_keys[i].off;
-        join(jp, sizeof(jp), ALARMD_PATH, alarmd_keys[i].key);
+        ow_schema_join(jp, sizeof(jp), path, alarmd_keys[i].key);
         if (ow_endpoint_connect(ep, a->connect_host, cep, sizeof(cep)) < 0) {
-            join(jp, sizeof(jp), ALARMD_PATH, "connect_host");
-            return fail(c, jp, "only for tcp:// endpoints (publish, replay, control)");
+            ow_schema_join(jp, sizeof(jp), path, "connect_host");
+            return ow_schema_fail(c, jp, "only for tcp:// endpoints (publish, replay, control)");
         }
-        for (int j = 0; j < site->ngateways; j++) {
+        for (int j = 0; site && j < site->ngateways; j++) {
             const ow_gateway_cfg_t *g = &site->gateways[j];
             int pub = strcmp(cep, g->publish_connect) == 0;
             if (pub || strcmp(cep, g->replay_connect) == 0)
-                return fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep, j,
-                            pub ? "publish" : "replay");
+                return ow_schema_fail(c, jp, "endpoint \"%s\" already used by gateways[%d].%s", ep,
+                                      j, pub ? "publish" : "replay");
         }
         for (size_t j = 0; j < i; j++) {
-            if (!(alarmd_keys[j].flags & F_ENDPOINT)) continue;
+            if (!(alarmd_keys[j].flags & OW_KEY_ENDPOINT)) continue;
             ow_endpoint_connect((const char *)a + alarmd_keys[j].off, a->connect_host, cother,
                                 sizeof(cother));
             if (strcmp(cep, cother) == 0)
-                return fail(c, jp, "endpoint \"%s\" already used by %s.%s", ep, ALARMD_PATH,
-                            alarmd_keys[j].key);
+                return ow_schema_fail(c, jp, "endpoint \"%s\" already used by %s.%s", ep, path,
+                                      alarmd_keys[j].key);
         }
     }
+    ow_endpoint_connect(a->publish, a->connect_host, a->publish_connect,
+                        sizeof(a->publish_connect));
+    ow_endpoint_connect(a->replay, a->connect_host, a->replay_connect, sizeof(a->replay_connect));
+    ow_endpoint_connect(a->control, a->connect_host, a->control_connect,
+                        sizeof(a->control_connect));
     return 0;
 }
 
+const ow_schema_section_t ow_alarmd_section = {
+    .path = "services.alarmd",
+    .keys = alarmd_keys,
+    .nkeys = NALARMDKEYS,
+    .size = sizeof(ow_alarmd_cfg_t),
+    .finish = alarmd_finish,
+    .doc = "All keys are optional. The three endpoints are distinct from each other\n"
+           "and from every gateway's `publish` and `replay` (as connected to).",
+};
+
 int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_t errlen)
 {
-    seterr(err, errlen, "%s", "");
-    if (!site || !out) {
-        seterr(err, errlen, "no site");
-        return -1;
-    }
-    ctx_t c = {.file = site->path, .pos = site->positions, .err = err, .errlen = errlen};
     ow_alarmd_cfg_t a;
-    memset(&a, 0, sizeof(a));
-    json_t *services = site->services;
-    if (services && !json_is_object(services)) return fail(&c, "services", "expected an object");
-    json_t *obj = services ? json_object_get(services, "alarmd") : NULL;
-    if (obj && !json_is_object(obj)) return fail(&c, ALARMD_PATH, "expected an object");
-    if (obj && check_keys(&c, obj, alarmd_keys, NALARMDKEYS, "", ALARMD_PATH, 0) < 0) return -1;
-    char jp[PATH_MAX_LEN];
-    for (size_t i = 0; i < NALARMDKEYS; i++) {
-        const ow_key_t *k = &alarmd_keys[i];
-        json_t *v = obj ? json_object_get(obj, k->key) : NULL;
-        join(jp, sizeof(jp), ALARMD_PATH, k->key);
-        if (v) {
-            if (apply(&c, k, v, jp, &a) < 0) return -1;
-        } else
-            apply_default(k, &a, NULL);
-    }
-    if (check_alarmd_endpoints(&c, site, &a) < 0) return -1;
-    ow_endpoint_connect(a.publish, a.connect_host, a.publish_connect, sizeof(a.publish_connect));
-    ow_endpoint_connect(a.replay, a.connect_host, a.replay_connect, sizeof(a.replay_connect));
-    ow_endpoint_connect(a.control, a.connect_host, a.control_connect, sizeof(a.control_connect));
-
-    join(jp, sizeof(jp), ALARMD_PATH, "state_file");
-    if (!a.state_file[0]) return fail(&c, jp, "must not be empty");
-    char buf[PATH_MAX_LEN];
-    const char *path = ow_site_path(site, a.state_file, buf, sizeof(buf));
-    if (!path || strlen(path) >= sizeof(a.state_file))
-        return fail(&c, jp, "too long once resolved against \"%s\" (at most %zu bytes)", site->dir,
-                    sizeof(a.state_file) - 1);
-    memcpy(a.state_file, path, strlen(path) + 1);
+    if (ow_site_section(site, &ow_alarmd_section, &a, err, errlen) < 0) return -1;
     *out = a;
     return 0;
 }
@@ -1610,44 +1311,20 @@ int ow_site_alarmd(const ow_site_t *site, ow_alarmd_cfg_t *out, char *err, size_
  * services.security
  * ------------------------------------------------------------------------- */
 
-#define SECURITY_PATH "services.security"
+const ow_schema_section_t ow_security_section = {
+    .path = "services.security",
+    .keys = security_keys,
+    .nkeys = NSECURITYKEYS,
+    .size = sizeof(ow_security_cfg_t),
+    .doc = "How the ZeroMQ links between the services authenticate and encrypt\n"
+           "(docs/security.md). All keys are optional: the default is CURVE with the\n"
+           "keys in `/etc/ohmwatch/keys`.",
+};
 
 int ow_site_security(const ow_site_t *site, ow_security_cfg_t *out, char *err, size_t errlen)
 {
-    seterr(err, errlen, "%s", "");
-    if (!site || !out) {
-        seterr(err, errlen, "no site");
-        return -1;
-    }
-    ctx_t c = {.file = site->path, .pos = site->positions, .err = err, .errlen = errlen};
     ow_security_cfg_t s;
-    memset(&s, 0, sizeof(s));
-    json_t *obj = site->services ? json_object_get(site->services, "security") : NULL;
-    if (obj && !json_is_object(obj)) return fail(&c, SECURITY_PATH, "expected an object");
-    if (obj && check_keys(&c, obj, security_keys, NSECURITYKEYS, "", SECURITY_PATH, 0) < 0)
-        return -1;
-    char jp[PATH_MAX_LEN];
-    for (size_t i = 0; i < NSECURITYKEYS; i++) {
-        const ow_key_t *k = &security_keys[i];
-        json_t *v = obj ? json_object_get(obj, k->key) : NULL;
-        join(jp, sizeof(jp), SECURITY_PATH, k->key);
-        if (v) {
-            if (apply(&c, k, v, jp, &s) < 0) return -1;
-        } else
-            apply_default(k, &s, NULL);
-    }
-    /* The environment names where this machine keeps its keys (a test's
-     * temporary directory, a demo's): the site file stays the same. */
-    const char *env = getenv("OHMWATCH_KEYS_DIR");
-    if (env && env[0]) snprintf(s.keys_dir, sizeof(s.keys_dir), "%s", env);
-    join(jp, sizeof(jp), SECURITY_PATH, "keys_dir");
-    if (!s.keys_dir[0]) return fail(&c, jp, "must not be empty");
-    char buf[PATH_MAX_LEN];
-    const char *path = ow_site_path(site, s.keys_dir, buf, sizeof(buf));
-    if (!path || strlen(path) >= sizeof(s.keys_dir))
-        return fail(&c, jp, "too long once resolved against \"%s\" (at most %zu bytes)", site->dir,
-                    sizeof(s.keys_dir) - 1);
-    memmove(s.keys_dir, path, strlen(path) + 1);
+    if (ow_site_section(site, &ow_security_section, &s, err, errlen) < 0) return -1;
     *out = s;
     return 0;
 }
@@ -1656,99 +1333,7 @@ int ow_site_security(const ow_site_t *site, ow_security_cfg_t *out, char *err, s
  * Documentation, from the same tables.
  * ------------------------------------------------------------------------- */
 
-static const char *type_name(const ow_key_t *k)
-{
-    switch (k->type) {
-    case K_INT:
-        return "integer";
-    case K_U64:
-        return "integer";
-    case K_DOUBLE:
-        return "number";
-    case K_BOOL:
-        return "boolean";
-    case K_DATE:
-        return "date";
-    case K_ENUM:
-        return "enum";
-    case K_MODTYPE:
-        return "enum";
-    default:
-        return "string";
-    }
-}
-
-static void range_text(const ow_key_t *k, char *buf, size_t len)
-{
-    char a[32], b[32];
-    switch (k->type) {
-    case K_INT:
-    case K_DOUBLE:
-        snprintf(buf, len, "%s .. %s", num(k->min, a, 32), num(k->max, b, 32));
-        break;
-    case K_U64:
-        snprintf(buf, len, ">= 0");
-        break;
-    case K_BOOL:
-        snprintf(buf, len, "true, false");
-        break;
-    case K_DATE:
-        snprintf(buf, len, "YYYY-MM-DD");
-        break;
-    case K_ENUM:
-    case K_MODTYPE:
-        choices_text(k, buf, len);
-        break;
-    default:
-        if (k->flags & F_ID)
-            snprintf(buf, len, "1..%d of `A-Za-z0-9_.-`", OW_ID_MAX - 1);
-        else if (k->flags & F_ENDPOINT)
-            snprintf(buf, len, "`tcp://`, `ipc://`, `inproc://`");
-        else if (k->flags & F_HOST)
-            snprintf(buf, len, "host name, IPv4, `[IPv6]`");
-        else
-            snprintf(buf, len, "<= %zu bytes", k->size - 1);
-    }
-}
-
-static void default_text(const ow_key_t *k, char *buf, size_t len)
-{
-    char a[32];
-    if (k->flags & F_REQUIRED)
-        snprintf(buf, len, "**required**");
-    else if (k->ddoc)
-        snprintf(buf, len, "%s", k->ddoc);
-    else if (k->type == K_BOOL)
-        snprintf(buf, len, "%s", k->def != 0 ? "true" : "false");
-    else if (k->type == K_STRING || k->type == K_ENUM || k->type == K_MODTYPE) {
-        if (k->sdef && k->sdef[0])
-            snprintf(buf, len, "`%s`", k->sdef);
-        else
-            snprintf(buf, len, "empty");
-    } else if ((k->flags & F_PER_C10) && (k->flags & F_NOM))
-        snprintf(buf, len, "%s / capacity_ah x nominal_v/12", num(k->def, a, 32));
-    else if (k->flags & F_NOM)
-        snprintf(buf, len, "%s x nominal_v/12", num(k->def, a, 32));
-    else if (k->flags & F_C10)
-        snprintf(buf, len, "%s x capacity_ah", num(k->def, a, 32));
-    else
-        snprintf(buf, len, "%s", num(k->def, a, 32));
-}
-
-static void doc_table(FILE *out, const ow_key_t *keys, size_t n, const char *prefix)
-{
-    fprintf(out, "| Key | Type | Range | Default | Meaning |\n");
-    fprintf(out, "|-----|------|-------|---------|---------|\n");
-    for (size_t i = 0; i < n; i++) {
-        char range[160], def[160];
-        range_text(&keys[i], range, sizeof(range));
-        default_text(&keys[i], def, sizeof(def));
-        fprintf(out, "| `%s%s` | %s | %s | %s | %s |\n", prefix, keys[i].key, type_name(&keys[i]),
-                range, def, keys[i].doc);
-    }
-}
-
-int ow_config_doc(FILE *out)
+int ow_config_doc(FILE *out, const ow_schema_section_t *const *services)
 {
     if (!out) return -1;
     fprintf(out, "# Site configuration\n\n"
@@ -1782,7 +1367,7 @@ int ow_config_doc(FILE *out)
                  "that should hold it.\n\n");
 
     fprintf(out, "## Site keys\n\n");
-    doc_table(out, site_keys, NSITEKEYS, "site.");
+    ow_schema_doc_table(out, site_keys, NSITEKEYS, "site.");
 
     fprintf(out, "\n## Gateway keys\n\n"
                  "Paths are below a gateway object (or `defaults`). Defaults marked\n"
@@ -1790,7 +1375,7 @@ int ow_config_doc(FILE *out)
                  "`x capacity_ah` with the battery capacity (C10); others follow the\n"
                  "battery as their rule says (`docs/battery.md`). A value given\n"
                  "in the file is used as is; `-n` warns when one contradicts the battery.\n\n");
-    doc_table(out, gw_keys, NKEYS, "");
+    ow_schema_doc_table(out, gw_keys, NKEYS, "");
 
     fprintf(out,
             "\n### strings\n\n"
@@ -1798,7 +1383,7 @@ int ow_config_doc(FILE *out)
             "`defaults`). At most %d modules in total. String N's first module\n"
             "address is the sum of the modules before it plus one.\n\n",
             OW_MAX_STRINGS, OW_MAX_MODULES);
-    doc_table(out, string_keys, NSKEYS, "strings[].");
+    ow_schema_doc_table(out, string_keys, NSKEYS, "strings[].");
 
     fprintf(out, "\n### Threshold notes\n\n"
                  "- Block defaults are the guide's example values (bacsSettings) for a 12 V\n"
@@ -1857,18 +1442,10 @@ int ow_config_doc(FILE *out)
                  "format is in `docs/maps.md`. `ohmwatch-busd -n` also loads the map and\n"
                  "checks that the gateway's strings, modules and `aux_units` fit in it.\n\n");
 
-    fprintf(out, "## services.alarmd\n\n"
-                 "All keys are optional. The three endpoints are distinct from each other\n"
-                 "and from every gateway's `publish` and `replay` (as connected to).\n\n");
-    doc_table(out, alarmd_keys, NALARMDKEYS, "services.alarmd.");
-    fprintf(out, "\n");
-
-    fprintf(out, "## services.security\n\n"
-                 "How the ZeroMQ links between the services authenticate and encrypt\n"
-                 "(docs/security.md). All keys are optional: the default is CURVE with the\n"
-                 "keys in `/etc/ohmwatch/keys`.\n\n");
-    doc_table(out, security_keys, NSECURITYKEYS, "services.security.");
-    fprintf(out, "\n");
+    ow_schema_doc_section(out, &ow_alarmd_section);
+    ow_schema_doc_section(out, &ow_security_section);
+    for (size_t i = 0; services && services[i]; i++)
+        ow_schema_doc_section(out, services[i]);
 
     fprintf(out, "## Module types\n\n"
                  "From the guide's module parts table.\n\n"

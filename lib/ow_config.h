@@ -1,8 +1,10 @@
 /* Site configuration: one declarative JSON file describes a site's gateways
  * (webmanagers), their strings and modules, module type, battery data,
  * thresholds, poll/log rates and service endpoints. Every service loads the
- * same file. The schema is a table (config.c) that the loader walks and that
- * generates docs/config.md; errors name file:line:column and the key. */
+ * same file. The schema is tables of rows (ow_config.c for the gateways, the
+ * site, alarmd and security; each service's own in its folder) that the
+ * engine (ow_schema.h) walks to load, to set at run time and to generate
+ * docs/config.md; errors name file:line:column and the key. */
 #ifndef OW_CONFIG_H
 #define OW_CONFIG_H
 
@@ -12,6 +14,7 @@
 
 #include "ow_battery.h"
 #include "ow_proto.h"
+#include "ow_schema.h"
 
 /* Bind and connect: a service binds its endpoints as written in the site
  * file (a wildcard host binds every interface); the others connect to the
@@ -221,8 +224,16 @@ typedef struct {
  * the environment overrides keys_dir. -1 with the reason in err. */
 int ow_site_security(const ow_site_t *site, ow_security_cfg_t *out, char *err, size_t errlen);
 
-/* Markdown reference of every key, its type, range, default and meaning. */
-int ow_config_doc(FILE *out);
+/* A section of the site's "services" (sec->path "services.NAME") read
+ * through the engine into out, its hooks seeing the site as c->user: 0, or
+ * -1 with "FILE:LINE:COL: services.NAME.KEY: reason" in err. */
+int ow_site_section(const ow_site_t *site, const ow_schema_section_t *sec, void *out, char *err,
+                    size_t errlen);
+extern const ow_schema_section_t ow_alarmd_section, ow_security_section;
+
+/* Markdown reference of every key, its type, range, default and meaning:
+ * the site's own tables, then each section of services (NULL-terminated). */
+int ow_config_doc(FILE *out, const ow_schema_section_t *const *services);
 
 /* ---- the machinery, reusable by services for their own sections ---- */
 

@@ -12,5 +12,5 @@ int main(void)
         "> Regenerate: `cmake --build build --target ow-config-doc && "
         "./build/lib/ow-config-doc > docs/config.md`\n"
         "> (the loader walks the same table, so this page matches what it accepts).\n\n");
-    return ow_config_doc(stdout) == 0 ? 0 : 1;
+    return ow_config_doc(stdout, NULL) == 0 ? 0 : 1;
 }
