@@ -122,12 +122,11 @@ print("GET latency while SETs wait for a stopped alarmd: median %.1f ms, max %.1
 for lat, rc, err in sets:
     print("SET with alarmd stopped: %.1f ms, rc %d: %s" % (lat * 1e3, rc, err[:100]))
 check(all(v == "270" for _, v in busy), "every GET answered with the value in force")
-# snmpd knows at once that alarmd went (the connection closed): a GET waits
-# for no SET; before, each SET held every GET for 3 s.
-# Before, each SET held every GET for 3 s; the bound leaves room for a
-# loaded machine's process start-up. That no SET waited for alarmd at all is
-# in snmpd's log: each refused without asking it.
-check(b_max < 1.5, "no GET waited on a SET: max %.0f ms" % (b_max * 1e3))
+# snmpd knows at once that alarmd went (the connection closed), so no SET
+# waits for it and no GET waits behind a SET (before, each SET held every GET
+# for 3 s). That is asserted from snmpd's log, not from the latencies printed
+# above (a loaded machine stretches those whatever snmpd does): each SET was
+# refused without asking alarmd.
 check(all(rc != 0 and "resourceUnavailable" in err for _, rc, err in sets),
       "each SET refused as resourceUnavailable")
 check(wait_for(lambda: logged("): alarmd is not answering") == 3, 2) and
@@ -147,6 +146,7 @@ check(r.returncode == 0 and hw() == "250", "SETs work again: %r" % r.stderr)
 
 # ---- alarmd hung (SIGSTOP: its connection stays open, nothing answers) ----
 # A SET waits at most 500 ms for it, and the probe soon marks it down.
+refused_before = logged("): alarmd is not answering")
 os.kill(alarmd.pid, signal.SIGSTOP)
 busy, sets = [], []
 g = threading.Thread(target=get_latencies, args=(3.0, busy))
@@ -164,7 +164,12 @@ print("alarmd hung: GET latency median %.1f ms, max %.1f ms over %d GETs; SETs %
        ", ".join("%.0f ms" % (x[0] * 1e3) for x in sets)))
 check(all(rc != 0 and "resourceUnavailable" in err for _, rc, err in sets),
       "SETs to a hung alarmd refused: %r" % sets)
-check(h_max < 1.5, "GETs wait at most for one bounded SET: max %.0f ms" % (h_max * 1e3))
+# At most the first SET waited (its bounded 500 ms, after which alarmd is
+# marked down; the probe may have marked it first); the second was refused
+# without asking: asserted from snmpd's log, not from the latencies above.
+waited = sum("within 500 ms" in l and "refused (" in l for l in list(log))
+check(waited <= 1 and wait_for(lambda: logged("): alarmd is not answering") >= refused_before + 1, 2),
+      "no SET after the first waited for the hung alarmd (%d waited)" % waited)
 check(all(v == "250" for _, v in busy), "GETs answered with the value in force")
 os.kill(alarmd.pid, signal.SIGCONT)
 check(wait_for(lambda: logged("alarmd answers") == 3, 10), "snmpd sees alarmd answer again")
