@@ -5,6 +5,7 @@
 #include "diag.h"
 
 #include "capacity.h"
+#include "ow_jfield.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -963,16 +964,12 @@ double ow_diag_deviation_pct(const ow_diag_t *d, int module)
 static const char *const state_names[] = {"unknown", "float", "charging", "discharging",
                                           "discharge_stopped"};
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *jpoints(const point_t *p, int n)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("[I o]", (json_int_t)p[i].ts_us, jnum(p[i].v)));
+        json_array_append_new(a,
+                              json_pack("[I o]", (json_int_t)p[i].ts_us, ow_jfield_jnum(p[i].v)));
     return a;
 }
 
@@ -985,10 +982,10 @@ static json_t *save_string(const str_t *st, int s)
     json_object_set_new(o, "pending", json_string(state_names[st->pend]));
     json_object_set_new(o, "pending_n", json_integer(st->pend_n));
     json_object_set_new(o, "pending_us", json_integer(st->pend_us));
-    json_object_set_new(o, "pending_sum_v", jnum(st->pend_sum_v));
-    json_object_set_new(o, "pending_min_v", jnum(st->pend_vmin));
+    json_object_set_new(o, "pending_sum_v", ow_jfield_jnum(st->pend_sum_v));
+    json_object_set_new(o, "pending_min_v", ow_jfield_jnum(st->pend_vmin));
     json_object_set_new(o, "pending_min_module", json_integer(st->pend_vmin_module));
-    json_object_set_new(o, "prev_v_cell", jnum(st->prev_v_cell));
+    json_object_set_new(o, "prev_v_cell", ow_jfield_jnum(st->prev_v_cell));
     json_object_set_new(o, "vhist", jpoints(st->vh, st->nvh));
     json_object_set_new(o, "equalizing", json_boolean(st->equalizing));
     if (st->base == OW_BAT_DISCHARGING) {
@@ -996,14 +993,14 @@ static json_t *save_string(const str_t *st, int s)
         json_t *j = json_object();
         json_object_set_new(j, "mode", json_string(e->mode));
         json_object_set_new(j, "start_us", json_integer(e->start_us));
-        json_object_set_new(j, "ah_removed", jnum(e->ah_removed));
-        json_object_set_new(j, "ah_run", jnum(st->ah_run));
+        json_object_set_new(j, "ah_removed", ow_jfield_jnum(e->ah_removed));
+        json_object_set_new(j, "ah_run", ow_jfield_jnum(st->ah_run));
         json_object_set_new(j, "i_us", json_integer(st->i_us));
-        json_object_set_new(j, "i_a", jnum(st->i_a));
-        json_object_set_new(j, "min_current_a", jnum(e->min_current_a));
+        json_object_set_new(j, "i_a", ow_jfield_jnum(st->i_a));
+        json_object_set_new(j, "min_current_a", ow_jfield_jnum(e->min_current_a));
         json_object_set_new(j, "min_module", json_integer(e->min_module));
-        json_object_set_new(j, "min_voltage_v", jnum(e->min_voltage_v));
-        json_object_set_new(j, "end_voltage_v", jnum(e->end_voltage_v));
+        json_object_set_new(j, "min_voltage_v", ow_jfield_jnum(e->min_voltage_v));
+        json_object_set_new(j, "end_voltage_v", ow_jfield_jnum(e->end_voltage_v));
         json_object_set_new(o, "discharge", j);
     } else {
         json_object_set_new(o, "discharge", json_null());
@@ -1012,21 +1009,21 @@ static json_t *save_string(const str_t *st, int s)
     json_object_set_new(tr, "holding", json_boolean(st->tr_holding));
     json_object_set_new(tr, "since_us", json_integer(st->tr_since_us));
     json_object_set_new(tr, "active", json_boolean(st->tr));
-    json_object_set_new(tr, "value", jnum(st->tr_value));
+    json_object_set_new(tr, "value", ow_jfield_jnum(st->tr_value));
     json_object_set_new(tr, "hot", jpoints(st->hot, st->nhot));
     json_object_set_new(o, "tr", tr);
     json_t *fl = json_object(), *conds = json_array();
     json_object_set_new(fl, "settle_us", json_integer(st->settle_us));
     json_object_set_new(fl, "after_discharge", json_boolean(st->settle_dis));
-    json_object_set_new(fl, "current_a", jnum(st->ibase));
+    json_object_set_new(fl, "current_a", ow_jfield_jnum(st->ibase));
     json_object_set_new(fl, "current_us", json_integer(st->ibase_us));
-    json_object_set_new(fl, "voltage_v", jnum(st->vbase));
+    json_object_set_new(fl, "voltage_v", ow_jfield_jnum(st->vbase));
     json_object_set_new(fl, "currents", jpoints(st->ih, st->nih));
     for (int k = 0; k < OW_COND_COUNT; k++)
         json_array_append_new(conds,
                               json_pack("{s:I s:b s:o s:o}", "since_us", (json_int_t)st->c_since[k],
-                                        "on", st->c[k].on, "value", jnum(st->c[k].value), "level",
-                                        jnum(st->c[k].level)));
+                                        "on", st->c[k].on, "value", ow_jfield_jnum(st->c[k].value),
+                                        "level", ow_jfield_jnum(st->c[k].level)));
     json_object_set_new(fl, "conditions", conds);
     json_object_set_new(o, "float", fl);
     return o;
@@ -1046,10 +1043,10 @@ json_t *ow_diag_save(const ow_diag_t *d)
         for (int i = 0; i < md->nlearn; i++)
             json_array_append_new(learn, json_real(md->learn[i]));
         json_object_set_new(o, "module", json_integer(m));
-        json_object_set_new(o, "baseline_mohm", jnum(md->base_mohm));
+        json_object_set_new(o, "baseline_mohm", ow_jfield_jnum(md->base_mohm));
         json_object_set_new(o, "learn", learn);
         json_object_set_new(o, "trend", jpoints(md->trend, md->ntrend));
-        json_object_set_new(o, "deviation_pct", jnum(md->dev_pct));
+        json_object_set_new(o, "deviation_pct", ow_jfield_jnum(md->dev_pct));
         json_array_append_new(mods, o);
     }
     json_object_set_new(root, "strings", strs);
@@ -1058,189 +1055,133 @@ json_t *ow_diag_save(const ow_diag_t *d)
 }
 
 /* Reading back: every field is required and checked; the first problem is
- * reported as "PATH: reason". */
-typedef struct {
-    char *err;
-    size_t errlen;
-    char where[48];
-} rd_t;
-
-static int rd_fail(rd_t *r, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int rd_fail(rd_t *r, const char *key, const char *fmt, ...)
-{
-    if (r->err && r->errlen) {
-        char why[160];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, sizeof(why), fmt, ap);
-        va_end(ap);
-        char path[80];
-        snprintf(path, sizeof(path), "%s%s%s", r->where, *r->where && *key ? "." : "", key);
-        snprintf(r->err, r->errlen, "%s%s%s", path, *path ? ": " : "", why);
-    }
-    return -1;
-}
-
-static int rd_num(rd_t *r, const json_t *o, const char *key, double *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) return rd_fail(r, key, "missing");
-    if (json_is_null(v)) {
-        *out = NAN;
-        return 0;
-    }
-    if (!json_is_number(v)) return rd_fail(r, key, "expected a number or null");
-    *out = json_number_value(v);
-    return 0;
-}
-
-static int rd_int(rd_t *r, const json_t *o, const char *key, int64_t min, int64_t max, int64_t *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) return rd_fail(r, key, "missing");
-    if (!json_is_integer(v)) return rd_fail(r, key, "expected an integer");
-    json_int_t x = json_integer_value(v);
-    if (x < min || x > max)
-        return rd_fail(r, key, "%lld outside %lld..%lld", (long long)x, (long long)min,
-                       (long long)max);
-    *out = x;
-    return 0;
-}
-
-static int rd_small(rd_t *r, const json_t *o, const char *key, int min, int max, int *out)
+ * reported as "PATH: reason" by the strict readers of ow_jfield.h. */
+static int rd_small(ow_jfield_t *r, const json_t *o, const char *key, int min, int max, int *out)
 {
     int64_t x;
-    if (rd_int(r, o, key, min, max, &x)) return -1;
+    if (ow_jfield_int(r, o, key, min, max, &x)) return -1;
     *out = (int)x;
     return 0;
 }
 
-static int rd_bool(rd_t *r, const json_t *o, const char *key, int *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) return rd_fail(r, key, "missing");
-    if (!json_is_boolean(v)) return rd_fail(r, key, "expected true or false");
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int rd_state(rd_t *r, const json_t *o, const char *key, int allow_stopped,
+static int rd_state(ow_jfield_t *r, const json_t *o, const char *key, int allow_stopped,
                     ow_bat_state_t *out)
 {
     const char *v = json_string_value(json_object_get(o, key));
-    if (!v) return rd_fail(r, key, "expected a state name");
+    if (!v) return ow_jfield_fail(r, key, "expected a state name");
     for (int i = 0; i <= (allow_stopped ? OW_BAT_DISCHARGE_STOPPED : OW_BAT_DISCHARGING); i++)
         if (strcmp(v, state_names[i]) == 0) {
             *out = (ow_bat_state_t)i;
             return 0;
         }
-    return rd_fail(r, key, "unknown state '%s'", v);
+    return ow_jfield_fail(r, key, "unknown state '%s'", v);
 }
 
-static int rd_points(rd_t *r, const json_t *o, const char *key, point_t *p, int max, int *n)
+static int rd_points(ow_jfield_t *r, const json_t *o, const char *key, point_t *p, int max, int *n)
 {
     json_t *a = json_object_get(o, key);
-    if (!json_is_array(a)) return rd_fail(r, key, "expected an array");
-    if (json_array_size(a) > (size_t)max) return rd_fail(r, key, "more than %d points", max);
+    if (!json_is_array(a)) return ow_jfield_fail(r, key, "expected an array");
+    if (json_array_size(a) > (size_t)max) return ow_jfield_fail(r, key, "more than %d points", max);
     for (size_t i = 0; i < json_array_size(a); i++) {
         json_t *e = json_array_get(a, i);
         json_t *t = json_array_get(e, 0), *v = json_array_get(e, 1);
         if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(t) ||
             !(json_is_number(v) || json_is_null(v)))
-            return rd_fail(r, key, "point %zu: expected [ts_us, value]", i);
+            return ow_jfield_fail(r, key, "point %zu: expected [ts_us, value]", i);
         p[i].ts_us = json_integer_value(t);
         p[i].v = json_is_null(v) ? NAN : json_number_value(v);
         if (i && p[i].ts_us < p[i - 1].ts_us)
-            return rd_fail(r, key, "point %zu: not in time order", i);
+            return ow_jfield_fail(r, key, "point %zu: not in time order", i);
     }
     *n = (int)json_array_size(a);
     return 0;
 }
 
-static int load_discharge(rd_t *r, const json_t *j, str_t *st, int s, int nmod)
+static int load_discharge(ow_jfield_t *r, const json_t *j, str_t *st, int s, int nmod)
 {
     ow_discharge_t *e = &st->ev;
     const char *mode = json_string_value(json_object_get(j, "mode"));
     memset(e, 0, sizeof(*e));
     if (!mode || (strcmp(mode, "current") && strcmp(mode, "voltage")))
-        return rd_fail(r, "mode", "expected \"current\" or \"voltage\"");
+        return ow_jfield_fail(r, "mode", "expected \"current\" or \"voltage\"");
     e->string = s;
     snprintf(e->action, sizeof(e->action), "start");
     snprintf(e->mode, sizeof(e->mode), "%s", mode);
-    if (rd_int(r, j, "start_us", INT64_MIN, INT64_MAX, &e->start_us) ||
-        rd_num(r, j, "ah_removed", &e->ah_removed) || rd_num(r, j, "ah_run", &st->ah_run) ||
-        rd_int(r, j, "i_us", INT64_MIN, INT64_MAX, &st->i_us) || rd_num(r, j, "i_a", &st->i_a) ||
-        rd_num(r, j, "min_current_a", &e->min_current_a) ||
+    if (ow_jfield_int(r, j, "start_us", INT64_MIN, INT64_MAX, &e->start_us) ||
+        ow_jfield_num(r, j, "ah_removed", &e->ah_removed) ||
+        ow_jfield_num(r, j, "ah_run", &st->ah_run) ||
+        ow_jfield_int(r, j, "i_us", INT64_MIN, INT64_MAX, &st->i_us) ||
+        ow_jfield_num(r, j, "i_a", &st->i_a) ||
+        ow_jfield_num(r, j, "min_current_a", &e->min_current_a) ||
         rd_small(r, j, "min_module", 0, nmod, &e->min_module) ||
-        rd_num(r, j, "min_voltage_v", &e->min_voltage_v) ||
-        rd_num(r, j, "end_voltage_v", &e->end_voltage_v))
+        ow_jfield_num(r, j, "min_voltage_v", &e->min_voltage_v) ||
+        ow_jfield_num(r, j, "end_voltage_v", &e->end_voltage_v))
         return -1;
     return 0;
 }
 
-static int load_float(rd_t *r, const json_t *fl, str_t *st)
+static int load_float(ow_jfield_t *r, const json_t *fl, str_t *st)
 {
-    if (!json_is_object(fl)) return rd_fail(r, "float", "expected an object");
+    if (!json_is_object(fl)) return ow_jfield_fail(r, "float", "expected an object");
     size_t n = strlen(r->where);
     snprintf(r->where + n, sizeof(r->where) - n, ".float");
-    if (rd_int(r, fl, "settle_us", 0, INT64_MAX, &st->settle_us) ||
-        rd_bool(r, fl, "after_discharge", &st->settle_dis) ||
-        rd_num(r, fl, "current_a", &st->ibase) ||
-        rd_int(r, fl, "current_us", 0, INT64_MAX, &st->ibase_us) ||
-        rd_num(r, fl, "voltage_v", &st->vbase) ||
+    if (ow_jfield_int(r, fl, "settle_us", 0, INT64_MAX, &st->settle_us) ||
+        ow_jfield_bool(r, fl, "after_discharge", &st->settle_dis) ||
+        ow_jfield_num(r, fl, "current_a", &st->ibase) ||
+        ow_jfield_int(r, fl, "current_us", 0, INT64_MAX, &st->ibase_us) ||
+        ow_jfield_num(r, fl, "voltage_v", &st->vbase) ||
         rd_points(r, fl, "currents", st->ih, HOT_MAX, &st->nih))
         return -1;
     const json_t *conds = json_object_get(fl, "conditions");
     if (!json_is_array(conds) || json_array_size(conds) != OW_COND_COUNT)
-        return rd_fail(r, "conditions", "expected an array of %d conditions", OW_COND_COUNT);
+        return ow_jfield_fail(r, "conditions", "expected an array of %d conditions", OW_COND_COUNT);
     for (int k = 0; k < OW_COND_COUNT; k++) {
         const json_t *c = json_array_get(conds, (size_t)k);
-        if (!json_is_object(c)) return rd_fail(r, "conditions", "%d: expected an object", k);
-        if (rd_int(r, c, "since_us", 0, INT64_MAX, &st->c_since[k]) ||
-            rd_bool(r, c, "on", &st->c[k].on) || rd_num(r, c, "value", &st->c[k].value) ||
-            rd_num(r, c, "level", &st->c[k].level))
+        if (!json_is_object(c)) return ow_jfield_fail(r, "conditions", "%d: expected an object", k);
+        if (ow_jfield_int(r, c, "since_us", 0, INT64_MAX, &st->c_since[k]) ||
+            ow_jfield_bool(r, c, "on", &st->c[k].on) ||
+            ow_jfield_num(r, c, "value", &st->c[k].value) ||
+            ow_jfield_num(r, c, "level", &st->c[k].level))
             return -1;
     }
     r->where[n] = 0;
     return 0;
 }
 
-static int load_string(rd_t *r, const json_t *o, str_t *st, int s, int ver)
+static int load_string(ow_jfield_t *r, const json_t *o, str_t *st, int s, int ver)
 {
     const json_t *dj, *tr;
-    if (rd_state(r, o, "base", 0, &st->base) || rd_bool(r, o, "stopped", &st->stopped) ||
+    if (rd_state(r, o, "base", 0, &st->base) || ow_jfield_bool(r, o, "stopped", &st->stopped) ||
         rd_state(r, o, "pending", 0, &st->pend) ||
         rd_small(r, o, "pending_n", 0, DEBOUNCE_N - 1, &st->pend_n) ||
-        rd_int(r, o, "pending_us", INT64_MIN, INT64_MAX, &st->pend_us) ||
-        rd_num(r, o, "pending_sum_v", &st->pend_sum_v) ||
-        rd_num(r, o, "pending_min_v", &st->pend_vmin) ||
+        ow_jfield_int(r, o, "pending_us", INT64_MIN, INT64_MAX, &st->pend_us) ||
+        ow_jfield_num(r, o, "pending_sum_v", &st->pend_sum_v) ||
+        ow_jfield_num(r, o, "pending_min_v", &st->pend_vmin) ||
         rd_small(r, o, "pending_min_module", 0, OW_MAX_MODULES, &st->pend_vmin_module) ||
-        rd_num(r, o, "prev_v_cell", &st->prev_v_cell) ||
+        ow_jfield_num(r, o, "prev_v_cell", &st->prev_v_cell) ||
         rd_points(r, o, "vhist", st->vh, VHIST_MAX, &st->nvh) ||
-        rd_bool(r, o, "equalizing", &st->equalizing))
+        ow_jfield_bool(r, o, "equalizing", &st->equalizing))
         return -1;
 
     dj = json_object_get(o, "discharge");
-    if (!dj) return rd_fail(r, "discharge", "missing");
+    if (!dj) return ow_jfield_fail(r, "discharge", "missing");
     if (st->base == OW_BAT_DISCHARGING) {
-        if (!json_is_object(dj)) return rd_fail(r, "discharge", "expected an object");
+        if (!json_is_object(dj)) return ow_jfield_fail(r, "discharge", "expected an object");
         size_t n = strlen(r->where);
         snprintf(r->where + n, sizeof(r->where) - n, ".discharge");
         if (load_discharge(r, dj, st, s, OW_MAX_MODULES)) return -1;
         r->where[n] = 0;
     } else if (!json_is_null(dj)) {
-        return rd_fail(r, "discharge", "expected null when not discharging");
+        return ow_jfield_fail(r, "discharge", "expected null when not discharging");
     }
 
     tr = json_object_get(o, "tr");
-    if (!json_is_object(tr)) return rd_fail(r, "tr", "expected an object");
+    if (!json_is_object(tr)) return ow_jfield_fail(r, "tr", "expected an object");
     size_t n = strlen(r->where);
     snprintf(r->where + n, sizeof(r->where) - n, ".tr");
-    if (rd_bool(r, tr, "holding", &st->tr_holding) ||
-        rd_int(r, tr, "since_us", INT64_MIN, INT64_MAX, &st->tr_since_us) ||
-        rd_bool(r, tr, "active", &st->tr) || rd_num(r, tr, "value", &st->tr_value) ||
+    if (ow_jfield_bool(r, tr, "holding", &st->tr_holding) ||
+        ow_jfield_int(r, tr, "since_us", INT64_MIN, INT64_MAX, &st->tr_since_us) ||
+        ow_jfield_bool(r, tr, "active", &st->tr) || ow_jfield_num(r, tr, "value", &st->tr_value) ||
         rd_points(r, tr, "hot", st->hot, HOT_MAX, &st->nhot))
         return -1;
     r->where[n] = 0;
@@ -1248,22 +1189,22 @@ static int load_string(rd_t *r, const json_t *o, str_t *st, int s, int ver)
     return ver >= 2 ? load_float(r, json_object_get(o, "float"), st) : 0;
 }
 
-static int load_module(rd_t *r, const json_t *o, mod_t *md)
+static int load_module(ow_jfield_t *r, const json_t *o, mod_t *md)
 {
     json_t *learn = json_object_get(o, "learn");
-    if (rd_num(r, o, "baseline_mohm", &md->base_mohm) ||
+    if (ow_jfield_num(r, o, "baseline_mohm", &md->base_mohm) ||
         rd_points(r, o, "trend", md->trend, TREND_MAX, &md->ntrend) ||
-        rd_num(r, o, "deviation_pct", &md->dev_pct))
+        ow_jfield_num(r, o, "deviation_pct", &md->dev_pct))
         return -1;
     if (!isnan(md->base_mohm) && !(isfinite(md->base_mohm) && md->base_mohm > 0))
-        return rd_fail(r, "baseline_mohm", "must be positive or null");
+        return ow_jfield_fail(r, "baseline_mohm", "must be positive or null");
     if (!json_is_array(learn) || json_array_size(learn) >= LEARN_N)
-        return rd_fail(r, "learn", "expected an array of fewer than %d numbers", LEARN_N);
+        return ow_jfield_fail(r, "learn", "expected an array of fewer than %d numbers", LEARN_N);
     md->nlearn = (int)json_array_size(learn);
     for (int i = 0; i < md->nlearn; i++) {
         json_t *v = json_array_get(learn, (size_t)i);
         if (!json_is_number(v) || !(json_number_value(v) > 0))
-            return rd_fail(r, "learn", "expected positive numbers");
+            return ow_jfield_fail(r, "learn", "expected positive numbers");
         md->learn[i] = json_number_value(v);
     }
     return 0;
@@ -1271,25 +1212,25 @@ static int load_module(rd_t *r, const json_t *o, mod_t *md)
 
 int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
 {
-    rd_t r = {.err = err, .errlen = errlen, .where = ""};
+    ow_jfield_t r = {.err = err, .errlen = errlen, .where = ""};
     int64_t ver;
     if (!d) return -1;
-    if (!json_is_object(j)) return rd_fail(&r, "", "expected a JSON object");
-    if (rd_int(&r, j, "version", 1, SAVE_VERSION, &ver)) return -1;
+    if (!json_is_object(j)) return ow_jfield_fail(&r, "", "expected a JSON object");
+    if (ow_jfield_int(&r, j, "version", 1, SAVE_VERSION, &ver)) return -1;
     const json_t *strs = json_object_get(j, "strings"), *mods = json_object_get(j, "modules");
-    if (!json_is_array(strs)) return rd_fail(&r, "strings", "expected an array");
-    if (!json_is_array(mods)) return rd_fail(&r, "modules", "expected an array");
+    if (!json_is_array(strs)) return ow_jfield_fail(&r, "strings", "expected an array");
+    if (!json_is_array(mods)) return ow_jfield_fail(&r, "modules", "expected an array");
 
     /* parse into a fresh copy, so that a refused state leaves d as it was */
     ow_diag_t *t = ow_diag_new(d->gw);
-    if (!t) return rd_fail(&r, "", "out of memory");
+    if (!t) return ow_jfield_fail(&r, "", "out of memory");
     int rc = -1, ns = nstrings(d->gw);
     for (size_t i = 0; i < json_array_size(strs); i++) {
         const json_t *o = json_array_get(strs, i);
         int s;
         snprintf(r.where, sizeof(r.where), "strings[%zu]", i);
         if (!json_is_object(o)) {
-            rd_fail(&r, "", "expected an object");
+            ow_jfield_fail(&r, "", "expected an object");
             goto out;
         }
         if (rd_small(&r, o, "string", 1, OW_MAX_STRINGS, &s)) goto out;
@@ -1301,7 +1242,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
         int m;
         snprintf(r.where, sizeof(r.where), "modules[%zu]", i);
         if (!json_is_object(o)) {
-            rd_fail(&r, "", "expected an object");
+            ow_jfield_fail(&r, "", "expected an object");
             goto out;
         }
         if (rd_small(&r, o, "module", 1, OW_MAX_MODULES, &m)) goto out;

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "ow_gbms.h"
+#include "ow_jfield.h"
 
 #define S_US               1000000LL
 #define SILENT_POLLS       3          /* poll periods without a reading: bus lost */
@@ -1122,11 +1123,6 @@ const ow_state_t *ow_engine_state(const ow_engine_t *e, const char *gw)
 
 /* ---- persistence ---- */
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *jwords(const uint16_t *w, int n)
 {
     json_t *a = json_array();
@@ -1146,12 +1142,13 @@ static json_t *save_gw(const gw_t *g)
         int code = (int)(sl->key >> 32), s = (int)(sl->key >> 16 & 0xffff),
             m = (int)(sl->key & 0xffff);
         if (sl->active)
-            json_array_append_new(alarms, json_pack("{s:I,s:i,s:i,s:i,s:o,s:o,s:I,s:s,s:b}", "id",
-                                                    (json_int_t)sl->a.id, "code", code, "string", s,
-                                                    "module", m, "value", jnum(sl->a.value),
-                                                    "threshold", jnum(sl->a.threshold), "raised_us",
-                                                    (json_int_t)sl->a.raised_us, "text", sl->a.text,
-                                                    "acked", sl->acked));
+            json_array_append_new(alarms,
+                                  json_pack("{s:I,s:i,s:i,s:i,s:o,s:o,s:I,s:s,s:b}", "id",
+                                            (json_int_t)sl->a.id, "code", code, "string", s,
+                                            "module", m, "value", ow_jfield_jnum(sl->a.value),
+                                            "threshold", ow_jfield_jnum(sl->a.threshold),
+                                            "raised_us", (json_int_t)sl->a.raised_us, "text",
+                                            sl->a.text, "acked", sl->acked));
         else if (sl->pending)
             json_array_append_new(pending,
                                   json_pack("{s:i,s:i,s:i,s:I}", "code", code, "string", s,
@@ -1160,10 +1157,10 @@ static json_t *save_gw(const gw_t *g)
     for (int m = 1; m <= g->cfg.nmodules; m++) {
         if (r->lost[m - 1]) json_array_append_new(lost, json_pack("[i,i]", m, r->lost[m - 1]));
         if (r->cyc_seen[m - 1])
-            json_array_append_new(volts, json_pack("[i,o]", m, jnum(r->cyc_v[m - 1])));
+            json_array_append_new(volts, json_pack("[i,o]", m, ow_jfield_jnum(r->cyc_v[m - 1])));
     }
     for (int s = 1; s <= g->cfg.nstrings; s++)
-        json_array_append_new(currents, jnum(r->cyc_i[s]));
+        json_array_append_new(currents, ow_jfield_jnum(r->cyc_i[s]));
     json_object_set_new(j, "alarms", alarms);
     json_object_set_new(j, "pending", pending);
     json_object_set_new(j, "comm_lost", lost);
@@ -1201,99 +1198,61 @@ json_t *ow_engine_save(const ow_engine_t *e)
                      "gateways", gws);
 }
 
-/* Strict readers: each fails with a message naming the gateway and key. */
-typedef struct {
-    const char *gw;
-    char *err;
-    size_t errlen;
-} lctx_t;
+/* Read back with the strict readers of ow_jfield.h; each message names the
+ * gateway and the key. */
 
-static int lfail(const lctx_t *c, const char *what, const char *why)
-{
-    snprintf(c->err, c->errlen, "engine state: gateway %s: %s: %s", c->gw, what, why);
-    return -1;
-}
-
-static int lint(const lctx_t *c, const json_t *o, const char *key, int64_t lo, int64_t hi,
-                int64_t *out)
-{
-    const json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v)) return lfail(c, key, "expected an integer");
-    json_int_t x = json_integer_value(v);
-    if (x < lo || x > hi) return lfail(c, key, "out of range");
-    *out = x;
-    return 0;
-}
-
-static int lnum(const lctx_t *c, const json_t *v, const char *key, double *out)
-{
-    if (json_is_null(v)) {
-        *out = NAN;
-        return 0;
-    }
-    if (!json_is_number(v)) return lfail(c, key, "expected a number or null");
-    *out = json_number_value(v);
-    return 0;
-}
-
-static int lbool(const lctx_t *c, const json_t *o, const char *key, int *out)
-{
-    const json_t *v = json_object_get(o, key);
-    if (!json_is_boolean(v)) return lfail(c, key, "expected true or false");
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int lsource(const lctx_t *c, const gw_t *g, const json_t *o, int *code, int *s, int *m)
+static int lsource(ow_jfield_t *c, const gw_t *g, const json_t *o, int *code, int *s, int *m)
 {
     int64_t x, y, z;
-    if (lint(c, o, "code", 1, 0xffff, &x) < 0 || lint(c, o, "string", 0, OW_MAX_STRINGS, &y) < 0 ||
-        lint(c, o, "module", 0, OW_MAX_MODULES, &z) < 0)
+    if (ow_jfield_int(c, o, "code", 1, 0xffff, &x) < 0 ||
+        ow_jfield_int(c, o, "string", 0, OW_MAX_STRINGS, &y) < 0 ||
+        ow_jfield_int(c, o, "module", 0, OW_MAX_MODULES, &z) < 0)
         return -1;
-    if (!gbms_alarm_find((int)x)) return lfail(c, "code", "not in the alarm catalogue");
-    if (y > g->cfg.nstrings) return lfail(c, "string", "not a string of the gateway");
+    if (!gbms_alarm_find((int)x)) return ow_jfield_fail(c, "code", "not in the alarm catalogue");
+    if (y > g->cfg.nstrings) return ow_jfield_fail(c, "string", "not a string of the gateway");
     *code = (int)x, *s = (int)y, *m = (int)z;
     return 0;
 }
 
-static int lwords(const lctx_t *c, const json_t *o, const char *key, uint16_t *w, int n)
+static int lwords(ow_jfield_t *c, const json_t *o, const char *key, uint16_t *w, int n)
 {
     const json_t *a = json_object_get(o, key), *v;
     size_t i;
-    if (!json_is_array(a)) return lfail(c, key, "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, key, "expected an array");
     json_array_foreach(a, i, v)
     {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 0xffff)
-            return lfail(c, key, "expected 16-bit words");
+            return ow_jfield_fail(c, key, "expected 16-bit words");
         if ((int)i < n) w[i] = (uint16_t)json_integer_value(v);
     }
     return 0;
 }
 
-static int load_gw(const lctx_t *c, const gw_t *g, const json_t *j, rt_t *r, uint64_t *max_id)
+static int load_gw(ow_jfield_t *c, const gw_t *g, const json_t *j, rt_t *r, uint64_t *max_id)
 {
     const json_t *a, *v, *o;
     size_t i;
     int64_t x;
 
-    if (!json_is_object(j)) return lfail(c, "gateway", "expected an object");
+    if (!json_is_object(j)) return ow_jfield_fail(c, "gateway", "expected an object");
     a = json_object_get(j, "alarms");
-    if (!json_is_array(a)) return lfail(c, "alarms", "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, "alarms", "expected an array");
     json_array_foreach(a, i, v)
     {
         int code, s, m, acked;
         double val, thr;
         const char *text = json_string_value(json_object_get(v, "text"));
-        if (!json_is_object(v)) return lfail(c, "alarms", "expected objects");
-        if (lsource(c, g, v, &code, &s, &m) < 0 || lint(c, v, "id", 1, INT64_MAX, &x) < 0 ||
-            lnum(c, json_object_get(v, "value"), "value", &val) < 0 ||
-            lnum(c, json_object_get(v, "threshold"), "threshold", &thr) < 0 ||
-            lbool(c, v, "acked", &acked) < 0)
+        if (!json_is_object(v)) return ow_jfield_fail(c, "alarms", "expected objects");
+        if (lsource(c, g, v, &code, &s, &m) < 0 ||
+            ow_jfield_int(c, v, "id", 1, INT64_MAX, &x) < 0 ||
+            ow_jfield_numv(c, json_object_get(v, "value"), "value", &val) < 0 ||
+            ow_jfield_numv(c, json_object_get(v, "threshold"), "threshold", &thr) < 0 ||
+            ow_jfield_bool(c, v, "acked", &acked) < 0)
             return -1;
-        if (!text) return lfail(c, "text", "expected a string");
+        if (!text) return ow_jfield_fail(c, "text", "expected a string");
         slot_t *sl = slot_get(r, mkkey(code, s, m));
-        if (!sl) return lfail(c, "alarms", "out of memory");
-        if (sl->active) return lfail(c, "alarms", "the same alarm twice");
+        if (!sl) return ow_jfield_fail(c, "alarms", "out of memory");
+        if (sl->active) return ow_jfield_fail(c, "alarms", "the same alarm twice");
         sl->active = 1;
         sl->acked = acked;
         sl->a.id = (uint64_t)x;
@@ -1305,48 +1264,49 @@ static int load_gw(const lctx_t *c, const gw_t *g, const json_t *j, rt_t *r, uin
         sl->a.module = m;
         sl->a.value = val;
         sl->a.threshold = thr;
-        if (lint(c, v, "raised_us", INT64_MIN, INT64_MAX, &x) < 0) return -1;
+        if (ow_jfield_int(c, v, "raised_us", INT64_MIN, INT64_MAX, &x) < 0) return -1;
         sl->a.raised_us = x;
         set_text(&sl->a, text);
     }
     a = json_object_get(j, "pending");
-    if (!json_is_array(a)) return lfail(c, "pending", "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, "pending", "expected an array");
     json_array_foreach(a, i, v)
     {
         int code, s, m;
-        if (!json_is_object(v)) return lfail(c, "pending", "expected objects");
+        if (!json_is_object(v)) return ow_jfield_fail(c, "pending", "expected objects");
         if (lsource(c, g, v, &code, &s, &m) < 0 ||
-            lint(c, v, "since_us", INT64_MIN, INT64_MAX, &x) < 0)
+            ow_jfield_int(c, v, "since_us", INT64_MIN, INT64_MAX, &x) < 0)
             return -1;
         slot_t *sl = slot_get(r, mkkey(code, s, m));
-        if (!sl) return lfail(c, "pending", "out of memory");
-        if (sl->active || sl->pending) return lfail(c, "pending", "a timer of an active alarm");
+        if (!sl) return ow_jfield_fail(c, "pending", "out of memory");
+        if (sl->active || sl->pending)
+            return ow_jfield_fail(c, "pending", "a timer of an active alarm");
         sl->pending = 1;
         sl->since_us = x;
     }
     a = json_object_get(j, "comm_lost");
-    if (!json_is_array(a)) return lfail(c, "comm_lost", "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, "comm_lost", "expected an array");
     json_array_foreach(a, i, v)
     {
         const json_t *m = json_array_get(v, 0), *n = json_array_get(v, 1);
         if (!json_is_integer(m) || !json_is_integer(n) || json_integer_value(n) < 0 ||
             json_integer_value(n) > 1000000)
-            return lfail(c, "comm_lost", "expected [module, polls] pairs");
+            return ow_jfield_fail(c, "comm_lost", "expected [module, polls] pairs");
         json_int_t mi = json_integer_value(m);
         if (mi >= 1 && mi <= g->cfg.nmodules) r->lost[mi - 1] = (int)json_integer_value(n);
     }
 
     o = json_object_get(j, "cycle");
-    if (!json_is_object(o)) return lfail(c, "cycle", "expected an object");
+    if (!json_is_object(o)) return ow_jfield_fail(c, "cycle", "expected an object");
     a = json_object_get(o, "voltages");
-    if (!json_is_array(a)) return lfail(c, "cycle.voltages", "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, "cycle.voltages", "expected an array");
     json_array_foreach(a, i, v)
     {
         const json_t *m = json_array_get(v, 0);
         double volts;
         if (!json_is_integer(m) || json_array_size(v) != 2 ||
-            lnum(c, json_array_get(v, 1), "cycle.voltages", &volts) < 0)
-            return lfail(c, "cycle.voltages", "expected [module, volts] pairs");
+            ow_jfield_numv(c, json_array_get(v, 1), "cycle.voltages", &volts) < 0)
+            return ow_jfield_fail(c, "cycle.voltages", "expected [module, volts] pairs");
         json_int_t mi = json_integer_value(m);
         if (mi < 1 || mi > g->cfg.nmodules || r->cyc_seen[mi - 1]) continue;
         r->cyc_seen[mi - 1] = 1;
@@ -1354,42 +1314,43 @@ static int load_gw(const lctx_t *c, const gw_t *g, const json_t *j, rt_t *r, uin
         r->cyc_v[mi - 1] = volts;
     }
     a = json_object_get(o, "currents");
-    if (!json_is_array(a)) return lfail(c, "cycle.currents", "expected an array");
+    if (!json_is_array(a)) return ow_jfield_fail(c, "cycle.currents", "expected an array");
     json_array_foreach(a, i, v)
     {
         double cur;
-        if (lnum(c, v, "cycle.currents", &cur) < 0) return -1;
+        if (ow_jfield_numv(c, v, "cycle.currents", &cur) < 0) return -1;
         if ((int)i < g->cfg.nstrings) r->cyc_i[i + 1] = cur;
     }
-    if (lbool(c, o, "seen", &r->seen) < 0 || lbool(c, o, "complete", &r->complete) < 0 ||
-        lint(c, o, "heartbeats", 0, INT64_MAX, &x) < 0)
+    if (ow_jfield_bool(c, o, "seen", &r->seen) < 0 ||
+        ow_jfield_bool(c, o, "complete", &r->complete) < 0 ||
+        ow_jfield_int(c, o, "heartbeats", 0, INT64_MAX, &x) < 0)
         return -1;
     r->heartbeats = (uint64_t)x;
-    if (lint(c, o, "last_ts_us", INT64_MIN, INT64_MAX, &r->last_ts_us) < 0 ||
-        lint(c, o, "period_us", 0, INT64_MAX, &r->period_us) < 0 ||
-        lnum(c, json_object_get(o, "speed"), "cycle.speed", &r->speed) < 0)
+    if (ow_jfield_int(c, o, "last_ts_us", INT64_MIN, INT64_MAX, &r->last_ts_us) < 0 ||
+        ow_jfield_int(c, o, "period_us", 0, INT64_MAX, &r->period_us) < 0 ||
+        ow_jfield_numv(c, json_object_get(o, "speed"), "cycle.speed", &r->speed) < 0)
         return -1;
     if (!(r->speed > 0)) r->speed = 1;
 
     o = json_object_get(j, "breaker");
-    if (!json_is_object(o)) return lfail(c, "breaker", "expected an object");
-    if (lbool(c, o, "commanded", &r->breaker_cmd) < 0 ||
-        lint(c, o, "since_us", INT64_MIN, INT64_MAX, &r->breaker_cmd_us) < 0)
+    if (!json_is_object(o)) return ow_jfield_fail(c, "breaker", "expected an object");
+    if (ow_jfield_bool(c, o, "commanded", &r->breaker_cmd) < 0 ||
+        ow_jfield_int(c, o, "since_us", INT64_MIN, INT64_MAX, &r->breaker_cmd_us) < 0)
         return -1;
 
     o = json_object_get(j, "flags");
-    if (!json_is_object(o)) return lfail(c, "flags", "expected an object");
+    if (!json_is_object(o)) return ow_jfield_fail(c, "flags", "expected an object");
     ow_state_t *st = &r->st;
     const char *ik[] = {"general", "battery", "alarm"};
     uint32_t *iw[] = {&st->general, &st->battery, &st->alarm};
     for (int k = 0; k < 3; k++) {
-        if (lint(c, o, ik[k], 0, 0xffffffffLL, &x) < 0) return -1;
+        if (ow_jfield_int(c, o, ik[k], 0, 0xffffffffLL, &x) < 0) return -1;
         *iw[k] = (uint32_t)x;
     }
     const char *ck[] = {"alarms_active", "module_alarms", "module_warnings", "audible"};
     int *cw[] = {&st->alarms_active, &st->module_alarms, &st->module_warnings, &st->audible};
     for (int k = 0; k < 4; k++) {
-        if (lint(c, o, ck[k], 0, 1000000, &x) < 0) return -1;
+        if (ow_jfield_int(c, o, ck[k], 0, 1000000, &x) < 0) return -1;
         *cw[k] = (int)x;
     }
     if (lwords(c, o, "string_flags", st->string_flags, st->nstrings) < 0 ||
@@ -1406,7 +1367,8 @@ int ow_engine_load(ow_engine_t *e, const json_t *j, char *err, size_t errlen)
     ow_diag_t **nd = NULL;
     char *has = NULL;
     uint64_t next_id, max_id = 0;
-    lctx_t c = {"-", err, errlen};
+    char prefix[OW_ID_MAX + 32] = "engine state: gateway -: ";
+    ow_jfield_t c = {.err = err, .errlen = errlen, .prefix = prefix, .where = ""};
     int rc = -1;
 
     if (!e) return -1;
@@ -1444,7 +1406,7 @@ int ow_engine_load(ow_engine_t *e, const json_t *j, char *err, size_t errlen)
         gw_t *g = &e->gw[i];
         const json_t *jg = json_object_get(gws, g->cfg.id);
         if (!jg) continue; /* not in the file (new gateway): keeps its state */
-        c.gw = g->cfg.id;
+        snprintf(prefix, sizeof prefix, "engine state: gateway %s: ", g->cfg.id);
         has[i] = 1;
         if (rt_init(&nrt[i], &g->cfg) < 0) {
             snprintf(err, errlen, "engine state: out of memory");
