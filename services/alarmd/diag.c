@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SAVE_VERSION 2 /* 2: settled float, float current, float conditions */
+/* 2: settled float, float current, float conditions; 3: the cycle under way,
+ * the capacity-test tag and a discharge's test fields */
+#define SAVE_VERSION 3
 #define YEAR_US      (365.25 * 86400.0 * 1e6) /* Julian year, as the simulator */
 #define US_PER_H     3.6e9
 
@@ -464,8 +466,6 @@ static void cap_track(ow_diag_t *d, int s, int64_t at_us, int64_t ev_us, const o
                       void *ctx)
 {
     str_t *st = &d->str[s];
-    st->cap_c10_ah = d->gw->battery.capacity_ah;
-    st->cap_cells = d->gw->module_type ? (int)lround(d->gw->module_type->nominal_v / 2) : 6;
     if (st->base != OW_BAT_DISCHARGING) return;
     if (isfinite(st->vmin)) {
         prune(st->cap_vh, &st->cap_nvh, at_us - (int64_t)CAP_SLOPE_US);
@@ -903,6 +903,10 @@ void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void
     for (int s = 1; s <= ns; s++) {
         str_t *st = &d->str[s];
         int64_t at_us = st->rd_us ? st->rd_us : ts_us;
+        /* the battery before the states: a discharge's start needs its C10
+         * (after a restart the first cycle would have none) */
+        st->cap_c10_ah = d->gw->battery.capacity_ah;
+        st->cap_cells = d->gw->module_type ? (int)lround(d->gw->module_type->nominal_v / 2) : 6;
         if (st->have_str) eval_state(d, s, at_us, ts_us, &l, sink, ctx);
         if (st->have_str) eval_settle(d, s, at_us, &l);
         if (st->have_str) cap_track(d, s, at_us, ts_us, sink, ctx);
@@ -1001,6 +1005,10 @@ static json_t *save_string(const str_t *st, int s)
         json_object_set_new(j, "min_module", json_integer(e->min_module));
         json_object_set_new(j, "min_voltage_v", ow_jfield_jnum(e->min_voltage_v));
         json_object_set_new(j, "end_voltage_v", ow_jfield_jnum(e->end_voltage_v));
+        json_object_set_new(j, "test", json_boolean(e->test));
+        json_object_set_new(j, "rated_h", ow_jfield_jnum(e->rated_h));
+        json_object_set_new(j, "end_v_per_cell", ow_jfield_jnum(e->end_v_per_cell));
+        json_object_set_new(j, "temp_c", ow_jfield_jnum(e->temp_c));
         json_object_set_new(o, "discharge", j);
     } else {
         json_object_set_new(o, "discharge", json_null());
@@ -1026,6 +1034,30 @@ static json_t *save_string(const str_t *st, int s)
                                         "level", ow_jfield_jnum(st->c[k].level)));
     json_object_set_new(fl, "conditions", conds);
     json_object_set_new(o, "float", fl);
+    json_object_set_new(o, "captest",
+                        json_pack("{s:b s:o s:o}", "armed", st->cap_armed, "rated_h",
+                                  ow_jfield_jnum(st->cap_rated_h), "end_v_per_cell",
+                                  ow_jfield_jnum(st->cap_end_v)));
+    /* The cycle under way: the state file is written between heartbeats, and
+     * the readings before the resume position are not delivered again. Without
+     * them the first cycle after a restart judges blocks that discharge against
+     * a string still on float (a false equalizing alarm, a discharge a cycle late). */
+    json_t *cy = json_object();
+    json_object_set_new(cy, "have_string", json_boolean(st->have_str));
+    json_object_set_new(cy, "have_module", json_boolean(st->have_mod));
+    json_object_set_new(cy, "read_us", json_integer(st->rd_us));
+    json_object_set_new(cy, "current_a", ow_jfield_jnum(st->current_a));
+    json_object_set_new(cy, "ac_a", ow_jfield_jnum(st->ac_a));
+    json_object_set_new(cy, "sum_v", ow_jfield_jnum(st->sum_v));
+    json_object_set_new(cy, "avg_v", ow_jfield_jnum(st->avg_v));
+    json_object_set_new(cy, "min_v", ow_jfield_jnum(st->vmin));
+    json_object_set_new(cy, "min_module", json_integer(st->vmin_module));
+    json_object_set_new(cy, "temps", json_integer(st->ntemp));
+    json_object_set_new(cy, "temp_max_c", ow_jfield_jnum(st->tmax));
+    json_object_set_new(cy, "temp_min_c", ow_jfield_jnum(st->tmin));
+    json_object_set_new(cy, "temp_sum_c", ow_jfield_jnum(st->tsum));
+    json_object_set_new(cy, "equalizing", json_boolean(st->eq));
+    json_object_set_new(o, "cycle", cy);
     return o;
 }
 
@@ -1034,11 +1066,13 @@ json_t *ow_diag_save(const ow_diag_t *d)
     if (!d) return NULL;
     json_t *root = json_object(), *strs = json_array(), *mods = json_array();
     json_object_set_new(root, "version", json_integer(SAVE_VERSION));
+    json_object_set_new(root, "ambient_c", ow_jfield_jnum(d->ambient_c));
     for (int s = 1; s <= nstrings(d->gw); s++)
         json_array_append_new(strs, save_string(&d->str[s], s));
     for (int m = 1; m <= OW_MAX_MODULES; m++) {
         const mod_t *md = &d->mod[m];
-        if (isnan(md->base_mohm) && !md->nlearn && !md->ntrend && isnan(md->dev_pct)) continue;
+        if (isnan(md->base_mohm) && !md->nlearn && !md->ntrend && isnan(md->dev_pct) && !md->fresh)
+            continue;
         json_t *o = json_object(), *learn = json_array();
         for (int i = 0; i < md->nlearn; i++)
             json_array_append_new(learn, json_real(md->learn[i]));
@@ -1047,6 +1081,11 @@ json_t *ow_diag_save(const ow_diag_t *d)
         json_object_set_new(o, "learn", learn);
         json_object_set_new(o, "trend", jpoints(md->trend, md->ntrend));
         json_object_set_new(o, "deviation_pct", ow_jfield_jnum(md->dev_pct));
+        json_object_set_new(o, "fresh",
+                            md->fresh ? json_pack("{s:I s:o s:o}", "us", (json_int_t)md->fresh_us,
+                                                  "mohm", ow_jfield_jnum(md->fresh_mohm), "temp_c",
+                                                  ow_jfield_jnum(md->fresh_temp_c))
+                                      : json_null());
         json_array_append_new(mods, o);
     }
     json_object_set_new(root, "strings", strs);
@@ -1097,7 +1136,7 @@ static int rd_points(ow_jfield_t *r, const json_t *o, const char *key, point_t *
     return 0;
 }
 
-static int load_discharge(ow_jfield_t *r, const json_t *j, str_t *st, int s, int nmod)
+static int load_discharge(ow_jfield_t *r, const json_t *j, str_t *st, int s, int nmod, int ver)
 {
     ow_discharge_t *e = &st->ev;
     const char *mode = json_string_value(json_object_get(j, "mode"));
@@ -1117,6 +1156,52 @@ static int load_discharge(ow_jfield_t *r, const json_t *j, str_t *st, int s, int
         ow_jfield_num(r, j, "min_voltage_v", &e->min_voltage_v) ||
         ow_jfield_num(r, j, "end_voltage_v", &e->end_voltage_v))
         return -1;
+    e->rated_h = e->end_v_per_cell = e->temp_c = NAN;
+    e->capacity_pct = e->time_to_go_s = NAN;
+    e->dod_pct = NAN;      /* worked out at the next progress and at the end */
+    if (ver < 3) return 0; /* version 2 kept no test: the discharge goes on as an outage */
+    if (ow_jfield_bool(r, j, "test", &e->test) || ow_jfield_num(r, j, "rated_h", &e->rated_h) ||
+        ow_jfield_num(r, j, "end_v_per_cell", &e->end_v_per_cell) ||
+        ow_jfield_num(r, j, "temp_c", &e->temp_c))
+        return -1;
+    if (e->test && !(e->rated_h > 0 && e->rated_h <= 1000))
+        return ow_jfield_fail(r, "rated_h", "a test needs a rated time of 0..1000 h");
+    snprintf(e->method, sizeof(e->method), "%s", e->test ? "time-adjusted" : "");
+    return 0;
+}
+
+/* Version 3: the capacity-test tag and the cycle under way (see save_string). */
+static int load_cycle(ow_jfield_t *r, const json_t *o, str_t *st, int nmod)
+{
+    const json_t *ct = json_object_get(o, "captest"), *cy = json_object_get(o, "cycle");
+    if (!json_is_object(ct)) return ow_jfield_fail(r, "captest", "expected an object");
+    if (!json_is_object(cy)) return ow_jfield_fail(r, "cycle", "expected an object");
+    size_t n = strlen(r->where);
+    snprintf(r->where + n, sizeof(r->where) - n, ".captest");
+    if (ow_jfield_bool(r, ct, "armed", &st->cap_armed) ||
+        ow_jfield_num(r, ct, "rated_h", &st->cap_rated_h) ||
+        ow_jfield_num(r, ct, "end_v_per_cell", &st->cap_end_v))
+        return -1;
+    if (st->cap_armed &&
+        !(st->cap_rated_h > 0 && st->cap_rated_h <= 1000 && st->cap_end_v > 0 && st->cap_end_v < 5))
+        return ow_jfield_fail(r, "", "an armed test needs rated_h 0..1000 and end_v_per_cell 0..5");
+    snprintf(r->where + n, sizeof(r->where) - n, ".cycle");
+    if (ow_jfield_bool(r, cy, "have_string", &st->have_str) ||
+        ow_jfield_bool(r, cy, "have_module", &st->have_mod) ||
+        ow_jfield_int(r, cy, "read_us", 0, INT64_MAX, &st->rd_us) ||
+        ow_jfield_num(r, cy, "current_a", &st->current_a) ||
+        ow_jfield_num(r, cy, "ac_a", &st->ac_a) || ow_jfield_num(r, cy, "sum_v", &st->sum_v) ||
+        ow_jfield_num(r, cy, "avg_v", &st->avg_v) || ow_jfield_num(r, cy, "min_v", &st->vmin) ||
+        rd_small(r, cy, "min_module", 0, nmod, &st->vmin_module) ||
+        rd_small(r, cy, "temps", 0, nmod, &st->ntemp) ||
+        ow_jfield_num(r, cy, "temp_max_c", &st->tmax) ||
+        ow_jfield_num(r, cy, "temp_min_c", &st->tmin) ||
+        ow_jfield_num(r, cy, "temp_sum_c", &st->tsum) ||
+        ow_jfield_bool(r, cy, "equalizing", &st->eq))
+        return -1;
+    if (st->ntemp && !isfinite(st->tsum))
+        return ow_jfield_fail(r, "temp_sum_c", "expected a number");
+    r->where[n] = 0;
     return 0;
 }
 
@@ -1169,7 +1254,7 @@ static int load_string(ow_jfield_t *r, const json_t *o, str_t *st, int s, int ve
         if (!json_is_object(dj)) return ow_jfield_fail(r, "discharge", "expected an object");
         size_t n = strlen(r->where);
         snprintf(r->where + n, sizeof(r->where) - n, ".discharge");
-        if (load_discharge(r, dj, st, s, OW_MAX_MODULES)) return -1;
+        if (load_discharge(r, dj, st, s, OW_MAX_MODULES, ver)) return -1;
         r->where[n] = 0;
     } else if (!json_is_null(dj)) {
         return ow_jfield_fail(r, "discharge", "expected null when not discharging");
@@ -1186,10 +1271,11 @@ static int load_string(ow_jfield_t *r, const json_t *o, str_t *st, int s, int ve
         return -1;
     r->where[n] = 0;
     /* version 1 had no float state: it starts unsettled, as after a start */
-    return ver >= 2 ? load_float(r, json_object_get(o, "float"), st) : 0;
+    if (ver >= 2 && load_float(r, json_object_get(o, "float"), st)) return -1;
+    return ver >= 3 ? load_cycle(r, o, st, OW_MAX_MODULES) : 0;
 }
 
-static int load_module(ow_jfield_t *r, const json_t *o, mod_t *md)
+static int load_module(ow_jfield_t *r, const json_t *o, mod_t *md, int ver)
 {
     json_t *learn = json_object_get(o, "learn");
     if (ow_jfield_num(r, o, "baseline_mohm", &md->base_mohm) ||
@@ -1207,6 +1293,18 @@ static int load_module(ow_jfield_t *r, const json_t *o, mod_t *md)
             return ow_jfield_fail(r, "learn", "expected positive numbers");
         md->learn[i] = json_number_value(v);
     }
+    if (ver < 3) return 0;
+    const json_t *fr = json_object_get(o, "fresh");
+    if (!fr) return ow_jfield_fail(r, "fresh", "missing");
+    if (json_is_null(fr)) return 0;
+    if (!json_is_object(fr)) return ow_jfield_fail(r, "fresh", "expected an object or null");
+    if (ow_jfield_int(r, fr, "us", INT64_MIN, INT64_MAX, &md->fresh_us) ||
+        ow_jfield_num(r, fr, "mohm", &md->fresh_mohm) ||
+        ow_jfield_num(r, fr, "temp_c", &md->fresh_temp_c))
+        return -1;
+    if (!(isfinite(md->fresh_mohm) && md->fresh_mohm > 0))
+        return ow_jfield_fail(r, "fresh", "mohm must be positive");
+    md->fresh = 1;
     return 0;
 }
 
@@ -1225,6 +1323,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
     ow_diag_t *t = ow_diag_new(d->gw);
     if (!t) return ow_jfield_fail(&r, "", "out of memory");
     int rc = -1, ns = nstrings(d->gw);
+    if (ver >= 3 && ow_jfield_num(&r, j, "ambient_c", &t->ambient_c)) goto out;
     for (size_t i = 0; i < json_array_size(strs); i++) {
         const json_t *o = json_array_get(strs, i);
         int s;
@@ -1247,7 +1346,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
         }
         if (rd_small(&r, o, "module", 1, OW_MAX_MODULES, &m)) goto out;
         if (!module_string(d->gw, m)) continue; /* no longer configured */
-        if (load_module(&r, o, &t->mod[m])) goto out;
+        if (load_module(&r, o, &t->mod[m], (int)ver)) goto out;
     }
     *d = *t;
     rc = 0;

@@ -105,7 +105,8 @@ static void on_baseline(void *ctx, const ow_baseline_t *b, int64_t ts_us)
 
 static const ow_diag_sink_t sink = {.discharge = on_discharge, .baseline = on_baseline};
 
-static void feed(ow_diag_t *d, int64_t ts, const cyc_t *c, rec_t *rec)
+/* A cycle's readings without its heartbeat. */
+static void feed_readings(ow_diag_t *d, int64_t ts, const cyc_t *c)
 {
     for (int s = 0; s < NS; s++) {
         double sum = 0;
@@ -134,6 +135,11 @@ static void feed(ow_diag_t *d, int64_t ts, const cyc_t *c, rec_t *rec)
     }
     ow_aux_t a = {.ambient_c = c->ambient, .humidity_pct = NAN, .hydrogen_pct_lel = NAN};
     ow_diag_aux(d, ts, &a);
+}
+
+static void feed(ow_diag_t *d, int64_t ts, const cyc_t *c, rec_t *rec)
+{
+    feed_readings(d, ts, c);
     ow_diag_cycle(d, ts, &sink, rec);
 }
 
@@ -1152,6 +1158,87 @@ static void test_save_load(void)
     free(rb);
 }
 
+/* The state file is written between heartbeats. Saved after the readings of
+ * a capacity test's first discharging cycle and before its heartbeat, the
+ * restarted diagnostics must see that cycle whole: the discharge starts at
+ * the same reading, is still the tagged test, and ends with the same
+ * time-adjusted capacity as without the restart. */
+static cyc_t captest_cycle(int k)
+{
+    cyc_t c;
+    cyc_float(&c);
+    if (k >= 50 && k < 150) { /* 0.5C for 1000 s, the blocks sag with it */
+        c.i[0] = -25;
+        cyc_volts(&c, 0, 12.2 - 0.004 * (k - 50));
+    } else if (k >= 150) {
+        c.i[0] = 8; /* recharge */
+        cyc_volts(&c, 0, 14.1);
+    }
+    return c;
+}
+
+static void test_save_mid_cycle(void)
+{
+    ow_gateway_cfg_t gw;
+    make_gw(&gw, 1);
+    rec_t *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
+    char err[256] = "";
+    const int split = 50, end = 200;
+
+    ow_diag_t *a = ow_diag_new(&gw), *b = ow_diag_new(&gw);
+    CHECK(ow_diag_captest(a, 1, 2.0, 1.75) == 0 && ow_diag_captest(b, 1, 2.0, 1.75) == 0);
+    for (int k = 0; k < end; k++) {
+        cyc_t c = captest_cycle(k);
+        feed(a, T0 + k * 10 * SEC, &c, ra);
+    }
+    for (int k = 0; k < split; k++) {
+        cyc_t c = captest_cycle(k);
+        feed(b, T0 + k * 10 * SEC, &c, rb);
+    }
+    cyc_t c = captest_cycle(split);
+    feed_readings(b, T0 + split * 10 * SEC, &c);
+    json_t *j = ow_diag_save(b);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    ow_diag_destroy(&b);
+    json_error_t je;
+    json_t *back = json_loads(text, 0, &je);
+    b = ow_diag_new(&gw);
+    CHECK_MSG(ow_diag_load(b, back, err, sizeof(err)) == 0, "%s", err);
+    json_t *again = ow_diag_save(b);
+    CHECK(json_equal(back, again)); /* load(save) is the identity mid-cycle too */
+    json_decref(again);
+    json_decref(back);
+    free(text);
+    ow_diag_cycle(b, T0 + split * 10 * SEC, &sink, rb);
+    for (int k = split + 1; k < end; k++) {
+        c = captest_cycle(k);
+        feed(b, T0 + k * 10 * SEC, &c, rb);
+    }
+
+    CHECK(ra->ndis >= 2 && ra->ndis == rb->ndis);
+    int ends = 0;
+    for (int i = 0; i < ra->ndis && i < rb->ndis; i++) {
+        CHECK(same_discharge(&ra->dis[i], &rb->dis[i]));
+        CHECK(ra->dis_ts[i] == rb->dis_ts[i]);
+        CHECK(rb->dis[i].test == 1);
+        if (!strcmp(rb->dis[i].action, "start"))
+            CHECK(rb->dis[i].start_us == T0 + split * 10 * SEC);
+        if (!strcmp(rb->dis[i].action, "end")) {
+            ends++;
+            CHECK_STR(rb->dis[i].method, "time-adjusted");
+            CHECK(isfinite(rb->dis[i].capacity_pct) &&
+                  rb->dis[i].capacity_pct == ra->dis[i].capacity_pct);
+            CHECK(isfinite(rb->dis[i].dod_pct) && rb->dis[i].dod_pct == ra->dis[i].dod_pct);
+        }
+    }
+    CHECK(ends == 1);
+    ow_diag_destroy(&a);
+    ow_diag_destroy(&b);
+    free(ra);
+    free(rb);
+}
+
 /* A refused state leaves the diagnostics as they were. */
 static void check_refused(ow_diag_t *d, const json_t *bad, const char *expect)
 {
@@ -1183,8 +1270,8 @@ static void test_malformed(void)
     json_decref(bad);
 
     bad = json_deep_copy(good);
-    json_object_set_new(bad, "version", json_integer(3));
-    check_refused(d, bad, "version: 3 outside 1..2");
+    json_object_set_new(bad, "version", json_integer(4));
+    check_refused(d, bad, "version: 4 outside 1..3");
     json_decref(bad);
 
     bad = json_deep_copy(good);
@@ -1209,6 +1296,41 @@ static void test_malformed(void)
         json_object_get(json_array_get(json_object_get(bad, "strings"), 0), "discharge"), "ah_run",
         json_string("lots"));
     check_refused(d, bad, "strings[0].discharge.ah_run: expected a number");
+    json_decref(bad);
+
+    bad = json_deep_copy(good);
+    json_object_del(json_array_get(json_object_get(bad, "strings"), 0), "cycle");
+    check_refused(d, bad, "strings[0].cycle: expected an object");
+    json_decref(bad);
+
+    bad = json_deep_copy(good);
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(bad, "strings"), 1), "cycle"), "temps",
+        json_integer(-1));
+    check_refused(d, bad, "strings[1].cycle.temps: -1 outside 0..");
+    json_decref(bad);
+
+    bad = json_deep_copy(good);
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(bad, "strings"), 0), "captest"), "armed",
+        json_true());
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(bad, "strings"), 0), "captest"), "rated_h",
+        json_null());
+    check_refused(d, bad, "strings[0].captest: an armed test needs rated_h");
+    json_decref(bad);
+
+    /* a version 2 file (before the cycle was kept) still loads */
+    bad = json_deep_copy(good);
+    json_object_set_new(bad, "version", json_integer(2));
+    for (size_t i = 0; i < json_array_size(json_object_get(bad, "strings")); i++) {
+        json_object_del(json_array_get(json_object_get(bad, "strings"), i), "cycle");
+        json_object_del(json_array_get(json_object_get(bad, "strings"), i), "captest");
+    }
+    {
+        char e2[256] = "";
+        CHECK_MSG(ow_diag_load(d, bad, e2, sizeof(e2)) == 0, "%s", e2);
+    }
     json_decref(bad);
 
     bad = json_deep_copy(good);
@@ -1252,6 +1374,7 @@ int main(void)
     test_trend_confidence();
     test_float_conditions();
     test_save_load();
+    test_save_mid_cycle();
     test_malformed();
     return ow_test_done("diag_test");
 }

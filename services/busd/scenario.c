@@ -356,6 +356,7 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
         snprintf(err, errlen, "%s: out of memory", c.name);
         goto bad;
     }
+    sc->time_of_day_s = -1;
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v)
@@ -378,6 +379,12 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
                 goto bad;
             }
             sc->seed = (uint64_t)json_integer_value(v);
+        } else if (!strcmp(key, "time_of_day_s")) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 86399) {
+                fail(&c, key, "must be an integer 0..86399 (seconds after UTC midnight)");
+                goto bad;
+            }
+            sc->time_of_day_s = (int)json_integer_value(v);
         } else if (!strcmp(key, "events")) {
             if (!json_is_array(v)) {
                 fail(&c, key, "must be an array");
@@ -388,7 +395,7 @@ ow_scenario_t *ow_scenario_parse(const char *text, const char *name, char *err, 
                 goto bad;
             }
         } else {
-            fail(&c, key, "unknown key (name, description, seed, events)");
+            fail(&c, key, "unknown key (name, description, seed, time_of_day_s, events)");
             goto bad;
         }
     }
@@ -560,14 +567,19 @@ int ow_scenario_doc(FILE *out)
             "the years since `battery.installed`, warms with its losses and follows the room "
             "temperature with a time constant of a few hours (5.3 h for a 12 V 50 Ah block); the "
             "module equalizers "
-            "slowly pull the high blocks of a string down to its average. A run is "
-            "deterministic for a given seed.\n\n"
+            "slowly pull the high blocks of a string down to its average. The room follows a "
+            "daily swing of +-1.5 degC peaking mid-afternoon UTC. A run is deterministic for a "
+            "given seed and `time_of_day_s`; without `time_of_day_s` the swing starts at the "
+            "wall clock's time of day, so two runs of one seed differ by a few thousandths "
+            "of a degree per minute between their starts.\n\n"
             "## File\n\n"
             "| key | type | required | meaning |\n"
             "|---|---|---|---|\n"
             "| `name` | string (max 63) | no | shown in logs; default: the file name |\n"
             "| `description` | string | no | free text |\n"
             "| `seed` | integer >= 0 | no | overrides the site's `sim.seed`; 0 = use the site's |\n"
+            "| `time_of_day_s` | integer 0..86399 | no | simulated time of day at the start "
+            "(s after UTC midnight) for the daily swing; default: the wall clock's |\n"
             "| `events` | array of objects | yes | the timeline, in any order (sorted by "
             "`at_s`, file order among equal times) |\n\n"
             "Every event has `type` (one of the kinds below) and `at_s`; an optional `note` "

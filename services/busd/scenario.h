@@ -39,6 +39,9 @@ typedef struct {
 typedef struct {
     char name[64];
     uint64_t seed; /* 0: use the site's seed */
+    /* simulated time of day at the start, s after UTC midnight; -1: the wall
+     * clock's (then two runs of one seed differ by the daily swing) */
+    int time_of_day_s;
     int nevents;
     ow_event_t *events; /* sorted by at_s */
 } ow_scenario_t;

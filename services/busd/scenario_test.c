@@ -148,8 +148,10 @@ static void test_errors(void)
     bad("i.json", "{\"events\": [{\"at_s\": 1, \"type\": \"hydrogen\", \"value\": 10}]}",
         "i.json:1:13: events[0]: missing \"input\", required for hydrogen events");
     bad("e.json", "{\"events\": [3]}", "e.json:1:13: events[0]: must be an object");
+    bad("t.json", "{\"time_of_day_s\": 86400, \"events\": []}",
+        "t.json:1:19: time_of_day_s: must be an integer 0..86399");
     bad("r.json", "{\"name\": \"x\",\n \"evnts\": []}",
-        "r.json:2:11: evnts: unknown key (name, description, seed, events)");
+        "r.json:2:11: evnts: unknown key (name, description, seed, time_of_day_s, events)");
     bad("r.json", "{\"name\": \"x\"}", "r.json:1:1: events: required");
     bad("r.json", "{\"events\": {}}", "r.json:1:12: events: must be an array");
     bad("r.json", "{\"seed\": -3, \"events\": []}", "r.json:1:10: seed: must be a non-negative");
@@ -222,6 +224,48 @@ static void test_drives_sim(void)
     ow_scenario_destroy(&sc);
 }
 
+/* time_of_day_s pins the daily swing: two runs of one seed started an hour
+ * apart read the same room; without it the room differs by the swing. */
+static double ambient_after(const char *json, int64_t start_us)
+{
+    static const ow_module_type_t c20 = {"C20", 0, 12, 9.7, 17, 0.5, 60, 0.15, "950-6503"};
+    ow_gateway_cfg_t gw;
+    char perr[200];
+    memset(&gw, 0, sizeof gw);
+    gw.module_type = &c20;
+    gw.ambient_sensor = 1;
+    gw.battery.capacity_ah = 50;
+    gw.nstrings = 1;
+    gw.strings[0].modules = 9;
+    gw.sim.ambient_c = 22;
+    gw.sim.float_v_per_cell = 2.27;
+    gw.sim.charge_limit_c = 0.1;
+    ow_scenario_t *sc = ow_scenario_parse(json, "tod.json", perr, sizeof perr);
+    CHECK_MSG(sc != NULL, "%s", perr);
+    ow_sim_t *sim = ow_sim_new(&gw, sc, 7, start_us);
+    double t = NAN;
+    if (sim) {
+        ow_aux_t a;
+        ow_sim_step(sim, 600LL * 1000000);
+        ow_sim_read_aux(sim, &a);
+        t = a.ambient_c;
+    }
+    ow_sim_destroy(&sim);
+    ow_scenario_destroy(&sc);
+    return t;
+}
+
+static void test_time_of_day(void)
+{
+    const int64_t t0 = 1740787200LL * 1000000 + 6 * 3600LL * 1000000; /* 06:00 UTC */
+    const char *pinned = "{\"time_of_day_s\": 32400, \"events\": []}", *free_ = "{\"events\": []}";
+    CHECK(ambient_after(pinned, t0) == ambient_after(pinned, t0 + 3600LL * 1000000));
+    /* 06:00 and 07:00 UTC: the swing rises about 0.4 degC in that hour */
+    CHECK(ambient_after(free_, t0 + 3600LL * 1000000) - ambient_after(free_, t0) > 0.2);
+    /* 09:00 UTC is the swing's mean: the room reads the site's 22 degC */
+    CHECK_NEAR(ambient_after(pinned, t0), 22, 0.5);
+}
+
 int main(void)
 {
     test_examples();
@@ -229,5 +273,6 @@ int main(void)
     test_errors();
     test_doc();
     test_drives_sim();
+    test_time_of_day();
     return ow_test_done("scenario_test");
 }

@@ -149,6 +149,7 @@ struct ow_sim {
     const ow_scenario_t *sc;
     uint8_t *ev_ok; /* events that fit this gateway */
     int64_t start_us, t_us;
+    double tod0_s; /* simulated time of day at t = 0, s after UTC midnight */
     int nstrings, nblocks;
     double cells, eq_max_a, float_v_cell, installed_s;
     block_t *b;
@@ -246,7 +247,7 @@ static double ambient_c(const ow_sim_t *s, double t)
         }
     }
     /* Daily swing peaking mid-afternoon UTC. */
-    double tod = fmod((double)(s->start_us / 1000000) + t, DAY_S);
+    double tod = fmod(s->tod0_s + t, DAY_S);
     return base + 1.5 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S);
 }
 
@@ -600,6 +601,10 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
     s->chem = ow_gateway_chemistry(gw);
     s->sc = sc;
     s->start_us = start_us;
+    /* A scenario may pin the time of day, so that its run repeats exactly
+     * whenever it starts (the daily swing follows this clock). */
+    s->tod0_s = sc && sc->time_of_day_s >= 0 ? sc->time_of_day_s
+                                             : fmod((double)(start_us / 1000000), DAY_S);
     s->nstrings = gw->nstrings;
     for (int i = 0; i < gw->nstrings; i++) {
         if (gw->strings[i].modules < 1 || s->nblocks + gw->strings[i].modules > OW_MAX_MODULES) {
@@ -789,7 +794,7 @@ void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out)
     out->ambient_c = out->humidity_pct = out->hydrogen_pct_lel = NAN;
     out->aux_units = gw->aux_units;
     if (gw->ambient_sensor) {
-        double tod = fmod((double)(sim->start_us / 1000000) + t, DAY_S);
+        double tod = fmod(sim->tod0_s + t, DAY_S);
         out->ambient_c = round_to(ambient_c(sim, t) + 0.1 * rng_normal(&sim->noise), 0.1);
         double rh =
             45 - 3 * sin(2 * M_PI * (tod - 9 * 3600) / DAY_S) + 0.3 * rng_normal(&sim->noise);
