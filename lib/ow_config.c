@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ow_config.h"
+#include "ow_num.h"
 #include "ow_schema.h"
 
 /* ---------------------------------------------------------------------------
@@ -708,21 +709,10 @@ int ow_endpoint_connect(const char *bind, const char *host, char *out, size_t le
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* µs UTC midnight of a "YYYY-MM-DD" the engine has checked. */
 static int64_t date_us(const char *s)
 {
-    return days_from_civil(atoi(s), atoi(s + 5), atoi(s + 8)) * 86400 * INT64_C(1000000);
+    return ow_num_days_from_civil(atoi(s), atoi(s + 5), atoi(s + 8)) * 86400 * INT64_C(1000000);
 }
 
 static int is_derived(const ow_key_t *k)

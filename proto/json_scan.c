@@ -216,7 +216,6 @@ static long unescape(const uchar *p, const uchar *q, char *out, size_t cap)
     return (long)n;
 }
 
-
 /* The double strtod gives for the real token [start, end), overflow refused
  * as jansson does: 0, -1 on overflow, -2 out of memory. mant and e describe
  * the token exactly (value = mant * 10^e) unless exact is 0. */
