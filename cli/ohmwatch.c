@@ -246,6 +246,17 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     return rc;
 }
 
+/* Whether a topic (KIND/GW/...) is about gateway gw or the whole site
+ * ("-"); every topic is, without a gateway. */
+static int topic_for(const char *topic, size_t len, const char *gw)
+{
+    const char *slash = memchr(topic, '/', len);
+    if (!gw || !slash) return 1;
+    const char *id = slash + 1, *end = memchr(id, '/', len - (size_t)(id - topic));
+    size_t n = end ? (size_t)(end - id) : len - (size_t)(id - topic);
+    return (n == 1 && *id == '-') || (n == strlen(gw) && memcmp(id, gw, n) == 0);
+}
+
 static int cmd_tail(const ow_site_t *site, int argc, char **argv)
 {
     const char *gw = NULL, *topics[32];
@@ -305,6 +316,15 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
     }
     ow_sub_t *sub = connect_site(site, gw);
     if (!sub) return 1;
+    /* alarmd's publications (alarms, state words, discharges, baselines,
+     * audited changes) beside busd's readings: the whole stream of the site */
+    ow_alarmd_cfg_t acfg;
+    char aerr[512];
+    if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0 &&
+        ow_sub_add(sub, acfg.publish_connect, acfg.replay_connect) < 0) {
+        ow_sub_destroy(&sub);
+        return 1;
+    }
     for (int i = 0; i < nsince; i++)
         ow_sub_resume(sub, since[i].pub, since[i].epoch, since[i].seq);
     ow_sub_from_start(sub, from_start);
@@ -322,6 +342,8 @@ static int cmd_tail(const ow_site_t *site, int argc, char **argv)
             continue;
         }
         last = ow_mono_us();
+        /* alarmd speaks for every gateway: -g keeps its own and the site's */
+        if (!topic_for(dv.topic, dv.topic_len, gw)) continue;
         seen++;
         if (json)
             printf("%.*s\n", (int)dv.body_len, dv.body);

@@ -42,6 +42,9 @@ r = cli("thresholds", "get", "thresholds.voltage_v.low_warn")
 check(r.stdout.strip().endswith("= 12.4"), "low_warn unchanged after refusal")
 
 # An accepted change is announced, applied and persisted.
+tail = subprocess.Popen([CLI, "-f", cfg, "tail", "-g", "wm1", "-t", "alm/", "--json"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.5)
 r = cli("thresholds", "set", KEY, "13.5")
 check(r.returncode == 0 and r.stdout.strip() == KEY + " = 13.5", "set accepted: %r" % r.stderr)
 check(wait_for(lambda: [c for c in L.kind("config") if c["key"] == KEY and c["value"] == 13.5 and
@@ -56,6 +59,15 @@ check(r.returncode == 0 and "bacsAlarmVoltageWarnHigh" in r.stdout and
 r = cli("ack", "--all")
 check(r.returncode == 0 and "acknowledged" in r.stdout, "ack: %r" % r.stdout)
 check(wait_for(lambda: L.alarms("ack"), 5), "ack events published")
+# ohmwatch tail (started before the change) showed alarmd's publications
+# beside busd's: the raises under the new threshold and their acknowledgements.
+tail.send_signal(signal.SIGINT)
+out, err = tail.communicate(timeout=10)
+tailed = [json.loads(l) for l in out.splitlines() if l.strip()]
+check(tail.returncode == 0 and all(m.get("kind") == "alarm" for m in tailed) and
+      any(a["type"] == 13 and a["action"] == "raise" for a in tailed) and
+      any(a["action"] == "ack" for a in tailed),
+      "tail shows alarmd's alarm events: %r %r" % (out[-300:], err[-300:]))
 raised_before = {(a["module"], a["type"]) for a in L.alarms("raise")}
 
 # Restart: the setting is still in force and nothing is raised again.

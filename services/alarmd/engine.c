@@ -85,11 +85,41 @@ typedef struct {
 enum { L_LOW_ALARM, L_LOW_WARN, L_HIGH_WARN, L_HIGH_ALARM };
 static const char *const level_name[4] = {"low alarm", "low warning", "high warning", "high alarm"};
 
-static const qty_t q_voltage = {"voltage", "V", 2, {7, 14, 13, 6}};
-static const qty_t q_temp = {"temperature", "degC", 1, {9, 16, 15, 8}};
-static const qty_t q_impedance = {"impedance", "mOhm", 2, {11, 18, 17, 10}};
-static const qty_t q_string_voltage = {"voltage", "V", 2, {28, 30, 29, 27}};
-static const qty_t q_string_current = {"current", "A", 2, {32, 34, 33, 31}};
+#define LEVELS(lo_a, lo_w, hi_w, hi_a)                                                             \
+    {                                                                                              \
+        [L_LOW_ALARM] = (lo_a), [L_LOW_WARN] = (lo_w), [L_HIGH_WARN] = (hi_w),                     \
+        [L_HIGH_ALARM] = (hi_a)                                                                    \
+    }
+static const qty_t q_voltage = {.what = "voltage",
+                                .unit = "V",
+                                .prec = 2,
+                                .codes = LEVELS(GBMS_A_VOLTAGE_LOW, GBMS_A_VOLTAGE_WARN_LOW,
+                                                GBMS_A_VOLTAGE_WARN_HIGH, GBMS_A_VOLTAGE_HIGH)};
+static const qty_t q_temp = {.what = "temperature",
+                             .unit = "degC",
+                             .prec = 1,
+                             .codes =
+                                 LEVELS(GBMS_A_TEMPERATURE_LOW, GBMS_A_TEMPERATURE_WARN_LOW,
+                                        GBMS_A_TEMPERATURE_WARN_HIGH, GBMS_A_TEMPERATURE_HIGH)};
+static const qty_t q_impedance = {.what = "impedance",
+                                  .unit = "mOhm",
+                                  .prec = 2,
+                                  .codes =
+                                      LEVELS(GBMS_A_RESIST_ALARM_LOW, GBMS_A_RESIST_WARN_LOW,
+                                             GBMS_A_RESIST_WARN_HIGH, GBMS_A_RESIST_ALARM_HIGH)};
+static const qty_t q_string_voltage = {
+    .what = "voltage",
+    .unit = "V",
+    .prec = 2,
+    .codes = LEVELS(GBMS_A_STRING_VOLT_LOW, GBMS_A_STRING_VOLT_LOW_WARN,
+                    GBMS_A_STRING_VOLT_HIGH_WARN, GBMS_A_STRING_VOLT_HIGH)};
+static const qty_t q_string_current = {
+    .what = "current",
+    .unit = "A",
+    .prec = 2,
+    .codes = LEVELS(GBMS_A_STRING_CURRENT_LOW, GBMS_A_STRING_CURRENT_LOW_WARN,
+                    GBMS_A_STRING_CURRENT_HIGH_WARN, GBMS_A_STRING_CURRENT_HIGH)};
+#undef LEVELS
 
 /* thresholds.hydrogen_alarm_pct_lel; 0 disables (default 25 % LEL, 1 % H2 by
  * volume, the ventilation limit of IEC 62485-2). */

@@ -446,7 +446,7 @@ int ow_snmp_sublen(const ow_snmp_oid_t *o)
     return n;
 }
 
-int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b)
+int ow_snmp_row_cmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b)
 {
     for (int i = 0; i < OW_SNMP_MAXSUB; i++) {
         if (a->sub[i] != b->sub[i]) return a->sub[i] < b->sub[i] ? -1 : 1;

@@ -60,7 +60,7 @@ extern const int ow_snmp_noids;
 
 int ow_snmp_sublen(const ow_snmp_oid_t *o);
 /* <0, 0, >0 like strcmp, by OID (lexicographic on sub-identifiers). */
-int ow_snmp_oidcmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b);
+int ow_snmp_row_cmp(const ow_snmp_oid_t *a, const ow_snmp_oid_t *b);
 /* Index of the row named name, or -1. */
 int ow_snmp_find(const char *name);
 /* The row an instance OID (len sub-identifiers, root included) belongs to:

@@ -18,7 +18,7 @@ int main(void)
     for (int i = 0; i < ow_snmp_noids; i++) {
         const ow_snmp_oid_t *o = &ow_snmp_oids[i];
         CHECK(ow_snmp_sublen(o) >= 1);
-        if (i > 0) CHECK(ow_snmp_oidcmp(&ow_snmp_oids[i - 1], o) < 0);
+        if (i > 0) CHECK(ow_snmp_row_cmp(&ow_snmp_oids[i - 1], o) < 0);
         for (int j = 0; j < i; j++)
             CHECK(strcmp(ow_snmp_oids[j].name, o->name) != 0);
         CHECK(ow_snmp_find(o->name) == i);
