@@ -18,6 +18,9 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+# CURVE keys for the run, as a deployment has them (docs/security.md)
+export OHMWATCH_KEYS_DIR=$tmp/keys
+"$B/cli/ohmwatch" keygen -d "$OHMWATCH_KEYS_DIR" > /dev/null
 port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 P1=$(port); P2=$(port)
@@ -66,26 +69,33 @@ sleep 4
 run() {
   local site=$1
   $PY - "$site" "$B" "$N" <<'PY'
-import json, statistics, subprocess, sys, time, zmq
+import json, os, statistics, subprocess, sys, time, zmq, zmq.auth
 site, B, N = sys.argv[1], sys.argv[2], int(sys.argv[3])
 pub = json.load(open(site))["gateways"][0]["publish"]
+keys = os.environ["OHMWATCH_KEYS_DIR"]
 s = zmq.Context.instance().socket(zmq.SUB)
+s.curve_publickey, s.curve_secretkey = zmq.auth.load_certificate(keys + "/private/cli.key_secret")
+s.curve_serverkey = zmq.auth.load_certificate(keys + "/busd.key")[0]
 s.setsockopt(zmq.SUBSCRIBE, b"hb/"); s.setsockopt(zmq.SUBSCRIBE, b"dev/")
 s.setsockopt(zmq.RCVTIMEO, 20000)
 s.connect(pub)
 p = subprocess.Popen([B + "/services/busd/ohmwatch-busd", "-f", site, "--no-wait",
                       "--cycles", str(N + 1000)], stderr=subprocess.DEVNULL)
 cyc, req, link, msgs = [], None, None, 0
-while True:
-    t, body = s.recv_multipart()
-    m = json.loads(body)
-    if m["kind"] == "device":
-        req, link = m["cycle_requests"], m["link"]
-    elif m["state"] == "running":
-        cyc.append(m["cycle_us"])
-    elif m["state"] == "stopping":
-        break
-p.wait()
+try:
+    while True:
+        t, body = s.recv_multipart()
+        m = json.loads(body)
+        if m["kind"] == "device":
+            req, link = m["cycle_requests"], m["link"]
+        elif m["state"] == "running":
+            cyc.append(m["cycle_us"])
+        elif m["state"] == "stopping":
+            break
+finally:  # a failed run must not leave its busd polling for minutes
+    if p.poll() is None:
+        p.terminate()
+    p.wait()
 cyc = cyc[-N:]  # the first cycles run before the subscription is through
 print(req, int(statistics.median(cyc)), len(cyc), link)
 PY

@@ -29,6 +29,9 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# CURVE keys for the run, as a deployment has them (docs/security.md)
+export OHMWATCH_KEYS_DIR=$tmp/keys
+"$B/cli/ohmwatch" keygen -d "$OHMWATCH_KEYS_DIR" > /dev/null
 DSN=$(bash scripts/pg.sh start "$tmp/pg" "$PGPORT")
 # psql itself: the Debian wrapper is a perl script, too slow for the poll below.
 PSQL=$(ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)

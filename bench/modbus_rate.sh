@@ -14,6 +14,9 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+# CURVE keys for the run, as a deployment has them (docs/security.md)
+export OHMWATCH_KEYS_DIR=$tmp/keys
+"$B/cli/ohmwatch" keygen -d "$OHMWATCH_KEYS_DIR" > /dev/null
 port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 P1=$(port); P2=$(port); P3=$(port)
