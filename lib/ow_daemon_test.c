@@ -1,5 +1,8 @@
 /* ow_daemon_main: flags, exit codes, -n, actions with and without the file,
- * and the create/run/destroy life, with fake callbacks. */
+ * the daemon's own options from its table, the obsolete -d, a refused
+ * SIGHUP, and the create/run/destroy life, with fake callbacks. */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +44,47 @@ static void *create(const char *file, int verbose, char *err, size_t errlen)
     return &token;
 }
 
+static int hups;
+
 static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     ran += d == &token && stop && reload;
+    /* a daemon that does not reload: the flag is cleared and logged, once */
+    *reload = 1;
+    hups += ow_daemon_hup_refused(reload);
+    hups += ow_daemon_hup_refused(reload);
     return run_rc;
 }
+
+static struct {
+    const char *name;
+    double speed;
+    uint64_t n;
+    int fast;
+} opts;
+
+static const ow_daemon_opt_t options[] = {
+    {.letter = 'g',
+     .type = OW_DOPT_STRING,
+     .off = offsetof(__typeof__(opts), name),
+     .arg = "ID",
+     .help = "a name"},
+    {.letter = 's',
+     .type = OW_DOPT_DOUBLE,
+     .off = offsetof(__typeof__(opts), speed),
+     .arg = "X",
+     .help = "a number"},
+    {.name = "cycles",
+     .type = OW_DOPT_U64,
+     .off = offsetof(__typeof__(opts), n),
+     .arg = "N",
+     .help = "a count"},
+    {.name = "fast",
+     .type = OW_DOPT_FLAG,
+     .off = offsetof(__typeof__(opts), fast),
+     .help = "a flag"},
+    {0},
+};
 
 static void destroy(void *d)
 {
@@ -65,13 +104,34 @@ static int call(const ow_daemon_t *dm, const char *a1, const char *a2, const cha
 int main(void)
 {
     static const ow_daemon_action_t acts[] = {
-        {"doc", 0, act, "write the doc"}, {"migrate", 1, act, "migrate"}, {NULL, 0, NULL, NULL}};
-    static const ow_daemon_t dm = {"x", "services.x", check, acts, NULL, create, run, destroy};
+        {.name = "doc", .fn = act, .help = "write the doc"},
+        {.name = "migrate", .needs_file = 1, .fn = act, .help = "migrate"},
+        {NULL, 0, NULL, NULL}};
+    static const ow_daemon_t dm = {
+        .service = "x",
+        .file_help = "services.x",
+        .check = check,
+        .options = options,
+        .opts = &opts,
+        .actions = acts,
+        .sighup = "x reads its file once; restart it",
+        .create = create,
+        .run = run,
+        .destroy = destroy,
+    };
     const char *site = "etc/site-sample.json";
 
     CHECK(call(&dm, NULL, NULL, NULL, NULL) == 2); /* no -f */
     CHECK(call(&dm, "-q", "-f", site, NULL) == 2); /* unknown flag */
     CHECK(call(&dm, "-h", NULL, NULL, NULL) == 0 && !created);
+    /* the daemon's own options land in its struct; a bad number is usage */
+    CHECK(call(&dm, "-g", "wm2", "-n", "-f") == 2); /* -f lacks its argument */
+    CHECK(call(&dm, "-s", "fast", "-h", NULL) == 2 && opts.speed == 0);
+    CHECK(call(&dm, "--cycles", "-3", "-h", NULL) == 2 && opts.n == 0);
+    CHECK(call(&dm, "--cycles", "0x10", "-s", "2.5") == 2); /* no -f */
+    CHECK(opts.n == 16 && opts.speed == 2.5);
+    CHECK(call(&dm, "-g", "wm2", "--fast", "-h") == 0);
+    CHECK(opts.name && strcmp(opts.name, "wm2") == 0 && opts.fast == 1);
     /* an action without the file runs at once */
     CHECK(call(&dm, "--doc", NULL, NULL, NULL) == 0 && actions == 1 && action_file == NULL);
     /* -n: the site and the service's section; a failure is 1 */
@@ -96,8 +156,9 @@ int main(void)
 
     /* the life: create with the verbosity, run with both flags, destroy */
     CHECK(call(&dm, "-v", "-v", "-f", site) == 0);
-    CHECK(created == 1 && last_verbose == 2 && ran == 1 && destroyed == 1);
+    CHECK(created == 1 && last_verbose == 2 && ran == 1 && destroyed == 1 && hups == 1);
     run_rc = -1;
+    /* -d is obsolete: accepted (with a warning), the daemon runs as without */
     CHECK(call(&dm, "-d", "-f", site, NULL) == 1 && ran == 2 && destroyed == 2);
     CHECK(call(&dm, "-f", "nope.json", NULL, NULL) == 1 && created == 3 && ran == 2);
     return ow_test_done("daemon");

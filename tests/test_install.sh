@@ -38,7 +38,7 @@ done
 check "only usr/ and etc/ at the top" test "$(ls "$r" | tr '\n' ' ')" = "etc usr "
 check "units have no @VAR@ left" bash -c "! grep -l '@[A-Z_]*@' '$r'/usr/lib/systemd/system/*"
 check "units start /usr/bin daemons on /etc/ohmwatch/site.json" \
-  grep -q '^ExecStart=/usr/bin/ohmwatch-busd -d -f /etc/ohmwatch/site.json -g %i$' \
+  grep -q '^ExecStart=/usr/bin/ohmwatch-busd -f /etc/ohmwatch/site.json -g %i$' \
   "$r/usr/lib/systemd/system/ohmwatch-busd@.service"
 # Every unit: restarts, its user and state, and the whole hardening.
 unit_opts=(Restart=on-failure User=ohmwatch StateDirectory=ohmwatch PrivateDevices=yes
@@ -115,7 +115,7 @@ check "a reinstall keeps an edited /etc/ohmwatch/site.json" grep -q edited "$r/e
 # Another prefix moves everything, configuration included.
 DESTDIR=$tmp/opt cmake --install "$build" --prefix /opt/ohmwatch >/dev/null
 check "prefix /opt/ohmwatch: units name /opt/ohmwatch/bin and /opt/ohmwatch/etc" \
-  grep -q '^ExecStart=/opt/ohmwatch/bin/ohmwatch-alarmd -d -f /opt/ohmwatch/etc/ohmwatch/site.json$' \
+  grep -q '^ExecStart=/opt/ohmwatch/bin/ohmwatch-alarmd -f /opt/ohmwatch/etc/ohmwatch/site.json$' \
   "$tmp/opt/opt/ohmwatch/lib/systemd/system/ohmwatch-alarmd.service"
 
 if command -v systemd-analyze >/dev/null; then

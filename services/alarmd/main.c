@@ -29,6 +29,16 @@ static void destroy(void *d)
 int main(int argc, char **argv)
 {
     static const ow_daemon_t dm = {
-        "alarmd", "gateways, thresholds, services.alarmd", check, NULL, NULL, create, run, destroy};
+        .service = "alarmd",
+        .file_help = "gateways, thresholds, services.alarmd",
+        .check = check,
+        .reloads = 1,
+        .sighup = "re-reads the site file: thresholds and gateway settings take effect (each "
+                  "change audited as a reload); a file that does not load is refused and the "
+                  "running configuration kept; a new gateway or changed strings need a restart",
+        .create = create,
+        .run = run,
+        .destroy = destroy,
+    };
     return ow_daemon_main(&dm, argc, argv);
 }

@@ -11,6 +11,7 @@
 #include "field.h"
 #include "ow_auth.h"
 #include "ow_clock.h"
+#include "ow_daemon.h"
 #include "ow_log.h"
 #include "ow_pub.h"
 #include "ow_zsock.h"
@@ -22,7 +23,9 @@
 #define MIN_REAL_PERIOD_US 10000
 
 struct ow_busd {
+    ow_site_t *site; /* ow_busd_open's, else the caller's (NULL) */
     const ow_gateway_cfg_t *gw;
+    volatile sig_atomic_t *reload; /* SIGHUP, refused between polls */
     ow_busd_opts_t opts;
     ow_scenario_t *scenario;
     ow_sim_t *sim;     /* source "sim" */
@@ -38,6 +41,51 @@ struct ow_busd {
     int modules_lost;
     ow_busd_stats_t st;
 };
+
+const ow_gateway_cfg_t *ow_busd_gateway(const ow_site_t *site, const char *id, char *err,
+                                        size_t errlen)
+{
+    const ow_gateway_cfg_t *gw = NULL;
+    if (id)
+        gw = ow_site_gateway(site, id);
+    else if (site->ngateways == 1)
+        gw = &site->gateways[0];
+    if (!gw)
+        snprintf(err, errlen, "%s: %s", site->path,
+                 id ? "no such gateway" : "several gateways: choose one with -g");
+    return gw;
+}
+
+int ow_busd_check(const ow_site_t *site, const ow_gateway_cfg_t *gw, const ow_busd_opts_t *o,
+                  char *err, size_t errlen)
+{
+    /* Loading the scenario is part of the check; binding is not. */
+    const char *scen = o && o->scenario ? o->scenario : gw->sim.scenario;
+    if (scen && *scen) {
+        char path[1024];
+        const char *p = o && o->scenario ? scen : ow_site_path(site, scen, path, sizeof path);
+        ow_scenario_t *sc = ow_scenario_load(p, err, errlen);
+        if (!sc) return -1;
+        ow_scenario_destroy(&sc);
+    }
+    /* A field device's map is part of the configuration too. */
+    if (strcmp(gw->source, "sim") != 0 && ow_field_check(site, gw, err, errlen) < 0) return -1;
+    return 0;
+}
+
+ow_busd_t *ow_busd_open(const char *site_path, const char *gw_id, const ow_busd_opts_t *o,
+                        char *err, size_t errlen)
+{
+    ow_site_t *site = ow_site_load(site_path, err, errlen);
+    const ow_gateway_cfg_t *gw = site ? ow_busd_gateway(site, gw_id, err, errlen) : NULL;
+    ow_busd_t *b = gw ? ow_busd_new(site, gw, o, err, errlen) : NULL;
+    if (!b) {
+        ow_site_destroy(&site);
+        return NULL;
+    }
+    b->site = site;
+    return b;
+}
 
 ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const ow_busd_opts_t *o,
                        char *err, size_t errlen)
@@ -129,6 +177,7 @@ void ow_busd_destroy(ow_busd_t **bp)
     ow_field_destroy(&b->field);
     free(b->reading);
     ow_scenario_destroy(&b->scenario);
+    ow_site_destroy(&b->site); /* last: gw points into it */
     free(b);
     *bp = NULL;
 }
@@ -282,14 +331,16 @@ static void wait_until(ow_busd_t *b, int64_t until, volatile sig_atomic_t *stop)
         if (rc < 0 && errno != EINTR) return;
         if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) ow_pub_serve(b->pub);
         if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) on_command(b);
+        ow_daemon_hup_refused(b->reload);
         if ((stop && *stop) || ow_mono_us() >= until) return;
     }
 }
 
-int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop)
+int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     ow_deadline_t dl;
 
+    b->reload = reload;
     log_info("gateway %s: %d strings, %d modules, poll %lld ms %s every %lld ms, "
              "publishing on %s, replay on %s",
              b->gw->id, b->gw->nstrings, b->gw->nmodules, (long long)(b->step_us / 1000),

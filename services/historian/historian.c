@@ -14,6 +14,7 @@
 #include "lograte.h"
 #include "migrate.h"
 #include "ow_clock.h"
+#include "ow_daemon.h"
 #include "ow_log.h"
 #include "ow_sub.h"
 #include "sitesync.h"
@@ -773,13 +774,14 @@ static void retention(ow_historian_t *h)
                  h->cfg.retention_days);
 }
 
-int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop)
+int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     log_info("%d gateway(s) and alarmd; batches of %d rows or %d ms; spool %s (max %llu MB)",
              h->site->ngateways, h->cfg.batch_rows, h->cfg.batch_ms, h->cfg.spool_dir,
              (unsigned long long)(h->cfg.spool_max_bytes >> 20));
     int64_t last_stats = ow_mono_us();
     while (!*stop) {
+        ow_daemon_hup_refused(reload);
         if (h->blocked) {
             /* Not taking messages: try the database, then look again. */
             flush(h);

@@ -28,7 +28,8 @@ int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err,
 typedef struct ow_historian ow_historian_t;
 
 ow_historian_t *ow_historian_new(const char *site_path, char *err, size_t errlen);
-int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop);
+/* The historian does not reload: a SIGHUP (*reload) is logged as refused. */
+int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 void ow_historian_destroy(ow_historian_t **h);
 
 /* Apply the migrations and exit (ohmwatch-historian --migrate). */

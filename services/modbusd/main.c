@@ -25,8 +25,7 @@ static void *create(const char *file, int verbose, char *err, size_t errlen)
 
 static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-    (void)reload;
-    return ow_modbusd_run(d, stop);
+    return ow_modbusd_run(d, stop, reload);
 }
 
 static void destroy(void *d)
@@ -38,10 +37,22 @@ static void destroy(void *d)
 int main(int argc, char **argv)
 {
     static const ow_daemon_action_t actions[] = {
-        {"doc", 0, doc, "write the register map as Markdown (docs/modbus.md) and exit"},
+        {.name = "doc",
+         .fn = doc,
+         .help = "write the register map as Markdown (docs/modbus.md) and exit"},
         {NULL, 0, NULL, NULL}};
     static const ow_daemon_t dm = {
-        "modbusd", "services.modbusd: listen, scale, ...", check, actions, NULL, create, run,
-        destroy};
+        .service = "modbusd",
+        .file_help = "services.modbusd: listen, scale, ...",
+        .check = check,
+        .actions = actions,
+        .reloads = 1,
+        .sighup = "re-reads services.modbusd: allow, idle_timeout_ms, scale and units take "
+                  "effect; listen, max_clients, rtu and the gateways need a restart; a file "
+                  "that does not load is refused and the running configuration kept",
+        .create = create,
+        .run = run,
+        .destroy = destroy,
+    };
     return ow_daemon_main(&dm, argc, argv);
 }

@@ -736,6 +736,14 @@ static void drop(ow_modbusd_t *d, int i, const char *why)
     d->cl[i] = d->cl[--d->ncl];
 }
 
+static int allowed(const ow_modbusd_cfg_t *c, uint32_t addr)
+{
+    int ok = c->nallow == 0;
+    for (int i = 0; i < c->nallow; i++)
+        if ((addr & c->allow_mask[i]) == c->allow_net[i]) ok = 1;
+    return ok;
+}
+
 /* 1: log now (*held_back: lines held back since the last); 0: hold back. */
 static int ratelog(ratelog_t *r, int64_t now, uint64_t *held_back)
 {
@@ -789,11 +797,8 @@ static void accept_all(ow_modbusd_t *d, int64_t now)
         int fd = accept4(d->lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
         uint32_t addr = ntohl(sa.sin_addr.s_addr);
-        int allowed = d->cfg.nallow == 0;
-        for (int i = 0; i < d->cfg.nallow; i++)
-            if ((addr & d->cfg.allow_mask[i]) == d->cfg.allow_net[i]) allowed = 1;
         uint64_t more;
-        if (!allowed) {
+        if (!allowed(&d->cfg, addr)) {
             d->refused++;
             if (ratelog(&d->log_denied, now, &more))
                 log_warnx("refused %s: not in services.modbusd.allow (%llu more in the last "
@@ -850,7 +855,72 @@ static int serve(ow_modbusd_t *d, client_t *c)
     }
 }
 
-int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
+/* The keys a restart needs: what the sockets, the slots and the images were
+ * made from. Named in the log when a reload finds them changed. */
+static void restart_keys(const ow_modbusd_cfg_t *a, const ow_modbusd_cfg_t *b, char *out,
+                         size_t len)
+{
+    out[0] = '\0';
+    if (strcmp(a->listen, b->listen) != 0)
+        snprintf(out + strlen(out), len - strlen(out), " listen");
+    if (a->max_clients != b->max_clients)
+        snprintf(out + strlen(out), len - strlen(out), " max_clients");
+    if (strcmp(a->rtu_device, b->rtu_device) != 0 || a->rtu_baud != b->rtu_baud ||
+        a->rtu_parity != b->rtu_parity)
+        snprintf(out + strlen(out), len - strlen(out), " rtu");
+}
+
+static int same_gateways(const ow_site_t *a, const ow_site_t *b)
+{
+    if (a->ngateways != b->ngateways) return 0;
+    for (int i = 0; i < a->ngateways; i++)
+        if (strcmp(a->gateways[i].id, b->gateways[i].id) != 0 ||
+            a->gateways[i].nstrings != b->gateways[i].nstrings ||
+            a->gateways[i].nmodules != b->gateways[i].nmodules)
+            return 0;
+    return 1;
+}
+
+/* SIGHUP: services.modbusd of the site file parsed aside, taken up only if
+ * it loads. What open connections and the images can follow takes effect
+ * (allow, idle_timeout_ms, scale, units); the rest keeps its running value
+ * until a restart, and says so. A client the new allow-list leaves out is
+ * dropped: an allow-list that narrows is meant to shut someone out. */
+static void reload(ow_modbusd_t *d)
+{
+    char err[1024], later[64];
+    ow_modbusd_cfg_t nc;
+    ow_site_t *ns = ow_site_load(d->site->path, err, sizeof err);
+    if (!ns || ow_site_modbusd(ns, &nc, err, sizeof err) < 0) {
+        log_errx("reload refused, keeping the running configuration: %s", err);
+        ow_site_destroy(&ns);
+        return;
+    }
+    if (!same_gateways(d->site, ns)) {
+        log_warnx("reload: the site's gateways changed: they need a restart of modbusd (unit "
+                  "ids kept)");
+        memcpy(nc.unit_gw, d->cfg.unit_gw, sizeof nc.unit_gw);
+    }
+    restart_keys(&d->cfg, &nc, later, sizeof later);
+    if (later[0]) log_warnx("reload: changed, needs a restart of modbusd:%s", later);
+    d->cfg.idle_timeout_ms = nc.idle_timeout_ms;
+    d->cfg.scale = nc.scale;
+    for (int i = 0; i < d->site->ngateways; i++)
+        d->img[i].scale = nc.scale; /* the next reading is encoded with it */
+    d->cfg.nallow = nc.nallow;
+    memcpy(d->cfg.allow_net, nc.allow_net, sizeof nc.allow_net);
+    memcpy(d->cfg.allow_mask, nc.allow_mask, sizeof nc.allow_mask);
+    memcpy(d->cfg.unit_gw, nc.unit_gw, sizeof nc.unit_gw);
+    for (int i = d->ncl - 1; i >= 0; i--)
+        if (!allowed(&d->cfg, d->cl[i].addr)) drop(d, i, "no longer in services.modbusd.allow");
+    ow_site_destroy(&ns);
+    log_info("reloaded %s: idle timeout %d ms, %d allow-list entr%s, units and scales as in "
+             "the file",
+             d->site->path, d->cfg.idle_timeout_ms, d->cfg.nallow,
+             d->cfg.nallow == 1 ? "y" : "ies");
+}
+
+int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
     struct pollfd *pf = calloc((size_t)d->cfg.max_clients + 2, sizeof *pf);
     if (!pf) return -1;
@@ -891,6 +961,10 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop)
         }
         if (pf[0].revents) accept_all(d, now);
         job_finish(d, now);
+        if (reload_flag && *reload_flag) {
+            *reload_flag = 0;
+            reload(d);
+        }
         /* The subscriber's sockets are not in our poll set, and ow_sub_recv
          * needs >= 1 ms (with 0 it returns before polling), so it is drained
          * every 10 ms: readings wait that long at most, requests never. */

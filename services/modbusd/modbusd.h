@@ -35,7 +35,8 @@ size_t ow_mb_handle(const ow_mb_image_t *img, const uint8_t *pdu, size_t len, ui
 
 typedef struct ow_modbusd ow_modbusd_t;
 ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen);
-int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop);
+/* Serves until *stop; *reload (SIGHUP) re-reads services.modbusd. */
+int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 void ow_modbusd_destroy(ow_modbusd_t **d);
 
 #endif

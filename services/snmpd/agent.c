@@ -23,6 +23,7 @@
 #include "oidtab.h"
 #include "ow_clock.h"
 #include "ow_ctl.h"
+#include "ow_daemon.h"
 #include "ow_log.h"
 #include "ow_sub.h"
 #include "snmpcfg.h"
@@ -624,10 +625,11 @@ fail:
     return NULL;
 }
 
-int ow_snmpd_run(ow_snmpd_t *d, volatile sig_atomic_t *stop)
+int ow_snmpd_run(ow_snmpd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
     int64_t last_drain = 0;
     while (!*stop) {
+        ow_daemon_hup_refused(reload);
         int nfds = 0, block = 0;
         fd_set fds;
         struct timeval tv = {0, 10000};

@@ -31,8 +31,7 @@ static void *create(const char *file, int verbose, char *err, size_t errlen)
 
 static int run(void *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
-    (void)reload;
-    return ow_snmpd_run(d, stop);
+    return ow_snmpd_run(d, stop, reload);
 }
 
 static void destroy(void *d)
@@ -44,16 +43,24 @@ static void destroy(void *d)
 int main(int argc, char **argv)
 {
     static const ow_daemon_action_t actions[] = {
-        {"doc", 0, doc, "write the OID map as Markdown (docs/snmp.md) and exit"},
-        {"mib", 0, mib, "write the MIB module (mibs/OHMWATCH-BACS-MIB.txt) and exit"},
+        {.name = "doc", .fn = doc, .help = "write the OID map as Markdown (docs/snmp.md) and exit"},
+        {.name = "mib",
+         .fn = mib,
+         .help = "write the MIB module (mibs/OHMWATCH-BACS-MIB.txt) and exit"},
         {NULL, 0, NULL, NULL}};
-    static const ow_daemon_t dm = {"snmpd",
-                                   "services.snmpd: listen, users, notify, ...",
-                                   check,
-                                   actions,
-                                   "  (-vv: net-snmp's debugging too)\n",
-                                   create,
-                                   run,
-                                   destroy};
+    static const ow_daemon_t dm = {
+        .service = "snmpd",
+        .file_help = "services.snmpd: listen, users, notify, ...",
+        .check = check,
+        .actions = actions,
+        .usage_tail = "  (-vv: net-snmp's debugging too)\n",
+        .reloads = 0,
+        .sighup = "net-snmp holds the listen address, community and users from the start; "
+                  "restart snmpd to apply a changed site file (systemctl restart "
+                  "ohmwatch-snmpd); thresholds set through alarmd are live already",
+        .create = create,
+        .run = run,
+        .destroy = destroy,
+    };
     return ow_daemon_main(&dm, argc, argv);
 }
