@@ -499,10 +499,16 @@ static void cap_track(ow_diag_t *d, int s, int64_t at_us, int64_t ev_us, const o
     if (sink && sink->progress) sink->progress(ctx, &p, ev_us);
 }
 
+/* A capacity test's parameters, whether from a request or a state file. */
+static int captest_ok(double rated_h, double end_v_per_cell)
+{
+    return rated_h > 0 && rated_h <= 1000 && end_v_per_cell > 0 && end_v_per_cell < 5;
+}
+
 int ow_diag_captest(ow_diag_t *d, int string, double rated_h, double end_v_per_cell)
 {
     if (!d || string < 1 || string > nstrings(d->gw)) return -1;
-    if (!(rated_h > 0 && rated_h <= 1000) || !(end_v_per_cell > 0 && end_v_per_cell < 5)) return -1;
+    if (!captest_ok(rated_h, end_v_per_cell)) return -1;
     str_t *st = &d->str[string];
     st->cap_rated_h = rated_h;
     st->cap_end_v = end_v_per_cell;
@@ -1164,8 +1170,8 @@ static int load_discharge(ow_jfield_t *r, const json_t *j, str_t *st, int s, int
         ow_jfield_num(r, j, "end_v_per_cell", &e->end_v_per_cell) ||
         ow_jfield_num(r, j, "temp_c", &e->temp_c))
         return -1;
-    if (e->test && !(e->rated_h > 0 && e->rated_h <= 1000))
-        return ow_jfield_fail(r, "rated_h", "a test needs a rated time of 0..1000 h");
+    if (e->test && !captest_ok(e->rated_h, e->end_v_per_cell))
+        return ow_jfield_fail(r, "", "a test needs rated_h 0..1000 and end_v_per_cell 0..5");
     snprintf(e->method, sizeof(e->method), "%s", e->test ? "time-adjusted" : "");
     return 0;
 }
@@ -1182,8 +1188,7 @@ static int load_cycle(ow_jfield_t *r, const json_t *o, str_t *st, int nmod)
         ow_jfield_num(r, ct, "rated_h", &st->cap_rated_h) ||
         ow_jfield_num(r, ct, "end_v_per_cell", &st->cap_end_v))
         return -1;
-    if (st->cap_armed &&
-        !(st->cap_rated_h > 0 && st->cap_rated_h <= 1000 && st->cap_end_v > 0 && st->cap_end_v < 5))
+    if (st->cap_armed && !captest_ok(st->cap_rated_h, st->cap_end_v))
         return ow_jfield_fail(r, "", "an armed test needs rated_h 0..1000 and end_v_per_cell 0..5");
     snprintf(r->where + n, sizeof(r->where) - n, ".cycle");
     if (ow_jfield_bool(r, cy, "have_string", &st->have_str) ||
