@@ -13,17 +13,24 @@
 
 #include "ow_config.h"
 
-/* The "services.historian" section of the site file. */
+/* The "services.historian" section of the site file (historian_keys.c). */
 typedef struct {
     char dsn[512];       /* libpq conninfo, else $OHMWATCH_PG_DSN (secrets stay out of files) */
     char spool_dir[512]; /* resolved against the site file's directory */
-    uint64_t spool_max_bytes;
-    int batch_rows;     /* write when this many rows are waiting ... */
-    int batch_ms;       /* ... or when the oldest has waited this long */
-    int retention_days; /* drop reading partitions older than this; 0 keeps all */
+    int spool_max_mb;
+    uint64_t spool_max_bytes; /* spool_max_mb in bytes */
+    int batch_rows;           /* write when this many rows are waiting ... */
+    int batch_ms;             /* ... or when the oldest has waited this long */
+    int retention_days;       /* drop reading partitions older than this; 0 keeps all */
 } ow_historian_cfg_t;
 
 int ow_site_historian(const ow_site_t *site, ow_historian_cfg_t *out, char *err, size_t errlen);
+/* Its rows, and the section built from them; finish derives spool_max_bytes
+ * (exported so a test can build a section from these rows plus its own). */
+extern const ow_key_t ow_historian_keys[];
+extern const size_t ow_historian_nkeys;
+extern const ow_schema_section_t ow_historian_section;
+int ow_historian_finish(ow_schema_ctx_t *c, const json_t *obj, void *base);
 
 typedef struct ow_historian ow_historian_t;
 
