@@ -1,14 +1,17 @@
 /* Writes docs/config.md: the site file reference, generated from the schema
- * tables (lib/ow_config.c, and each service's own: historian_keys.c) so that
+ * tables (lib/ow_config.c, and each service's own: historian_keys.c,
+ * modbusd_keys.c) so that
  * the documentation always matches the loader.
  * Usage: ow-config-doc > docs/config.md */
 #include <stdio.h>
 
 #include "historian.h"
+#include "modbusd.h"
 #include "ow_config.h"
 
 /* The service sections, after the site's own. */
-static const ow_schema_section_t *const services[] = {&ow_historian_section, NULL};
+static const ow_schema_section_t *const services[] = {&ow_historian_section, &ow_modbusd_section,
+                                                      NULL};
 
 int main(void)
 {

@@ -25,7 +25,7 @@ def check_cfg():
 
 
 for mb, why in (({"listen": 5}, "services.modbusd.listen: expected"),
-                ({"idle_timeout_ms": 5}, "services.modbusd.idle_timeout_ms: expected an integer"),
+                ({"idle_timeout_ms": 5}, "services.modbusd.idle_timeout_ms: must be between 100 and 3600000"),
                 ({"allow": ["10.0.0.0/33"]},
                  'services.modbusd.allow[0]: "10.0.0.0/33": prefix length must be 0..32'),
                 ({"allow": ["127.0.0.1", "10.0.0.0/8" + " " * 60]},

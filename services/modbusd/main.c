@@ -14,7 +14,10 @@ static int check(const ow_site_t *site, char *err, size_t errlen)
 static int doc(const char *file, char *err, size_t errlen)
 {
     (void)file, (void)err, (void)errlen;
-    return ow_mb_doc(stdout);
+    /* The map's reference, then the settings from modbusd_keys.c's rows. */
+    if (ow_mb_doc(stdout) < 0) return -1;
+    fputc('\n', stdout);
+    return ow_modbusd_doc_config(stdout);
 }
 
 static void *create(const char *file, int verbose, char *err, size_t errlen)

@@ -32,265 +32,14 @@
 #include "ow_ctl.h"
 #include "ow_log.h"
 #include "ow_sub.h"
+#include "rtu.h"
 #include "slots.h"
 
-#define MAX_CLIENTS_CAP 1024
 /* Receive buffers and answers: the largest frame either way (TCP 260: 7 + 253). */
 #define BUF_MAX         (OW_MB_TCP_MAX > OW_MB_RTU_MAX ? OW_MB_TCP_MAX : OW_MB_RTU_MAX)
 #define RTU_BACKOFF_MIN 500000   /* us: first reopen of a lost serial line */
 #define RTU_BACKOFF_MAX 30000000 /* us: doubling up to this */
 #define SNAP_RETRY_US   10000000 /* no snapshot yet: ask alarmd again this often */
-
-/* ---- configuration: services.modbusd ---- */
-
-typedef struct {
-    const char *key;
-    char type; /* 's' listen, 'i' integer at off, 'o' scale, 'a' allow, 'u' units, 'r' rtu */
-    long min, max;
-    size_t off; /* 'i': where the integer goes */
-} mkey_t;
-
-static const mkey_t mkeys[] = {
-    {"listen", 's', 0, 0, 0},
-    {"idle_timeout_ms", 'i', 100, 3600000, offsetof(ow_modbusd_cfg_t, idle_timeout_ms)},
-    {"max_clients", 'i', 1, MAX_CLIENTS_CAP, offsetof(ow_modbusd_cfg_t, max_clients)},
-    {"scale", 'o', 0, 0, 0},
-    {"allow", 'a', 0, 0, 0}, /* ["10.0.0.0/8", "192.168.1.20"] */
-    {"units", 'u', 0, 0, 0}, /* {"1": "wm1", "2": "wm2"} */
-    {"rtu", 'r', 0, 0, 0},   /* {"device": "/dev/ttyS0", "baud": 19200, "parity": "E"} */
-};
-
-static const struct {
-    int baud;
-    speed_t speed;
-} bauds[] = {{1200, B1200},   {2400, B2400},   {4800, B4800},   {9600, B9600},
-             {19200, B19200}, {38400, B38400}, {57600, B57600}, {115200, B115200}};
-
-static speed_t baud_speed(int baud)
-{
-    for (size_t i = 0; i < sizeof bauds / sizeof bauds[0]; i++)
-        if (bauds[i].baud == baud) return bauds[i].speed;
-    return 0;
-}
-
-static int parse_rtu(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
-                     size_t errlen)
-{
-    json_t *dev = json_object_get(v, "device"), *baud = json_object_get(v, "baud"),
-           *par = json_object_get(v, "parity");
-    const char *p = par && json_is_string(par) ? json_string_value(par) : "N";
-    if (!json_is_object(v) || !json_is_string(dev) || (baud && !json_is_integer(baud)) ||
-        (baud && (json_integer_value(baud) < 50 || json_integer_value(baud) > 4000000)) ||
-        (par && !json_is_string(par)) || strlen(p) != 1 || !strchr("NEO", p[0]) ||
-        strlen(json_string_value(dev)) >= sizeof out->rtu_device || !json_string_value(dev)[0] ||
-        json_object_size(v) > (size_t)(1 + !!baud + !!par)) {
-        ow_jpos_error(
-            site->positions, site->path, "services.modbusd.rtu", err, errlen,
-            "expected {\"device\": PATH (1..%zu bytes), \"baud\": 50..4000000, \"parity\": "
-            "\"N\"|\"E\"|\"O\"}",
-            sizeof out->rtu_device - 1);
-        return -1;
-    }
-    if (strlen(json_string_value(dev)) >= sizeof out->rtu_device) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu.device", err, errlen,
-                      "longer than %zu bytes", sizeof out->rtu_device - 1);
-        return -1;
-    }
-    snprintf(out->rtu_device, sizeof out->rtu_device, "%s", json_string_value(dev));
-    out->rtu_baud = 19200;
-    out->rtu_parity = p[0];
-    if (baud) {
-        json_int_t b = json_integer_value(baud);
-        if (b > 0 && b <= 115200 && baud_speed((int)b)) {
-            out->rtu_baud = (int)b;
-            return 0;
-        }
-        ow_jpos_error(site->positions, site->path, "services.modbusd.rtu.baud", err, errlen,
-                      "unsupported baud rate (1200, 2400, 4800, 9600, 19200, 38400, 57600, "
-                      "115200)");
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_allow(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
-                       size_t errlen)
-{
-    size_t i;
-    json_t *e;
-    char path[128];
-    char why[160];
-    /* [] would mean "every address" by omission: say so explicitly or not at all. */
-    if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > OW_MB_ALLOW_MAX) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.allow", err, errlen,
-                      "expected an array of 1..%d IPv4 addresses or CIDR blocks (\"0.0.0.0/0\" "
-                      "for every address)",
-                      OW_MB_ALLOW_MAX);
-        return -1;
-    }
-    json_array_foreach(v, i, e)
-    {
-        snprintf(path, sizeof path, "services.modbusd.allow[%zu]", i);
-        if (!json_is_string(e)) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen,
-                          "expected an IPv4 address or CIDR block such as \"10.0.0.0/8\"");
-            return -1;
-        }
-        if (ow_parse_cidr(json_string_value(e), &out->allow_net[i], &out->allow_mask[i], why,
-                          sizeof why) < 0) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen, "%s", why);
-            return -1;
-        }
-    }
-    out->nallow = (int)json_array_size(v);
-    return 0;
-}
-
-static int parse_units(const ow_site_t *site, json_t *v, ow_modbusd_cfg_t *out, char *err,
-                       size_t errlen)
-{
-    const char *key;
-    json_t *e;
-    char path[128];
-    if (!json_is_object(v)) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.units", err, errlen,
-                      "expected an object of unit id: gateway id");
-        return -1;
-    }
-    for (int u = 0; u < 256; u++)
-        out->unit_gw[u] = -1; /* explicit map replaces the default */
-    json_object_foreach(v, key, e)
-    {
-        char *end;
-        long u = strtol(key, &end, 10);
-        snprintf(path, sizeof path, "services.modbusd.units.%s", key);
-        int gi = -1;
-        for (int i = 0; json_is_string(e) && i < site->ngateways; i++)
-            if (strcmp(site->gateways[i].id, json_string_value(e)) == 0) gi = i;
-        if (*end || end == key || u < 1 || u > 247) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen, "unit id must be 1..247");
-            return -1;
-        }
-        if (gi < 0) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen,
-                          "expected the id of a gateway of this site");
-            return -1;
-        }
-        out->unit_gw[u] = gi;
-    }
-    return 0;
-}
-
-/* Scale keys and where they go (docs/modbus.md lists the same four). */
-static const struct {
-    const char *key;
-    size_t off;
-} skeys[] = {
-    {"string_current", offsetof(ow_mb_scale_t, string_current)},
-    {"string_sum_v", offsetof(ow_mb_scale_t, string_sum_v)},
-    {"string_avg_v", offsetof(ow_mb_scale_t, string_avg_v)},
-    {"string_ac", offsetof(ow_mb_scale_t, string_ac)},
-};
-
-static int parse_scale(const ow_site_t *site, json_t *sec, ow_mb_scale_t *s, char *err,
-                       size_t errlen)
-{
-    const char *key;
-    json_t *v;
-    char path[128];
-    if (!json_is_object(sec)) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd.scale", err, errlen,
-                      "expected an object");
-        return -1;
-    }
-    json_object_foreach(sec, key, v)
-    {
-        size_t i;
-        snprintf(path, sizeof path, "services.modbusd.scale.%s", key);
-        for (i = 0; i < sizeof skeys / sizeof skeys[0]; i++)
-            if (strcmp(skeys[i].key, key) == 0) break;
-        if (i == sizeof skeys / sizeof skeys[0]) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen, "unknown key");
-            return -1;
-        }
-        if (!json_is_number(v) || json_number_value(v) <= 0 || json_number_value(v) > 1e6) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen,
-                          "expected a number in (0, 1e6]");
-            return -1;
-        }
-        *(double *)((char *)s + skeys[i].off) = json_number_value(v);
-    }
-    return 0;
-}
-
-int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, size_t errlen)
-{
-    json_t *sec = json_object_get((json_t *)site->services, "modbusd"), *v;
-    const char *key;
-    char path[128];
-
-    memset(out, 0, sizeof *out);
-    snprintf(out->listen, sizeof out->listen, "0.0.0.0:502");
-    out->listen_port = 502;
-    out->idle_timeout_ms = 10000;
-    out->max_clients = 64;
-    ow_mb_scale_default(&out->scale);
-    for (int u = 0; u < 256; u++)
-        out->unit_gw[u] = u >= 1 && u <= site->ngateways ? u - 1 : -1;
-    if (!sec) return 0;
-    if (!json_is_object(sec)) {
-        ow_jpos_error(site->positions, site->path, "services.modbusd", err, errlen,
-                      "expected an object");
-        return -1;
-    }
-    json_object_foreach(sec, key, v)
-    {
-        const mkey_t *k = NULL;
-        for (size_t i = 0; i < sizeof mkeys / sizeof mkeys[0]; i++)
-            if (strcmp(mkeys[i].key, key) == 0) k = &mkeys[i];
-        snprintf(path, sizeof path, "services.modbusd.%s", key);
-        if (!k) {
-            ow_jpos_error(site->positions, site->path, path, err, errlen, "unknown key");
-            return -1;
-        }
-        if (k->type == 'o') {
-            if (parse_scale(site, v, &out->scale, err, errlen) < 0) return -1;
-        } else if (k->type == 'a') {
-            if (parse_allow(site, v, out, err, errlen) < 0) return -1;
-        } else if (k->type == 'r') {
-            if (parse_rtu(site, v, out, err, errlen) < 0) return -1;
-        } else if (k->type == 'u') {
-            if (parse_units(site, v, out, err, errlen) < 0) return -1;
-        } else if (k->type == 's') {
-            const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-            char why[160];
-            if (!s) {
-                ow_jpos_error(site->positions, site->path, path, err, errlen,
-                              "expected \"ADDR:PORT\" (e.g. \"0.0.0.0:502\")");
-                return -1;
-            }
-            if (strlen(s) >= sizeof out->listen) {
-                ow_jpos_error(site->positions, site->path, path, err, errlen,
-                              "expected \"ADDR:PORT\", not %zu bytes", strlen(s));
-                return -1;
-            }
-            if (ow_parse_listen(s, &out->listen_addr, &out->listen_port, why, sizeof why) < 0) {
-                ow_jpos_error(site->positions, site->path, path, err, errlen, "%s", why);
-                return -1;
-            }
-            snprintf(out->listen, sizeof out->listen, "%s", s);
-        } else {
-            if (!json_is_integer(v) || json_integer_value(v) < k->min ||
-                json_integer_value(v) > k->max) {
-                ow_jpos_error(site->positions, site->path, path, err, errlen,
-                              "expected an integer in %ld..%ld", k->min, k->max);
-                return -1;
-            }
-            *(int *)((char *)out + k->off) = (int)json_integer_value(v);
-        }
-    }
-    return 0;
-}
 
 /* ---- request handling: one table of function codes ---- */
 
@@ -405,7 +154,7 @@ struct ow_modbusd {
 
 static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
 {
-    speed_t sp = baud_speed(d->cfg.rtu_baud);
+    speed_t sp = ow_mb_baud_speed(d->cfg.rtu_baud);
     if (!sp) {
         snprintf(err, errlen, "unsupported baud rate %d", d->cfg.rtu_baud);
         return -1;
@@ -423,8 +172,8 @@ static int open_rtu(ow_modbusd_t *d, char *err, size_t errlen)
     cfsetospeed(&tio, sp);
     tio.c_cflag |= CLOCAL | CREAD;
     tio.c_cflag &= (tcflag_t) ~(PARENB | PARODD);
-    if (d->cfg.rtu_parity != 'N') tio.c_cflag |= PARENB;
-    if (d->cfg.rtu_parity == 'O') tio.c_cflag |= PARODD;
+    if (d->cfg.rtu_parity[0] != 'N') tio.c_cflag |= PARENB;
+    if (d->cfg.rtu_parity[0] == 'O') tio.c_cflag |= PARODD;
     if (tcsetattr(fd, TCSANOW, &tio) < 0) {
         snprintf(err, errlen, "tcsetattr: %s", strerror(errno));
         close(fd);
@@ -713,7 +462,7 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
         if (open_rtu(d, rerr, sizeof rerr) < 0)
             rtu_lost(d, rerr, ow_mono_us());
         else
-            log_info("RTU on %s, %d baud, parity %c", d->cfg.rtu_device, d->cfg.rtu_baud,
+            log_info("RTU on %s, %d baud, parity %s", d->cfg.rtu_device, d->cfg.rtu_baud,
                      d->cfg.rtu_parity);
         d->rtu_up_us = ow_mono_us();
     }
@@ -866,7 +615,7 @@ static void restart_keys(const ow_modbusd_cfg_t *a, const ow_modbusd_cfg_t *b, c
     if (a->max_clients != b->max_clients)
         snprintf(out + strlen(out), len - strlen(out), " max_clients");
     if (strcmp(a->rtu_device, b->rtu_device) != 0 || a->rtu_baud != b->rtu_baud ||
-        a->rtu_parity != b->rtu_parity)
+        strcmp(a->rtu_parity, b->rtu_parity) != 0)
         snprintf(out + strlen(out), len - strlen(out), " rtu");
 }
 

@@ -10,8 +10,10 @@
 #include "frame.h"
 #include "regmap.h"
 
-#define OW_MB_ALLOW_MAX 32
+#define OW_MB_ALLOW_MAX   32
+#define OW_MB_CLIENTS_MAX 1024 /* largest max_clients */
 
+/* The "services.modbusd" section of the site file (modbusd_keys.c). */
 typedef struct {
     char listen[128];     /* "ADDR:PORT" as written, default 0.0.0.0:502 */
     uint32_t listen_addr; /* parsed (netparse.h): host order, 0 every address */
@@ -23,11 +25,20 @@ typedef struct {
     uint32_t allow_net[OW_MB_ALLOW_MAX], allow_mask[OW_MB_ALLOW_MAX]; /* host order */
     char rtu_device[128];                                             /* "" : no RTU */
     int rtu_baud;
-    char rtu_parity;  /* 'N', 'E', 'O' */
-    int unit_gw[256]; /* unit id -> gateway index, -1 none; default index + 1 */
+    char rtu_parity[2]; /* "N", "E", "O" */
+    int unit_gw[256];   /* unit id -> gateway index, -1 none; default index + 1 */
 } ow_modbusd_cfg_t;
 
 int ow_site_modbusd(const ow_site_t *site, ow_modbusd_cfg_t *out, char *err, size_t errlen);
+/* Its rows, and the section built from them; finish checks that an rtu
+ * object names its device (exported so a test can build a section from
+ * these rows plus its own). */
+extern const ow_key_t ow_modbusd_keys[];
+extern const size_t ow_modbusd_nkeys;
+extern const ow_schema_section_t ow_modbusd_section;
+int ow_modbusd_finish(ow_schema_ctx_t *c, const json_t *obj, void *base);
+/* The settings table of docs/modbus.md, from the same rows. */
+int ow_modbusd_doc_config(FILE *out);
 
 /* Answer one Modbus PDU (function code + data) against an image; writes the
  * response PDU into rsp and returns its length. img NULL: unknown unit. */
