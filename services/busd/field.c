@@ -19,8 +19,8 @@ enum { R_OK = 0, R_EXCEPTION, R_MALFORMED, R_TIMEOUT, R_NOT_SENT };
 
 struct ow_field {
     const ow_gateway_cfg_t *gw;
-    ow_fieldmap_t *map;
-    ow_fieldplan_t *plan;
+    ow_fm_t *map;
+    ow_fm_plan_t *plan;
     modbus_t *ctx;
     char where[300]; /* "tcp host:port unit 1", for logs */
     int connected;
@@ -32,7 +32,7 @@ struct ow_field {
     int reported_nmodules, reported_nstrings;
     uint16_t *regs;
     uint8_t *bits;
-    fm_values_t *v;
+    ow_fm_values_t *v;
     /* Per module: bit k set if the map has modq[k] for it. Fixed by the map,
      * so worked out once rather than looked up for every module each cycle. */
     unsigned char modq_mapped[OW_MAX_MODULES + 1];
@@ -41,7 +41,8 @@ struct ow_field {
 };
 
 /* A module answered if every one of these that the map has was read. */
-static const fm_qty_t modq[] = {FM_MOD_TEMP, FM_MOD_VOLT, FM_MOD_IMPC, FM_MOD_FLAGS, FM_MOD_EQ};
+static const ow_fm_qty_t modq[] = {OW_FM_MOD_TEMP, OW_FM_MOD_VOLT, OW_FM_MOD_IMPC, OW_FM_MOD_FLAGS,
+                                   OW_FM_MOD_EQ};
 #define NMODQ ((int)(sizeof modq / sizeof modq[0]))
 
 static const char *fc_name(int fc)
@@ -68,8 +69,8 @@ static int map_path(const ow_site_t *site, const ow_gateway_cfg_t *gw, char *buf
     return *path ? 0 : -1;
 }
 
-static ow_fieldmap_t *load_fitting(const ow_site_t *site, const ow_gateway_cfg_t *gw, char *err,
-                                   size_t errlen)
+static ow_fm_t *load_fitting(const ow_site_t *site, const ow_gateway_cfg_t *gw, char *err,
+                             size_t errlen)
 {
     char buf[1024], why[300], kp[200];
     const char *path, *key;
@@ -77,12 +78,12 @@ static ow_fieldmap_t *load_fitting(const ow_site_t *site, const ow_gateway_cfg_t
         snprintf(err, errlen, "gateway %s: modbus.map path too long", gw->id);
         return NULL;
     }
-    ow_fieldmap_t *m = ow_fieldmap_load(path, err, errlen);
+    ow_fm_t *m = ow_fm_load(path, err, errlen);
     if (!m) return NULL;
-    if (ow_fieldmap_fits(m, gw, &key, why, sizeof why) < 0) {
+    if (ow_fm_fits(m, gw, &key, why, sizeof why) < 0) {
         snprintf(kp, sizeof kp, "gateways[%d].%s", (int)(gw - site->gateways), key);
         ow_jpos_error(site->positions, site->path, kp, err, errlen, "%s", why);
-        ow_fieldmap_destroy(&m);
+        ow_fm_destroy(&m);
     }
     return m;
 }
@@ -99,9 +100,9 @@ int ow_field_check(const ow_site_t *site, const ow_gateway_cfg_t *gw, char *err,
                       tcp ? "must be 0-247 or 255 over TCP" : "must be 1-247 on a serial line");
         return -1;
     }
-    ow_fieldmap_t *m = load_fitting(site, gw, err, errlen);
+    ow_fm_t *m = load_fitting(site, gw, err, errlen);
     if (!m) return -1;
-    ow_fieldmap_destroy(&m);
+    ow_fm_destroy(&m);
     return 0;
 }
 
@@ -114,12 +115,12 @@ ow_field_t *ow_field_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, char
     if (!f) goto oom;
     f->gw = gw;
     if (!(f->map = load_fitting(site, gw, err, errlen))) goto fail;
-    f->plan = ow_fieldplan_new(f->map, gw->nstrings, gw->nmodules, gw->aux_units * 4);
+    f->plan = ow_fm_plan_new(f->map, gw->nstrings, gw->nmodules, gw->aux_units * 4);
     f->v = malloc(sizeof *f->v);
     f->regs = calloc(MODBUS_MAX_READ_REGISTERS, sizeof *f->regs);
     f->bits = calloc(MODBUS_MAX_READ_BITS, 1);
     if (!f->plan || !f->v || !f->regs || !f->bits) goto oom;
-    f->last = calloc((size_t)ow_fieldplan_nreqs(f->plan) + 1, 1);
+    f->last = calloc((size_t)ow_fm_plan_nreqs(f->plan) + 1, 1);
     if (!f->last) goto oom;
     if (strcmp(gw->source, "modbus-tcp") == 0) {
         snprintf(port, sizeof port, "%d", mc->port);
@@ -143,12 +144,12 @@ ow_field_t *ow_field_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, char
     for (int m = 0; m <= OW_MAX_MODULES; m++) {
         f->last_impc[m] = NAN;
         for (int k = 0; k < NMODQ; k++)
-            if (ow_fieldmap_has(f->map, modq[k], m)) f->modq_mapped[m] |= (unsigned char)(1u << k);
+            if (ow_fm_has(f->map, modq[k], m)) f->modq_mapped[m] |= (unsigned char)(1u << k);
     }
     log_info("gateway %s: %s, map %s, %d request(s) per cycle", gw->id, f->where,
-             ow_fieldmap_name(f->map), ow_fieldplan_nreqs(f->plan));
-    for (int i = 0; i < ow_fieldplan_nreqs(f->plan); i++) {
-        const fm_req_t *r = ow_fieldplan_req(f->plan, i);
+             ow_fm_name(f->map), ow_fm_plan_nreqs(f->plan));
+    for (int i = 0; i < ow_fm_plan_nreqs(f->plan); i++) {
+        const ow_fm_req_t *r = ow_fm_plan_req(f->plan, i);
         log_debug("request %d: %s %d-%d (%d values)", i + 1, fc_name(r->fc), r->addr,
                   r->addr + r->count - 1, r->n);
     }
@@ -171,8 +172,8 @@ void ow_field_destroy(ow_field_t **fp)
         if (f->connected) modbus_close(f->ctx);
         modbus_free(f->ctx);
     }
-    ow_fieldplan_destroy(&f->plan);
-    ow_fieldmap_destroy(&f->map);
+    ow_fm_plan_destroy(&f->plan);
+    ow_fm_destroy(&f->map);
     free(f->v);
     free(f->regs);
     free(f->bits);
@@ -183,12 +184,12 @@ void ow_field_destroy(ow_field_t **fp)
 
 int ow_field_nreqs(const ow_field_t *f)
 {
-    return ow_fieldplan_nreqs(f->plan);
+    return ow_fm_plan_nreqs(f->plan);
 }
 
-const fm_req_t *ow_field_req(const ow_field_t *f, int i)
+const ow_fm_req_t *ow_field_req(const ow_field_t *f, int i)
 {
-    return ow_fieldplan_req(f->plan, i);
+    return ow_fm_plan_req(f->plan, i);
 }
 
 /* The device stopped answering (or never did): drop the connection and wait
@@ -213,7 +214,7 @@ static void went_down(ow_field_t *f, int e)
     f->last_errno = e;
 }
 
-static int read_req(ow_field_t *f, const fm_req_t *r)
+static int read_req(ow_field_t *f, const ow_fm_req_t *r)
 {
     switch (r->fc) {
     case 1:
@@ -227,7 +228,7 @@ static int read_req(ow_field_t *f, const fm_req_t *r)
     }
 }
 
-static void note(ow_field_t *f, int i, const fm_req_t *r, int outcome, int e)
+static void note(ow_field_t *f, int i, const ow_fm_req_t *r, int outcome, int e)
 {
     if (outcome == f->last[i]) return;
     if (outcome == R_OK)
@@ -244,9 +245,9 @@ static void note(ow_field_t *f, int i, const fm_req_t *r, int outcome, int e)
  * device went away (the rest were not sent). */
 static int poll_device(ow_field_t *f, int *sent)
 {
-    int n = ow_fieldplan_nreqs(f->plan), answered = 0;
+    int n = ow_fm_plan_nreqs(f->plan), answered = 0;
     for (int i = 0; i < n; i++) {
-        const fm_req_t *r = ow_fieldplan_req(f->plan, i);
+        const ow_fm_req_t *r = ow_fm_plan_req(f->plan, i);
         int outcome = R_OK, e = 0;
         for (int attempt = 0; attempt <= f->gw->modbus.retries; attempt++) {
             (*sent)++;
@@ -270,7 +271,7 @@ static int poll_device(ow_field_t *f, int *sent)
         if (outcome == R_EXCEPTION) f->exceptions++;
         note(f, i, r, outcome, e);
         if (outcome == R_OK) {
-            ow_fieldplan_decode(f->plan, i, f->regs, f->bits, f->v);
+            ow_fm_plan_decode(f->plan, i, f->regs, f->bits, f->v);
             answered++;
         } else if (outcome == R_TIMEOUT) {
             for (int k = i + 1; k < n; k++)
@@ -282,7 +283,7 @@ static int poll_device(ow_field_t *f, int *sent)
     return answered;
 }
 
-static double got(const ow_field_t *f, fm_qty_t q, int idx)
+static double got(const ow_field_t *f, ow_fm_qty_t q, int idx)
 {
     return f->v->ok[q][idx] ? f->v->val[q][idx] : NAN;
 }
@@ -290,7 +291,7 @@ static double got(const ow_field_t *f, fm_qty_t q, int idx)
 static void build(ow_field_t *f, ow_field_reading_t *out)
 {
     const ow_gateway_cfg_t *gw = f->gw;
-    uint16_t lost_mask = ow_fieldmap_lost_mask(f->map);
+    uint16_t lost_mask = ow_fm_lost_mask(f->map);
     double sum[OW_MAX_STRINGS + 1] = {0};
     int answering[OW_MAX_STRINGS + 1] = {0};
 
@@ -301,16 +302,16 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
             int ok = 1;
             for (int k = 0; k < NMODQ; k++)
                 if ((f->modq_mapped[m] >> k & 1) && !f->v->ok[modq[k]][m]) ok = 0;
-            if (ok && lost_mask && ((unsigned)got(f, FM_MOD_FLAGS, m) & lost_mask)) ok = 0;
+            if (ok && lost_mask && ((unsigned)got(f, OW_FM_MOD_FLAGS, m) & lost_mask)) ok = 0;
             *mo = (ow_module_t){s, m, b, NAN, NAN, NAN, NAN, 0};
             if (!ok) {
                 mo->status = OW_MODST_NO_RESPONSE;
                 continue;
             }
-            mo->voltage_v = got(f, FM_MOD_VOLT, m);
-            mo->temp_c = got(f, FM_MOD_TEMP, m);
-            mo->impedance_mohm = got(f, FM_MOD_IMPC, m);
-            mo->eq_pct = got(f, FM_MOD_EQ, m);
+            mo->voltage_v = got(f, OW_FM_MOD_VOLT, m);
+            mo->temp_c = got(f, OW_FM_MOD_TEMP, m);
+            mo->impedance_mohm = got(f, OW_FM_MOD_IMPC, m);
+            mo->eq_pct = got(f, OW_FM_MOD_EQ, m);
             if (mo->eq_pct > 0) mo->status |= OW_MODST_EQUALIZING;
             /* The map cannot say when the device measured the impedance; a
              * new value is a new measurement (an identical one is missed). */
@@ -327,33 +328,34 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
             lost += (out->mod[gw->strings[s - 1].first_module - 1 + b].status &
                      OW_MODST_NO_RESPONSE) != 0;
         *st = (ow_string_t){s, n, lost, NAN, NAN, NAN, NAN};
-        st->current_a = gw->current_sensor ? got(f, FM_STR_CURRENT, s) : NAN;
-        st->ac_current_a = got(f, FM_STR_AC, s);
+        st->current_a = gw->current_sensor ? got(f, OW_FM_STR_CURRENT, s) : NAN;
+        st->ac_current_a = got(f, OW_FM_STR_AC, s);
         /* The device's own string voltages where the map has them, else the
          * sum and average of the blocks that answered, as the wire says. */
-        st->sum_voltage_v = ow_fieldmap_has(f->map, FM_STR_SUM, s) ? got(f, FM_STR_SUM, s)
-                            : answering[s]                         ? sum[s]
-                                                                   : NAN;
-        st->avg_voltage_v = ow_fieldmap_has(f->map, FM_STR_AVG, s) ? got(f, FM_STR_AVG, s)
-                            : answering[s]                         ? sum[s] / answering[s]
-                                                                   : NAN;
+        st->sum_voltage_v = ow_fm_has(f->map, OW_FM_STR_SUM, s) ? got(f, OW_FM_STR_SUM, s)
+                            : answering[s]                      ? sum[s]
+                                                                : NAN;
+        st->avg_voltage_v = ow_fm_has(f->map, OW_FM_STR_AVG, s) ? got(f, OW_FM_STR_AVG, s)
+                            : answering[s]                      ? sum[s] / answering[s]
+                                                                : NAN;
     }
 
     ow_aux_t *a = &out->aux;
     *a = (ow_aux_t){NAN, NAN, NAN, gw->aux_units, 0, 0};
     out->aux_valid = 1;
     for (int i = 1; i <= gw->aux_units * 4; i++) {
-        if (!f->v->ok[FM_AUX_IN][i] || !f->v->ok[FM_AUX_OUT][i]) out->aux_valid = 0;
-        if (got(f, FM_AUX_IN, i) != 0 && !isnan(got(f, FM_AUX_IN, i))) a->inputs |= 1u << (i - 1);
-        if (got(f, FM_AUX_OUT, i) != 0 && !isnan(got(f, FM_AUX_OUT, i)))
+        if (!f->v->ok[OW_FM_AUX_IN][i] || !f->v->ok[OW_FM_AUX_OUT][i]) out->aux_valid = 0;
+        if (got(f, OW_FM_AUX_IN, i) != 0 && !isnan(got(f, OW_FM_AUX_IN, i)))
+            a->inputs |= 1u << (i - 1);
+        if (got(f, OW_FM_AUX_OUT, i) != 0 && !isnan(got(f, OW_FM_AUX_OUT, i)))
             a->outputs |= 1u << (i - 1);
     }
-    if (gw->ambient_sensor) a->ambient_c = got(f, FM_AMBIENT, 0);
-    if (gw->ambient_sensor) a->humidity_pct = got(f, FM_HUMIDITY, 0);
-    if (gw->hydrogen_sensor) a->hydrogen_pct_lel = got(f, FM_HYDROGEN, 0);
+    if (gw->ambient_sensor) a->ambient_c = got(f, OW_FM_AMBIENT, 0);
+    if (gw->ambient_sensor) a->humidity_pct = got(f, OW_FM_HUMIDITY, 0);
+    if (gw->hydrogen_sensor) a->hydrogen_pct_lel = got(f, OW_FM_HYDROGEN, 0);
 }
 
-static uint32_t word(const ow_field_t *f, fm_qty_t q)
+static uint32_t word(const ow_field_t *f, ow_fm_qty_t q)
 {
     double x = got(f, q, 0);
     return isnan(x) ? 0 : (uint32_t)x;
@@ -365,12 +367,12 @@ static void check_size(ow_field_t *f, const ow_device_t *d)
 {
     /* Read this cycle (ok) implies the map has it. */
     const struct {
-        fm_qty_t q;
+        ow_fm_qty_t q;
         int reported, site, *seen;
         const char *what;
     } c[] = {
-        {FM_NMODULES, d->modules_reported, f->gw->nmodules, &f->reported_nmodules, "modules"},
-        {FM_NSTRINGS, d->strings_reported, f->gw->nstrings, &f->reported_nstrings, "strings"},
+        {OW_FM_NMODULES, d->modules_reported, f->gw->nmodules, &f->reported_nmodules, "modules"},
+        {OW_FM_NSTRINGS, d->strings_reported, f->gw->nstrings, &f->reported_nstrings, "strings"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         if (!f->v->ok[c[i].q][0] || c[i].reported == *c[i].seen) continue;
@@ -384,7 +386,7 @@ static void check_size(ow_field_t *f, const ow_device_t *d)
 void ow_field_poll(ow_field_t *f, ow_field_reading_t *out)
 {
     int sent = 0, answered = -1;
-    ow_fieldvalues_clear(f->v);
+    ow_fm_values_clear(f->v);
     if (!f->connected && ow_mono_us() >= f->next_try_us) {
         if (modbus_connect(f->ctx) == 0) {
             f->connected = 1;
@@ -407,27 +409,28 @@ void ow_field_poll(ow_field_t *f, ow_field_reading_t *out)
 
     ow_device_t *d = &out->dev;
     memset(d, 0, sizeof *d);
-    int n = ow_fieldplan_nreqs(f->plan);
+    int n = ow_fm_plan_nreqs(f->plan);
     snprintf(d->link, sizeof d->link, "%s",
              answered == n  ? "up"
              : answered > 0 ? "partial"
                             : "down");
-    d->general = word(f, FM_GENERAL);
-    d->battery = word(f, FM_BATTERY);
-    d->alarm = word(f, FM_ALARM);
-    d->strings_reported = (int)word(f, FM_NSTRINGS);
-    d->modules_reported = (int)word(f, FM_NMODULES);
+    d->general = word(f, OW_FM_GENERAL);
+    d->battery = word(f, OW_FM_BATTERY);
+    d->alarm = word(f, OW_FM_ALARM);
+    d->strings_reported = (int)word(f, OW_FM_NSTRINGS);
+    d->modules_reported = (int)word(f, OW_FM_NMODULES);
     d->cycle_requests = sent;
     d->requests = f->requests;
     d->exceptions = f->exceptions;
     d->timeouts = f->timeouts;
     d->malformed = f->malformed;
     d->out_of_range = f->out_of_range;
-    if (answered > 0 && ow_fieldmap_has(f->map, FM_MOD_FLAGS, -1)) {
+    if (answered > 0 && ow_fm_has(f->map, OW_FM_MOD_FLAGS, -1)) {
         d->nmodules = f->gw->nmodules;
         for (int m = 1; m <= d->nmodules; m++)
-            d->module_flags[m - 1] =
-                (uint16_t)(isnan(got(f, FM_MOD_FLAGS, m)) ? 0 : (uint16_t)got(f, FM_MOD_FLAGS, m));
+            d->module_flags[m - 1] = (uint16_t)(isnan(got(f, OW_FM_MOD_FLAGS, m))
+                                                    ? 0
+                                                    : (uint16_t)got(f, OW_FM_MOD_FLAGS, m));
     }
     check_size(f, d);
 }

@@ -39,6 +39,6 @@ void ow_field_destroy(ow_field_t **f);
 void ow_field_poll(ow_field_t *f, ow_field_reading_t *out);
 
 int ow_field_nreqs(const ow_field_t *f); /* requests per cycle when all goes well */
-const fm_req_t *ow_field_req(const ow_field_t *f, int i); /* NULL past the end */
+const ow_fm_req_t *ow_field_req(const ow_field_t *f, int i); /* NULL past the end */
 
 #endif

@@ -16,14 +16,14 @@ static const struct {
     const char *key; /* in the map file */
     int max;         /* highest index (0 for points) */
     const char *doc;
-} ents[FM_NE] = {
-    [FM_E_POINT] = {"points", 0, "single values of the device"},
-    [FM_E_STRING] = {"strings", OW_MAX_STRINGS, "per string, 1-16"},
-    [FM_E_MODULE] = {"modules", OW_MAX_MODULES, "per module (webmanager module address), 1-520"},
-    [FM_E_AUX_IN] = {"aux_inputs", OW_AUX_POINTS,
-                     "per GX_R_AUX input, 4 x (unit - 1) + input, 1-16; non-zero: in alarm"},
-    [FM_E_AUX_OUT] = {"aux_outputs", OW_AUX_POINTS,
-                      "per GX_R_AUX output, 4 x (unit - 1) + output, 1-16; non-zero: on"},
+} ents[OW_FM_NE] = {
+    [OW_FM_E_POINT] = {"points", 0, "single values of the device"},
+    [OW_FM_E_STRING] = {"strings", OW_MAX_STRINGS, "per string, 1-16"},
+    [OW_FM_E_MODULE] = {"modules", OW_MAX_MODULES, "per module (webmanager module address), 1-520"},
+    [OW_FM_E_AUX_IN] = {"aux_inputs", OW_AUX_POINTS,
+                        "per GX_R_AUX input, 4 x (unit - 1) + input, 1-16; non-zero: in alarm"},
+    [OW_FM_E_AUX_OUT] = {"aux_outputs", OW_AUX_POINTS,
+                         "per GX_R_AUX output, 4 x (unit - 1) + output, 1-16; non-zero: on"},
 };
 
 /* The ranges are the wire's (proto/README.md): a decoded value outside them
@@ -33,34 +33,34 @@ static const struct {
     int ent;
     double min, max;
     const char *doc;
-} qtys[FM_NQ] = {
-    [FM_GENERAL] = {"general_flags", FM_E_POINT, 0, 65535,
-                    "General Status Flags word (`device` message `general`)"},
-    [FM_BATTERY] = {"battery_flags", FM_E_POINT, 0, 65535, "Battery Status Flags word"},
-    [FM_ALARM] = {"alarm_flags", FM_E_POINT, 0, 65535, "Alarm Flags word"},
-    [FM_NSTRINGS] = {"strings", FM_E_POINT, 0, 65535, "strings the device reports"},
-    [FM_NMODULES] = {"modules", FM_E_POINT, 0, 65535, "modules the device reports"},
-    [FM_AMBIENT] = {"ambient_c", FM_E_POINT, -50, 100, "ambient temperature, degC"},
-    [FM_HUMIDITY] = {"humidity_pct", FM_E_POINT, 0, 100,
-                     "relative humidity, %; null when the map has none"},
-    [FM_HYDROGEN] = {"hydrogen_pct_lel", FM_E_POINT, 0, 100, "hydrogen, % LEL"},
-    [FM_STR_CURRENT] = {"current_a", FM_E_STRING, -100000, 100000,
-                        "DC current, A, + charging (negate with a negative scale if the "
-                        "device counts discharge positive)"},
-    [FM_STR_SUM] = {"sum_voltage_v", FM_E_STRING, 0, 5000,
-                    "string voltage, V; without it, the sum of the answering blocks"},
-    [FM_STR_AVG] = {"avg_voltage_v", FM_E_STRING, 0, 100,
-                    "average block voltage, V; without it, computed from the blocks"},
-    [FM_STR_AC] = {"ac_current_a", FM_E_STRING, 0, 100000, "AC ripple current (RMS), A"},
-    [FM_MOD_TEMP] = {"temp_c", FM_E_MODULE, -50, 150, "block temperature, degC"},
-    [FM_MOD_VOLT] = {"voltage_v", FM_E_MODULE, 0, 100, "block voltage, V"},
-    [FM_MOD_IMPC] = {"impedance_mohm", FM_E_MODULE, 0, 10000, "block impedance, mOhm"},
-    [FM_MOD_FLAGS] = {"flags", FM_E_MODULE, 0, 65535,
-                      "the module's alarm word (`device` message `module_flags`); bits in "
-                      "`module_lost_mask` mean the module does not answer"},
-    [FM_MOD_EQ] = {"eq_pct", FM_E_MODULE, 0, 100, "equalizer bypass, % (> 0: equalizing)"},
-    [FM_AUX_IN] = {"state", FM_E_AUX_IN, -65536, 65536, "input state, non-zero: in alarm"},
-    [FM_AUX_OUT] = {"state", FM_E_AUX_OUT, -65536, 65536, "output state, non-zero: on"},
+} qtys[OW_FM_NQ] = {
+    [OW_FM_GENERAL] = {"general_flags", OW_FM_E_POINT, 0, 65535,
+                       "General Status Flags word (`device` message `general`)"},
+    [OW_FM_BATTERY] = {"battery_flags", OW_FM_E_POINT, 0, 65535, "Battery Status Flags word"},
+    [OW_FM_ALARM] = {"alarm_flags", OW_FM_E_POINT, 0, 65535, "Alarm Flags word"},
+    [OW_FM_NSTRINGS] = {"strings", OW_FM_E_POINT, 0, 65535, "strings the device reports"},
+    [OW_FM_NMODULES] = {"modules", OW_FM_E_POINT, 0, 65535, "modules the device reports"},
+    [OW_FM_AMBIENT] = {"ambient_c", OW_FM_E_POINT, -50, 100, "ambient temperature, degC"},
+    [OW_FM_HUMIDITY] = {"humidity_pct", OW_FM_E_POINT, 0, 100,
+                        "relative humidity, %; null when the map has none"},
+    [OW_FM_HYDROGEN] = {"hydrogen_pct_lel", OW_FM_E_POINT, 0, 100, "hydrogen, % LEL"},
+    [OW_FM_STR_CURRENT] = {"current_a", OW_FM_E_STRING, -100000, 100000,
+                           "DC current, A, + charging (negate with a negative scale if the "
+                           "device counts discharge positive)"},
+    [OW_FM_STR_SUM] = {"sum_voltage_v", OW_FM_E_STRING, 0, 5000,
+                       "string voltage, V; without it, the sum of the answering blocks"},
+    [OW_FM_STR_AVG] = {"avg_voltage_v", OW_FM_E_STRING, 0, 100,
+                       "average block voltage, V; without it, computed from the blocks"},
+    [OW_FM_STR_AC] = {"ac_current_a", OW_FM_E_STRING, 0, 100000, "AC ripple current (RMS), A"},
+    [OW_FM_MOD_TEMP] = {"temp_c", OW_FM_E_MODULE, -50, 150, "block temperature, degC"},
+    [OW_FM_MOD_VOLT] = {"voltage_v", OW_FM_E_MODULE, 0, 100, "block voltage, V"},
+    [OW_FM_MOD_IMPC] = {"impedance_mohm", OW_FM_E_MODULE, 0, 10000, "block impedance, mOhm"},
+    [OW_FM_MOD_FLAGS] = {"flags", OW_FM_E_MODULE, 0, 65535,
+                         "the module's alarm word (`device` message `module_flags`); bits in "
+                         "`module_lost_mask` mean the module does not answer"},
+    [OW_FM_MOD_EQ] = {"eq_pct", OW_FM_E_MODULE, 0, 100, "equalizer bypass, % (> 0: equalizing)"},
+    [OW_FM_AUX_IN] = {"state", OW_FM_E_AUX_IN, -65536, 65536, "input state, non-zero: in alarm"},
+    [OW_FM_AUX_OUT] = {"state", OW_FM_E_AUX_OUT, -65536, 65536, "output state, non-zero: on"},
 };
 
 static const struct {
@@ -68,12 +68,12 @@ static const struct {
     int words; /* registers (or bits) */
     const char *doc;
 } types[] = {
-    [FM_U16] = {"u16", 1, "unsigned 16-bit register"},
-    [FM_S16] = {"s16", 1, "signed (two's complement) 16-bit register"},
-    [FM_U32] = {"u32", 2, "unsigned 32-bit, two registers in `word_order`"},
-    [FM_S32] = {"s32", 2, "signed 32-bit, two registers in `word_order`"},
-    [FM_F32] = {"float32", 2, "IEEE 754 single, two registers in `word_order`"},
-    [FM_BIT] = {"bit", 1, "a coil (FC 01) or discrete input (FC 02): 0 or 1"},
+    [OW_FM_U16] = {"u16", 1, "unsigned 16-bit register"},
+    [OW_FM_S16] = {"s16", 1, "signed (two's complement) 16-bit register"},
+    [OW_FM_U32] = {"u32", 2, "unsigned 32-bit, two registers in `word_order`"},
+    [OW_FM_S32] = {"s32", 2, "signed 32-bit, two registers in `word_order`"},
+    [OW_FM_F32] = {"float32", 2, "IEEE 754 single, two registers in `word_order`"},
+    [OW_FM_BIT] = {"bit", 1, "a coil (FC 01) or discrete input (FC 02): 0 or 1"},
 };
 #define NTYPES ((int)(sizeof types / sizeof types[0]))
 
@@ -83,10 +83,10 @@ static const struct {
 #define PATH_LEN     256
 
 typedef struct {
-    fm_qty_t q;
+    ow_fm_qty_t q;
     int fc;
     int at; /* register offset in an entry; the address for points */
-    fm_type_t type;
+    ow_fm_type_t type;
     int low_first; /* 32-bit: low word first */
     double scale, offset;
     int ninv;
@@ -97,10 +97,10 @@ typedef struct {
     int ent;
     int first, last, address, stride; /* points: 0, 0, 0, 1 */
     int nv;
-    vspec_t v[FM_NQ];
+    vspec_t v[OW_FM_NQ];
 } section_t;
 
-struct ow_fieldmap {
+struct ow_fm {
     char name[256];
     int max_regs, max_bits;
     uint16_t lost_mask;
@@ -230,8 +230,8 @@ static int parse_value(ctx_t *c, json_t *o, const char *path, int is_point, cons
     while (ti < NTYPES && !(ts && strcmp(ts, types[ti].key) == 0))
         ti++;
     if (ti == NTYPES) return fail(c, p, "must be one of u16, s16, u32, s32, float32, bit");
-    vs->type = (fm_type_t)ti;
-    if ((vs->type == FM_BIT) != (vs->fc <= 2))
+    vs->type = (ow_fm_type_t)ti;
+    if ((vs->type == OW_FM_BIT) != (vs->fc <= 2))
         return fail(c, p,
                     "%s with function code %d: bits are read with FC 01/02, registers "
                     "with FC 03/04",
@@ -271,21 +271,21 @@ static int parse_values(ctx_t *c, json_t *vals, const char *path, int ent, const
         char p[PATH_LEN];
         pkey(p, sizeof p, path, k);
         int q = 0;
-        while (q < FM_NQ && !(qtys[q].ent == ent && strcmp(qtys[q].key, k) == 0))
+        while (q < OW_FM_NQ && !(qtys[q].ent == ent && strcmp(qtys[q].key, k) == 0))
             q++;
-        if (q == FM_NQ) {
+        if (q == OW_FM_NQ) {
             char list[256] = "";
             size_t n = 0;
-            for (int i = 0; i < FM_NQ; i++)
+            for (int i = 0; i < OW_FM_NQ; i++)
                 if (qtys[i].ent == ent && n < sizeof list)
                     n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "",
                                           qtys[i].key);
             return fail(c, p, "unknown quantity (%s has %s)", ents[ent].key, list);
         }
         vspec_t *vs = &s->v[s->nv++];
-        vs->q = (fm_qty_t)q;
-        if (parse_value(c, v, p, ent == FM_E_POINT, d, vs) < 0) return -1;
-        if (ent != FM_E_POINT && vs->at + types[vs->type].words > s->stride)
+        vs->q = (ow_fm_qty_t)q;
+        if (parse_value(c, v, p, ent == OW_FM_E_POINT, d, vs) < 0) return -1;
+        if (ent != OW_FM_E_POINT && vs->at + types[vs->type].words > s->stride)
             return fail(c, p, "registers %d..%d of an entry do not fit in its stride %d", vs->at,
                         vs->at + types[vs->type].words - 1, s->stride);
     }
@@ -293,7 +293,7 @@ static int parse_values(ctx_t *c, json_t *vals, const char *path, int ent, const
     return 0;
 }
 
-static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, ow_fieldmap_t *m)
+static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, ow_fm_t *m)
 {
     static const char *const sec_keys[] = {"first", "last",       "address", "stride",
                                            "fc",    "word_order", "values",  NULL};
@@ -339,7 +339,7 @@ static int parse_sections(ctx_t *c, json_t *root, int ent, const defaults_t *d, 
     return 0;
 }
 
-static int parse_map(ctx_t *c, json_t *root, ow_fieldmap_t *m)
+static int parse_map(ctx_t *c, json_t *root, ow_fm_t *m)
 {
     static const char *const top[] = {"name",          "doc",      "fc",       "word_order",
                                       "max_registers", "max_bits", "readable", "module_lost_mask",
@@ -382,20 +382,19 @@ static int parse_map(ctx_t *c, json_t *root, ow_fieldmap_t *m)
     if (pts) {
         section_t *s = &m->sec[m->nsec];
         memset(s, 0, sizeof *s);
-        s->ent = FM_E_POINT;
+        s->ent = OW_FM_E_POINT;
         s->stride = 1;
-        if (parse_values(c, pts, "points", FM_E_POINT, &d, s) < 0) return -1;
+        if (parse_values(c, pts, "points", OW_FM_E_POINT, &d, s) < 0) return -1;
         m->nsec++;
     }
-    for (int e = FM_E_STRING; e < FM_NE; e++)
+    for (int e = OW_FM_E_STRING; e < OW_FM_NE; e++)
         if (parse_sections(c, root, e, &d, m) < 0) return -1;
-    if (m->lost_mask && !ow_fieldmap_has(m, FM_MOD_FLAGS, -1))
+    if (m->lost_mask && !ow_fm_has(m, OW_FM_MOD_FLAGS, -1))
         return fail(c, "module_lost_mask", "needs a modules \"flags\" value to test");
     return 0;
 }
 
-ow_fieldmap_t *ow_fieldmap_parse(const char *text, size_t len, const char *name, char *err,
-                                 size_t errlen)
+ow_fm_t *ow_fm_parse(const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
@@ -403,7 +402,7 @@ ow_fieldmap_t *ow_fieldmap_parse(const char *text, size_t len, const char *name,
         snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
         return NULL;
     }
-    ow_fieldmap_t *m = calloc(1, sizeof *m);
+    ow_fm_t *m = calloc(1, sizeof *m);
     ctx_t c = {name, ow_jpos_build(text, len), err, errlen};
     if (!m || !c.pos) {
         snprintf(err, errlen, "%s: out of memory", name);
@@ -422,11 +421,11 @@ ow_fieldmap_t *ow_fieldmap_parse(const char *text, size_t len, const char *name,
 extern const char ow_gbms_map_json[];
 extern const size_t ow_gbms_map_json_len;
 
-ow_fieldmap_t *ow_fieldmap_load(const char *path, char *err, size_t errlen)
+ow_fm_t *ow_fm_load(const char *path, char *err, size_t errlen)
 {
     if (strcmp(path, "gbms") == 0)
-        return ow_fieldmap_parse(ow_gbms_map_json, ow_gbms_map_json_len,
-                                 "gbms (built-in etc/maps/gbms.json)", err, errlen);
+        return ow_fm_parse(ow_gbms_map_json, ow_gbms_map_json_len,
+                           "gbms (built-in etc/maps/gbms.json)", err, errlen);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -443,35 +442,35 @@ ow_fieldmap_t *ow_fieldmap_load(const char *path, char *err, size_t errlen)
         free(buf);
         return NULL;
     }
-    ow_fieldmap_t *m = ow_fieldmap_parse(buf, n, path, err, errlen);
+    ow_fm_t *m = ow_fm_parse(buf, n, path, err, errlen);
     free(buf);
     return m;
 }
 
-void ow_fieldmap_destroy(ow_fieldmap_t **mp)
+void ow_fm_destroy(ow_fm_t **mp)
 {
     if (!mp || !*mp) return;
     free(*mp);
     *mp = NULL;
 }
 
-const char *ow_fieldmap_name(const ow_fieldmap_t *m)
+const char *ow_fm_name(const ow_fm_t *m)
 {
     return m->name;
 }
 
-uint16_t ow_fieldmap_lost_mask(const ow_fieldmap_t *m)
+uint16_t ow_fm_lost_mask(const ow_fm_t *m)
 {
     return m->lost_mask;
 }
 
 /* The section holding quantity q for index idx (any index: -1). */
-static const section_t *find(const ow_fieldmap_t *m, fm_qty_t q, int idx, const vspec_t **vs)
+static const section_t *find(const ow_fm_t *m, ow_fm_qty_t q, int idx, const vspec_t **vs)
 {
     for (int i = 0; i < m->nsec; i++) {
         const section_t *s = &m->sec[i];
         if (s->ent != qtys[q].ent) continue;
-        if (idx >= 0 && s->ent != FM_E_POINT && (idx < s->first || idx > s->last)) continue;
+        if (idx >= 0 && s->ent != OW_FM_E_POINT && (idx < s->first || idx > s->last)) continue;
         for (int j = 0; j < s->nv; j++)
             if (s->v[j].q == q) {
                 if (vs) *vs = &s->v[j];
@@ -481,14 +480,14 @@ static const section_t *find(const ow_fieldmap_t *m, fm_qty_t q, int idx, const 
     return NULL;
 }
 
-int ow_fieldmap_has(const ow_fieldmap_t *m, fm_qty_t q, int idx)
+int ow_fm_has(const ow_fm_t *m, ow_fm_qty_t q, int idx)
 {
-    return (unsigned)q < FM_NQ && find(m, q, idx, NULL) != NULL;
+    return (unsigned)q < OW_FM_NQ && find(m, q, idx, NULL) != NULL;
 }
 
 /* Is every index 1..n of entity ent in some section of the map? 0, or the
  * first one that is not. */
-static int uncovered(const ow_fieldmap_t *m, int ent, int n)
+static int uncovered(const ow_fm_t *m, int ent, int n)
 {
     for (int i = 1; i <= n; i++) {
         int in = 0;
@@ -499,7 +498,7 @@ static int uncovered(const ow_fieldmap_t *m, int ent, int n)
     return 0;
 }
 
-static void spans(const ow_fieldmap_t *m, int ent, char *out, size_t len)
+static void spans(const ow_fm_t *m, int ent, char *out, size_t len)
 {
     size_t n = 0;
     out[0] = '\0';
@@ -510,8 +509,8 @@ static void spans(const ow_fieldmap_t *m, int ent, char *out, size_t len)
     if (!n) snprintf(out, len, "none");
 }
 
-int ow_fieldmap_fits(const ow_fieldmap_t *m, const ow_gateway_cfg_t *gw, const char **key,
-                     char *why, size_t len)
+int ow_fm_fits(const ow_fm_t *m, const ow_gateway_cfg_t *gw, const char **key, char *why,
+               size_t len)
 {
     char sp[128];
     int u;
@@ -519,15 +518,15 @@ int ow_fieldmap_fits(const ow_fieldmap_t *m, const ow_gateway_cfg_t *gw, const c
         int ent;
         const char *key, *what;
     } need[] = {
-        {FM_E_STRING, "strings", "string"},
-        {FM_E_MODULE, "strings", "module"},
-        {FM_E_AUX_IN, "aux_units", "GX_R_AUX input"},
-        {FM_E_AUX_OUT, "aux_units", "GX_R_AUX output"},
+        {OW_FM_E_STRING, "strings", "string"},
+        {OW_FM_E_MODULE, "strings", "module"},
+        {OW_FM_E_AUX_IN, "aux_units", "GX_R_AUX input"},
+        {OW_FM_E_AUX_OUT, "aux_units", "GX_R_AUX output"},
     };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        int n = need[i].ent == FM_E_STRING   ? gw->nstrings
-                : need[i].ent == FM_E_MODULE ? gw->nmodules
-                                             : gw->aux_units * 4;
+        int n = need[i].ent == OW_FM_E_STRING   ? gw->nstrings
+                : need[i].ent == OW_FM_E_MODULE ? gw->nmodules
+                                                : gw->aux_units * 4;
         if ((u = uncovered(m, need[i].ent, n)) == 0) continue;
         spans(m, need[i].ent, sp, sizeof sp);
         *key = need[i].key;
@@ -537,22 +536,22 @@ int ow_fieldmap_fits(const ow_fieldmap_t *m, const ow_gateway_cfg_t *gw, const c
     }
     static const struct {
         size_t off;
-        fm_qty_t q;
+        ow_fm_qty_t q;
         const char *key;
     } sensors[] = {
-        {offsetof(ow_gateway_cfg_t, ambient_sensor), FM_AMBIENT, "ambient_sensor"},
-        {offsetof(ow_gateway_cfg_t, hydrogen_sensor), FM_HYDROGEN, "hydrogen_sensor"},
+        {offsetof(ow_gateway_cfg_t, ambient_sensor), OW_FM_AMBIENT, "ambient_sensor"},
+        {offsetof(ow_gateway_cfg_t, hydrogen_sensor), OW_FM_HYDROGEN, "hydrogen_sensor"},
     };
     for (size_t i = 0; i < sizeof sensors / sizeof sensors[0]; i++) {
         if (!*(const int *)((const char *)gw + sensors[i].off)) continue;
-        if (ow_fieldmap_has(m, sensors[i].q, 0)) continue;
+        if (ow_fm_has(m, sensors[i].q, 0)) continue;
         *key = sensors[i].key;
         snprintf(why, len, "the map \"%s\" has no %s point: set it false, or add the point",
                  m->name, qtys[sensors[i].q].key);
         return -1;
     }
     for (int s = 1; gw->current_sensor && s <= gw->nstrings; s++)
-        if (!ow_fieldmap_has(m, FM_STR_CURRENT, s)) {
+        if (!ow_fm_has(m, OW_FM_STR_CURRENT, s)) {
             *key = "current_sensor";
             snprintf(why, len,
                      "the map \"%s\" has no current_a for string %d: set it false, or map it",
@@ -570,10 +569,10 @@ typedef struct {
     int idx;
 } slot_t;
 
-struct ow_fieldplan {
+struct ow_fm_plan {
     int nslots, nreqs;
     slot_t *slots;
-    fm_req_t *reqs;
+    ow_fm_req_t *reqs;
 };
 
 static int slot_cmp(const void *a, const void *b)
@@ -587,13 +586,13 @@ static int slot_cmp(const void *a, const void *b)
 /* May a request of function code fc read the registers lo..hi it does not
  * need? Only if the map says they exist: a readable range, or a section of
  * that function code that spans them (reserved registers inside it). */
-static int readable1(const ow_fieldmap_t *m, int fc, int a)
+static int readable1(const ow_fm_t *m, int fc, int a)
 {
     for (int i = 0; fc >= 3 && i < m->nread; i++)
         if (a >= m->readable[i][0] && a <= m->readable[i][1]) return 1;
     for (int k = 0; k < m->nsec; k++) {
         const section_t *s = &m->sec[k];
-        if (s->ent == FM_E_POINT) continue;
+        if (s->ent == OW_FM_E_POINT) continue;
         int end = s->address + s->stride * (s->last - s->first + 1) - 1, same_fc = 0;
         for (int j = 0; j < s->nv; j++)
             same_fc |= s->v[j].fc == fc;
@@ -604,28 +603,28 @@ static int readable1(const ow_fieldmap_t *m, int fc, int a)
 
 /* Register by register, so that adjacent ranges and sections join up; the
  * gap is below max_registers and this runs once per plan. */
-static int readable(const ow_fieldmap_t *m, int fc, int lo, int hi)
+static int readable(const ow_fm_t *m, int fc, int lo, int hi)
 {
     for (int a = lo; a <= hi; a++)
         if (!readable1(m, fc, a)) return 0;
     return 1;
 }
 
-ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodules, int aux_points)
+ow_fm_plan_t *ow_fm_plan_new(const ow_fm_t *m, int nstrings, int nmodules, int aux_points)
 {
-    ow_fieldplan_t *p = calloc(1, sizeof *p);
+    ow_fm_plan_t *p = calloc(1, sizeof *p);
     int cap = 0;
     if (!p) return NULL;
     for (int pass = 0; pass < 2; pass++) { /* count, then fill */
         int n = 0;
         for (int k = 0; k < m->nsec; k++) {
             const section_t *s = &m->sec[k];
-            int lim = s->ent == FM_E_STRING   ? nstrings
-                      : s->ent == FM_E_MODULE ? nmodules
-                      : s->ent == FM_E_POINT  ? 0
-                                              : aux_points;
-            int lo = s->ent == FM_E_POINT ? 0 : s->first;
-            int hi = s->ent == FM_E_POINT ? 0 : (s->last < lim ? s->last : lim);
+            int lim = s->ent == OW_FM_E_STRING   ? nstrings
+                      : s->ent == OW_FM_E_MODULE ? nmodules
+                      : s->ent == OW_FM_E_POINT  ? 0
+                                                 : aux_points;
+            int lo = s->ent == OW_FM_E_POINT ? 0 : s->first;
+            int hi = s->ent == OW_FM_E_POINT ? 0 : (s->last < lim ? s->last : lim);
             for (int i = lo; i <= hi; i++)
                 for (int j = 0; j < s->nv; j++, n++)
                     if (pass)
@@ -638,7 +637,7 @@ ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodu
             p->slots = calloc((size_t)(n ? n : 1), sizeof *p->slots);
             p->reqs = calloc((size_t)(n ? n : 1), sizeof *p->reqs);
             if (!p->slots || !p->reqs) {
-                ow_fieldplan_destroy(&p);
+                ow_fm_plan_destroy(&p);
                 return NULL;
             }
         }
@@ -650,7 +649,7 @@ ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodu
     for (int i = 0; i < p->nslots; i++) {
         const slot_t *s = &p->slots[i];
         int end = s->addr + types[s->vs->type].words - 1;
-        fm_req_t *r = p->nreqs ? &p->reqs[p->nreqs - 1] : NULL;
+        ow_fm_req_t *r = p->nreqs ? &p->reqs[p->nreqs - 1] : NULL;
         int max = s->fc <= 2 ? m->max_bits : m->max_regs;
         if (r && r->fc == s->fc && end - r->addr + 1 <= max &&
             readable(m, s->fc, r->addr + r->count, s->addr - 1)) {
@@ -658,12 +657,12 @@ ow_fieldplan_t *ow_fieldplan_new(const ow_fieldmap_t *m, int nstrings, int nmodu
             r->n++;
             continue;
         }
-        p->reqs[p->nreqs++] = (fm_req_t){s->fc, s->addr, end - s->addr + 1, i, 1};
+        p->reqs[p->nreqs++] = (ow_fm_req_t){s->fc, s->addr, end - s->addr + 1, i, 1};
     }
     return p;
 }
 
-void ow_fieldplan_destroy(ow_fieldplan_t **pp)
+void ow_fm_plan_destroy(ow_fm_plan_t **pp)
 {
     if (!pp || !*pp) return;
     free((*pp)->slots);
@@ -672,28 +671,28 @@ void ow_fieldplan_destroy(ow_fieldplan_t **pp)
     *pp = NULL;
 }
 
-int ow_fieldplan_nreqs(const ow_fieldplan_t *p)
+int ow_fm_plan_nreqs(const ow_fm_plan_t *p)
 {
     return p->nreqs;
 }
 
-const fm_req_t *ow_fieldplan_req(const ow_fieldplan_t *p, int i)
+const ow_fm_req_t *ow_fm_plan_req(const ow_fm_plan_t *p, int i)
 {
     return i >= 0 && i < p->nreqs ? &p->reqs[i] : NULL;
 }
 
 /* ---- decoding ---- */
 
-void ow_fieldvalues_clear(fm_values_t *v)
+void ow_fm_values_clear(ow_fm_values_t *v)
 {
-    for (int q = 0; q < FM_NQ; q++)
-        for (int i = 0; i < FM_IDX; i++)
+    for (int q = 0; q < OW_FM_NQ; q++)
+        for (int i = 0; i < OW_FM_IDX; i++)
             v->val[q][i] = NAN;
     memset(v->ok, 0, sizeof v->ok);
     v->out_of_range = 0;
 }
 
-double ow_fieldmap_raw(fm_type_t type, int low_first, const uint16_t *r)
+double ow_fm_raw(ow_fm_type_t type, int low_first, const uint16_t *r)
 {
     /* Only a 32-bit type has a second register: a 16-bit value may be the
      * last of a request (or a lone bit). */
@@ -701,16 +700,16 @@ double ow_fieldmap_raw(fm_type_t type, int low_first, const uint16_t *r)
                  : low_first           ? (uint32_t)r[1] << 16 | r[0]
                                        : (uint32_t)r[0] << 16 | r[1];
     switch (type) {
-    case FM_U16:
-    case FM_BIT:
+    case OW_FM_U16:
+    case OW_FM_BIT:
         return r[0];
-    case FM_S16:
+    case OW_FM_S16:
         return (int16_t)r[0];
-    case FM_U32:
+    case OW_FM_U32:
         return w;
-    case FM_S32:
+    case OW_FM_S32:
         return (int32_t)w;
-    case FM_F32: {
+    case OW_FM_F32: {
         float f;
         memcpy(&f, &w, sizeof f);
         return f;
@@ -719,10 +718,10 @@ double ow_fieldmap_raw(fm_type_t type, int low_first, const uint16_t *r)
     return NAN;
 }
 
-void ow_fieldplan_decode(const ow_fieldplan_t *p, int i, const uint16_t *regs, const uint8_t *bits,
-                         fm_values_t *v)
+void ow_fm_plan_decode(const ow_fm_plan_t *p, int i, const uint16_t *regs, const uint8_t *bits,
+                       ow_fm_values_t *v)
 {
-    const fm_req_t *r = ow_fieldplan_req(p, i);
+    const ow_fm_req_t *r = ow_fm_plan_req(p, i);
     if (!r) return;
     for (int k = r->first; k < r->first + r->n; k++) {
         const slot_t *s = &p->slots[k];
@@ -730,11 +729,11 @@ void ow_fieldplan_decode(const ow_fieldplan_t *p, int i, const uint16_t *regs, c
         int off = s->addr - r->addr;
         uint16_t b;
         double raw;
-        if (vs->type == FM_BIT) {
+        if (vs->type == OW_FM_BIT) {
             b = bits[off] ? 1 : 0;
-            raw = ow_fieldmap_raw(FM_BIT, 0, &b);
+            raw = ow_fm_raw(OW_FM_BIT, 0, &b);
         } else
-            raw = ow_fieldmap_raw(vs->type, vs->low_first, regs + off);
+            raw = ow_fm_raw(vs->type, vs->low_first, regs + off);
         double x = raw * vs->scale + vs->offset;
         for (int j = 0; j < vs->ninv; j++)
             if (raw == vs->inv[j]) x = NAN;
@@ -749,7 +748,7 @@ void ow_fieldplan_decode(const ow_fieldplan_t *p, int i, const uint16_t *regs, c
 
 /* ---- documentation ---- */
 
-int ow_fieldmap_doc(FILE *out)
+int ow_fm_doc(FILE *out)
 {
     fprintf(out,
             "# Register maps of field devices\n\n"
@@ -791,7 +790,7 @@ int ow_fieldmap_doc(FILE *out)
     for (int t = 0; t < NTYPES; t++)
         fprintf(out, "| `%s` | %s |\n", types[t].key, types[t].doc);
     fprintf(out, "\n## Quantities\n\n| where | quantity | range | meaning |\n|---|---|---|---|\n");
-    for (int q = 0; q < FM_NQ; q++)
+    for (int q = 0; q < OW_FM_NQ; q++)
         fprintf(out, "| `%s` (%s) | `%s` | %g .. %g | %s |\n", ents[qtys[q].ent].key,
                 ents[qtys[q].ent].doc, qtys[q].key, qtys[q].min, qtys[q].max, qtys[q].doc);
     fprintf(out, "\n## Requests\n\n"

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-    if (ow_fieldmap_doc(stdout) < 0 || fflush(stdout) != 0) {
+    if (ow_fm_doc(stdout) < 0 || fflush(stdout) != 0) {
         fprintf(stderr, "ow-map-doc: write failed\n");
         return 1;
     }

@@ -10,17 +10,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void plan_and_decode(const ow_fieldmap_t *map, int ns, int nm, int na, const uint8_t *data,
+static void plan_and_decode(const ow_fm_t *map, int ns, int nm, int na, const uint8_t *data,
                             size_t size)
 {
-    static fm_values_t v;
+    static ow_fm_values_t v;
     static uint16_t regs[2000];
     static uint8_t bits[2000];
-    ow_fieldplan_t *plan = ow_fieldplan_new(map, ns, nm, na);
+    ow_fm_plan_t *plan = ow_fm_plan_new(map, ns, nm, na);
     if (!plan) abort(); /* only on out of memory */
-    ow_fieldvalues_clear(&v);
-    for (int i = 0; i < ow_fieldplan_nreqs(plan); i++) {
-        const fm_req_t *r = ow_fieldplan_req(plan, i);
+    ow_fm_values_clear(&v);
+    for (int i = 0; i < ow_fm_plan_nreqs(plan); i++) {
+        const ow_fm_req_t *r = ow_fm_plan_req(plan, i);
         if (!r || r->fc < 1 || r->fc > 4 || r->addr < 0 || r->count < 1) abort();
         if (r->count > (r->fc <= 2 ? 2000 : 125) || r->addr + r->count > 65536) abort();
         for (int k = 0; k < r->count; k++) {
@@ -28,25 +28,25 @@ static void plan_and_decode(const ow_fieldmap_t *map, int ns, int nm, int na, co
             regs[k] = size ? (uint16_t)(data[j] << 8 | data[(j + 1) % size]) : 0;
             bits[k] = regs[k] & 1;
         }
-        ow_fieldplan_decode(plan, i, regs, bits, &v);
+        ow_fm_plan_decode(plan, i, regs, bits, &v);
     }
-    if (ow_fieldplan_req(plan, ow_fieldplan_nreqs(plan)) != NULL) abort();
-    ow_fieldplan_destroy(&plan);
+    if (ow_fm_plan_req(plan, ow_fm_plan_nreqs(plan)) != NULL) abort();
+    ow_fm_plan_destroy(&plan);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[512] = "";
-    ow_fieldmap_t *map = ow_fieldmap_parse((const char *)data, size, "fuzz.json", err, sizeof err);
+    ow_fm_t *map = ow_fm_parse((const char *)data, size, "fuzz.json", err, sizeof err);
     if (!map) {
         if (!err[0]) abort();
         return 0;
     }
-    if (!ow_fieldmap_name(map)) abort();
-    (void)ow_fieldmap_lost_mask(map);
-    for (int q = 0; q < FM_NQ; q++)
-        for (int idx = 0; idx < FM_IDX; idx += 37)
-            (void)ow_fieldmap_has(map, (fm_qty_t)q, idx);
+    if (!ow_fm_name(map)) abort();
+    (void)ow_fm_lost_mask(map);
+    for (int q = 0; q < OW_FM_NQ; q++)
+        for (int idx = 0; idx < OW_FM_IDX; idx += 37)
+            (void)ow_fm_has(map, (ow_fm_qty_t)q, idx);
 
     /* The smallest gateway, a typical one and the largest the wire has. */
     plan_and_decode(map, 1, 1, 0, data, size);
@@ -65,8 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.current_sensor = g.ambient_sensor = g.hydrogen_sensor = 1;
     const char *key = NULL;
     char why[256] = "";
-    if (ow_fieldmap_fits(map, &g, &key, why, sizeof why) < 0 && (!key || !why[0])) abort();
-    ow_fieldmap_destroy(&map);
+    if (ow_fm_fits(map, &g, &key, why, sizeof why) < 0 && (!key || !why[0])) abort();
+    ow_fm_destroy(&map);
     if (map) abort();
     return 0;
 }

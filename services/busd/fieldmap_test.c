@@ -14,7 +14,7 @@
 #include "regmap.h"
 
 /* Parse text where '@' marks the expected error position. */
-static ow_fieldmap_t *parse_marked(const char *text, char *err, size_t errlen, int *line, int *col)
+static ow_fm_t *parse_marked(const char *text, char *err, size_t errlen, int *line, int *col)
 {
     char buf[4096];
     size_t n = 0;
@@ -31,29 +31,29 @@ static ow_fieldmap_t *parse_marked(const char *text, char *err, size_t errlen, i
         else
             c++;
     }
-    return ow_fieldmap_parse(buf, n, "t.json", err, errlen);
+    return ow_fm_parse(buf, n, "t.json", err, errlen);
 }
 
 static void expect_error(const char *text, const char *what)
 {
     char err[512], want[700];
     int l, c;
-    ow_fieldmap_t *m = parse_marked(text, err, sizeof err, &l, &c);
+    ow_fm_t *m = parse_marked(text, err, sizeof err, &l, &c);
     CHECK_MSG(m == NULL, "parsed, expected \"%s\"", what);
-    ow_fieldmap_destroy(&m);
+    ow_fm_destroy(&m);
     snprintf(want, sizeof want, "t.json:%d:%d: %s", l, c, what);
     CHECK_STR(err, want);
 }
 
 /* Read a plan's requests out of a modbusd image, as a device would answer. */
-static int read_image(const ow_fieldplan_t *p, const ow_mb_image_t *img, fm_values_t *v)
+static int read_image(const ow_fm_plan_t *p, const ow_mb_image_t *img, ow_fm_values_t *v)
 {
     uint16_t regs[125];
-    ow_fieldvalues_clear(v);
-    for (int i = 0; i < ow_fieldplan_nreqs(p); i++) {
-        const fm_req_t *r = ow_fieldplan_req(p, i);
+    ow_fm_values_clear(v);
+    for (int i = 0; i < ow_fm_plan_nreqs(p); i++) {
+        const ow_fm_req_t *r = ow_fm_plan_req(p, i);
         if (r->count > 125 || ow_mb_read(img, r->addr, r->count, regs) != 0) return -1;
-        ow_fieldplan_decode(p, i, regs, NULL, v);
+        ow_fm_plan_decode(p, i, regs, NULL, v);
     }
     return 0;
 }
@@ -61,27 +61,27 @@ static int read_image(const ow_fieldplan_t *p, const ow_mb_image_t *img, fm_valu
 static void test_gbms_roundtrip(void)
 {
     char err[512];
-    ow_fieldmap_t *m = ow_fieldmap_load("gbms", err, sizeof err);
+    ow_fm_t *m = ow_fm_load("gbms", err, sizeof err);
     CHECK_MSG(m != NULL, "built-in map: %s", err);
-    ow_fieldmap_t *f = ow_fieldmap_load("etc/maps/gbms.json", err, sizeof err);
+    ow_fm_t *f = ow_fm_load("etc/maps/gbms.json", err, sizeof err);
     CHECK_MSG(f != NULL, "etc/maps/gbms.json: %s", err);
     if (!m || !f) return;
-    CHECK(ow_fieldmap_lost_mask(m) == GBMS_AL_COMMUNICATION_LOST);
-    CHECK(ow_fieldmap_has(m, FM_MOD_VOLT, 512) && !ow_fieldmap_has(m, FM_MOD_VOLT, 513));
-    CHECK(ow_fieldmap_has(m, FM_STR_SUM, 10) && !ow_fieldmap_has(m, FM_STR_SUM, 11));
+    CHECK(ow_fm_lost_mask(m) == GBMS_AL_COMMUNICATION_LOST);
+    CHECK(ow_fm_has(m, OW_FM_MOD_VOLT, 512) && !ow_fm_has(m, OW_FM_MOD_VOLT, 513));
+    CHECK(ow_fm_has(m, OW_FM_STR_SUM, 10) && !ow_fm_has(m, OW_FM_STR_SUM, 11));
 
     /* The whole map: 1000-1004, then 1010-3681 (2672 registers) in 22. */
-    ow_fieldplan_t *p = ow_fieldplan_new(m, 16, 512, 16);
-    CHECK(p && ow_fieldplan_nreqs(p) == 23);
+    ow_fm_plan_t *p = ow_fm_plan_new(m, 16, 512, 16);
+    CHECK(p && ow_fm_plan_nreqs(p) == 23);
     int next = 1010;
-    for (int i = 1; p && i < ow_fieldplan_nreqs(p); i++) {
-        const fm_req_t *r = ow_fieldplan_req(p, i);
+    for (int i = 1; p && i < ow_fm_plan_nreqs(p); i++) {
+        const ow_fm_req_t *r = ow_fm_plan_req(p, i);
         CHECK_MSG(r->addr == next && r->count <= 125 && r->fc == 3, "request %d: %d+%d", i, r->addr,
                   r->count);
         next = r->addr + r->count;
     }
     CHECK(next == 3682);
-    CHECK(p && ow_fieldplan_req(p, 0)->addr == 1000 && ow_fieldplan_req(p, 0)->count == 5);
+    CHECK(p && ow_fm_plan_req(p, 0)->addr == 1000 && ow_fm_plan_req(p, 0)->count == 5);
 
     /* Every quantity through modbusd's encoders and back, within half a
      * register step (its resolution). */
@@ -112,43 +112,45 @@ static void test_gbms_roundtrip(void)
     msg.u.state.module_flags[330] = GBMS_AL_COMMUNICATION_LOST | 0x40;
     ow_mb_apply(&img, &msg);
 
-    static fm_values_t v;
+    static ow_fm_values_t v;
     CHECK(p && read_image(p, &img, &v) == 0);
-    CHECK(v.val[FM_GENERAL][0] == 0x8041 && v.val[FM_BATTERY][0] == 0x12);
-    CHECK(v.val[FM_ALARM][0] == 4 && v.val[FM_NSTRINGS][0] == 16 && v.val[FM_NMODULES][0] == 512);
+    CHECK(v.val[OW_FM_GENERAL][0] == 0x8041 && v.val[OW_FM_BATTERY][0] == 0x12);
+    CHECK(v.val[OW_FM_ALARM][0] == 4 && v.val[OW_FM_NSTRINGS][0] == 16 &&
+          v.val[OW_FM_NMODULES][0] == 512);
     int bad = 0;
     for (int mod = 1; mod <= 512; mod++) {
         double t = -39 + (mod % 180) * 0.5;
-        bad += !v.ok[FM_MOD_VOLT][mod] ||
-               fabs(v.val[FM_MOD_VOLT][mod] - (10 + mod * 0.007)) > 5e-4 + 1e-9;
-        bad += fabs(v.val[FM_MOD_TEMP][mod] - t) > 0.25 + 1e-9;
-        bad += fabs(v.val[FM_MOD_IMPC][mod] - (0.5 + mod * 0.013)) > 5e-3 + 1e-9;
-        bad += v.val[FM_MOD_EQ][mod] != mod % 101;
-        bad += v.val[FM_MOD_FLAGS][mod] != (mod == 331 ? (GBMS_AL_COMMUNICATION_LOST | 0x40) : 0);
+        bad += !v.ok[OW_FM_MOD_VOLT][mod] ||
+               fabs(v.val[OW_FM_MOD_VOLT][mod] - (10 + mod * 0.007)) > 5e-4 + 1e-9;
+        bad += fabs(v.val[OW_FM_MOD_TEMP][mod] - t) > 0.25 + 1e-9;
+        bad += fabs(v.val[OW_FM_MOD_IMPC][mod] - (0.5 + mod * 0.013)) > 5e-3 + 1e-9;
+        bad += v.val[OW_FM_MOD_EQ][mod] != mod % 101;
+        bad +=
+            v.val[OW_FM_MOD_FLAGS][mod] != (mod == 331 ? (GBMS_AL_COMMUNICATION_LOST | 0x40) : 0);
     }
     CHECK_MSG(bad == 0, "%d module values differ", bad);
-    CHECK(v.val[FM_MOD_TEMP][1] == -38.5 && v.val[FM_MOD_TEMP][180] == -39);
+    CHECK(v.val[OW_FM_MOD_TEMP][1] == -38.5 && v.val[OW_FM_MOD_TEMP][180] == -39);
     for (int s = 1; s <= 16; s++) {
-        CHECK_NEAR(v.val[FM_STR_CURRENT][s], -250.5 + s * 20.3, 0.05 + 1e-9);
-        CHECK_NEAR(v.val[FM_STR_AC][s], 0.2 * s, 0.05 + 1e-9);
+        CHECK_NEAR(v.val[OW_FM_STR_CURRENT][s], -250.5 + s * 20.3, 0.05 + 1e-9);
+        CHECK_NEAR(v.val[OW_FM_STR_AC][s], 0.2 * s, 0.05 + 1e-9);
         if (s <= 10) {
-            CHECK_NEAR(v.val[FM_STR_SUM][s], 400 + s, 0.05 + 1e-9);
-            CHECK_NEAR(v.val[FM_STR_AVG][s], 12.5 + s * 0.01, 5e-4 + 1e-9);
+            CHECK_NEAR(v.val[OW_FM_STR_SUM][s], 400 + s, 0.05 + 1e-9);
+            CHECK_NEAR(v.val[OW_FM_STR_AVG][s], 12.5 + s * 0.01, 5e-4 + 1e-9);
         } else
-            CHECK(!v.ok[FM_STR_SUM][s] && isnan(v.val[FM_STR_SUM][s]));
+            CHECK(!v.ok[OW_FM_STR_SUM][s] && isnan(v.val[OW_FM_STR_SUM][s]));
     }
     for (int i = 1; i <= 16; i++) {
-        CHECK(v.val[FM_AUX_IN][i] == ((0x8421 >> (i - 1)) & 1));
-        CHECK(v.val[FM_AUX_OUT][i] == ((0x0102 >> (i - 1)) & 1));
+        CHECK(v.val[OW_FM_AUX_IN][i] == ((0x8421 >> (i - 1)) & 1));
+        CHECK(v.val[OW_FM_AUX_OUT][i] == ((0x0102 >> (i - 1)) & 1));
     }
-    ow_fieldplan_destroy(&p);
+    ow_fm_plan_destroy(&p);
 
     /* The sample site (2 x 9 modules, one GX_R_AUX): general, strings and
      * modules 1010-1149 in two, GX_R_AUX 3650-3669 in one. */
-    p = ow_fieldplan_new(m, 2, 18, 4);
-    CHECK(p && ow_fieldplan_nreqs(p) == 4);
-    CHECK(p && ow_fieldplan_req(p, 3)->addr == 3650 && ow_fieldplan_req(p, 3)->count == 20);
-    ow_fieldplan_destroy(&p);
+    p = ow_fm_plan_new(m, 2, 18, 4);
+    CHECK(p && ow_fm_plan_nreqs(p) == 4);
+    CHECK(p && ow_fm_plan_req(p, 3)->addr == 3650 && ow_fm_plan_req(p, 3)->count == 20);
+    ow_fm_plan_destroy(&p);
 
     /* What fits: 520 modules do not (the map ends at 512), sensors the map
      * cannot read neither. */
@@ -157,16 +159,15 @@ static void test_gbms_roundtrip(void)
     char why[300];
     memset(&gw, 0, sizeof gw);
     gw.nstrings = 16, gw.nmodules = 512, gw.aux_units = 4, gw.current_sensor = 1;
-    CHECK_MSG(ow_fieldmap_fits(m, &gw, &key, why, sizeof why) == 0, "%s", why);
+    CHECK_MSG(ow_fm_fits(m, &gw, &key, why, sizeof why) == 0, "%s", why);
     gw.nmodules = 520;
-    CHECK(ow_fieldmap_fits(m, &gw, &key, why, sizeof why) < 0 && strcmp(key, "strings") == 0);
+    CHECK(ow_fm_fits(m, &gw, &key, why, sizeof why) < 0 && strcmp(key, "strings") == 0);
     CHECK_STR(why, "module 513 is not in the map \"G.BMS / BACS webmanager\" (its modules: 1-330, "
                    "331-512)");
     gw.nmodules = 18, gw.ambient_sensor = 1;
-    CHECK(ow_fieldmap_fits(m, &gw, &key, why, sizeof why) < 0 &&
-          strcmp(key, "ambient_sensor") == 0);
-    ow_fieldmap_destroy(&m);
-    ow_fieldmap_destroy(&f);
+    CHECK(ow_fm_fits(m, &gw, &key, why, sizeof why) < 0 && strcmp(key, "ambient_sensor") == 0);
+    ow_fm_destroy(&m);
+    ow_fm_destroy(&f);
 }
 
 /* Another monitor: input registers, 32-bit values both ways round, floats,
@@ -189,22 +190,22 @@ static void test_generic(void)
 {
     char err[512];
     int l, c;
-    ow_fieldmap_t *m = parse_marked(generic, err, sizeof err, &l, &c);
+    ow_fm_t *m = parse_marked(generic, err, sizeof err, &l, &c);
     CHECK_MSG(m != NULL, "%s", err);
     if (!m) return;
-    ow_fieldplan_t *p = ow_fieldplan_new(m, 2, 520, 4);
+    ow_fm_plan_t *p = ow_fm_plan_new(m, 2, 520, 4);
     /* FC02 0-3; FC03 12; FC04 10-11, 100-107, and 1000-2039 in 100s (no
      * readable range joins 11 and 100, or 107 and 1000): 1 + 1 + 1 + 1 + 11. */
-    CHECK_MSG(p && ow_fieldplan_nreqs(p) == 15, "%d requests", p ? ow_fieldplan_nreqs(p) : -1);
-    static fm_values_t v;
-    ow_fieldvalues_clear(&v);
+    CHECK_MSG(p && ow_fm_plan_nreqs(p) == 15, "%d requests", p ? ow_fm_plan_nreqs(p) : -1);
+    static ow_fm_values_t v;
+    ow_fm_values_clear(&v);
     uint16_t regs[100];
     uint8_t bits[4] = {1, 0, 0, 1};
     float amb = -7.25f;
     uint32_t w;
     memcpy(&w, &amb, sizeof w);
-    for (int i = 0; p && i < ow_fieldplan_nreqs(p); i++) {
-        const fm_req_t *r = ow_fieldplan_req(p, i);
+    for (int i = 0; p && i < ow_fm_plan_nreqs(p); i++) {
+        const ow_fm_req_t *r = ow_fm_plan_req(p, i);
         for (int k = 0; k < r->count; k++) {
             int a = r->addr + k;
             uint16_t x = 0;
@@ -220,40 +221,41 @@ static void test_generic(void)
             if (a == 1000 + 2 * 519) x = 0xffff; /* module 520 not measured */
             regs[k] = x;
         }
-        ow_fieldplan_decode(p, i, regs, bits, &v);
+        ow_fm_plan_decode(p, i, regs, bits, &v);
     }
-    CHECK_NEAR(v.val[FM_AMBIENT][0], -7.25, 1e-9);
-    CHECK(v.val[FM_GENERAL][0] == 0x8001);
-    CHECK_NEAR(v.val[FM_STR_CURRENT][1], -12.345, 1e-9);
-    CHECK_NEAR(v.val[FM_STR_SUM][1], 480, 1e-9);
-    CHECK_NEAR(v.val[FM_MOD_VOLT][1], 2.0, 1e-9);
-    CHECK_NEAR(v.val[FM_MOD_VOLT][519], 2.518, 1e-9);
-    CHECK(v.ok[FM_MOD_VOLT][520] && isnan(v.val[FM_MOD_VOLT][520]));
-    CHECK_NEAR(v.val[FM_MOD_TEMP][300], -20.5, 1e-9);
-    CHECK(v.val[FM_AUX_IN][1] == 1 && v.val[FM_AUX_IN][2] == 0 && v.val[FM_AUX_IN][4] == 1);
+    CHECK_NEAR(v.val[OW_FM_AMBIENT][0], -7.25, 1e-9);
+    CHECK(v.val[OW_FM_GENERAL][0] == 0x8001);
+    CHECK_NEAR(v.val[OW_FM_STR_CURRENT][1], -12.345, 1e-9);
+    CHECK_NEAR(v.val[OW_FM_STR_SUM][1], 480, 1e-9);
+    CHECK_NEAR(v.val[OW_FM_MOD_VOLT][1], 2.0, 1e-9);
+    CHECK_NEAR(v.val[OW_FM_MOD_VOLT][519], 2.518, 1e-9);
+    CHECK(v.ok[OW_FM_MOD_VOLT][520] && isnan(v.val[OW_FM_MOD_VOLT][520]));
+    CHECK_NEAR(v.val[OW_FM_MOD_TEMP][300], -20.5, 1e-9);
+    CHECK(v.val[OW_FM_AUX_IN][1] == 1 && v.val[OW_FM_AUX_IN][2] == 0 &&
+          v.val[OW_FM_AUX_IN][4] == 1);
     CHECK(v.out_of_range == 0);
-    ow_fieldplan_destroy(&p);
-    ow_fieldmap_destroy(&m);
+    ow_fm_plan_destroy(&p);
+    ow_fm_destroy(&m);
 
     /* The shipped example for another monitor loads and plans: points 0-5,
      * strings 100-163, 520 cells 1000-2559 in 13 of 120, bits in 2. */
-    m = ow_fieldmap_load("etc/maps/sentry-style.json", err, sizeof err);
+    m = ow_fm_load("etc/maps/sentry-style.json", err, sizeof err);
     CHECK_MSG(m != NULL, "%s", err);
-    p = m ? ow_fieldplan_new(m, 16, 520, 16) : NULL;
-    CHECK_MSG(p && ow_fieldplan_nreqs(p) == 1 + 1 + 13 + 2, "%d requests",
-              p ? ow_fieldplan_nreqs(p) : -1);
-    ow_fieldplan_destroy(&p);
-    ow_fieldmap_destroy(&m);
+    p = m ? ow_fm_plan_new(m, 16, 520, 16) : NULL;
+    CHECK_MSG(p && ow_fm_plan_nreqs(p) == 1 + 1 + 13 + 2, "%d requests",
+              p ? ow_fm_plan_nreqs(p) : -1);
+    ow_fm_plan_destroy(&p);
+    ow_fm_destroy(&m);
 
     /* Types and word orders on their own; a value beyond the wire's range. */
     uint16_t r2[2] = {0x1234, 0x5678};
-    CHECK(ow_fieldmap_raw(FM_U32, 0, r2) == 0x12345678);
-    CHECK(ow_fieldmap_raw(FM_U32, 1, r2) == 0x56781234);
+    CHECK(ow_fm_raw(OW_FM_U32, 0, r2) == 0x12345678);
+    CHECK(ow_fm_raw(OW_FM_U32, 1, r2) == 0x56781234);
     uint16_t r3[2] = {0xffff, 0xfffe};
-    CHECK(ow_fieldmap_raw(FM_S32, 0, r3) == -2);
-    CHECK(ow_fieldmap_raw(FM_S16, 0, r3) == -1 && ow_fieldmap_raw(FM_U16, 0, r3) == 65535);
+    CHECK(ow_fm_raw(OW_FM_S32, 0, r3) == -2);
+    CHECK(ow_fm_raw(OW_FM_S16, 0, r3) == -1 && ow_fm_raw(OW_FM_U16, 0, r3) == 65535);
     uint16_t r4[2] = {0xc2f7, 0x0000}; /* -123.5f */
-    CHECK(ow_fieldmap_raw(FM_F32, 0, r4) == -123.5);
+    CHECK(ow_fm_raw(OW_FM_F32, 0, r4) == -123.5);
 }
 
 static void test_out_of_range(void)
@@ -262,17 +264,17 @@ static void test_out_of_range(void)
     const char *t = "{\"modules\": [{\"first\": 1, \"last\": 1, \"address\": 0, \"stride\": 1,"
                     "\"values\": {\"voltage_v\": {\"at\": 0, \"type\": \"s16\", \"scale\": "
                     "0.001}}}]}";
-    ow_fieldmap_t *m = ow_fieldmap_parse(t, strlen(t), "t.json", err, sizeof err);
+    ow_fm_t *m = ow_fm_parse(t, strlen(t), "t.json", err, sizeof err);
     CHECK_MSG(m != NULL, "%s", err);
     if (!m) return;
-    ow_fieldplan_t *p = ow_fieldplan_new(m, 1, 1, 0);
-    static fm_values_t v;
-    ow_fieldvalues_clear(&v);
+    ow_fm_plan_t *p = ow_fm_plan_new(m, 1, 1, 0);
+    static ow_fm_values_t v;
+    ow_fm_values_clear(&v);
     uint16_t neg = (uint16_t)(int16_t)-5;
-    ow_fieldplan_decode(p, 0, &neg, NULL, &v);
-    CHECK(v.ok[FM_MOD_VOLT][1] && isnan(v.val[FM_MOD_VOLT][1]) && v.out_of_range == 1);
-    ow_fieldplan_destroy(&p);
-    ow_fieldmap_destroy(&m);
+    ow_fm_plan_decode(p, 0, &neg, NULL, &v);
+    CHECK(v.ok[OW_FM_MOD_VOLT][1] && isnan(v.val[OW_FM_MOD_VOLT][1]) && v.out_of_range == 1);
+    ow_fm_plan_destroy(&p);
+    ow_fm_destroy(&m);
 }
 
 static void test_errors(void)
@@ -324,9 +326,9 @@ static void test_errors(void)
                  "\"values\": {}}]}",
                  "modules[0]: runs past address 65535");
     char err[300];
-    CHECK(ow_fieldmap_parse("{\"fc\": 3,}", 10, "t.json", err, sizeof err) == NULL);
+    CHECK(ow_fm_parse("{\"fc\": 3,}", 10, "t.json", err, sizeof err) == NULL);
     CHECK_MSG(strncmp(err, "t.json:1:", 9) == 0, "syntax error position: %s", err);
-    CHECK(ow_fieldmap_load("/nonexistent/map.json", err, sizeof err) == NULL);
+    CHECK(ow_fm_load("/nonexistent/map.json", err, sizeof err) == NULL);
     CHECK_STR(err, "/nonexistent/map.json: No such file or directory");
 #undef SEC
 }
