@@ -108,6 +108,14 @@ check "without its credentials ohmwatch-snmpd says which file it misses" \
 # State goes under /var/lib/ohmwatch (the units' StateDirectory), not beside /etc.
 check "alarmd state and historian spool under /var/lib/ohmwatch" \
   grep -q '"/var/lib/ohmwatch/alarmd-state.json"' "$r/etc/ohmwatch/site.json"
+# `systemctl reload` sends SIGHUP to the daemons that reload on it (main.c's
+# .reloads = 1) and to no other: for those SIGHUP only logs that it does not.
+for d in alarmd modbusd; do
+  check "ohmwatch-$d.service reloads with SIGHUP" \
+    grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$r/usr/lib/systemd/system/ohmwatch-$d.service"
+done
+check "busd, historian and snmpd units have no ExecReload" \
+  bash -c "! grep -l ExecReload '$r'/usr/lib/systemd/system/ohmwatch-{busd@,historian,snmpd}.service"
 # A second install keeps the operator's site file.
 echo '{"edited": true}' >"$r/etc/ohmwatch/site.json"
 DESTDIR=$tmp/root cmake --install "$build" --prefix /usr >/dev/null
@@ -120,8 +128,10 @@ check "prefix /opt/ohmwatch: units name /opt/ohmwatch/bin and /opt/ohmwatch/etc"
 
 if command -v systemd-analyze >/dev/null; then
   # verify resolves binaries and the units' dependencies inside --root: give
-  # that root the host's standard targets and slices.
+  # that root the host's standard targets and slices, and the kill that
+  # ExecReload runs.
   cp -a "$r" "$tmp/vroot"
+  mkdir -p "$tmp/vroot/bin" && cp /bin/kill "$tmp/vroot/bin/"
   for f in /lib/systemd/system/*.target /lib/systemd/system/*.slice; do
     [ -e "$tmp/vroot/usr/lib/systemd/system/$(basename "$f")" ] || cp "$f" "$tmp/vroot/usr/lib/systemd/system/"
   done
