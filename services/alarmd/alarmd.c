@@ -352,7 +352,9 @@ static int load_state(ow_alarmd_t *a, char *err, size_t errlen)
         json_decref(root);
         return -1;
     }
-    if (ow_engine_load(a->engine, json_object_get(root, "engine"), err, errlen) < 0) {
+    char eerr[400]; /* the engine names the place, we name the file */
+    if (ow_engine_load(a->engine, json_object_get(root, "engine"), eerr, sizeof eerr) < 0) {
+        snprintf(err, errlen, "%s: %s", a->cfg.state_file, eerr);
         json_decref(root);
         return -1;
     }
