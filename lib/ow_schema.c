@@ -243,6 +243,9 @@ int ow_schema_secret(ow_schema_ctx_t *c, const char *path, char *raw, size_t raw
         memmove(raw, e, strlen(e) + 1);
     } else if (strncmp(raw, "file:", 5) == 0) {
         char fp[512], dbuf[512];
+        /* Cut short, the name could be another file's (a prefix of it). */
+        if (strlen(raw + 5) >= sizeof fp)
+            return ow_schema_fail(c, path, "file name too long (at most %zu bytes)", sizeof fp - 1);
         snprintf(fp, sizeof fp, "%s", raw + 5);
         const char *dir = dir_of(c, dbuf, sizeof dbuf);
         /* Resolved against the site file's directory, a long name may not
@@ -264,6 +267,9 @@ static int put_string(ow_schema_ctx_t *c, const ow_key_t *k, const char *s, cons
                       char *dst, int is_default)
 {
     char raw[1024], dbuf[512];
+    /* Cut short, a secret's reference or a path would name something else. */
+    if (strlen(s) >= sizeof raw)
+        return ow_schema_fail(c, jp, "too long (over %zu bytes)", sizeof raw - 1);
     snprintf(raw, sizeof raw, "%s", s);
     if ((k->flags & OW_KEY_SECRET) && !is_default && ow_schema_secret(c, jp, raw, sizeof raw) < 0)
         return -1;

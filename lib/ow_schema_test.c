@@ -186,6 +186,18 @@ int main(void)
         CHECK(ow_schema_secret(&sc, "k", raw, sizeof raw) == 0);
         CHECK_STR(raw, "plain");
     }
+    {
+        /* A file name longer than the reader takes is refused, not cut short
+         * to a prefix that names another file (pw, behind a run of '/'). */
+        char name[600];
+        size_t dl = strlen(dir);
+        memcpy(name, dir, dl);
+        memset(name + dl, '/', 509 - dl);
+        snprintf(name + 509, sizeof name - 509, "pw-is-not-this-file");
+        snprintf(text, sizeof text, "{\"t\": {\"secret\": \"file:%s\"}}", name);
+        CHECK(load(text, &c) == -1);
+        CHECK_CONTAINS(err, "t.secret: file name too long (at most 511 bytes)");
+    }
 
     /* The one file reader: the bytes, NUL-terminated; a limit; a reason. */
     size_t n = 0;
