@@ -8,6 +8,7 @@
 
 #include "ow_config.h"
 #include "frame.h"
+#include "pdu.h" /* ow_mb_handle, for the fuzz target and tests */
 #include "regmap.h"
 
 #define OW_MB_ALLOW_MAX   32
@@ -39,10 +40,6 @@ extern const ow_schema_section_t ow_modbusd_section;
 int ow_modbusd_finish(ow_schema_ctx_t *c, const json_t *obj, void *base);
 /* The settings table of docs/modbus.md, from the same rows. */
 int ow_modbusd_doc_config(FILE *out);
-
-/* Answer one Modbus PDU (function code + data) against an image; writes the
- * response PDU into rsp and returns its length. img NULL: unknown unit. */
-size_t ow_mb_handle(const ow_mb_image_t *img, const uint8_t *pdu, size_t len, uint8_t *rsp);
 
 typedef struct ow_modbusd ow_modbusd_t;
 ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen);
