@@ -39,6 +39,16 @@ static int connect_to(int port)
     return fd;
 }
 
+/* A client connected and taken into a slot. */
+static int accepted(ow_mb_tcp_t *t, int port, int64_t now)
+{
+    int fd = connect_to(port), before = ow_mb_tcp_clients(t);
+    for (int i = 0; i < 20 && ow_mb_tcp_clients(t) == before; i++)
+        turn(t, now);
+    CHECK(fd >= 0 && ow_mb_tcp_clients(t) == before + 1);
+    return fd;
+}
+
 /* Bytes the server sent (0: closed, -1: nothing), turning the loop meanwhile. */
 static ssize_t reply(ow_mb_tcp_t *t, int fd, uint8_t *buf, size_t len, int64_t now)
 {
@@ -99,19 +109,13 @@ int main(void)
     close(fd);
 
     /* Silent past idle_timeout_ms: dropped. */
-    fd = connect_to(port);
-    for (int i = 0; i < 20 && ow_mb_tcp_clients(t) == 0; i++)
-        turn(t, now);
-    CHECK(ow_mb_tcp_clients(t) == 1);
+    fd = accepted(t, port, now);
     CHECK(reply(t, fd, a, sizeof a, now + 10001000) == 0);
     CHECK(ow_mb_tcp_clients(t) == 0 && ow_mb_tcp_stats(t)->dropped_idle == 1);
     close(fd);
 
     /* A standing client, then the allow-list narrows (a reload): dropped. */
-    fd = connect_to(port);
-    for (int i = 0; i < 20 && ow_mb_tcp_clients(t) == 0; i++)
-        turn(t, now);
-    CHECK(ow_mb_tcp_clients(t) == 1);
+    fd = accepted(t, port, now);
     cfg.nallow = 1;
     cfg.allow_net[0] = 0x0A000000u;
     cfg.allow_mask[0] = 0xFF000000u;
