@@ -1,5 +1,6 @@
-/* The "services.snmpd" section of the site file, and the net-snmp
- * configuration lines it becomes (VACM, USM users, trap sinks). */
+/* The "services.snmpd" section of the site file (its key table in
+ * snmpd_keys.c), and the net-snmp configuration lines it becomes (VACM,
+ * USM users, trap sinks; snmpcfg.c). */
 #ifndef OW_SNMPCFG_H
 #define OW_SNMPCFG_H
 
@@ -26,13 +27,15 @@ typedef struct {
 } ow_snmp_sink_t;
 
 typedef struct {
-    char listen[256];    /* net-snmp transport list, default "udp:161" */
-    char agentx[256];    /* "" standalone; else the master's AgentX socket */
-    int fahrenheit;      /* temperature_unit "F" */
-    int default_gw;      /* gateway index served in the default context "" */
-    char community[64];  /* v2c read-only community; "" = v2c off */
-    char source[64];     /* where v2c requests may come from (net-snmp source spec) */
-    char state_dir[512]; /* engineBoots and engineID persistence */
+    char listen[256];                /* net-snmp transport list, default "udp:161" */
+    char agentx[256];                /* "" standalone; else the master's AgentX socket */
+    int fahrenheit;                  /* temperature_unit "F" */
+    int default_gw;                  /* gateway index served in the default context "" */
+    char community[64];              /* v2c read-only community; "" = v2c off */
+    char source[64];                 /* where v2c requests may come from (net-snmp source spec) */
+    char state_dir[512];             /* engineBoots and engineID persistence */
+    char temperature_unit[2];        /* "C" or "F", as written; fahrenheit follows */
+    char default_gateway[OW_ID_MAX]; /* as written; "" the first; default_gw follows */
     int nusers;
     ow_snmp_user_t users[OW_SNMP_MAX_USERS];
     int nsinks;
@@ -43,6 +46,14 @@ typedef struct {
  * "FILE:LINE:COL: services.snmpd.KEY: reason" in err. Secrets may be given
  * as "file:PATH" (first line of the file) or "env:NAME". */
 int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t errlen);
+/* Its rows (the section's, a user's, a notification target's) and the
+ * section built from them; finish derives fahrenheit and checks that each
+ * v3 target names a user (exported so a test can build a section from
+ * these rows plus its own). */
+extern const ow_key_t ow_snmpd_keys[], ow_snmpd_user_keys[], ow_snmpd_sink_keys[];
+extern const size_t ow_snmpd_nkeys, ow_snmpd_user_nkeys, ow_snmpd_sink_nkeys;
+extern const ow_schema_section_t ow_snmpd_section;
+int ow_snmpd_finish(ow_schema_ctx_t *c, const json_t *obj, void *base);
 
 /* The net-snmp configuration lines (one per call of fn) that set up access
  * control, users and notification targets for cfg. */
