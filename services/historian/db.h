@@ -4,20 +4,21 @@
  * NOTHING (a replayed message never makes a second row), rollups updated from
  * the rows actually inserted, events upserted, and the ingest positions of
  * the publishers the batch covers — so stored rows and positions always
- * agree. The schema is migrate.h's, the site's gateways/strings/modules
- * sitesync.h's, the formatting dbfmt.h's, the COPY writer copy.h's. Library
- * code: errors come back in err, nothing is printed. */
+ * agree. The batch is batch.h's, the schema migrate.h's, the site's
+ * gateways/strings/modules sitesync.h's, the formatting dbfmt.h's, the COPY
+ * writer copy.h's. Library code: errors come back in err, nothing is
+ * printed. */
 #ifndef OW_DB_H
 #define OW_DB_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "ow_config.h"
 #include "ow_proto.h"
 
 typedef struct ow_db ow_db_t;
-typedef struct ow_batch ow_batch_t;
 
 /* Connect (conninfo as libpq takes it). NULL with the reason. */
 ow_db_t *ow_db_connect(const char *conninfo, char *err, size_t errlen);
@@ -31,20 +32,6 @@ int ow_db_positions(ow_db_t *db, ow_db_pos_fn fn, void *ctx, char *err, size_t e
 
 /* Drop reading partitions (days) older than `days` days before now_us. */
 int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *err, size_t errlen);
-
-/* ---- batches ---- */
-ow_batch_t *ow_batch_new(void);
-void ow_batch_destroy(ow_batch_t **b);
-/* Add a message to store: module, string, aux readings; alarm, state,
- * discharge, baseline, config events. Other kinds are ignored (0 returned,
- * nothing stored). Returns 1 if it will be stored. */
-int ow_batch_add(ow_batch_t *b, const ow_msg_t *m);
-/* Position to commit with the batch: the last seq of pub processed
- * (stored or deliberately skipped by the log rate). Later calls for the
- * same pub overwrite. */
-void ow_batch_position(ow_batch_t *b, const char *pub, uint64_t epoch, uint64_t seq);
-size_t ow_batch_rows(const ow_batch_t *b); /* messages added and stored */
-void ow_batch_clear(ow_batch_t *b);
 
 /* Write the batch in one transaction. 0, or -1 with err (rolled back; the
  * batch is left as it was so the caller can retry or spool it). *inserted

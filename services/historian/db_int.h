@@ -1,7 +1,8 @@
-/* Inside the historian's database layer, shared by db.c (connection and
- * batches), copy.c (the COPY writer), migrate.c and sitesync.c: the batch's
- * rows, the connection's state, and the statement helpers every one of them
- * runs its SQL through. Not for the rest of the historian: use db.h. */
+/* Inside the historian's database layer, shared by db.c (the connection and
+ * the writing of a batch), batch.c (the batch), copy.c (the COPY writer),
+ * migrate.c and sitesync.c: the batch's rows, the connection's state, and the
+ * statement helpers every one of them runs its SQL through. Not for the rest
+ * of the historian: use db.h and batch.h. */
 #ifndef OW_DB_INT_H
 #define OW_DB_INT_H
 
@@ -10,7 +11,7 @@
 #include "db.h"
 #include "dbfmt.h"
 
-/* ---- a batch: rows by table, gateway names interned (db.c) ---- */
+/* ---- a batch: rows by table, gateway names interned (batch.c) ---- */
 
 typedef struct {
     char id[OW_ID_MAX];
