@@ -4,10 +4,10 @@
  * NOTHING (a replayed message never makes a second row), rollups updated from
  * the rows actually inserted, events upserted, and the ingest positions of
  * the publishers the batch covers — so stored rows and positions always
- * agree. The batch is batch.h's, the schema migrate.h's, the site's
- * gateways/strings/modules sitesync.h's, the formatting dbfmt.h's, the COPY
- * writer copy.h's. Library code: errors come back in err, nothing is
- * printed. */
+ * agree. The batch is batch.h's, the event statements events.h's, the
+ * schema migrate.h's, the site's gateways/strings/modules sitesync.h's, the
+ * formatting dbfmt.h's, the COPY writer copy.h's. Library code: errors come
+ * back in err, nothing is printed. */
 #ifndef OW_DB_H
 #define OW_DB_H
 

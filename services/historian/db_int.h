@@ -1,8 +1,8 @@
 /* Inside the historian's database layer, shared by db.c (the connection and
  * the writing of a batch), batch.c (the batch), copy.c (the COPY writer),
- * migrate.c and sitesync.c: the batch's rows, the connection's state, and the
- * statement helpers every one of them runs its SQL through. Not for the rest
- * of the historian: use db.h and batch.h. */
+ * events.c, migrate.c and sitesync.c: the batch's rows, the connection's
+ * state, and the statement helpers every one of them runs its SQL through.
+ * Not for the rest of the historian: use db.h and batch.h. */
 #ifndef OW_DB_INT_H
 #define OW_DB_INT_H
 

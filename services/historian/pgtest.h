@@ -1,7 +1,8 @@
 /* Test-only: a private PostgreSQL cluster for the historian's database tests
- * (db_test, migrate_test, sitesync_test). scripts/pg.sh starts it in a
- * temporary directory on a free port; it is stopped and removed at exit.
- * The test's own connection looks at the tables. Not in historiancore. */
+ * (db_test, migrate_test, sitesync_test, events_test). scripts/pg.sh starts
+ * it in a temporary directory on a free port; it is stopped and removed at
+ * exit. The test's own connection looks at the tables. Not in
+ * historiancore. */
 #ifndef OW_PGTEST_H
 #define OW_PGTEST_H
 
