@@ -25,7 +25,7 @@ char *ow_copy_row_module(char *p, const void *ctx, size_t i);
 char *ow_copy_row_string(char *p, const void *ctx, size_t i);
 char *ow_copy_row_aux(char *p, const void *ctx, size_t i);
 
-/* The minute rollups db.c computed into db->agg, for the batch's names. */
+/* The minute rollups rollup.c computed into db->agg, for the batch's names. */
 typedef struct {
     const ow_db_t *db;
     const ow_batch_t *b;

@@ -1,8 +1,8 @@
 /* Inside the historian's database layer, shared by db.c (the connection and
  * the writing of a batch), batch.c (the batch), copy.c (the COPY writer),
- * events.c, migrate.c and sitesync.c: the batch's rows, the connection's
- * state, and the statement helpers every one of them runs its SQL through.
- * Not for the rest of the historian: use db.h and batch.h. */
+ * rollup.c, events.c, migrate.c and sitesync.c: the batch's rows, the
+ * connection's state, and the statement helpers every one of them runs its
+ * SQL through. Not for the rest of the historian: use db.h and batch.h. */
 #ifndef OW_DB_INT_H
 #define OW_DB_INT_H
 
@@ -100,7 +100,8 @@ struct ow_batch {
     uint16_t last_gw; /* index of the last gateway looked up: readings come in runs */
 };
 
-/* A module's rollup over one minute, computed here for the fast path. */
+/* A module's rollup over one minute, computed in memory for the fast path
+ * (rollup.c). */
 typedef struct {
     int64_t bucket_us;
     uint16_t gw;
