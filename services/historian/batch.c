@@ -89,10 +89,10 @@ static int id_ok(uint64_t v)
     return v <= (uint64_t)INT64_MAX; /* bigint */
 }
 
-/* Messages whose fields do not fit the columns are refused here rather than
- * failing the whole batch at COMMIT time again and again (the decoder
- * already checks the documented ranges; this guards the column types). */
-int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
+/* 1 if m is a kind the historian stores and its header fits the columns:
+ * the timestamp always, epoch and seq for readings (events have no such
+ * columns). */
+static int header_fits(const ow_msg_t *m)
 {
     const ow_hdr_t *h = &m->h;
     switch (m->kind) {
@@ -106,11 +106,19 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
     case OW_MSG_DISCHARGE:
     case OW_MSG_BASELINE:
     case OW_MSG_CONFIG:
-        if (!ts_ok(h->ts_us)) return 0;
-        break;
+        return ts_ok(h->ts_us);
     default:
         return 0;
     }
+}
+
+/* Messages whose fields do not fit the columns are refused here rather than
+ * failing the whole batch at COMMIT time again and again (the decoder
+ * already checks the documented ranges; this guards the column types). */
+int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
+{
+    const ow_hdr_t *h = &m->h;
+    if (!header_fits(m)) return 0;
     int gi = gw_index(b, h->gw);
     if (gi < 0) return -1;
     uint16_t g = (uint16_t)gi;
