@@ -33,19 +33,26 @@
  * would be indistinguishable from a C40; the field drivers must use the
  * configured type, not the code, to tell them apart.
  * ------------------------------------------------------------------------- */
+/* clang-format off */
 const ow_module_type_t ow_module_types[] = {
-    {"C40", 20, 2.0, 1.25, 3.2, 0.02, 6.0, 0.9, "950-6500"},
-    {"C41", 21, 4.0, 2.4, 5.0, 0.5, 30.0, 0.3, "950-6501"},
-    {"C30", 10, 6.0, 4.8, 8.0, 0.5, 60.0, 0.3, "950-6502"},
-    {"C20", 0, 12.0, 9.7, 17.0, 0.5, 60.0, 0.15, "950-6503"},
-    {"C23", 1, 16.0, 9.7, 21.0, 0.5, 60.0, 0.12, "950-6504"},
+    {.name = "C40", .code = 20, .nominal_v =  2.0, .v_min = 1.25, .v_max =  3.2,
+     .r_min = 0.02, .r_max =  6.0, .eq_current_a = 0.9,  .part = "950-6500"},
+    {.name = "C41", .code = 21, .nominal_v =  4.0, .v_min = 2.4,  .v_max =  5.0,
+     .r_min = 0.5,  .r_max = 30.0, .eq_current_a = 0.3,  .part = "950-6501"},
+    {.name = "C30", .code = 10, .nominal_v =  6.0, .v_min = 4.8,  .v_max =  8.0,
+     .r_min = 0.5,  .r_max = 60.0, .eq_current_a = 0.3,  .part = "950-6502"},
+    {.name = "C20", .code = 0,  .nominal_v = 12.0, .v_min = 9.7,  .v_max = 17.0,
+     .r_min = 0.5,  .r_max = 60.0, .eq_current_a = 0.15, .part = "950-6503"},
+    {.name = "C23", .code = 1,  .nominal_v = 16.0, .v_min = 9.7,  .v_max = 21.0,
+     .r_min = 0.5,  .r_max = 60.0, .eq_current_a = 0.12, .part = "950-6504"},
 };
+/* clang-format on */
 const size_t ow_module_types_count = sizeof(ow_module_types) / sizeof(ow_module_types[0]);
 
 static const struct {
     const char *alias, *name;
 } module_aliases[] = {
-    {"C21", "C23"},
+    {.alias = "C21", .name = "C23"},
 };
 
 const ow_module_type_t *ow_module_type_find(const char *name)
@@ -166,7 +173,8 @@ static const struct cell_levels {
     /* The guide's 12 V VRLA values, per cell: low alarm near the open circuit
      * of a discharged cell, low warning at about half charge, high warning
      * 0.05 V above the float band (2.25-2.30), high alarm a charger fault. */
-    {"vrla", 12.00 / 6, 12.40 / 6, 14.10 / 6, 15.50 / 6, 12.495 / 6, 14.70 / 6},
+    {.chem = "vrla", .low_alarm = 12.00 / 6, .low_warn = 12.40 / 6, .high_warn = 14.10 / 6,
+     .high_alarm = 15.50 / 6, .eq_min = 12.495 / 6, .eq_max = 14.70 / 6},
     /* Flooded lead-calcium (1.215): the low levels keep VRLA's distance below
      * the full-charge open circuit (2.06 instead of 2.15 V, IEEE 450:
      * SG + 0.845), so they mean the same state of charge; the high warning
@@ -174,7 +182,8 @@ static const struct cell_levels {
      * the usual ceiling), the alarm where a cell gasses hard; the equalizing
      * range keeps VRLA's margins below the open circuit and above the
      * highest charge voltage. */
-    {"flooded", 1.91, 1.98, 2.40, 2.50, 1.99, 2.45},
+    {.chem = "flooded", .low_alarm = 1.91, .low_warn = 1.98, .high_warn = 2.40,
+     .high_alarm = 2.50, .eq_min = 1.99, .eq_max = 2.45},
 };
 
 static const struct cell_levels *levels_of(const ow_gateway_cfg_t *g)
@@ -650,30 +659,33 @@ static const struct {
     const char *key;
     size_t off;
 } limit_objs[] = {
-    {"thresholds.voltage_v", offsetof(ow_gateway_cfg_t, thr.voltage_v)},
-    {"thresholds.temp_c", offsetof(ow_gateway_cfg_t, thr.temp_c)},
-    {"thresholds.impedance_mohm", offsetof(ow_gateway_cfg_t, thr.impedance_mohm)},
-    {"thresholds.string_voltage_v", offsetof(ow_gateway_cfg_t, thr.string_voltage_v)},
-    {"thresholds.string_current_a", offsetof(ow_gateway_cfg_t, thr.string_current_a)},
+    {.key = "thresholds.voltage_v", .off = offsetof(ow_gateway_cfg_t, thr.voltage_v)},
+    {.key = "thresholds.temp_c", .off = offsetof(ow_gateway_cfg_t, thr.temp_c)},
+    {.key = "thresholds.impedance_mohm", .off = offsetof(ow_gateway_cfg_t, thr.impedance_mohm)},
+    {.key = "thresholds.string_voltage_v", .off = offsetof(ow_gateway_cfg_t, thr.string_voltage_v)},
+    {.key = "thresholds.string_current_a", .off = offsetof(ow_gateway_cfg_t, thr.string_current_a)},
 };
 
 /* Pairs that must be ordered: lo <= hi, or lo < hi when strict. */
 #define THR(m) offsetof(ow_gateway_cfg_t, thr.m)
+/* clang-format off */
 static const struct {
     const char *lo_key, *hi_key;
     size_t lo, hi;
     int strict;
 } ordered_pairs[] = {
-    {"thresholds.current_deviation.discharge_warn_a",
-     "thresholds.current_deviation.discharge_alarm_a", THR(dev_discharge_warn_a),
-     THR(dev_discharge_alarm_a), 0},
-    {"thresholds.current_deviation.charge_warn_a", "thresholds.current_deviation.charge_alarm_a",
-     THR(dev_charge_warn_a), THR(dev_charge_alarm_a), 0},
-    {"thresholds.baseline_warn_pct", "thresholds.baseline_alarm_pct", THR(baseline_warn_pct),
-     THR(baseline_alarm_pct), 0},
-    {"thresholds.equalizing_min_v", "thresholds.equalizing_max_v", THR(equalizing_min_v),
-     THR(equalizing_max_v), 1},
+    {.lo_key = "thresholds.current_deviation.discharge_warn_a",
+     .hi_key = "thresholds.current_deviation.discharge_alarm_a",
+     .lo = THR(dev_discharge_warn_a), .hi = THR(dev_discharge_alarm_a), .strict = 0},
+    {.lo_key = "thresholds.current_deviation.charge_warn_a",
+     .hi_key = "thresholds.current_deviation.charge_alarm_a",
+     .lo = THR(dev_charge_warn_a), .hi = THR(dev_charge_alarm_a), .strict = 0},
+    {.lo_key = "thresholds.baseline_warn_pct", .hi_key = "thresholds.baseline_alarm_pct",
+     .lo = THR(baseline_warn_pct), .hi = THR(baseline_alarm_pct), .strict = 0},
+    {.lo_key = "thresholds.equalizing_min_v", .hi_key = "thresholds.equalizing_max_v",
+     .lo = THR(equalizing_min_v), .hi = THR(equalizing_max_v), .strict = 1},
 };
+/* clang-format on */
 
 /* ---------------------------------------------------------------------------
  * Loader.
@@ -804,9 +816,11 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
     const struct {
         const char *key;
         int out;
-    } outs[] = {{"thresholds.thermal_runaway.breaker_output", g->thr.tr_breaker_output},
-                {"thresholds.common_alarm_output", g->thr.common_alarm_output},
-                {"thresholds.audible_alarm_output", g->thr.audible_alarm_output}};
+    } outs[] = {
+        {.key = "thresholds.thermal_runaway.breaker_output", .out = g->thr.tr_breaker_output},
+        {.key = "thresholds.common_alarm_output", .out = g->thr.common_alarm_output},
+        {.key = "thresholds.audible_alarm_output", .out = g->thr.audible_alarm_output},
+    };
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         int out = outs[i].out;
         if (!out) continue;
@@ -871,15 +885,17 @@ static int check_limits(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_
 
 /* A Modbus source needs to know where its device is; which keys that takes
  * depends on the source, so it is a rule rather than OW_KEY_REQUIRED. */
+/* clang-format off */
 static const struct {
     const char *source, *key;
     size_t off;
 } source_needs[] = {
-    {"modbus-tcp", "modbus.host", offsetof(ow_gateway_cfg_t, modbus.host)},
-    {"modbus-rtu", "modbus.device", offsetof(ow_gateway_cfg_t, modbus.device)},
-    {"modbus-tcp", "modbus.map", offsetof(ow_gateway_cfg_t, modbus.map)},
-    {"modbus-rtu", "modbus.map", offsetof(ow_gateway_cfg_t, modbus.map)},
+    {.source = "modbus-tcp", .key = "modbus.host",   .off = offsetof(ow_gateway_cfg_t, modbus.host)},
+    {.source = "modbus-rtu", .key = "modbus.device", .off = offsetof(ow_gateway_cfg_t, modbus.device)},
+    {.source = "modbus-tcp", .key = "modbus.map",    .off = offsetof(ow_gateway_cfg_t, modbus.map)},
+    {.source = "modbus-rtu", .key = "modbus.map",    .off = offsetof(ow_gateway_cfg_t, modbus.map)},
 };
+/* clang-format on */
 
 static int check_source(ctx_t *c, json_t *gw, const char *gwp, const ow_gateway_cfg_t *g)
 {
