@@ -67,8 +67,15 @@ static int is_sim(const ow_gateway_cfg_t *g)
 
 /* ---- the table ---- */
 
-enum { AT_OR_ABOVE, AT_OR_BELOW, ABOVE, BELOW };
-static const char *const relation[] = {"at or above", "at or below", "above", "below"};
+enum { AT_OR_ABOVE, AT_OR_BELOW, ABOVE, BELOW, N_RELATIONS };
+static const char *const relation[] = {
+    [AT_OR_ABOVE] = "at or above",
+    [AT_OR_BELOW] = "at or below",
+    [ABOVE] = "above",
+    [BELOW] = "below",
+};
+_Static_assert(sizeof relation / sizeof relation[0] == N_RELATIONS,
+               "relation names every comparison");
 
 typedef struct {
     const char *key; /* the value judged */
@@ -169,6 +176,7 @@ static const ow_string_cfg_t *extreme(const ow_gateway_cfg_t *g, int longest)
 /* A string level against a string's figure (the block figure x its blocks):
  * only the extreme strings can contradict, the longest for the high levels
  * and the end voltage, the shortest for the low warning. */
+/* clang-format off */
 static const struct {
     const char *key;
     size_t off;
@@ -176,13 +184,17 @@ static const struct {
     double (*figure)(const ow_gateway_cfg_t *g);
     const char *figure_name, *why;
 } string_rules[] = {
-    {"thresholds.string_voltage_v.high_warn", OFF(thr.string_voltage_v.high_warn), AT_OR_BELOW, 1,
-     float_top, "at the top of the float band", "the string on float warns"},
-    {"thresholds.string_voltage_v.low_warn", OFF(thr.string_voltage_v.low_warn), AT_OR_ABOVE, 0,
-     float_bottom, "at the bottom of the float band", "the string on float warns"},
-    {"thresholds.string_voltage_v.low_alarm", OFF(thr.string_voltage_v.low_alarm), BELOW, 1,
-     end_voltage, "at the end of a C10 discharge", "the string is empty before the alarm"},
+    {.key = "thresholds.string_voltage_v.high_warn", .off = OFF(thr.string_voltage_v.high_warn),
+     .when = AT_OR_BELOW, .longest = 1, .figure = float_top,
+     .figure_name = "at the top of the float band", .why = "the string on float warns"},
+    {.key = "thresholds.string_voltage_v.low_warn", .off = OFF(thr.string_voltage_v.low_warn),
+     .when = AT_OR_ABOVE, .longest = 0, .figure = float_bottom,
+     .figure_name = "at the bottom of the float band", .why = "the string on float warns"},
+    {.key = "thresholds.string_voltage_v.low_alarm", .off = OFF(thr.string_voltage_v.low_alarm),
+     .when = BELOW, .longest = 1, .figure = end_voltage,
+     .figure_name = "at the end of a C10 discharge", .why = "the string is empty before the alarm"},
 };
+/* clang-format on */
 
 static int lint_strings(const ow_gateway_cfg_t *g, ow_lint_fn fn, void *ctx)
 {
