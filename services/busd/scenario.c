@@ -29,17 +29,24 @@ typedef struct {
     const char *unit;
 } field_t;
 
-static const field_t fields[F_COUNT] = {
-    [F_AT] = {"at_s", 0, offsetof(ow_event_t, at_s), "s"},
-    [F_DURATION] = {"duration_s", 0, offsetof(ow_event_t, duration_s), "s"},
-    [F_STRING] = {"string", 1, offsetof(ow_event_t, string), ""},
-    [F_BLOCK] = {"block", 1, offsetof(ow_event_t, block), ""},
-    [F_INPUT] = {"input", 1, offsetof(ow_event_t, input), ""},
-    [F_CURRENT] = {"current_a", 0, offsetof(ow_event_t, current_a), "A"},
-    [F_RATE] = {"rate", 0, offsetof(ow_event_t, rate), ""},
-    [F_VALUE] = {"value", 0, offsetof(ow_event_t, value), ""},
-    [F_END_V] = {"end_v_per_cell", 0, offsetof(ow_event_t, end_v_per_cell), "V"},
+/* The tables read better with a row's fields packed by meaning than one
+ * field a line, so clang-format leaves them alone. */
+/* clang-format off */
+#define EV(m) offsetof(ow_event_t, m)
+static const field_t fields[] = {
+    [F_AT] = {.key = "at_s", .is_int = 0, .off = EV(at_s), .unit = "s"},
+    [F_DURATION] = {.key = "duration_s", .is_int = 0, .off = EV(duration_s), .unit = "s"},
+    [F_STRING] = {.key = "string", .is_int = 1, .off = EV(string), .unit = ""},
+    [F_BLOCK] = {.key = "block", .is_int = 1, .off = EV(block), .unit = ""},
+    [F_INPUT] = {.key = "input", .is_int = 1, .off = EV(input), .unit = ""},
+    [F_CURRENT] = {.key = "current_a", .is_int = 0, .off = EV(current_a), .unit = "A"},
+    [F_RATE] = {.key = "rate", .is_int = 0, .off = EV(rate), .unit = ""},
+    [F_VALUE] = {.key = "value", .is_int = 0, .off = EV(value), .unit = ""},
+    [F_END_V] = {.key = "end_v_per_cell", .is_int = 0, .off = EV(end_v_per_cell), .unit = "V"},
 };
+#undef EV
+_Static_assert(sizeof fields / sizeof fields[0] == F_COUNT, "fields has a row for every F_ key");
+/* clang-format on */
 
 typedef struct {
     int field; /* F_*; F_COUNT ends the list */
@@ -58,108 +65,160 @@ typedef struct {
 } kind_t;
 
 /* clang-format off */
-#define END {F_COUNT, 0, 0, 0, 0, NULL}
-#define STRING_ALL                                                                                 \
-    {F_STRING, 1, 0, OW_MAX_STRINGS, 0, "string number (1-based); 0 = every string"}
-#define STRING_ONE {F_STRING, 1, 1, OW_MAX_STRINGS, 0, "string number (1-based)"}
-#define BLOCK_ONE  {F_BLOCK, 1, 1, OW_MAX_MODULES, 0, "block position within the string (1-based)"}
-#define DURATION(what) {F_DURATION, 0, 0, MAX_TIME_S, 0, what}
-/* clang-format on */
+#define END {.field = F_COUNT}
+#define STRING_ALL \
+    {.field = F_STRING, .required = 1, .min = 0, .max = OW_MAX_STRINGS, \
+     .doc = "string number (1-based); 0 = every string"}
+#define STRING_ONE \
+    {.field = F_STRING, .required = 1, .min = 1, .max = OW_MAX_STRINGS, \
+     .doc = "string number (1-based)"}
+#define BLOCK_ONE \
+    {.field = F_BLOCK, .required = 1, .min = 1, .max = OW_MAX_MODULES, \
+     .doc = "block position within the string (1-based)"}
+#define DURATION(what) \
+    {.field = F_DURATION, .required = 0, .min = 0, .max = MAX_TIME_S, .def = 0, .doc = what}
 
-static const kind_t kinds[OW_EV_KINDS] = {
-    {OW_EV_DISCHARGE,
-     "discharge",
-     "Mains failure: the charger is disconnected and the load draws a constant current from "
-     "each string. The terminal voltage sags at once by I*R plus the activation polarisation "
-     "(logarithmic in the current), falls as charge is removed and collapses at the knee, "
-     "where the charge accessible at this current runs out (sooner at a higher current or "
-     "in the cold; what a fast discharge leaves is still there for a slow one). The load "
-     "gives up at its end voltage (`end_v_per_cell`, or by the rate: see the model). When the "
-     "event ends the charger recharges: constant current at the limit, "
-     "then constant voltage with a tapering current, putting back about 1.08 x the Ah "
-     "removed.",
-     {STRING_ALL,
-      {F_CURRENT, 1, 0, 10000, 0, "discharge current per string, positive"},
-      {F_DURATION, 1, 0, MAX_TIME_S, 0, "how long the mains stays off; 0 = until the end"},
-      {F_END_V, 0, 0, 2.2, 0,
-       "the load's end voltage, string average per cell (a block 0.07 V/cell lower ends it "
-       "too); 0 = 1.70 (or a block at 1.63) below 1C, 1.60 from 1C"},
-      END}},
-    {OW_EV_IMPEDANCE_RISE,
-     "impedance_rise",
-     "A block's internal impedance grows linearly (corroding grid or connector). The module "
-     "measures it at its impedance poll rate, so the reading steps up once per poll.",
-     {STRING_ONE,
-      BLOCK_ONE,
-      {F_RATE, 1, 0, 1000, 0, "growth in % of the initial impedance per simulated day"},
-      DURATION("how long it keeps growing (the damage stays); 0 = until the end"),
-      END}},
-    {OW_EV_DRY_OUT,
-     "dry_out",
-     "A block loses electrolyte: impedance and charge polarisation grow by rate %/day, "
-     "capacity falls by rate/2 %/day, so its share of the float voltage rises (its equalizer "
-     "starts to bypass) and it runs a little warmer.",
-     {STRING_ONE,
-      BLOCK_ONE,
-      {F_RATE, 1, 0, 100, 0, "impedance growth in % per simulated day"},
-      DURATION("how long it keeps drying out (the damage stays); 0 = until the end"),
-      END}},
-    {OW_EV_MODULE_LOST,
-     "module_lost",
-     "A module stops answering on the bus: its readings are null with the no-response "
-     "status, and the string's sum and average cover the remaining blocks.",
-     {STRING_ONE, BLOCK_ONE, DURATION("how long it stays silent; 0 = for good"), END}},
-    {OW_EV_THERMAL_RUNAWAY,
-     "thermal_runaway",
-     "The string's blocks lose their heat path and take more float current (rate 1: thermal "
-     "resistance x3.1..x4.9 depending on the block's place, float current x9: the heavier block "
-     "needs the stronger feedback to run away within hours). Float current "
-     "doubles per 10 degC, the heat it makes "
-     "raises the temperature further: temperature and current climb together over a few "
-     "hours (capped at 90 degC; rate 1 about 3.6 h, 0.5 about 14 h). Below a rate of about 0.35 "
-     "the string settles warmer instead.",
-     {STRING_ALL,
-      {F_RATE, 0, 0, 10, 1, "severity factor; 1 = a credible runaway"},
-      DURATION("how long the fault lasts; 0 = until the end"),
-      END}},
-    {OW_EV_HYDROGEN,
-     "hydrogen",
-     "Hydrogen builds up towards the given concentration with a time constant of three "
-     "minutes (and decays the same way after), while a GX_R_AUX input reports the gas alarm.",
-     {{F_VALUE, 1, 0, 100, 0, "hydrogen concentration reached, % LEL"},
-      {F_INPUT, 1, 1, OW_AUX_POINTS, 0, "GX_R_AUX input in alarm (unit u input i = 4*(u-1)+i)"},
-      DURATION("how long; 0 = until the end"),
-      END}},
-    {OW_EV_BREAKER_OPEN,
-     "breaker_open",
-     "A string's breaker opens: no current flows, the blocks relax from their loaded voltage "
-     "towards their open-circuit EMF, and the breaker's auxiliary contact shows on an input.",
-     {STRING_ALL,
-      {F_INPUT, 0, 0, OW_AUX_POINTS, 0, "GX_R_AUX input wired to the auxiliary contact; 0 = none"},
-      DURATION("how long it stays open; 0 = until the end"),
-      END}},
-    {OW_EV_AUX_INPUT,
-     "aux_input",
-     "A GX_R_AUX input goes to alarm (door contact, fan failure, ...).",
-     {{F_INPUT, 1, 1, OW_AUX_POINTS, 0, "GX_R_AUX input (unit u input i = 4*(u-1)+i)"},
-      DURATION("how long; 0 = until the end"),
-      END}},
-    {OW_EV_AMBIENT,
-     "ambient",
-     "The room temperature steps (air conditioning failure); blocks follow with their thermal "
-     "time constant of about three hours. The daily swing of +-1.5 degC stays on top.",
-     {{F_VALUE, 1, -40, 70, 0, "new ambient temperature, degC"},
-      DURATION("how long; 0 = for the rest of the run"),
-      END}},
-    {OW_EV_CHARGER_OFF,
-     "charger_off",
-     "The string's charger is off while the load is still fed from the mains: no current, "
-     "the blocks relax to open circuit and slowly self-discharge (3 %/month at 20 degC).",
-     {STRING_ALL, DURATION("how long; 0 = until the end"), END}},
+static const kind_t kinds[] = {
+    [OW_EV_DISCHARGE] = {
+        .kind = OW_EV_DISCHARGE,
+        .name = "discharge",
+        .doc = "Mains failure: the charger is disconnected and the load draws a constant "
+               "current from each string. The terminal voltage sags at once by I*R plus the "
+               "activation polarisation (logarithmic in the current), falls as charge is "
+               "removed and collapses at the knee, where the charge accessible at this current "
+               "runs out (sooner at a higher current or in the cold; what a fast discharge "
+               "leaves is still there for a slow one). The load gives up at its end voltage "
+               "(`end_v_per_cell`, or by the rate: see the model). When the event ends the "
+               "charger recharges: constant current at the limit, then constant voltage with a "
+               "tapering current, putting back about 1.08 x the Ah removed.",
+        .use = {STRING_ALL,
+                {.field = F_CURRENT, .required = 1, .min = 0, .max = 10000,
+                 .doc = "discharge current per string, positive"},
+                {.field = F_DURATION, .required = 1, .min = 0, .max = MAX_TIME_S,
+                 .doc = "how long the mains stays off; 0 = until the end"},
+                {.field = F_END_V, .required = 0, .min = 0, .max = 2.2, .def = 0,
+                 .doc = "the load's end voltage, string average per cell (a block 0.07 V/cell "
+                        "lower ends it too); 0 = 1.70 (or a block at 1.63) below 1C, 1.60 "
+                        "from 1C"},
+                END},
+    },
+    [OW_EV_IMPEDANCE_RISE] = {
+        .kind = OW_EV_IMPEDANCE_RISE,
+        .name = "impedance_rise",
+        .doc = "A block's internal impedance grows linearly (corroding grid or connector). The "
+               "module measures it at its impedance poll rate, so the reading steps up once per "
+               "poll.",
+        .use = {STRING_ONE,
+                BLOCK_ONE,
+                {.field = F_RATE, .required = 1, .min = 0, .max = 1000,
+                 .doc = "growth in % of the initial impedance per simulated day"},
+                DURATION("how long it keeps growing (the damage stays); 0 = until the end"),
+                END},
+    },
+    [OW_EV_DRY_OUT] = {
+        .kind = OW_EV_DRY_OUT,
+        .name = "dry_out",
+        .doc = "A block loses electrolyte: impedance and charge polarisation grow by rate "
+               "%/day, capacity falls by rate/2 %/day, so its share of the float voltage rises "
+               "(its equalizer starts to bypass) and it runs a little warmer.",
+        .use = {STRING_ONE,
+                BLOCK_ONE,
+                {.field = F_RATE, .required = 1, .min = 0, .max = 100,
+                 .doc = "impedance growth in % per simulated day"},
+                DURATION("how long it keeps drying out (the damage stays); 0 = until the end"),
+                END},
+    },
+    [OW_EV_MODULE_LOST] = {
+        .kind = OW_EV_MODULE_LOST,
+        .name = "module_lost",
+        .doc = "A module stops answering on the bus: its readings are null with the no-response "
+               "status, and the string's sum and average cover the remaining blocks.",
+        .use = {STRING_ONE,
+                BLOCK_ONE,
+                DURATION("how long it stays silent; 0 = for good"),
+                END},
+    },
+    [OW_EV_THERMAL_RUNAWAY] = {
+        .kind = OW_EV_THERMAL_RUNAWAY,
+        .name = "thermal_runaway",
+        .doc = "The string's blocks lose their heat path and take more float current (rate 1: "
+               "thermal resistance x3.1..x4.9 depending on the block's place, float current x9: "
+               "the heavier block needs the stronger feedback to run away within hours). Float "
+               "current doubles per 10 degC, the heat it makes raises the temperature further: "
+               "temperature and current climb together over a few hours (capped at 90 degC; "
+               "rate 1 about 3.6 h, 0.5 about 14 h). Below a rate of about 0.35 the string "
+               "settles warmer instead.",
+        .use = {STRING_ALL,
+                {.field = F_RATE, .required = 0, .min = 0, .max = 10, .def = 1,
+                 .doc = "severity factor; 1 = a credible runaway"},
+                DURATION("how long the fault lasts; 0 = until the end"),
+                END},
+    },
+    [OW_EV_HYDROGEN] = {
+        .kind = OW_EV_HYDROGEN,
+        .name = "hydrogen",
+        .doc = "Hydrogen builds up towards the given concentration with a time constant of "
+               "three minutes (and decays the same way after), while a GX_R_AUX input reports "
+               "the gas alarm.",
+        .use = {{.field = F_VALUE, .required = 1, .min = 0, .max = 100,
+                 .doc = "hydrogen concentration reached, % LEL"},
+                {.field = F_INPUT, .required = 1, .min = 1, .max = OW_AUX_POINTS,
+                 .doc = "GX_R_AUX input in alarm (unit u input i = 4*(u-1)+i)"},
+                DURATION("how long; 0 = until the end"),
+                END},
+    },
+    [OW_EV_BREAKER_OPEN] = {
+        .kind = OW_EV_BREAKER_OPEN,
+        .name = "breaker_open",
+        .doc = "A string's breaker opens: no current flows, the blocks relax from their loaded "
+               "voltage towards their open-circuit EMF, and the breaker's auxiliary contact "
+               "shows on an input.",
+        .use = {STRING_ALL,
+                {.field = F_INPUT, .required = 0, .min = 0, .max = OW_AUX_POINTS, .def = 0,
+                 .doc = "GX_R_AUX input wired to the auxiliary contact; 0 = none"},
+                DURATION("how long it stays open; 0 = until the end"),
+                END},
+    },
+    [OW_EV_AUX_INPUT] = {
+        .kind = OW_EV_AUX_INPUT,
+        .name = "aux_input",
+        .doc = "A GX_R_AUX input goes to alarm (door contact, fan failure, ...).",
+        .use = {{.field = F_INPUT, .required = 1, .min = 1, .max = OW_AUX_POINTS,
+                 .doc = "GX_R_AUX input (unit u input i = 4*(u-1)+i)"},
+                DURATION("how long; 0 = until the end"),
+                END},
+    },
+    [OW_EV_AMBIENT] = {
+        .kind = OW_EV_AMBIENT,
+        .name = "ambient",
+        .doc = "The room temperature steps (air conditioning failure); blocks follow with their "
+               "thermal time constant of about three hours. The daily swing of +-1.5 degC stays "
+               "on top.",
+        .use = {{.field = F_VALUE, .required = 1, .min = -40, .max = 70,
+                 .doc = "new ambient temperature, degC"},
+                DURATION("how long; 0 = for the rest of the run"),
+                END},
+    },
+    [OW_EV_CHARGER_OFF] = {
+        .kind = OW_EV_CHARGER_OFF,
+        .name = "charger_off",
+        .doc = "The string's charger is off while the load is still fed from the mains: no "
+               "current, the blocks relax to open circuit and slowly self-discharge (3 %/month "
+               "at 20 degC).",
+        .use = {STRING_ALL,
+                DURATION("how long; 0 = until the end"),
+                END},
+    },
 };
+/* The kinds are indexed by their enum: a kind without a row fails here
+ * (a gap in the middle leaves a NULL name, which scenario_test catches). */
+_Static_assert(sizeof kinds / sizeof kinds[0] == OW_EV_KINDS,
+               "kinds has a row for every OW_EV_ kind");
 
 static const use_t use_at = {
-    F_AT, 1, 0, MAX_TIME_S, 0, "when it starts, seconds of simulated time after the start"};
+    .field = F_AT, .required = 1, .min = 0, .max = MAX_TIME_S,
+    .doc = "when it starts, seconds of simulated time after the start"};
+/* clang-format on */
 
 const char *ow_event_kind_name(ow_event_kind_t k)
 {
@@ -498,35 +557,39 @@ static void doc_chemistries(FILE *out)
         const char *name, *unit, *physics;
         size_t off;
     } rows[] = {
-        {"ocv_full_v", "V", "EMF of a full cell (acid specific gravity + 0.845 V)",
-         offsetof(ow_chemistry_t, ocv_full_v)},
-        {"emf_span_v", "V", "EMF lost as C10 is removed (acid dilution)",
-         offsetof(ow_chemistry_t, emf_span_v)},
-        {"float_v", "V", "float voltage (default of `sim.float_v_per_cell`)",
-         offsetof(ow_chemistry_t, float_v)},
-        {"float_ma_per_ah", "mA/Ah", "float current of a full cell at 25 degC (sets Rp0)",
-         offsetof(ow_chemistry_t, float_ma_per_ah)},
-        {"mohm_ah", "mOhm Ah", "internal resistance x C10 per cell",
-         offsetof(ow_chemistry_t, mohm_ah)},
-        {"tafel_v", "V", "activation polarisation per e-fold of current",
-         offsetof(ow_chemistry_t, tafel_v)},
-        {"tafel_r0", "I10", "current where the Tafel term turns logarithmic",
-         offsetof(ow_chemistry_t, tafel_r0)},
-        {"knee_v", "V", "concentration polarisation scale (sharpness of the knee)",
-         offsetof(ow_chemistry_t, knee_v)},
-        {"acc_max", "C10", "charge a trickle discharge could reach",
-         offsetof(ow_chemistry_t, acc_max)},
-        {"acc_rc", "I10", "rate at which the accessible charge has halved from acc_max",
-         offsetof(ow_chemistry_t, acc_rc)},
-        {"acc_n", "", "how steeply the accessible charge falls with rate",
-         offsetof(ow_chemistry_t, acc_n)},
-        {"cap_per_c", "1/degC", "capacity change per degC around 25 degC",
-         offsetof(ow_chemistry_t, cap_per_c)},
-        {"charge_eff", "", "Ah stored per Ah charged below full",
-         offsetof(ow_chemistry_t, charge_eff)},
-        {"kg_per_cell_ah", "kg", "mass per cell and Ah (thermal mass)",
-         offsetof(ow_chemistry_t, kg_per_cell_ah)},
-        {"heat_j_per_gk", "J/g/K", "specific heat", offsetof(ow_chemistry_t, heat_j_per_gk)},
+        /* clang-format off */
+        {.name = "ocv_full_v", .unit = "V", .off = offsetof(ow_chemistry_t, ocv_full_v),
+         .physics = "EMF of a full cell (acid specific gravity + 0.845 V)"},
+        {.name = "emf_span_v", .unit = "V", .off = offsetof(ow_chemistry_t, emf_span_v),
+         .physics = "EMF lost as C10 is removed (acid dilution)"},
+        {.name = "float_v", .unit = "V", .off = offsetof(ow_chemistry_t, float_v),
+         .physics = "float voltage (default of `sim.float_v_per_cell`)"},
+        {.name = "float_ma_per_ah", .unit = "mA/Ah",
+         .off = offsetof(ow_chemistry_t, float_ma_per_ah),
+         .physics = "float current of a full cell at 25 degC (sets Rp0)"},
+        {.name = "mohm_ah", .unit = "mOhm Ah", .off = offsetof(ow_chemistry_t, mohm_ah),
+         .physics = "internal resistance x C10 per cell"},
+        {.name = "tafel_v", .unit = "V", .off = offsetof(ow_chemistry_t, tafel_v),
+         .physics = "activation polarisation per e-fold of current"},
+        {.name = "tafel_r0", .unit = "I10", .off = offsetof(ow_chemistry_t, tafel_r0),
+         .physics = "current where the Tafel term turns logarithmic"},
+        {.name = "knee_v", .unit = "V", .off = offsetof(ow_chemistry_t, knee_v),
+         .physics = "concentration polarisation scale (sharpness of the knee)"},
+        {.name = "acc_max", .unit = "C10", .off = offsetof(ow_chemistry_t, acc_max),
+         .physics = "charge a trickle discharge could reach"},
+        {.name = "acc_rc", .unit = "I10", .off = offsetof(ow_chemistry_t, acc_rc),
+         .physics = "rate at which the accessible charge has halved from acc_max"},
+        {.name = "acc_n", .unit = "", .off = offsetof(ow_chemistry_t, acc_n),
+         .physics = "how steeply the accessible charge falls with rate"},
+        {.name = "cap_per_c", .unit = "1/degC", .off = offsetof(ow_chemistry_t, cap_per_c),
+         .physics = "capacity change per degC around 25 degC"},
+        {.name = "charge_eff", .unit = "", .off = offsetof(ow_chemistry_t, charge_eff),
+         .physics = "Ah stored per Ah charged below full"},
+        {.name = "kg_per_cell_ah", .unit = "kg", .off = offsetof(ow_chemistry_t, kg_per_cell_ah),
+         .physics = "mass per cell and Ah (thermal mass)"},
+        {.name = "heat_j_per_gk", .unit = "J/g/K", .off = offsetof(ow_chemistry_t, heat_j_per_gk),
+         .physics = "specific heat"},
+        /* clang-format on */
     };
     fprintf(out, "### Chemistry figures (per 2 V cell)\n\n| figure | unit |");
     for (size_t c = 0; c < ow_chemistries_count; c++)
