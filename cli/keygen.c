@@ -12,18 +12,26 @@
 
 #include "ow_auth.h"
 
+/* clang-format off */
 static const struct {
     const char *name;
     unsigned roles;
     const char *why;
 } default_keys[] = {
-    {"busd", OW_ROLE_READ, "publishes readings; takes output commands from alarmd"},
-    {"alarmd", OW_ROLE_READ, "subscribes to busd; publishes alarms, answers control"},
-    {"historian", OW_ROLE_READ, "subscribes to busd and alarmd"},
-    {"modbusd", OW_ROLE_READ, "reads alarmd's snapshot; the Modbus map is read-only"},
-    {"snmpd", OW_ROLE_READ | OW_ROLE_CONFIGURE, "forwards SNMP SETs of thresholds"},
-    {"cli", OW_ROLE_ALL, "the operator's command line (root and the ohmwatch group)"},
+    {.name = "busd", .roles = OW_ROLE_READ,
+     .why = "publishes readings; takes output commands from alarmd"},
+    {.name = "alarmd", .roles = OW_ROLE_READ,
+     .why = "subscribes to busd; publishes alarms, answers control"},
+    {.name = "historian", .roles = OW_ROLE_READ,
+     .why = "subscribes to busd and alarmd"},
+    {.name = "modbusd", .roles = OW_ROLE_READ,
+     .why = "reads alarmd's snapshot; the Modbus map is read-only"},
+    {.name = "snmpd", .roles = OW_ROLE_READ | OW_ROLE_CONFIGURE,
+     .why = "forwards SNMP SETs of thresholds"},
+    {.name = "cli", .roles = OW_ROLE_ALL,
+     .why = "the operator's command line (root and the ohmwatch group)"},
 };
+/* clang-format on */
 
 static void usage(FILE *out)
 {
