@@ -29,12 +29,14 @@ static const struct {
     const char *name;
     unsigned bit;
 } role_names[] = {
-    {"read", OW_ROLE_READ},
-    {"operate", OW_ROLE_OPERATE},
-    {"configure", OW_ROLE_CONFIGURE},
-    {"breaker", OW_ROLE_BREAKER},
+    {.name = "read", .bit = OW_ROLE_READ},
+    {.name = "operate", .bit = OW_ROLE_OPERATE},
+    {.name = "configure", .bit = OW_ROLE_CONFIGURE},
+    {.name = "breaker", .bit = OW_ROLE_BREAKER},
 };
 #define NROLES (sizeof role_names / sizeof role_names[0])
+/* One name per role bit: a role added to the enum needs its row here. */
+_Static_assert((1u << NROLES) - 1 == OW_ROLE_ALL, "role_names names every OW_ROLE_ bit");
 
 typedef struct {
     char ep[256];
