@@ -15,30 +15,279 @@
 #include "regmap.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ow_gbms.h"
 
+/* Where each section starts and how many items it holds (the guide's
+ * addresses). The asserts below tie them together, so that a wrong count
+ * cannot overlap two sections or leave a gap the guide does not have. */
+#define GEN_FIRST  1000
+#define STR1_FIRST 1010
+#define STR1_N     10
+#define MOD1_FIRST 1060
+#define MOD1_N     330
+#define STR2_FIRST 2710
+#define MOD2_FIRST 2740
+#define AUXI_FIRST 3650
+#define AUXO_FIRST 3666
+#define BLOCK      5 /* registers per string and per module */
+
+_Static_assert(GEN_FIRST == OW_MB_FIRST, "the map starts with the general section");
+_Static_assert(STR1_FIRST + STR1_N * BLOCK == MOD1_FIRST, "strings 1-10 end where modules start");
+_Static_assert(MOD1_FIRST + MOD1_N * BLOCK == STR2_FIRST, "modules 1-330 end at 2709");
+_Static_assert(STR2_FIRST + (OW_MAX_STRINGS - STR1_N) * BLOCK == MOD2_FIRST,
+               "strings 11-16 end at 2739");
+_Static_assert(MOD2_FIRST + (OW_MB_MODULES - MOD1_N) * BLOCK == AUXI_FIRST,
+               "modules 331-512 end where GX_R_AUX starts (the guide's '520' is a typo)");
+_Static_assert(AUXI_FIRST + OW_AUX_POINTS == AUXO_FIRST, "16 inputs, then the outputs");
+_Static_assert(AUXO_FIRST + OW_AUX_POINTS - 1 == OW_MB_LAST, "the outputs end the map");
+_Static_assert(OW_MB_MODULES <= OW_MAX_MODULES, "module_flags holds every mapped module");
+_Static_assert(OW_MB_NSECTIONS <= 32, "ow_mb_reg_t.in is a bit per section");
+
 const ow_mb_section_t ow_mb_sections[] = {
-    {1000, 1004, "general",
-     "1000 General Status Flags, 1001 Battery Status Flags, 1002 Alarm Flags, "
-     "1003 number of strings, 1004 number of modules (unsigned)"},
-    {1010, 1059, "strings 1-10",
-     "1010+5*(s-1): +0 current (0.1 A), +1 sum voltage (0.1 V), +2 average voltage "
-     "(1 mV), +3 AC current (0.1 A), +4 reserved (0); signed"},
-    {1060, 2709, "modules 1-330",
-     "1060+5*(m-1): +0 TEMP (2*T+78, T in degC), +1 VOLT (mV), +2 IMPC (0.01 mOhm), "
-     "+3 ALARM (Alarm Flags), +4 equalizing (%, signed)"},
-    {2710, 2739, "strings 11-16",
-     "2710+5*(s-11): +0 current (0.1 A), +3 AC current (0.1 A), +1 +2 +4 reserved (0); "
-     "signed"},
-    {2740, 3649, "modules 331-512",
-     "2740+5*(m-331), same layout as modules 1-330; the guide's label says 331-520, its "
-     "addresses end at 3649 = module 512"},
-    {3650, 3665, "GX_R_AUX inputs", "3650+4*(u-1)+(i-1): input i of unit u, 1 in alarm, 0 not"},
-    {3666, 3681, "GX_R_AUX outputs", "3666+4*(u-1)+(o-1): output o of unit u, 1 on, 0 off"},
+    [OW_MB_SEC_GENERAL] =
+        {.name = "general",
+         .per = OW_MB_PER_GATEWAY,
+         .first = GEN_FIRST,
+         .first_item = 1,
+         .nitems = 1,
+         .stride = 5,
+         .guide = "General Modbus Registers",
+         .what = "1000 General Status Flags, 1001 Battery Status Flags, 1002 Alarm Flags, "
+                 "1003 number of strings, 1004 number of modules (unsigned)"},
+    [OW_MB_SEC_STRINGS_1_10] =
+        {.name = "strings 1-10",
+         .per = OW_MB_PER_STRING,
+         .first = STR1_FIRST,
+         .first_item = 1,
+         .nitems = STR1_N,
+         .stride = BLOCK,
+         .guide = "Main Register Section for Strings",
+         .what = "1010+5*(s-1): +0 current (0.1 A), +1 sum voltage (0.1 V), +2 average voltage "
+                 "(1 mV), +3 AC current (0.1 A), +4 reserved (0); signed"},
+    [OW_MB_SEC_MODULES_1_330] =
+        {.name = "modules 1-330",
+         .per = OW_MB_PER_MODULE,
+         .first = MOD1_FIRST,
+         .first_item = 1,
+         .nitems = MOD1_N,
+         .stride = BLOCK,
+         .guide = "Main Register Section for Modules",
+         .what = "1060+5*(m-1): +0 TEMP (2*T+78, T in degC), +1 VOLT (mV), +2 IMPC (0.01 mOhm), "
+                 "+3 ALARM (Alarm Flags), +4 equalizing (%, signed)"},
+    [OW_MB_SEC_STRINGS_11_16] =
+        {.name = "strings 11-16",
+         .per = OW_MB_PER_STRING,
+         .first = STR2_FIRST,
+         .first_item = STR1_N + 1,
+         .nitems = OW_MAX_STRINGS - STR1_N,
+         .stride = BLOCK,
+         .guide = "Secondary Register Section for Strings",
+         .what = "2710+5*(s-11): +0 current (0.1 A), +3 AC current (0.1 A), +1 +2 +4 reserved "
+                 "(0); signed"},
+    [OW_MB_SEC_MODULES_331_512] =
+        {.name = "modules 331-512",
+         .per = OW_MB_PER_MODULE,
+         .first = MOD2_FIRST,
+         .first_item = MOD1_N + 1,
+         .nitems = OW_MB_MODULES - MOD1_N,
+         .stride = BLOCK,
+         .guide = "Secondary Register Section for Modules",
+         .what = "2740+5*(m-331), same layout as modules 1-330; the guide's label says 331-520, "
+                 "its addresses end at 3649 = module 512"},
+    [OW_MB_SEC_AUX_INPUTS] = {.name = "GX_R_AUX inputs",
+                              .per = OW_MB_PER_POINT,
+                              .first = AUXI_FIRST,
+                              .first_item = 1,
+                              .nitems = OW_AUX_POINTS,
+                              .stride = 1,
+                              .guide = "GXR_AUX Alarm Modbus Registers",
+                              .what = "3650+4*(u-1)+(i-1): input i of unit u, 1 in alarm, 0 not"},
+    [OW_MB_SEC_AUX_OUTPUTS] = {.name = "GX_R_AUX outputs",
+                               .per = OW_MB_PER_POINT,
+                               .first = AUXO_FIRST,
+                               .first_item = 1,
+                               .nitems = OW_AUX_POINTS,
+                               .stride = 1,
+                               .guide = "GXR_AUX Output Modbus Registers",
+                               .what = "3666+4*(u-1)+(o-1): output o of unit u, 1 on, 0 off"},
 };
 const int ow_mb_nsections = sizeof ow_mb_sections / sizeof ow_mb_sections[0];
+_Static_assert(sizeof ow_mb_sections / sizeof ow_mb_sections[0] == OW_MB_NSECTIONS,
+               "one section row per ow_mb_sec_t");
+
+#define STRINGS    (OW_MB_IN(OW_MB_SEC_STRINGS_1_10) | OW_MB_IN(OW_MB_SEC_STRINGS_11_16))
+#define MODULES    (OW_MB_IN(OW_MB_SEC_MODULES_1_330) | OW_MB_IN(OW_MB_SEC_MODULES_331_512))
+#define SCALE(key) .scale_key = #key, .scale_off = offsetof(ow_mb_scale_t, key)
+
+/* The guide's registers. Its string registers have no scale; the module
+ * registers TEMP, VOLT, IMPC clamp unsigned here (2T+78 and the factors are
+ * never negative for a real reading, and unsigned doubles the range). */
+const ow_mb_reg_t ow_mb_regs[] = {
+    [OW_MB_REG_GENERAL_STATUS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL),
+                                  .offset = 0,
+                                  .name = "BACS_ALARM",
+                                  .unit = "",
+                                  .meaning = "General Status Flags",
+                                  .enc = OW_MB_ENC_WORD,
+                                  .kind = OW_MSG_STATE,
+                                  .src = offsetof(ow_state_t, general)},
+    [OW_MB_REG_BATTERY_STATUS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL),
+                                  .offset = 1,
+                                  .name = "BACS_ALARM",
+                                  .unit = "",
+                                  .meaning = "Battery Status Flags",
+                                  .enc = OW_MB_ENC_WORD,
+                                  .kind = OW_MSG_STATE,
+                                  .src = offsetof(ow_state_t, battery)},
+    [OW_MB_REG_ALARM_FLAGS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL),
+                               .offset = 2,
+                               .name = "BACS_ALARM",
+                               .unit = "",
+                               .meaning = "Alarm Flags",
+                               .enc = OW_MB_ENC_WORD,
+                               .kind = OW_MSG_STATE,
+                               .src = offsetof(ow_state_t, alarm)},
+    [OW_MB_REG_NUM_STRINGS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL),
+                               .offset = 3,
+                               .name = "BACS_NUMSTRINGS",
+                               .unit = "",
+                               .meaning = "The number of strings in the setup",
+                               .enc = OW_MB_ENC_NSTRINGS},
+    [OW_MB_REG_NUM_MODULES] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL),
+                               .offset = 4,
+                               .name = "BACS_NUMMODULES",
+                               .unit = "",
+                               .meaning = "The total number of modules in the setup",
+                               .enc = OW_MB_ENC_NMODULES},
+    [OW_MB_REG_STR_CURRENT] = {.in = STRINGS,
+                               .offset = 0,
+                               .name = "STRING_%02d_CUR",
+                               .unit = "A",
+                               .meaning = "The DC current in the string",
+                               .enc = OW_MB_ENC_VALUE,
+                               .kind = OW_MSG_STRING,
+                               .src = offsetof(ow_string_t, current_a),
+                               SCALE(string_current),
+                               .is_signed = 1},
+    [OW_MB_REG_STR_SUM_V] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_1_10),
+                             .offset = 1,
+                             .name = "BACS_StrSumVolt",
+                             .unit = "V",
+                             .meaning = "The total voltage in the string",
+                             .enc = OW_MB_ENC_VALUE,
+                             .kind = OW_MSG_STRING,
+                             .src = offsetof(ow_string_t, sum_voltage_v),
+                             SCALE(string_sum_v),
+                             .is_signed = 1},
+    [OW_MB_REG_STR_AVG_V] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_1_10),
+                             .offset = 2,
+                             .name = "BACS_StrAvgVolt",
+                             .unit = "V",
+                             .meaning = "The average voltage in the string",
+                             .enc = OW_MB_ENC_VALUE,
+                             .kind = OW_MSG_STRING,
+                             .src = offsetof(ow_string_t, avg_voltage_v),
+                             SCALE(string_avg_v),
+                             .is_signed = 1},
+    [OW_MB_REG_STR_AC] = {.in = STRINGS,
+                          .offset = 3,
+                          .name = "BACS_Str_CurrAC",
+                          .unit = "A",
+                          .meaning = "The AC current (RMS value) in the string",
+                          .enc = OW_MB_ENC_VALUE,
+                          .kind = OW_MSG_STRING,
+                          .src = offsetof(ow_string_t, ac_current_a),
+                          SCALE(string_ac),
+                          .is_signed = 1},
+    [OW_MB_REG_STR_RESERVED_1] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_11_16),
+                                  .offset = 1,
+                                  .name = "(reserved)",
+                                  .unit = "",
+                                  .meaning = "Reserved and not used (no voltage for strings 11-16)",
+                                  .enc = OW_MB_ENC_RESERVED},
+    [OW_MB_REG_STR_RESERVED_2] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_11_16),
+                                  .offset = 2,
+                                  .name = "(reserved)",
+                                  .unit = "",
+                                  .meaning = "Reserved and not used (no voltage for strings 11-16)",
+                                  .enc = OW_MB_ENC_RESERVED},
+    [OW_MB_REG_STR_RESERVED_4] = {.in = STRINGS,
+                                  .offset = 4,
+                                  .name = "(reserved)",
+                                  .unit = "",
+                                  .meaning = "The fifth register of each string is reserved",
+                                  .enc = OW_MB_ENC_RESERVED},
+    [OW_MB_REG_MOD_TEMP] = {.in = MODULES,
+                            .offset = 0,
+                            .name = "MODULE_%03d_TEMP",
+                            .unit = "degC",
+                            .meaning = "The battery temperature; T = (x - 78) / 2",
+                            .enc = OW_MB_ENC_VALUE,
+                            .kind = OW_MSG_MODULE,
+                            .src = offsetof(ow_module_t, temp_c),
+                            .scale = 2,
+                            .bias = 78},
+    [OW_MB_REG_MOD_VOLT] = {.in = MODULES,
+                            .offset = 1,
+                            .name = "MODULE_%03d_VOLT",
+                            .unit = "V",
+                            .meaning = "The battery voltage; factor 1000",
+                            .enc = OW_MB_ENC_VALUE,
+                            .kind = OW_MSG_MODULE,
+                            .src = offsetof(ow_module_t, voltage_v),
+                            .scale = 1000},
+    [OW_MB_REG_MOD_IMPC] = {.in = MODULES,
+                            .offset = 2,
+                            .name = "MODULE_%03d_IMPC",
+                            .unit = "mOhm",
+                            .meaning = "The battery impedance; factor 100",
+                            .enc = OW_MB_ENC_VALUE,
+                            .kind = OW_MSG_MODULE,
+                            .src = offsetof(ow_module_t, impedance_mohm),
+                            .scale = 100},
+    [OW_MB_REG_MOD_ALARM] = {.in = MODULES,
+                             .offset = 3,
+                             .name = "MODULE_%03d_ALARM",
+                             .unit = "",
+                             .meaning = "Alarms and status for the module (Alarm Flags)",
+                             .enc = OW_MB_ENC_ALARM,
+                             .kind = OW_MSG_STATE,
+                             .src = offsetof(ow_state_t, module_flags)},
+    [OW_MB_REG_MOD_EQ] = {.in = MODULES,
+                          .offset = 4,
+                          .name = "Module_%03d_ModByPVoltPc",
+                          .unit = "%",
+                          .meaning = "How much of the equalizing is active",
+                          .enc = OW_MB_ENC_VALUE,
+                          .kind = OW_MSG_MODULE,
+                          .src = offsetof(ow_module_t, eq_pct),
+                          .scale = 1,
+                          .is_signed = 1},
+    [OW_MB_REG_AUX_INPUT] = {.in = OW_MB_IN(OW_MB_SEC_AUX_INPUTS),
+                             .offset = 0,
+                             .name = "BACSGXRAuxAlarm(%d)",
+                             .name_bias = -1,
+                             .unit = "",
+                             .meaning = "Status of input i on GX_R_AUX u: 1 in alarm, 0 not",
+                             .enc = OW_MB_ENC_BIT,
+                             .kind = OW_MSG_AUX,
+                             .src = offsetof(ow_aux_t, inputs)},
+    [OW_MB_REG_AUX_OUTPUT] = {.in = OW_MB_IN(OW_MB_SEC_AUX_OUTPUTS),
+                              .offset = 0,
+                              .name = "BACSGXRAuxOutputStatus(%d)",
+                              .name_bias = -1,
+                              .unit = "",
+                              .meaning = "Status of output o on GX_R_AUX u: 1 on, 0 off",
+                              .enc = OW_MB_ENC_BIT,
+                              .kind = OW_MSG_AUX,
+                              .src = offsetof(ow_aux_t, outputs)},
+};
+const int ow_mb_nregs = sizeof ow_mb_regs / sizeof ow_mb_regs[0];
+_Static_assert(sizeof ow_mb_regs / sizeof ow_mb_regs[0] == OW_MB_NREGS,
+               "one register row per ow_mb_reg_id_t");
 
 void ow_mb_scale_default(ow_mb_scale_t *s)
 {
@@ -48,10 +297,16 @@ void ow_mb_scale_default(ow_mb_scale_t *s)
     s->string_ac = 10;
 }
 
+int ow_mb_section_last(const ow_mb_section_t *s)
+{
+    return s->first + s->nitems * s->stride - 1;
+}
+
 int ow_mb_mapped(int addr)
 {
     for (int i = 0; i < ow_mb_nsections; i++)
-        if (addr >= ow_mb_sections[i].first && addr <= ow_mb_sections[i].last) return 1;
+        if (addr >= ow_mb_sections[i].first && addr <= ow_mb_section_last(&ow_mb_sections[i]))
+            return 1;
     return 0;
 }
 
@@ -65,18 +320,65 @@ uint16_t ow_mb_clamp(double v, int is_signed)
     return (uint16_t)(int32_t)v;
 }
 
+/* Address of item's block in section i, -1 if the section does not hold it. */
+static int block_base(int i, int item)
+{
+    const ow_mb_section_t *s = &ow_mb_sections[i];
+    if (item < s->first_item || item >= s->first_item + s->nitems) return -1;
+    return s->first + (item - s->first_item) * s->stride;
+}
+
+int ow_mb_addr(ow_mb_reg_id_t reg, int item)
+{
+    if ((int)reg < 0 || reg >= OW_MB_NREGS) return -1;
+    for (int i = 0; i < ow_mb_nsections; i++) {
+        int b = block_base(i, item);
+        if (b >= 0 && (ow_mb_regs[reg].in & OW_MB_IN(i))) return b + ow_mb_regs[reg].offset;
+    }
+    return -1;
+}
+
+const ow_mb_reg_t *ow_mb_at(int addr, int *item, const ow_mb_section_t **sec)
+{
+    for (int i = 0; i < ow_mb_nsections; i++) {
+        const ow_mb_section_t *s = &ow_mb_sections[i];
+        if (addr < s->first || addr > ow_mb_section_last(s)) continue;
+        int off = (addr - s->first) % s->stride;
+        for (int r = 0; r < ow_mb_nregs; r++) {
+            if (!(ow_mb_regs[r].in & OW_MB_IN(i)) || ow_mb_regs[r].offset != off) continue;
+            if (item) *item = s->first_item + (addr - s->first) / s->stride;
+            if (sec) *sec = s;
+            return &ow_mb_regs[r];
+        }
+    }
+    return NULL;
+}
+
+/* The name's one conversion, "%d" or "%0Nd", filled in by hand: the names
+ * are data, and a format string that is data is what -Wformat=2 refuses. */
+void ow_mb_reg_name(const ow_mb_reg_t *r, int item, char *buf, size_t len)
+{
+    const char *pc = strchr(r->name, '%');
+    if (!pc) {
+        snprintf(buf, len, "%s", r->name);
+        return;
+    }
+    const char *q = pc + 1;
+    int width = 0;
+    while (*q >= '0' && *q <= '9')
+        width = width * 10 + (*q++ - '0');
+    if (*q == 'd') q++;
+    snprintf(buf, len, "%.*s%0*d%s", (int)(pc - r->name), r->name, width, item + r->name_bias, q);
+}
+
 int ow_mb_module_base(int m)
 {
-    if (m >= 1 && m <= 330) return 1060 + 5 * (m - 1);
-    if (m >= 331 && m <= OW_MB_MODULES) return 2740 + 5 * (m - 331);
-    return -1;
+    return ow_mb_addr(OW_MB_REG_MOD_TEMP, m);
 }
 
 int ow_mb_string_base(int s)
 {
-    if (s >= 1 && s <= 10) return 1010 + 5 * (s - 1);
-    if (s >= 11 && s <= OW_MAX_STRINGS) return 2710 + 5 * (s - 11);
-    return -1;
+    return ow_mb_addr(OW_MB_REG_STR_CURRENT, s);
 }
 
 static void put(ow_mb_image_t *img, int addr, uint16_t v)
@@ -84,77 +386,126 @@ static void put(ow_mb_image_t *img, int addr, uint16_t v)
     if (addr >= OW_MB_FIRST && addr <= OW_MB_LAST) img->r[addr - OW_MB_FIRST] = v;
 }
 
+static uint16_t get(const ow_mb_image_t *img, int addr)
+{
+    return img->r[addr - OW_MB_FIRST];
+}
+
+/* What one message (or the image's setup) brings to the encoders. */
+#define SETUP (-1) /* feed_t.kind of ow_mb_image_init: no OW_MSG_* is negative */
+typedef struct {
+    int kind;      /* OW_MSG_*, or SETUP */
+    const void *p; /* that kind's payload */
+    int nstrings, nmodules;
+} feed_t;
+
+static double src_double(const feed_t *f, const ow_mb_reg_t *r)
+{
+    double v;
+    memcpy(&v, (const char *)f->p + r->src, sizeof v);
+    return v;
+}
+
+static uint32_t src_u32(const feed_t *f, const ow_mb_reg_t *r)
+{
+    uint32_t v;
+    memcpy(&v, (const char *)f->p + r->src, sizeof v);
+    return v;
+}
+
+/* Write the registers of item's block in section i that this feed fills. */
+static void encode(ow_mb_image_t *img, int i, int item, const feed_t *f)
+{
+    int b = block_base(i, item);
+    if (b < 0) return;
+    for (int k = 0; k < ow_mb_nregs; k++) {
+        const ow_mb_reg_t *r = &ow_mb_regs[k];
+        if (!(r->in & OW_MB_IN(i))) continue;
+        int a = b + r->offset;
+        switch (r->enc) {
+        case OW_MB_ENC_RESERVED:
+            break;
+        case OW_MB_ENC_NSTRINGS:
+            if (f->kind == SETUP) put(img, a, (uint16_t)f->nstrings);
+            break;
+        case OW_MB_ENC_NMODULES:
+            if (f->kind == SETUP) put(img, a, (uint16_t)f->nmodules);
+            break;
+        case OW_MB_ENC_VALUE:
+            if (f->kind != r->kind) break;
+            double sc = r->scale;
+            if (r->scale_key) memcpy(&sc, (const char *)&img->scale + r->scale_off, sizeof sc);
+            put(img, a, ow_mb_clamp(src_double(f, r) * sc + r->bias, r->is_signed));
+            break;
+        case OW_MB_ENC_WORD:
+            if (f->kind == r->kind) put(img, a, (uint16_t)src_u32(f, r));
+            break;
+        case OW_MB_ENC_BIT:
+            if (f->kind == r->kind) put(img, a, (src_u32(f, r) >> (item - 1)) & 1u);
+            break;
+        case OW_MB_ENC_ALARM:
+            if (f->kind == SETUP) {
+                /* Configured but not read yet: "not read" must not look like
+                 * "0 V, no alarm". */
+                put(img, a, GBMS_AL_COMMUNICATION_LOST);
+            } else if (f->kind == r->kind) {
+                const uint16_t *w = (const uint16_t *)((const char *)f->p + r->src);
+                put(img, a, w[item - 1]);
+            } else if (f->kind == OW_MSG_MODULE) {
+                /* The flags belong to alarmd's state; a reading only clears
+                 * the "never read" mark, and sets it again when the module
+                 * did not answer. */
+                uint16_t al = get(img, a);
+                if (((const ow_module_t *)f->p)->status & OW_MODST_NO_RESPONSE)
+                    al |= GBMS_AL_COMMUNICATION_LOST;
+                else
+                    al &= (uint16_t)~GBMS_AL_COMMUNICATION_LOST;
+                put(img, a, al);
+            }
+            break;
+        }
+    }
+}
+
+/* Encode item in whichever section of this kind holds it. */
+static void encode_item(ow_mb_image_t *img, ow_mb_per_t per, int item, const feed_t *f)
+{
+    for (int i = 0; i < ow_mb_nsections; i++)
+        if (ow_mb_sections[i].per == per) encode(img, i, item, f);
+}
+
 void ow_mb_image_init(ow_mb_image_t *img, const ow_mb_scale_t *scale, int nstrings, int nmodules)
 {
     memset(img->r, 0, sizeof img->r);
     img->scale = *scale;
-    put(img, 1003, (uint16_t)nstrings);
-    put(img, 1004, (uint16_t)nmodules);
+    feed_t f = {.kind = SETUP, .nstrings = nstrings, .nmodules = nmodules};
+    encode_item(img, OW_MB_PER_GATEWAY, 1, &f);
     for (int m = 1; m <= nmodules && m <= OW_MB_MODULES; m++)
-        put(img, ow_mb_module_base(m) + 3, GBMS_AL_COMMUNICATION_LOST);
-}
-
-static void apply_module(ow_mb_image_t *img, const ow_module_t *mo)
-{
-    int b = ow_mb_module_base(mo->module);
-    if (b < 0) return;
-    put(img, b + 0, ow_mb_clamp(2 * mo->temp_c + 78, 0));
-    put(img, b + 1, ow_mb_clamp(mo->voltage_v * 1000, 0));
-    put(img, b + 2, ow_mb_clamp(mo->impedance_mohm * 100, 0));
-    /* The flags belong to alarmd's state; a reading only clears the "never
-     * read" mark, and sets it again when the module did not answer. */
-    uint16_t al = img->r[b + 3 - OW_MB_FIRST];
-    if (mo->status & OW_MODST_NO_RESPONSE)
-        al |= GBMS_AL_COMMUNICATION_LOST;
-    else
-        al &= (uint16_t)~GBMS_AL_COMMUNICATION_LOST;
-    put(img, b + 3, al);
-    put(img, b + 4, ow_mb_clamp(mo->eq_pct, 1));
-}
-
-static void apply_string(ow_mb_image_t *img, const ow_string_t *s)
-{
-    int b = ow_mb_string_base(s->string);
-    if (b < 0) return;
-    put(img, b + 0, ow_mb_clamp(s->current_a * img->scale.string_current, 1));
-    put(img, b + 3, ow_mb_clamp(s->ac_current_a * img->scale.string_ac, 1));
-    if (s->string <= 10) {
-        put(img, b + 1, ow_mb_clamp(s->sum_voltage_v * img->scale.string_sum_v, 1));
-        put(img, b + 2, ow_mb_clamp(s->avg_voltage_v * img->scale.string_avg_v, 1));
-    }
-}
-
-static void apply_aux(ow_mb_image_t *img, const ow_aux_t *a)
-{
-    for (int i = 0; i < OW_AUX_POINTS; i++) {
-        put(img, 3650 + i, (a->inputs >> i) & 1u);
-        put(img, 3666 + i, (a->outputs >> i) & 1u);
-    }
-}
-
-static void apply_state(ow_mb_image_t *img, const ow_state_t *st)
-{
-    put(img, 1000, (uint16_t)st->general);
-    put(img, 1001, (uint16_t)st->battery);
-    put(img, 1002, (uint16_t)st->alarm);
-    for (int m = 1; m <= st->nmodules && m <= OW_MB_MODULES; m++)
-        put(img, ow_mb_module_base(m) + 3, st->module_flags[m - 1]);
+        encode_item(img, OW_MB_PER_MODULE, m, &f);
 }
 
 int ow_mb_apply(ow_mb_image_t *img, const ow_msg_t *m)
 {
+    feed_t f = {.kind = m->kind};
     switch (m->kind) {
     case OW_MSG_MODULE:
-        apply_module(img, &m->u.module);
+        f.p = &m->u.module;
+        encode_item(img, OW_MB_PER_MODULE, m->u.module.module, &f);
         return 1;
     case OW_MSG_STRING:
-        apply_string(img, &m->u.string);
+        f.p = &m->u.string;
+        encode_item(img, OW_MB_PER_STRING, m->u.string.string, &f);
         return 1;
     case OW_MSG_AUX:
-        apply_aux(img, &m->u.aux);
+        f.p = &m->u.aux;
+        for (int i = 1; i <= OW_AUX_POINTS; i++)
+            encode_item(img, OW_MB_PER_POINT, i, &f);
         return 1;
     case OW_MSG_STATE:
-        apply_state(img, &m->u.state);
+        f.p = &m->u.state;
+        encode_item(img, OW_MB_PER_GATEWAY, 1, &f);
+        for (int i = 1; i <= m->u.state.nmodules && i <= OW_MB_MODULES; i++)
+            encode_item(img, OW_MB_PER_MODULE, i, &f);
         return 1;
     default:
         return 0;
@@ -170,6 +521,82 @@ int ow_mb_read(const ow_mb_image_t *img, int addr, int count, uint16_t *out)
     return 0;
 }
 
+/* The "register" column: how the value is made, from the row. */
+static void doc_encoding(FILE *out, const ow_mb_reg_t *r)
+{
+    ow_mb_scale_t def;
+    ow_mb_scale_default(&def);
+    switch (r->enc) {
+    case OW_MB_ENC_RESERVED:
+        fprintf(out, "0");
+        break;
+    case OW_MB_ENC_NSTRINGS:
+        fprintf(out, "strings configured for the gateway");
+        break;
+    case OW_MB_ENC_NMODULES:
+        fprintf(out, "modules configured for the gateway");
+        break;
+    case OW_MB_ENC_VALUE:
+        if (r->scale_key) {
+            double d;
+            memcpy(&d, (const char *)&def + r->scale_off, sizeof d);
+            fprintf(out, "round(x * `scale.%s`), default %g", r->scale_key, d);
+        } else if (r->scale == 1 && r->bias == 0) {
+            fprintf(out, "round(x)");
+        } else {
+            fprintf(out, "round(x * %g", r->scale);
+            if (r->bias != 0) fprintf(out, " + %g", r->bias);
+            fprintf(out, ")");
+        }
+        break;
+    case OW_MB_ENC_WORD:
+        fprintf(out, "alarmd's flag word");
+        break;
+    case OW_MB_ENC_ALARM:
+        fprintf(out,
+                "alarmd's module flags; Communication lost (0x%04X) until read and while "
+                "not answering",
+                GBMS_AL_COMMUNICATION_LOST);
+        break;
+    case OW_MB_ENC_BIT:
+        fprintf(out, "1 or 0");
+        break;
+    }
+}
+
+/* One line per register of each section's first item, in address order. */
+static int doc_registers(FILE *out)
+{
+    fprintf(out, "\n## Registers\n\n"
+                 "Generated from the register rows in `services/modbusd/regmap.c`, the rows the "
+                 "encoders walk to fill the image. *register* is the address for the section's "
+                 "first item, *name* the guide's name for it; item n's register is that plus "
+                 "stride x (n - first item). x is the ohmwatch value in the unit shown; "
+                 "values clamp to the type's 16-bit range. TEMP, VOLT and IMPC, which the guide "
+                 "calls signed, clamp unsigned: none is negative for a real reading, and "
+                 "unsigned doubles the range (65.535 V).\n\n"
+                 "| register | section | offset | name | unit | guide | value | type |\n"
+                 "|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < ow_mb_nsections; i++) {
+        const ow_mb_section_t *s = &ow_mb_sections[i];
+        for (int off = 0; off < s->stride; off++) {
+            int item;
+            const ow_mb_reg_t *r = ow_mb_at(s->first + off, &item, NULL);
+            if (!r) return -1; /* a hole in a block: the test finds it first */
+            char name[48];
+            ow_mb_reg_name(r, item, name, sizeof name);
+            fprintf(out, "| %d | %s | +%d of %d | %s | %s | %s | ", s->first + off, s->name, off,
+                    s->stride, name, r->unit, r->meaning);
+            doc_encoding(out, r);
+            fprintf(out, " | %s |\n",
+                    r->enc == OW_MB_ENC_RESERVED ? "-"
+                    : r->is_signed               ? "signed"
+                                                 : "unsigned");
+        }
+    }
+    return 0;
+}
+
 int ow_mb_doc(FILE *out)
 {
     fprintf(out, "# Modbus register map\n\n"
@@ -180,8 +607,10 @@ int ow_mb_doc(FILE *out)
                  "own unit id (default: its index in the site file + 1).\n\n"
                  "| first | last | section | layout |\n|---|---|---|---|\n");
     for (int i = 0; i < ow_mb_nsections; i++)
-        fprintf(out, "| %d | %d | %s | %s |\n", ow_mb_sections[i].first, ow_mb_sections[i].last,
-                ow_mb_sections[i].name, ow_mb_sections[i].what);
+        fprintf(out, "| %d | %d | %s | %s |\n", ow_mb_sections[i].first,
+                ow_mb_section_last(&ow_mb_sections[i]), ow_mb_sections[i].name,
+                ow_mb_sections[i].what);
+    if (doc_registers(out) < 0) return -1;
     fprintf(out, "\n## Decisions\n\n"
                  "- **Last module is 512.** The guide labels the secondary module section "
                  "331-520, but its own addresses end at 3645-3649 for the last module and "

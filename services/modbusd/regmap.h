@@ -1,10 +1,12 @@
 /* The G.BMS webmanager's Modbus read register map (user guide, "Modbus Read
- * Registers") as one table, and the register image of one gateway that the
- * table's encoders fill from ohmwatch messages. The server, the docs
- * (docs/modbus.md) and the unit test all walk the same table. */
+ * Registers") as two tables, its sections and the registers of each
+ * section's block, and the register image of one gateway that the encoders
+ * fill from ohmwatch messages by walking the register rows. The server, the
+ * docs (docs/modbus.md) and the unit test all walk the same tables. */
 #ifndef OW_REGMAP_H
 #define OW_REGMAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -27,18 +29,110 @@ typedef struct {
 
 void ow_mb_scale_default(ow_mb_scale_t *s);
 
-/* One contiguous section of the map. */
+/* The sections of the map, in address order. Each repeats a block of
+ * `stride` registers once per item (module, string, GX_R_AUX point); the
+ * general section is one block of one item. */
+typedef enum {
+    OW_MB_SEC_GENERAL,
+    OW_MB_SEC_STRINGS_1_10,
+    OW_MB_SEC_MODULES_1_330,
+    OW_MB_SEC_STRINGS_11_16,
+    OW_MB_SEC_MODULES_331_512,
+    OW_MB_SEC_AUX_INPUTS,
+    OW_MB_SEC_AUX_OUTPUTS,
+    OW_MB_NSECTIONS
+} ow_mb_sec_t;
+
+/* What a section's items are, so a message finds its block. */
+typedef enum {
+    OW_MB_PER_GATEWAY, /* one block for the whole gateway */
+    OW_MB_PER_STRING,  /* item = string number */
+    OW_MB_PER_MODULE,  /* item = module address */
+    OW_MB_PER_POINT,   /* item = GX_R_AUX point 4*(u-1)+i, 1..16 */
+} ow_mb_per_t;
+
 typedef struct {
-    int first, last;  /* inclusive register addresses */
-    const char *name; /* for docs and logs */
-    const char *what; /* layout, scales */
+    const char *name;  /* for docs and logs */
+    ow_mb_per_t per;   /* what the items are */
+    int first;         /* address of the first item's block */
+    int first_item;    /* number of the first item (1, 11, 331) */
+    int nitems;        /* items in the section */
+    int stride;        /* registers per item */
+    const char *guide; /* the guide's heading for it */
+    const char *what;  /* layout, scales (the docs' section table) */
 } ow_mb_section_t;
 
 extern const ow_mb_section_t ow_mb_sections[];
 extern const int ow_mb_nsections;
+/* Last register address of a section (inclusive). */
+int ow_mb_section_last(const ow_mb_section_t *s);
+
+/* The registers of one item's block, one row each. */
+typedef enum {
+    OW_MB_REG_GENERAL_STATUS,
+    OW_MB_REG_BATTERY_STATUS,
+    OW_MB_REG_ALARM_FLAGS,
+    OW_MB_REG_NUM_STRINGS,
+    OW_MB_REG_NUM_MODULES,
+    OW_MB_REG_STR_CURRENT,
+    OW_MB_REG_STR_SUM_V,
+    OW_MB_REG_STR_AVG_V,
+    OW_MB_REG_STR_AC,
+    OW_MB_REG_STR_RESERVED_1, /* strings 11-16: no sum voltage */
+    OW_MB_REG_STR_RESERVED_2, /* strings 11-16: no average voltage */
+    OW_MB_REG_STR_RESERVED_4,
+    OW_MB_REG_MOD_TEMP,
+    OW_MB_REG_MOD_VOLT,
+    OW_MB_REG_MOD_IMPC,
+    OW_MB_REG_MOD_ALARM,
+    OW_MB_REG_MOD_EQ,
+    OW_MB_REG_AUX_INPUT,
+    OW_MB_REG_AUX_OUTPUT,
+    OW_MB_NREGS
+} ow_mb_reg_id_t;
+
+/* How a register's value is made. */
+typedef enum {
+    OW_MB_ENC_RESERVED, /* always 0 */
+    OW_MB_ENC_NSTRINGS, /* the configured number of strings, set by ow_mb_image_init */
+    OW_MB_ENC_NMODULES, /* the configured number of modules, set by ow_mb_image_init */
+    OW_MB_ENC_VALUE,    /* round(x * scale + bias) of the double at src, clamped */
+    OW_MB_ENC_WORD,     /* the 32-bit flag word at src, low 16 bits */
+    OW_MB_ENC_ALARM,    /* module ALARM: alarmd's module_flags, Communication lost from readings */
+    OW_MB_ENC_BIT,      /* bit (item - 1) of the 32-bit mask at src: 1 or 0 */
+} ow_mb_enc_t;
+
+#define OW_MB_IN(sec) (1u << (sec))
+
+typedef struct {
+    unsigned in;         /* sections that hold it: OW_MB_IN(...) | ... */
+    int offset;          /* within the item's block */
+    const char *name;    /* the guide's name; %d is item + name_bias */
+    int name_bias;       /* the guide counts GX_R_AUX points from 0 */
+    const char *unit;    /* the guide's unit of measure, "" if none */
+    const char *meaning; /* the guide's description, formula or factor */
+    ow_mb_enc_t enc;
+    int kind;              /* the message kind (OW_MSG_*) that feeds it (VALUE, WORD, BIT, ALARM) */
+    size_t src;            /* offset of its field in that kind's payload */
+    double scale;          /* fixed scale (ENC_VALUE) */
+    double bias;           /* added after scaling (TEMP: 78) */
+    const char *scale_key; /* non-NULL: the scale is this services.modbusd.scale key */
+    size_t scale_off;      /* and its offsetof(ow_mb_scale_t, ...) */
+    int is_signed;         /* clamp to -32768..32767 (two's complement), else 0..65535 */
+} ow_mb_reg_t;
+
+extern const ow_mb_reg_t ow_mb_regs[];
+extern const int ow_mb_nregs;
 
 /* 1 if addr is in a section (reserved registers inside a section count). */
 int ow_mb_mapped(int addr);
+/* Address of a register for one item (module, string, point; 1 for the
+ * general section), -1 if no section holds that item with that register. */
+int ow_mb_addr(ow_mb_reg_id_t reg, int item);
+/* The row and item of an address: the row, or NULL if addr is not mapped. */
+const ow_mb_reg_t *ow_mb_at(int addr, int *item, const ow_mb_section_t **sec);
+/* The guide's name of a register for one item ("MODULE_331_TEMP"). */
+void ow_mb_reg_name(const ow_mb_reg_t *r, int item, char *buf, size_t len);
 
 typedef struct {
     uint16_t r[OW_MB_REGS];
