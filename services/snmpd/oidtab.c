@@ -274,157 +274,199 @@ static int g_aux(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int n, double 
     {                                                                                              \
         __VA_ARGS__, 0                                                                             \
     }
+/* Shorthands for the common kinds of row: each fixes the members its kind
+ * always has, the row names the rest. */
 /* A read-write alarm or warning level: the site file's key, alarmd applies it. */
-#define SET(n, nm, sc, t, u, k, d)                                                                 \
+#define SET(n_, nm_, ...)                                                                          \
     {                                                                                              \
-        S(1, n), nm, OW_T_INT, OW_A_RW, OW_I_SCALAR, sc, t, u, "thresholds." k, g_setting, NULL, d \
+        .sub = S(1, n_), .name = nm_, .type = OW_T_INT, .access = OW_A_RW, .inst = OW_I_SCALAR,    \
+        .get = g_setting, __VA_ARGS__                                                              \
     }
-#define RO(sub, nm, sc, u, g, d)                                                                   \
+/* A read-only scalar. */
+#define RO(s_, nm_, ...)                                                                           \
     {                                                                                              \
-        sub, nm, OW_T_INT, OW_A_RO, OW_I_SCALAR, sc, 0, u, NULL, g, NULL, d                        \
+        .sub = s_, .name = nm_, .type = OW_T_INT, .access = OW_A_RO, .inst = OW_I_SCALAR,          \
+        __VA_ARGS__                                                                                \
     }
-#define COL(sub, nm, in, sc, t, u, g, d)                                                           \
+/* A read-only column of a table (.inst says which). */
+#define COL(s_, nm_, ...)                                                                          \
     {                                                                                              \
-        sub, nm, OW_T_INT, OW_A_RO, in, sc, t, u, NULL, g, NULL, d                                 \
+        .sub = s_, .name = nm_, .type = OW_T_INT, .access = OW_A_RO, __VA_ARGS__                   \
     }
-#define NODE(sub, nm, ty, d)                                                                       \
+/* Structure: a node, table, entry or notification, no value. */
+#define NODE(s_, nm_, ty_, d_)                                                                     \
     {                                                                                              \
-        sub, nm, ty, OW_A_NA, OW_I_SCALAR, 0, 0, "", NULL, NULL, NULL, d                           \
+        .sub = s_, .name = nm_, .type = ty_, .access = OW_A_NA, .inst = OW_I_SCALAR, .unit = "",   \
+        .descr = d_                                                                                \
     }
 #define AUXIN(n, u, i)                                                                             \
     {                                                                                              \
-        S(5, n), "gxRAUX" #u "Input" #i, OW_T_INT, OW_A_RO, OW_I_AUX, 1, 0, "", NULL, g_aux,       \
-            "INTEGER { normal(1), alarm(2) }", "Status of input " #i " on GX_R_AUX " #u "."        \
+        .sub = S(5, n), .name = "gxRAUX" #u "Input" #i, .type = OW_T_INT, .access = OW_A_RO,       \
+        .inst = OW_I_AUX, .scale = 1, .unit = "", .get = g_aux,                                    \
+        .syntax = "INTEGER { normal(1), alarm(2) }",                                               \
+        .descr = "Status of input " #i " on GX_R_AUX " #u "."                                      \
     }
 #define AUXOUT(n, u, o)                                                                            \
     {                                                                                              \
-        S(5, n), "gxRAUX" #u "Output" #o, OW_T_INT, OW_A_RO, OW_I_AUX, 1, 0, "", NULL, g_aux,      \
-            "INTEGER { off(0), on(1) }", "Status of output " #o " on GX_R_AUX " #u "."             \
+        .sub = S(5, n), .name = "gxRAUX" #u "Output" #o, .type = OW_T_INT, .access = OW_A_RO,      \
+        .inst = OW_I_AUX, .scale = 1, .unit = "", .get = g_aux,                                    \
+        .syntax = "INTEGER { off(0), on(1) }",                                                     \
+        .descr = "Status of output " #o " on GX_R_AUX " #u "."                                     \
     }
 #define AUXUNIT(u, b)                                                                              \
     AUXIN(b + 1, u, 1), AUXIN(b + 2, u, 2), AUXIN(b + 3, u, 3), AUXIN(b + 4, u, 4),                \
         AUXOUT(b + 5, u, 1), AUXOUT(b + 6, u, 2), AUXOUT(b + 7, u, 3), AUXOUT(b + 8, u, 4)
 
+/* The rows read better packed, one row per OID, than one member a line, so
+ * clang-format leaves them alone. */
+/* clang-format off */
 const ow_snmp_oid_t ow_snmp_oids[] = {
     NODE(S(1), "bacsSettings", OW_T_NODE, "Configured settings and alarm thresholds."),
-    {S(1, 1), "bacsModuleType", OW_T_INT, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_modtype,
-     "INTEGER { c20(0), c23(1), c30(10), c40(20), c41(21) }",
-     "Module type. The guide gives 20 for both C40 and C41: C41 reads 21; C21 is read as "
-     "C23 (1)."},
-    RO(S(1, 2), "bacsNumStrings", 1, "", g_nstrings, "Number of battery strings."),
-    RO(S(1, 3), "bacsNumBatteries", 1, "", g_nmodules, "Total number of batteries."),
-    RO(S(1, 4), "bacsBattCap", 1, "Ah", g_capacity, "Capacity of installed batteries (C10)."),
-    RO(S(1, 5), "bacsLogRate1", 1, "s", g_lograte1,
-       "Period between log recordings during normal operation."),
-    RO(S(1, 6), "bacsLogRate2", 1, "s", g_lograte2,
-       "Period between log recordings during charge or discharge; 0 = every reading."),
-    RO(S(1, 7), "bacsImpcPollRate", 1, "min", g_impcpoll,
-       "Period between internal impedance polls. Read-only in ohmwatch: busd's bus schedule "
-       "comes from the site file."),
-    SET(8, "bacsImpcLowAlarm", 0.01, 0, "mOhm", "impedance_mohm.low_alarm",
-        "Impedance low alarm level."),
-    SET(9, "bacsImpcHighAlarm", 0.01, 0, "mOhm", "impedance_mohm.high_alarm",
-        "Impedance high alarm level (the guide's scale 1 contradicts its example; 0.01 mOhm)."),
-    SET(10, "bacsTemperatureLowAlarm", 0.1, 1, "", "temp_c.low_alarm",
-        "Temperature alarm below this level (unit: bacsTemperatureUnit)."),
-    SET(11, "bacsTemperatureHighAlarm", 0.1, 1, "", "temp_c.high_alarm",
-        "Temperature alarm above this level (unit: bacsTemperatureUnit)."),
-    SET(12, "bacsVoltageLowAlarm", 0.01, 0, "V", "voltage_v.low_alarm",
-        "Voltage alarm below this level."),
-    SET(13, "bacsVoltageHighAlarm", 0.01, 0, "V", "voltage_v.high_alarm",
-        "Voltage alarm above this level."),
-    SET(14, "bacsImpcLowWarn", 0.01, 0, "mOhm", "impedance_mohm.low_warn",
-        "Impedance low warning level."),
-    SET(15, "bacsImpcHighWarn", 0.01, 0, "mOhm", "impedance_mohm.high_warn",
-        "Impedance high warning level."),
-    SET(16, "bacsTemperatureLowWarn", 0.1, 1, "", "temp_c.low_warn",
-        "Temperature warning below this level (unit: bacsTemperatureUnit)."),
-    SET(17, "bacsTemperatureHighWarn", 0.1, 1, "", "temp_c.high_warn",
-        "Temperature warning above this level (unit: bacsTemperatureUnit)."),
-    SET(18, "bacsVoltageLowWarn", 0.01, 0, "V", "voltage_v.low_warn",
-        "Voltage warning below this level."),
-    SET(19, "bacsVoltageHighWarn", 0.01, 0, "V", "voltage_v.high_warn",
-        "Voltage warning above this level."),
-    {S(1, 20), "bacsTemperatureUnit", OW_T_INT, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_tempunit,
-     "INTEGER { celsius(0), fahrenheit(1) }",
-     "Temperature unit in use. Read-only in ohmwatch: services.snmpd.temperature_unit."},
-    SET(21, "bacsStringVoltageLowAlarm", 0.01, 0, "V", "string_voltage_v.low_alarm",
-        "Battery string voltage low alarm threshold."),
-    SET(22, "bacsStringVoltageHighAlarm", 0.01, 0, "V", "string_voltage_v.high_alarm",
-        "Battery string voltage high alarm threshold."),
-    SET(23, "bacsStringVoltageLowWarn", 0.01, 0, "V", "string_voltage_v.low_warn",
-        "Battery string voltage low warning threshold."),
-    SET(24, "bacsStringVoltageHighWarn", 0.01, 0, "V", "string_voltage_v.high_warn",
-        "Battery string voltage high warning threshold."),
-    SET(25, "bacsStringCurrentDeviationDischargeAlarm", 0.01, 0, "A",
-        "current_deviation.discharge_alarm_a",
-        "Alarm threshold for the discharge current difference between strings."),
-    SET(26, "bacsStringCurrentDeviationChargeAlarm", 0.01, 0, "A",
-        "current_deviation.charge_alarm_a",
-        "Alarm threshold for the charge current difference between strings."),
-    SET(27, "bacsStringCurrentDeviationDischargeWarn", 0.01, 0, "A",
-        "current_deviation.discharge_warn_a",
-        "Warning threshold for the discharge current difference between strings."),
-    SET(28, "bacsStringCurrentDeviationChargeWarn", 0.01, 0, "A", "current_deviation.charge_warn_a",
-        "Warning threshold for the charge current difference between strings."),
+    {.sub = S(1, 1), .name = "bacsModuleType", .type = OW_T_INT, .access = OW_A_RO,
+     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_modtype,
+     .syntax = "INTEGER { c20(0), c23(1), c30(10), c40(20), c41(21) }",
+     .descr = "Module type. The guide gives 20 for both C40 and C41: C41 reads 21; C21 is read as "
+              "C23 (1)."},
+    RO(S(1, 2), "bacsNumStrings", .scale = 1, .unit = "", .get = g_nstrings,
+       .descr = "Number of battery strings."),
+    RO(S(1, 3), "bacsNumBatteries", .scale = 1, .unit = "", .get = g_nmodules,
+       .descr = "Total number of batteries."),
+    RO(S(1, 4), "bacsBattCap", .scale = 1, .unit = "Ah", .get = g_capacity,
+       .descr = "Capacity of installed batteries (C10)."),
+    RO(S(1, 5), "bacsLogRate1", .scale = 1, .unit = "s", .get = g_lograte1,
+       .descr = "Period between log recordings during normal operation."),
+    RO(S(1, 6), "bacsLogRate2", .scale = 1, .unit = "s", .get = g_lograte2,
+       .descr = "Period between log recordings during charge or discharge; 0 = every reading."),
+    RO(S(1, 7), "bacsImpcPollRate", .scale = 1, .unit = "min", .get = g_impcpoll,
+       .descr = "Period between internal impedance polls. Read-only in ohmwatch: busd's bus "
+                "schedule comes from the site file."),
+    SET(8, "bacsImpcLowAlarm", .scale = 0.01, .unit = "mOhm",
+        .key = "thresholds.impedance_mohm.low_alarm", .descr = "Impedance low alarm level."),
+    SET(9, "bacsImpcHighAlarm", .scale = 0.01, .unit = "mOhm",
+        .key = "thresholds.impedance_mohm.high_alarm",
+        .descr = "Impedance high alarm level (the guide's scale 1 contradicts its example; 0.01 "
+                 "mOhm)."),
+    SET(10, "bacsTemperatureLowAlarm", .scale = 0.1, .temp = 1, .unit = "",
+        .key = "thresholds.temp_c.low_alarm",
+        .descr = "Temperature alarm below this level (unit: bacsTemperatureUnit)."),
+    SET(11, "bacsTemperatureHighAlarm", .scale = 0.1, .temp = 1, .unit = "",
+        .key = "thresholds.temp_c.high_alarm",
+        .descr = "Temperature alarm above this level (unit: bacsTemperatureUnit)."),
+    SET(12, "bacsVoltageLowAlarm", .scale = 0.01, .unit = "V",
+        .key = "thresholds.voltage_v.low_alarm", .descr = "Voltage alarm below this level."),
+    SET(13, "bacsVoltageHighAlarm", .scale = 0.01, .unit = "V",
+        .key = "thresholds.voltage_v.high_alarm", .descr = "Voltage alarm above this level."),
+    SET(14, "bacsImpcLowWarn", .scale = 0.01, .unit = "mOhm",
+        .key = "thresholds.impedance_mohm.low_warn", .descr = "Impedance low warning level."),
+    SET(15, "bacsImpcHighWarn", .scale = 0.01, .unit = "mOhm",
+        .key = "thresholds.impedance_mohm.high_warn", .descr = "Impedance high warning level."),
+    SET(16, "bacsTemperatureLowWarn", .scale = 0.1, .temp = 1, .unit = "",
+        .key = "thresholds.temp_c.low_warn",
+        .descr = "Temperature warning below this level (unit: bacsTemperatureUnit)."),
+    SET(17, "bacsTemperatureHighWarn", .scale = 0.1, .temp = 1, .unit = "",
+        .key = "thresholds.temp_c.high_warn",
+        .descr = "Temperature warning above this level (unit: bacsTemperatureUnit)."),
+    SET(18, "bacsVoltageLowWarn", .scale = 0.01, .unit = "V",
+        .key = "thresholds.voltage_v.low_warn", .descr = "Voltage warning below this level."),
+    SET(19, "bacsVoltageHighWarn", .scale = 0.01, .unit = "V",
+        .key = "thresholds.voltage_v.high_warn", .descr = "Voltage warning above this level."),
+    {.sub = S(1, 20), .name = "bacsTemperatureUnit", .type = OW_T_INT, .access = OW_A_RO,
+     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_tempunit,
+     .syntax = "INTEGER { celsius(0), fahrenheit(1) }",
+     .descr = "Temperature unit in use. Read-only in ohmwatch: services.snmpd.temperature_unit."},
+    SET(21, "bacsStringVoltageLowAlarm", .scale = 0.01, .unit = "V",
+        .key = "thresholds.string_voltage_v.low_alarm",
+        .descr = "Battery string voltage low alarm threshold."),
+    SET(22, "bacsStringVoltageHighAlarm", .scale = 0.01, .unit = "V",
+        .key = "thresholds.string_voltage_v.high_alarm",
+        .descr = "Battery string voltage high alarm threshold."),
+    SET(23, "bacsStringVoltageLowWarn", .scale = 0.01, .unit = "V",
+        .key = "thresholds.string_voltage_v.low_warn",
+        .descr = "Battery string voltage low warning threshold."),
+    SET(24, "bacsStringVoltageHighWarn", .scale = 0.01, .unit = "V",
+        .key = "thresholds.string_voltage_v.high_warn",
+        .descr = "Battery string voltage high warning threshold."),
+    SET(25, "bacsStringCurrentDeviationDischargeAlarm", .scale = 0.01, .unit = "A",
+        .key = "thresholds.current_deviation.discharge_alarm_a",
+        .descr = "Alarm threshold for the discharge current difference between strings."),
+    SET(26, "bacsStringCurrentDeviationChargeAlarm", .scale = 0.01, .unit = "A",
+        .key = "thresholds.current_deviation.charge_alarm_a",
+        .descr = "Alarm threshold for the charge current difference between strings."),
+    SET(27, "bacsStringCurrentDeviationDischargeWarn", .scale = 0.01, .unit = "A",
+        .key = "thresholds.current_deviation.discharge_warn_a",
+        .descr = "Warning threshold for the discharge current difference between strings."),
+    SET(28, "bacsStringCurrentDeviationChargeWarn", .scale = 0.01, .unit = "A",
+        .key = "thresholds.current_deviation.charge_warn_a",
+        .descr = "Warning threshold for the charge current difference between strings."),
     NODE(S(2), "bacsObjects", OW_T_NODE, "Measurements and status."),
-    RO(S(2, 1), "bacsStatus", 1, "flags", g_status,
-       "General Status Flags (docs/alarms.md), as Modbus register 1000."),
-    RO(S(2, 2), "bacsAvModuleVolt", 0.01, "V", g_avvolt, "Average voltage of answering modules."),
-    RO(S(2, 3), "bacsTotalVolt", 0.01, "V", g_totvolt, "Total voltage of answering modules."),
-    RO(S(2, 4), "bacsNumModules", 1, "", g_nmodules, "Number of installed battery modules."),
+    RO(S(2, 1), "bacsStatus", .scale = 1, .unit = "flags", .get = g_status,
+       .descr = "General Status Flags (docs/alarms.md), as Modbus register 1000."),
+    RO(S(2, 2), "bacsAvModuleVolt", .scale = 0.01, .unit = "V", .get = g_avvolt,
+       .descr = "Average voltage of answering modules."),
+    RO(S(2, 3), "bacsTotalVolt", .scale = 0.01, .unit = "V", .get = g_totvolt,
+       .descr = "Total voltage of answering modules."),
+    RO(S(2, 4), "bacsNumModules", .scale = 1, .unit = "", .get = g_nmodules,
+       .descr = "Number of installed battery modules."),
     NODE(S(2, 5), "bacsModuleTable", OW_T_TABLE, "The battery modules, by module address."),
     NODE(S(2, 5, 1), "bacsModuleEntry", OW_T_ENTRY, "One battery module."),
-    {S(2, 5, 1, 1), "bacsModuleIndex", OW_T_INT, OW_A_RO, OW_I_MODULE, 1, 0, "", NULL, g_index0,
-     "Integer32 (0..519)", "Module identifier: module address minus one (the guide's example)."},
-    COL(S(2, 5, 1, 2), "bacsModuleVoltage", OW_I_MODULE, 0.01, 0, "V", g_mvolt,
-        "Measured block voltage."),
-    COL(S(2, 5, 1, 3), "bacsModuleTemperature", OW_I_MODULE, 0.1, 1, "", g_mtemp,
-        "Measured block temperature (unit: bacsTemperatureUnit)."),
-    COL(S(2, 5, 1, 4), "bacsModuleBypass", OW_I_MODULE, 0.1, 0, "%", g_mbypass,
-        "Equalization bypass."),
-    COL(S(2, 5, 1, 5), "bacsModuleResistance", OW_I_MODULE, 0.01, 0, "mOhm", g_mres,
-        "Measured internal impedance."),
-    COL(S(2, 5, 1, 6), "bacsModuleState", OW_I_MODULE, 1, 0, "flags", g_mstate,
-        "Module Alarm Flags (docs/alarms.md)."),
-    RO(S(2, 6), "bacsNumStringsObj", 1, "", g_nstrings,
-       "Number of battery strings (the guide's second bacsNumStrings)."),
+    {.sub = S(2, 5, 1, 1), .name = "bacsModuleIndex", .type = OW_T_INT, .access = OW_A_RO,
+     .inst = OW_I_MODULE, .scale = 1, .unit = "", .get = g_index0, .syntax = "Integer32 (0..519)",
+     .descr = "Module identifier: module address minus one (the guide's example)."},
+    COL(S(2, 5, 1, 2), "bacsModuleVoltage", .inst = OW_I_MODULE, .scale = 0.01, .unit = "V",
+        .get = g_mvolt, .descr = "Measured block voltage."),
+    COL(S(2, 5, 1, 3), "bacsModuleTemperature", .inst = OW_I_MODULE, .scale = 0.1, .temp = 1,
+        .unit = "", .get = g_mtemp,
+        .descr = "Measured block temperature (unit: bacsTemperatureUnit)."),
+    COL(S(2, 5, 1, 4), "bacsModuleBypass", .inst = OW_I_MODULE, .scale = 0.1, .unit = "%",
+        .get = g_mbypass, .descr = "Equalization bypass."),
+    COL(S(2, 5, 1, 5), "bacsModuleResistance", .inst = OW_I_MODULE, .scale = 0.01, .unit = "mOhm",
+        .get = g_mres, .descr = "Measured internal impedance."),
+    COL(S(2, 5, 1, 6), "bacsModuleState", .inst = OW_I_MODULE, .scale = 1, .unit = "flags",
+        .get = g_mstate, .descr = "Module Alarm Flags (docs/alarms.md)."),
+    RO(S(2, 6), "bacsNumStringsObj", .scale = 1, .unit = "", .get = g_nstrings,
+       .descr = "Number of battery strings (the guide's second bacsNumStrings)."),
     NODE(S(2, 7), "bacsStringTable", OW_T_TABLE, "The battery strings."),
     NODE(S(2, 7, 1), "bacsStringEntry", OW_T_ENTRY, "One battery string."),
-    {S(2, 7, 1, 1), "bacsStringIndex", OW_T_INT, OW_A_RO, OW_I_STRING, 1, 0, "", NULL, g_index0,
-     "Integer32 (0..15)", "String identifier: string number minus one (the guide's example)."},
-    COL(S(2, 7, 1, 2), "bacsStringCurrent", OW_I_STRING, 0.01, 0, "A", g_scur,
-        "String DC current, positive charging, negative discharging."),
-    COL(S(2, 7, 1, 3), "bacsStringTotalVolt", OW_I_STRING, 0.01, 0, "V", g_ssum,
-        "String total voltage."),
-    COL(S(2, 7, 1, 4), "bacsStringAverageVol", OW_I_STRING, 0.01, 0, "V", g_savg,
-        "String average voltage per battery."),
-    COL(S(2, 7, 1, 5), "bacsStringCurrentAC", OW_I_STRING, 0.01, 0, "A", g_sac,
-        "String AC (ripple) current."),
-    COL(S(2, 7, 1, 6), "bacsStringAlarm", OW_I_STRING, 1, 0, "flags", g_sflags,
-        "String Alarm Flags (docs/alarms.md)."),
-    COL(S(2, 7, 1, 7), "bacsStringAlarm2", OW_I_STRING, 1, 0, "flags", g_sflags2,
-        "Battery String Alarm Flags (docs/alarms.md)."),
+    {.sub = S(2, 7, 1, 1), .name = "bacsStringIndex", .type = OW_T_INT, .access = OW_A_RO,
+     .inst = OW_I_STRING, .scale = 1, .unit = "", .get = g_index0, .syntax = "Integer32 (0..15)",
+     .descr = "String identifier: string number minus one (the guide's example)."},
+    COL(S(2, 7, 1, 2), "bacsStringCurrent", .inst = OW_I_STRING, .scale = 0.01, .unit = "A",
+        .get = g_scur, .descr = "String DC current, positive charging, negative discharging."),
+    COL(S(2, 7, 1, 3), "bacsStringTotalVolt", .inst = OW_I_STRING, .scale = 0.01, .unit = "V",
+        .get = g_ssum, .descr = "String total voltage."),
+    COL(S(2, 7, 1, 4), "bacsStringAverageVol", .inst = OW_I_STRING, .scale = 0.01, .unit = "V",
+        .get = g_savg, .descr = "String average voltage per battery."),
+    COL(S(2, 7, 1, 5), "bacsStringCurrentAC", .inst = OW_I_STRING, .scale = 0.01, .unit = "A",
+        .get = g_sac, .descr = "String AC (ripple) current."),
+    COL(S(2, 7, 1, 6), "bacsStringAlarm", .inst = OW_I_STRING, .scale = 1, .unit = "flags",
+        .get = g_sflags, .descr = "String Alarm Flags (docs/alarms.md)."),
+    COL(S(2, 7, 1, 7), "bacsStringAlarm2", .inst = OW_I_STRING, .scale = 1, .unit = "flags",
+        .get = g_sflags2, .descr = "Battery String Alarm Flags (docs/alarms.md)."),
     NODE(S(3), "bacsAlarms", OW_T_NODE, "Active alarms."),
-    {S(3, 1), "bacsAlarmsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL, g_nalarms,
-     NULL, "The present number of active alarm conditions (rows of bacsAlarmTable)."},
+    {.sub = S(3, 1), .name = "bacsAlarmsPresent", .type = OW_T_GAUGE, .access = OW_A_RO,
+     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_nalarms,
+     .descr = "The present number of active alarm conditions (rows of bacsAlarmTable)."},
     NODE(S(3, 2), "bacsAlarmTable", OW_T_TABLE, "The active alarms."),
     NODE(S(3, 2, 1), "bacsAlarmEntry", OW_T_ENTRY, "One active alarm."),
-    {S(3, 2, 1, 1), "bacsAlarmId", OW_T_INT, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_alid,
-     "Integer32 (1..2147483647)",
-     "Unique identifier of the alarm condition (alarmd's alarm id; never reused)."},
-    {S(3, 2, 1, 2), "bacsAlarmDescr", OW_T_OID, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_aldescr,
-     NULL, "The alarm's type: a bacsWellKnownAlarms identity."},
-    {S(3, 2, 1, 3), "bacsAlarmTime", OW_T_TICKS, OW_A_RO, OW_I_ALARM, 1, 0, "", NULL, g_altime,
-     NULL,
-     "sysUpTime when the agent learnt of the alarm; 0 if it was active before the agent "
-     "started."},
+    {.sub = S(3, 2, 1, 1), .name = "bacsAlarmId", .type = OW_T_INT, .access = OW_A_RO,
+     .inst = OW_I_ALARM, .scale = 1, .unit = "", .get = g_alid,
+     .syntax = "Integer32 (1..2147483647)",
+     .descr = "Unique identifier of the alarm condition (alarmd's alarm id; never reused)."},
+    {.sub = S(3, 2, 1, 2), .name = "bacsAlarmDescr", .type = OW_T_OID, .access = OW_A_RO,
+     .inst = OW_I_ALARM, .scale = 1, .unit = "", .get = g_aldescr,
+     .descr = "The alarm's type: a bacsWellKnownAlarms identity."},
+    {.sub = S(3, 2, 1, 3), .name = "bacsAlarmTime", .type = OW_T_TICKS, .access = OW_A_RO,
+     .inst = OW_I_ALARM, .scale = 1, .unit = "", .get = g_altime,
+     .descr = "sysUpTime when the agent learnt of the alarm; 0 if it was active before the agent "
+              "started."},
     NODE(S(3, 3), "bacsWellKnownAlarms", OW_T_NODE,
          "Alarm types; identities generated from the alarm catalogue."),
-    {S(3, 4), "bacsModuleAlarmsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL,
-     g_modalarms, NULL, "Number of modules currently in an alarm state."},
-    {S(3, 5), "bacsModuleWarningsPresent", OW_T_GAUGE, OW_A_RO, OW_I_SCALAR, 1, 0, "", NULL,
-     g_modwarns, NULL, "Number of modules currently in a warning state."},
+    {.sub = S(3, 4), .name = "bacsModuleAlarmsPresent", .type = OW_T_GAUGE, .access = OW_A_RO,
+     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_modalarms,
+     .descr = "Number of modules currently in an alarm state."},
+    {.sub = S(3, 5), .name = "bacsModuleWarningsPresent", .type = OW_T_GAUGE, .access = OW_A_RO,
+     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_modwarns,
+     .descr = "Number of modules currently in a warning state."},
     NODE(S(4), "bacstraps", OW_T_NODE, "Notifications."),
     NODE(S(4, 1), "bacsTrapAlarmEntryAdded", OW_T_NOTIF,
          "Sent when an alarm appears in bacsAlarmTable."),
@@ -436,6 +478,7 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
     AUXUNIT(3, 16),
     AUXUNIT(4, 24),
 };
+/* clang-format on */
 const int ow_snmp_noids = (int)(sizeof ow_snmp_oids / sizeof ow_snmp_oids[0]);
 
 int ow_snmp_sublen(const ow_snmp_oid_t *o)
