@@ -12,18 +12,23 @@
 
 /* ---- the tables ---- */
 
+/* The tables read better packed, one row per line or two, than one member a
+ * line, so clang-format leaves them alone. */
+/* clang-format off */
 static const struct {
     const char *key; /* in the map file */
     int max;         /* highest index (0 for points) */
     const char *doc;
-} ents[OW_FM_NE] = {
-    [OW_FM_E_POINT] = {"points", 0, "single values of the device"},
-    [OW_FM_E_STRING] = {"strings", OW_MAX_STRINGS, "per string, 1-16"},
-    [OW_FM_E_MODULE] = {"modules", OW_MAX_MODULES, "per module (webmanager module address), 1-520"},
-    [OW_FM_E_AUX_IN] = {"aux_inputs", OW_AUX_POINTS,
-                        "per GX_R_AUX input, 4 x (unit - 1) + input, 1-16; non-zero: in alarm"},
-    [OW_FM_E_AUX_OUT] = {"aux_outputs", OW_AUX_POINTS,
-                         "per GX_R_AUX output, 4 x (unit - 1) + output, 1-16; non-zero: on"},
+} ents[] = {
+    [OW_FM_E_POINT] = {.key = "points", .max = 0, .doc = "single values of the device"},
+    [OW_FM_E_STRING] = {.key = "strings", .max = OW_MAX_STRINGS, .doc = "per string, 1-16"},
+    [OW_FM_E_MODULE] = {.key = "modules", .max = OW_MAX_MODULES,
+                        .doc = "per module (webmanager module address), 1-520"},
+    [OW_FM_E_AUX_IN] = {.key = "aux_inputs", .max = OW_AUX_POINTS,
+                        .doc = "per GX_R_AUX input, 4 x (unit - 1) + input, 1-16; non-zero: in "
+                               "alarm"},
+    [OW_FM_E_AUX_OUT] = {.key = "aux_outputs", .max = OW_AUX_POINTS,
+                         .doc = "per GX_R_AUX output, 4 x (unit - 1) + output, 1-16; non-zero: on"},
 };
 
 /* The ranges are the wire's (proto/README.md): a decoded value outside them
@@ -33,34 +38,47 @@ static const struct {
     int ent;
     double min, max;
     const char *doc;
-} qtys[OW_FM_NQ] = {
-    [OW_FM_GENERAL] = {"general_flags", OW_FM_E_POINT, 0, 65535,
-                       "General Status Flags word (`device` message `general`)"},
-    [OW_FM_BATTERY] = {"battery_flags", OW_FM_E_POINT, 0, 65535, "Battery Status Flags word"},
-    [OW_FM_ALARM] = {"alarm_flags", OW_FM_E_POINT, 0, 65535, "Alarm Flags word"},
-    [OW_FM_NSTRINGS] = {"strings", OW_FM_E_POINT, 0, 65535, "strings the device reports"},
-    [OW_FM_NMODULES] = {"modules", OW_FM_E_POINT, 0, 65535, "modules the device reports"},
-    [OW_FM_AMBIENT] = {"ambient_c", OW_FM_E_POINT, -50, 100, "ambient temperature, degC"},
-    [OW_FM_HUMIDITY] = {"humidity_pct", OW_FM_E_POINT, 0, 100,
-                        "relative humidity, %; null when the map has none"},
-    [OW_FM_HYDROGEN] = {"hydrogen_pct_lel", OW_FM_E_POINT, 0, 100, "hydrogen, % LEL"},
-    [OW_FM_STR_CURRENT] = {"current_a", OW_FM_E_STRING, -100000, 100000,
-                           "DC current, A, + charging (negate with a negative scale if the "
-                           "device counts discharge positive)"},
-    [OW_FM_STR_SUM] = {"sum_voltage_v", OW_FM_E_STRING, 0, 5000,
-                       "string voltage, V; without it, the sum of the answering blocks"},
-    [OW_FM_STR_AVG] = {"avg_voltage_v", OW_FM_E_STRING, 0, 100,
-                       "average block voltage, V; without it, computed from the blocks"},
-    [OW_FM_STR_AC] = {"ac_current_a", OW_FM_E_STRING, 0, 100000, "AC ripple current (RMS), A"},
-    [OW_FM_MOD_TEMP] = {"temp_c", OW_FM_E_MODULE, -50, 150, "block temperature, degC"},
-    [OW_FM_MOD_VOLT] = {"voltage_v", OW_FM_E_MODULE, 0, 100, "block voltage, V"},
-    [OW_FM_MOD_IMPC] = {"impedance_mohm", OW_FM_E_MODULE, 0, 10000, "block impedance, mOhm"},
-    [OW_FM_MOD_FLAGS] = {"flags", OW_FM_E_MODULE, 0, 65535,
-                         "the module's alarm word (`device` message `module_flags`); bits in "
-                         "`module_lost_mask` mean the module does not answer"},
-    [OW_FM_MOD_EQ] = {"eq_pct", OW_FM_E_MODULE, 0, 100, "equalizer bypass, % (> 0: equalizing)"},
-    [OW_FM_AUX_IN] = {"state", OW_FM_E_AUX_IN, -65536, 65536, "input state, non-zero: in alarm"},
-    [OW_FM_AUX_OUT] = {"state", OW_FM_E_AUX_OUT, -65536, 65536, "output state, non-zero: on"},
+} qtys[] = {
+    [OW_FM_GENERAL] = {.key = "general_flags", .ent = OW_FM_E_POINT, .min = 0, .max = 65535,
+                       .doc = "General Status Flags word (`device` message `general`)"},
+    [OW_FM_BATTERY] = {.key = "battery_flags", .ent = OW_FM_E_POINT, .min = 0, .max = 65535,
+                       .doc = "Battery Status Flags word"},
+    [OW_FM_ALARM] = {.key = "alarm_flags", .ent = OW_FM_E_POINT, .min = 0, .max = 65535,
+                     .doc = "Alarm Flags word"},
+    [OW_FM_NSTRINGS] = {.key = "strings", .ent = OW_FM_E_POINT, .min = 0, .max = 65535,
+                        .doc = "strings the device reports"},
+    [OW_FM_NMODULES] = {.key = "modules", .ent = OW_FM_E_POINT, .min = 0, .max = 65535,
+                        .doc = "modules the device reports"},
+    [OW_FM_AMBIENT] = {.key = "ambient_c", .ent = OW_FM_E_POINT, .min = -50, .max = 100,
+                       .doc = "ambient temperature, degC"},
+    [OW_FM_HUMIDITY] = {.key = "humidity_pct", .ent = OW_FM_E_POINT, .min = 0, .max = 100,
+                        .doc = "relative humidity, %; null when the map has none"},
+    [OW_FM_HYDROGEN] = {.key = "hydrogen_pct_lel", .ent = OW_FM_E_POINT, .min = 0, .max = 100,
+                        .doc = "hydrogen, % LEL"},
+    [OW_FM_STR_CURRENT] = {.key = "current_a", .ent = OW_FM_E_STRING, .min = -100000, .max = 100000,
+                           .doc = "DC current, A, + charging (negate with a negative scale if the "
+                                  "device counts discharge positive)"},
+    [OW_FM_STR_SUM] = {.key = "sum_voltage_v", .ent = OW_FM_E_STRING, .min = 0, .max = 5000,
+                       .doc = "string voltage, V; without it, the sum of the answering blocks"},
+    [OW_FM_STR_AVG] = {.key = "avg_voltage_v", .ent = OW_FM_E_STRING, .min = 0, .max = 100,
+                       .doc = "average block voltage, V; without it, computed from the blocks"},
+    [OW_FM_STR_AC] = {.key = "ac_current_a", .ent = OW_FM_E_STRING, .min = 0, .max = 100000,
+                      .doc = "AC ripple current (RMS), A"},
+    [OW_FM_MOD_TEMP] = {.key = "temp_c", .ent = OW_FM_E_MODULE, .min = -50, .max = 150,
+                        .doc = "block temperature, degC"},
+    [OW_FM_MOD_VOLT] = {.key = "voltage_v", .ent = OW_FM_E_MODULE, .min = 0, .max = 100,
+                        .doc = "block voltage, V"},
+    [OW_FM_MOD_IMPC] = {.key = "impedance_mohm", .ent = OW_FM_E_MODULE, .min = 0, .max = 10000,
+                        .doc = "block impedance, mOhm"},
+    [OW_FM_MOD_FLAGS] = {.key = "flags", .ent = OW_FM_E_MODULE, .min = 0, .max = 65535,
+                         .doc = "the module's alarm word (`device` message `module_flags`); bits "
+                                "in `module_lost_mask` mean the module does not answer"},
+    [OW_FM_MOD_EQ] = {.key = "eq_pct", .ent = OW_FM_E_MODULE, .min = 0, .max = 100,
+                      .doc = "equalizer bypass, % (> 0: equalizing)"},
+    [OW_FM_AUX_IN] = {.key = "state", .ent = OW_FM_E_AUX_IN, .min = -65536, .max = 65536,
+                      .doc = "input state, non-zero: in alarm"},
+    [OW_FM_AUX_OUT] = {.key = "state", .ent = OW_FM_E_AUX_OUT, .min = -65536, .max = 65536,
+                       .doc = "output state, non-zero: on"},
 };
 
 static const struct {
@@ -68,14 +86,21 @@ static const struct {
     int words; /* registers (or bits) */
     const char *doc;
 } types[] = {
-    [OW_FM_U16] = {"u16", 1, "unsigned 16-bit register"},
-    [OW_FM_S16] = {"s16", 1, "signed (two's complement) 16-bit register"},
-    [OW_FM_U32] = {"u32", 2, "unsigned 32-bit, two registers in `word_order`"},
-    [OW_FM_S32] = {"s32", 2, "signed 32-bit, two registers in `word_order`"},
-    [OW_FM_F32] = {"float32", 2, "IEEE 754 single, two registers in `word_order`"},
-    [OW_FM_BIT] = {"bit", 1, "a coil (FC 01) or discrete input (FC 02): 0 or 1"},
+    [OW_FM_U16] = {.key = "u16", .words = 1, .doc = "unsigned 16-bit register"},
+    [OW_FM_S16] = {.key = "s16", .words = 1, .doc = "signed (two's complement) 16-bit register"},
+    [OW_FM_U32] = {.key = "u32", .words = 2,
+                   .doc = "unsigned 32-bit, two registers in `word_order`"},
+    [OW_FM_S32] = {.key = "s32", .words = 2, .doc = "signed 32-bit, two registers in `word_order`"},
+    [OW_FM_F32] = {.key = "float32", .words = 2,
+                   .doc = "IEEE 754 single, two registers in `word_order`"},
+    [OW_FM_BIT] = {.key = "bit", .words = 1,
+                   .doc = "a coil (FC 01) or discrete input (FC 02): 0 or 1"},
 };
 #define NTYPES ((int)(sizeof types / sizeof types[0]))
+/* clang-format on */
+_Static_assert(sizeof ents / sizeof ents[0] == OW_FM_NE, "a row per entity");
+_Static_assert(sizeof qtys / sizeof qtys[0] == OW_FM_NQ, "a row per quantity");
+_Static_assert(NTYPES == OW_FM_BIT + 1, "a row per ow_fm_type_t (OW_FM_BIT is the last)");
 
 #define MAX_SECTIONS 64
 #define MAX_READABLE 64
