@@ -180,8 +180,7 @@ static const field_t control_fields[] = {
     {.name = "user", .type = FT_IDE, .off = M(u.control.user), .size = SZ(u.control.user),
      .unit = "",
      .doc = "the person a front-end acts for (snmpd: the SNMPv3 user; the CLI: the login), "
-            "recorded " "by the audit trail after the sender's identity as `WHO/USER`",
-     .optional = 1},
+            "recorded by the audit trail after the sender's identity as `WHO/USER`", .optional = 1},
 };
 
 static const field_t reply_fields[] = {
@@ -274,20 +273,20 @@ static const char *const cfg_sources[] = {"control", "command", "reload", "state
 static const field_t config_fields[] = {
     {.name = "key", .type = FT_TEXT, .off = M(u.config.key), .size = SZ(u.config.key), .unit = "",
      .doc = "what changed: a setting's key, or `ack.ID` / `ack.all`, `output.N`, "
-            "`baseline.module.N`, " "`captest.string.N`"},
+            "`baseline.module.N`, `captest.string.N`"},
     {.name = "value", .type = FT_DBLN, .off = M(u.config.value), .min = -1e12, .max = 1e12,
      .unit = "",
      .doc = "value now in force (a setting: never null); a command: its number (alarms "
-            "acknowledged, " "output 0/1, baseline mOhm, rated h), null if none"},
+            "acknowledged, output 0/1, baseline mOhm, rated h), null if none"},
     {.name = "old_value", .type = FT_DBLN, .off = M(u.config.old_value), .min = -1e12, .max = 1e12,
      .unit = "", .doc = "value before; null if none"},
     {.name = "source", .type = FT_TEXT, .off = M(u.config.source), .size = SZ(u.config.source),
      .choices = cfg_sources, .unit = "",
      .doc = "`control` (a setting by request), `command` (an operator command by request), "
-            "`reload` " "(SIGHUP), `state` (restored at start)"},
+            "`reload` (SIGHUP), `state` (restored at start)"},
     {.name = "who", .type = FT_TEXT, .off = M(u.config.who), .size = SZ(u.config.who), .unit = "",
      .doc = "who made the change: the requester's identity, `/USER` after it when a front-end "
-            "named " "the person (`snmpd/nms`); `site-file` for a reload; empty in a `list` answer",
+            "named the person (`snmpd/nms`); `site-file` for a reload; empty in a `list` answer",
      .optional = 1},
     {.name = "old", .type = FT_TEXT, .off = M(u.config.old), .size = SZ(u.config.old), .unit = "",
      .doc = "the value before, as text (`14.4`, `off`, `active`, `learnt`); empty if none",
