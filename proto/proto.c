@@ -337,35 +337,49 @@ static const field_t device_fields[] = {
 };
 /* clang-format on */
 
+/* clang-format off */
 const kind_t ow_proto_kinds[OW_MSG_KINDS] = {
-    [OW_MSG_MODULE] = {"module", "mod", "mod/GW/SS/MMM", module_fields, NF(module_fields), 0,
-                       "One block's measurements from one poll (busd)."},
-    [OW_MSG_STRING] = {"string", "str", "str/GW/SS", string_fields, NF(string_fields), 0,
-                       "One string's current and voltages from one poll (busd)."},
-    [OW_MSG_AUX] = {"aux", "aux", "aux/GW", aux_fields, NF(aux_fields), 0,
-                    "Auxiliary sensors and GX_R_AUX inputs/outputs of a gateway (busd)."},
-    [OW_MSG_HEARTBEAT] = {"heartbeat", "hb", "hb/GW", hb_fields, NF(hb_fields), 0,
-                          "Publisher status, after each poll cycle (busd)."},
-    [OW_MSG_ALARM] = {"alarm", "alm", "alm/GW/SS/MMM", alarm_fields, NF(alarm_fields), 0,
-                      "An alarm raised, cleared or acknowledged (alarmd)."},
-    [OW_MSG_STATE] = {"state", "state", "state/GW", state_fields, NF(state_fields), 0,
-                      "The flag words of one gateway, on change (alarmd)."},
-    [OW_MSG_CONTROL] = {"control", "ctl", "ctl/GW", control_fields, NF(control_fields), 1,
-                        "A command or control request (CLI, snmpd to alarmd; alarmd to busd)."},
-    [OW_MSG_REPLY] = {"reply", "rep", "rep/GW", reply_fields, NF(reply_fields), 1,
-                      "The answer to a control request."},
-    [OW_MSG_DISCHARGE] = {"discharge", "dis", "dis/GW/SS", discharge_fields, NF(discharge_fields),
-                          0, "A discharge of a string started or ended (alarmd)."},
-    [OW_MSG_BASELINE] = {"baseline", "imp", "imp/GW/SS/MMM", baseline_fields, NF(baseline_fields),
-                         0,
-                         "A fresh impedance measurement against the module's baseline, "
-                         "with its trend (alarmd)."},
-    [OW_MSG_CONFIG] = {"config", "cfg", "cfg/GW", config_fields, NF(config_fields), 1,
-                       "A setting changed at runtime (alarmd)."},
-    [OW_MSG_DEVICE] = {"device", "dev", "dev/GW", device_fields, NF(device_fields), 0,
-                       "A polled field device's link, its own flag words and the driver's "
-                       "counters, after each poll cycle (busd with a Modbus source)."},
+    [OW_MSG_MODULE] = {.name = "module", .topic = "mod", .topic_doc = "mod/GW/SS/MMM",
+                       .fields = module_fields, .nfields = NF(module_fields),
+                       .doc = "One block's measurements from one poll (busd)."},
+    [OW_MSG_STRING] = {.name = "string", .topic = "str", .topic_doc = "str/GW/SS",
+                       .fields = string_fields, .nfields = NF(string_fields),
+                       .doc = "One string's current and voltages from one poll (busd)."},
+    [OW_MSG_AUX] = {.name = "aux", .topic = "aux", .topic_doc = "aux/GW", .fields = aux_fields,
+                    .nfields = NF(aux_fields),
+                    .doc = "Auxiliary sensors and GX_R_AUX inputs/outputs of a gateway (busd)."},
+    [OW_MSG_HEARTBEAT] = {.name = "heartbeat", .topic = "hb", .topic_doc = "hb/GW",
+                          .fields = hb_fields, .nfields = NF(hb_fields),
+                          .doc = "Publisher status, after each poll cycle (busd)."},
+    [OW_MSG_ALARM] = {.name = "alarm", .topic = "alm", .topic_doc = "alm/GW/SS/MMM",
+                      .fields = alarm_fields, .nfields = NF(alarm_fields),
+                      .doc = "An alarm raised, cleared or acknowledged (alarmd)."},
+    [OW_MSG_STATE] = {.name = "state", .topic = "state", .topic_doc = "state/GW",
+                      .fields = state_fields, .nfields = NF(state_fields),
+                      .doc = "The flag words of one gateway, on change (alarmd)."},
+    [OW_MSG_CONTROL] = {.name = "control", .topic = "ctl", .topic_doc = "ctl/GW",
+                        .fields = control_fields, .nfields = NF(control_fields), .gw_optional = 1,
+                        .doc = "A command or control request (CLI, snmpd to alarmd; alarmd to "
+                               "busd)."},
+    [OW_MSG_REPLY] = {.name = "reply", .topic = "rep", .topic_doc = "rep/GW",
+                      .fields = reply_fields, .nfields = NF(reply_fields), .gw_optional = 1,
+                      .doc = "The answer to a control request."},
+    [OW_MSG_DISCHARGE] = {.name = "discharge", .topic = "dis", .topic_doc = "dis/GW/SS",
+                          .fields = discharge_fields, .nfields = NF(discharge_fields),
+                          .doc = "A discharge of a string started or ended (alarmd)."},
+    [OW_MSG_BASELINE] = {.name = "baseline", .topic = "imp", .topic_doc = "imp/GW/SS/MMM",
+                         .fields = baseline_fields, .nfields = NF(baseline_fields),
+                         .doc = "A fresh impedance measurement against the module's baseline, "
+                                "with its trend (alarmd)."},
+    [OW_MSG_CONFIG] = {.name = "config", .topic = "cfg", .topic_doc = "cfg/GW",
+                       .fields = config_fields, .nfields = NF(config_fields), .gw_optional = 1,
+                       .doc = "A setting changed at runtime (alarmd)."},
+    [OW_MSG_DEVICE] = {.name = "device", .topic = "dev", .topic_doc = "dev/GW",
+                       .fields = device_fields, .nfields = NF(device_fields),
+                       .doc = "A polled field device's link, its own flag words and the driver's "
+                              "counters, after each poll cycle (busd with a Modbus source)."},
 };
+/* clang-format on */
 
 static const char *const err_names[] = {
     "ok", "size", "json", "version", "kind", "missing", "type", "range", "topic",

@@ -1207,8 +1207,22 @@ static void test_fmt_g7(void)
     CHECK(bad == 0);
 }
 
+/* Every kind has its row in the kind table: a designated row left out would
+ * be all zeros, which no compile-time check sees. */
+static void test_kind_rows(void)
+{
+    for (int k = 0; k < OW_MSG_KINDS; k++) {
+        const char *name = ow_kind_name((ow_kind_t)k);
+        CHECK_MSG(name != NULL && ow_kind_topic((ow_kind_t)k) != NULL, "kind %d has no row", k);
+        if (name) CHECK_MSG(ow_kind_from_name(name) == k, "kind %d: %s", k, name);
+    }
+    CHECK_STR(ow_kind_name(OW_MSG_MODULE), "module");
+    CHECK_STR(ow_kind_topic(OW_MSG_DEVICE), "dev");
+}
+
 int main(void)
 {
+    test_kind_rows();
     test_fmt_g7();
     test_module();
     test_other_kinds();
