@@ -44,140 +44,150 @@ _Static_assert(MOD2_FIRST + (OW_MB_MODULES - MOD1_N) * BLOCK == AUXI_FIRST,
 _Static_assert(AUXI_FIRST + OW_AUX_POINTS == AUXO_FIRST, "16 inputs, then the outputs");
 _Static_assert(AUXO_FIRST + OW_AUX_POINTS - 1 == OW_MB_LAST, "the outputs end the map");
 _Static_assert(OW_MB_MODULES <= OW_MAX_MODULES, "module_flags holds every mapped module");
-_Static_assert(OW_MB_NSECTIONS <= 32, "ow_mb_reg_t.in is a bit per section");
+
+/* The blocks, a register row per offset as the guide lists them; strings
+ * 11-16 have currents only. */
+#define GENERAL                                                                                    \
+    OW_MB_REG_GENERAL_STATUS, OW_MB_REG_BATTERY_STATUS, OW_MB_REG_ALARM_FLAGS,                     \
+        OW_MB_REG_NUM_STRINGS, OW_MB_REG_NUM_MODULES
+#define STRING                                                                                     \
+    OW_MB_REG_STR_CURRENT, OW_MB_REG_STR_SUM_V, OW_MB_REG_STR_AVG_V, OW_MB_REG_STR_AC,             \
+        OW_MB_REG_STR_RESERVED_4
+#define STRING_CURRENTS                                                                            \
+    OW_MB_REG_STR_CURRENT, OW_MB_REG_STR_RESERVED_1, OW_MB_REG_STR_RESERVED_2, OW_MB_REG_STR_AC,   \
+        OW_MB_REG_STR_RESERVED_4
+#define MODULE                                                                                     \
+    OW_MB_REG_MOD_TEMP, OW_MB_REG_MOD_VOLT, OW_MB_REG_MOD_IMPC, OW_MB_REG_MOD_ALARM,               \
+        OW_MB_REG_MOD_EQ
+#define AUX_INPUT  OW_MB_REG_AUX_INPUT
+#define AUX_OUTPUT OW_MB_REG_AUX_OUTPUT
+#define NREGS(...) ((int)(sizeof((const ow_mb_reg_id_t[]){__VA_ARGS__}) / sizeof(ow_mb_reg_id_t)))
+/* A section's layout and, from its length, its stride. */
+#define LAYOUT(...) .layout = (const ow_mb_reg_id_t[]){__VA_ARGS__}, .stride = NREGS(__VA_ARGS__)
+_Static_assert(NREGS(STRING) == BLOCK && NREGS(STRING_CURRENTS) == BLOCK && NREGS(MODULE) == BLOCK,
+               "five registers per string and per module");
+_Static_assert(NREGS(GENERAL) == 5, "the general section is 1000-1004");
 
 /* The tables read better packed, one row per section or register, than one
  * member a line, so clang-format leaves them alone. */
 /* clang-format off */
 const ow_mb_section_t ow_mb_sections[] = {
     [OW_MB_SEC_GENERAL] = {.name = "general", .per = OW_MB_PER_GATEWAY, .first = GEN_FIRST,
-                           .first_item = 1, .nitems = 1, .stride = 5,
+                           .first_item = 1, .nitems = 1, LAYOUT(GENERAL),
                            .guide = "General Modbus Registers",
                            .what = "1000 General Status Flags, 1001 Battery Status Flags, 1002 "
                                    "Alarm Flags, 1003 number of strings, 1004 number of modules "
                                    "(unsigned)"},
     [OW_MB_SEC_STRINGS_1_10] = {.name = "strings 1-10", .per = OW_MB_PER_STRING,
                                 .first = STR1_FIRST, .first_item = 1, .nitems = STR1_N,
-                                .stride = BLOCK, .guide = "Main Register Section for Strings",
+                                LAYOUT(STRING), .guide = "Main Register Section for Strings",
                                 .what = "1010+5*(s-1): +0 current (0.1 A), +1 sum voltage (0.1 "
                                         "V), +2 average voltage (1 mV), +3 AC current (0.1 A), +4 "
                                         "reserved (0); signed"},
     [OW_MB_SEC_MODULES_1_330] = {.name = "modules 1-330", .per = OW_MB_PER_MODULE,
                                  .first = MOD1_FIRST, .first_item = 1, .nitems = MOD1_N,
-                                 .stride = BLOCK, .guide = "Main Register Section for Modules",
+                                 LAYOUT(MODULE), .guide = "Main Register Section for Modules",
                                  .what = "1060+5*(m-1): +0 TEMP (2*T+78, T in degC), +1 VOLT "
                                          "(mV), +2 IMPC (0.01 mOhm), +3 ALARM (Alarm Flags), +4 "
                                          "equalizing (%, signed)"},
     [OW_MB_SEC_STRINGS_11_16] = {.name = "strings 11-16", .per = OW_MB_PER_STRING,
                                  .first = STR2_FIRST, .first_item = STR1_N + 1,
-                                 .nitems = OW_MAX_STRINGS - STR1_N, .stride = BLOCK,
+                                 .nitems = OW_MAX_STRINGS - STR1_N, LAYOUT(STRING_CURRENTS),
                                  .guide = "Secondary Register Section for Strings",
                                  .what = "2710+5*(s-11): +0 current (0.1 A), +3 AC current (0.1 "
                                          "A), +1 +2 +4 reserved (0); signed"},
     [OW_MB_SEC_MODULES_331_512] = {.name = "modules 331-512", .per = OW_MB_PER_MODULE,
                                    .first = MOD2_FIRST, .first_item = MOD1_N + 1,
-                                   .nitems = OW_MB_MODULES - MOD1_N, .stride = BLOCK,
+                                   .nitems = OW_MB_MODULES - MOD1_N, LAYOUT(MODULE),
                                    .guide = "Secondary Register Section for Modules",
                                    .what = "2740+5*(m-331), same layout as modules 1-330; the "
                                            "guide's label says 331-520, its addresses end at 3649 "
                                            "= module 512"},
     [OW_MB_SEC_AUX_INPUTS] = {.name = "GX_R_AUX inputs", .per = OW_MB_PER_POINT,
                               .first = AUXI_FIRST, .first_item = 1, .nitems = OW_AUX_POINTS,
-                              .stride = 1, .guide = "GXR_AUX Alarm Modbus Registers",
+                              LAYOUT(AUX_INPUT), .guide = "GXR_AUX Alarm Modbus Registers",
                               .what = "3650+4*(u-1)+(i-1): input i of unit u, 1 in alarm, 0 not"},
     [OW_MB_SEC_AUX_OUTPUTS] = {.name = "GX_R_AUX outputs", .per = OW_MB_PER_POINT,
                                .first = AUXO_FIRST, .first_item = 1, .nitems = OW_AUX_POINTS,
-                               .stride = 1, .guide = "GXR_AUX Output Modbus Registers",
+                               LAYOUT(AUX_OUTPUT), .guide = "GXR_AUX Output Modbus Registers",
                                .what = "3666+4*(u-1)+(o-1): output o of unit u, 1 on, 0 off"},
 };
 const int ow_mb_nsections = sizeof ow_mb_sections / sizeof ow_mb_sections[0];
 _Static_assert(sizeof ow_mb_sections / sizeof ow_mb_sections[0] == OW_MB_NSECTIONS,
                "one section row per ow_mb_sec_t");
 
-#define STRINGS    (OW_MB_IN(OW_MB_SEC_STRINGS_1_10) | OW_MB_IN(OW_MB_SEC_STRINGS_11_16))
-#define MODULES    (OW_MB_IN(OW_MB_SEC_MODULES_1_330) | OW_MB_IN(OW_MB_SEC_MODULES_331_512))
 #define SCALE(key) .scale_key = #key, .scale_off = offsetof(ow_mb_scale_t, key)
 
 /* The guide's registers. Its string registers have no scale; the module
  * registers TEMP, VOLT, IMPC clamp unsigned here (2T+78 and the factors are
  * never negative for a real reading, and unsigned doubles the range). */
 const ow_mb_reg_t ow_mb_regs[] = {
-    [OW_MB_REG_GENERAL_STATUS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL), .offset = 0,
-                                  .name = "BACS_ALARM", .unit = "",
+    [OW_MB_REG_GENERAL_STATUS] = {.name = "BACS_ALARM", .unit = "",
                                   .meaning = "General Status Flags", .enc = OW_MB_ENC_WORD,
                                   .kind = OW_MSG_STATE, .src = offsetof(ow_state_t, general)},
-    [OW_MB_REG_BATTERY_STATUS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL), .offset = 1,
-                                  .name = "BACS_ALARM", .unit = "",
+    [OW_MB_REG_BATTERY_STATUS] = {.name = "BACS_ALARM", .unit = "",
                                   .meaning = "Battery Status Flags", .enc = OW_MB_ENC_WORD,
                                   .kind = OW_MSG_STATE, .src = offsetof(ow_state_t, battery)},
-    [OW_MB_REG_ALARM_FLAGS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL), .offset = 2, .name = "BACS_ALARM",
-                               .unit = "", .meaning = "Alarm Flags", .enc = OW_MB_ENC_WORD,
-                               .kind = OW_MSG_STATE, .src = offsetof(ow_state_t, alarm)},
-    [OW_MB_REG_NUM_STRINGS] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL), .offset = 3,
-                               .name = "BACS_NUMSTRINGS", .unit = "",
+    [OW_MB_REG_ALARM_FLAGS] = {.name = "BACS_ALARM", .unit = "", .meaning = "Alarm Flags",
+                               .enc = OW_MB_ENC_WORD, .kind = OW_MSG_STATE,
+                               .src = offsetof(ow_state_t, alarm)},
+    [OW_MB_REG_NUM_STRINGS] = {.name = "BACS_NUMSTRINGS", .unit = "",
                                .meaning = "The number of strings in the setup",
                                .enc = OW_MB_ENC_NSTRINGS},
-    [OW_MB_REG_NUM_MODULES] = {.in = OW_MB_IN(OW_MB_SEC_GENERAL), .offset = 4,
-                               .name = "BACS_NUMMODULES", .unit = "",
+    [OW_MB_REG_NUM_MODULES] = {.name = "BACS_NUMMODULES", .unit = "",
                                .meaning = "The total number of modules in the setup",
                                .enc = OW_MB_ENC_NMODULES},
-    [OW_MB_REG_STR_CURRENT] = {.in = STRINGS, .offset = 0, .name = "STRING_%02d_CUR", .unit = "A",
+    [OW_MB_REG_STR_CURRENT] = {.name = "STRING_%02d_CUR", .unit = "A",
                                .meaning = "The DC current in the string", .enc = OW_MB_ENC_VALUE,
                                .kind = OW_MSG_STRING, .src = offsetof(ow_string_t, current_a),
                                SCALE(string_current), .is_signed = 1},
-    [OW_MB_REG_STR_SUM_V] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_1_10), .offset = 1,
-                             .name = "BACS_StrSumVolt", .unit = "V",
+    [OW_MB_REG_STR_SUM_V] = {.name = "BACS_StrSumVolt", .unit = "V",
                              .meaning = "The total voltage in the string", .enc = OW_MB_ENC_VALUE,
                              .kind = OW_MSG_STRING, .src = offsetof(ow_string_t, sum_voltage_v),
                              SCALE(string_sum_v), .is_signed = 1},
-    [OW_MB_REG_STR_AVG_V] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_1_10), .offset = 2,
-                             .name = "BACS_StrAvgVolt", .unit = "V",
+    [OW_MB_REG_STR_AVG_V] = {.name = "BACS_StrAvgVolt", .unit = "V",
                              .meaning = "The average voltage in the string", .enc = OW_MB_ENC_VALUE,
                              .kind = OW_MSG_STRING, .src = offsetof(ow_string_t, avg_voltage_v),
                              SCALE(string_avg_v), .is_signed = 1},
-    [OW_MB_REG_STR_AC] = {.in = STRINGS, .offset = 3, .name = "BACS_Str_CurrAC", .unit = "A",
+    [OW_MB_REG_STR_AC] = {.name = "BACS_Str_CurrAC", .unit = "A",
                           .meaning = "The AC current (RMS value) in the string",
                           .enc = OW_MB_ENC_VALUE, .kind = OW_MSG_STRING,
                           .src = offsetof(ow_string_t, ac_current_a), SCALE(string_ac),
                           .is_signed = 1},
-    [OW_MB_REG_STR_RESERVED_1] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_11_16), .offset = 1,
-                                  .name = "(reserved)", .unit = "",
+    [OW_MB_REG_STR_RESERVED_1] = {.name = "(reserved)", .unit = "",
                                   .meaning = "Reserved and not used (no voltage for strings 11-16)",
                                   .enc = OW_MB_ENC_RESERVED},
-    [OW_MB_REG_STR_RESERVED_2] = {.in = OW_MB_IN(OW_MB_SEC_STRINGS_11_16), .offset = 2,
-                                  .name = "(reserved)", .unit = "",
+    [OW_MB_REG_STR_RESERVED_2] = {.name = "(reserved)", .unit = "",
                                   .meaning = "Reserved and not used (no voltage for strings 11-16)",
                                   .enc = OW_MB_ENC_RESERVED},
-    [OW_MB_REG_STR_RESERVED_4] = {.in = STRINGS, .offset = 4, .name = "(reserved)", .unit = "",
+    [OW_MB_REG_STR_RESERVED_4] = {.name = "(reserved)", .unit = "",
                                   .meaning = "The fifth register of each string is reserved",
                                   .enc = OW_MB_ENC_RESERVED},
-    [OW_MB_REG_MOD_TEMP] = {.in = MODULES, .offset = 0, .name = "MODULE_%03d_TEMP", .unit = "degC",
+    [OW_MB_REG_MOD_TEMP] = {.name = "MODULE_%03d_TEMP", .unit = "degC",
                             .meaning = "The battery temperature; T = (x - 78) / 2",
                             .enc = OW_MB_ENC_VALUE, .kind = OW_MSG_MODULE,
                             .src = offsetof(ow_module_t, temp_c), .scale = 2, .bias = 78},
-    [OW_MB_REG_MOD_VOLT] = {.in = MODULES, .offset = 1, .name = "MODULE_%03d_VOLT", .unit = "V",
+    [OW_MB_REG_MOD_VOLT] = {.name = "MODULE_%03d_VOLT", .unit = "V",
                             .meaning = "The battery voltage; factor 1000", .enc = OW_MB_ENC_VALUE,
                             .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, voltage_v),
                             .scale = 1000},
-    [OW_MB_REG_MOD_IMPC] = {.in = MODULES, .offset = 2, .name = "MODULE_%03d_IMPC", .unit = "mOhm",
+    [OW_MB_REG_MOD_IMPC] = {.name = "MODULE_%03d_IMPC", .unit = "mOhm",
                             .meaning = "The battery impedance; factor 100", .enc = OW_MB_ENC_VALUE,
                             .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, impedance_mohm),
                             .scale = 100},
-    [OW_MB_REG_MOD_ALARM] = {.in = MODULES, .offset = 3, .name = "MODULE_%03d_ALARM", .unit = "",
+    [OW_MB_REG_MOD_ALARM] = {.name = "MODULE_%03d_ALARM", .unit = "",
                              .meaning = "Alarms and status for the module (Alarm Flags)",
                              .enc = OW_MB_ENC_ALARM, .kind = OW_MSG_STATE,
                              .src = offsetof(ow_state_t, module_flags)},
-    [OW_MB_REG_MOD_EQ] = {.in = MODULES, .offset = 4, .name = "Module_%03d_ModByPVoltPc",
-                          .unit = "%", .meaning = "How much of the equalizing is active",
-                          .enc = OW_MB_ENC_VALUE, .kind = OW_MSG_MODULE,
-                          .src = offsetof(ow_module_t, eq_pct), .scale = 1, .is_signed = 1},
-    [OW_MB_REG_AUX_INPUT] = {.in = OW_MB_IN(OW_MB_SEC_AUX_INPUTS), .offset = 0,
-                             .name = "BACSGXRAuxAlarm(%d)", .name_bias = -1, .unit = "",
+    [OW_MB_REG_MOD_EQ] = {.name = "Module_%03d_ModByPVoltPc", .unit = "%",
+                          .meaning = "How much of the equalizing is active", .enc = OW_MB_ENC_VALUE,
+                          .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, eq_pct), .scale = 1,
+                          .is_signed = 1},
+    [OW_MB_REG_AUX_INPUT] = {.name = "BACSGXRAuxAlarm(%d)", .name_bias = -1, .unit = "",
                              .meaning = "Status of input i on GX_R_AUX u: 1 in alarm, 0 not",
                              .enc = OW_MB_ENC_BIT, .kind = OW_MSG_AUX,
                              .src = offsetof(ow_aux_t, inputs)},
-    [OW_MB_REG_AUX_OUTPUT] = {.in = OW_MB_IN(OW_MB_SEC_AUX_OUTPUTS), .offset = 0,
-                              .name = "BACSGXRAuxOutputStatus(%d)", .name_bias = -1, .unit = "",
+    [OW_MB_REG_AUX_OUTPUT] = {.name = "BACSGXRAuxOutputStatus(%d)", .name_bias = -1, .unit = "",
                               .meaning = "Status of output o on GX_R_AUX u: 1 on, 0 off",
                               .enc = OW_MB_ENC_BIT, .kind = OW_MSG_AUX,
                               .src = offsetof(ow_aux_t, outputs)},
@@ -228,10 +238,11 @@ static int block_base(int i, int item)
 
 int ow_mb_addr(ow_mb_reg_id_t reg, int item)
 {
-    if ((int)reg < 0 || reg >= OW_MB_NREGS) return -1;
     for (int i = 0; i < ow_mb_nsections; i++) {
         int b = block_base(i, item);
-        if (b >= 0 && (ow_mb_regs[reg].in & OW_MB_IN(i))) return b + ow_mb_regs[reg].offset;
+        if (b < 0) continue;
+        for (int off = 0; off < ow_mb_sections[i].stride; off++)
+            if (ow_mb_sections[i].layout[off] == reg) return b + off;
     }
     return -1;
 }
@@ -241,13 +252,9 @@ const ow_mb_reg_t *ow_mb_at(int addr, int *item, const ow_mb_section_t **sec)
     for (int i = 0; i < ow_mb_nsections; i++) {
         const ow_mb_section_t *s = &ow_mb_sections[i];
         if (addr < s->first || addr > ow_mb_section_last(s)) continue;
-        int off = (addr - s->first) % s->stride;
-        for (int r = 0; r < ow_mb_nregs; r++) {
-            if (!(ow_mb_regs[r].in & OW_MB_IN(i)) || ow_mb_regs[r].offset != off) continue;
-            if (item) *item = s->first_item + (addr - s->first) / s->stride;
-            if (sec) *sec = s;
-            return &ow_mb_regs[r];
-        }
+        if (item) *item = s->first_item + (addr - s->first) / s->stride;
+        if (sec) *sec = s;
+        return &ow_mb_regs[s->layout[(addr - s->first) % s->stride]];
     }
     return NULL;
 }
@@ -316,10 +323,9 @@ static void encode(ow_mb_image_t *img, int i, int item, const feed_t *f)
 {
     int b = block_base(i, item);
     if (b < 0) return;
-    for (int k = 0; k < ow_mb_nregs; k++) {
-        const ow_mb_reg_t *r = &ow_mb_regs[k];
-        if (!(r->in & OW_MB_IN(i))) continue;
-        int a = b + r->offset;
+    for (int off = 0; off < ow_mb_sections[i].stride; off++) {
+        const ow_mb_reg_t *r = &ow_mb_regs[ow_mb_sections[i].layout[off]];
+        int a = b + off;
         switch (r->enc) {
         case OW_MB_ENC_RESERVED:
             break;

@@ -29,45 +29,7 @@ typedef struct {
 
 void ow_mb_scale_default(ow_mb_scale_t *s);
 
-/* The sections of the map, in address order. Each repeats a block of
- * `stride` registers once per item (module, string, GX_R_AUX point); the
- * general section is one block of one item. */
-typedef enum {
-    OW_MB_SEC_GENERAL,
-    OW_MB_SEC_STRINGS_1_10,
-    OW_MB_SEC_MODULES_1_330,
-    OW_MB_SEC_STRINGS_11_16,
-    OW_MB_SEC_MODULES_331_512,
-    OW_MB_SEC_AUX_INPUTS,
-    OW_MB_SEC_AUX_OUTPUTS,
-    OW_MB_NSECTIONS
-} ow_mb_sec_t;
-
-/* What a section's items are, so a message finds its block. */
-typedef enum {
-    OW_MB_PER_GATEWAY, /* one block for the whole gateway */
-    OW_MB_PER_STRING,  /* item = string number */
-    OW_MB_PER_MODULE,  /* item = module address */
-    OW_MB_PER_POINT,   /* item = GX_R_AUX point 4*(u-1)+i, 1..16 */
-} ow_mb_per_t;
-
-typedef struct {
-    const char *name;  /* for docs and logs */
-    ow_mb_per_t per;   /* what the items are */
-    int first;         /* address of the first item's block */
-    int first_item;    /* number of the first item (1, 11, 331) */
-    int nitems;        /* items in the section */
-    int stride;        /* registers per item */
-    const char *guide; /* the guide's heading for it */
-    const char *what;  /* layout, scales (the docs' section table) */
-} ow_mb_section_t;
-
-extern const ow_mb_section_t ow_mb_sections[];
-extern const int ow_mb_nsections;
-/* Last register address of a section (inclusive). */
-int ow_mb_section_last(const ow_mb_section_t *s);
-
-/* The registers of one item's block, one row each. */
+/* The registers a block can hold, one row each (ow_mb_regs). */
 typedef enum {
     OW_MB_REG_GENERAL_STATUS,
     OW_MB_REG_BATTERY_STATUS,
@@ -91,6 +53,45 @@ typedef enum {
     OW_MB_NREGS
 } ow_mb_reg_id_t;
 
+/* The sections of the map, in address order. Each repeats a block (its
+ * layout: a register row per offset) once per item (module, string,
+ * GX_R_AUX point); the general section is one block of one item. */
+typedef enum {
+    OW_MB_SEC_GENERAL,
+    OW_MB_SEC_STRINGS_1_10,
+    OW_MB_SEC_MODULES_1_330,
+    OW_MB_SEC_STRINGS_11_16,
+    OW_MB_SEC_MODULES_331_512,
+    OW_MB_SEC_AUX_INPUTS,
+    OW_MB_SEC_AUX_OUTPUTS,
+    OW_MB_NSECTIONS
+} ow_mb_sec_t;
+
+/* What a section's items are, so a message finds its block. */
+typedef enum {
+    OW_MB_PER_GATEWAY, /* one block for the whole gateway */
+    OW_MB_PER_STRING,  /* item = string number */
+    OW_MB_PER_MODULE,  /* item = module address */
+    OW_MB_PER_POINT,   /* item = GX_R_AUX point 4*(u-1)+i, 1..16 */
+} ow_mb_per_t;
+
+typedef struct {
+    const char *name;             /* for docs and logs */
+    ow_mb_per_t per;              /* what the items are */
+    int first;                    /* address of the first item's block */
+    int first_item;               /* number of the first item (1, 11, 331) */
+    int nitems;                   /* items in the section */
+    const ow_mb_reg_id_t *layout; /* the block: its register at each offset */
+    int stride;                   /* registers per item: the layout's length */
+    const char *guide;            /* the guide's heading for it */
+    const char *what;             /* layout, scales (the docs' section table) */
+} ow_mb_section_t;
+
+extern const ow_mb_section_t ow_mb_sections[];
+extern const int ow_mb_nsections;
+/* Last register address of a section (inclusive). */
+int ow_mb_section_last(const ow_mb_section_t *s);
+
 /* How a register's value is made. */
 typedef enum {
     OW_MB_ENC_RESERVED, /* always 0 */
@@ -102,11 +103,7 @@ typedef enum {
     OW_MB_ENC_BIT,      /* bit (item - 1) of the 32-bit mask at src: 1 or 0 */
 } ow_mb_enc_t;
 
-#define OW_MB_IN(sec) (1u << (sec))
-
 typedef struct {
-    unsigned in;         /* sections that hold it: OW_MB_IN(...) | ... */
-    int offset;          /* within the item's block */
     const char *name;    /* the guide's name; %d is item + name_bias */
     int name_bias;       /* the guide counts GX_R_AUX points from 0 */
     const char *unit;    /* the guide's unit of measure, "" if none */
