@@ -4,6 +4,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <jansson.h>
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "ow_auth.h"
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_config.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -235,7 +237,8 @@ static void on_command(void *ctx, const char *gw, const ow_control_t *c, int64_t
     ow_alarmd_t *a = ctx;
     int gi = gw_index(a, gw);
     ow_msg_t m;
-    if (gi >= 0 && strcmp(c->cmd, "output") == 0 && c->index >= 1 && c->index <= OW_AUX_POINTS) {
+    if (gi >= 0 && strcmp(c->cmd, ow_cmd_name(OW_CMD_OUTPUT)) == 0 && c->index >= 1 &&
+        c->index <= OW_AUX_POINTS) {
         uint32_t bit = 1u << (c->index - 1);
         a->latest[gi].out_mask |= bit;
         if (c->value != 0)
@@ -515,7 +518,8 @@ static void on_reading(ow_alarmd_t *a, const ow_delivery_t *d)
             for (int o = 1; o <= OW_AUX_POINTS; o++) {
                 uint32_t bit = 1u << (o - 1);
                 if (!((d->msg.u.aux.outputs ^ l->out_want) & l->out_mask & bit)) continue;
-                ow_control_t c = {"output", "", (l->out_want & bit) ? 1 : 0, o, "", ""};
+                ow_control_t c =
+                    ow_cmd_control(OW_CMD_OUTPUT, "", (l->out_want & bit) ? 1 : 0, o, "");
                 log_warnx("%s: output %d still %s: sending the command again", d->msg.h.gw, o,
                           (l->out_want & bit) ? "off" : "on");
                 on_command(a, d->msg.h.gw, &c, d->msg.h.ts_us);
@@ -651,165 +655,211 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     an->r.value = c->value;
 }
 
-/* What each command needs of its sender's key (docs/security.md): reading
- * is free to any admitted key, acknowledging is an operator's, changing
- * how the battery is judged is an engineer's, and the breaker output has a
- * role of its own so that it can be given to few. */
-static const struct {
-    const char *cmd;
-    unsigned role;
-    const char *role_name;
-} cmd_roles[] = {
-    {"get", OW_ROLE_READ, "read"},           {"list", OW_ROLE_READ, "read"},
-    {"snapshot", OW_ROLE_READ, "read"},      {"audit", OW_ROLE_READ, "read"},
-    {"ack", OW_ROLE_OPERATE, "operate"},     {"captest", OW_ROLE_OPERATE, "operate"},
-    {"set", OW_ROLE_CONFIGURE, "configure"}, {"baseline", OW_ROLE_CONFIGURE, "configure"},
-    {"output", OW_ROLE_BREAKER, "breaker"},
+/* One handler per command of the table (proto/ow_cmd.h) that alarmd
+ * takes; who is the sender as the audit trail names it. */
+typedef void handler_fn(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an);
+
+static void do_get(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    (void)who;
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    if (ow_gateway_get(ow_engine_gateway(a->engine, a->site->gateways[gi].id), c->key,
+                       &an->r.value) < 0)
+        refuse(an, "unknown key '%s'", c->key);
+}
+
+static void do_list(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    int gi;
+    (void)who;
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    const ow_gateway_cfg_t *g = ow_engine_gateway(a->engine, a->site->gateways[gi].id);
+    for (const char *const *k = ow_gateway_keys(); *k; k++) {
+        ow_msg_t cm;
+        ow_msg_init(&cm, OW_MSG_CONFIG);
+        snprintf(cm.u.config.key, sizeof cm.u.config.key, "%s", *k);
+        ow_gateway_get(g, *k, &cm.u.config.value);
+        snprintf(cm.u.config.source, sizeof cm.u.config.source, "control");
+        cm.h.ts_us = ow_now_us();
+        add_msg(a, an, &cm, g->id);
+    }
+}
+
+static void do_set(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    int gi;
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    set_key(a, gi, &m->u.control, an, who);
+}
+
+static void do_ack(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    char key[64], nt[64];
+    if ((gi = request_gw(a, m, an, 1)) == -1) return;
+    /* per gateway: each audit record names the gateway it muted */
+    int total = 0;
+    if (c->index)
+        snprintf(key, sizeof key, "ack.%d", c->index);
+    else
+        snprintf(key, sizeof key, "ack.all");
+    for (int i = 0; i < a->site->ngateways; i++) {
+        if (gi != -2 && gi != i) continue;
+        int n = ow_engine_ack(a->engine, a->site->gateways[i].id, (uint64_t)c->index, ow_now_us());
+        total += n;
+        snprintf(nt, sizeof nt, "%d acknowledged", n);
+        if (n) audit(a, a->site->gateways[i].id, who, "command", key, n, NAN, "active", nt);
+    }
+    an->r.value = total;
+    if (c->index && total == 0) refuse(an, "no active alarm with id %d", c->index);
+}
+
+static void do_baseline(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    char key[64], nt[64], ot[64];
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    const char *gw = a->site->gateways[gi].id;
+    double was = ow_engine_baseline(a->engine, gw, c->index);
+    if (ow_engine_set_baseline(a->engine, gw, c->index, c->value) < 0) {
+        refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
+        return;
+    }
+    /* a baseline change restarts the block's trend (a replacement) */
+    snprintf(key, sizeof key, "baseline.module.%d", c->index);
+    fmt_num(ot, sizeof ot, was);
+    fmt_num(nt, sizeof nt, c->value);
+    audit(a, gw, who, "command", key, c->value, was, ot[0] ? ot : "none", nt[0] ? nt : "reset");
+    an->r.value = c->value;
+}
+
+static void do_captest(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    char key[64], nt[64];
+    /* index: the string; value: rated time in h (10 if null); key:
+     * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery.md) */
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    double rated_h = isnan(c->value) ? 10.0 : c->value, end_v = 1.75;
+    if (c->key[0] && sscanf(c->key, "end_v_per_cell=%lf", &end_v) != 1) {
+        refuse(an, "captest key wants end_v_per_cell=V, not '%s'", c->key);
+        return;
+    }
+    if (ow_engine_captest(a->engine, a->site->gateways[gi].id, c->index, rated_h, end_v) < 0) {
+        refuse(an, "captest wants a string of the gateway, rated hours 0-1000 and an end "
+                   "voltage 0-5 V/cell");
+        return;
+    }
+    snprintf(key, sizeof key, "captest.string.%d", c->index);
+    snprintf(nt, sizeof nt, "%g h to %.3f V/cell", rated_h, end_v);
+    audit(a, a->site->gateways[gi].id, who, "command", key, rated_h, NAN, "", nt);
+    an->r.value = rated_h;
+}
+
+static void do_output(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    char key[64];
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    if (c->index < 1 || c->index > OW_AUX_POINTS || !(c->value == 0 || c->value == 1)) {
+        refuse(an, "output wants index 1-16 and value 0 or 1");
+        return;
+    }
+    /* the old state is what alarmd last commanded; before any command
+     * it is not known here (busd's aux readings say what it is) */
+    const latest_t *l = &a->latest[gi];
+    uint32_t bit = 1u << (c->index - 1);
+    int known = (l->out_mask & bit) != 0, was_on = (l->out_want & bit) != 0;
+    on_command(a, a->site->gateways[gi].id, c, ow_now_us());
+    snprintf(key, sizeof key, "output.%d", c->index);
+    audit(a, a->site->gateways[gi].id, who, "command", key, c->value, known ? was_on : NAN,
+          known ? (was_on ? "on" : "off") : "unknown", c->value ? "on" : "off");
+    an->r.value = c->value;
+}
+
+static void do_audit(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    int gi;
+    (void)who;
+    /* the last changes, oldest first; index: at most that many (0 all);
+     * the gateway named, or all of them */
+    if ((gi = request_gw(a, m, an, 1)) == -1) return;
+    if (gi >= 0 && !m->h.gw[0]) gi = -2; /* one gateway: all the same */
+    size_t n = json_array_size(a->audit), first = 0, i, count = 0;
+    json_t *e;
+    for (i = n; i-- > 0 && (!c->index || count < (size_t)c->index);) {
+        const char *g = json_string_value(json_object_get(json_array_get(a->audit, i), "gw"));
+        if (gi == -2 || (g && strcmp(g, a->site->gateways[gi].id) == 0)) count++;
+        first = i;
+    }
+    json_array_foreach(a->audit, i, e)
+    {
+        ow_msg_t am;
+        char g[OW_ID_MAX];
+        if (i < first || audit_msg(e, &am, g, sizeof g) < 0) continue;
+        if (gi != -2 && strcmp(g, a->site->gateways[gi].id) != 0) continue;
+        add_msg(a, an, &am, g);
+    }
+    an->r.value = (double)count;
+}
+
+static void do_snapshot(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    int gi;
+    (void)who;
+    if ((gi = request_gw(a, m, an, 1)) == -1) return;
+    for (int i = 0; i < a->site->ngateways; i++)
+        if (gi == -2 || gi == i) snapshot(a, an, i);
+}
+
+static handler_fn *const handlers[] = {
+    [OW_CMD_GET] = do_get,       [OW_CMD_LIST] = do_list,         [OW_CMD_SET] = do_set,
+    [OW_CMD_ACK] = do_ack,       [OW_CMD_BASELINE] = do_baseline, [OW_CMD_CAPTEST] = do_captest,
+    [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot,
 };
 
-static int permitted(const ow_control_t *c, const ow_peer_t *peer, answer_t *an)
+static_assert(sizeof handlers / sizeof handlers[0] == OW_CMD_COUNT, "a handler per OW_CMD_*");
+
+/* What each command needs of its sender's key is the table's (docs/
+ * security.md): reading is free to any admitted key, acknowledging is an
+ * operator's, changing how the battery is judged is an engineer's, and the
+ * breaker output has a role of its own so that it can be given to few. */
+static int permitted(const ow_cmd_t *cmd, const ow_peer_t *peer, answer_t *an)
 {
-    for (size_t i = 0; i < sizeof cmd_roles / sizeof cmd_roles[0]; i++)
-        if (strcmp(cmd_roles[i].cmd, c->cmd) == 0) {
-            if (peer->roles & cmd_roles[i].role) return 1;
-            refuse(an, "%s may not %s: the key lacks the %s role", peer->who, c->cmd,
-                   cmd_roles[i].role_name);
-            return 0;
-        }
-    return 1; /* an unknown command is refused as such below */
+    if (peer->roles & cmd->role) return 1;
+    refuse(an, "%s may not %s: the key lacks the %s role", peer->who, cmd->name,
+           ow_cmd_role_name(cmd->role));
+    return 0;
 }
 
 static void handle_control(ow_alarmd_t *a, const ow_msg_t *m, const ow_peer_t *peer, answer_t *an)
 {
     const ow_control_t *c = &m->u.control;
-    int gi;
-    char who[OW_WHO_MAX + OW_ID_MAX + 2], key[64], nt[64], ot[64];
+    const ow_cmd_t *cmd = ow_cmd_find(c->cmd);
+    char who[OW_WHO_MAX + OW_ID_MAX + 2];
 
     who_of(peer, c, who, sizeof who);
     an->r.ok = 1;
     an->r.value = NAN;
     snprintf(an->r.req, sizeof an->r.req, "%s", c->req);
-    if (!permitted(c, peer, an)) {
+    if (!cmd || !(cmd->services & OW_CMD_ALARMD) || !handlers[ow_cmd_id(cmd)]) {
+        char names[160];
+        ow_cmd_names(OW_CMD_ALARMD, names, sizeof names);
+        refuse(an, "unknown command '%s' (%s)", c->cmd, names);
+        return;
+    }
+    if (!permitted(cmd, peer, an)) {
         a->refused_role++;
         return;
     }
-    if (strcmp(c->cmd, "get") == 0) {
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        if (ow_gateway_get(ow_engine_gateway(a->engine, a->site->gateways[gi].id), c->key,
-                           &an->r.value) < 0)
-            refuse(an, "unknown key '%s'", c->key);
-    } else if (strcmp(c->cmd, "list") == 0) {
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        const ow_gateway_cfg_t *g = ow_engine_gateway(a->engine, a->site->gateways[gi].id);
-        for (const char *const *k = ow_gateway_keys(); *k; k++) {
-            ow_msg_t cm;
-            ow_msg_init(&cm, OW_MSG_CONFIG);
-            snprintf(cm.u.config.key, sizeof cm.u.config.key, "%s", *k);
-            ow_gateway_get(g, *k, &cm.u.config.value);
-            snprintf(cm.u.config.source, sizeof cm.u.config.source, "control");
-            cm.h.ts_us = ow_now_us();
-            add_msg(a, an, &cm, g->id);
-        }
-    } else if (strcmp(c->cmd, "set") == 0) {
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        set_key(a, gi, c, an, who);
-    } else if (strcmp(c->cmd, "ack") == 0) {
-        if ((gi = request_gw(a, m, an, 1)) == -1) return;
-        /* per gateway: each audit record names the gateway it muted */
-        int total = 0;
-        if (c->index)
-            snprintf(key, sizeof key, "ack.%d", c->index);
-        else
-            snprintf(key, sizeof key, "ack.all");
-        for (int i = 0; i < a->site->ngateways; i++) {
-            if (gi != -2 && gi != i) continue;
-            int n =
-                ow_engine_ack(a->engine, a->site->gateways[i].id, (uint64_t)c->index, ow_now_us());
-            total += n;
-            snprintf(nt, sizeof nt, "%d acknowledged", n);
-            if (n) audit(a, a->site->gateways[i].id, who, "command", key, n, NAN, "active", nt);
-        }
-        an->r.value = total;
-        if (c->index && total == 0) refuse(an, "no active alarm with id %d", c->index);
-    } else if (strcmp(c->cmd, "baseline") == 0) {
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        const char *gw = a->site->gateways[gi].id;
-        double was = ow_engine_baseline(a->engine, gw, c->index);
-        if (ow_engine_set_baseline(a->engine, gw, c->index, c->value) < 0) {
-            refuse(an, "no module %d (or a baseline must be > 0 mOhm)", c->index);
-            return;
-        }
-        /* a baseline change restarts the block's trend (a replacement) */
-        snprintf(key, sizeof key, "baseline.module.%d", c->index);
-        fmt_num(ot, sizeof ot, was);
-        fmt_num(nt, sizeof nt, c->value);
-        audit(a, gw, who, "command", key, c->value, was, ot[0] ? ot : "none", nt[0] ? nt : "reset");
-        an->r.value = c->value;
-    } else if (strcmp(c->cmd, "captest") == 0) {
-        /* index: the string; value: rated time in h (10 if null); key:
-         * "end_v_per_cell=V" or empty for 1.75 V/cell (docs/battery.md) */
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        double rated_h = isnan(c->value) ? 10.0 : c->value, end_v = 1.75;
-        if (c->key[0] && sscanf(c->key, "end_v_per_cell=%lf", &end_v) != 1) {
-            refuse(an, "captest key wants end_v_per_cell=V, not '%s'", c->key);
-            return;
-        }
-        if (ow_engine_captest(a->engine, a->site->gateways[gi].id, c->index, rated_h, end_v) < 0) {
-            refuse(an, "captest wants a string of the gateway, rated hours 0-1000 and an end "
-                       "voltage 0-5 V/cell");
-            return;
-        }
-        snprintf(key, sizeof key, "captest.string.%d", c->index);
-        snprintf(nt, sizeof nt, "%g h to %.3f V/cell", rated_h, end_v);
-        audit(a, a->site->gateways[gi].id, who, "command", key, rated_h, NAN, "", nt);
-        an->r.value = rated_h;
-    } else if (strcmp(c->cmd, "output") == 0) {
-        if ((gi = request_gw(a, m, an, 0)) < 0) return;
-        if (c->index < 1 || c->index > OW_AUX_POINTS || !(c->value == 0 || c->value == 1)) {
-            refuse(an, "output wants index 1-16 and value 0 or 1");
-            return;
-        }
-        /* the old state is what alarmd last commanded; before any command
-         * it is not known here (busd's aux readings say what it is) */
-        const latest_t *l = &a->latest[gi];
-        uint32_t bit = 1u << (c->index - 1);
-        int known = (l->out_mask & bit) != 0, was_on = (l->out_want & bit) != 0;
-        on_command(a, a->site->gateways[gi].id, c, ow_now_us());
-        snprintf(key, sizeof key, "output.%d", c->index);
-        audit(a, a->site->gateways[gi].id, who, "command", key, c->value, known ? was_on : NAN,
-              known ? (was_on ? "on" : "off") : "unknown", c->value ? "on" : "off");
-        an->r.value = c->value;
-    } else if (strcmp(c->cmd, "audit") == 0) {
-        /* the last changes, oldest first; index: at most that many (0 all);
-         * the gateway named, or all of them */
-        if ((gi = request_gw(a, m, an, 1)) == -1) return;
-        if (gi >= 0 && !m->h.gw[0]) gi = -2; /* one gateway: all the same */
-        size_t n = json_array_size(a->audit), first = 0, i, count = 0;
-        json_t *e;
-        for (i = n; i-- > 0 && (!c->index || count < (size_t)c->index);) {
-            const char *g = json_string_value(json_object_get(json_array_get(a->audit, i), "gw"));
-            if (gi == -2 || (g && strcmp(g, a->site->gateways[gi].id) == 0)) count++;
-            first = i;
-        }
-        json_array_foreach(a->audit, i, e)
-        {
-            ow_msg_t am;
-            char g[OW_ID_MAX];
-            if (i < first || audit_msg(e, &am, g, sizeof g) < 0) continue;
-            if (gi != -2 && strcmp(g, a->site->gateways[gi].id) != 0) continue;
-            add_msg(a, an, &am, g);
-        }
-        an->r.value = (double)count;
-    } else if (strcmp(c->cmd, "snapshot") == 0) {
-        if ((gi = request_gw(a, m, an, 1)) == -1) return;
-        for (int i = 0; i < a->site->ngateways; i++)
-            if (gi == -2 || gi == i) snapshot(a, an, i);
-    } else {
-        refuse(an,
-               "unknown command '%s' (get, list, set, ack, baseline, captest, output, audit, "
-               "snapshot)",
-               c->cmd);
-    }
+    handlers[ow_cmd_id(cmd)](a, m, who, an);
 }
 
 /* Who sent a request: the identity and roles the ZAP handler gave its

@@ -27,15 +27,9 @@ zmsg_t *ow_alarmd_control(ow_alarmd_t *a, const void *body, size_t len, const ow
 
 /* Control requests (ROUTER at services.alarmd.control). A request is one
  * frame, an ow_msg control body (after an empty delimiter frame for REQ
- * clients); the answer is a reply body, followed for "snapshot" and "list"
- * by [topic, body] pairs of the messages that make up the answer.
- *   get KEY                 value of a threshold key of gw
- *   list                    every threshold key of gw as config messages
- *   set KEY VALUE           validate, apply, persist, publish a config event
- *   ack [index=ID]          acknowledge alarm ID, or all of gw (0) / site (gw "")
- *   baseline index=MODULE value=MOHM|null   set or re-learn a baseline
- *   output index=N value=0|1   switch a GX_R_AUX output through busd
- *   snapshot                state, active alarms and latest readings of gw
- *                           (every gateway when gw is "") */
+ * clients); the answer is a reply body, followed for "snapshot", "list" and
+ * "audit" by [topic, body] pairs of the messages that make up the answer.
+ * The commands, their arguments and the role each needs are the table in
+ * proto/ow_cmd.h (proto/README.md, "Commands"). */
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ow_cmd.h"
 #include "ow_gbms.h"
 
 #define S_US               1000000LL
@@ -578,7 +579,7 @@ static void command_output(gw_t *g, int out, int on, int64_t ts_us)
     ow_control_t c;
     if (out < 1 || out > OW_AUX_POINTS || !g->e->sink.command) return;
     memset(&c, 0, sizeof c);
-    strcpy(c.cmd, "output");
+    snprintf(c.cmd, sizeof c.cmd, "%s", ow_cmd_name(OW_CMD_OUTPUT));
     c.index = out;
     c.value = on;
     g->e->sink.command(g->e->ctx, g->cfg.id, &c, ts_us);
