@@ -11,6 +11,7 @@
 #include "field.h"
 #include "ow_auth.h"
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_daemon.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -284,6 +285,14 @@ static void poll_cycle(ow_busd_t *b)
     heartbeat(b, "running");
 }
 
+/* The command a control message is, when the table says busd takes it;
+ * OW_CMD_COUNT for anything else. */
+static ow_cmd_id_t taken(const ow_control_t *c)
+{
+    const ow_cmd_t *cmd = ow_cmd_find(c->cmd);
+    return cmd && (cmd->services & OW_CMD_BUSD) ? ow_cmd_id(cmd) : OW_CMD_COUNT;
+}
+
 static void on_command(ow_busd_t *b)
 {
     zmsg_t *msg = zmsg_recv(b->cmd);
@@ -297,13 +306,13 @@ static void on_command(ow_busd_t *b)
         m.kind != OW_MSG_CONTROL) {
         b->bad_commands++;
         log_warnx("dropping malformed command: %s", zmsg_size(msg) != 2 ? "not 2 frames" : err);
-    } else if (b->field && strcmp(m.u.control.cmd, "output") == 0) {
+    } else if (b->field && taken(&m.u.control) == OW_CMD_OUTPUT) {
         /* The register maps are read-only: switching a device's outputs
          * would need a write map and a reason to trust this path with it. */
         b->bad_commands++;
         log_warnx("GX_R_AUX output %d command from %s ignored: the field driver only reads",
                   m.u.control.index, m.h.pub);
-    } else if (strcmp(m.u.control.cmd, "output") == 0 && m.u.control.index >= 1 &&
+    } else if (taken(&m.u.control) == OW_CMD_OUTPUT && m.u.control.index >= 1 &&
                m.u.control.index <= OW_AUX_POINTS && !isnan(m.u.control.value)) {
         b->commands++;
         log_info("GX_R_AUX output %d %s (from %s)", m.u.control.index,
