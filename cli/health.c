@@ -26,6 +26,7 @@
 #include "historian.h"
 #include "modbusd.h"
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_ctl.h"
 #include "ow_gbms.h"
 #include "ow_sub.h"
@@ -102,7 +103,7 @@ static int health_alarmd(const ow_site_t *site, const char *gw, double max_age_s
     static struct snap s; /* 8 KB: off the stack */
     memset(&s, 0, sizeof s);
     s.site = site;
-    ow_control_t req = {"snapshot", "", NAN, 0, "health", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "health");
     ow_reply_t r;
     if (ow_ctl_call(a.control_connect, NULL, &req, 3000, &r, snap_msg, &s, err, sizeof err) < 0 ||
         !r.ok) {

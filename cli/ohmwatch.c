@@ -18,6 +18,7 @@
 #include "keygen.h"
 #include "health.h"
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_config.h"
 #include "ow_ctl.h"
 #include "ow_gbms.h"
@@ -196,7 +197,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     char aerr[512];
     if (ow_site_alarmd(site, &acfg, aerr, sizeof aerr) == 0) {
         ow_sub_add(sub, acfg.publish_connect, NULL);
-        ow_control_t req = {"snapshot", "", NAN, 0, "status", ""};
+        ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "status");
         ow_reply_t r;
         struct fold_ctx fc = {d};
         if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
@@ -450,7 +451,7 @@ static int cmd_alarms(const ow_site_t *site, int argc, char **argv)
         }
         gw = optarg;
     }
-    ow_control_t req = {"snapshot", "", NAN, 0, "", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, NULL);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, show_alarm_msg, &count);
     if (rc == 0 && count == 0) printf("  no active alarms\n");
@@ -478,23 +479,22 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
             return 2;
         }
     }
-    ow_control_t req = {"", "", NAN, 0, "", ""};
+    ow_control_t req;
     ow_reply_t r;
     if (n == 1 && strcmp(args[0], "get") == 0) {
-        snprintf(req.cmd, sizeof req.cmd, "list");
+        req = ow_cmd_control(OW_CMD_LIST, "", NAN, 0, NULL);
         return ctl(site, gw, &req, &r, show_config, NULL);
     }
     if (n == 2 && strcmp(args[0], "get") == 0) {
-        snprintf(req.cmd, sizeof req.cmd, "get");
-        snprintf(req.key, sizeof req.key, "%s", args[1]);
+        req = ow_cmd_control(OW_CMD_GET, args[1], NAN, 0, NULL);
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
         if (rc == 0) printf("%s = %g\n", args[1], r.value);
         return rc;
     }
     if (n == 3 && strcmp(args[0], "set") == 0) {
-        if (arg_double("thresholds set", "value", args[2], -1e12, 1e12, &req.value)) return 2;
-        snprintf(req.cmd, sizeof req.cmd, "set");
-        snprintf(req.key, sizeof req.key, "%s", args[1]);
+        double value;
+        if (arg_double("thresholds set", "value", args[2], -1e12, 1e12, &value)) return 2;
+        req = ow_cmd_control(OW_CMD_SET, args[1], value, 0, NULL);
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
         if (rc == 0) printf("%s = %g\n", args[1], r.value);
         return rc;
@@ -525,7 +525,7 @@ static int cmd_ack(const ow_site_t *site, int argc, char **argv)
         fprintf(stderr, "ohmwatch ack: give an alarm id (see 'ohmwatch alarms') or --all\n");
         return 2;
     }
-    ow_control_t req = {"ack", "", NAN, all ? 0 : (int)id, "", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_ACK, "", NAN, all ? 0 : (int)id, NULL);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) printf("%g alarm(s) acknowledged\n", r.value);
@@ -563,8 +563,9 @@ static int cmd_captest(const ow_site_t *site, int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ow_control_t req = {"captest", "", rated_h, string, "", ""};
-    snprintf(req.key, sizeof req.key, "end_v_per_cell=%.3f", end_v);
+    char key[64];
+    snprintf(key, sizeof key, "end_v_per_cell=%.3f", end_v);
+    ow_control_t req = ow_cmd_control(OW_CMD_CAPTEST, key, rated_h, string, NULL);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0)
@@ -599,7 +600,7 @@ static int cmd_baseline(const ow_site_t *site, int argc, char **argv)
     if (strcmp(val, "reset") != 0 &&
         arg_double("baseline", "baseline (mOhm)", val, 1e-6, 10000, &mohm))
         return 2;
-    ow_control_t req = {"baseline", "", mohm, (int)module, "", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_BASELINE, "", mohm, (int)module, NULL);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) {
@@ -664,7 +665,7 @@ static int cmd_output(const ow_site_t *site, int argc, char **argv)
             return 1;
         }
     }
-    ow_control_t req = {"output", "", on, (int)out, "", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_OUTPUT, "", on, (int)out, NULL);
     ow_reply_t r;
     int rc = ctl(site, gw, &req, &r, NULL, NULL);
     if (rc == 0) printf("output %ld: %s\n", out, on ? "on" : "off");
@@ -701,7 +702,7 @@ static int cmd_audit(const ow_site_t *site, int argc, char **argv)
             return 2;
         }
     }
-    ow_control_t req = {"audit", "", NAN, (int)count, "", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_AUDIT, "", NAN, (int)count, NULL);
     ow_reply_t r;
     int n = 0, rc = ctl(site, gw, &req, &r, show_audit, &n);
     if (rc == 0 && n == 0) printf("no changes recorded\n");

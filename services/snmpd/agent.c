@@ -22,6 +22,7 @@
 
 #include "oidtab.h"
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_ctl.h"
 #include "ow_daemon.h"
 #include "ow_log.h"
@@ -160,9 +161,8 @@ static void alarmd_down(ow_snmpd_t *d, const char *why)
  * trail's "snmpd/USER"); 0 accepted, 1 refused, -1 no answer. */
 static int alarmd_set(ow_snmpd_t *d, int gi, const char *key, double value, char *why, size_t len)
 {
-    ow_control_t req = {"set", "", value, 0, "snmpd", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_SET, key, value, 0, "snmpd");
     ow_reply_t rep;
-    snprintf(req.key, sizeof req.key, "%s", key);
     snprintf(req.user, sizeof req.user, "%s", d->set_user);
     if (!d->alarmd_up) {
         snprintf(why, len, "alarmd is not answering");
@@ -430,11 +430,11 @@ static void drain(ow_snmpd_t *d)
 static void refresh(ow_snmpd_t *d)
 {
     char err[256];
-    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd-refresh", ""};
+    ow_control_t snap = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "snmpd-refresh");
     if (ow_ctl_async_send(d->probe, NULL, &snap, err, sizeof err) < 0)
         log_warnx("refresh from alarmd: %s", err);
     for (int g = 0; g < d->site->ngateways; g++) {
-        ow_control_t list = {"list", "", NAN, 0, "snmpd-refresh", ""};
+        ow_control_t list = ow_cmd_control(OW_CMD_LIST, "", NAN, 0, "snmpd-refresh");
         if (ow_ctl_async_send(d->probe, d->site->gateways[g].id, &list, err, sizeof err) < 0)
             log_warnx("refresh from alarmd: %s", err);
     }
@@ -473,8 +473,7 @@ static void watch_alarmd(ow_snmpd_t *d, int64_t now)
     if (d->probe_out && now - d->probe_sent_us > PROBE_RESEND_MS * 1000LL) d->probe_out = 0;
     if (!d->probe_out && now >= d->probe_due_us) {
         const char *key = ow_gateway_keys()[0];
-        ow_control_t req = {"get", "", NAN, 0, "snmpd-probe", ""};
-        snprintf(req.key, sizeof req.key, "%s", key);
+        ow_control_t req = ow_cmd_control(OW_CMD_GET, key, NAN, 0, "snmpd-probe");
         if (ow_ctl_async_send(d->probe, d->site->gateways[0].id, &req, err, sizeof err) == 0) {
             d->probe_out = 1;
             d->probe_sent_us = now;
@@ -592,7 +591,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     ow_sub_subscribe(d->sub, "");
     /* Fill the views before answering: the snapshot (state words, active
      * alarms, latest readings) and the settings in force at alarmd. */
-    ow_control_t snap = {"snapshot", "", NAN, 0, "snmpd", ""};
+    ow_control_t snap = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "snmpd");
     ow_reply_t r;
     char cerr[256];
     d->probe = ow_ctl_async_new(d->acfg.control_connect, err, errlen);
@@ -603,7 +602,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
         log_warnx("no snapshot from alarmd (%s): the site file's settings until it answers", cerr);
     else
         for (int g = 0; g < ng; g++) {
-            ow_control_t list = {"list", "", NAN, 0, "snmpd", ""};
+            ow_control_t list = ow_cmd_control(OW_CMD_LIST, "", NAN, 0, "snmpd");
             if (ow_ctl_call(d->acfg.control_connect, d->site->gateways[g].id, &list, 2000, &r,
                             snap_msg, d, cerr, sizeof cerr) < 0)
                 log_warnx("%s: no settings from alarmd (%s)", d->site->gateways[g].id, cerr);
