@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ow_clock.h"
+#include "ow_cmd.h"
 #include "ow_ctl.h"
 #include "ow_log.h"
 #include "ow_sub.h"
@@ -93,7 +94,7 @@ static void job_msg(void *ctx, const ow_msg_t *m)
 static void *job_run(void *arg)
 {
     snapjob_t *j = arg;
-    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "modbusd");
     ow_reply_t r;
     j->ok = ow_ctl_call(j->endpoint, NULL, &req, 2000, &r, job_msg, j, j->err, sizeof j->err) == 0;
     if (j->ok && !r.ok) {
@@ -180,7 +181,7 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     ow_sub_subscribe(d->sub, "");
     /* Fill the image from alarmd before answering: a master's first poll
      * must not see every flag word clear. */
-    ow_control_t req = {"snapshot", "", NAN, 0, "modbusd", ""};
+    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "modbusd");
     ow_reply_t r;
     char cerr[256];
     if (ow_ctl_call(d->acfg.control_connect, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) <
