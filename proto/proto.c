@@ -168,7 +168,7 @@ static const field_t state_fields[] = {
 
 static const field_t control_fields[] = {
     {.name = "cmd", .type = FT_ID, .off = M(u.control.cmd), .size = SZ(u.control.cmd), .unit = "",
-     .doc = "command, defined by the service that takes it"},
+     .doc = "command: one of the Commands table (proto/ow_cmd.c)"},
     {.name = "key", .type = FT_TEXT, .off = M(u.control.key), .size = SZ(u.control.key), .unit = "",
      .doc = "what it applies to, e.g. a threshold key"},
     {.name = "value", .type = FT_DBLN, .off = M(u.control.value), .min = -1e12, .max = 1e12,

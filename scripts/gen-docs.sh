@@ -3,7 +3,8 @@
 # schema), docs/alarms.md (flag words, alarm catalogue), docs/scenarios.md (scenario events), docs/modbus.md (Modbus register map), docs/maps.md (field device register maps), docs/snmp.md (SNMP OID map), mibs/OHMWATCH-BACS-MIB.txt (the MIB
 # module), and the field reference in
 # proto/README.md (between the GENERATED markers) and its socket limits
-# table (between the LIMITS markers, from lib/ow_zsock.c). --check fails if any is
+# table (between the LIMITS markers, from lib/ow_zsock.c) and its Commands table
+# (between the COMMANDS markers, from proto/ow_cmd.c). --check fails if any is
 # out of date instead of writing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,11 +23,14 @@ trap 'rm -rf "$tmp"' EXIT
 "$B/services/snmpd/ohmwatch-snmpd" --mib > "$tmp/mib.txt"
 "$B/services/busd/ow-map-doc" > "$tmp/maps.md"
 "$B/lib/ow-zsock-doc" > "$tmp/limits.md"
-awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" '
+"$B/proto/ow-cmd-doc" > "$tmp/commands.md"
+awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" -v cmds="$tmp/commands.md" '
   /<!-- GENERATED:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- GENERATED:END/ { skip=0 }
   /<!-- LIMITS:BEGIN/ { print; while ((getline l < lim) > 0) print l; skip=1; next }
   /<!-- LIMITS:END/ { skip=0 }
+  /<!-- COMMANDS:BEGIN/ { print; while ((getline l < cmds) > 0) print l; skip=1; next }
+  /<!-- COMMANDS:END/ { skip=0 }
   !skip { print }' proto/README.md > "$tmp/README.md"
 
 rc=0
