@@ -69,7 +69,7 @@ struct ow_historian {
     int64_t batch_since_mono;
     int batch_dirty; /* positions changed since the last write */
     gwstate_t *gws;
-    uint64_t taken, kept, skipped, spooled, written, inserted, write_failures;
+    uint64_t taken, kept, skipped, spooled, written, inserted, write_failures, unheld;
 };
 
 static int raw_dup(raw_t *r, const char *t, size_t tl, const char *b, size_t bl)
@@ -110,21 +110,40 @@ static void slot_free(slot_t *sl)
 }
 
 /* Keep a message: into the batch, its frames beside it for the spool. */
+/* A message that cannot be held (out of memory, or a batch naming
+ * UINT16_MAX gateways) is not counted as kept: it is said by name and
+ * counted as unheld, so that a loss is never silent (the stats line and
+ * the log carry it). */
+static void unheld(ow_historian_t *h, const ow_msg_t *m, const char *what)
+{
+    h->unheld++;
+    log_warnx("%s seq %llu (epoch %llu) %s: out of memory", m->h.pub, (unsigned long long)m->h.seq,
+              (unsigned long long)m->h.epoch, what);
+}
+
 static void keep(ow_historian_t *h, const ow_msg_t *m, const raw_t *frames)
 {
-    if (!ow_batch_add(h->cur.batch, m)) return;
+    int r = ow_batch_add(h->cur.batch, m);
+    if (r == 0) return;
+    if (r < 0) {
+        unheld(h, m, "not stored");
+        return;
+    }
     if (h->cur.nraws == h->cur.craws) {
         size_t nc = h->cur.craws ? h->cur.craws * 2 : 1024;
         raw_t *nr = realloc(h->cur.raws, nc * sizeof *nr);
         if (!nr) {
-            log_warnx("out of memory holding a batch");
+            unheld(h, m, "stored but not held for the spool");
             return;
         }
         h->cur.raws = nr, h->cur.craws = nc;
     }
-    if (raw_dup(&h->cur.raws[h->cur.nraws], frames->topic, frames->tl, frames->body, frames->bl) ==
-        0)
-        h->cur.nraws++;
+    if (raw_dup(&h->cur.raws[h->cur.nraws], frames->topic, frames->tl, frames->body, frames->bl) !=
+        0) {
+        unheld(h, m, "stored but not held for the spool");
+        return;
+    }
+    h->cur.nraws++;
     h->kept++;
 }
 
@@ -712,13 +731,13 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop, volatile si
             last_stats = ow_mono_us();
             log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
                      "%llu), spooled %llu, spool now %llu record(s), spool damage %llu byte(s) "
-                     "skipped, %llu torn",
+                     "skipped, %llu torn, %llu not held (out of memory)",
                      (unsigned long long)h->taken, (unsigned long long)h->kept,
                      (unsigned long long)h->skipped, (unsigned long long)h->written,
                      (unsigned long long)h->inserted, (unsigned long long)h->spooled,
                      (unsigned long long)ow_spool_records(h->spool),
                      (unsigned long long)ow_spool_damaged(h->spool),
-                     (unsigned long long)ow_spool_torn(h->spool));
+                     (unsigned long long)ow_spool_torn(h->spool), (unsigned long long)h->unheld);
         }
     }
     /* Cycles cut short by the stop are kept as they are. */
