@@ -39,8 +39,13 @@ mb = start([MODBUSD, "-f", cfg])
 check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens")
 time.sleep(1.5)
 # Freeze the image: stop busd, then what modbusd holds is busd's last words.
+# alarmd raises communication lost (type 20) after 3 s of silence and its
+# state then stays as it is; the image is read after that, so that the
+# restart below finds in alarmd's snapshot the same state (waiting a fixed
+# 3 s raced the alarm's own 3 s).
 stop(busd)
-time.sleep(3.0)
+check(wait_for(lambda: any(a["type"] == 20 for a in AL.alarms("raise")), 20),
+      "alarmd raises communication lost once busd is gone")
 
 from pymodbus.client import ModbusTcpClient
 
@@ -52,6 +57,16 @@ def read(addr, n, unit=1, fc=3):
     f = c.read_holding_registers if fc == 3 else c.read_input_registers
     return f(addr, n, slave=unit)
 
+
+def alarmd_words():
+    _, snap = ctl_call(A["control"], control("snapshot"))
+    st = [m for m in snap if m["kind"] == "state"]
+    return [st[-1][k] & 0xFFFF for k in ("general", "battery", "alarm")] if st else None
+
+
+# modbusd has applied the state alarmd published with that alarm.
+check(wait_for(lambda: read(1000, 3).registers == alarmd_words(), 10),
+      "modbusd's flag words follow alarmd's state after the alarm")
 
 img = {}
 for first, last in ((1000, 1004), (1010, 1059), (1060, 2709), (2710, 2739), (2740, 3681)):
