@@ -6,22 +6,8 @@
 #include <float.h>
 #include <math.h>
 
+#include "hist_test.h"
 #include "ow_test.h"
-
-#define S_US 1000000LL
-#define D0   (19844 * 86400 * S_US) /* 2024-05-01 00:00:00 UTC */
-
-static ow_msg_t msg(ow_kind_t kind, const char *gw, int64_t ts_us, uint64_t seq)
-{
-    ow_msg_t m;
-    ow_msg_init(&m, kind);
-    snprintf(m.h.pub, sizeof m.h.pub, "busd.%s", gw);
-    snprintf(m.h.gw, sizeof m.h.gw, "%s", gw);
-    m.h.epoch = 1714000000000000ULL;
-    m.h.seq = seq;
-    m.h.ts_us = ts_us;
-    return m;
-}
 
 static const char *row(ow_copy_row_fn fn, const ow_batch_t *b, size_t i)
 {

@@ -9,34 +9,10 @@
 
 #include "migrate.h"
 #include "ow_gbms.h"
+#include "hist_test.h"
 #include "ow_test.h"
 #include "pgtest.h"
 #include "sitesync.h"
-
-#define S_US   1000000LL
-#define DAY_US (86400 * S_US)
-#define D0     (19844 * DAY_US) /* 2024-05-01 00:00:00 UTC */
-#define EPOCH  1714000000000000ULL
-
-static ow_msg_t msg(ow_kind_t kind, const char *gw, int64_t ts_us, uint64_t seq)
-{
-    ow_msg_t m;
-    ow_msg_init(&m, kind);
-    snprintf(m.h.pub, sizeof m.h.pub, "busd.%s", gw);
-    snprintf(m.h.gw, sizeof m.h.gw, "%s", gw);
-    m.h.epoch = EPOCH;
-    m.h.seq = seq;
-    m.h.ts_us = ts_us;
-    return m;
-}
-
-/* An event from alarmd. */
-static ow_msg_t ev(ow_kind_t kind, int64_t ts_us, uint64_t seq)
-{
-    ow_msg_t m = msg(kind, "wm1", ts_us, seq);
-    snprintf(m.h.pub, sizeof m.h.pub, "alarmd");
-    return m;
-}
 
 static void add(ow_batch_t *b, ow_msg_t m)
 {
