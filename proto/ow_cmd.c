@@ -189,3 +189,31 @@ int ow_cmd_doc(FILE *out)
     }
     return ferror(out) ? -1 : 0;
 }
+
+/* What a role allows besides its commands, for docs/security.md. */
+static const struct {
+    unsigned role;
+    const char *also; /* before the commands; NULL for none */
+} role_rows[] = {
+    {.role = OW_ROLE_READ, .also = "connect at all; subscribe, replay"},
+    {.role = OW_ROLE_OPERATE, .also = NULL},
+    {.role = OW_ROLE_CONFIGURE, .also = NULL},
+    {.role = OW_ROLE_BREAKER, .also = NULL},
+};
+
+int ow_cmd_roles_doc(FILE *out)
+{
+    fprintf(out, "| Role | Allows (alarmd's control socket) |\n|------|------|\n");
+    for (size_t r = 0; r < sizeof role_rows / sizeof role_rows[0]; r++) {
+        int n = 0;
+        fprintf(out, "| `%s` | ", ow_cmd_role_name(role_rows[r].role));
+        if (role_rows[r].also) n = fprintf(out, "%s", role_rows[r].also) > 0;
+        for (size_t i = 0; i < OW_CMD_COUNT; i++)
+            if (cmds[i].role == role_rows[r].role) {
+                fprintf(out, "%s`%s`", n ? ", " : "", cmds[i].name);
+                n = 1;
+            }
+        fprintf(out, " |\n");
+    }
+    return ferror(out) ? -1 : 0;
+}

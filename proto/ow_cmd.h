@@ -62,5 +62,8 @@ void ow_cmd_names(unsigned services, char *buf, size_t n);
 
 /* proto/README.md's Commands table, Markdown. 0, or -1 on a write error. */
 int ow_cmd_doc(FILE *out);
+/* docs/security.md's table of roles: per OW_ROLE_* bit, the commands it
+ * allows. 0, or -1 on a write error. */
+int ow_cmd_roles_doc(FILE *out);
 
 #endif

@@ -102,5 +102,16 @@ int main(void)
     CHECK_CONTAINS(doc, "| command | taken by | role |");
     CHECK_CONTAINS(doc, "end_v_per_cell=V");
     free(doc);
+
+    /* docs/security.md's roles: each role with exactly the commands above. */
+    f = open_memstream(&doc, &len);
+    CHECK(f && ow_cmd_roles_doc(f) == 0);
+    fclose(f);
+    CHECK_CONTAINS(doc, "| `read` | connect at all; subscribe, replay, `get`, `list`, `audit`, "
+                        "`snapshot` |\n");
+    CHECK_CONTAINS(doc, "| `operate` | `ack`, `captest` |\n");
+    CHECK_CONTAINS(doc, "| `configure` | `set`, `baseline` |\n");
+    CHECK_CONTAINS(doc, "| `breaker` | `output` |\n");
+    free(doc);
     return ow_test_done("cmd_test");
 }

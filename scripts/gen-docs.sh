@@ -4,7 +4,8 @@
 # module), and the field reference in
 # proto/README.md (between the GENERATED markers) and its socket limits
 # table (between the LIMITS markers, from lib/ow_zsock.c) and its Commands table
-# (between the COMMANDS markers, from proto/ow_cmd.c). --check fails if any is
+# (between the COMMANDS markers, from proto/ow_cmd.c), and the table of roles
+# in docs/security.md (between the ROLES markers, the same rows). --check fails if any is
 # out of date instead of writing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,11 @@ trap 'rm -rf "$tmp"' EXIT
 "$B/services/busd/ow-map-doc" > "$tmp/maps.md"
 "$B/lib/ow-zsock-doc" > "$tmp/limits.md"
 "$B/proto/ow-cmd-doc" > "$tmp/commands.md"
+"$B/proto/ow-cmd-doc" --roles > "$tmp/roles.md"
+awk -v f="$tmp/roles.md" '
+  /<!-- ROLES:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
+  /<!-- ROLES:END/ { skip=0 }
+  !skip { print }' docs/security.md > "$tmp/security.md"
 awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" -v cmds="$tmp/commands.md" '
   /<!-- GENERATED:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- GENERATED:END/ { skip=0 }
@@ -34,7 +40,7 @@ awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" -v cmds="$tmp/commands.md" '
   !skip { print }' proto/README.md > "$tmp/README.md"
 
 rc=0
-for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "maps.md:docs/maps.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md"; do
+for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "maps.md:docs/maps.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md" "security.md:docs/security.md"; do
   src=$tmp/${pair%%:*}; dst=${pair#*:}
   if [ $check = 1 ]; then
     if ! cmp -s "$src" "$dst"; then

@@ -32,9 +32,8 @@ cp "$src/proto/README.md" "$tree/proto/"
 # was built from the edited row.
 mkbuild() { # mkbuild DIR CONFIG_DOC
   local d=$1 f
-  for f in lib/ow-config-doc lib/ow-zsock-doc services/busd/ow-scenario-doc \
-    services/busd/ow-map-doc proto/ow-proto-doc proto/ow-gbms-doc \
-    services/modbusd/ohmwatch-modbusd services/snmpd/ohmwatch-snmpd; do
+  # every program gen-docs.sh runs ("$B/dir/prog")
+  for f in $(grep -o '"\$B/[^"]*"' "$src/scripts/gen-docs.sh" | tr -d '"' | sed 's#^\$B/##' | sort -u); do
     mkdir -p "$d/$(dirname "$f")"
     ln -s "$build/$f" "$d/$f"
   done
