@@ -525,7 +525,13 @@ static int start_netsnmp(ow_snmpd_t *d, int verbose, char *err, size_t errlen)
     if (!c->agentx[0]) {
         init_vacm_conf();
         init_system_mib();
-        netsnmp_config_remember("sysDescr ohmwatch-snmpd: G.BMS/BACS battery monitoring objects");
+        /* sysObjectID and sysDescr: what an NMS's detection of a BACS
+         * device reads (services.snmpd.sys_object_id, sys_descr). */
+        char line[300];
+        snprintf(line, sizeof line, "sysObjectID %s", c->sys_object_id);
+        netsnmp_config_remember(line);
+        snprintf(line, sizeof line, "sysDescr %s", c->sys_descr);
+        netsnmp_config_remember(line);
         netsnmp_config_remember("sysServices 72");
         ow_snmpd_conf_lines(d->site, c, remember, NULL);
     }

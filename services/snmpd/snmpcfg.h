@@ -36,6 +36,8 @@ typedef struct {
     char state_dir[512];             /* engineBoots and engineID persistence */
     char temperature_unit[2];        /* "C" or "F", as written; fahrenheit follows */
     char default_gateway[OW_ID_MAX]; /* as written; "" the first; default_gw follows */
+    char sys_object_id[128];         /* sysObjectID.0, dotted; what NMS detection reads */
+    char sys_descr[256];             /* sysDescr.0 */
     int nusers;
     ow_snmp_user_t users[OW_SNMP_MAX_USERS];
     int nsinks;

@@ -84,6 +84,32 @@ static int community_check(ow_schema_ctx_t *c, const ow_key_t *k, const char *pa
     return 0;
 }
 
+/* A dotted OID, "1.3.6..." or ".1.3.6...", that net-snmp's sysobjectid parses. */
+static int oid_check(ow_schema_ctx_t *c, const ow_key_t *k, const char *path, void *base)
+{
+    const char *s = (const char *)base + k->off;
+    int arcs = 0;
+    if (*s == '.') s++;
+    while (*s) {
+        if (!isdigit((unsigned char)*s)) break;
+        while (isdigit((unsigned char)*s))
+            s++;
+        arcs++;
+        if (*s != '.') break;
+        s++;
+    }
+    if (*s || arcs < 2) return ow_schema_fail(c, path, "a dotted OID is expected, as 1.3.6.1.4.1.N");
+    return 0;
+}
+
+/* One line of printable text (a config line to net-snmp). */
+static int line_check(ow_schema_ctx_t *c, const ow_key_t *k, const char *path, void *base)
+{
+    for (const unsigned char *p = (const unsigned char *)base + k->off; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return ow_schema_fail(c, path, "one line of printable text");
+    return 0;
+}
+
 static int gateway_check(ow_schema_ctx_t *c, const ow_key_t *k, const char *path, void *base)
 {
     ow_snmpd_cfg_t *s = base;
@@ -183,6 +209,13 @@ const ow_key_t ow_snmpd_keys[] = {
             "named by its id."},
     {.key = "temperature_unit", .type = OW_KEY_ENUM, MK(temperature_unit), .sdef = "C",
      .choices = units, .doc = "bacsTemperatureUnit and every temperature on the wire."},
+    {.key = "sys_object_id", .type = OW_KEY_STRING, MK(sys_object_id), .sdef = "1.3.6.1.2.1.33.5",
+     .check = oid_check, .range_doc = "a dotted OID",
+     .doc = "sysObjectID.0. The default, the BACS MIB's root (under the UPS-MIB, 1.3.6.1.2.1.33), "
+            "is what NMS checks written for BACS webmanagers detect (docs/snmp.md, NMS discovery)."},
+    {.key = "sys_descr", .type = OW_KEY_STRING, MK(sys_descr),
+     .sdef = "ohmwatch-snmpd: G.BMS/BACS battery monitoring objects", .check = line_check,
+     .doc = "sysDescr.0."},
     {.key = "state_dir", .type = OW_KEY_STRING, MK(state_dir), .sdef = "snmpd-state",
      .flags = OW_KEY_PATH | OW_KEY_NONEMPTY,
      .doc = "net-snmp's persistent state (engine ID, engineBoots), written at every start and "
