@@ -231,7 +231,8 @@ refused(VIEWER, "noAccess", HW, "i", "290")
 refused(OPS, "wrongValue", HW, "i", "9000")           # 900 degC: out of the schema's range
 refused(OPS, "inconsistentValue", HW, "i", "400")     # warning above the 35 degC alarm
 refused(OPS, "notWritable", ROOTOID + ".1.3.0", "i", "5")
-refused(OPS, "notWritable", ROOTOID + ".1.20.0", "i", "1")
+refused(OPS, "notWritable", ROOTOID + ".1.7.0", "i", "60")     # bacsImpcPollRate: busd's
+refused(OPS, "wrongValue", ROOTOID + ".1.20.0", "i", "2")      # bacsTemperatureUnit: 0 or 1
 refused(OPS, "wrongType", HW, "s", "hot")
 check(alarmd_get("thresholds.temp_c.high_warn") == 30, "alarmd still at 30 degC")
 

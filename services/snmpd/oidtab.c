@@ -15,10 +15,13 @@
  *   the module number minus one while the instance is the module number.
  *   Kept, since managers configured from the guide expect it.
  * - bacsImpcPollRate and bacsTemperatureUnit are read-write in the guide.
- *   In ohmwatch the impedance poll period belongs to busd's bus schedule and
- *   the unit to the site's presentation (services.snmpd.temperature_unit):
- *   both are read-only here, a SET gets notWritable. Every alarm and warning
- *   level is writable, through alarmd.
+ *   bacsTemperatureUnit is: a SET switches the context's temperature objects
+ *   between 0.1 degC and 0.1 degF until snmpd restarts (the site file's
+ *   services.snmpd.temperature_unit is the start value; snmpd keeps no
+ *   settings of its own). The impedance poll period is busd's bus schedule,
+ *   read from the site file at start, and no runtime setting (alarmd's set
+ *   takes thresholds.* only): bacsImpcPollRate stays read-only, a SET gets
+ *   notWritable. Every alarm and warning level is writable, through alarmd.
  * - gxRAUX inputs read normal(1) as in the guide's example and alarm(2);
  *   outputs off(0) / on(1). Only fitted units (aux_units) have instances.
  * - A block that does not answer has no voltage, temperature, bypass or
@@ -370,10 +373,12 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
         .key = "thresholds.voltage_v.low_warn", .descr = "Voltage warning below this level."),
     SET(19, "bacsVoltageHighWarn", .scale = 0.01, .unit = "V",
         .key = "thresholds.voltage_v.high_warn", .descr = "Voltage warning above this level."),
-    {.sub = S(1, 20), .name = "bacsTemperatureUnit", .type = OW_T_INT, .access = OW_A_RO,
+    {.sub = S(1, 20), .name = "bacsTemperatureUnit", .type = OW_T_INT, .access = OW_A_RW,
      .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_tempunit,
      .syntax = "INTEGER { celsius(0), fahrenheit(1) }",
-     .descr = "Temperature unit in use. Read-only in ohmwatch: services.snmpd.temperature_unit."},
+     .descr = "Temperature unit of every temperature object of this context. Writable: a SET "
+              "switches them at once, until snmpd restarts (then services.snmpd.temperature_unit "
+              "again); other than 0 or 1 is refused (wrongValue)."},
     SET(21, "bacsStringVoltageLowAlarm", .scale = 0.01, .unit = "V",
         .key = "thresholds.string_voltage_v.low_alarm",
         .descr = "Battery string voltage low alarm threshold."),
@@ -554,8 +559,13 @@ int ow_snmp_doc(FILE *f)
                "bacsNumStringsObj (same value); hyphens in the guide's names are dropped.\n"
                "- bacsModuleIndex / bacsStringIndex read the number minus one, as in the guide's "
                "example, while the instance is the number.\n"
-               "- bacsImpcPollRate and bacsTemperatureUnit are read-only (notWritable): the "
-               "poll period is busd's schedule, the unit is `services.snmpd.temperature_unit`. "
+               "- bacsTemperatureUnit is writable (SNMPv3 user with `write`): a SET of 0 "
+               "(celsius) or 1 (fahrenheit) switches every temperature object of that context "
+               "at once, until snmpd restarts, when `services.snmpd.temperature_unit` applies "
+               "again; another value gets wrongValue. Temperature levels in the same SET are "
+               "read in the unit before it.\n"
+               "- bacsImpcPollRate is read-only (notWritable): the impedance poll period is "
+               "busd's schedule (`impedance_poll_min`), read at start, not a runtime setting. "
                "Every alarm and warning level is writable, through alarmd, and persisted.\n"
                "- Temperatures (T) are 0.1 of the unit selected by bacsTemperatureUnit.\n"
                "- gxRAUX inputs: normal(1), alarm(2); outputs: off(0), on(1); only fitted units.\n"
