@@ -255,8 +255,7 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             if (r->requestvb->type == ASN_INTEGER) s.wire = (int32_t)*r->requestvb->val.integer;
             if (is_unit_row(row)) {
                 if (s.wire != 0 && s.wire != 1) {
-                    snprintf(why, sizeof why, "bacsTemperatureUnit = %d: 0 (celsius) or 1 "
-                                              "(fahrenheit)", s.wire);
+                    snprintf(why, sizeof why, "bacsTemperatureUnit = %d: 0 or 1", s.wire);
                     refuse(d, ri, r, SNMP_ERR_WRONGVALUE, why);
                     return;
                 }

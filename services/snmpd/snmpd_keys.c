@@ -90,15 +90,19 @@ static int oid_check(ow_schema_ctx_t *c, const ow_key_t *k, const char *path, vo
     const char *s = (const char *)base + k->off;
     int arcs = 0;
     if (*s == '.') s++;
-    while (*s) {
-        if (!isdigit((unsigned char)*s)) break;
+    for (;;) {
+        if (!isdigit((unsigned char)*s)) {
+            arcs = 0; /* empty, an empty arc or a trailing dot */
+            break;
+        }
         while (isdigit((unsigned char)*s))
             s++;
         arcs++;
         if (*s != '.') break;
         s++;
     }
-    if (*s || arcs < 2) return ow_schema_fail(c, path, "a dotted OID is expected, as 1.3.6.1.4.1.N");
+    if (*s || arcs < 2)
+        return ow_schema_fail(c, path, "a dotted OID is expected, as 1.3.6.1.4.1.N");
     return 0;
 }
 

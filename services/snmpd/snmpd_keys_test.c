@@ -76,6 +76,8 @@ static void defaults(void)
         CHECK_STR(c.source, "127.0.0.1");
         CHECK_STR(c.state_dir, "/etc/ohmwatch/snmpd-state");
         CHECK_STR(c.temperature_unit, "C");
+        CHECK_STR(c.sys_object_id, "1.3.6.1.2.1.33.5");
+        CHECK(strstr(c.sys_descr, "BACS") != NULL);
         CHECK_STR(c.default_gateway, "");
         CHECK(c.fahrenheit == 0 && c.default_gw == 0 && c.nusers == 0 && c.nsinks == 0);
     }
@@ -235,6 +237,14 @@ static void refusals(void)
         {"{\"notify\": [{\"host\": 162}]}", "services.snmpd.notify[0].host: expected a string"},
         /* out of range */
         {"{\"temperature_unit\": \"K\"}", "services.snmpd.temperature_unit: must be one of: C, F"},
+        {"{\"sys_object_id\": \"1.3.x\"}",
+         "services.snmpd.sys_object_id: a dotted OID is expected, as 1.3.6.1.4.1.N"},
+        {"{\"sys_object_id\": \"1.3.\"}",
+         "services.snmpd.sys_object_id: a dotted OID is expected, as 1.3.6.1.4.1.N"},
+        {"{\"sys_object_id\": \"1\"}",
+         "services.snmpd.sys_object_id: a dotted OID is expected, as 1.3.6.1.4.1.N"},
+        {"{\"sys_descr\": \"two\\nlines\"}",
+         "services.snmpd.sys_descr: one line of printable text"},
         {U(", \"priv_pass\": \"longenough\", \"auth\": \"SHA-1\""),
          "services.snmpd.users[0].auth: must be one of: SHA, SHA-256, SHA-512, MD5"},
         {U(", \"priv_pass\": \"longenough\", \"priv\": \"3DES\""),
