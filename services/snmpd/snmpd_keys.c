@@ -216,10 +216,11 @@ const ow_key_t ow_snmpd_keys[] = {
     {.key = "sys_object_id", .type = OW_KEY_STRING, MK(sys_object_id), .sdef = "1.3.6.1.2.1.33.5",
      .check = oid_check, .range_doc = "a dotted OID",
      .doc = "sysObjectID.0. The default, the BACS MIB's root (under the UPS-MIB, 1.3.6.1.2.1.33), "
-            "is what NMS checks written for BACS webmanagers detect (docs/snmp.md, NMS discovery)."},
+            "is what NMS checks written for BACS webmanagers detect (docs/snmp.md). Standalone only: "
+            "as an AgentX subagent the master answers the system group."},
     {.key = "sys_descr", .type = OW_KEY_STRING, MK(sys_descr),
      .sdef = "ohmwatch-snmpd: G.BMS/BACS battery monitoring objects", .check = line_check,
-     .doc = "sysDescr.0."},
+     .doc = "sysDescr.0 (standalone only, as `sys_object_id`)."},
     {.key = "state_dir", .type = OW_KEY_STRING, MK(state_dir), .sdef = "snmpd-state",
      .flags = OW_KEY_PATH | OW_KEY_NONEMPTY,
      .doc = "net-snmp's persistent state (engine ID, engineBoots), written at every start and "
