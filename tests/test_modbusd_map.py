@@ -119,11 +119,34 @@ check([img[1000], img[1001], img[1002]] == [state["general"] & 0xFFFF, state["ba
 check(img[1003] == 2 and img[1004] == 18, "1003/1004: strings and modules")
 check(img[1060 + 5 * 18] == 0 and img[1060 + 5 * 18 + 3] == 0, "unconfigured module 19 reads 0")
 
-# Exceptions.
+# Block reads over the reserved registers 1005-1009, as SCADA masters
+# configure them: the gap reads 0 and the rest equals the image read above.
 rr = read(1005, 1)
-check(rr.isError() and rr.exception_code == 2, "02 for an address outside the map: %s" % rr)
-rr = read(1000, 6)
-check(rr.isError() and rr.exception_code == 2, "02 for a range running off the map")
+check(not rr.isError() and rr.registers == [0], "reserved 1005 reads 0: %s" % rr)
+rr = read(1000, 60)
+check(not rr.isError() and len(rr.registers) == 60, "1000-1059 in one request: %s" % rr)
+if not rr.isError():
+    blk = dict(zip(range(1000, 1060), rr.registers))
+    check([blk[a] for a in range(1005, 1010)] == [0] * 5, "1005-1009 read 0 in the block")
+    check([blk[a] for a in range(1000, 1005)] == [img[a] for a in range(1000, 1005)],
+          "flag words and counts in the block equal the image: %r" %
+          [blk[a] for a in range(1000, 1005)])
+    check([blk[a] for a in range(1010, 1060)] == [img[a] for a in range(1010, 1060)],
+          "string registers in the block equal the image")
+rr = read(1000, 125, fc=3)
+check(not rr.isError() and len(rr.registers) == 125 and rr.registers[60:] ==
+      [img[a] for a in range(1060, 1125)], "1000-1124 in one request: %s" % rr)
+rr = read(3557, 125)
+check(not rr.isError() and rr.registers == [img[a] for a in range(3557, 3682)],
+      "3557-3681, the map's last 125 registers: %s" % rr)
+
+# Exceptions: only addresses outside 1000-3681 are illegal.
+rr = read(999, 1)
+check(rr.isError() and rr.exception_code == 2, "02 for 999, before the map: %s" % rr)
+rr = read(3682, 1)
+check(rr.isError() and rr.exception_code == 2, "02 for 3682, after the map: %s" % rr)
+rr = read(3650, 40)
+check(rr.isError() and rr.exception_code == 2, "02 for 3650+40 running past 3681: %s" % rr)
 rr = read(1000, 126)
 check(rr.isError() and getattr(rr, "exception_code", None) == 3, "03 for count 126: %s" % rr)
 rr = read(1000, 2, unit=9)
@@ -150,6 +173,12 @@ r = subprocess.run(["mbpoll", "-m", "tcp", "-p", str(port), "-a", "1", "-r", "10
                    timeout=20)
 check(r.returncode == 0 and "[1003]: \t2\n" in r.stdout,
       "mbpoll reads 1003 (zero-based): %r %r" % (r.stdout[-300:], r.stderr))
+r = subprocess.run(["mbpoll", "-m", "tcp", "-p", str(port), "-a", "1", "-r", "1000", "-c", "60",
+                    "-t", "4", "-1", "-0", "127.0.0.1"], capture_output=True, text=True,
+                   timeout=20)
+check(r.returncode == 0 and "[1004]: \t18\n" in r.stdout and "[1005]: \t0\n" in r.stdout and
+      "[1009]: \t0\n" in r.stdout,
+      "mbpoll reads 1000-1059 in one block: %r %r" % (r.stdout[-300:], r.stderr))
 
 # A staller: garbage is a bad frame and drops that connection; a truncated
 # frame then silence is dropped after the idle timeout; others keep going.

@@ -33,7 +33,10 @@ check(not rr.isError() and rr.registers == [1, 9], "unit 2 (wm2) over RTU: %s" %
 rr = c.read_holding_registers(1060, 125, slave=1)
 check(not rr.isError() and len(rr.registers) == 125 and rr.registers[3] == 2,
       "125 registers over RTU; module 1 never read: communication lost (0x0002): %s" % rr)
-rr = c.read_holding_registers(1005, 1, slave=1)
+rr = c.read_holding_registers(1000, 10, slave=1)
+check(not rr.isError() and rr.registers[3:] == [2, 18, 0, 0, 0, 0, 0],
+      "1000-1009 over RTU, reserved 1005-1009 read 0: %s" % rr)
+rr = c.read_holding_registers(999, 1, slave=1)
 check(rr.isError() and rr.exception_code == 2, "02 over RTU: %s" % rr)
 rr = c.read_holding_registers(1000, 126, slave=1)
 check(rr.isError(), "03 over RTU (count 126): %s" % rr)

@@ -1,8 +1,9 @@
 /* pdu: requests answered against a real register image, byte by byte: a
  * module's registers after a reading, 03 and 04 reading the same map, and
  * each exception code where the map and the spec put it (01 function not
- * served, 02 outside the map or running into a gap, 03 bad quantity or
- * length, 0B unknown unit); the unit map picks the image. */
+ * served, 02 outside 1000-3681 or running past it, while the reserved
+ * registers inside read 0; 03 bad quantity or length, 0B unknown unit); the
+ * unit map picks the image. */
 #include <string.h>
 
 #include "ow_gbms.h"
@@ -57,10 +58,20 @@ int main(void)
 
     /* 01: a function not served (06 write single register). */
     CHECK(ask(&img[0], 0x06, 1000, 1, rsp) == 2 && rsp[0] == 0x86 && rsp[1] == 0x01);
-    /* 02: outside the map, or a range that runs into a gap. */
+    /* The reserved gap 1005-1009 reads 0, alone or in a block with its
+     * neighbours (1000-1059, the block SCADA masters configure). */
+    CHECK(ask(&img[0], 0x04, 1005, 1, rsp) == 4 && reg(rsp, 0) == 0);
+    CHECK(ask(&img[0], 0x03, 1000, 60, rsp) == 122 && rsp[0] == 0x03 && rsp[1] == 120);
+    for (int i = 5; i < 10; i++)
+        CHECK_MSG(reg(rsp, i) == 0, "reserved %d", 1000 + i);
+    CHECK(reg(rsp, 3) == img[0].r[3] && reg(rsp, 4) == img[0].r[4] && reg(rsp, 10) == img[0].r[10]);
+    CHECK(ask(&img[0], 0x04, 1000, 125, rsp) == 252);
+    /* 02: outside 1000-3681, or a range that runs past it. */
     CHECK(ask(&img[0], 0x04, 999, 1, rsp) == 2 && rsp[0] == 0x84 && rsp[1] == 0x02);
+    CHECK(ask(&img[0], 0x04, 999, 2, rsp) == 2 && rsp[1] == 0x02);
     CHECK(ask(&img[0], 0x03, 3682, 1, rsp) == 2 && rsp[0] == 0x83 && rsp[1] == 0x02);
-    CHECK(ask(&img[0], 0x04, 1004, 2, rsp) == 2 && rsp[1] == 0x02); /* 1005 is a gap */
+    CHECK(ask(&img[0], 0x04, 3600, 125, rsp) == 2 && rsp[1] == 0x02);
+    CHECK(ask(&img[0], 0x04, 3557, 125, rsp) == 252); /* ends on 3681 */
     CHECK(ask(&img[0], 0x04, 0, 1, rsp) == 2 && rsp[1] == 0x02);
     /* 03: quantity 0 or above 125, and a PDU of the wrong length. */
     CHECK(ask(&img[0], 0x04, 1000, 0, rsp) == 2 && rsp[1] == 0x03);

@@ -11,7 +11,11 @@
  * - Values clamp to the 16-bit range; an unmeasured value (NAN) reads 0.
  * - Never-read modules and strings read 0; a configured module that has not
  *   answered yet carries GBMS_AL_COMMUNICATION_LOST in its ALARM register so
- *   a master cannot mistake "not read" for "0 V, no alarm". */
+ *   a master cannot mistake "not read" for "0 V, no alarm".
+ * - Reserved registers read 0, including 1005-1009, the one gap between
+ *   sections (the asserts below leave no other): SCADA masters read the map
+ *   in blocks such as 1000-1059, and one reserved register must not fail
+ *   the whole request. Only an address outside 1000-3681 is illegal (02). */
 #include "regmap.h"
 
 #include <math.h>
@@ -418,10 +422,10 @@ int ow_mb_apply(ow_mb_image_t *img, const ow_msg_t *m)
 
 int ow_mb_read(const ow_mb_image_t *img, int addr, int count, uint16_t *out)
 {
-    for (int i = 0; i < count; i++) {
-        if (!ow_mb_mapped(addr + i)) return 2;
-        out[i] = img->r[addr + i - OW_MB_FIRST];
-    }
+    /* The whole map range, gaps included: no encoder writes a gap, so it
+     * reads the 0 of ow_mb_image_init (see the decision at the top). */
+    if (count < 0 || addr < OW_MB_FIRST || addr + count - 1 > OW_MB_LAST) return 2;
+    memcpy(out, &img->r[addr - OW_MB_FIRST], (size_t)count * sizeof *out);
     return 0;
 }
 
@@ -530,8 +534,10 @@ int ow_mb_doc(FILE *out)
                  "configured module not read yet (or not answering) has Communication lost "
                  "(0x0002) in its ALARM register.\n"
                  "- **Exceptions:** any function code other than 03/04: 01 illegal function; "
-                 "a register of the request outside the sections above: 02 illegal data address "
-                 "(reserved registers inside a section read 0); count 0 or above 125: 03 illegal "
+                 "a register of the request outside 1000-3681: 02 illegal data address; "
+                 "reserved registers inside that range read 0, the fifth of a block and the gap "
+                 "1005-1009 alike, so that a master reading a block such as 1000-1059 in one "
+                 "request gets it whole; count 0 or above 125: 03 illegal "
                  "data value; unknown unit id: 0B gateway target device failed to respond.\n"
                  "\n## A master can always reach it\n\n"
                  "- **Slots.** When all `max_clients` slots are taken, the address holding the "

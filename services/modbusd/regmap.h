@@ -147,7 +147,8 @@ int ow_mb_string_base(int string);
 /* Value clamped to the 16-bit range: signed (-32768..32767, stored as two's
  * complement) or unsigned (0..65535). NAN reads 0. */
 uint16_t ow_mb_clamp(double v, int is_signed);
-/* Read count registers from addr: 0, or a Modbus exception code (2). */
+/* Read count registers from addr: 0, or a Modbus exception code (2: a
+ * register outside OW_MB_FIRST..OW_MB_LAST; reserved ones inside read 0). */
 int ow_mb_read(const ow_mb_image_t *img, int addr, int count, uint16_t *out);
 
 /* Markdown reference of the map (docs/modbus.md). */

@@ -196,6 +196,23 @@ int main(void)
     CHECK(ow_mb_string_base(17) == -1 && ow_mb_string_base(0) == -1);
     CHECK(ow_mb_mapped(1004) && !ow_mb_mapped(1005) && !ow_mb_mapped(1009));
     CHECK(ow_mb_mapped(3681) && !ow_mb_mapped(3682) && !ow_mb_mapped(999));
+    /* Reads: the gap 1005-1009 reads 0 (in a block with its neighbours);
+     * only addresses outside 1000-3681 are 02. */
+    {
+        uint16_t v[125];
+        for (int i = 0; i < 125; i++)
+            v[i] = 0xAAAA;
+        CHECK(ow_mb_read(&img, 1005, 5, v) == 0 && v[0] == 0 && v[4] == 0 && v[5] == 0xAAAA);
+        CHECK(ow_mb_read(&img, 1000, 60, v) == 0 && v[3] == 2 && v[4] == 18);
+        for (int i = 5; i < 10; i++)
+            CHECK_MSG(v[i] == 0, "reserved %d", 1000 + i);
+        CHECK(ow_mb_read(&img, 1000, 125, v) == 0 && v[63] == img.r[63]);
+        CHECK(ow_mb_read(&img, 3557, 125, v) == 0 && v[124] == img.r[3681 - 1000]);
+        CHECK(ow_mb_read(&img, 999, 1, v) == 2 && ow_mb_read(&img, 999, 2, v) == 2);
+        CHECK(ow_mb_read(&img, 3682, 1, v) == 2 && ow_mb_read(&img, 3681, 2, v) == 2);
+        CHECK(ow_mb_read(&img, 3600, 125, v) == 2); /* runs past 3681 */
+        CHECK(ow_mb_read(&img, 0, 1, v) == 2 && ow_mb_read(&img, 65535, 1, v) == 2);
+    }
 
     /* Encodings. */
     uint16_t r[5];
@@ -291,8 +308,11 @@ int main(void)
     CHECK(ow_mb_handle(&img, ok, 5, rsp) == 12 && rsp[0] == 3 && rsp[1] == 10);
     uint8_t fc6[] = {6, 0x03, 0xE8, 0, 5};
     CHECK(ow_mb_handle(&img, fc6, 5, rsp) == 2 && rsp[0] == 0x86 && rsp[1] == 1);
-    uint8_t gap[] = {4, 0x03, 0xE8, 0, 6}; /* 1000..1005: 1005 is not mapped */
-    CHECK(ow_mb_handle(&img, gap, 5, rsp) == 2 && rsp[0] == 0x84 && rsp[1] == 2);
+    uint8_t gap[] = {4, 0x03, 0xE8, 0, 10}; /* 1000..1009: 1005-1009 are reserved, 0 */
+    CHECK(ow_mb_handle(&img, gap, 5, rsp) == 22 && rsp[0] == 4 && rsp[1] == 20 && rsp[20] == 0 &&
+          rsp[21] == 0 && rsp[11] == 18);
+    uint8_t past[] = {4, 0x0E, 0x10, 0, 125}; /* 3600..3724 runs past 3681 */
+    CHECK(ow_mb_handle(&img, past, 5, rsp) == 2 && rsp[0] == 0x84 && rsp[1] == 2);
     uint8_t big[] = {3, 0x03, 0xE8, 0, 126};
     CHECK(ow_mb_handle(&img, big, 5, rsp) == 2 && rsp[1] == 3);
     uint8_t zero[] = {3, 0x03, 0xE8, 0, 0};
