@@ -598,7 +598,7 @@ static const ow_key_t string_keys[] = {
     {.key = "name", .type = OW_KEY_STRING, AT(ow_string_cfg_t, name), .ddoc = "`String N`",
      .doc = "String name (the guide's dashboard shows \"UPS A\")."},
     {.key = "modules", .type = OW_KEY_INT, AT(ow_string_cfg_t, modules), .min = 1,
-     .max = OW_MAX_MODULES, .flags = OW_KEY_REQUIRED, .doc = "Blocks (modules) in the string."},
+     .max = OW_GW_MAX_MODULES, .flags = OW_KEY_REQUIRED, .doc = "Blocks (modules) in the string."},
 };
 #define NSKEYS (sizeof(string_keys) / sizeof(string_keys[0]))
 
@@ -761,8 +761,14 @@ static int parse_strings(ctx_t *c, json_t *arr, const char *jp, ow_gateway_cfg_t
         s->first_module = total + 1;
         total += s->modules;
     }
-    if (total > OW_MAX_MODULES)
-        return ow_schema_fail(&c->s, jp, "%d modules in total, at most %d", total, OW_MAX_MODULES);
+    /* The guide's maximum: modbusd serves every gateway in the G.BMS map,
+     * whose addresses end at module 512, so a module past it would have no
+     * register, silently, while 1004 counted it. */
+    if (total > OW_GW_MAX_MODULES)
+        return ow_schema_fail(&c->s, jp,
+                              "%d modules in all; the G.BMS map addresses at most %d (guide: %d "
+                              "modules in %d strings)",
+                              total, OW_GW_MAX_MODULES, OW_GW_MAX_MODULES, OW_MAX_STRINGS);
     g->nstrings = (int)n;
     g->nmodules = total;
     return 0;
@@ -1386,9 +1392,10 @@ int ow_config_doc(FILE *out, const ow_schema_section_t *const *services)
     fprintf(out,
             "\n### strings\n\n"
             "`strings` is an array of 1 to %d objects, required (in the gateway or in\n"
-            "`defaults`). At most %d modules in total. String N's first module\n"
+            "`defaults`). At most %d modules in total, the G.BMS maximum and where\n"
+            "the Modbus map ends. String N's first module\n"
             "address is the sum of the modules before it plus one.\n\n",
-            OW_MAX_STRINGS, OW_MAX_MODULES);
+            OW_MAX_STRINGS, OW_GW_MAX_MODULES);
     ow_schema_doc_table(out, string_keys, NSKEYS, "strings[].");
 
     fprintf(out, "\n### Threshold notes\n\n"

@@ -329,10 +329,10 @@ static void test_defaults(void)
     /* The longest string the schema allows, of 16 V blocks: its derived
      * string levels stay in range and in order. */
     s = load_text("{\"gateways\": [{\"id\": \"long\", \"publish\": \"tcp://*:1\", \"replay\": "
-                  "\"tcp://*:2\", \"module_type\": \"C23\", \"strings\": [{\"modules\": 520}]}]}",
+                  "\"tcp://*:2\", \"module_type\": \"C23\", \"strings\": [{\"modules\": 512}]}]}",
                   err, sizeof(err));
     CHECK_MSG(s != NULL, "%s", err);
-    if (s) CHECK_NEAR(s->gateways[0].thr.string_voltage_v.high_alarm, 520 * 15.5 * 16 / 12, 0.1);
+    if (s) CHECK_NEAR(s->gateways[0].thr.string_voltage_v.high_alarm, 512 * 15.5 * 16 / 12, 0.1);
     ow_site_destroy(&s);
 
     /* A scaled default stays in its key's range: the impedance of a 20000 Ah
@@ -407,7 +407,7 @@ static void test_errors(void)
     expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"journal_messages\": @99999999}]}",
                  "gateways[0].journal_messages: must be between 1000 and 10000000");
     expect_error("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": @0}]}]}",
-                 "gateways[0].strings[0].modules: must be between 1 and 520");
+                 "gateways[0].strings[0].modules: must be between 1 and 512");
     expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"module_type\": @\"C99\"}]}",
                  "gateways[0].module_type: unknown module type \"C99\" "
                  "(one of C40, C41, C30, C20, C23)");
@@ -553,8 +553,15 @@ static void test_errors(void)
 
     /* Module counts. */
     expect_error("{\"gateways\": [" GW_A
-                 ",\n \"strings\": @[{\"modules\": 500}, {\"modules\": 21}]}]}",
-                 "gateways[0].strings: 521 modules in total, at most 520");
+                 ",\n \"strings\": @[{\"modules\": 500}, {\"modules\": 13}]}]}",
+                 "gateways[0].strings: 513 modules in all; the G.BMS map addresses at most 512 "
+                 "(guide: 512 modules in 16 strings)");
+    expect_error("{\"gateways\": [" GW_A
+                 ",\n \"strings\": @[{\"modules\": 500}, {\"modules\": 20}]}]}",
+                 "gateways[0].strings: 520 modules in all; the G.BMS map addresses at most 512 "
+                 "(guide: 512 modules in 16 strings)");
+    expect_error("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": @513}]}]}",
+                 "gateways[0].strings[0].modules: must be between 1 and 512");
     expect_error("{\"gateways\": [" GW_A ", \"strings\": @[]}]}",
                  "gateways[0].strings: needs 1 to 16 strings, has 0");
     {
@@ -567,14 +574,14 @@ static void test_errors(void)
         expect_error(text, "gateways[0].strings: needs 1 to 16 strings, has 17");
     }
     {
-        /* Exactly 520 modules is fine. */
+        /* Exactly 512 modules is fine. */
         char err[512];
         ow_site_t *s = load_text("{\"gateways\": [" GW_A ", \"strings\": [{\"modules\": 500}, "
-                                 "{\"modules\": 20}]}]}",
+                                 "{\"modules\": 12}]}]}",
                                  err, sizeof(err));
         CHECK_MSG(s != NULL, "%s", err);
         if (s)
-            CHECK(s->gateways[0].nmodules == 520 && s->gateways[0].strings[1].first_module == 501);
+            CHECK(s->gateways[0].nmodules == 512 && s->gateways[0].strings[1].first_module == 501);
         ow_site_destroy(&s);
     }
 
@@ -929,7 +936,7 @@ static void test_doc(void)
                         "0.05 x nominal_v/12 |");
     CHECK_CONTAINS(buf, "| `id` | string |");
     CHECK_CONTAINS(buf, "**required**");
-    CHECK_CONTAINS(buf, "| `strings[].modules` | integer | 1 .. 520 |");
+    CHECK_CONTAINS(buf, "| `strings[].modules` | integer | 1 .. 512 |");
     CHECK_CONTAINS(buf, "| C41 | 950-6501 | 21 |");
     CHECK_CONTAINS(buf, "`C21` is\naccepted");
     CHECK_CONTAINS(buf, "| `thresholds.string_current_a.low_alarm` | number | -100000 .. 100000 | "

@@ -14,13 +14,19 @@
 #include <stdio.h>
 
 #define OW_PROTO_VERSION 1
-#define OW_ID_MAX        32  /* ids: 1..31 of [A-Za-z0-9_.-] */
-#define OW_MAX_STRINGS   16  /* G.BMS: up to 16 strings per webmanager */
-#define OW_MAX_MODULES   520 /* G.BMS register map addresses modules 1..520 */
-#define OW_AUX_UNITS     4   /* GX_R_AUX units per webmanager */
-#define OW_AUX_POINTS    16  /* 4 units x 4 inputs (and 4 outputs) */
-#define OW_TOPIC_MAX     96
-#define OW_BODY_MAX      16384 /* a state message with 520 module words fits */
+#define OW_ID_MAX        32 /* ids: 1..31 of [A-Za-z0-9_.-] */
+#define OW_MAX_STRINGS   16 /* G.BMS: up to 16 strings per webmanager */
+/* A module address on the wire (and module_flags' length) goes to 520, the
+ * guide's label for its last section, so that the message format stays as
+ * it is; but the map's addresses end at module 512 (GX_R_AUX starts at 3650,
+ * see the asserts in services/modbusd/regmap.c; "520" is a typo) and the
+ * site check refuses a gateway of more than OW_GW_MAX_MODULES. */
+#define OW_MAX_MODULES    520
+#define OW_GW_MAX_MODULES 512 /* G.BMS: 512 modules in 16 strings per webmanager */
+#define OW_AUX_UNITS      4   /* GX_R_AUX units per webmanager */
+#define OW_AUX_POINTS     16  /* 4 units x 4 inputs (and 4 outputs) */
+#define OW_TOPIC_MAX      96
+#define OW_BODY_MAX       16384 /* a state message with 520 module words fits */
 
 typedef enum {
     OW_MSG_MODULE = 0, /* one block's measurements */
@@ -59,7 +65,7 @@ typedef struct {
 
 typedef struct {
     int string;            /* 1..16 */
-    int module;            /* 1..520, the webmanager's module address */
+    int module;            /* 1..512, the webmanager's module address */
     int block;             /* 1.., position of the block within its string */
     double voltage_v;      /* block voltage; NAN if no response */
     double temp_c;         /* block temperature */

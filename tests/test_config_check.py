@@ -1,5 +1,6 @@
 """`-n` checks a site file: OK for the shipped examples; for bad files a
 message naming file, line, column and key, and a non-zero exit."""
+import json
 import os
 import subprocess
 
@@ -40,6 +41,23 @@ with open(bad, "w") as f:
 r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
 check(r.returncode == 1 and bad + ":" in r.stderr, "parse error names the file: %r" % r.stderr)
 
+# A gateway of 520 modules: the G.BMS map ends at module 512, so the check
+# refuses it with the reason instead of serving 513-520 with no registers.
+big = json.loads(text)
+big["gateways"][0]["strings"] = [{"modules": 260}, {"modules": 260}]
+with open(bad, "w") as f:
+    json.dump(big, f, indent=2)
+for prog in (ALARMD, BUSD):
+    r = subprocess.run([prog, "-n", "-f", bad], capture_output=True, text=True)
+    check(r.returncode == 1 and "gateways[0].strings: 520 modules in all; the G.BMS map addresses "
+          "at most 512 (guide: 512 modules in 16 strings)" in r.stderr,
+          "520 modules refused by %s: %r" % (os.path.basename(prog), r.stderr))
+big["gateways"][0]["strings"] = [{"modules": 256}, {"modules": 256}]
+with open(bad, "w") as f:
+    json.dump(big, f, indent=2)
+r = subprocess.run([ALARMD, "-n", "-f", bad], capture_output=True, text=True)
+check(r.returncode == 0 and "configuration OK" in r.stdout, "512 modules accepted: %r" % r.stderr)
+
 # A scenario with a bad event is part of the check.
 scen = os.path.join(d, "s.json")
 with open(scen, "w") as f:
@@ -69,8 +87,9 @@ g["strings"] = [{"modules": 260}, {"modules": 260}]
 with open(bad, "w") as f:
     json.dump(field, f, indent=1)
 r = subprocess.run([BUSD, "-n", "-f", bad], capture_output=True, text=True)
-check(r.returncode == 1 and "gateways[0].strings: module 513 is not in the map" in r.stderr,
-      "520 modules do not fit the G.BMS map: %r" % r.stderr)
+check(r.returncode == 1 and "gateways[0].strings: 520 modules in all; the G.BMS map addresses "
+      "at most 512" in r.stderr,
+      "520 modules refused (by the site check, before the map's own): %r" % r.stderr)
 g["strings"] = [{"modules": 9}]
 g["ambient_sensor"] = True
 with open(bad, "w") as f:

@@ -48,6 +48,7 @@ _Static_assert(MOD2_FIRST + (OW_MB_MODULES - MOD1_N) * BLOCK == AUXI_FIRST,
 _Static_assert(AUXI_FIRST + OW_AUX_POINTS == AUXO_FIRST, "16 inputs, then the outputs");
 _Static_assert(AUXO_FIRST + OW_AUX_POINTS - 1 == OW_MB_LAST, "the outputs end the map");
 _Static_assert(OW_MB_MODULES <= OW_MAX_MODULES, "module_flags holds every mapped module");
+_Static_assert(OW_MB_MODULES == OW_GW_MAX_MODULES, "the site check allows what the map holds");
 
 /* The blocks, a register row per offset as the guide lists them; strings
  * 11-16 have currents only. */
