@@ -8,10 +8,23 @@
  *   is a typo.
  * - String registers have no scale in the guide: current 0.1 A, sum voltage
  *   0.1 V, average voltage 1 mV, AC current 0.1 A, all signed (configurable).
- * - Values clamp to the 16-bit range; an unmeasured value (NAN) reads 0.
- * - Never-read modules and strings read 0; a configured module that has not
- *   answered yet carries GBMS_AL_COMMUNICATION_LOST in its ALARM register so
- *   a master cannot mistake "not read" for "0 V, no alarm".
+ * - Values clamp to the 16-bit range; an unmeasured string value (NAN)
+ *   reads 0. Unconfigured modules and never-read strings read 0.
+ * - A module without a value (configured but not read yet, not answering,
+ *   or that value not measured: NAN) reads 0x8000 = -32768 in TEMP, VOLT,
+ *   IMPC and equalizing, never 0: TEMP 0 decodes as -39 degC by the guide's
+ *   (x - 78) / 2 and trips a master's low-temperature alarm. The guide calls
+ *   the four signed 16-bit, and 0x8000 is the usual "not available" of a
+ *   signed 16-bit register (SunSpec's int16 "not implemented"); the guide
+ *   names no value of its own. So they are signed as the guide says, and a
+ *   real reading clamps to -32767..32767: no measurement reads 0x8000.
+ *   (Unsigned, as before, a master following the guide read 40 V as -25.5 V.)
+ * - Communication lost in a module's ALARM register follows busd's latest
+ *   reading of it: set from the first poll it missed (and until it is first
+ *   read), cleared at its first answer. alarmd's word gives the other bits;
+ *   its own Communication lost comes with bacsAlarmSystemError after
+ *   comm_lost_polls polls, so taken as is it would hide a silent module for
+ *   the first polls.
  * - Reserved registers read 0, including 1005-1009, the one gap between
  *   sections (the asserts below leave no other): SCADA masters read the map
  *   in blocks such as 1000-1059, and one reserved register must not fail
@@ -124,8 +137,8 @@ _Static_assert(sizeof ow_mb_sections / sizeof ow_mb_sections[0] == OW_MB_NSECTIO
 #define SCALE(key) .scale_key = #key, .scale_off = offsetof(ow_mb_scale_t, key)
 
 /* The guide's registers. Its string registers have no scale; the module
- * registers TEMP, VOLT, IMPC clamp unsigned here (2T+78 and the factors are
- * never negative for a real reading, and unsigned doubles the range). */
+ * values are signed, as the guide says, and read OW_MB_NO_READING without a
+ * value (see the top of the file). */
 const ow_mb_reg_t ow_mb_regs[] = {
     [OW_MB_REG_GENERAL_STATUS] = {.name = "BACS_ALARM", .unit = "",
                                   .meaning = "General Status Flags", .enc = OW_MB_ENC_WORD,
@@ -171,15 +184,16 @@ const ow_mb_reg_t ow_mb_regs[] = {
     [OW_MB_REG_MOD_TEMP] = {.name = "MODULE_%03d_TEMP", .unit = "degC",
                             .meaning = "The battery temperature; T = (x - 78) / 2",
                             .enc = OW_MB_ENC_VALUE, .kind = OW_MSG_MODULE,
-                            .src = offsetof(ow_module_t, temp_c), .scale = 2, .bias = 78},
+                            .src = offsetof(ow_module_t, temp_c), .scale = 2, .bias = 78,
+                            .is_signed = 1, .no_reading = 1},
     [OW_MB_REG_MOD_VOLT] = {.name = "MODULE_%03d_VOLT", .unit = "V",
                             .meaning = "The battery voltage; factor 1000", .enc = OW_MB_ENC_VALUE,
                             .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, voltage_v),
-                            .scale = 1000},
+                            .scale = 1000, .is_signed = 1, .no_reading = 1},
     [OW_MB_REG_MOD_IMPC] = {.name = "MODULE_%03d_IMPC", .unit = "mOhm",
                             .meaning = "The battery impedance; factor 100", .enc = OW_MB_ENC_VALUE,
                             .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, impedance_mohm),
-                            .scale = 100},
+                            .scale = 100, .is_signed = 1, .no_reading = 1},
     [OW_MB_REG_MOD_ALARM] = {.name = "MODULE_%03d_ALARM", .unit = "",
                              .meaning = "Alarms and status for the module (Alarm Flags)",
                              .enc = OW_MB_ENC_ALARM, .kind = OW_MSG_STATE,
@@ -187,7 +201,7 @@ const ow_mb_reg_t ow_mb_regs[] = {
     [OW_MB_REG_MOD_EQ] = {.name = "Module_%03d_ModByPVoltPc", .unit = "%",
                           .meaning = "How much of the equalizing is active", .enc = OW_MB_ENC_VALUE,
                           .kind = OW_MSG_MODULE, .src = offsetof(ow_module_t, eq_pct), .scale = 1,
-                          .is_signed = 1},
+                          .is_signed = 1, .no_reading = 1},
     [OW_MB_REG_AUX_INPUT] = {.name = "BACSGXRAuxAlarm(%d)", .name_bias = -1, .unit = "",
                              .meaning = "Status of input i on GX_R_AUX u: 1 in alarm, 0 not",
                              .enc = OW_MB_ENC_BIT, .kind = OW_MSG_AUX,
@@ -323,6 +337,30 @@ static uint32_t src_u32(const feed_t *f, const ow_mb_reg_t *r)
     return v;
 }
 
+/* A module reading that says the module did not answer. */
+static int silent(const feed_t *f)
+{
+    return f->kind == OW_MSG_MODULE &&
+           (((const ow_module_t *)f->p)->status & OW_MODST_NO_RESPONSE) != 0;
+}
+
+static uint16_t comm_lost(uint16_t flags, int lost)
+{
+    return lost ? (uint16_t)(flags | GBMS_AL_COMMUNICATION_LOST)
+                : (uint16_t)(flags & ~GBMS_AL_COMMUNICATION_LOST);
+}
+
+/* An ENC_VALUE register from its row and this feed. A module value without
+ * a reading is OW_MB_NO_READING, which no reading may encode to. */
+static uint16_t value(const ow_mb_image_t *img, const ow_mb_reg_t *r, const feed_t *f)
+{
+    double sc = r->scale, x = src_double(f, r);
+    if (r->scale_key) memcpy(&sc, (const char *)&img->scale + r->scale_off, sizeof sc);
+    if (r->no_reading && (isnan(x) || silent(f))) return OW_MB_NO_READING;
+    uint16_t v = ow_mb_clamp(x * sc + r->bias, r->is_signed);
+    return r->no_reading && v == OW_MB_NO_READING ? (uint16_t)(OW_MB_NO_READING + 1) : v;
+}
+
 /* Write the registers of item's block in section i that this feed fills. */
 static void encode(ow_mb_image_t *img, int i, int item, const feed_t *f)
 {
@@ -341,10 +379,9 @@ static void encode(ow_mb_image_t *img, int i, int item, const feed_t *f)
             if (f->kind == SETUP) put(img, a, (uint16_t)f->nmodules);
             break;
         case OW_MB_ENC_VALUE:
+            if (f->kind == SETUP && r->no_reading) put(img, a, OW_MB_NO_READING);
             if (f->kind != r->kind) break;
-            double sc = r->scale;
-            if (r->scale_key) memcpy(&sc, (const char *)&img->scale + r->scale_off, sizeof sc);
-            put(img, a, ow_mb_clamp(src_double(f, r) * sc + r->bias, r->is_signed));
+            put(img, a, value(img, r, f));
             break;
         case OW_MB_ENC_WORD:
             if (f->kind == r->kind) put(img, a, (uint16_t)src_u32(f, r));
@@ -353,23 +390,18 @@ static void encode(ow_mb_image_t *img, int i, int item, const feed_t *f)
             if (f->kind == r->kind) put(img, a, (src_u32(f, r) >> (item - 1)) & 1u);
             break;
         case OW_MB_ENC_ALARM:
+            /* The flags are alarmd's but Communication lost, which follows
+             * the module's latest reading (see the top of the file); not
+             * read yet counts as not answering. */
             if (f->kind == SETUP) {
-                /* Configured but not read yet: "not read" must not look like
-                 * "0 V, no alarm". */
-                put(img, a, GBMS_AL_COMMUNICATION_LOST);
+                img->silent[item] = 1;
+                put(img, a, comm_lost(0, 1));
             } else if (f->kind == r->kind) {
                 const uint16_t *w = (const uint16_t *)((const char *)f->p + r->src);
-                put(img, a, w[item - 1]);
+                put(img, a, comm_lost(w[item - 1], img->silent[item]));
             } else if (f->kind == OW_MSG_MODULE) {
-                /* The flags belong to alarmd's state; a reading only clears
-                 * the "never read" mark, and sets it again when the module
-                 * did not answer. */
-                uint16_t al = get(img, a);
-                if (((const ow_module_t *)f->p)->status & OW_MODST_NO_RESPONSE)
-                    al |= GBMS_AL_COMMUNICATION_LOST;
-                else
-                    al &= (uint16_t)~GBMS_AL_COMMUNICATION_LOST;
-                put(img, a, al);
+                img->silent[item] = silent(f);
+                put(img, a, comm_lost(get(img, a), img->silent[item]));
             }
             break;
         }
@@ -386,6 +418,7 @@ static void encode_item(ow_mb_image_t *img, ow_mb_per_t per, int item, const fee
 void ow_mb_image_init(ow_mb_image_t *img, const ow_mb_scale_t *scale, int nstrings, int nmodules)
 {
     memset(img->r, 0, sizeof img->r);
+    memset(img->silent, 0, sizeof img->silent);
     img->scale = *scale;
     feed_t f = {.kind = SETUP, .nstrings = nstrings, .nmodules = nmodules};
     encode_item(img, OW_MB_PER_GATEWAY, 1, &f);
@@ -457,14 +490,15 @@ static void doc_encoding(FILE *out, const ow_mb_reg_t *r)
             if (r->bias != 0) fprintf(out, " + %g", r->bias);
             fprintf(out, ")");
         }
+        if (r->no_reading) fprintf(out, "; 0x%04X (-32768) without a value", OW_MB_NO_READING);
         break;
     case OW_MB_ENC_WORD:
         fprintf(out, "alarmd's flag word");
         break;
     case OW_MB_ENC_ALARM:
         fprintf(out,
-                "alarmd's module flags; Communication lost (0x%04X) until read and while "
-                "not answering",
+                "alarmd's module flags, but Communication lost (0x%04X) is set until read "
+                "and from the first poll not answered, cleared at an answer",
                 GBMS_AL_COMMUNICATION_LOST);
         break;
     case OW_MB_ENC_BIT:
@@ -481,9 +515,9 @@ static int doc_registers(FILE *out)
                  "encoders walk to fill the image. *register* is the address for the section's "
                  "first item, *name* the guide's name for it; item n's register is that plus "
                  "stride x (n - first item). x is the ohmwatch value in the unit shown; "
-                 "values clamp to the type's 16-bit range. TEMP, VOLT and IMPC, which the guide "
-                 "calls signed, clamp unsigned: none is negative for a real reading, and "
-                 "unsigned doubles the range (65.535 V).\n\n"
+                 "values clamp to the type's 16-bit range. A module's TEMP, VOLT, IMPC and "
+                 "equalizing read 0x8000 (-32768) when it has no value (below, *No reading*); "
+                 "a reading clamps to -32767..32767.\n\n"
                  "| register | section | offset | name | unit | guide | value | type |\n"
                  "|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < ow_mb_nsections; i++) {
@@ -530,10 +564,23 @@ int ow_mb_doc(FILE *out)
                  "`services.modbusd.scale` (`string_current`, `string_sum_v`, `string_avg_v`, "
                  "`string_ac`: register = round(value * scale)).\n"
                  "- **Clamping:** every value clamps to its 16-bit range (signed -32768..32767, "
-                 "unsigned 0..65535). An unmeasured value reads 0.\n"
-                 "- **Not read yet:** unconfigured or never-read modules and strings read 0; a "
-                 "configured module not read yet (or not answering) has Communication lost "
-                 "(0x0002) in its ALARM register.\n"
+                 "unsigned 0..65535); a module's values to -32767..32767. An unmeasured string "
+                 "value reads 0; unconfigured modules and never-read strings read 0.\n"
+                 "- **No reading:** a configured module without a value (not read yet, not "
+                 "answering, or that value not measured) reads 0x8000 (-32768) in TEMP, VOLT, "
+                 "IMPC and equalizing, never 0: TEMP 0 would decode as -39 degC by the guide's "
+                 "(x - 78) / 2 and trip a master's low-temperature alarm. The guide calls the "
+                 "four signed 16-bit and names no \"not available\" value; 0x8000 is the usual "
+                 "one for a signed 16-bit register (SunSpec's int16 \"not implemented\"). So "
+                 "they are signed, as the guide says, and no reading encodes to 0x8000. SNMP "
+                 "serves the same case as -2147483648 (docs/snmp.md); the history stores NULL "
+                 "(module_readings columns are nullable; services/historian).\n"
+                 "- **Communication lost** (0x0002) in a module's ALARM register follows busd's "
+                 "latest reading of the module: set until it is first read and from the first "
+                 "poll it does not answer, cleared at its first answer. The other bits are "
+                 "alarmd's module flags; alarmd raises bacsAlarmSystemError, with its own "
+                 "Communication lost, only after `comm_lost_polls` missed polls, so its word "
+                 "does not clear the bit meanwhile.\n"
                  "- **Exceptions:** any function code other than 03/04: 01 illegal function; "
                  "a register of the request outside 1000-3681: 02 illegal data address; "
                  "reserved registers inside that range read 0, the fifth of a block and the gap "

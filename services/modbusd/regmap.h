@@ -116,6 +116,7 @@ typedef struct {
     const char *scale_key; /* non-NULL: the scale is this services.modbusd.scale key */
     size_t scale_off;      /* and its offsetof(ow_mb_scale_t, ...) */
     int is_signed;         /* clamp to -32768..32767 (two's complement), else 0..65535 */
+    int no_reading;        /* a module value: OW_MB_NO_READING when there is none (regmap.c) */
 } ow_mb_reg_t;
 
 extern const ow_mb_reg_t ow_mb_regs[];
@@ -131,9 +132,19 @@ const ow_mb_reg_t *ow_mb_at(int addr, int *item, const ow_mb_section_t **sec);
 /* The guide's name of a register for one item ("MODULE_331_TEMP"). */
 void ow_mb_reg_name(const ow_mb_reg_t *r, int item, char *buf, size_t len);
 
+/* What a module's TEMP, VOLT, IMPC and equalizing registers read when it
+ * has no value: not read yet, not answering, or that value not measured.
+ * -32768 as the guide's signed 16-bit, which no reading encodes to (they
+ * clamp to -32767..32767); see regmap.c for why. */
+#define OW_MB_NO_READING 0x8000u
+
 typedef struct {
     uint16_t r[OW_MB_REGS];
     ow_mb_scale_t scale;
+    /* 1: the module's latest reading says it did not answer, or it has none
+     * yet. Its ALARM register's Communication lost follows this, not
+     * alarmd's word, which lags by comm_lost_polls. */
+    uint8_t silent[OW_MB_MODULES + 1];
 } ow_mb_image_t;
 
 void ow_mb_image_init(ow_mb_image_t *img, const ow_mb_scale_t *scale, int nstrings, int nmodules);

@@ -174,6 +174,80 @@ static void check_guide(void)
     CHECK(ow_mb_addr(OW_MB_REG_MOD_TEMP, 0) == -1 && ow_mb_addr(OW_MB_NREGS, 1) == -1);
 }
 
+/* A module that stops answering, as a master sees it poll by poll: busd's
+ * reading says "no answer" at once, alarmd raises bacsAlarmSystemError (and
+ * its Communication lost) only after comm_lost_polls, and its state words in
+ * between say nothing. */
+static void silent_module(const ow_mb_scale_t *sc)
+{
+    static ow_mb_image_t img;
+    ow_mb_image_init(&img, sc, 1, 4);
+    const int b = ow_mb_module_base(3);
+    ow_msg_t rd, st;
+    ow_msg_init(&rd, OW_MSG_MODULE);
+    ow_msg_init(&st, OW_MSG_STATE);
+    st.u.state.nmodules = 4;
+    rd.u.module = (ow_module_t){.string = 1,
+                                .module = 3,
+                                .block = 3,
+                                .voltage_v = 13.1,
+                                .temp_c = 22,
+                                .impedance_mohm = 5.5,
+                                .eq_pct = 4};
+    ow_mb_apply(&img, &rd);
+    ow_mb_apply(&img, &st);
+    CHECK(img.r[b - 1000] == 122 && img.r[b + 1 - 1000] == 13100 && img.r[b + 2 - 1000] == 550 &&
+          img.r[b + 3 - 1000] == 0 && img.r[b + 4 - 1000] == 4);
+    /* Poll 1 missed: busd's values are null. */
+    rd.u.module = (ow_module_t){.string = 1,
+                                .module = 3,
+                                .block = 3,
+                                .voltage_v = NAN,
+                                .temp_c = NAN,
+                                .impedance_mohm = NAN,
+                                .eq_pct = NAN,
+                                .status = OW_MODST_NO_RESPONSE};
+    for (int poll = 1; poll <= 3; poll++) {
+        ow_mb_apply(&img, &rd);
+        /* alarmd's word for that cycle: nothing yet, then its alarm. */
+        st.u.state.module_flags[2] = poll < 3 ? 0 : GBMS_AL_COMMUNICATION_LOST | 0x0001;
+        ow_mb_apply(&img, &st);
+        uint16_t r[5];
+        CHECK(ow_mb_read(&img, b, 5, r) == 0);
+        CHECK_MSG(r[0] == OW_MB_NO_READING && r[1] == OW_MB_NO_READING &&
+                      r[2] == OW_MB_NO_READING && r[4] == OW_MB_NO_READING,
+                  "poll %d: %04x %04x %04x %04x", poll, r[0], r[1], r[2], r[4]);
+        CHECK_MSG(
+            r[3] == (poll < 3 ? GBMS_AL_COMMUNICATION_LOST : (GBMS_AL_COMMUNICATION_LOST | 0x0001)),
+            "poll %d: ALARM %04x", poll, r[3]);
+    }
+    /* Only some values null while it answers: those read 0x8000, no Communication lost. */
+    rd.u.module = (ow_module_t){.string = 1,
+                                .module = 3,
+                                .block = 3,
+                                .voltage_v = 13.0,
+                                .temp_c = 21,
+                                .impedance_mohm = NAN,
+                                .eq_pct = 0};
+    ow_mb_apply(&img, &rd);
+    CHECK(img.r[b - 1000] == 120 && img.r[b + 1 - 1000] == 13000 &&
+          img.r[b + 2 - 1000] == OW_MB_NO_READING && img.r[b + 4 - 1000] == 0);
+    CHECK(img.r[b + 3 - 1000] == 0x0001); /* alarmd's other bit stays */
+    /* alarmd's word from before the answer does not bring the bit back. */
+    ow_mb_apply(&img, &st);
+    CHECK(img.r[b + 3 - 1000] == 0x0001);
+    /* Readings never encode to 0x8000: they clamp to -32767..32767. */
+    rd.u.module.voltage_v = -40;
+    rd.u.module.temp_c = -20000;
+    rd.u.module.impedance_mohm = 400;
+    ow_mb_apply(&img, &rd);
+    CHECK((int16_t)img.r[b - 1000] == -32767 && (int16_t)img.r[b + 1 - 1000] == -32767 &&
+          img.r[b + 2 - 1000] == 32767);
+    /* Other modules: 1, 2, 4 never read. */
+    CHECK(img.r[ow_mb_module_base(4) - 1000] == OW_MB_NO_READING &&
+          img.r[ow_mb_module_base(4) + 3 - 1000] == GBMS_AL_COMMUNICATION_LOST);
+}
+
 int main(void)
 {
     check_guide();
@@ -220,6 +294,11 @@ int main(void)
     CHECK(ow_mb_read(&img, 1060 + 3, 1, r) == 0 && r[0] == GBMS_AL_COMMUNICATION_LOST);
     CHECK(ow_mb_read(&img, 1060 + 5 * 17 + 3, 1, r) == 0 && r[0] == GBMS_AL_COMMUNICATION_LOST);
     CHECK(ow_mb_read(&img, 1060 + 5 * 18 + 3, 1, r) == 0 && r[0] == 0); /* module 19: none */
+    /* Configured, not read yet: no value, never 0 (TEMP 0 reads -39 degC). */
+    CHECK(ow_mb_read(&img, 1060 + 5 * 17, 5, r) == 0 && r[0] == OW_MB_NO_READING &&
+          r[1] == OW_MB_NO_READING && r[2] == OW_MB_NO_READING && r[4] == OW_MB_NO_READING);
+    CHECK((int16_t)OW_MB_NO_READING == -32768);
+    CHECK(ow_mb_read(&img, 1060 + 5 * 18, 5, r) == 0 && r[0] == 0 && r[1] == 0 && r[4] == 0);
     ow_msg_t m;
     /* The guide's examples: 127 = 24.5 degC, 12825 = 12.825 V, 4372 = 43.72 mOhm. */
     ow_msg_init(&m, OW_MSG_MODULE);
@@ -249,7 +328,8 @@ int main(void)
                                .status = OW_MODST_NO_RESPONSE};
     ow_mb_apply(&img, &m);
     CHECK(ow_mb_read(&img, 3645, 5, r) == 0);
-    CHECK(r[0] == 38 && r[1] == 0 && r[2] == 125 && r[3] == GBMS_AL_COMMUNICATION_LOST);
+    CHECK(r[0] == OW_MB_NO_READING && r[1] == OW_MB_NO_READING && r[2] == OW_MB_NO_READING &&
+          r[3] == GBMS_AL_COMMUNICATION_LOST && r[4] == OW_MB_NO_READING);
     m.u.module.module = 513; /* past the map: nothing changes */
     static ow_mb_image_t before;
     before = img;
@@ -299,8 +379,11 @@ int main(void)
     m.u.state.module_flags[511] = 0x0003;
     ow_mb_apply(&img, &m);
     CHECK(ow_mb_read(&img, 1000, 3, r) == 0 && r[0] == 5 && r[1] == 2 && r[2] == 0x41);
-    CHECK(img.r[1063 - 1000] == 0x41 && img.r[3648 - 1000] == 3 && img.r[1068 - 1000] == 0);
+    /* Module 2 was never read: alarmd's 0 does not clear Communication lost. */
+    CHECK(img.r[1063 - 1000] == 0x41 && img.r[3648 - 1000] == 3 &&
+          img.r[1068 - 1000] == GBMS_AL_COMMUNICATION_LOST);
     CHECK(ow_mb_apply(&img, &(ow_msg_t){.kind = OW_MSG_ALARM}) == 0);
+    silent_module(&sc);
 
     /* Handler: exceptions 01, 02, 03, 0B and a good read. */
     uint8_t rsp[300];
