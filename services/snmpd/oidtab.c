@@ -24,10 +24,18 @@
  *   notWritable. Every alarm and warning level is writable, through alarmd.
  * - gxRAUX inputs read normal(1) as in the guide's example and alarm(2);
  *   outputs off(0) / on(1). Only fitted units (aux_units) have instances.
- * - A block that does not answer has no voltage, temperature, bypass or
- *   resistance instance (walks skip it, GET gets noSuchInstance): no stale
- *   or zero value is passed off as a reading; bacsModuleState shows its
- *   communication lost flag.
+ * - A block without a value (configured but not read yet, not answering,
+ *   or that value not measured) reads -2147483648 in bacsModuleVoltage,
+ *   Temperature, Bypass and Resistance: the lowest value of their Integer32,
+ *   as Modbus serves the lowest of its signed 16 bits (0x8000, regmap.c).
+ *   The guide declares no range and names no "not available" value; a
+ *   sentinel keeps every row of the table present (a manager that walks the
+ *   columns and zips them by position, or alarms on a missing instance,
+ *   gets nothing shifted), and no reading is served as it (they clamp to
+ *   -2147483647). It is never a plausible value: -21474836.48 V.
+ *   bacsModuleState carries Communication lost (0x0002) from the first poll
+ *   not answered (and until first read) to the first answer, whatever
+ *   alarmd's word says meanwhile (it raises its alarm after comm_lost_polls).
  * - Alarm codes above 39 (ohmwatch's additions, docs/alarms.md) get
  *   identities under bacsWellKnownAlarms with their own numbers (101...). */
 #include "oidtab.h"
@@ -147,34 +155,48 @@ static int present(double x, double *out)
     return isfinite(x);
 }
 
+/* A module column: the value, or OW_SNMP_NONE (see the top of the file). */
+static int reading(double x, double *out)
+{
+    *out = x;
+    return isfinite(x) ? 1 : OW_SNMP_NONE;
+}
+
 static int g_mvolt(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)r;
-    return present(v->mod[i].v, out);
+    return reading(v->mod[i].v, out);
 }
 
 static int g_mtemp(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)r;
-    return present(v->mod[i].t, out);
+    return reading(v->mod[i].t, out);
 }
 
 static int g_mbypass(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)r;
-    return present(v->mod[i].eq, out);
+    return reading(v->mod[i].eq, out);
 }
 
 static int g_mres(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)r;
-    return present(v->mod[i].r, out);
+    return reading(v->mod[i].r, out);
 }
 
+/* alarmd's module flags, but Communication lost follows busd's latest
+ * reading of the block (see the top of the file). */
 static int g_mstate(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)r;
-    *out = v->st.module_flags[i - 1];
+    uint16_t f = v->st.module_flags[i - 1];
+    if (!v->mod[i].read || (v->mod[i].status & OW_MODST_NO_RESPONSE))
+        f |= GBMS_AL_COMMUNICATION_LOST;
+    else
+        f &= (uint16_t)~GBMS_AL_COMMUNICATION_LOST;
+    *out = f;
     return 1;
 }
 
@@ -576,8 +598,18 @@ int ow_snmp_doc(FILE *f)
                "of the module table (index plus one when the first reads 0, V / 100, T / 10, "
                "mOhm / 100) is tests/test_snmpd_nms.py's.\n"
                "- gxRAUX inputs: normal(1), alarm(2); outputs: off(0), on(1); only fitted units.\n"
-               "- A block that does not answer has no voltage, temperature, bypass or resistance "
-               "instance; bacsModuleState carries its communication lost flag.\n"
+               "- A block without a value (not read yet, not answering, or that value not "
+               "measured) reads -2147483648, Integer32's lowest, in bacsModuleVoltage, "
+               "bacsModuleTemperature, bacsModuleBypass and bacsModuleResistance, as Modbus "
+               "serves 0x8000 (-32768), its signed 16 bits' lowest (docs/modbus.md). The guide "
+               "declares no range and no \"not available\" value; a value keeps every row of "
+               "the table present (no column shifted for a manager that zips columns), no "
+               "reading is served as it (they clamp to -2147483647), and it is never "
+               "plausible (-21474836.48 V). The history stores NULL for it. bacsModuleState "
+               "carries Communication lost (0x0002) from the first poll not answered (and "
+               "until the block is first read) to its first answer, whatever alarmd's word "
+               "says meanwhile: alarmd raises bacsAlarmSystemError only after "
+               "`comm_lost_polls` polls.\n"
                "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
                "was active before the agent started.\n"
                "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "

@@ -6,6 +6,7 @@
 #ifndef OW_OIDTAB_H
 #define OW_OIDTAB_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "view.h"
@@ -31,11 +32,16 @@ typedef enum { OW_A_NA, OW_A_RO, OW_A_RW } ow_snmp_access_t;
 typedef enum { OW_I_SCALAR, OW_I_MODULE, OW_I_STRING, OW_I_ALARM, OW_I_AUX } ow_snmp_inst_t;
 
 /* The value of one instance in the unit of the site file (V, degC, mOhm,
- * A, ...); 0 when the
- * instance has no value now (a block that does not
- * answer: walks skip it, GET says noSuchInstance). inst is the 1-based
- * module or string, the alarm's index in v->alarms, or the row's last
- * sub-identifier for OW_I_AUX and scalars. 1 when there is a value. */
+ * A, ...). Returns 1 when there is a value; 0 when the instance does not
+ * exist now (walks skip it, GET says noSuchInstance); OW_SNMP_NONE for a
+ * module column without a value (a block not read yet, not answering, or
+ * that value not measured), served as OW_SNMP_NO_READING. inst is the
+ * 1-based module or string, the alarm's index in v->alarms, or the row's
+ * last sub-identifier for OW_I_AUX and scalars. */
+#define OW_SNMP_NONE 2
+/* The wire value of OW_SNMP_NONE: Integer32's lowest, which no reading is
+ * served as (they clamp to -2147483647..2147483647); see oidtab.c. */
+#define OW_SNMP_NO_READING INT32_MIN
 struct ow_snmp_oid;
 typedef int (*ow_snmp_get_fn)(const ow_snmp_view_t *v, const struct ow_snmp_oid *row, int inst,
                               double *out);

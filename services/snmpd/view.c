@@ -13,7 +13,7 @@ void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg, int fahre
     v->cfg = *cfg;
     v->fahrenheit = fahrenheit;
     for (int m = 0; m <= OW_MAX_MODULES; m++)
-        v->mod[m] = (ow_sv_module_t){NAN, NAN, NAN, NAN, 0};
+        v->mod[m] = (ow_sv_module_t){.v = NAN, .t = NAN, .r = NAN, .eq = NAN};
     for (int s = 0; s <= OW_MAX_STRINGS; s++)
         v->str[s] = (ow_sv_string_t){NAN, NAN, NAN, NAN};
     v->reshaped = 1;
@@ -81,8 +81,12 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         int nr = (x->status & OW_MODST_NO_RESPONSE) != 0;
         /* A block that does not answer has no values; its impedance is the
          * last measured one only while it answers. */
-        *d = (ow_sv_module_t){nr ? NAN : x->voltage_v, nr ? NAN : x->temp_c,
-                              nr ? NAN : x->impedance_mohm, nr ? NAN : x->eq_pct, x->status};
+        *d = (ow_sv_module_t){.v = nr ? NAN : x->voltage_v,
+                              .t = nr ? NAN : x->temp_c,
+                              .r = nr ? NAN : x->impedance_mohm,
+                              .eq = nr ? NAN : x->eq_pct,
+                              .status = x->status,
+                              .read = 1};
         v->dirty = 1;
         break;
     }
@@ -117,9 +121,10 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
 
 /* ---- values on the wire ---- */
 
+/* -2147483648 is OW_SNMP_NO_READING, which no value is served as. */
 static double clamp32(double x)
 {
-    return x > 2147483647.0 ? 2147483647.0 : x < -2147483648.0 ? -2147483648.0 : x;
+    return x > 2147483647.0 ? 2147483647.0 : x < -2147483647.0 ? -2147483647.0 : x;
 }
 
 int32_t ow_snmp_to_wire(const ow_snmp_view_t *v, int row, double value)
@@ -194,8 +199,10 @@ int ow_snmp_view_build(ow_snmp_view_t *v)
                 continue;
             int inst = o->inst == OW_I_ALARM ? k : o->inst == OW_I_AUX ? o->sub[n - 1] : k + 1;
             double x;
-            if (!o->get(v, o, inst, &x)) continue;
-            int32_t wire = o->type == OW_T_INT && (o->scale != 1 || o->temp)
+            int got = o->get(v, o, inst, &x);
+            if (!got) continue;
+            int32_t wire = got == OW_SNMP_NONE ? OW_SNMP_NO_READING
+                           : o->type == OW_T_INT && (o->scale != 1 || o->temp)
                                ? ow_snmp_to_wire(v, r, x)
                                : (int32_t)clamp32(round(x));
             int oi = o->inst == OW_I_ALARM ? (int)v->alarms[k].id : inst;

@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     double v, t, r, eq; /* NAN: not answering / not measured */
     uint32_t status;
+    int read; /* a reading has come (0: not read yet, as not answering) */
 } ow_sv_module_t;
 
 typedef struct {

@@ -52,6 +52,53 @@ static ow_msg_t alarm(uint64_t id, int type, const char *action)
     return x;
 }
 
+/* A block that stops answering, poll by poll: the sentinel and
+ * Communication lost at once, whatever alarmd's word says in the polls
+ * before it raises its alarm (comm_lost_polls). */
+static void silent_block(const ow_gateway_cfg_t *g)
+{
+    ow_snmp_view_t *v = malloc(sizeof *v);
+    ow_snmp_view_init(v, g, 1); /* Fahrenheit: the sentinel is not converted */
+    CHECK(ow_snmp_view_build(v) == 0);
+    /* not read yet: every row there, as not answering */
+    CHECK(val(v, "bacsModuleTemperature", 1) == OW_SNMP_NO_READING);
+    CHECK(val(v, "bacsModuleVoltage", 18) == OW_SNMP_NO_READING);
+    CHECK(val(v, "bacsModuleState", 18) == 0x0002);
+    CHECK(get(v, "bacsModuleVoltage", 19) == NULL);
+    ow_msg_t x = module(5, 13.2, 20, 4.5, 0), st;
+    ow_snmp_view_apply(v, &x, 0);
+    ow_msg_init(&st, OW_MSG_STATE);
+    ow_snmp_view_apply(v, &st, 0);
+    CHECK(ow_snmp_view_build(v) == 0);
+    CHECK(val(v, "bacsModuleVoltage", 5) == 1320 && val(v, "bacsModuleTemperature", 5) == 680);
+    CHECK(val(v, "bacsModuleState", 5) == 0);
+    x = module(5, NAN, NAN, NAN, OW_MODST_NO_RESPONSE);
+    for (int poll = 1; poll <= 3; poll++) {
+        ow_snmp_view_apply(v, &x, 0);
+        st.u.state.module_flags[4] = poll < 3 ? 0 : 0x0003;
+        ow_snmp_view_apply(v, &st, 0);
+        CHECK(ow_snmp_view_build(v) == 0);
+        CHECK_MSG(val(v, "bacsModuleState", 5) == (poll < 3 ? 0x0002 : 0x0003), "poll %d: %d", poll,
+                  val(v, "bacsModuleState", 5));
+        CHECK(val(v, "bacsModuleTemperature", 5) == OW_SNMP_NO_READING &&
+              val(v, "bacsModuleResistance", 5) == OW_SNMP_NO_READING);
+    }
+    /* it answers; alarmd's word from before does not bring the bit back */
+    x = module(5, 13.1, 20, NAN, 0);
+    ow_snmp_view_apply(v, &x, 0);
+    CHECK(ow_snmp_view_build(v) == 0);
+    CHECK(val(v, "bacsModuleState", 5) == 0x0001);
+    CHECK(val(v, "bacsModuleVoltage", 5) == 1310);
+    CHECK(val(v, "bacsModuleResistance", 5) == OW_SNMP_NO_READING); /* not measured */
+    /* no reading is served as the sentinel */
+    x = module(5, -1e12, 20, 4.5, 0);
+    ow_snmp_view_apply(v, &x, 0);
+    CHECK(ow_snmp_view_build(v) == 0);
+    CHECK(val(v, "bacsModuleVoltage", 5) == -2147483647);
+    ow_snmp_view_free(v);
+    free(v);
+}
+
 int main(void)
 {
     char err[512];
@@ -87,8 +134,14 @@ int main(void)
     CHECK(val(v, "bacsModuleBypass", 2) == 25);
     CHECK(val(v, "bacsModuleIndex", 1) == 0);
     CHECK(val(v, "bacsModuleIndex", 18) == 17);
-    CHECK(get(v, "bacsModuleVoltage", 4) == NULL); /* lost: no stale value */
+    /* lost: no stale value, the sentinel in every value column */
+    CHECK(val(v, "bacsModuleVoltage", 4) == OW_SNMP_NO_READING);
+    CHECK(val(v, "bacsModuleTemperature", 4) == OW_SNMP_NO_READING);
+    CHECK(val(v, "bacsModuleBypass", 4) == OW_SNMP_NO_READING);
+    CHECK(val(v, "bacsModuleResistance", 4) == OW_SNMP_NO_READING);
+    CHECK(OW_SNMP_NO_READING == -2147483647 - 1);
     CHECK(val(v, "bacsModuleState", 4) == 3);
+    silent_block(g);
     CHECK(get(v, "bacsModuleVoltage", 19) == NULL);
     CHECK(val(v, "bacsStringCurrent", 2) == -1235); /* -12.345 A -> -1234.5 -> -1235 */
     CHECK(val(v, "bacsStringTotalVolt", 2) == 12100);
