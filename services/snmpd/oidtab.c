@@ -342,6 +342,9 @@ static int g_aux(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int n, double 
     AUXIN(b + 1, u, 1), AUXIN(b + 2, u, 2), AUXIN(b + 3, u, 3), AUXIN(b + 4, u, 4),                \
         AUXOUT(b + 5, u, 1), AUXOUT(b + 6, u, 2), AUXOUT(b + 7, u, 3), AUXOUT(b + 8, u, 4)
 
+/* A module value column's word on the sentinel (OW_SNMP_NO_READING). */
+#define NOVAL " -2147483648: no value (the block not read yet, not answering, or not measured)."
+
 /* The rows read better packed, one row per OID, than one member a line, so
  * clang-format leaves them alone. */
 /* clang-format off */
@@ -440,16 +443,18 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
      .inst = OW_I_MODULE, .scale = 1, .unit = "", .get = g_index0, .syntax = "Integer32 (0..519)",
      .descr = "Module identifier: module address minus one (the guide's example)."},
     COL(S(2, 5, 1, 2), "bacsModuleVoltage", .inst = OW_I_MODULE, .scale = 0.01, .unit = "V",
-        .get = g_mvolt, .descr = "Measured block voltage."),
+        .get = g_mvolt, .descr = "Measured block voltage." NOVAL),
     COL(S(2, 5, 1, 3), "bacsModuleTemperature", .inst = OW_I_MODULE, .scale = 0.1, .temp = 1,
         .unit = "", .get = g_mtemp,
-        .descr = "Measured block temperature (unit: bacsTemperatureUnit)."),
+        .descr = "Measured block temperature (unit: bacsTemperatureUnit)." NOVAL),
     COL(S(2, 5, 1, 4), "bacsModuleBypass", .inst = OW_I_MODULE, .scale = 0.1, .unit = "%",
-        .get = g_mbypass, .descr = "Equalization bypass."),
+        .get = g_mbypass, .descr = "Equalization bypass." NOVAL),
     COL(S(2, 5, 1, 5), "bacsModuleResistance", .inst = OW_I_MODULE, .scale = 0.01, .unit = "mOhm",
-        .get = g_mres, .descr = "Measured internal impedance."),
+        .get = g_mres, .descr = "Measured internal impedance." NOVAL),
     COL(S(2, 5, 1, 6), "bacsModuleState", .inst = OW_I_MODULE, .scale = 1, .unit = "flags",
-        .get = g_mstate, .descr = "Module Alarm Flags (docs/alarms.md)."),
+        .get = g_mstate,
+        .descr = "Module Alarm Flags (docs/alarms.md). Communication lost (2) is set from the first "
+                 "poll the block does not answer (and until it is first read) to its next answer."),
     RO(S(2, 6), "bacsNumStringsObj", .scale = 1, .unit = "", .get = g_nstrings,
        .descr = "Number of battery strings (the guide's second bacsNumStrings)."),
     NODE(S(2, 7), "bacsStringTable", OW_T_TABLE, "The battery strings."),
@@ -605,7 +610,9 @@ int ow_snmp_doc(FILE *f)
                "declares no range and no \"not available\" value; a value keeps every row of "
                "the table present (no column shifted for a manager that zips columns), no "
                "reading is served as it (they clamp to -2147483647), and it is never "
-               "plausible (-21474836.48 V). The history stores NULL for it. bacsModuleState "
+               "plausible (-21474836.48 V). The history stores NULL for it (services/historian: "
+               "module_readings' value columns "
+               "are nullable; status keeps the no-answer bit 0x0001). bacsModuleState "
                "carries Communication lost (0x0002) from the first poll not answered (and "
                "until the block is first read) to its first answer, whatever alarmd's word "
                "says meanwhile: alarmd raises bacsAlarmSystemError only after "
