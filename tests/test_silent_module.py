@@ -37,7 +37,7 @@ with open(cfg, "w") as f:
     json.dump(s, f, indent=2)
 G = s["gateways"][0]
 A = s["services"]["alarmd"]
-polls = G["thresholds"]["comm_lost_polls"] if "comm_lost_polls" in G.get("thresholds", {}) else 3
+polls = 3  # thresholds.comm_lost_polls, the default
 
 BL = Listener(G["publish"])
 AL = Listener(A["publish"])
@@ -99,6 +99,13 @@ check(r and r["volt"] > 1000 and r["temp"] != NOVAL_SNMP and not r["state"] & CO
 check(wait_for(lambda: any(x["status"] & 1 for x in readings(LOST)), 20),
       "busd publishes module %d as not answering" % LOST)
 t_first = time.time()
+# Make alarmd publish its state in the polls before its alarm, as any other
+# change on the gateway would: a temperature warning level below every
+# block's temperature raises a warning on each answering block at its next
+# reading. alarmd's word for module 3 is then still 0.
+rep, _ = ctl_call(A["control"], control("set", gw="wm1", key="thresholds.temp_c.high_warn",
+                                        value=12))
+check(rep["ok"], "alarmd set high_warn = 12: %r" % rep)
 time.sleep(0.3)  # modbusd and snmpd take it in (snmpd's image: 0.1 s)
 bad_mb, bad_snmp, n = [], [], 0
 while time.time() - t_first < polls + 2.5:
@@ -115,6 +122,8 @@ check(not bad_mb, "Modbus: 0x8000 and Communication lost from the first missed p
       bad_mb[:5])
 check(not bad_snmp, "SNMP: -2147483648 and Communication lost from the first missed poll: %r" %
       bad_snmp[:5])
+check(len([a for a in AL.alarms("raise") if a["module"] != LOST and a["severity"] == 1])
+      >= 10, "alarmd raised temperature warnings on the other blocks meanwhile")
 raised = [a for a in AL.alarms("raise") if a["type"] == 1 and a["module"] == LOST]
 check(raised, "alarmd raised bacsAlarmSystemError for module %d meanwhile" % LOST)
 check(time.time() - t_first > polls, "and the reads spanned the polls before it")
