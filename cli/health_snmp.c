@@ -2,8 +2,8 @@
  * asks. Per gateway (its SNMP context) one request for bacsNumBatteries.0,
  * bacsStatus.0, bacsModuleVoltage.1 and bacsModuleState.1 (OIDs from the
  * agent's own table). Healthy when the agent answers and module 1 has a
- * voltage: the agent leaves it out while the block does not answer and
- * before any reading arrived.
+ * voltage: the agent serves OW_SNMP_NO_READING while the block does not
+ * answer and before any reading arrived (no instance in older agents).
  *
  * Credentials are the agent's own (services.snmpd): the v2c community if one
  * is set (COMMUNITY@GW for the gateway's context), else the first SNMPv3
@@ -193,7 +193,7 @@ static int ask(const ow_snmpd_cfg_t *cfg, const char *peer, const ow_gateway_cfg
             }
         if (!have[Q_NUM])
             fprintf(out, "snmpd %s: %s answers, but without bacsNumBatteries\n", g->id, peer);
-        else if (!have[Q_VOLT])
+        else if (!have[Q_VOLT] || val[Q_VOLT] == OW_SNMP_NO_READING)
             fprintf(out,
                     "snmpd %s: answers (%ld modules), but module 1 has no current reading "
                     "(bacsModuleState 0x%lx)\n",

@@ -65,7 +65,10 @@ static const gbms_flag_t alarm_flags[] = {
     {.name = "BACS_ALARM_GENERAL_ALARM", .value = GBMS_AL_GENERAL_ALARM,
      .doc = "in 1002: the general alarm; in a module/string word: that module/string has an alarm"},
     {.name = "BACS_ALARM_COMMUNICATION_LOST", .value = GBMS_AL_COMMUNICATION_LOST,
-     .doc = "module (1) or bus (20) communication lost"},
+     .doc = "module (1) or bus (20) communication lost; in a module's word as modbusd and snmpd "
+            "serve it (ALARM register, bacsModuleState), from the first poll the module misses "
+            "(and until first read) to its next answer, before alarm 1 after `comm_lost_polls`; "
+            "its values then read 0x8000 / -2147483648 (docs/modbus.md, docs/snmp.md)"},
     {.name = "BACS_ALARM_VOLTAGE_HIGH", .value = GBMS_AL_VOLTAGE_HIGH,
      .doc = "block voltage high alarm (6)"},
     {.name = "BACS_ALARM_VOLTAGE_LOW", .value = GBMS_AL_VOLTAGE_LOW,
