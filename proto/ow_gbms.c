@@ -132,45 +132,52 @@ const gbms_alarm_t gbms_alarms[] = {
      .severity = A, .scope = MOD, .raised = 1,
      .alarm_flag = GBMS_AL_COMMUNICATION_LOST, .status_flag = GBMS_ST_MODULE_LOST,
      .doc = "a module did not answer `comm_lost_polls` polls in a row; clears at its next answer"},
+    /* The guide's generic alarms (2-5, 12) say "one or more batteries" and
+     * its alarm table carries no module: each is the gateway's summary of
+     * the specific alarms whose rows name it in .generic, raised with the
+     * first of them and cleared with the last (see gbms_doc). */
     {.code = GBMS_A_RESIST_WARN, .name = "bacsAlarmResistWarn",
-     .severity = W, .scope = MOD, .raised = 0,
-     .doc = "reserved: the specific 17 (high) / 18 (low) are raised instead"},
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "generic: while any block impedance warning (17, 18) is active"},
     {.code = GBMS_A_RESIST_ALARM, .name = "bacsAlarmResistAlarm",
-     .severity = A, .scope = MOD, .raised = 0,
-     .doc = "reserved: the specific 10 (high) / 11 (low) are raised instead"},
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "generic: while any block impedance alarm (10, 11) is active"},
     {.code = GBMS_A_VOLTAGE, .name = "bacsAlarmVoltage",
-     .severity = A, .scope = MOD, .raised = 0,
-     .doc = "reserved: the specific 6 (high) / 7 (low) are raised instead"},
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "generic: while any block voltage alarm (6, 7) is active; the guide's \"defined "
+            "range\" is the alarm range, as in 6/7 (13/14 say \"warning range\")"},
     {.code = GBMS_A_TEMPERATURE, .name = "bacsAlarmTemperature",
-     .severity = A, .scope = MOD, .raised = 0,
-     .doc = "reserved: the specific 8 (high) / 9 (low) are raised instead"},
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "generic: while any block temperature alarm (8, 9) is active (the alarm range, as "
+            "for 4)"},
     {.code = GBMS_A_VOLTAGE_HIGH, .name = "bacsAlarmVoltageHigh",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_VOLTAGE,
      .alarm_flag = GBMS_AL_VOLTAGE_HIGH, .status_flag = GBMS_ST_VOLTAGE_OUTOFRANGE,
      .doc = "block voltage above `voltage_v.high_alarm`"},
     {.code = GBMS_A_VOLTAGE_LOW, .name = "bacsAlarmVoltageLow",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_VOLTAGE,
      .alarm_flag = GBMS_AL_VOLTAGE_LOW, .status_flag = GBMS_ST_VOLTAGE_OUTOFRANGE,
      .doc = "block voltage below `voltage_v.low_alarm`"},
     {.code = GBMS_A_TEMPERATURE_HIGH, .name = "bacsAlarmTemperatureHigh",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_TEMPERATURE,
      .alarm_flag = GBMS_AL_TEMPERATURE_HIGH, .status_flag = GBMS_ST_TEMPERATURE_OUTOFRANGE,
      .doc = "block temperature above `temp_c.high_alarm`"},
     {.code = GBMS_A_TEMPERATURE_LOW, .name = "bacsAlarmTemperatureLow",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_TEMPERATURE,
      .alarm_flag = GBMS_AL_TEMPERATURE_LOW, .status_flag = GBMS_ST_TEMPERATURE_OUTOFRANGE,
      .doc = "block temperature below `temp_c.low_alarm`"},
     {.code = GBMS_A_RESIST_ALARM_HIGH, .name = "bacsAlarmResistAlarmHigh",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_RESIST_ALARM,
      .alarm_flag = GBMS_AL_RESISTOR_HIGH, .status_flag = GBMS_ST_RESISTOR_OUTOFRANGE,
      .doc = "block impedance above `impedance_mohm.high_alarm`"},
     {.code = GBMS_A_RESIST_ALARM_LOW, .name = "bacsAlarmResistAlarmLow",
-     .severity = A, .scope = MOD, .raised = 1,
+     .severity = A, .scope = MOD, .raised = 1, .generic = GBMS_A_RESIST_ALARM,
      .alarm_flag = GBMS_AL_RESISTOR_LOW, .status_flag = GBMS_ST_RESISTOR_OUTOFRANGE,
      .doc = "block impedance below `impedance_mohm.low_alarm`"},
     {.code = GBMS_A_EQUALIZING, .name = "bacsAlarmEqualizing",
-     .severity = W, .scope = MOD, .raised = 0,
-     .doc = "reserved: equalizing not operating is raised per string (35), naming the block"},
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "generic: while equalizing is not operating on any string (35, which names the "
+            "block)"},
     {.code = GBMS_A_VOLTAGE_WARN_HIGH, .name = "bacsAlarmVoltageWarnHigh",
      .severity = W, .scope = MOD, .raised = 1,
      .doc = "block voltage above `voltage_v.high_warn`"},
@@ -184,10 +191,10 @@ const gbms_alarm_t gbms_alarms[] = {
      .severity = W, .scope = MOD, .raised = 1,
      .doc = "block temperature below `temp_c.low_warn`"},
     {.code = GBMS_A_RESIST_WARN_HIGH, .name = "bacsAlarmResistWarnHigh",
-     .severity = W, .scope = MOD, .raised = 1,
+     .severity = W, .scope = MOD, .raised = 1, .generic = GBMS_A_RESIST_WARN,
      .doc = "block impedance above `impedance_mohm.high_warn`"},
     {.code = GBMS_A_RESIST_WARN_LOW, .name = "bacsAlarmResistWarnLow",
-     .severity = W, .scope = MOD, .raised = 1,
+     .severity = W, .scope = MOD, .raised = 1, .generic = GBMS_A_RESIST_WARN,
      .doc = "block impedance below `impedance_mohm.low_warn`"},
     {.code = GBMS_A_INITIALIZING, .name = "bacsAlarmInitializing",
      .severity = I, .scope = GW, .raised = 0, .status_flag = GBMS_ST_MODULE_INITIALIZING,
@@ -241,6 +248,7 @@ const gbms_alarm_t gbms_alarms[] = {
      .doc = "string current below `string_current_a.low_warn`"},
     {.code = GBMS_A_STRING_EQUALIZING_DISABLED, .name = "bacsAlarmStringEqualizingDisabled",
      .severity = W, .scope = STR, .raised = 1, .string_flag = GBMS_STR_EQUALIZING_CUT_OFF,
+     .generic = GBMS_A_EQUALIZING,
      .doc = "equalizing cannot operate: on charge/float a block is outside the equalizing range "
             "(`equalizing_min_v`..`equalizing_max_v`); the text names the block"},
     {.code = GBMS_A_DEV_CHARGE, .name = "bacsAlarmStringCurrDeviationCharge",
@@ -304,6 +312,13 @@ const gbms_alarm_t *gbms_alarm_find(int code)
     return NULL;
 }
 
+int gbms_alarm_is_generic(int code)
+{
+    for (size_t i = 0; i < gbms_alarms_count; i++)
+        if (code && gbms_alarms[i].generic == code) return 1;
+    return 0;
+}
+
 static const char *sev_name(int s)
 {
     return s == OW_SEV_ALARM ? "alarm" : s == OW_SEV_WARNING ? "warning" : "info";
@@ -337,9 +352,28 @@ int gbms_doc(FILE *out)
             n += snprintf(flags + n, sizeof flags - (size_t)n, "battery 0x%04x ", a->battery_flag);
         if (a->status_flag)
             snprintf(flags + n, sizeof flags - (size_t)n, "status 0x%04x", a->status_flag);
-        fprintf(out, "| %d | %s | %s | %s | %s | %s%s |\n", a->code, a->name, sev_name(a->severity),
-                scope_name(a->scope), flags, a->raised ? "" : "*not raised:* ", a->doc);
+        char joins[48] = "";
+        if (a->generic) snprintf(joins, sizeof joins, "; joins generic %d", a->generic);
+        fprintf(out, "| %d | %s | %s | %s | %s | %s%s%s |\n", a->code, a->name,
+                sev_name(a->severity), scope_name(a->scope), flags,
+                a->raised ? "" : "*not raised:* ", a->doc, joins);
     }
+    fprintf(out,
+            "\n### Generic alarms\n\n"
+            "The guide's generic alarms 2-5 and 12 describe \"one or more batteries\" and its "
+            "alarm table carries no module, so each is a gateway-wide summary of its family, the "
+            "specific alarms marked \"joins generic N\" above: it is raised (string 0, module "
+            "0) when the first member becomes active and cleared when the last one clears; a "
+            "second member does not raise it again. It is an alarm like any other: its own id, "
+            "raise/clear/ack events, SNMP traps and alarm table row, history and state file; "
+            "`bacsAlarmsPresent` counts it, since it is a row of the alarm table. It has the "
+            "severity of its members and sets no flag word, so the general alarm and the common "
+            "alarm output are as without it; it does not sound the buzzer (the member that "
+            "raised it does, and acknowledging the member mutes it). Families by the guide's "
+            "wording: 4 and 5 are \"outside the defined range\", the alarm range of 6-9 (13-16 "
+            "say \"warning range\" and join none); 2 and 3 are the impedance warning and alarm "
+            "levels, high and low; 12, \"equalizing not operating correctly\", is 35. "
+            "ohmwatch's own alarms (100 and above) join none.\n");
     for (size_t t = 0; t < gbms_flag_tables_count; t++) {
         const gbms_flag_table_t *ft = &gbms_flag_tables[t];
         fprintf(out, "\n## %s (%s)\n\n| flag | value | set when |\n|---|---|---|\n", ft->title,

@@ -88,12 +88,15 @@ typedef struct {
     uint32_t battery_flag; /* bit in Battery Status Flags */
     uint32_t status_flag;  /* bit in General Status Flags */
     int raised;            /* 1 if ohmwatch raises it; 0 reserved (see doc) */
+    int generic;           /* the guide's generic alarm (2-5, 12) this one joins; 0 none */
     const char *doc;
 } gbms_alarm_t;
 
 extern const gbms_alarm_t gbms_alarms[];
 extern const size_t gbms_alarms_count;
 const gbms_alarm_t *gbms_alarm_find(int code); /* NULL if unknown */
+/* 1 if code is a generic alarm: some row names it in .generic. */
+int gbms_alarm_is_generic(int code);
 
 /* Codes used by alarmd (each is a row of the catalogue). */
 enum {

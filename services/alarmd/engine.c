@@ -200,6 +200,8 @@ void ow_engine_set_text(ow_alarm_t *a, const char *text)
     a->text[n] = '\0';
 }
 
+static void generic_sync(gw_t *g, int64_t ts_us, const gbms_alarm_t *member, const char *text);
+
 static void raise_alarm(gw_t *g, int64_t ts_us, int code, int s, int m, double value,
                         double threshold, const char *text)
 {
@@ -225,6 +227,7 @@ static void raise_alarm(gw_t *g, int64_t ts_us, int code, int s, int m, double v
     g->rt.dirty = 1;
     ow_alarm_t ev = *a;
     emit_alarm(g, &ev, ts_us);
+    generic_sync(g, ts_us, cat, ev.text);
 }
 
 /* Clear the alarm of sl: the event keeps id, raise time and threshold, and
@@ -239,6 +242,34 @@ static void clear_slot(gw_t *g, slot_t *sl, int64_t ts_us, double value, const c
     slot_drop(&g->rt, sl);
     g->rt.dirty = 1;
     emit_alarm(g, &ev, ts_us);
+    generic_sync(g, ts_us, gbms_alarm_find(ev.type), NULL);
+}
+
+/* The guide's generic alarms (2-5, 12) summarise a family of specific ones
+ * for the gateway: the catalogue's .generic column is the family table
+ * (docs/alarms.md, "Generic alarms"). After a member was raised or cleared,
+ * the generic one is raised if a member is active and it is not, cleared if
+ * none is left; it goes through raise_alarm/clear_slot like any alarm. */
+static void generic_sync(gw_t *g, int64_t ts_us, const gbms_alarm_t *member, const char *text)
+{
+    if (!member || !member->generic) return;
+    const gbms_alarm_t *gen = gbms_alarm_find(member->generic);
+    int members = 0;
+    for (size_t i = 0; i < g->rt.n; i++) {
+        const gbms_alarm_t *c = g->rt.v[i].active ? gbms_alarm_find(g->rt.v[i].a.type) : NULL;
+        members += c && c->generic == member->generic;
+    }
+    slot_t *sl = slot_find(&g->rt, ow_engine_key(member->generic, 0, 0));
+    int active = sl && sl->active;
+    char buf[256];
+    if (!gen || (members > 0) == active) return;
+    if (members > 0) {
+        snprintf(buf, sizeof buf, "Gateway %s: %s: %s", g->cfg.id, gen->name, text ? text : "");
+        raise_alarm(g, ts_us, gen->code, 0, 0, members, NAN, buf);
+    } else {
+        snprintf(buf, sizeof buf, "Gateway %s: %s: no member alarm left", g->cfg.id, gen->name);
+        clear_slot(g, sl, ts_us, 0, buf);
+    }
 }
 
 static void clear_alarm(gw_t *g, int64_t ts_us, int code, int s, int m, double value,
@@ -776,7 +807,8 @@ static void compute(const gw_t *g, ow_state_t *st)
         if (sev >= OW_SEV_WARNING) st->alarms_active++;
         if (sev == OW_SEV_ALARM) {
             any_alarm = 1;
-            if (!sl->acked) audible = 1;
+            /* A generic alarm's member sounds the buzzer for it. */
+            if (!sl->acked && !gbms_alarm_is_generic(sl->a.type)) audible = 1;
         }
     }
     for (int m = 1; m <= g->cfg.nmodules; m++) {
