@@ -27,7 +27,12 @@ static const ow_module_type_t c20 = {"C20", 0, 12, 9.7, 17, 0.5, 60, 0.15, "950-
 #define MAX_EV 1024
 
 typedef struct {
-    int nal, nst, ncmd, ndis, nbl;
+    int nal, nst, ncmd, ndis, nbl, ngal;
+    /* The guide's generic alarms (2-5, 12) go to gal[], apart: each test of
+     * a specific alarm keeps its own event sequence (test_generic_alarms
+     * checks both together); their ids are still taken from the one
+     * counter. */
+    ow_alarm_t gal[MAX_EV];
     char al_gw[MAX_EV][OW_ID_MAX];
     ow_alarm_t al[MAX_EV];
     int64_t al_ts[MAX_EV];
@@ -45,6 +50,10 @@ static rec_t rec_a, rec_b;
 static void on_alarm(void *ctx, const char *gw, const ow_alarm_t *a, int64_t ts_us)
 {
     rec_t *r = ctx;
+    if (gbms_alarm_is_generic(a->type)) {
+        if (r->ngal < MAX_EV) r->gal[r->ngal++] = *a;
+        return;
+    }
     if (r->nal >= MAX_EV) return;
     snprintf(r->al_gw[r->nal], OW_ID_MAX, "%s", gw);
     r->al_ts[r->nal] = ts_us;
@@ -88,7 +97,7 @@ static const ow_engine_sink_t sink = {on_alarm, on_state, on_discharge, on_basel
 
 static void rec_reset(rec_t *r)
 {
-    r->nal = r->nst = r->ncmd = r->ndis = r->nbl = 0;
+    r->nal = r->nst = r->ncmd = r->ndis = r->nbl = r->ngal = 0;
 }
 
 /* Check event i: action, code, string, module and (if id) the id. */
@@ -356,13 +365,14 @@ static void test_module_levels(void)
         int warn, alarm;
         uint16_t flag;
         uint32_t status;
+        int gwarn, galarm; /* the generic alarms the two join (0 none) */
     } cases[] = {
-        {0, 15.62, 14.2, 13, 6, GBMS_AL_VOLTAGE_HIGH, GBMS_ST_VOLTAGE_OUTOFRANGE},
-        {0, 11.9, 12.3, 14, 7, GBMS_AL_VOLTAGE_LOW, GBMS_ST_VOLTAGE_OUTOFRANGE},
-        {1, 36, 31, 15, 8, GBMS_AL_TEMPERATURE_HIGH, GBMS_ST_TEMPERATURE_OUTOFRANGE},
-        {1, 4, 9, 16, 9, GBMS_AL_TEMPERATURE_LOW, GBMS_ST_TEMPERATURE_OUTOFRANGE},
-        {2, 51, 41, 17, 10, GBMS_AL_RESISTOR_HIGH, GBMS_ST_RESISTOR_OUTOFRANGE},
-        {2, 1.0, 1.15, 18, 11, GBMS_AL_RESISTOR_LOW, GBMS_ST_RESISTOR_OUTOFRANGE},
+        {0, 15.62, 14.2, 13, 6, GBMS_AL_VOLTAGE_HIGH, GBMS_ST_VOLTAGE_OUTOFRANGE, 0, 4},
+        {0, 11.9, 12.3, 14, 7, GBMS_AL_VOLTAGE_LOW, GBMS_ST_VOLTAGE_OUTOFRANGE, 0, 4},
+        {1, 36, 31, 15, 8, GBMS_AL_TEMPERATURE_HIGH, GBMS_ST_TEMPERATURE_OUTOFRANGE, 0, 5},
+        {1, 4, 9, 16, 9, GBMS_AL_TEMPERATURE_LOW, GBMS_ST_TEMPERATURE_OUTOFRANGE, 0, 5},
+        {2, 51, 41, 17, 10, GBMS_AL_RESISTOR_HIGH, GBMS_ST_RESISTOR_OUTOFRANGE, 2, 3},
+        {2, 1.0, 1.15, 18, 11, GBMS_AL_RESISTOR_LOW, GBMS_ST_RESISTOR_OUTOFRANGE, 2, 3},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         ow_engine_t *e = fresh(1, &rec_a);
@@ -371,6 +381,11 @@ static void test_module_levels(void)
         double *field = cases[k].field == 0 ? c.v : cases[k].field == 1 ? c.t : c.z;
         double normal = field[4];
         int low = cases[k].warn == 14 || cases[k].warn == 16 || cases[k].warn == 18;
+        /* Each specific raise is followed by its generic one's, which takes
+         * the next id: low alarm (1), its generic (2), low warning (3);
+         * high warning (1), its generic if any (2), high alarm. */
+        int gw = cases[k].gwarn != 0;
+        uint64_t id_warn = low ? 3 : 1, id_alarm = low ? 1 : (uint64_t)(2 + gw);
 
         cycle(e, "wm1", SEC(0), &c);
         rec_reset(&rec_a);
@@ -379,12 +394,16 @@ static void test_module_levels(void)
         CHECK_MSG(rec_a.nal == 2, "case %zu: %d events", k, rec_a.nal);
         /* Levels are checked low alarm, low warning, high warning, high alarm. */
         if (low) {
-            CHECK_EV(&rec_a, 0, "raise", cases[k].alarm, 1, 4, 1);
-            CHECK_EV(&rec_a, 1, "raise", cases[k].warn, 1, 4, 2);
+            CHECK_EV(&rec_a, 0, "raise", cases[k].alarm, 1, 4, id_alarm);
+            CHECK_EV(&rec_a, 1, "raise", cases[k].warn, 1, 4, id_warn);
         } else {
-            CHECK_EV(&rec_a, 0, "raise", cases[k].warn, 1, 4, 1);
-            CHECK_EV(&rec_a, 1, "raise", cases[k].alarm, 1, 4, 2);
+            CHECK_EV(&rec_a, 0, "raise", cases[k].warn, 1, 4, id_warn);
+            CHECK_EV(&rec_a, 1, "raise", cases[k].alarm, 1, 4, id_alarm);
         }
+        CHECK_MSG(rec_a.ngal == 1 + gw, "case %zu: %d generic", k, rec_a.ngal);
+        CHECK(rec_a.gal[low || !gw ? 0 : 1].type == cases[k].galarm);
+        CHECK(rec_a.gal[0].string == 0 && rec_a.gal[0].module == 0);
+        if (gw) CHECK(rec_a.gal[low ? 1 : 0].type == cases[k].gwarn);
         const ow_alarm_t *al = find(&rec_a, cases[k].alarm, 1, "raise");
         CHECK(al && al->severity == OW_SEV_ALARM && al->value == cases[k].bad &&
               al->raised_us == SEC(1) && al->cleared_us == 0);
@@ -397,16 +416,21 @@ static void test_module_levels(void)
         CHECK(st->alarm == st->module_flags[3]);
         CHECK(st->battery == GBMS_BAT_GENERAL_ALARM);
         CHECK_MSG(st->general == (0x41 | cases[k].status), "case %zu: %#x", k, st->general);
-        CHECK(st->alarms_active == 2 && st->module_alarms == 1 && st->module_warnings == 0);
+        /* The generic alarms are rows of the alarm table too; no module's. */
+        CHECK(st->alarms_active == 3 + gw && st->module_alarms == 1 && st->module_warnings == 0);
         CHECK(st->audible == 1);
 
-        /* Back to normal: both clear, same ids, in the same level order. */
+        /* Back to normal: both clear, same ids, in the same level order;
+         * their generic alarms with them. */
         rec_reset(&rec_a);
         field[4] = normal;
         cycle(e, "wm1", SEC(2), &c);
         CHECK_MSG(rec_a.nal == 2, "case %zu: %d events", k, rec_a.nal);
-        CHECK_EV(&rec_a, 0, "clear", low ? cases[k].alarm : cases[k].warn, 1, 4, 1);
-        CHECK_EV(&rec_a, 1, "clear", low ? cases[k].warn : cases[k].alarm, 1, 4, 2);
+        CHECK_EV(&rec_a, 0, "clear", low ? cases[k].alarm : cases[k].warn, 1, 4,
+                 low ? id_alarm : id_warn);
+        CHECK_EV(&rec_a, 1, "clear", low ? cases[k].warn : cases[k].alarm, 1, 4,
+                 low ? id_warn : id_alarm);
+        CHECK(rec_a.ngal == 1 + gw && strcmp(rec_a.gal[0].action, "clear") == 0);
         CHECK(rec_a.al[0].cleared_us == SEC(2) && rec_a.al[0].raised_us == SEC(1));
         CHECK(rec_a.al[0].value == normal);
         CHECK(state(e)->general == 0x41 && state(e)->alarm == 0 && state(e)->battery == 0);
@@ -418,11 +442,12 @@ static void test_module_levels(void)
         field[13] = cases[k].warn_only;
         cycle(e, "wm1", SEC(3), &c);
         CHECK(rec_a.nal == 1);
-        CHECK_EV(&rec_a, 0, "raise", cases[k].warn, 2, 13, 3);
+        CHECK_EV(&rec_a, 0, "raise", cases[k].warn, 2, 13, 4 + gw);
+        CHECK(rec_a.ngal == gw && (!gw || rec_a.gal[0].severity == OW_SEV_WARNING));
         st = state(e);
         CHECK(st->module_flags[12] == 0 && st->alarm == 0 && st->battery == 0 &&
               st->general == 0x41);
-        CHECK(st->alarms_active == 1 && st->module_alarms == 0 && st->module_warnings == 1);
+        CHECK(st->alarms_active == 1 + gw && st->module_alarms == 0 && st->module_warnings == 1);
         CHECK(st->audible == 0);
         ow_engine_destroy(&e);
     }
@@ -442,7 +467,8 @@ static void test_module_levels(void)
     }
     a = find(&rec_a, 6, 2, "raise");
     if (a) CHECK_STR(a->text, "String 2 block 4: voltage 15.62 V above high alarm 15.50 V");
-    CHECK(state(e)->module_alarms == 2 && state(e)->alarms_active == 4);
+    /* 13 and 6 on two modules, and one generic 4 for both. */
+    CHECK(state(e)->module_alarms == 2 && state(e)->alarms_active == 5);
     rec_reset(&rec_a);
     c.v[4] = NORMAL_V;
     cycle(e, "wm1", SEC(1), &c);
@@ -489,8 +515,11 @@ static void test_delay(void)
     /* Readings every 4 s: raised at the first one at or after the delay. */
     cycle(e, "wm1", SEC(37), &c);
     CHECK(rec_a.nal == 2);
-    CHECK_EV(&rec_a, 0, "raise", 7, 1, 5, 3);
-    CHECK_EV(&rec_a, 1, "raise", 14, 1, 5, 4);
+    /* id 3 went to the generic 4 raised with 6; it is still active (6 is),
+     * so 7 raises no second one. */
+    CHECK_EV(&rec_a, 0, "raise", 7, 1, 5, 4);
+    CHECK_EV(&rec_a, 1, "raise", 14, 1, 5, 5);
+    CHECK(rec_a.ngal == 0);
     CHECK(rec_a.al[0].raised_us == SEC(37));
 
     rec_reset(&rec_a);
@@ -504,15 +533,15 @@ static void test_delay(void)
     CHECK(rec_a.nal == 0);
     cycle(e, "wm1", SEC(52), &c);
     CHECK(rec_a.nal == 2 && rec_a.al[0].raised_us == SEC(52));
-    CHECK_EV(&rec_a, 0, "raise", 13, 1, 6, 5);
-    CHECK_EV(&rec_a, 1, "raise", 6, 1, 6, 6);
+    CHECK_EV(&rec_a, 0, "raise", 13, 1, 6, 6);
+    CHECK_EV(&rec_a, 1, "raise", 6, 1, 6, 7);
 
     /* Clearing does not wait. */
     rec_reset(&rec_a);
     c.v[6] = NORMAL_V;
     cycle(e, "wm1", SEC(53), &c);
     CHECK(rec_a.nal == 2 && rec_a.al[0].cleared_us == SEC(53));
-    CHECK_EV(&rec_a, 0, "clear", 13, 1, 6, 5);
+    CHECK_EV(&rec_a, 0, "clear", 13, 1, 6, 6);
     ow_engine_destroy(&e);
 }
 
@@ -554,14 +583,14 @@ static void test_hysteresis(void)
     c.t[9] = 6.1;
     cycle(e, "wm1", SEC(10), &c);
     CHECK(rec_a.nal == 3);
-    CHECK_EV(&rec_a, 2, "clear", 9, 1, 9, 3);
+    CHECK_EV(&rec_a, 2, "clear", 9, 1, 9, 4); /* 3 is the generic 4 */
     c.t[9] = 10.9;
     cycle(e, "wm1", SEC(11), &c);
     CHECK(rec_a.nal == 3);
     c.t[9] = 11.1;
     cycle(e, "wm1", SEC(12), &c);
     CHECK(rec_a.nal == 4);
-    CHECK_EV(&rec_a, 3, "clear", 16, 1, 9, 4);
+    CHECK_EV(&rec_a, 3, "clear", 16, 1, 9, 6); /* 5 the generic 5 */
     ow_engine_destroy(&e);
 }
 
@@ -580,7 +609,7 @@ static void test_comm_lost(void)
     CHECK(rec_a.nal == 0); /* and no null value clears the voltage alarm */
     cycle(e, "wm1", SEC(3), &c);
     CHECK(rec_a.nal == 1);
-    CHECK_EV(&rec_a, 0, "raise", 1, 1, 5, 3);
+    CHECK_EV(&rec_a, 0, "raise", 1, 1, 5, 4); /* 3 is the generic 4 */
     CHECK(rec_a.al[0].value == 3 && rec_a.al[0].threshold == 3 &&
           rec_a.al[0].severity == OW_SEV_ALARM && rec_a.al[0].raised_us == SEC(3));
     CHECK_STR(rec_a.al[0].text, "String UPS A block 5: no answer for 3 polls");
@@ -594,7 +623,7 @@ static void test_comm_lost(void)
     c.v[5] = NORMAL_V;
     cycle(e, "wm1", SEC(5), &c);
     CHECK(rec_a.nal == 4);
-    CHECK_EV(&rec_a, 1, "clear", 1, 1, 5, 3);
+    CHECK_EV(&rec_a, 1, "clear", 1, 1, 5, 4);
     CHECK_EV(&rec_a, 2, "clear", 13, 1, 5, 1);
     CHECK_EV(&rec_a, 3, "clear", 6, 1, 5, 2);
     CHECK(state(e)->general == 0x41 && state(e)->module_flags[4] == 0);
@@ -968,7 +997,7 @@ static void test_alarm_outputs(void)
     CHECK(rec_a.cmd[1].index == 3 && rec_a.cmd[1].value == 1);
     rec_reset(&rec_a);
     /* acknowledged: the buzzer stops, the contact stays */
-    CHECK(ow_engine_ack(e, "wm1", 0, SEC(5)) == 2);
+    CHECK(ow_engine_ack(e, "wm1", 0, SEC(5)) == 3); /* 15, 8 and the generic 5 */
     CHECK(rec_a.ncmd == 1 && rec_a.cmd[0].index == 3 && rec_a.cmd[0].value == 0 &&
           rec_a.cmd_ts[0] == SEC(5));
     /* a second alarm sounds again */
@@ -1183,14 +1212,15 @@ static void test_ack(void)
     cycle(e, "wm2", SEC(0), &c2);
     CHECK(state(e)->audible == 1);
     rec_reset(&rec_a);
-    CHECK(ow_engine_ack(e, "wm1", 0, SEC(1)) == 2);
-    CHECK(rec_a.nal == 2);
+    /* 13, 6 and the generic 4 (id 3, filed apart in gal[]). */
+    CHECK(ow_engine_ack(e, "wm1", 0, SEC(1)) == 3);
+    CHECK(rec_a.nal == 2 && rec_a.ngal == 1 && rec_a.gal[0].id == 3);
     CHECK_EV(&rec_a, 0, "ack", 13, 1, 4, 1);
     CHECK_EV(&rec_a, 1, "ack", 6, 1, 4, 2);
     CHECK(rec_a.al[0].raised_us == SEC(0) && rec_a.al[0].cleared_us == 0 &&
           rec_a.al_ts[0] == SEC(1));
     CHECK(rec_a.nst == 1 && rec_a.st[0].audible == 0 && rec_a.st_ts[0] == SEC(1));
-    CHECK(state(e)->audible == 0 && state(e)->alarms_active == 2);
+    CHECK(state(e)->audible == 0 && state(e)->alarms_active == 3);
     /* Nothing left to acknowledge. */
     CHECK(ow_engine_ack(e, "wm1", 0, SEC(1)) == 0 && rec_a.nal == 2);
     /* An acknowledged alarm named again: counted, no new event. */
@@ -1199,15 +1229,16 @@ static void test_ack(void)
     /* A new warning does not sound; a new alarm does. */
     c.t[9] = 31;
     cycle(e, "wm1", SEC(2), &c);
-    CHECK_EV(&rec_a, 2, "raise", 15, 1, 9, 3);
+    CHECK_EV(&rec_a, 2, "raise", 15, 1, 9, 4);
     CHECK(state(e)->audible == 0);
     c.t[9] = 36;
     cycle(e, "wm1", SEC(3), &c);
-    CHECK_EV(&rec_a, 3, "raise", 8, 1, 9, 4);
+    CHECK_EV(&rec_a, 3, "raise", 8, 1, 9, 5);
     CHECK(state(e)->audible == 1);
-    /* By id. */
-    CHECK(ow_engine_ack(e, "wm1", 4, SEC(4)) == 1);
-    CHECK_EV(&rec_a, 4, "ack", 8, 1, 9, 4);
+    /* By id. The generic 5 (id 6) raised with 8 is not acknowledged, yet
+     * the buzzer stops: a generic alarm never sounds it on its own. */
+    CHECK(ow_engine_ack(e, "wm1", 5, SEC(4)) == 1);
+    CHECK_EV(&rec_a, 4, "ack", 8, 1, 9, 5);
     CHECK(state(e)->audible == 0);
     /* The whole site: only wm2's alarms are left unacknowledged. */
     c2.t[1] = 36;
@@ -1215,7 +1246,8 @@ static void test_ack(void)
     CHECK(ow_engine_state(e, "wm2")->audible == 1);
     CHECK_STR(rec_a.al_gw[rec_a.nal - 1], "wm2");
     rec_reset(&rec_a);
-    CHECK(ow_engine_ack(e, "", 0, SEC(6)) == 3); /* wm1's 15, wm2's 15 and 8 */
+    /* wm1's 15 and generic 5, wm2's 15, 8 and generic 5 */
+    CHECK(ow_engine_ack(e, "", 0, SEC(6)) == 5);
     CHECK(rec_a.nal == 3);
     CHECK_STR(rec_a.al_gw[0], "wm1");
     CHECK_STR(rec_a.al_gw[1], "wm2");
@@ -1224,13 +1256,16 @@ static void test_ack(void)
     CHECK(ow_engine_state(e, "wm2")->audible == 0);
 
     /* Active alarms: the raise events, per gateway or all. */
-    ow_alarm_t act[8];
-    CHECK(ow_engine_active(e, "wm1", NULL, 0) == 4);
-    CHECK(ow_engine_active(e, "", act, 8) == 6);
+    /* Each gateway has its generic alarms: wm1 4 and 5, wm2 5. */
+    ow_alarm_t act[12];
+    CHECK(ow_engine_active(e, "wm1", NULL, 0) == 6);
+    CHECK(ow_engine_active(e, "", act, 12) == 9);
     CHECK(act[0].id == 1 && act[0].type == 13 && act[1].id == 2 && act[1].type == 6);
-    CHECK(act[4].type == 15 && act[5].type == 8); /* wm2's, raised in this order */
-    CHECK(ow_engine_active(e, "", act, 3) == 6);  /* counts beyond max */
-    CHECK(ow_engine_active(e, "wm2", act, 8) == 2);
+    CHECK(act[2].type == 4 && act[2].string == 0 && act[2].module == 0);
+    /* wm2's, raised in this order */
+    CHECK(act[6].type == 15 && act[7].type == 8 && act[8].type == 5);
+    CHECK(ow_engine_active(e, "", act, 3) == 9); /* counts beyond max */
+    CHECK(ow_engine_active(e, "wm2", act, 8) == 3);
     CHECK(act[1].type == 8 && strcmp(act[1].action, "raise") == 0 && act[1].cleared_us == 0);
     ow_engine_destroy(&e);
 }
@@ -1282,7 +1317,7 @@ static void test_save_load(void)
     c.v[3] = 12.45;
     for (int m = 1; m <= 9; m++)
         feed_module(a, "wm1", SEC(5), &c, m);
-    int n_before = rec_a.nal, nst_before = rec_a.nst;
+    int n_before = rec_a.nal, nst_before = rec_a.nst, ng_before = rec_a.ngal;
     CHECK(n_before == 2 + 2 /* ack */);
 
     json_t *j = ow_engine_save(a);
@@ -1303,7 +1338,7 @@ static void test_save_load(void)
     json_decref(back);
     CHECK(rec_b.nal == 0 && rec_b.nst == 0);
     CHECK(memcmp(state(a), state(b), sizeof(ow_state_t)) == 0);
-    CHECK(ow_engine_active(b, "wm1", NULL, 0) == 2);
+    CHECK(ow_engine_active(b, "wm1", NULL, 0) == 3); /* 15, 8 and the generic 5 */
 
     /* The saved state again is the same text. */
     json_t *j2 = ow_engine_save(b);
@@ -1357,13 +1392,20 @@ static void test_save_load(void)
                   rec_a.al[n_before + i].type, rec_b.al[i].action, rec_b.al[i].type);
     /* What happened: 1 at the third lost poll (the second half of the saved
      * cycle), 26 at its end, the delayed 13 at 13 s (10 s after 3 s),
-     * 8/15 cleared but not raised again, ids going on from 3. */
-    CHECK_EV(&rec_b, 0, "raise", 1, 2, 14, 3);
+     * 8/15 cleared but not raised again, ids going on from 4 (3 is the
+     * generic 5 raised with 8, saved and loaded with it). */
+    CHECK_EV(&rec_b, 0, "raise", 1, 2, 14, 4);
     CHECK(rec_b.al[0].raised_us == SEC(5));
-    CHECK_EV(&rec_b, 1, "raise", 26, 1, 0, 4);
+    CHECK_EV(&rec_b, 1, "raise", 26, 1, 0, 5);
     CHECK(rec_b.al[1].raised_us == SEC(5));
     const ow_alarm_t *x = find(&rec_b, 13, 1, "raise");
-    CHECK(x && x->id == 5 && x->raised_us == SEC(13));
+    CHECK(x && x->id == 6 && x->raised_us == SEC(13));
+    /* The loaded generic 5 clears with 8, the same event in both. */
+    CHECK(rec_a.ngal - ng_before == rec_b.ngal && rec_b.ngal >= 1);
+    for (int i = 0; i < rec_b.ngal && ng_before + i < rec_a.ngal; i++)
+        CHECK(same_alarm(&rec_a.gal[ng_before + i], &rec_b.gal[i]));
+    CHECK(rec_b.gal[0].type == 5 && rec_b.gal[0].id == 3 &&
+          strcmp(rec_b.gal[0].action, "clear") == 0);
     CHECK(count(&rec_b, 8, "raise") == 0 && count(&rec_b, 8, "clear") == 1);
     CHECK(count(&rec_b, 15, "clear") == 1 && count(&rec_b, 1, "clear") == 1);
     CHECK(count(&rec_b, 26, "clear") == 1);
