@@ -902,6 +902,127 @@ static void test_equalizing(void)
     ow_engine_destroy(&e);
 }
 
+/* The guide's generic alarms: one per gateway for its family, raised with
+ * the first member, cleared with the last (docs/alarms.md). */
+static void test_generic_alarms(void)
+{
+    ow_engine_t *e = fresh(1, &rec_a);
+    cyc_t c;
+    cyc_init(&c);
+    cycle(e, "wm1", SEC(0), &c);
+    CHECK(rec_a.nal == 0 && rec_a.ngal == 0);
+
+    /* Module 4's voltage high alarm: 13 (id 1), 6 (id 2), then 4 (id 3). */
+    c.v[4] = 15.62;
+    cycle(e, "wm1", SEC(1), &c);
+    CHECK(rec_a.nal == 2 && rec_a.ngal == 1);
+    const ow_alarm_t *g = &rec_a.gal[0];
+    CHECK(g->type == 4 && strcmp(g->action, "raise") == 0 && g->id == 3);
+    CHECK(g->severity == OW_SEV_ALARM && g->string == 0 && g->module == 0);
+    CHECK(g->value == 1 && g->raised_us == SEC(1));
+    CHECK_STR(g->text, "Gateway wm1: bacsAlarmVoltage: String UPS A block 4: voltage 15.62 V "
+                       "above high alarm 15.50 V");
+    const ow_state_t *st = state(e);
+    /* The summary is a row of the alarm table, sets no flag word and no
+     * module's count: only 6 sets GENERAL_ALARM and VOLTAGE_HIGH. */
+    CHECK(st->alarms_active == 3 && st->module_alarms == 1);
+    CHECK(st->alarm == (GBMS_AL_GENERAL_ALARM | GBMS_AL_VOLTAGE_HIGH));
+    CHECK(st->general == (0x41 | GBMS_ST_VOLTAGE_OUTOFRANGE) && st->audible == 1);
+
+    /* Module 13 (the other string): 13 and 6 again, no second 4. */
+    c.v[13] = 15.62;
+    cycle(e, "wm1", SEC(2), &c);
+    CHECK(rec_a.nal == 4 && rec_a.ngal == 1);
+    CHECK(count(&rec_a, 6, "raise") == 2);
+    CHECK(state(e)->alarms_active == 5 && state(e)->module_alarms == 2);
+    ow_alarm_t act[16];
+    int n4 = 0, na = ow_engine_active(e, "wm1", act, 16);
+    for (int i = 0; i < na; i++)
+        n4 += act[i].type == 4;
+    CHECK(na == 5 && n4 == 1);
+
+    /* Clearing module 4's keeps 4; clearing module 13's clears it, after
+     * the member, with the raise's id. */
+    c.v[4] = NORMAL_V;
+    cycle(e, "wm1", SEC(3), &c);
+    CHECK(rec_a.nal == 6 && rec_a.ngal == 1);
+    CHECK(state(e)->alarms_active == 3);
+    c.v[13] = NORMAL_V;
+    cycle(e, "wm1", SEC(4), &c);
+    CHECK(rec_a.nal == 8 && rec_a.ngal == 2);
+    g = &rec_a.gal[1];
+    CHECK(g->type == 4 && strcmp(g->action, "clear") == 0 && g->id == 3);
+    CHECK(g->raised_us == SEC(1) && g->cleared_us == SEC(4) && g->value == 0);
+    CHECK_STR(g->text, "Gateway wm1: bacsAlarmVoltage: no member alarm left");
+    st = state(e);
+    CHECK(st->alarms_active == 0 && st->alarm == 0 && st->general == 0x41);
+    CHECK(ow_engine_active(e, "wm1", NULL, 0) == 0);
+
+    /* A voltage warning alone raises no generic alarm (4 is the alarm
+     * range). */
+    rec_reset(&rec_a);
+    c.v[5] = 14.2;
+    cycle(e, "wm1", SEC(5), &c);
+    CHECK(rec_a.nal == 1 && rec_a.ngal == 0);
+    c.v[5] = NORMAL_V;
+    cycle(e, "wm1", SEC(6), &c);
+
+    /* Impedance: a warning raises 2 (warning), an alarm then 3 (alarm). */
+    rec_reset(&rec_a);
+    c.z[6] = 41;
+    cycle(e, "wm1", SEC(7), &c);
+    CHECK(rec_a.nal == 1 && rec_a.ngal == 1);
+    CHECK(rec_a.gal[0].type == 2 && rec_a.gal[0].severity == OW_SEV_WARNING);
+    CHECK(state(e)->alarms_active == 2 && state(e)->audible == 0);
+    c.z[6] = 51;
+    cycle(e, "wm1", SEC(8), &c);
+    CHECK(rec_a.nal == 2 && rec_a.ngal == 2);
+    CHECK(rec_a.gal[1].type == 3 && rec_a.gal[1].severity == OW_SEV_ALARM);
+    CHECK(strcmp(rec_a.gal[1].action, "raise") == 0);
+    CHECK(state(e)->alarms_active == 4);
+    /* Acknowledging the member mutes the buzzer; the summaries wait. */
+    CHECK(ow_engine_ack(e, "wm1", rec_a.al[1].id, SEC(8)) == 1);
+    CHECK(state(e)->audible == 0);
+    c.z[6] = 4.6;
+    cycle(e, "wm1", SEC(9), &c);
+    CHECK(rec_a.ngal == 4 && count(&rec_a, 10, "clear") == 1 && count(&rec_a, 17, "clear") == 1);
+    /* In level order: the high warning (17, then 2) before the alarm. */
+    CHECK(rec_a.gal[2].type == 2 && strcmp(rec_a.gal[2].action, "clear") == 0);
+    CHECK(rec_a.gal[3].type == 3 && strcmp(rec_a.gal[3].action, "clear") == 0);
+
+    /* Temperature: a low alarm raises 5, its warning nothing more. */
+    rec_reset(&rec_a);
+    c.t[2] = 4;
+    cycle(e, "wm1", SEC(10), &c);
+    CHECK(rec_a.nal == 2 && rec_a.ngal == 1);
+    CHECK(rec_a.gal[0].type == 5 && rec_a.gal[0].severity == OW_SEV_ALARM);
+    c.t[2] = 25;
+    cycle(e, "wm1", SEC(11), &c);
+    CHECK(rec_a.ngal == 2 && strcmp(rec_a.gal[1].action, "clear") == 0);
+
+    /* Equalizing not operating on two strings: one 12, a warning. */
+    rec_reset(&rec_a);
+    ow_thresholds_t thr = ow_engine_gateway(e, "wm1")->thr;
+    thr.equalizing_min_v = 12.8;
+    thr.equalizing_max_v = 14.0;
+    ow_engine_set_thresholds(e, "wm1", &thr);
+    c.v[7] = 14.05;
+    c.v[16] = 14.05;
+    cycle(e, "wm1", SEC(12), &c);
+    CHECK(count(&rec_a, 35, "raise") == 2 && rec_a.ngal == 1);
+    CHECK(rec_a.gal[0].type == 12 && rec_a.gal[0].severity == OW_SEV_WARNING);
+    CHECK(rec_a.gal[0].string == 0 && rec_a.gal[0].module == 0);
+    c.v[7] = NORMAL_V;
+    cycle(e, "wm1", SEC(13), &c);
+    CHECK(count(&rec_a, 35, "clear") == 1 && rec_a.ngal == 1);
+    c.v[16] = NORMAL_V;
+    cycle(e, "wm1", SEC(14), &c);
+    CHECK(count(&rec_a, 35, "clear") == 2 && rec_a.ngal == 2);
+    CHECK(rec_a.gal[1].type == 12 && strcmp(rec_a.gal[1].action, "clear") == 0);
+    CHECK(ow_engine_active(e, "wm1", NULL, 0) == 0);
+    ow_engine_destroy(&e);
+}
+
 /* Thermal runaway (the diag's rule: on settled float - an hour of it - a
  * spread > 5 degC and the float current above 0.5 A and rising, for 10 s):
  * alarm, breaker command, breaker open until aux shows the output off. */
@@ -1461,9 +1582,10 @@ static void test_misc(void)
     ow_engine_destroy(&e);
 
     /* Every code the engine raises is a catalogue row marked raised. */
-    static const int used[] = {1,  6,  7,  8,  9,  10, 11, 13,  14,  15,  16, 17, 18,
-                               20, 21, 22, 23, 24, 25, 26, 27,  28,  29,  30, 31, 32,
-                               33, 34, 35, 36, 37, 38, 39, 101, 102, 103, 104};
+    static const int used[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,  11,  12,  13,
+                               14, 15, 16, 17, 18, 20, 21, 22, 23, 24,  25,  26,  27,
+                               28, 29, 30, 31, 32, 33, 34, 35, 36, 37,  38,  39,  101,
+                               102, 103, 104};
     for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
         const gbms_alarm_t *a = gbms_alarm_find(used[i]);
         CHECK_MSG(a && a->raised, "code %d", used[i]);
@@ -1482,6 +1604,7 @@ int main(void)
     test_deviation();
     test_voltage_diff();
     test_equalizing();
+    test_generic_alarms();
     test_thermal_runaway();
     test_alarm_outputs();
     test_discharge_states();
