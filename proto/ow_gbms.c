@@ -144,8 +144,8 @@ const gbms_alarm_t gbms_alarms[] = {
      .doc = "generic: while any block impedance alarm (10, 11) is active"},
     {.code = GBMS_A_VOLTAGE, .name = "bacsAlarmVoltage",
      .severity = A, .scope = GW, .raised = 1,
-     .doc = "generic: while any block voltage alarm (6, 7) is active; the guide's \"defined "
-            "range\" is the alarm range, as in 6/7 (13/14 say \"warning range\")"},
+     .doc = "generic: while any block voltage alarm (6, 7) is active; the guide's 'defined "
+            "range' is the alarm range, as in 6/7 (13/14 say 'warning range')"},
     {.code = GBMS_A_TEMPERATURE, .name = "bacsAlarmTemperature",
      .severity = A, .scope = GW, .raised = 1,
      .doc = "generic: while any block temperature alarm (8, 9) is active (the alarm range, as "
