@@ -37,6 +37,31 @@ int main(void)
     CHECK(gbms_alarm_find(38)->string_flag == GBMS_STR_DEV_CHARGE_WARN);
     CHECK(gbms_alarm_find(6)->alarm_flag == GBMS_AL_VOLTAGE_HIGH);
     CHECK(gbms_alarm_find(99) == NULL);
+    /* The generic alarms' families, from the guide's wording (docs/alarms.md):
+     * each member's generic code, and a generic alarm has its members'
+     * severity, the gateway scope and no flag of its own. */
+    static const struct {
+        int code, generic;
+    } fam[] = {{6, 4}, {7, 4}, {8, 5}, {9, 5}, {10, 3}, {11, 3}, {17, 2}, {18, 2}, {35, 12}};
+    int members = 0;
+    for (size_t i = 0; i < gbms_alarms_count; i++)
+        members += gbms_alarms[i].generic != 0;
+    CHECK(members == (int)(sizeof fam / sizeof fam[0]));
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        const gbms_alarm_t *m = gbms_alarm_find(fam[i].code), *g = gbms_alarm_find(fam[i].generic);
+        CHECK_MSG(m->generic == fam[i].generic, "code %d", fam[i].code);
+        CHECK_MSG(g->severity == m->severity && g->scope == GBMS_SCOPE_GATEWAY && g->raised &&
+                      !g->alarm_flag && !g->string_flag && !g->battery_flag && !g->status_flag,
+                  "generic %d", fam[i].generic);
+    }
+    const int generics[] = {2, 3, 4, 5, 12};
+    for (size_t i = 0; i < 5; i++)
+        CHECK(gbms_alarm_is_generic(generics[i]) && !gbms_alarm_is_generic(generics[i] + 4));
+    /* 4 an alarm (2), 2 a warning (1), 12 a warning */
+    CHECK(gbms_alarm_find(4)->severity == 2 && gbms_alarm_find(2)->severity == 1 &&
+          gbms_alarm_find(12)->severity == 1);
+    CHECK(gbms_alarm_find(13)->generic == 0 && gbms_alarm_find(101)->generic == 0);
+    CHECK(!gbms_alarm_is_generic(0) && !gbms_alarm_is_generic(6));
     /* Every alarm that sets a flag word is one ohmwatch raises. */
     for (size_t i = 0; i < gbms_alarms_count; i++) {
         const gbms_alarm_t *a = &gbms_alarms[i];

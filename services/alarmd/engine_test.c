@@ -1582,10 +1582,9 @@ static void test_misc(void)
     ow_engine_destroy(&e);
 
     /* Every code the engine raises is a catalogue row marked raised. */
-    static const int used[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10,  11,  12,  13,
-                               14, 15, 16, 17, 18, 20, 21, 22, 23, 24,  25,  26,  27,
-                               28, 29, 30, 31, 32, 33, 34, 35, 36, 37,  38,  39,  101,
-                               102, 103, 104};
+    static const int used[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,  12,  13,  14,
+                               15, 16, 17, 18, 20, 21, 22, 23, 24, 25, 26,  27,  28,  29,
+                               30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 101, 102, 103, 104};
     for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
         const gbms_alarm_t *a = gbms_alarm_find(used[i]);
         CHECK_MSG(a && a->raised, "code %d", used[i]);
