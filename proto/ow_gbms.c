@@ -358,22 +358,25 @@ int gbms_doc(FILE *out)
                 sev_name(a->severity), scope_name(a->scope), flags,
                 a->raised ? "" : "*not raised:* ", a->doc, joins);
     }
-    fprintf(out,
-            "\n### Generic alarms\n\n"
-            "The guide's generic alarms 2-5 and 12 describe \"one or more batteries\" and its "
-            "alarm table carries no module, so each is a gateway-wide summary of its family, the "
-            "specific alarms marked \"joins generic N\" above: it is raised (string 0, module "
-            "0) when the first member becomes active and cleared when the last one clears; a "
-            "second member does not raise it again. It is an alarm like any other: its own id, "
-            "raise/clear/ack events, SNMP traps and alarm table row, history and state file; "
-            "`bacsAlarmsPresent` counts it, since it is a row of the alarm table. It has the "
-            "severity of its members and sets no flag word, so the general alarm and the common "
-            "alarm output are as without it; it does not sound the buzzer (the member that "
-            "raised it does, and acknowledging the member mutes it). Families by the guide's "
-            "wording: 4 and 5 are \"outside the defined range\", the alarm range of 6-9 (13-16 "
-            "say \"warning range\" and join none); 2 and 3 are the impedance warning and alarm "
-            "levels, high and low; 12, \"equalizing not operating correctly\", is 35. "
-            "ohmwatch's own alarms (100 and above) join none.\n");
+    fprintf(
+        out,
+        "\n### Generic alarms\n\n"
+        "The guide's generic alarms 2-5 and 12 describe \"one or more batteries\" and its "
+        "alarm table carries no module, so each is a gateway-wide summary of its family, the "
+        "specific alarms marked \"joins generic N\" above: it is raised (string 0, module "
+        "0) when the first member becomes active and cleared when the last one clears; a "
+        "second member does not raise it again (a state file written before ohmwatch raised them "
+        "has the members only: the first reading after the load raises it). It is an alarm like "
+        "any other: its own id, "
+        "raise/clear/ack events, SNMP traps and alarm table row, history and state file; "
+        "`bacsAlarmsPresent` counts it, since it is a row of the alarm table. It has the "
+        "severity of its members and sets no flag word, so the general alarm and the common "
+        "alarm output are as without it; it does not sound the buzzer (the member that "
+        "raised it does, and acknowledging the member mutes it). Families by the guide's "
+        "wording: 4 and 5 are \"outside the defined range\", the alarm range of 6-9 (13-16 "
+        "say \"warning range\" and join none); 2 and 3 are the impedance warning and alarm "
+        "levels, high and low; 12, \"equalizing not operating correctly\", is 35. "
+        "ohmwatch's own alarms (100 and above) join none.\n");
     for (size_t t = 0; t < gbms_flag_tables_count; t++) {
         const gbms_flag_table_t *ft = &gbms_flag_tables[t];
         fprintf(out, "\n## %s (%s)\n\n| flag | value | set when |\n|---|---|---|\n", ft->title,

@@ -255,16 +255,18 @@ static void generic_sync(gw_t *g, int64_t ts_us, const gbms_alarm_t *member, con
     if (!member || !member->generic) return;
     const gbms_alarm_t *gen = gbms_alarm_find(member->generic);
     int members = 0;
+    char first[sizeof g->rt.v[0].a.text] = ""; /* a member's text, when none is given */
     for (size_t i = 0; i < g->rt.n; i++) {
         const gbms_alarm_t *c = g->rt.v[i].active ? gbms_alarm_find(g->rt.v[i].a.type) : NULL;
-        members += c && c->generic == member->generic;
+        if (!c || c->generic != member->generic) continue;
+        if (!members++) memcpy(first, g->rt.v[i].a.text, sizeof first);
     }
     slot_t *sl = slot_find(&g->rt, ow_engine_key(member->generic, 0, 0));
     int active = sl && sl->active;
     char buf[256];
     if (!gen || (members > 0) == active) return;
     if (members > 0) {
-        snprintf(buf, sizeof buf, "Gateway %s: %s: %s", g->cfg.id, gen->name, text ? text : "");
+        snprintf(buf, sizeof buf, "Gateway %s: %s: %s", g->cfg.id, gen->name, text ? text : first);
         raise_alarm(g, ts_us, gen->code, 0, 0, members, NAN, buf);
     } else {
         snprintf(buf, sizeof buf, "Gateway %s: %s: no member alarm left", g->cfg.id, gen->name);
@@ -955,6 +957,11 @@ void ow_engine_feed(ow_engine_t *e, const ow_msg_t *m)
     if (!(g = find_gw(e, m->h.gw))) return;
     int64_t ts = m->h.ts_us;
     rt_t *r = &g->rt;
+    if (!r->generics_synced) { /* see rt_t: the load cannot publish yet, a reading can */
+        r->generics_synced = 1;
+        for (size_t i = 0; i < gbms_alarms_count; i++)
+            generic_sync(g, ts, &gbms_alarms[i], NULL);
+    }
     if (!r->seen) r->dirty = 1;
     r->seen = 1;
     r->fresh = 1;

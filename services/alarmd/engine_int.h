@@ -44,7 +44,11 @@ typedef struct {
      * alarmd.c sends a command again while an aux reading disagrees). */
     int out_told[2];
     /* Wall clock of this process, not persisted. */
-    int fresh;   /* a reading arrived since the last tick */
+    int fresh; /* a reading arrived since the last tick */
+    /* The generic alarms were checked against their families since this
+     * state was built (a state file written before they existed has the
+     * members only: the first reading after the load raises them). */
+    int generics_synced;
     int watched; /* last_wall_us is set */
     int64_t last_wall_us;
 } rt_t;
