@@ -223,13 +223,13 @@ static int health_modbusd(const ow_site_t *site, const char *gw, FILE *out)
             fprintf(out, "modbusd %s: unit %d does not answer: %s\n", g->id, unit,
                     modbus_strerror(errno));
             bad = 1;
-        } else if (mod[1] == 0 || (mod[3] & GBMS_AL_COMMUNICATION_LOST)) {
+        } else if (mod[1] == OW_MB_NO_READING || (mod[3] & GBMS_AL_COMMUNICATION_LOST)) {
             fprintf(out, "modbusd %s: unit %d answers, but module 1 has no current reading\n",
                     g->id, unit);
             bad = 1;
         } else
-            fprintf(out, "modbusd %s: healthy, unit %d, %u modules, module 1 at %u mV\n", g->id,
-                    unit, gen[4], mod[1]);
+            fprintf(out, "modbusd %s: healthy, unit %d, %u modules, module 1 at %d mV\n", g->id,
+                    unit, gen[4], (int16_t)mod[1]);
     }
     if (!seen) {
         fprintf(out, "modbusd: no unit serves %s\n", gw ? gw : "any gateway");
