@@ -299,26 +299,45 @@ def engine_state():
     """oldEngineID and engineBoots in state_dir, as net-snmp stored them."""
     st = {}
     path = os.path.join(d, "snmpd-state", "ohmwatch-snmpd.conf")
-    if os.path.exists(path):
-        for line in open(path):
-            parts = line.split()
-            if len(parts) == 2 and parts[0] in ("oldEngineID", "engineBoots"):
-                st[parts[0]] = parts[1]
+    # net-snmp replaces the file when it saves (the old one moved aside, a
+    # new one written): between the two there is none, so a missing file
+    # reads as nothing stored yet, and the callers wait for a whole state.
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 2 and parts[0] in ("oldEngineID", "engineBoots"):
+                    st[parts[0]] = parts[1]
+    except FileNotFoundError:
+        pass
     return st
+
+
+seen = {}
+
+
+def boots_are(n):
+    """The stored state has both lines and engineBoots n (kept in seen)."""
+    st = engine_state()
+    if "oldEngineID" in st and st.get("engineBoots") == str(n):
+        seen.update(st)
+        return True
+    return False
 
 
 # Killed (a crash, the OOM killer): the engine ID and engineBoots were
 # stored at start, so the next start keeps the ID and counts boots on.
 before = engine_state()
 agent = start([SNMPD, "-f", cfg])
-check(wait_for(lambda: engine_state().get("engineBoots") == str(int(before.get("engineBoots", 0)) + 1),
-               10), "engineBoots stored at start: %r -> %r" % (before, engine_state()))
+boots0 = int(before.get("engineBoots", 0))
+check(wait_for(lambda: boots_are(boots0 + 1), 10),
+      "engineBoots stored at start: %r -> %r" % (before, engine_state()))
 stop(agent, signal.SIGKILL)
 agent = start([SNMPD, "-f", cfg])
-check(wait_for(lambda: engine_state().get("engineBoots") == str(int(before.get("engineBoots", 0)) + 2),
-               10), "after a SIGKILL engineBoots still counts: %r -> %r" % (before, engine_state()))
-check(engine_state().get("oldEngineID") == before.get("oldEngineID") and before.get("oldEngineID"),
-      "the engine ID survives a SIGKILL: %r -> %r" % (before, engine_state()))
+check(wait_for(lambda: boots_are(boots0 + 2), 10),
+      "after a SIGKILL engineBoots still counts: %r -> %r" % (before, engine_state()))
+check(seen.get("oldEngineID") == before.get("oldEngineID") and before.get("oldEngineID"),
+      "the engine ID survives a SIGKILL: %r -> %r" % (before, seen))
 check(wait_for(lambda: "1.3.6.1.2.1.33.5.1.3.0" in get(OPS, ROOTOID + ".1.3.0"), 10),
       "v3 answers after the SIGKILL")
 check(stop(agent) == 0, "snmpd stops cleanly")
