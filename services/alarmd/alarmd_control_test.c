@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alarmd.h"
+#include "alarmd_test_site.h"
 #include "ow_cmd.h"
 #include "ow_config.h"
 #include "ow_log.h"
@@ -81,19 +82,7 @@ int main(void)
     char path[96], err[1024];
     ow_log_set_verbosity(-1);
     if (!mkdtemp(dir)) return 1;
-    snprintf(path, sizeof path, "%s/site.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return 1;
-    fprintf(f,
-            "{\"site\":{\"name\":\"t\"},\"gateways\":[{\"id\":\"wm1\",\"source\":\"sim\","
-            "\"publish\":\"ipc://%s/p\",\"replay\":\"ipc://%s/r\",\"strings\":["
-            "{\"name\":\"A\",\"modules\":9},{\"name\":\"B\",\"modules\":9}],"
-            "\"journal_messages\":1000}],"
-            "\"services\":{\"alarmd\":{\"journal_messages\":1000,"
-            "\"publish\":\"ipc://%s/ap\",\"control\":\"ipc://%s/ac\","
-            "\"replay\":\"ipc://%s/ar\",\"state_file\":\"%s/state.json\"}}}\n",
-            dir, dir, dir, dir, dir, dir);
-    fclose(f);
+    if (alarmd_test_site(dir, "t", path, sizeof path) < 0) return 1;
     ow_alarmd_t *a = ow_alarmd_new(path, err, sizeof err);
     CHECK_MSG(a != NULL, "%s", err);
     if (!a) return ow_test_done("alarmd_control_test");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alarmd.h"
+#include "alarmd_test_site.h"
 #include "ow_log.h"
 #include "ow_proto.h"
 
@@ -37,19 +38,7 @@ static ow_alarmd_t *fuzz_alarmd(void)
     if (fz) return fz;
     ow_log_set_verbosity(-1); /* a refusal per input would be most of the time */
     if (!mkdtemp(dir)) abort();
-    snprintf(path, sizeof path, "%s/site.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) abort();
-    fprintf(f,
-            "{\"site\":{\"name\":\"fuzz\"},\"gateways\":[{\"id\":\"wm1\",\"source\":\"sim\","
-            "\"publish\":\"ipc://%s/p\",\"replay\":\"ipc://%s/r\",\"strings\":["
-            "{\"name\":\"A\",\"modules\":9},{\"name\":\"B\",\"modules\":9}],"
-            "\"journal_messages\":1000}],"
-            "\"services\":{\"alarmd\":{\"journal_messages\":1000,"
-            "\"publish\":\"ipc://%s/ap\",\"control\":\"ipc://%s/ac\","
-            "\"replay\":\"ipc://%s/ar\",\"state_file\":\"%s/state.json\"}}}\n",
-            dir, dir, dir, dir, dir, dir);
-    fclose(f);
+    if (alarmd_test_site(dir, "fuzz", path, sizeof path) < 0) abort();
     fz = ow_alarmd_new(path, err, sizeof err);
     if (!fz) {
         fprintf(stderr, "control_fuzz: %s\n", err);
