@@ -68,10 +68,37 @@ def curve_server(sock, key="busd"):
     return sock
 
 
+# Ports for the daemons under test come from below the kernel's ephemeral
+# range (ip_local_port_range, 32768-60999 by default). A port the kernel
+# handed out for bind(0) is one it also hands out as the source port of an
+# outgoing connection: between free_port() and the daemon's bind, alarmd
+# connecting to busd (or a test's own client) could take it, the daemon then
+# fails to bind and the test waits 30 s for an answer that never comes
+# (control_bounds failed that way once). Below the range nobody connects
+# from; the bind check skips a port a daemon of this run already holds.
+_PORT_LO, _PORT_HI = 20000, 32767
+_port_next = [None]
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    lo, hi = _PORT_LO, _PORT_HI
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            hi = min(hi, int(f.read().split()[0]) - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    if _port_next[0] is None:  # tests run side by side start apart
+        _port_next[0] = lo + (os.getpid() * 97) % (hi - lo + 1)
+    for _ in range(hi - lo + 1):
+        port = _port_next[0]
+        _port_next[0] = lo if port >= hi else port + 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in %d-%d" % (lo, hi))
 
 
 MODBUSD = os.path.join(BUILD, "services", "modbusd", "ohmwatch-modbusd")

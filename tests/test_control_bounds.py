@@ -87,7 +87,12 @@ if __name__ == "__main__":
                    env=env)
     if not check(zmq is not None, "python3-zmq available (scripts/deps.sh --test installs it)"):
         done("control_bounds")
-    check(wait_for(lambda: journal_last(G["replay"]) >= 22000, 30), "busd published 1000 cycles")
+    if not check(wait_for(lambda: journal_last(G["replay"]) >= 22000, 30),
+                 "busd published 1000 cycles"):
+        # say why: busd gone (its stderr names the reason) or only behind
+        print("busd exit status %r, journal last %d" % (busd.poll(), journal_last(G["replay"])))
+        if busd.poll() is not None:
+            print(busd.stderr.read())
     get = control("get", key="thresholds.voltage_v.high_warn")
     check(wait_for(lambda: len(ctl_call(A["control"], control("snapshot"))[1]) >= 18, 15),
           "alarmd has the gateway's readings")
