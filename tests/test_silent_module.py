@@ -5,9 +5,15 @@ IMPC and equalizing registers read 0x8000 (-32768, never 0, which TEMP's
 (x - 78) / 2 would decode as -39 degC), its ALARM register has
 Communication lost, and its SNMP row reads -2147483648 with Communication
 lost in bacsModuleState, all through the polls before alarmd raises its
-alarm (comm_lost_polls) and after; the other modules read their values."""
+alarm (comm_lost_polls) and after; the other modules read their values.
+Then the whole gateway's busd killed: within its silence rule (three polls,
+3 s at least: lib/ow_quiet.h) every module reads the sentinel with
+Communication lost and the strings unmeasured, over Modbus and SNMP, not the
+last values heard; alarmd raises the gateway's Communication lost; a new
+busd's readings are served again."""
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -135,6 +141,53 @@ for m in (1, 2, 4, 18):
     b = block(m)
     check(b[0] != NOVAL_MB and -30 < (b[0] - 78) / 2 < 60 and not b[3] & COMM_LOST,
           "module %d reads a measurement: %r" % (m, b))
+
+
+# The whole gateway gone quiet: busd killed, so not even "no answer" comes.
+def string_regs(s_):
+    rr = c.read_holding_registers(1010 + 5 * (s_ - 1), 4, slave=1)
+    return rr.registers if not rr.isError() else None
+
+
+def string_rows():
+    r = subprocess.run(["snmpwalk", "-On", "-Oq", "-t", "2", "-r", "1", "-v2c", "-c", "public",
+                        "127.0.0.1:%d" % sport, ROOTOID + ".2.7.1.3"],
+                       capture_output=True, text=True, env=ENV)
+    return [l for l in r.stdout.splitlines() if l.startswith("." + ROOTOID + ".2.7.1.3.")]
+
+
+sr = string_regs(1)
+check(sr and sr[1] > 500, "string 1's sum voltage before: %r (0.1 V)" % sr)
+check(len(string_rows()) == 2, "both strings' bacsStringTotalVolt rows before: %r" % string_rows())
+NMOD = 18
+
+
+def all_quiet_mb():
+    return all(block(m)[0] == block(m)[1] == NOVAL_MB for m in range(1, NMOD + 1))
+
+
+check(stop(busd, signal.SIGKILL) != 0, "busd killed")
+t_kill = time.time()
+check(wait_for(all_quiet_mb, 15), "Modbus: every module reads 0x8000 after busd went quiet")
+t_mb = time.time() - t_kill
+bad = [m for m in range(1, NMOD + 1) if not block(m)[3] & COMM_LOST]
+check(not bad, "and every ALARM register has Communication lost: %r" % bad)
+check(string_regs(1) == [0, 0, 0, 0], "string 1 unmeasured (0): %r" % string_regs(1))
+check(wait_for(lambda: all(row(m) and row(m)["volt"] == NOVAL_SNMP and row(m)["state"] & COMM_LOST
+                           for m in (1, 9, 18)), 15),
+      "SNMP: blocks read -2147483648 with Communication lost after busd went quiet")
+check(string_rows() == [], "SNMP: no bacsStringTotalVolt row serves an old sum: %r" %
+      string_rows())
+check(wait_for(lambda: [a for a in AL.alarms("raise") if a["type"] == 20 and a["module"] == 0],
+               15), "alarmd raised the gateway's Communication lost (20)")
+print("served the sentinel %.1f s after busd was killed (rule: 3 s)" % t_mb)
+
+busd = start([BUSD, "-f", cfg, "-s", "1"])
+check(wait_for(lambda: block(1)[1] != NOVAL_MB and block(18)[1] != NOVAL_MB, 15),
+      "a new busd's readings are served again")
+b = block(1)
+check(-30 < (b[0] - 78) / 2 < 60 and not b[3] & COMM_LOST, "module 1 measured again: %r" % b)
+check(wait_for(lambda: len(string_rows()) == 2, 10), "both string rows again")
 
 c.close()
 for p in (busd, snmpd, mb, alarmd):

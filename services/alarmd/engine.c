@@ -12,12 +12,11 @@
 
 #include "ow_cmd.h"
 #include "ow_gbms.h"
+#include "ow_quiet.h"
 
 #define S_US               1000000LL
-#define SILENT_POLLS       3          /* poll periods without a reading: bus lost */
-#define MIN_SILENCE_US     (3 * S_US) /* ... but never less than this much wall time */
-#define BASELINE_CLEAR_PCT 5.0        /* baseline alarms clear this far below their level */
-#define REL_HYSTERESIS     0.10       /* deviation and hydrogen clear 10 % inside the level */
+#define BASELINE_CLEAR_PCT 5.0  /* baseline alarms clear this far below their level */
+#define REL_HYSTERESIS     0.10 /* deviation and hydrogen clear 10 % inside the level */
 
 /* A quantity with four levels; codes in the order of the levels below. */
 typedef struct {
@@ -1001,9 +1000,9 @@ void ow_engine_tick(ow_engine_t *e, int64_t now_wall_us)
             continue;
         }
         double speed = r->speed > 0 ? r->speed : 1;
-        int64_t period = r->period_us > 0 ? r->period_us : S_US;
-        int64_t silence = (int64_t)(SILENT_POLLS * (double)period / speed);
-        if (silence < MIN_SILENCE_US) silence = MIN_SILENCE_US;
+        /* The rule modbusd and snmpd also follow, so the registers stop
+         * serving old values when this alarm rises (lib/ow_quiet.h). */
+        int64_t silence = ow_quiet_after_us(r->period_us, speed);
         int64_t quiet = now_wall_us - r->last_wall_us;
         if (quiet < silence || is_active(g, GBMS_A_COMMUNICATION_LOST, 0, 0)) continue;
         int64_t ts = r->seen ? r->last_ts_us + (int64_t)((double)quiet * speed) : now_wall_us;

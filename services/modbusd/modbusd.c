@@ -18,6 +18,7 @@
 #include "ow_cmd.h"
 #include "ow_ctl.h"
 #include "ow_log.h"
+#include "ow_quiet.h"
 #include "ow_sub.h"
 #include "pdu.h"
 #include "rtu.h"
@@ -43,6 +44,9 @@ struct ow_modbusd {
     ow_modbusd_cfg_t cfg;
     ow_alarmd_cfg_t acfg;
     ow_mb_image_t *img; /* per gateway, unit id = index + 1 */
+    ow_quiet_t *quiet;  /* per gateway: its busd's silence */
+    int *quiet_src;     /* per gateway: its busd's source index in sub (-1: none) */
+    uint64_t quiet_events;
     ow_sub_t *sub;
     int alarmd_src;        /* alarmd's source index in sub */
     uint64_t alarmd_epoch; /* epoch of the snapshot in force (0 none) */
@@ -166,15 +170,18 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
         ow_site_alarmd(d->site, &d->acfg, err, errlen) < 0)
         goto fail;
     d->img = calloc((size_t)d->site->ngateways, sizeof *d->img);
+    d->quiet = calloc((size_t)d->site->ngateways, sizeof *d->quiet);
+    d->quiet_src = calloc((size_t)d->site->ngateways, sizeof *d->quiet_src);
     d->sub = ow_sub_new();
-    if (!d->img || !d->sub) {
+    if (!d->img || !d->quiet || !d->quiet_src || !d->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     for (int i = 0; i < d->site->ngateways; i++) {
         const ow_gateway_cfg_t *g = &d->site->gateways[i];
         ow_mb_image_init(&d->img[i], &d->cfg.scale, g->nstrings, g->nmodules);
-        ow_sub_add(d->sub, g->publish_connect, g->replay_connect);
+        ow_quiet_init(&d->quiet[i], ow_mono_us());
+        d->quiet_src[i] = ow_sub_add(d->sub, g->publish_connect, g->replay_connect);
     }
     d->alarmd_src = ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
     ow_sub_from_start(d->sub, 1);
@@ -275,6 +282,35 @@ static void reload(ow_modbusd_t *d)
              d->cfg.nallow == 1 ? "y" : "ies");
 }
 
+/* A gateway whose busd fell silent (killed, hung, cut off from the bus)
+ * publishes nothing, not even "no answer": without this its registers
+ * would serve the last values heard as current for as long as it is gone.
+ * alarmd raises its Communication lost on the same rule (lib/ow_quiet.h). */
+static void heard(ow_modbusd_t *d, int source, const ow_msg_t *m, int64_t now)
+{
+    int gi = 0;
+    while (gi < d->site->ngateways && d->quiet_src[gi] != source)
+        gi++;
+    if (gi == d->site->ngateways) return; /* alarmd's */
+    double silent_s = (double)ow_quiet_for_us(&d->quiet[gi], now) / 1e6;
+    if (ow_quiet_heard(&d->quiet[gi], m, now))
+        log_info("gateway %s: its busd publishes again after %.1f s: registers follow its readings",
+                 d->site->gateways[gi].id, silent_s);
+}
+
+static void check_quiet(ow_modbusd_t *d, int64_t now)
+{
+    for (int i = 0; i < d->site->ngateways; i++) {
+        if (!ow_quiet_check(&d->quiet[i], now)) continue;
+        ow_mb_image_quiet(&d->img[i]);
+        d->quiet_events++;
+        log_warnx("gateway %s: no message from its busd for %.1f s: its modules read no "
+                  "reading (0x8000, Communication lost) and its strings unmeasured until it "
+                  "publishes again",
+                  d->site->gateways[i].id, (double)ow_quiet_for_us(&d->quiet[i], now) / 1e6);
+    }
+}
+
 int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
     /* The listening socket, max_clients connections, the RTU line. */
@@ -302,6 +338,7 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_at
         last_drain = now;
         ow_delivery_t dv;
         for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
+            heard(d, dv.source, &dv.msg, now);
             apply(d, &dv.msg);
             if (dv.source != d->alarmd_src) continue;
             if (dv.msg.kind == OW_MSG_STATE) d->live_states++;
@@ -312,6 +349,7 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_at
                 if (dv.msg.h.epoch != d->alarmd_epoch) d->snap_next_us = now;
             }
         }
+        check_quiet(d, now);
         if (now >= d->snap_next_us && !d->job.running) {
             job_start(d, d->heard_epoch != d->alarmd_epoch ? "alarmd epoch changed" : "periodic");
             d->snap_next_us = now + SNAP_RETRY_US;
@@ -321,13 +359,13 @@ int ow_modbusd_run(ow_modbusd_t *d, volatile sig_atomic_t *stop, volatile sig_at
     const ow_mb_rtu_stats_t *rs = ow_mb_rtu_stats(d->rtu);
     log_info("stopping: %llu requests, %llu bad frames, %llu idle drops, %llu refused, %llu "
              "slots reclaimed, %llu RTU line losses (%llu reopened), %llu snapshot refreshes "
-             "(%llu failed)",
+             "(%llu failed), %llu gateway silences",
              (unsigned long long)(ts->requests + rs->requests),
              (unsigned long long)(ts->bad_frames + rs->bad_frames),
              (unsigned long long)ts->dropped_idle, (unsigned long long)ts->refused,
              (unsigned long long)ts->reclaimed, (unsigned long long)rs->losses,
              (unsigned long long)rs->reopens, (unsigned long long)d->snapshots,
-             (unsigned long long)d->snap_failed);
+             (unsigned long long)d->snap_failed, (unsigned long long)d->quiet_events);
     free(pf);
     return 0;
 }
@@ -343,6 +381,8 @@ void ow_modbusd_destroy(ow_modbusd_t **dp)
     ow_sub_destroy(&d->sub);
     ow_site_destroy(&d->site);
     free(d->img);
+    free(d->quiet);
+    free(d->quiet_src);
     free(d);
     *dp = NULL;
 }

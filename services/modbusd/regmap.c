@@ -25,6 +25,9 @@
  *   its own Communication lost comes with bacsAlarmSystemError after
  *   comm_lost_polls polls, so taken as is it would hide a silent module for
  *   the first polls.
+ * - A gateway whose busd has gone quiet (lib/ow_quiet.h) reads as if every
+ *   module did not answer and no string value were measured
+ *   (ow_mb_image_quiet), not the last values heard, until readings come.
  * - Reserved registers read 0, including 1005-1009, the one gap between
  *   sections (the asserts below leave no other): SCADA masters read the map
  *   in blocks such as 1000-1059, and one reserved register must not fail
@@ -420,10 +423,38 @@ void ow_mb_image_init(ow_mb_image_t *img, const ow_mb_scale_t *scale, int nstrin
     memset(img->r, 0, sizeof img->r);
     memset(img->silent, 0, sizeof img->silent);
     img->scale = *scale;
+    img->nstrings = nstrings;
+    img->nmodules = nmodules;
     feed_t f = {.kind = SETUP, .nstrings = nstrings, .nmodules = nmodules};
     encode_item(img, OW_MB_PER_GATEWAY, 1, &f);
     for (int m = 1; m <= nmodules && m <= OW_MB_MODULES; m++)
         encode_item(img, OW_MB_PER_MODULE, m, &f);
+}
+
+/* Through the encoders, as readings that say so: what a silent busd's
+ * registers read is then by construction what a silent module's and an
+ * unmeasured string's read, with no second encoding to drift. */
+void ow_mb_image_quiet(ow_mb_image_t *img)
+{
+    ow_msg_t m = {.kind = OW_MSG_MODULE};
+    for (int i = 1; i <= img->nmodules && i <= OW_MB_MODULES; i++) {
+        m.u.module = (ow_module_t){.module = i,
+                                   .voltage_v = NAN,
+                                   .temp_c = NAN,
+                                   .impedance_mohm = NAN,
+                                   .eq_pct = NAN,
+                                   .status = OW_MODST_NO_RESPONSE};
+        ow_mb_apply(img, &m);
+    }
+    m.kind = OW_MSG_STRING;
+    for (int s = 1; s <= img->nstrings && s <= OW_MAX_STRINGS; s++) {
+        m.u.string = (ow_string_t){.string = s,
+                                   .current_a = NAN,
+                                   .ac_current_a = NAN,
+                                   .sum_voltage_v = NAN,
+                                   .avg_voltage_v = NAN};
+        ow_mb_apply(img, &m);
+    }
 }
 
 int ow_mb_apply(ow_mb_image_t *img, const ow_msg_t *m)
@@ -582,6 +613,12 @@ int ow_mb_doc(FILE *out)
                  "alarmd's module flags; alarmd raises bacsAlarmSystemError, with its own "
                  "Communication lost, only after `comm_lost_polls` missed polls, so its word "
                  "does not clear the bit meanwhile.\n"
+                 "- **A gateway gone quiet:** when its busd publishes nothing for three poll "
+                 "periods (3 s at least: busd killed, hung or cut off; lib/ow_quiet.h, the rule "
+                 "by which alarmd raises the gateway's Communication lost), every configured "
+                 "module reads as not answering (0x8000, Communication lost) and every string "
+                 "value as unmeasured (0), never the last values heard; the flag words stay "
+                 "alarmd's, and readings are served again as they come.\n"
                  "- **Exceptions:** any function code other than 03/04: 01 illegal function; "
                  "a register of the request outside 1000-3681: 02 illegal data address; "
                  "reserved registers inside that range read 0, the fifth of a block and the gap "

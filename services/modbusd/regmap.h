@@ -145,12 +145,17 @@ typedef struct {
      * yet. Its ALARM register's Communication lost follows this, not
      * alarmd's word, which lags by comm_lost_polls. */
     uint8_t silent[OW_MB_MODULES + 1];
+    int nstrings, nmodules; /* as configured, for ow_mb_image_quiet */
 } ow_mb_image_t;
 
 void ow_mb_image_init(ow_mb_image_t *img, const ow_mb_scale_t *scale, int nstrings, int nmodules);
 /* Fold one message (module, string, aux, state) into the image; 1 if it
  * changed something, 0 if the kind does not feed the map. */
 int ow_mb_apply(ow_mb_image_t *img, const ow_msg_t *m);
+/* The gateway's busd has gone quiet (lib/ow_quiet.h): every module reads as
+ * not answering (no reading, Communication lost) and every string value as
+ * unmeasured, until its readings come again; the flag words stay alarmd's. */
+void ow_mb_image_quiet(ow_mb_image_t *img);
 /* Register address of a module's first register (TEMP), -1 if out of range. */
 int ow_mb_module_base(int module);
 /* Register address of a string's first register, -1 if out of range. */

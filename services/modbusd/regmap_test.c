@@ -248,12 +248,78 @@ static void silent_module(const ow_mb_scale_t *sc)
           img.r[ow_mb_module_base(4) + 3 - 1000] == GBMS_AL_COMMUNICATION_LOST);
 }
 
+/* The whole gateway's busd gone quiet: the last values heard must not be
+ * served as current (a master would keep trending a dead bus), and the
+ * registers come back with the first readings after it. */
+static void quiet_gateway(const ow_mb_scale_t *sc)
+{
+    static ow_mb_image_t img;
+    ow_mb_image_init(&img, sc, 2, 18);
+    ow_msg_t rd, sr, st;
+    ow_msg_init(&rd, OW_MSG_MODULE);
+    ow_msg_init(&sr, OW_MSG_STRING);
+    ow_msg_init(&st, OW_MSG_STATE);
+    for (int m = 1; m <= 18; m++) {
+        rd.u.module = (ow_module_t){.string = m <= 9 ? 1 : 2,
+                                    .module = m,
+                                    .block = (m - 1) % 9 + 1,
+                                    .voltage_v = 13.5,
+                                    .temp_c = 25,
+                                    .impedance_mohm = 4.52,
+                                    .eq_pct = 0};
+        ow_mb_apply(&img, &rd);
+    }
+    sr.u.string = (ow_string_t){.string = 2,
+                                .modules = 9,
+                                .current_a = -12.5,
+                                .ac_current_a = 0.4,
+                                .sum_voltage_v = 116.47,
+                                .avg_voltage_v = 12.941};
+    ow_mb_apply(&img, &sr);
+    st.u.state.nmodules = 18;
+    st.u.state.module_flags[6] = 0x0001;
+    ow_mb_apply(&img, &st);
+    const int m7 = ow_mb_module_base(7) - 1000, s2 = ow_mb_string_base(2) - 1000;
+    CHECK(img.r[m7] == 128 && img.r[m7 + 1] == 13500 && img.r[m7 + 2] == 452 &&
+          img.r[m7 + 3] == 0x0001);
+    CHECK((int16_t)img.r[s2] == -125 && img.r[s2 + 1] == 1165 && img.r[s2 + 2] == 12941 &&
+          img.r[s2 + 3] == 4);
+
+    ow_mb_image_quiet(&img);
+    for (int m = 1; m <= 18; m++) {
+        const int b = ow_mb_module_base(m) - 1000;
+        CHECK_MSG(img.r[b] == OW_MB_NO_READING && img.r[b + 1] == OW_MB_NO_READING &&
+                      img.r[b + 2] == OW_MB_NO_READING && img.r[b + 4] == OW_MB_NO_READING,
+                  "module %d after the quiet: %04x %04x %04x %04x", m, img.r[b], img.r[b + 1],
+                  img.r[b + 2], img.r[b + 4]);
+        CHECK_MSG(img.r[b + 3] & GBMS_AL_COMMUNICATION_LOST, "module %d: Communication lost", m);
+    }
+    CHECK(img.r[m7 + 3] == (GBMS_AL_COMMUNICATION_LOST | 0x0001)); /* alarmd's bit stays */
+    CHECK(img.r[s2] == 0 && img.r[s2 + 1] == 0 && img.r[s2 + 2] == 0 && img.r[s2 + 3] == 0);
+    CHECK(img.r[ow_mb_module_base(19) - 1000] == 0); /* not configured: untouched */
+    CHECK(img.r[1003 - 1000] == 2 && img.r[1004 - 1000] == 18);
+
+    /* busd speaks again: module 7's next reading is served, the others
+     * still read no reading until their own. */
+    rd.u.module = (ow_module_t){.string = 1,
+                                .module = 7,
+                                .block = 7,
+                                .voltage_v = 13.4,
+                                .temp_c = 25.5,
+                                .impedance_mohm = 4.6,
+                                .eq_pct = 0};
+    ow_mb_apply(&img, &rd);
+    CHECK(img.r[m7] == 129 && img.r[m7 + 1] == 13400 && img.r[m7 + 3] == 0x0001);
+    CHECK(img.r[ow_mb_module_base(8) - 1000] == OW_MB_NO_READING);
+}
+
 int main(void)
 {
     check_guide();
 
     ow_mb_scale_t sc;
     ow_mb_scale_default(&sc);
+    quiet_gateway(&sc);
     static ow_mb_image_t img;
     ow_mb_image_init(&img, &sc, 2, 18);
 

@@ -26,6 +26,7 @@
 #include "ow_ctl.h"
 #include "ow_daemon.h"
 #include "ow_log.h"
+#include "ow_quiet.h"
 #include "ow_sub.h"
 #include "snmpcfg.h"
 #include "view.h"
@@ -68,7 +69,10 @@ struct ow_snmpd {
     uint64_t alarmd_epoch;
     int64_t probe_sent_us, probe_due_us;
     uint64_t refreshes;
-    int64_t *cfg_ts;          /* per gateway: alarmd's time of the newest setting applied */
+    int64_t *cfg_ts;   /* per gateway: alarmd's time of the newest setting applied */
+    ow_quiet_t *quiet; /* per gateway: its busd's silence */
+    int *quiet_src;    /* per gateway: its busd's source index in sub */
+    uint64_t quiet_events;
     char set_user[OW_ID_MAX]; /* the SNMPv3 user of the SET in progress */
     /* a SET between RESERVE2 and COMMIT/FREE */
     ow_snmp_set_t set[MAX_SET];
@@ -435,7 +439,35 @@ static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     ow_snmpd_t *d = ctx;
     int gi = gw_index(d, m->h.gw);
+    /* alarmd's copy of a silent gateway's readings is as old as ours was. */
+    if (gi >= 0 && d->quiet[gi].quiet && (m->kind == OW_MSG_MODULE || m->kind == OW_MSG_STRING))
+        return;
     if (gi >= 0 && settings_newer(d, gi, m)) ow_snmp_view_apply(&d->views[gi], m, 0);
+}
+
+/* A gateway whose busd fell silent publishes nothing, not even "no
+ * answer": without this its rows would serve the last values heard as
+ * current. alarmd raises Communication lost on the same rule (ow_quiet.h). */
+static void heard(ow_snmpd_t *d, int gi, const ow_msg_t *m)
+{
+    int64_t now = ow_mono_us();
+    double silent_s = (double)ow_quiet_for_us(&d->quiet[gi], now) / 1e6;
+    if (ow_quiet_heard(&d->quiet[gi], m, now))
+        log_info("gateway %s: its busd publishes again after %.1f s: rows follow its readings",
+                 d->site->gateways[gi].id, silent_s);
+}
+
+static void check_quiet(ow_snmpd_t *d, int64_t now)
+{
+    for (int g = 0; g < d->site->ngateways; g++) {
+        if (!ow_quiet_check(&d->quiet[g], now)) continue;
+        ow_snmp_view_quiet(&d->views[g]);
+        d->quiet_events++;
+        log_warnx("gateway %s: no message from its busd for %.1f s: its blocks read no value "
+                  "(-2147483648, Communication lost) and its string rows are absent until it "
+                  "publishes again",
+                  d->site->gateways[g].id, (double)ow_quiet_for_us(&d->quiet[g], now) / 1e6);
+    }
 }
 
 static void drain(ow_snmpd_t *d)
@@ -446,6 +478,7 @@ static void drain(ow_snmpd_t *d)
     for (int k = 0; k < 2000 && ow_sub_recv(d->sub, &dv, 1) == 1; k++) {
         int gi = gw_index(d, dv.msg.h.gw);
         if (gi < 0) continue;
+        if (dv.source == d->quiet_src[gi]) heard(d, gi, &dv.msg);
         if (!settings_newer(d, gi, &dv.msg)) continue;
         ow_snmp_change_t ch = ow_snmp_view_apply(&d->views[gi], &dv.msg, ticks);
         /* Alarms that came and went while snmpd was down (replayed) are in
@@ -613,16 +646,19 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
     d->views = calloc((size_t)ng, sizeof *d->views);
     d->regs = calloc((size_t)ng, sizeof *d->regs);
     d->cfg_ts = calloc((size_t)ng, sizeof *d->cfg_ts);
+    d->quiet = calloc((size_t)ng, sizeof *d->quiet);
+    d->quiet_src = calloc((size_t)ng, sizeof *d->quiet_src);
     d->sub = ow_sub_new();
-    if (!d->views || !d->regs || !d->cfg_ts || !d->sub) {
+    if (!d->views || !d->regs || !d->cfg_ts || !d->quiet || !d->quiet_src || !d->sub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     for (int g = 0; g < ng; g++) {
         ow_snmp_view_init(&d->views[g], &d->site->gateways[g], d->cfg.fahrenheit);
         d->regs[g] = (regctx_t){d, g};
-        ow_sub_add(d->sub, d->site->gateways[g].publish_connect,
-                   d->site->gateways[g].replay_connect);
+        ow_quiet_init(&d->quiet[g], ow_mono_us());
+        d->quiet_src[g] = ow_sub_add(d->sub, d->site->gateways[g].publish_connect,
+                                     d->site->gateways[g].replay_connect);
     }
     ow_sub_add(d->sub, d->acfg.publish_connect, d->acfg.replay_connect);
     ow_sub_subscribe(d->sub, "");
@@ -686,14 +722,15 @@ int ow_snmpd_run(ow_snmpd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic
         if (now - last_drain >= 10000) {
             last_drain = now;
             drain(d);
+            check_quiet(d, now);
             watch_alarmd(d, now);
         }
     }
     log_info("stopping: %llu varbinds answered, %llu SETs applied, %llu refused, %llu "
-             "notifications, %llu refreshes from alarmd",
+             "notifications, %llu refreshes from alarmd, %llu gateway silences",
              (unsigned long long)d->gets, (unsigned long long)d->sets_ok,
              (unsigned long long)d->sets_refused, (unsigned long long)d->traps,
-             (unsigned long long)d->refreshes);
+             (unsigned long long)d->refreshes, (unsigned long long)d->quiet_events);
     return 0;
 }
 
@@ -708,6 +745,8 @@ void ow_snmpd_destroy(ow_snmpd_t **dp)
     free(d->views);
     free(d->regs);
     free(d->cfg_ts);
+    free(d->quiet);
+    free(d->quiet_src);
     ow_sub_destroy(&d->sub);
     ow_ctl_async_destroy(&d->probe);
     ow_site_destroy(&d->site);

@@ -36,6 +36,9 @@
  *   bacsModuleState carries Communication lost (0x0002) from the first poll
  *   not answered (and until first read) to the first answer, whatever
  *   alarmd's word says meanwhile (it raises its alarm after comm_lost_polls).
+ * - A gateway whose busd has gone quiet (lib/ow_quiet.h) serves all its
+ *   blocks as not answering and its strings as unmeasured (view.c), not
+ *   the last values heard, until its readings come again.
  * - Alarm codes above 39 (ohmwatch's additions, docs/alarms.md) get
  *   identities under bacsWellKnownAlarms with their own numbers (101...). */
 #include "oidtab.h"
@@ -617,6 +620,12 @@ int ow_snmp_doc(FILE *f)
                "until the block is first read) to its first answer, whatever alarmd's word "
                "says meanwhile: alarmd raises bacsAlarmSystemError only after "
                "`comm_lost_polls` polls.\n"
+               "- A gateway whose busd has gone quiet (no message for three poll periods, "
+               "3 s at least: killed, hung, cut off; lib/ow_quiet.h, the rule alarmd raises "
+               "the gateway's Communication lost by) serves every block as not answering "
+               "(-2147483648, Communication lost) and its strings as unmeasured (the "
+               "bacsString value rows absent, the flag rows alarmd's), never the last values "
+               "heard; its next readings are served as they come.\n"
                "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
                "was active before the agent started.\n"
                "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "

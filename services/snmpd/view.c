@@ -119,6 +119,32 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
     return none;
 }
 
+void ow_snmp_view_quiet(ow_snmp_view_t *v)
+{
+    /* As readings that say so, through view_apply: served exactly as a
+     * block that does not answer and a string without its sensors. */
+    ow_msg_t m = {.kind = OW_MSG_MODULE};
+    for (int i = 1; i <= v->cfg.nmodules; i++) {
+        m.u.module = (ow_module_t){.module = i,
+                                   .voltage_v = NAN,
+                                   .temp_c = NAN,
+                                   .impedance_mohm = NAN,
+                                   .eq_pct = NAN,
+                                   .status = OW_MODST_NO_RESPONSE};
+        ow_snmp_view_apply(v, &m, 0);
+    }
+    m.kind = OW_MSG_STRING;
+    for (int s = 1; s <= v->cfg.nstrings; s++) {
+        m.u.string = (ow_string_t){.string = s,
+                                   .current_a = NAN,
+                                   .ac_current_a = NAN,
+                                   .sum_voltage_v = NAN,
+                                   .avg_voltage_v = NAN};
+        ow_snmp_view_apply(v, &m, 0);
+    }
+    v->reshaped = 1; /* string rows go: served at once, not at the next rebuild */
+}
+
 /* ---- values on the wire ---- */
 
 /* -2147483648 is OW_SNMP_NO_READING, which no value is served as. */

@@ -75,6 +75,10 @@ void ow_snmp_view_free(ow_snmp_view_t *v);
  * to an alarm raised now (0 for alarms that predate the agent: snapshot).
  * Returns what changed in the alarm table. */
 ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32_t ticks);
+/* The gateway's busd has gone quiet (lib/ow_quiet.h): every block has no
+ * value (-2147483648, Communication lost in bacsModuleState) and every
+ * string value is unmeasured (its rows absent), until readings come again. */
+void ow_snmp_view_quiet(ow_snmp_view_t *v);
 
 /* Rebuild the image if it is older than the data (see above); now_us is a
  * monotonic clock. 0, or -1 out of memory (the old image stays). */

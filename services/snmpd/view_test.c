@@ -99,6 +99,50 @@ static void silent_block(const ow_gateway_cfg_t *g)
     free(v);
 }
 
+/* The gateway's busd gone quiet: no row serves the last value heard. */
+static void quiet_gateway(const ow_gateway_cfg_t *g)
+{
+    ow_snmp_view_t *v = malloc(sizeof *v);
+    ow_snmp_view_init(v, g, 0);
+    for (int m = 1; m <= g->nmodules; m++) {
+        ow_msg_t x = module(m, 13.5, 25, 4.52, 0);
+        ow_snmp_view_apply(v, &x, 0);
+    }
+    ow_msg_t st, state;
+    ow_msg_init(&st, OW_MSG_STRING);
+    st.u.string = (ow_string_t){1, 9, 0, -12.5, 0.4, 116.47, 12.94};
+    ow_snmp_view_apply(v, &st, 0);
+    ow_msg_init(&state, OW_MSG_STATE);
+    state.u.state.module_flags[6] = 0x0001;
+    ow_snmp_view_apply(v, &state, 0);
+    CHECK(ow_snmp_view_build(v) == 0);
+    CHECK(val(v, "bacsModuleVoltage", 7) == 1350 && val(v, "bacsModuleState", 7) == 0x0001);
+    CHECK(val(v, "bacsStringCurrent", 1) == -1250 && val(v, "bacsStringTotalVolt", 1) == 11647);
+
+    ow_snmp_view_quiet(v);
+    CHECK(ow_snmp_view_refresh(v, 0) == 0); /* served at once, not at the next rebuild */
+    for (int m = 1; m <= g->nmodules; m++) {
+        CHECK_MSG(val(v, "bacsModuleVoltage", m) == OW_SNMP_NO_READING &&
+                      val(v, "bacsModuleTemperature", m) == OW_SNMP_NO_READING &&
+                      val(v, "bacsModuleResistance", m) == OW_SNMP_NO_READING &&
+                      val(v, "bacsModuleBypass", m) == OW_SNMP_NO_READING,
+                  "module %d after the quiet", m);
+        CHECK_MSG(val(v, "bacsModuleState", m) & 0x0002, "module %d: Communication lost", m);
+    }
+    CHECK(val(v, "bacsModuleState", 7) == 0x0003); /* alarmd's bit stays */
+    CHECK(get(v, "bacsStringCurrent", 1) == NULL && get(v, "bacsStringTotalVolt", 1) == NULL);
+    CHECK(get(v, "bacsStringAlarm", 1) != NULL); /* alarmd's words stay */
+
+    /* readings again: block 7's is served, the others wait for theirs */
+    ow_msg_t x = module(7, 13.4, 25, 4.6, 0);
+    ow_snmp_view_apply(v, &x, 0);
+    CHECK(ow_snmp_view_build(v) == 0);
+    CHECK(val(v, "bacsModuleVoltage", 7) == 1340 && val(v, "bacsModuleState", 7) == 0x0001);
+    CHECK(val(v, "bacsModuleVoltage", 8) == OW_SNMP_NO_READING);
+    ow_snmp_view_free(v);
+    free(v);
+}
+
 int main(void)
 {
     char err[512];
@@ -106,6 +150,7 @@ int main(void)
     CHECK_MSG(site != NULL, "%s", err);
     if (!site) return ow_test_done("view");
     const ow_gateway_cfg_t *g = &site->gateways[0];
+    quiet_gateway(g);
     ow_snmp_view_t *v = malloc(sizeof *v);
     ow_snmp_view_init(v, g, 0);
 
