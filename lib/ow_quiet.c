@@ -1,6 +1,8 @@
 /* The gone-quiet rule shared by alarmd and the front-ends; see ow_quiet.h. */
 #include "ow_quiet.h"
 
+#include "ow_gbms.h"
+
 int64_t ow_quiet_after_us(int64_t period_us, double speed)
 {
     if (period_us <= 0) period_us = 1000000;
@@ -39,4 +41,17 @@ int ow_quiet_check(ow_quiet_t *q, int64_t now_us)
 int64_t ow_quiet_for_us(const ow_quiet_t *q, int64_t now_us)
 {
     return now_us - q->heard_us;
+}
+
+int ow_quiet_alarm_active(const ow_msg_t *m)
+{
+    /* Type 20 is only ever the gateway's (a module's own loss is
+     * bacsAlarmSystemError): no string or module to look at. */
+    return m->kind == OW_MSG_ALARM && m->u.alarm.type == GBMS_A_COMMUNICATION_LOST &&
+           m->u.alarm.cleared_us == 0;
+}
+
+void ow_quiet_set(ow_quiet_t *q)
+{
+    q->quiet = 1;
 }

@@ -33,6 +33,12 @@ int ow_quiet_heard(ow_quiet_t *q, const ow_msg_t *m, int64_t now_us);
 /* 1 once, at the first check that finds the publisher quiet; 0 before, and
  * after until it speaks again and falls quiet once more. */
 int ow_quiet_check(ow_quiet_t *q, int64_t now_us);
+/* 1 if m (from alarmd) says the gateway's Communication lost is active:
+ * alarmd found its publisher quiet by this rule, so what alarmd holds of
+ * its readings (a snapshot's) is from before the loss. */
+int ow_quiet_alarm_active(const ow_msg_t *m);
+/* Take the publisher as quiet now (alarmd said so), without waiting. */
+void ow_quiet_set(ow_quiet_t *q);
 /* How long it has been silent (µs), for the log. */
 int64_t ow_quiet_for_us(const ow_quiet_t *q, int64_t now_us);
 

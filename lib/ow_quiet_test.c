@@ -1,4 +1,5 @@
 /* The gone-quiet rule: the figures alarmd and the front-ends act on. */
+#include "ow_gbms.h"
 #include "ow_quiet.h"
 #include "ow_test.h"
 
@@ -36,5 +37,19 @@ int main(void)
     /* Never a heartbeat (a busd that died before its first cycle): the floor. */
     ow_quiet_init(&q, 0);
     CHECK(ow_quiet_check(&q, 2999999) == 0 && ow_quiet_check(&q, 3000000) == 1);
+
+    /* alarmd's active gateway Communication lost, in a snapshot. */
+    ow_msg_t al = {.kind = OW_MSG_ALARM};
+    al.u.alarm.type = GBMS_A_COMMUNICATION_LOST;
+    CHECK(ow_quiet_alarm_active(&al));
+    al.u.alarm.cleared_us = 5;
+    CHECK(!ow_quiet_alarm_active(&al)); /* cleared: readings came again */
+    al.u.alarm.cleared_us = 0;
+    al.u.alarm.type = GBMS_A_SYSTEM_ERROR;
+    CHECK(!ow_quiet_alarm_active(&al));
+    ow_quiet_init(&q, 0);
+    ow_quiet_set(&q);
+    CHECK(q.quiet && ow_quiet_check(&q, 10000000) == 0); /* already said */
+    CHECK(ow_quiet_heard(&q, &mod, 10000001) == 1);
     return ow_test_done("quiet_test");
 }

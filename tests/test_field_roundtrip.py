@@ -1,8 +1,9 @@
 """Round trip: stack A (the simulator in the middle of a discharge with a lost
 module, alarmd, modbusd) serves its G.BMS map over Modbus TCP and, on a socat
-pty pair, Modbus RTU; busd B polls it once over each; B's readings equal A's
-last cycle within the registers' resolution, and B's device words are A's
-flag words."""
+pty pair, Modbus RTU; busd B polls it over each; B's readings equal A's
+last cycle within the registers' resolution, B's device words are A's
+flag words, and once busd A has stopped (gone quiet), B reads A's modules
+as not answering rather than A's last values."""
 import json
 import math
 import os
@@ -28,33 +29,10 @@ LA = Listener(GA["publish"])
 AL = Listener(sa["services"]["alarmd"]["publish"])
 mb = start([MODBUSD, "-f", cfg_a])
 check(wait_for(lambda: tcp_listening(port), 15), "modbusd A listens")
-# Demo scenario at 6 s per cycle: 320 cycles reach t = 1920 s, string 1
-# discharging (from 1800 s), string 2 block 3 lost (600-2100 s). Then busd A
-# stops polling but stays up, so modbusd's image is A's last cycle.
-busd_a = start([BUSD, "-f", cfg_a, "-S", os.path.join(ROOT, "etc", "scenarios", "demo.json"),
-                "-s", "600", "--cycles", "320", "--linger", "120"])
-check(wait_for(lambda: any(m["state"] == "stopping" for m in LA.kind("heartbeat")), 60),
-      "busd A ran its cycles")
-# alarmd A then raises the gateway's communication lost (A went quiet); once
-# that is in, A's flag words stay as they are while B reads them.
-check(wait_for(lambda: any(a["type"] == 20 and a["action"] == "raise" for a in AL.alarms()), 30),
-      "alarmd A: A's readings stopped")
-time.sleep(1.0)  # modbusd drains busd's and alarmd's last messages
-
-with LA.lock:
-    msgs = list(LA.msgs)
-hb = [i for i, m in enumerate(msgs) if m["kind"] == "heartbeat" and m["state"] == "running"]
-last = msgs[hb[-2] + 1:hb[-1]] if len(hb) >= 2 else []
-a_mod = {m["module"]: m for m in last if m["kind"] == "module"}
-a_str = {m["string"]: m for m in last if m["kind"] == "string"}
-a_aux = [m for m in last if m["kind"] == "aux"]
-a_state = AL.kind("state")[-1] if AL.kind("state") else None
-check(len(a_mod) == 18 and len(a_str) == 2 and a_aux and a_state, "A's last cycle and state")
-check(a_str.get(1, {}).get("current_a", 0) < -1, "A: string 1 discharging (%r)" %
-      a_str.get(1, {}).get("current_a"))
-check(a_mod.get(12, {}).get("status", 0) & 1, "A: string 2 block 3 (module 12) lost")
-
 # ---- busd B: one gateway over TCP, one over RTU, both reading A ----
+# B polls all along. A's last cycle is served for three polls' silence (3 s
+# at least, lib/ow_quiet.h) after busd A stops; then modbusd A serves its
+# modules as not answering, and B must see that too.
 cfg_b = os.path.join(d, "b.json")
 field = {"poll_ms": 500, "ambient_sensor": False, "hydrogen_sensor": False}
 sb = site(cfg_b, [
@@ -64,6 +42,40 @@ sb = site(cfg_b, [
 ])
 with open(cfg_b, "w") as f:
     json.dump(sb, f, indent=2)
+B = {}
+for g in sb["gateways"]:
+    gid = g["id"]
+    r = subprocess.run([BUSD, "-n", "-f", cfg_b, "-g", gid], capture_output=True, text=True)
+    check(r.returncode == 0, "-n %s: %s" % (gid, r.stderr))
+    B[gid] = (Listener(g["publish"]), start([BUSD, "-f", cfg_b, "-g", gid], stderr=subprocess.PIPE,
+                                            text=True, errors="replace"))
+for gid, (L, _) in B.items():
+    check(wait_for(lambda: len(L.kind("heartbeat")) >= 2, 30), "%s: cycles" % gid)
+
+# Demo scenario at 6 s per cycle: 320 cycles reach t = 1920 s, string 1
+# discharging (from 1800 s), string 2 block 3 lost (600-2100 s). Then busd A
+# stops polling but stays up.
+busd_a = start([BUSD, "-f", cfg_a, "-S", os.path.join(ROOT, "etc", "scenarios", "demo.json"),
+                "-s", "600", "--cycles", "320", "--linger", "120"])
+check(wait_for(lambda: any(m["state"] == "stopping" for m in LA.kind("heartbeat")), 60),
+      "busd A ran its cycles")
+# alarmd A then raises the gateway's communication lost (A went quiet); once
+# that is in, A's flag words stay as they are.
+check(wait_for(lambda: any(a["type"] == 20 and a["action"] == "raise" for a in AL.alarms()), 30),
+      "alarmd A: A's readings stopped")
+
+with LA.lock:
+    msgs = list(LA.msgs)
+hb = [i for i, m in enumerate(msgs) if m["kind"] == "heartbeat" and m["state"] == "running"]
+last = msgs[hb[-2] + 1:hb[-1]] if len(hb) >= 2 else []
+a_mod = {m["module"]: m for m in last if m["kind"] == "module"}
+a_str = {m["string"]: m for m in last if m["kind"] == "string"}
+a_aux = [m for m in last if m["kind"] == "aux"]
+check(len(a_mod) == 18 and len(a_str) == 2 and a_aux, "A's last cycle")
+check(a_str.get(1, {}).get("current_a", 0) < -1, "A: string 1 discharging (%r)" %
+      a_str.get(1, {}).get("current_a"))
+check(a_mod.get(12, {}).get("status", 0) & 1, "A: string 2 block 3 (module 12) lost")
+a_lost = {k for k, m in a_mod.items() if m["status"] & 1}
 
 
 def close(a, b, res):
@@ -72,22 +84,32 @@ def close(a, b, res):
     return b is not None and abs(a - b) <= res / 2 + 1e-9
 
 
-for g in sb["gateways"]:
-    gid = g["id"]
-    r = subprocess.run([BUSD, "-n", "-f", cfg_b, "-g", gid], capture_output=True, text=True)
-    check(r.returncode == 0, "-n %s: %s" % (gid, r.stderr))
-    L = Listener(g["publish"])
-    p = start([BUSD, "-f", cfg_b, "-g", gid], stderr=subprocess.PIPE, text=True,
-              errors="replace")
-    check(wait_for(lambda: len(L.kind("heartbeat")) >= 3, 30), "%s: cycles" % gid)
+def cycles(L):
     with L.lock:
         bm = list(L.msgs)
     hbs = [i for i, m in enumerate(bm) if m["kind"] == "heartbeat"]
-    cyc = bm[hbs[-2] + 1:hbs[-1]]
+    return [bm[hbs[i] + 1:hbs[i + 1]] for i in range(len(hbs) - 1)]
+
+
+def lost(cyc):
+    return {m["module"] for m in cyc if m["kind"] == "module" and m["status"] & 1}
+
+
+for gid, (L, p) in B.items():
+    # modbusd A stops serving A's last values once busd A is quiet: B's
+    # modules then all read as not answering.
+    check(wait_for(lambda: any(len(lost(c)) == 18 for c in cycles(L)[-3:]), 30),
+          "%s: A's modules not answering once busd A went quiet" % gid)
+    n0 = len(cycles(L))
+    check(wait_for(lambda: len(cycles(L)) >= n0 + 2, 10), "%s: two more cycles" % gid)
+    cs = cycles(L)
+    # Its last cycle before that: A's last cycle, served for the quiet's 3 s.
+    before = [c for c in cs if lost(c) == a_lost and len(lost(c)) < 18]
+    check(before, "%s: a cycle read A's last image (%d cycles)" % (gid, len(cs)))
+    cyc = before[-1] if before else []
     b_mod = {m["module"]: m for m in cyc if m["kind"] == "module"}
     b_str = {m["string"]: m for m in cyc if m["kind"] == "string"}
     b_aux = [m for m in cyc if m["kind"] == "aux"]
-    b_dev = [m for m in cyc if m["kind"] == "device"]
     bad = []
     for k, a in a_mod.items():
         b = b_mod.get(k)
@@ -122,13 +144,17 @@ for g in sb["gateways"]:
     check(b_aux and b_aux[0]["inputs"] == a_aux[0]["inputs"] & 0xf and
           b_aux[0]["outputs"] == a_aux[0]["outputs"] & 0xf,
           "%s: GX_R_AUX unit 1 as A's: %r vs %r" % (gid, b_aux, a_aux))
+    # The device words of B's last cycle (well after alarmd A's Communication
+    # lost): A's flag words, every module's with Communication lost (0x0002).
+    a_state = AL.kind("state")[-1] if AL.kind("state") else {}
+    b_dev = [m for m in cs[-1] if m["kind"] == "device"]
     dv = b_dev[0] if b_dev else {}
-    check(dv.get("link") == "up" and dv.get("cycle_requests") == 4 and
-          dv.get("general") == a_state["general"] and dv.get("battery") == a_state["battery"]
-          and dv.get("alarm") == a_state["alarm"] and
-          dv.get("module_flags") == a_state["module_flags"],
+    want = dict(a_state, module_flags=[f | 2 for f in a_state.get("module_flags", [])])
+    check(a_state and dv.get("link") == "up" and dv.get("cycle_requests") == 4 and
+          all(dv.get(k) == want[k] for k in ("general", "battery", "alarm", "module_flags")),
           "%s: device words are A's flag words: %r vs %r" %
-          (gid, dv, {k: a_state[k] for k in ("general", "battery", "alarm", "module_flags")}))
+          (gid, dv, {k: want.get(k) for k in ("general", "battery", "alarm", "module_flags")}))
+for gid, (L, p) in B.items():
     check(stop(p) == 0, "%s stops cleanly" % gid)
     L.close()
 

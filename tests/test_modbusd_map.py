@@ -37,15 +37,7 @@ mb = start([MODBUSD, "-f", cfg])
 
 
 check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens")
-time.sleep(1.5)
-# Freeze the image: stop busd, then what modbusd holds is busd's last words.
-# alarmd raises communication lost (type 20) after 3 s of silence and its
-# state then stays as it is; the image is read after that, so that the
-# restart below finds in alarmd's snapshot the same state (waiting a fixed
-# 3 s raced the alarm's own 3 s).
-stop(busd)
-check(wait_for(lambda: any(a["type"] == 20 for a in AL.alarms("raise")), 20),
-      "alarmd raises communication lost once busd is gone")
+check(wait_for(lambda: len(BL.kind("heartbeat")) >= 3, 10), "busd polls")
 
 from pymodbus.client import ModbusTcpClient
 
@@ -64,51 +56,83 @@ def alarmd_words():
     return [st[-1][k] & 0xFFFF for k in ("general", "battery", "alarm")] if st else None
 
 
-# modbusd has applied the state alarmd published with that alarm.
-check(wait_for(lambda: read(1000, 3).registers == alarmd_words(), 10),
-      "modbusd's flag words follow alarmd's state after the alarm")
-
-img = {}
-for first, last in ((1000, 1004), (1010, 1059), (1060, 2709), (2710, 2739), (2740, 3681)):
-    a = first
-    while a <= last:
-        n = min(125, last - a + 1)
-        rr = read(a, n, fc=3 if a % 2 else 4)
-        check(not rr.isError(), "read %d+%d: %s" % (a, n, rr))
-        if rr.isError():
-            break
-        for i, v in enumerate(rr.registers):
-            img[a + i] = v
-        a += n
-check(len(img) == 5 + 50 + 1650 + 30 + 942, "whole map read (%d registers)" % len(img))
+def read_map():
+    img = {}
+    for first, last in ((1000, 1004), (1010, 1059), (1060, 2709), (2710, 2739), (2740, 3681)):
+        a = first
+        while a <= last:
+            n = min(125, last - a + 1)
+            rr = read(a, n, fc=3 if a % 2 else 4)
+            check(not rr.isError(), "read %d+%d: %s" % (a, n, rr))
+            if rr.isError():
+                break
+            for i, v in enumerate(rr.registers):
+                img[a + i] = v
+            a += n
+    check(len(img) == 5 + 50 + 1650 + 30 + 942, "whole map read (%d registers)" % len(img))
+    return img
 
 
 def s16(v):
     return v - 65536 if v >= 32768 else v
 
 
-last_mod, last_str = {}, {}
-for m in BL.kind("module"):
-    last_mod[m["module"]] = m
-for m in BL.kind("string"):
-    last_str[m["string"]] = m
-check(len(last_mod) == 18 and len(last_str) == 2, "busd published 18 modules, 2 strings")
-bad = 0
-for mod, m in last_mod.items():
+# While busd polls: each module's five registers (one request reads them
+# together) are the encoding of one of busd's readings of that module.
+check(wait_for(lambda: read(1000, 3).registers == alarmd_words(), 10),
+      "modbusd's flag words follow alarmd's state")
+live = read_map()
+
+
+def mod_regs(m):
+    return [cround(2 * m["temp_c"] + 78), cround(m["voltage_v"] * 1000),
+            cround(m["impedance_mohm"] * 100), cround(m["eq_pct"])]
+
+
+bad = []
+for mod in range(1, 19):
     b = 1060 + 5 * (mod - 1)
-    exp = [cround(2 * m["temp_c"] + 78), cround(m["voltage_v"] * 1000),
-           cround(m["impedance_mohm"] * 100)]
-    if [img[b], img[b + 1], img[b + 2]] != exp or s16(img[b + 4]) != cround(m["eq_pct"]):
-        bad += 1
-        print("module %d: %r vs %r" % (mod, [img[b + i] for i in range(5)], m))
-check(bad == 0, "module registers match busd's last readings")
-for st, m in last_str.items():
+    got = [live[b], live[b + 1], live[b + 2], s16(live[b + 4])]
+    seen = [mod_regs(m) for m in BL.kind("module") if m["module"] == mod]
+    if got not in seen:
+        bad.append((mod, got, seen[-3:]))
+check(len(BL.kind("module")) >= 36 and not bad, "module registers are busd's readings: %r" %
+      bad[:3])
+for st in (1, 2):
     b = 1010 + 5 * (st - 1)
-    cur = m["current_a"]
-    check(s16(img[b]) == (cround(cur * 10) if cur is not None else 0) and
-          img[b + 1] == cround(m["sum_voltage_v"] * 10) and
-          img[b + 2] == cround(m["avg_voltage_v"] * 1000), "string %d registers: %r vs %r" %
-          (st, [img[b + i] for i in range(5)], m))
+    got = [s16(live[b]), live[b + 1], live[b + 2]]
+    seen = [[cround(m["current_a"] * 10) if m["current_a"] is not None else 0,
+             cround(m["sum_voltage_v"] * 10), cround(m["avg_voltage_v"] * 1000)]
+            for m in BL.kind("string") if m["string"] == st]
+    check(got in seen, "string %d registers are one of busd's readings: %r vs %r" %
+          (st, got, seen[-2:]))
+
+# busd gone: alarmd raises communication lost (type 20) after three polls'
+# silence (3 s at least), and modbusd stops serving the last values heard
+# by the same rule (lib/ow_quiet.h): every module reads no reading (0x8000)
+# with Communication lost, strings unmeasured (0). That image no longer
+# changes; the rest of the test reads it.
+stop(busd)
+check(wait_for(lambda: any(a["type"] == 20 for a in AL.alarms("raise")), 20),
+      "alarmd raises communication lost once busd is gone")
+c.close()  # idle past idle_timeout_ms meanwhile: modbusd dropped it
+check(c.connect(), "pymodbus connects again")
+check(wait_for(lambda: read(1060, 2).registers == [0x8000, 0x8000], 10),
+      "module 1 reads no reading once busd is quiet")
+# modbusd has applied the state alarmd published with that alarm.
+check(wait_for(lambda: read(1000, 3).registers == alarmd_words(), 10),
+      "modbusd's flag words follow alarmd's state after the alarm")
+img = read_map()
+_, snap = ctl_call(A["control"], control("snapshot"))
+mflags = ([m for m in snap if m["kind"] == "state"] or [{"module_flags": [0] * 18}])[-1]
+bad = []
+for mod in range(1, 19):
+    b = 1060 + 5 * (mod - 1)
+    want = [0x8000, 0x8000, 0x8000, mflags["module_flags"][mod - 1] | 2, 0x8000]
+    if [img[b + i] for i in range(5)] != want:
+        bad.append((mod, [img[b + i] for i in range(5)], want))
+check(not bad, "busd quiet: every module no reading, Communication lost: %r" % bad[:3])
+check([img[a] for a in range(1010, 1020)] == [0] * 10, "busd quiet: strings unmeasured (0)")
 rep, snap = ctl_call(A["control"], control("snapshot"))
 states = [m for m in snap if m["kind"] == "state"]
 check(states, "alarmd snapshot has a state")
@@ -234,7 +258,9 @@ c.close()
 check(stop(mb) == 0, "modbusd stops cleanly")
 
 # A restart with busd gone: the image comes from alarmd's snapshot before the
-# port opens, so the very first read already has the flags and readings.
+# port opens, so the very first read already has the flags; and as alarmd's
+# Communication lost of the gateway is active, not its readings from before
+# the loss: the modules read no reading at once.
 mb = start([MODBUSD, "-f", cfg])
 check(wait_for(lambda: tcp_listening(port), 10), "modbusd listens again")
 c = ModbusTcpClient("127.0.0.1", port=port)

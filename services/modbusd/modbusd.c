@@ -74,6 +74,8 @@ static void snap_msg(void *ctx, const ow_msg_t *m)
 {
     ow_modbusd_t *d = ctx;
     if (m->kind == OW_MSG_STATE) d->alarmd_epoch = m->h.epoch;
+    const ow_gateway_cfg_t *g = ow_site_gateway(d->site, m->h.gw);
+    if (g && ow_quiet_alarm_active(m)) ow_quiet_set(&d->quiet[g - d->site->gateways]);
     apply(d, m);
 }
 
@@ -194,6 +196,16 @@ ow_modbusd_t *ow_modbusd_new(const char *site_path, char *err, size_t errlen)
     if (ow_ctl_call(d->acfg.control_connect, NULL, &req, 2000, &r, snap_msg, d, cerr, sizeof cerr) <
         0)
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes", cerr);
+    /* A gateway alarmd holds as lost: its readings in the snapshot are from
+     * before the loss, not to be served as current (after them: they came
+     * last in the answer). */
+    for (int i = 0; i < d->site->ngateways; i++)
+        if (d->quiet[i].quiet) {
+            ow_mb_image_quiet(&d->img[i]);
+            log_warnx("gateway %s: alarmd has its Communication lost: its modules read no "
+                      "reading until its busd publishes",
+                      d->site->gateways[i].id);
+        }
     d->snap_next_us = ow_mono_us() + SNAP_RETRY_US;
     d->units = (ow_mb_units_t){.unit_gw = d->cfg.unit_gw, .img = d->img};
     d->tcp = ow_mb_tcp_new(&d->cfg, &d->units, err, errlen);

@@ -442,6 +442,15 @@ static void snap_msg(void *ctx, const ow_msg_t *m)
     /* alarmd's copy of a silent gateway's readings is as old as ours was. */
     if (gi >= 0 && d->quiet[gi].quiet && (m->kind == OW_MSG_MODULE || m->kind == OW_MSG_STRING))
         return;
+    /* alarmd holds the gateway as lost: the readings after it in the answer
+     * are from before the loss. */
+    if (gi >= 0 && ow_quiet_alarm_active(m) && !d->quiet[gi].quiet) {
+        ow_quiet_set(&d->quiet[gi]);
+        ow_snmp_view_quiet(&d->views[gi]);
+        log_warnx("gateway %s: alarmd has its Communication lost: its blocks read no value "
+                  "until its busd publishes",
+                  d->site->gateways[gi].id);
+    }
     if (gi >= 0 && settings_newer(d, gi, m)) ow_snmp_view_apply(&d->views[gi], m, 0);
 }
 
