@@ -69,6 +69,7 @@ void ow_batch_destroy(ow_batch_t **bp)
     free(b->dis.v);
     free(b->base.v);
     free(b->cfg.v);
+    free(b->dev.v);
     free(b->pos.v);
     free(b);
     *bp = NULL;
@@ -106,6 +107,7 @@ static int header_fits(const ow_msg_t *m)
     case OW_MSG_DISCHARGE:
     case OW_MSG_BASELINE:
     case OW_MSG_CONFIG:
+    case OW_MSG_DEVICE:
         return ts_ok(h->ts_us);
     default:
         return 0;
@@ -245,6 +247,22 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
         ow_dbfmt_utf8(r->c.new_, sizeof r->c.new_, x->new_, sizeof x->new_);
         return 1;
     }
+    case OW_MSG_DEVICE: {
+        /* Every one is held: whether it makes a row is decided at the write
+         * against what the connection last saw (devflags.c), so that the
+         * spool's drain and the live path decide alike. */
+        const ow_device_t *x = &m->u.device;
+        if (x->nmodules < 0 || x->nmodules > OW_MAX_MODULES || !fits16(x->strings_reported) ||
+            !fits16(x->modules_reported))
+            return 0;
+        dev_row_t *r = PUSH(b->dev);
+        if (!r) return -1;
+        r->ts_us = h->ts_us;
+        r->gw = g;
+        r->d = *x;
+        ow_dbfmt_utf8(r->d.link, sizeof r->d.link, x->link, sizeof x->link);
+        return 1;
+    }
     default:
         return 0;
     }
@@ -271,12 +289,12 @@ void ow_batch_position(ow_batch_t *b, const char *pub, uint64_t epoch, uint64_t 
 size_t ow_batch_rows(const ow_batch_t *b)
 {
     return b->mod.n + b->str.n + b->aux.n + b->alarm.n + b->state.n + b->dis.n + b->base.n +
-           b->cfg.n;
+           b->cfg.n + b->dev.n;
 }
 
 void ow_batch_clear(ow_batch_t *b)
 {
     b->gws.n = b->mod.n = b->str.n = b->aux.n = 0;
-    b->alarm.n = b->state.n = b->dis.n = b->base.n = b->cfg.n = b->pos.n = 0;
+    b->alarm.n = b->state.n = b->dis.n = b->base.n = b->cfg.n = b->dev.n = b->pos.n = 0;
     b->last_gw = 0;
 }

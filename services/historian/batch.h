@@ -15,7 +15,8 @@ typedef struct ow_batch ow_batch_t;
 ow_batch_t *ow_batch_new(void);
 void ow_batch_destroy(ow_batch_t **b);
 /* Add a message to store: module, string, aux readings; alarm, state,
- * discharge, baseline, config events. Other kinds are ignored (0 returned,
+ * discharge, baseline, config events; a field device's words (every one
+ * held: devflags.h decides at the write). Other kinds are ignored (0 returned,
  * nothing stored), as is a message whose fields do not fit the columns.
  * Returns 1 if it will be stored, -1 when it cannot be held (out of memory,
  * or the batch already names UINT16_MAX gateways). Rows are written in the

@@ -14,6 +14,7 @@
 
 #include "copy.h"
 #include "db_int.h"
+#include "devflags.h"
 #include "events.h"
 #include "rollup.h"
 
@@ -120,6 +121,7 @@ void ow_db_close(ow_db_t **dbp)
     free(db->days);
     free(db->buf);
     free(db->agg);
+    ow_devflags_free(db);
     free(db);
     *dbp = NULL;
 }
@@ -413,9 +415,12 @@ int ow_db_write(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, char *err,
     if (ow_db_cmd(db, "starting the batch", "BEGIN", err, errlen) < 0) goto fail;
     if (ensure_partitions(db, b, err, errlen) < 0) goto fail;
     if ((b->mod.n || b->str.n || b->aux.n) && write_readings(db, b, &n, err, errlen) < 0) goto fail;
-    if (ow_events_write(db, b, err, errlen) < 0 || write_positions(db, b, err, errlen) < 0 ||
+    if (ow_events_write(db, b, err, errlen) < 0 ||
+        (b->dev.n && ow_devflags_write(db, b, err, errlen) < 0) ||
+        write_positions(db, b, err, errlen) < 0 ||
         ow_db_commit(db, "committing the batch", err, errlen) < 0)
         goto fail;
+    if (b->dev.n) ow_devflags_commit(db);
     if (b->mod.n || b->str.n || b->aux.n) db->staged = 1;
     if (inserted) *inserted = n;
     return 0;

@@ -39,4 +39,13 @@ int ow_db_retention(ow_db_t *db, int64_t now_us, int days, int *dropped, char *e
  * added when some were already stored). */
 int ow_db_write(ow_db_t *db, const ow_batch_t *b, uint64_t *inserted, char *err, size_t errlen);
 
+/* What the committed batches did with field devices' words (devflags.h):
+ * device_flags and device_module_flags rows inserted, and device messages
+ * that changed nothing (no row). */
+typedef struct {
+    uint64_t rows, module_rows, unchanged;
+} ow_db_devstats_t;
+/* Add the counts since the last call into *acc, and start them again. */
+void ow_db_devstats_take(ow_db_t *db, ow_db_devstats_t *acc);
+
 #endif

@@ -76,6 +76,12 @@ typedef struct {
 } cfg_row_t;
 
 typedef struct {
+    int64_t ts_us;
+    uint16_t gw;
+    ow_device_t d;
+} dev_row_t;
+
+typedef struct {
     char pub[OW_ID_MAX];
     uint64_t epoch, seq;
 } pos_t;
@@ -96,6 +102,7 @@ struct ow_batch {
     VEC(dis_row_t) dis;
     VEC(base_row_t) base;
     VEC(cfg_row_t) cfg;
+    VEC(dev_row_t) dev;
     VEC(pos_t) pos;
     uint16_t last_gw; /* index of the last gateway looked up: readings come in runs */
 };
@@ -115,6 +122,19 @@ typedef struct {
     } q[3]; /* voltage_v, temp_c, impedance_mohm */
 } agg_t;
 
+/* A gateway's device words as this connection last saw them (devflags.c). */
+typedef struct {
+    char gw[OW_ID_MAX];
+    int64_t written_us; /* ts of its last device_flags row */
+    ow_device_t d;
+} dev_seen_t;
+
+typedef struct {
+    dev_seen_t *v;
+    size_t n, cap;
+    ow_db_devstats_t st;
+} dev_cache_t;
+
 struct ow_db {
     PGconn *conn;
     int staged;    /* the temp staging tables exist in this session */
@@ -125,6 +145,8 @@ struct ow_db {
     size_t cap;
     agg_t *agg; /* open-addressed by (gw, module, minute), then packed for COPY */
     size_t nagg, capagg;
+    dev_cache_t dev;      /* committed */
+    dev_cache_t dev_next; /* as the open transaction leaves it */
 };
 
 /* ---- statements (db.c) ---- */

@@ -70,6 +70,7 @@ struct ow_historian {
     int batch_dirty; /* positions changed since the last write */
     gwstate_t *gws;
     uint64_t taken, kept, skipped, spooled, written, inserted, write_failures, unheld;
+    ow_db_devstats_t dev; /* field devices' words: rows written, messages unchanged */
 };
 
 static int raw_dup(raw_t *r, const char *t, size_t tl, const char *b, size_t bl)
@@ -267,6 +268,7 @@ static int drain_flush(drain_t *dr)
     uint64_t ins = 0;
     if (ow_db_write(dr->h->db, dr->b, &ins, dr->err, sizeof dr->err) < 0) return -1;
     dr->h->inserted += ins;
+    ow_db_devstats_take(dr->h->db, &dr->h->dev);
     ow_batch_clear(dr->b);
     return 0;
 }
@@ -426,6 +428,7 @@ static void fly_wait(ow_historian_t *h)
     if (h->fly_rc == 0) {
         h->written += ow_batch_rows(h->fly.batch);
         h->inserted += h->fly_ins;
+        ow_db_devstats_take(h->db, &h->dev);
         if (h->blocked) log_info("PostgreSQL is back: taking readings again");
         h->blocked = 0;
         slot_reset(&h->fly);
@@ -447,6 +450,7 @@ static int fly_leftover(ow_historian_t *h)
     if (dr == 0 && ow_db_write(h->db, h->fly.batch, &ins, err, sizeof err) == 0) {
         h->written += ow_batch_rows(h->fly.batch);
         h->inserted += ins;
+        ow_db_devstats_take(h->db, &h->dev);
         slot_reset(&h->fly);
         return 0;
     }
@@ -731,13 +735,16 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop, volatile si
             last_stats = ow_mono_us();
             log_info("taken %llu, kept %llu, skipped by log rate %llu, written %llu (inserted "
                      "%llu), spooled %llu, spool now %llu record(s), spool damage %llu byte(s) "
-                     "skipped, %llu torn, %llu not held (out of memory)",
+                     "skipped, %llu torn, %llu not held (out of memory); device words: %llu "
+                     "row(s), %llu module row(s), %llu message(s) unchanged",
                      (unsigned long long)h->taken, (unsigned long long)h->kept,
                      (unsigned long long)h->skipped, (unsigned long long)h->written,
                      (unsigned long long)h->inserted, (unsigned long long)h->spooled,
                      (unsigned long long)ow_spool_records(h->spool),
                      (unsigned long long)ow_spool_damaged(h->spool),
-                     (unsigned long long)ow_spool_torn(h->spool), (unsigned long long)h->unheld);
+                     (unsigned long long)ow_spool_torn(h->spool), (unsigned long long)h->unheld,
+                     (unsigned long long)h->dev.rows, (unsigned long long)h->dev.module_rows,
+                     (unsigned long long)h->dev.unchanged);
         }
     }
     /* Cycles cut short by the stop are kept as they are. */
@@ -749,13 +756,14 @@ int ow_historian_run(ow_historian_t *h, volatile sig_atomic_t *stop, volatile si
     const ow_sub_stats_t *st = ow_sub_stats(h->sub);
     log_info("stopping: taken %llu (replayed %llu, lost %llu, malformed %llu), written %llu, "
              "inserted %llu, spooled %llu, spool holds %llu (damaged bytes skipped %llu, torn "
-             "%llu)",
+             "%llu); device words: %llu row(s), %llu module row(s), %llu message(s) unchanged",
              (unsigned long long)h->taken, (unsigned long long)st->replayed,
              (unsigned long long)st->lost, (unsigned long long)st->malformed,
              (unsigned long long)h->written, (unsigned long long)h->inserted,
              (unsigned long long)h->spooled, (unsigned long long)ow_spool_records(h->spool),
              (unsigned long long)ow_spool_damaged(h->spool),
-             (unsigned long long)ow_spool_torn(h->spool));
+             (unsigned long long)ow_spool_torn(h->spool), (unsigned long long)h->dev.rows,
+             (unsigned long long)h->dev.module_rows, (unsigned long long)h->dev.unchanged);
     return 0;
 }
 
