@@ -26,6 +26,8 @@ typedef struct {
     int64_t ts_us;
     ow_discharge_t dis[OW_MAX_STRINGS + 1]; /* from alarmd: the discharge under way */
     int have_dis[OW_MAX_STRINGS + 1];
+    ow_device_t dev; /* from busd with a field source: what the device says */
+    int have_dev;
 } gw_view_t;
 
 struct ow_dash {
@@ -106,6 +108,10 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
         v->have_dis[s] = strcmp(m->u.discharge.action, "end") != 0;
         break;
     }
+    case OW_MSG_DEVICE:
+        v->dev = m->u.device;
+        v->have_dev = 1;
+        break;
     case OW_MSG_HEARTBEAT:
         v->hb = m->u.heartbeat;
         /* A "running" heartbeat closes a cycle; count only cycles whose
@@ -177,6 +183,93 @@ static void render_discharge(FILE *out, const ow_discharge_t *e)
     if (e->test)
         fprintf(out, " (capacity test, %g h to %.2f V/cell)", e->rated_h, e->end_v_per_cell);
     fprintf(out, "\n");
+}
+
+/* ---- a field device's own words (busd's device message) ---- */
+
+/* The guide's flag table of that title (ow_gbms.c), NULL if none. */
+static const gbms_flag_table_t *flag_table(const char *title)
+{
+    for (size_t t = 0; t < gbms_flag_tables_count; t++)
+        if (strcmp(gbms_flag_tables[t].title, title) == 0) return &gbms_flag_tables[t];
+    return NULL;
+}
+
+/* "0x0104 BACS_STATE_RUNNING BACS_STATE_FLOAT_CHARGING": the word and the
+ * names of its bits as the table has them (its 0 row for no bit set; a bit
+ * the table does not name as "0x0800?"). */
+static void flag_names(const gbms_flag_table_t *t, uint32_t word, char *buf, size_t len)
+{
+    size_t n = 0;
+    uint32_t left = word;
+    int w = snprintf(buf, len, "0x%04x", word);
+    n = w > 0 && (size_t)w < len ? (size_t)w : len - 1;
+    for (size_t i = 0; t && i < t->count && n + 1 < len; i++) {
+        const gbms_flag_t *f = &t->flags[i];
+        if (f->value ? (word & f->value) != f->value : word != 0) continue;
+        w = snprintf(buf + n, len - n, " %s", f->name);
+        if (w > 0) n += (size_t)w < len - n ? (size_t)w : len - n - 1;
+        left &= ~f->value;
+    }
+    if (left && n + 1 < len) snprintf(buf + n, len - n, " 0x%04x?", left);
+}
+
+/* One word: what the device says, and what ohmwatch's alarmd says for the
+ * same gateway when it differs (the two answer the same question from two
+ * places: a difference is worth a look). */
+static void render_device_word(FILE *out, const gw_view_t *v, const char *label, const char *title,
+                               uint32_t dev_word, uint32_t own_word)
+{
+    const gbms_flag_table_t *t = flag_table(title);
+    char buf[512];
+    flag_names(t, dev_word, buf, sizeof buf);
+    fprintf(out, "  %-15s device says   %s\n", label, buf);
+    if (v->have_state && own_word != dev_word) {
+        flag_names(t, own_word, buf, sizeof buf);
+        fprintf(out, "  %-15s ohmwatch says %s\n", "", buf);
+    }
+}
+
+#define DEV_MODULES_SHOWN 16 /* a lost bus sets every module's word: the count says the rest */
+
+/* The device's link, its three words beside alarmd's, and the modules whose
+ * own alarm word (as the device reports it) is not 0. */
+static void render_device(FILE *out, const ow_gateway_cfg_t *g, const gw_view_t *v)
+{
+    const ow_device_t *dv = &v->dev;
+    fprintf(out, "\nField device: link %s", dv->link);
+    if (dv->strings_reported || dv->modules_reported)
+        fprintf(out, ", reports %d string(s), %d module(s)", dv->strings_reported,
+                dv->modules_reported);
+    fprintf(out, "; %llu request(s), %llu timeout(s), %llu exception(s)\n",
+            (unsigned long long)dv->requests, (unsigned long long)dv->timeouts,
+            (unsigned long long)dv->exceptions);
+    render_device_word(out, v, "General status", "General Status Flags", dv->general,
+                       v->state.general);
+    render_device_word(out, v, "Battery status", "Battery Status Flags", dv->battery,
+                       v->state.battery);
+    render_device_word(out, v, "Alarm", "Alarm Flags", dv->alarm, v->state.alarm);
+    const gbms_flag_table_t *t = flag_table("Alarm Flags");
+    int shown_n = 0, flagged = 0;
+    for (int i = 0; i < dv->nmodules && i < OW_MAX_MODULES; i++) {
+        if (!dv->module_flags[i]) continue;
+        if (flagged++ >= DEV_MODULES_SHOWN) continue;
+        if (!shown_n++) fprintf(out, "  Modules the device flags:\n");
+        int addr = i + 1, s = 0;
+        for (int k = 0; k < g->nstrings; k++)
+            if (addr >= g->strings[k].first_module &&
+                addr < g->strings[k].first_module + g->strings[k].modules)
+                s = k + 1;
+        char buf[512];
+        flag_names(t, dv->module_flags[i], buf, sizeof buf);
+        if (s)
+            fprintf(out, "    module %d (string %s, block %d): %s\n", addr, g->strings[s - 1].name,
+                    addr - g->strings[s - 1].first_module + 1, buf);
+        else
+            fprintf(out, "    module %d: %s\n", addr, buf);
+    }
+    if (flagged > shown_n) fprintf(out, "    ... and %d more module(s)\n", flagged - shown_n);
+    if (!flagged && dv->nmodules) fprintf(out, "  No module flagged by the device\n");
 }
 
 void ow_dash_render(const ow_dash_t *d, FILE *out)
@@ -253,6 +346,7 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             char what[160];
             if (alarm_names(v, 0, 0, what, sizeof what)) fprintf(out, "Gateway alarms: %s\n", what);
         }
+        if (v->have_dev) render_device(out, g, v);
         if (v->have_aux) {
             fprintf(out, "\nAmbient ");
             num(out, v->aux.ambient_c, 0, 1);

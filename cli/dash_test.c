@@ -1,5 +1,6 @@
 /* Dashboard: folding readings and rendering the webmanager-style table. */
 #include "dash.h"
+#include "ow_gbms.h"
 #include "ow_test.h"
 
 #include <math.h>
@@ -125,6 +126,44 @@ int main(void)
     ow_dash_render(d, f);
     fclose(f);
     CHECK(strstr(out, "Discharging") == NULL);
+    CHECK(strstr(out, "Field device") == NULL); /* a simulated gateway has none */
+    free(out);
+
+    /* A field device's own words, decoded by the guide's flag tables, beside
+     * alarmd's where they differ; the modules it flags, by string and block. */
+    ow_msg_init(&m, OW_MSG_STATE);
+    strcpy(m.h.gw, "wm1");
+    m.u.state.general = GBMS_ST_RUNNING;
+    m.u.state.alarm = GBMS_AL_GENERAL_ALARM | GBMS_AL_VOLTAGE_HIGH;
+    ow_dash_update(d, &m);
+    ow_msg_init(&m, OW_MSG_DEVICE);
+    strcpy(m.h.gw, "wm1");
+    strcpy(m.u.device.link, "partial");
+    m.u.device.general = GBMS_ST_RUNNING | GBMS_ST_MODULE_LOST;
+    m.u.device.alarm = GBMS_AL_GENERAL_ALARM | GBMS_AL_VOLTAGE_HIGH;
+    m.u.device.strings_reported = 2, m.u.device.modules_reported = 18;
+    m.u.device.requests = 40, m.u.device.timeouts = 1;
+    m.u.device.nmodules = 18;
+    m.u.device.module_flags[2] = GBMS_AL_GENERAL_ALARM | GBMS_AL_VOLTAGE_HIGH;
+    m.u.device.module_flags[11] = GBMS_AL_COMMUNICATION_LOST | 0x0800;
+    CHECK(ow_dash_update(d, &m) == 0);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "Field device: link partial, reports 2 string(s), 18 module(s); 40 "
+                        "request(s), 1 timeout(s), 0 exception(s)\n");
+    CHECK_CONTAINS(out, "  General status  device says   0x0005 BACS_STATE_RUNNING "
+                        "BACS_STATE_MODULE_LOST\n"
+                        "                  ohmwatch says 0x0001 BACS_STATE_RUNNING\n");
+    /* The same word on both sides: one line. */
+    CHECK_CONTAINS(out, "  Alarm           device says   0x0005 BACS_ALARM_GENERAL_ALARM "
+                        "BACS_ALARM_VOLTAGE_HIGH\n  Modules the device flags:\n");
+    CHECK_CONTAINS(out, "  Battery status  device says   0x0000\n  Alarm");
+    CHECK_CONTAINS(out, "    module 3 (string UPS A, block 3): 0x0005 BACS_ALARM_GENERAL_ALARM "
+                        "BACS_ALARM_VOLTAGE_HIGH\n");
+    /* A bit the guide does not name is shown as a number, not dropped. */
+    CHECK_CONTAINS(out, "    module 12 (string UPS B, block 3): 0x0802 "
+                        "BACS_ALARM_COMMUNICATION_LOST 0x0800?\n");
     free(out);
     ow_dash_destroy(&d);
     CHECK(d == NULL);

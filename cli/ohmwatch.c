@@ -211,6 +211,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_sub_subscribe(sub, "state/");
     ow_sub_subscribe(sub, "alm/");
     ow_sub_subscribe(sub, "dis/"); /* progress: time-to-go */
+    ow_sub_subscribe(sub, "dev/"); /* a field device's own words */
     int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
     int rc = 1;
     ow_delivery_t dv;
