@@ -263,7 +263,7 @@ static void render_device(FILE *out, const ow_gateway_cfg_t *g, const gw_view_t 
         char buf[512];
         flag_names(t, dv->module_flags[i], buf, sizeof buf);
         if (s)
-            fprintf(out, "    module %d (string %s, block %d): %s\n", addr, g->strings[s - 1].name,
+            fprintf(out, "    module %d (%s, block %d): %s\n", addr, g->strings[s - 1].name,
                     addr - g->strings[s - 1].first_module + 1, buf);
         else
             fprintf(out, "    module %d: %s\n", addr, buf);

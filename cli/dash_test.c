@@ -159,10 +159,10 @@ int main(void)
     CHECK_CONTAINS(out, "  Alarm           device says   0x0005 BACS_ALARM_GENERAL_ALARM "
                         "BACS_ALARM_VOLTAGE_HIGH\n  Modules the device flags:\n");
     CHECK_CONTAINS(out, "  Battery status  device says   0x0000\n  Alarm");
-    CHECK_CONTAINS(out, "    module 3 (string UPS A, block 3): 0x0005 BACS_ALARM_GENERAL_ALARM "
+    CHECK_CONTAINS(out, "    module 3 (UPS A, block 3): 0x0005 BACS_ALARM_GENERAL_ALARM "
                         "BACS_ALARM_VOLTAGE_HIGH\n");
     /* A bit the guide does not name is shown as a number, not dropped. */
-    CHECK_CONTAINS(out, "    module 12 (string UPS B, block 3): 0x0802 "
+    CHECK_CONTAINS(out, "    module 12 (UPS B, block 3): 0x0802 "
                         "BACS_ALARM_COMMUNICATION_LOST 0x0800?\n");
     free(out);
     ow_dash_destroy(&d);
