@@ -196,6 +196,18 @@ AUDIT = [(t, gw, WHO[src], key, "" if old is None else "%g" % old, "%g" % val, s
          for t, gw, key, val, old, src in CONFIG] + \
         [(D0 - 600, "gw1", "snmpd/nms", "ack.7", "active", "1 acknowledged", "command", 1.0, None)]
 
+# What gw1, polled as a field device, says about itself (device_flags holds
+# changes, a connection's first message and keep-alives; device_module_flags
+# a module's word when it changes, every one with a connection's first):
+# its voltage-low alarm on module 5 during the discharge, a partial link after.
+AL_GEN, AL_VLOW = 1, 8
+DEVICE = [(T0, "gw1", "up", RUN | FLOAT, 0, 0, "start"),
+          (T0 + 600, "gw1", "up", RUN | FLOAT, 0, 0, "keepalive"),
+          (D0 + 600, "gw1", "up", RUN | DIS, 0, AL_GEN | AL_VLOW, "change"),
+          (D0 + DDUR + 600, "gw1", "partial", RUN | CHG, 0, 0, "change")]
+DEVICE_MODULES = [(T0, "gw1", m, 0) for m in range(1, NSTR * NBLK + 1)] + \
+    [(D0 + 600, "gw1", 5, AL_GEN | AL_VLOW), (D0 + DDUR + 600, "gw1", 5, 0)]
+
 RANGES = {
     "3d": (T0, T_END),                         # 1-minute rollup branch
     "discharge": (D0 - 3600, D0 + 2 * 3600),   # raw branch
@@ -336,6 +348,13 @@ def fill(conn):
          [(iso(r[0]),) + r[1:] for r in CONFIG])
     copy(cur, "audit_log", ["ts", "gw", "who", "what", "old", "new", "source", "value",
                             "old_value"], [(iso(r[0]),) + r[1:] for r in AUDIT])
+    copy(cur, "device_flags", ["ts", "gw", "link", "general", "battery", "alarm",
+                               "strings_reported", "modules_reported", "why", "requests",
+                               "timeouts", "exceptions"],
+         [(iso(r[0]),) + r[1:6] + (NSTR, NSTR * NBLK, r[6], 100 * i, 0, 0)
+          for i, r in enumerate(DEVICE)])
+    copy(cur, "device_module_flags", ["ts", "gw", "module", "flags"],
+         [(iso(r[0]),) + r[1:] for r in DEVICE_MODULES])
     conn.commit()
     return len(mods), len(strs), len(ev), len(bl)
 
@@ -823,6 +842,37 @@ def check_overview(R):
           "string voltage series")
 
 
+def check_device(R):
+    """The field device's words at the end of each range, decoded, beside
+    ohmwatch's own general word; the modules it flags."""
+    d = "site-overview.json"
+    title = "Field device words (at the end of the range)"
+    flags = header_flags()
+    for rng in ("3d", "discharge", "mid", "all"):
+        frm, to = RANGES[rng]
+        _, rows = R.get(d, title, rng)
+        dev = max((x for x in DEVICE if x[0] <= to), key=lambda x: x[0])
+        mods = {}
+        for t, _, m, f in sorted(DEVICE_MODULES):
+            if t <= to:
+                mods[m] = f
+        flagged = " ".join(str(m) for m in sorted(mods) if mods[m]) or "none"
+        own = state_at("gw1", to)
+        check(len(rows) == 1 and rows[0]["gateway"] == "gw1"
+              and rows[0]["since"].timestamp() == dev[0] and rows[0]["link"] == dev[2]
+              and rows[0]["device general status"] == decode(dev[3], flags["ST"])
+              and rows[0]["ohmwatch general status"] == decode(own[2], flags["ST"])
+              and rows[0]["device battery status"] == decode(dev[4], flags["BAT"])
+              and rows[0]["device alarm flags"] == decode(dev[5], flags["AL"])
+              and rows[0]["modules the device flags"] == flagged
+              and rows[0]["modules reported"] == NSTR * NBLK,
+              "device words [%s]: %s, want %s / %s" % (rng, rows, dev, flagged))
+    _, rows = R.get(d, title, "mid")
+    check(rows and rows[0]["modules the device flags"] == "5" and
+          rows[0]["device alarm flags"] == "GENERAL_ALARM VOLTAGE_LOW",
+          "during the discharge the device flags module 5: %s" % rows)
+
+
 def check_alarm_log(R):
     d = "alarm-log.json"
     for rng in ("3d", "discharge", "mid", "all"):
@@ -961,6 +1011,7 @@ def main():
         check_rollups(R, writer)
         check_discharge(R, writer)
         check_overview(R)
+        check_device(R)
         check_alarm_log(R)
         check_impedance(R)
         print("executed %d queries (%d panel targets x %d ranges x %d gateway/string choices "
