@@ -500,10 +500,47 @@ static const ow_key_t gw_keys[] = {
      GW(thr.float_band_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.03,
      .doc = "Battery state from voltages (no current sensor): floating while no more than "
             "this below the float voltage, V per 2 V cell."},
+    /* Hydrogen in two stages, the guide's hydrogen sensor's 20 % and 40 % LEL
+     * (LEL: 4 % H2 by volume). 20 % LEL is 0.8 % H2, the concentration IEC
+     * 62485-2's ventilation formula designs for (4 % with its safety factor
+     * 5); 1 % H2 (25 % LEL) is the room limit of the International Fire
+     * Code (IFC 1206) and NFPA 1, passed between the stages (docs/battery.md). */
+    {.key = "thresholds.hydrogen_warn_pct_lel", .type = OW_KEY_DOUBLE,
+     GW(thr.hydrogen_warn_pct_lel), .min = 0, .max = 100, .def = 20,
+     .doc = "Hydrogen warning at or above this, % of the lower explosive limit (the guide's "
+            "sensor's first stage; 20 % LEL is 0.8 % H2, the design dilution of IEC 62485-2); "
+            "0 disables."},
     {.key = "thresholds.hydrogen_alarm_pct_lel", .type = OW_KEY_DOUBLE,
-     GW(thr.hydrogen_alarm_pct_lel), .min = 0, .max = 100, .def = 25,
-     .doc = "Hydrogen alarm at or above this, % of the lower explosive limit (25 % LEL is "
-            "1 % H2, IEC 62485-2); 0 disables."},
+     GW(thr.hydrogen_alarm_pct_lel), .min = 0, .max = 100, .def = 40,
+     .doc = "Hydrogen alarm at or above this, % LEL (the guide's sensor's second stage; "
+            "40 % LEL is 1.6 % H2, above the 1 % room limit of IFC 1206 / NFPA 1); 0 disables."},
+    /* The room around the battery (the stand-alone sensor). Capacity and
+     * life are rated at 25 degC (IEEE 450, IEEE 1188, IEEE 485's temperature
+     * correction); VRLA service life halves about every 8-10 K above it
+     * (Arrhenius; IEEE 1188 Annex, manufacturers' data), and a discharged
+     * cell's electrolyte can freeze below 0 degC. The delay keeps an open
+     * door or an HVAC cycle from raising: what matters is a room that stays
+     * out of range (docs/battery.md). */
+    LIM(ambient_c, low_alarm, -50, 100, 0, FIXED,
+        "Room temperature low alarm, degC (a discharged cell's electrolyte can freeze)."),
+    LIM(ambient_c, low_warn, -50, 100, 10, FIXED,
+        "Room temperature low warning, degC (IEEE 485: about 84 % of rated capacity at 10 degC)."),
+    LIM(ambient_c, high_warn, -50, 100, 30, FIXED,
+        "Room temperature high warning, degC (VRLA life about 70 % of its 25 degC rating)."),
+    LIM(ambient_c, high_alarm, -50, 100, 35, FIXED,
+        "Room temperature high alarm, degC (VRLA life about half of its 25 degC rating)."),
+    LIM(ambient_c, hysteresis, 0, 20, 1.0, FIXED, "Room temperature hysteresis, degC."),
+    LIM(ambient_c, delay_s, 0, 86400, 300, FIXED,
+        "Room temperature must stay beyond a level this long before it is raised, s."),
+    /* Humidity: condensation tracks leakage paths over cell tops and corrodes
+     * terminals (IEEE 450 and IEEE 1188 inspections look for both); the
+     * guide's equipment is rated to 90 % RH not condensing. */
+    LIM(humidity_pct, high_warn, 0, 100, 80, FIXED, "Relative humidity high warning, %RH."),
+    LIM(humidity_pct, high_alarm, 0, 100, 90, FIXED,
+        "Relative humidity high alarm, %RH (the guide's equipment limit, not condensing)."),
+    LIM(humidity_pct, hysteresis, 0, 20, 2.0, FIXED, "Relative humidity hysteresis, %RH."),
+    LIM(humidity_pct, delay_s, 0, 86400, 300, FIXED,
+        "Relative humidity must stay beyond a level this long before it is raised, s."),
     /* The float rules (docs/battery.md). */
     {.key = "thresholds.loss_of_float_v_per_cell", .type = OW_KEY_DOUBLE,
      GW(thr.loss_of_float_v_per_cell), .min = 0.005, .max = 0.5, .def = 0.02,
@@ -664,6 +701,8 @@ static const struct {
     {.key = "thresholds.impedance_mohm", .off = offsetof(ow_gateway_cfg_t, thr.impedance_mohm)},
     {.key = "thresholds.string_voltage_v", .off = offsetof(ow_gateway_cfg_t, thr.string_voltage_v)},
     {.key = "thresholds.string_current_a", .off = offsetof(ow_gateway_cfg_t, thr.string_current_a)},
+    {.key = "thresholds.ambient_c", .off = offsetof(ow_gateway_cfg_t, thr.ambient_c)},
+    {.key = "thresholds.humidity_pct", .off = offsetof(ow_gateway_cfg_t, thr.humidity_pct)},
 };
 
 /* Pairs that must be ordered: lo <= hi, or lo < hi when strict. */
@@ -673,6 +712,7 @@ static const struct {
     const char *lo_key, *hi_key;
     size_t lo, hi;
     int strict;
+    int zero_off; /* 0 on either side switches that level off: not ordered then */
 } ordered_pairs[] = {
     {.lo_key = "thresholds.current_deviation.discharge_warn_a",
      .hi_key = "thresholds.current_deviation.discharge_alarm_a",
@@ -684,6 +724,9 @@ static const struct {
      .lo = THR(baseline_warn_pct), .hi = THR(baseline_alarm_pct), .strict = 0},
     {.lo_key = "thresholds.equalizing_min_v", .hi_key = "thresholds.equalizing_max_v",
      .lo = THR(equalizing_min_v), .hi = THR(equalizing_max_v), .strict = 1},
+    {.lo_key = "thresholds.hydrogen_warn_pct_lel", .hi_key = "thresholds.hydrogen_alarm_pct_lel",
+     .lo = THR(hydrogen_warn_pct_lel), .hi = THR(hydrogen_alarm_pct_lel), .strict = 1,
+     .zero_off = 1},
 };
 /* clang-format on */
 
@@ -809,6 +852,7 @@ static int check_rules(const ow_gateway_cfg_t *g, const char **key, char *why, s
     for (size_t i = 0; i < sizeof(ordered_pairs) / sizeof(ordered_pairs[0]); i++) {
         double lo = *(const double *)((const char *)g + ordered_pairs[i].lo);
         double hi = *(const double *)((const char *)g + ordered_pairs[i].hi);
+        if (ordered_pairs[i].zero_off && (lo == 0 || hi == 0)) continue;
         if (lo > hi || (ordered_pairs[i].strict && lo == hi)) {
             *key = ordered_pairs[i].lo_key;
             snprintf(why, len, "%s (%s) %s %s (%s)", leaf(ordered_pairs[i].lo_key),

@@ -76,7 +76,12 @@ typedef struct {
     double discharge_detect_a;     /* current below minus this: discharging (sensor mode) */
     double charge_detect_a;        /* current above this: charging rather than float */
     double float_band_v_per_cell;  /* no sensor: within this below float voltage is float */
-    double hydrogen_alarm_pct_lel; /* hydrogen alarm level; 0 disables */
+    double hydrogen_warn_pct_lel;  /* hydrogen warning level (first stage); 0 disables */
+    double hydrogen_alarm_pct_lel; /* hydrogen alarm level (second stage); 0 disables */
+    /* The stand-alone temperature/humidity sensor (ambient_sensor). Humidity
+     * has high levels only: its low_* stay 0, which no reading is below. */
+    ow_limits_t ambient_c;
+    ow_limits_t humidity_pct;
     /* Float rules (alarmd's diag.c, docs/battery.md). */
     double loss_of_float_v_per_cell; /* below float voltage by this, not charging: lost */
     double float_current_high_x;     /* settled float current above this x its learned level */

@@ -157,7 +157,14 @@ static void test_sample(void)
     CHECK_NEAR(t->discharge_detect_a, 0.5, 1e-12); /* 0.01 C10 */
     CHECK_NEAR(t->charge_detect_a, 1.0, 1e-12);    /* 0.02 C10 */
     CHECK_NEAR(t->float_band_v_per_cell, 0.03, 1e-12);
-    CHECK_NEAR(t->hydrogen_alarm_pct_lel, 25, 0);
+    CHECK_NEAR(t->hydrogen_warn_pct_lel, 20, 0); /* the guide's sensor: 20 and 40 % LEL */
+    CHECK_NEAR(t->hydrogen_alarm_pct_lel, 40, 0);
+    CHECK(t->ambient_c.low_alarm == 0 && t->ambient_c.low_warn == 10 &&
+          t->ambient_c.high_warn == 30 && t->ambient_c.high_alarm == 35 &&
+          t->ambient_c.hysteresis == 1 && t->ambient_c.delay_s == 300);
+    CHECK(t->humidity_pct.low_alarm == 0 && t->humidity_pct.low_warn == 0 &&
+          t->humidity_pct.high_warn == 80 && t->humidity_pct.high_alarm == 90 &&
+          t->humidity_pct.hysteresis == 2 && t->humidity_pct.delay_s == 300);
 
     CHECK(g->sim.seed == 1);
     CHECK_STR(g->sim.scenario, "");
@@ -677,6 +684,21 @@ static void test_settings(void)
             "thresholds.float_band_v_per_cell: must be between 0.005 and 0.5");
     REFUSED("thresholds.hydrogen_alarm_pct_lel", 101,
             "thresholds.hydrogen_alarm_pct_lel: must be between 0 and 100");
+    REFUSED("thresholds.hydrogen_warn_pct_lel", 40,
+            "thresholds.hydrogen_warn_pct_lel: hydrogen_warn_pct_lel (40) equal to "
+            "hydrogen_alarm_pct_lel (40)");
+    REFUSED("thresholds.hydrogen_alarm_pct_lel", 15,
+            "thresholds.hydrogen_warn_pct_lel: hydrogen_warn_pct_lel (20) above "
+            "hydrogen_alarm_pct_lel (15)");
+    REFUSED("thresholds.ambient_c.high_warn", 36,
+            "thresholds.ambient_c: high_warn (36) above high_alarm (35)");
+    REFUSED("thresholds.humidity_pct.high_alarm", 101,
+            "thresholds.humidity_pct.high_alarm: must be between 0 and 100");
+    REFUSED("thresholds.humidity_pct.high_warn", 0,
+            "thresholds.humidity_pct: low_warn (0) equal to high_warn (0)");
+    /* Humidity has no low levels. */
+    REFUSED("thresholds.humidity_pct.low_warn", 10,
+            "thresholds.humidity_pct.low_warn: unknown key");
     /* Only numbers under "thresholds." are settings. */
     REFUSED("thresholds.voltage_v.nope", 1, "thresholds.voltage_v.nope: unknown key");
     REFUSED("thresholds.voltage_v", 1, "thresholds.voltage_v: unknown key");
@@ -694,6 +716,11 @@ static void test_settings(void)
 
     CHECK(ow_gateway_set(&g, "thresholds.hydrogen_alarm_pct_lel", 0, err, sizeof(err)) == 0);
     CHECK(ow_gateway_get(&g, "thresholds.hydrogen_alarm_pct_lel", &v) == 0 && v == 0);
+    /* A stage set to 0 is off, so the other is not ordered against it. */
+    CHECK(ow_gateway_set(&g, "thresholds.hydrogen_warn_pct_lel", 30, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_set(&g, "thresholds.hydrogen_warn_pct_lel", 0, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_set(&g, "thresholds.hydrogen_alarm_pct_lel", 40, err, sizeof(err)) == 0);
+    CHECK(ow_gateway_set(&g, "thresholds.hydrogen_warn_pct_lel", 20, err, sizeof(err)) == 0);
     CHECK(ow_gateway_set(&g, "thresholds.charge_detect_a", 2.5, err, sizeof(err)) == 0);
     CHECK(g.thr.charge_detect_a == 2.5);
 
@@ -718,10 +745,10 @@ static void test_settings(void)
     }
     CHECK(memcmp(&orig, &s->gateways[0], sizeof(orig)) == 0);
     CHECK(seen_high_alarm == 1 && seen_polls == 1 && seen_breaker == 1);
-    /* 5 limit objects x 6, 4 deviations, max_voltage_diff_v, comm_lost_polls,
-     * baseline 2, equalizing 2, battery state 3, hydrogen 1, thermal runaway 5,
-     * alarm outputs 2, float rules 3. */
-    CHECK_MSG(n == 54, "%d keys", n);
+    /* 6 limit objects x 6, humidity's 4, 4 deviations, max_voltage_diff_v,
+     * comm_lost_polls, baseline 2, equalizing 2, battery state 3, hydrogen 2,
+     * thermal runaway 5, alarm outputs 2, float rules 3. */
+    CHECK_MSG(n == 65, "%d keys", n);
     ow_site_destroy(&s);
 }
 
@@ -943,7 +970,8 @@ static void test_doc(void)
                         "-2 x capacity_ah |");
     CHECK_CONTAINS(buf, "| `thresholds.discharge_detect_a` | number | 0.2 .. 100000 | "
                         "0.01 x capacity_ah |");
-    CHECK_CONTAINS(buf, "| `thresholds.hydrogen_alarm_pct_lel` | number | 0 .. 100 | 25 |");
+    CHECK_CONTAINS(buf, "| `thresholds.hydrogen_warn_pct_lel` | number | 0 .. 100 | 20 |");
+    CHECK_CONTAINS(buf, "| `thresholds.hydrogen_alarm_pct_lel` | number | 0 .. 100 | 40 |");
     CHECK_CONTAINS(buf, "## services.alarmd\n");
     CHECK_CONTAINS(buf, "| `services.alarmd.publish` | string | `tcp://`, `ipc://`, `inproc://` "
                         "| `tcp://127.0.0.1:7710` |");

@@ -1,6 +1,7 @@
 /* The G.BMS tables against the guide: values of the flags, and the
  * catalogue's codes are the guide's 39 plus documented additions. */
 #include "ow_gbms.h"
+#include "ow_proto.h"
 #include "ow_test.h"
 
 static uint32_t flag(const char *table, const char *name)
@@ -28,7 +29,17 @@ int main(void)
     /* Codes 1..39 all present, in order, and unique overall. */
     for (int c = 1; c <= 39; c++)
         CHECK_MSG(gbms_alarm_find(c) != NULL, "code %d", c);
-    CHECK(gbms_alarms_count == 39 + 9); /* 101-109 */
+    CHECK(gbms_alarms_count == 39 + 16); /* 101-116 */
+    /* The room sensors' alarms: two hydrogen stages, and the levels of the
+     * stand-alone temperature/humidity sensor, warnings below alarms. */
+    CHECK_STR(gbms_alarm_find(110)->name, "ohmwatchHydrogenWarn");
+    CHECK(gbms_alarm_find(110)->severity == OW_SEV_WARNING &&
+          gbms_alarm_find(103)->severity == OW_SEV_ALARM);
+    for (int c = 111; c <= 116; c++)
+        CHECK_MSG(gbms_alarm_find(c)->scope == GBMS_SCOPE_GATEWAY &&
+                      gbms_alarm_find(c)->severity ==
+                          (c == 111 || c == 112 || c == 115 ? OW_SEV_ALARM : OW_SEV_WARNING),
+                  "code %d", c);
     for (size_t i = 0; i < gbms_alarms_count; i++)
         for (size_t j = i + 1; j < gbms_alarms_count; j++)
             CHECK(gbms_alarms[i].code != gbms_alarms[j].code);

@@ -272,7 +272,8 @@ const gbms_alarm_t gbms_alarms[] = {
      .doc = "impedance above its baseline by `baseline_alarm_pct` (IEEE 1188)"},
     {.code = GBMS_A_HYDROGEN, .name = "ohmwatchHydrogen",
      .severity = A, .scope = GW, .raised = 1,
-     .doc = "hydrogen at or above `hydrogen_alarm_pct_lel`"},
+     .doc = "hydrogen at or above `hydrogen_alarm_pct_lel` (the sensor's second stage, 40 % "
+            "LEL)"},
     {.code = GBMS_A_AUX_INPUT, .name = "ohmwatchAuxInput",
      .severity = W, .scope = GW, .raised = 1,
      .doc = "a GX_R_AUX input is in alarm; the event's `module` field carries the input number "
@@ -296,12 +297,34 @@ const gbms_alarm_t gbms_alarms[] = {
     {.code = GBMS_A_RIPPLE_HIGH, .name = "ohmwatchRippleHigh",
      .severity = W, .scope = STR, .raised = 1,
      .doc = "AC ripple current above `ripple_current_a` on float or charge (heats VRLA cells)"},
+    {.code = GBMS_A_HYDROGEN_WARN, .name = "ohmwatchHydrogenWarn",
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "hydrogen at or above `hydrogen_warn_pct_lel` (the sensor's first stage, 20 % LEL: "
+            "ventilation no longer keeps the design dilution of IEC 62485-2)"},
+    {.code = GBMS_A_AMBIENT_HIGH, .name = "ohmwatchAmbientTempHigh",
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "room temperature (stand-alone sensor) above `ambient_c.high_alarm`"},
+    {.code = GBMS_A_AMBIENT_LOW, .name = "ohmwatchAmbientTempLow",
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "room temperature below `ambient_c.low_alarm`"},
+    {.code = GBMS_A_AMBIENT_WARN_HIGH, .name = "ohmwatchAmbientTempWarnHigh",
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "room temperature above `ambient_c.high_warn`"},
+    {.code = GBMS_A_AMBIENT_WARN_LOW, .name = "ohmwatchAmbientTempWarnLow",
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "room temperature below `ambient_c.low_warn`"},
+    {.code = GBMS_A_HUMIDITY_HIGH, .name = "ohmwatchHumidityHigh",
+     .severity = A, .scope = GW, .raised = 1,
+     .doc = "relative humidity (stand-alone sensor) above `humidity_pct.high_alarm`"},
+    {.code = GBMS_A_HUMIDITY_WARN_HIGH, .name = "ohmwatchHumidityWarnHigh",
+     .severity = W, .scope = GW, .raised = 1,
+     .doc = "relative humidity above `humidity_pct.high_warn`"},
 };
 /* clang-format on */
 /* One row per code of the enum in ow_gbms.h: the guide's 1..39 and ours
  * from 101 (gbms_test checks each code is present once). */
 _Static_assert(NF(gbms_alarms) ==
-                   GBMS_A_DEV_DISCHARGE_WARN + (GBMS_A_RIPPLE_HIGH - GBMS_A_BASELINE_WARN + 1),
+                   GBMS_A_DEV_DISCHARGE_WARN + (GBMS_A_LAST - GBMS_A_BASELINE_WARN + 1),
                "gbms_alarms has a row for every GBMS_A_ code");
 const size_t gbms_alarms_count = NF(gbms_alarms);
 

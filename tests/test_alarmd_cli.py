@@ -130,7 +130,7 @@ with open(state_file, "w") as f:
 alarmd = start([ALARMD, "-f", cfg], stderr=subprocess.PIPE, text=True, errors="replace")
 check(wait_for(lambda: cli("thresholds", "get", H2).returncode == 0, 10), "alarmd back")
 r = cli("thresholds", "get", H2)
-check(r.stdout.strip() == H2 + " = 25", "non-number override dropped: %r" % r.stdout)
+check(r.stdout.strip() == H2 + " = 40", "non-number override dropped: %r" % r.stdout)
 check(wait_for(lambda: cli("health", "alarmd").returncode == 0, 15),
       "busd's readings reach alarmd despite the bad position")
 r = cli("thresholds", "get", KEY)

@@ -3,8 +3,9 @@ alarmd as its own process fed by a gateway whose readings the test chooses:
 the four levels of block voltage, temperature and impedance and of string
 voltage and current (each with a 3 s delay and its hysteresis), current
 deviation on charge and on discharge (warning and alarm), maximum voltage
-difference, equalizing not operating, hydrogen, a sensor that stops reading
-and a GX_R_AUX input. For each: nothing before the delay (the raise is
+difference, equalizing not operating, hydrogen in its two stages, the room
+temperature and humidity of the stand-alone sensor, a sensor that stops
+reading and a GX_R_AUX input. For each: nothing before the delay (the raise is
 stamped exactly delay after the first violating reading), the exact set of
 alarms raised (no more, no fewer), the flag words with the guide's values,
 held inside the hysteresis band, cleared beyond it by the same alarm id.
@@ -25,7 +26,7 @@ STRINGS, BLOCKS = 3, 9  # three strings: one string can deviate alone
 d = tmpdir()
 cfg = os.path.join(d, "site.json")
 s = site_with_alarmd(cfg, d, [{
-    "id": "wm1", "hydrogen_sensor": True,
+    "id": "wm1", "hydrogen_sensor": True, "ambient_sensor": True,
     "strings": [{"name": "S%d" % i, "modules": BLOCKS} for i in range(1, STRINGS + 1)],
     "thresholds": {
         "voltage_v": {"hysteresis": 0.05, "delay_s": DELAY},
@@ -41,7 +42,10 @@ s = site_with_alarmd(cfg, d, [{
                               "discharge_warn_a": 3, "discharge_alarm_a": 4},
         # Off while single blocks are pushed out of range (they would also
         # trip these two); switched on at runtime for their own cases.
-        "max_voltage_diff_v": 0, "equalizing_min_v": 1, "equalizing_max_v": 99}}])
+        "max_voltage_diff_v": 0, "equalizing_min_v": 1, "equalizing_max_v": 99,
+        # The room's levels are the defaults (0/10/30/35 degC, 80/90 %RH);
+        # only the 300 s delay is shortened.
+        "ambient_c": {"delay_s": DELAY}, "humidity_pct": {"delay_s": DELAY}}}])
 gwc = s["gateways"][0]
 A = s["services"]["alarmd"]
 gw = FakeGateway(gwc, strings=STRINGS, blocks=BLOCKS)
@@ -59,7 +63,7 @@ GENERIC = {6: 4, 7: 4, 8: 5, 9: 5, 10: 3, 11: 3, 17: 2, 18: 2, 35: 12}
 
 def with_generic(keys):
     return set(keys) | {(GENERIC[c], 0, 0) for c, _, _ in keys if c in GENERIC}
-AUX_OK = {"hydrogen_pct_lel": 2.0}
+AUX_OK = {"hydrogen_pct_lel": 2.0, "ambient_c": 22.0, "humidity_pct": 45.0}
 
 
 def cycle(**kw):
@@ -273,10 +277,48 @@ case("equalizing not operating", {"volts": {12: 12.45}}, {"volts": {12: 12.45}},
      {"volts": {12: 13.62}}, {(35, 2, 0), (26, 2, 0)}, False,
      {"string_flags2_i1": 0x0010, "battery": 0x0002, "alarm": 0})
 
-# --- gateway sensors: hydrogen (25 % LEL, clears 10 % inside), a fitted
-# sensor that reads nothing, a GX_R_AUX input ---
-case("hydrogen", {"aux": {"hydrogen_pct_lel": 30.0}}, {"aux": {"hydrogen_pct_lel": 23.0}},
-     {"aux": {"hydrogen_pct_lel": 22.0}}, {(103, 0, 0)}, False, {"battery": 1, "alarm": 1})
+# --- gateway sensors: hydrogen in the guide's two stages (20 % LEL warning,
+# 40 % LEL alarm, each clearing 10 % inside its level), the room's
+# temperature (four levels, 1 degC hysteresis) and humidity (two high
+# levels, 2 %RH), a fitted sensor that reads nothing, a GX_R_AUX input ---
+case("hydrogen warning", {"aux": {"hydrogen_pct_lel": 25.0}}, {"aux": {"hydrogen_pct_lel": 18.5}},
+     {"aux": {"hydrogen_pct_lel": 17.5}}, {(110, 0, 0)}, False, {"battery": 0, "alarm": 0})
+case("hydrogen alarm", {"aux": {"hydrogen_pct_lel": 45.0}}, {"aux": {"hydrogen_pct_lel": 37.0}},
+     {"aux": {"hydrogen_pct_lel": 35.5}}, {(103, 0, 0), (110, 0, 0)}, False,
+     {"battery": 1, "alarm": 1}, after={(110, 0, 0)})
+
+
+def room(**kw):
+    return {"aux": kw}
+
+
+# (level, on, hold, off, codes raised, code left after off)
+for lvl, on, hold, off, codes, left in (
+        ("high warning", 32.0, 29.5, 28.5, {113}, None),
+        ("high alarm", 37.0, 34.5, 33.5, {111, 113}, 113),
+        ("low warning", 7.0, 10.5, 11.5, {114}, None),
+        ("low alarm", -2.0, 0.5, 1.5, {112, 114}, 114)):
+    case("room temperature " + lvl, room(ambient_c=on), room(ambient_c=hold), room(ambient_c=off),
+         {(c, 0, 0) for c in codes}, True,
+         {"battery": 1 if left else 0, "alarm": 1 if left else 0},
+         after={(left, 0, 0)} if left else None)
+case("humidity high warning", room(humidity_pct=85.0), room(humidity_pct=79.0),
+     room(humidity_pct=77.5), {(116, 0, 0)}, True, {"battery": 0, "alarm": 0})
+case("humidity high alarm", room(humidity_pct=95.0), room(humidity_pct=89.0),
+     room(humidity_pct=87.5), {(115, 0, 0), (116, 0, 0)}, True, {"battery": 1, "alarm": 1},
+     after={(116, 0, 0)})
+# A dry room raises nothing: humidity has no low levels.
+t_dry = cycle(aux={"humidity_pct": 3.0})
+for _ in range(DELAY + 1):
+    cycle(aux={"humidity_pct": 3.0})
+# alarmd judges in order: once the hydrogen warning of the next reading is
+# raised, anything the dry readings raised would be there before it.
+t_mark = cycle(aux={"hydrogen_pct_lel": 25.0})
+settle(lambda: (110, 0, 0) in active_keys(), "marker alarm after the dry room")
+check([key(a) for a in raised(t_dry)] == [(110, 0, 0)] and raised(t_dry)[0]["raised_us"] == t_mark,
+      "3 %%RH for longer than the delay raises nothing: %s" % [key(a) for a in raised(t_dry)])
+cycle()
+settle(lambda: not active_keys(), "marker cleared")
 case("sensor reads nothing", {"aux": {"hydrogen_pct_lel": None}},
      {"aux": {"hydrogen_pct_lel": None}}, {}, {(23, 0, 0)}, False, {"battery": 0, "alarm": 0})
 case("GX_R_AUX input 3", {"aux": {"inputs": 0x4}}, {"aux": {"inputs": 0x4}}, {},
@@ -285,7 +327,7 @@ case("GX_R_AUX input 3", {"aux": {"inputs": 0x4}}, {"aux": {"inputs": 0x4}}, {},
 # The catalogue's threshold types all went through a case above.
 seen = {a["type"] for a in L.alarms("raise")}
 want = set(range(2, 6)) | set(range(6, 13)) | set(range(13, 19)) | set(range(26, 40)) | \
-    {23, 103, 104}
+    {23, 103, 104} | set(range(110, 117))
 check(want <= seen, "every threshold type raised: missing %s" % sorted(want - seen))
 ids = [a["id"] for a in L.alarms("raise")]
 check(len(ids) == len(set(ids)), "alarm ids unique")

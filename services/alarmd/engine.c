@@ -6,6 +6,7 @@
 #include "engine_int.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,14 +63,31 @@ static const qty_t q_string_current = {
     .prec = 2,
     .codes = LEVELS(GBMS_A_STRING_CURRENT_LOW, GBMS_A_STRING_CURRENT_LOW_WARN,
                     GBMS_A_STRING_CURRENT_HIGH_WARN, GBMS_A_STRING_CURRENT_HIGH)};
+/* The stand-alone temperature/humidity sensor, on the gateway (string 0,
+ * module 0). Humidity has no low levels: code 0 is no alarm. */
+static const qty_t q_ambient = {.what = "room temperature",
+                                .unit = "degC",
+                                .prec = 1,
+                                .codes = LEVELS(GBMS_A_AMBIENT_LOW, GBMS_A_AMBIENT_WARN_LOW,
+                                                GBMS_A_AMBIENT_WARN_HIGH, GBMS_A_AMBIENT_HIGH)};
+static const qty_t q_humidity = {.what = "relative humidity",
+                                 .unit = "%RH",
+                                 .prec = 1,
+                                 .codes =
+                                     LEVELS(0, 0, GBMS_A_HUMIDITY_WARN_HIGH, GBMS_A_HUMIDITY_HIGH)};
 #undef LEVELS
 
-/* thresholds.hydrogen_alarm_pct_lel; 0 disables (default 25 % LEL, 1 % H2 by
- * volume, the ventilation limit of IEC 62485-2). */
-static double h2_level(const gw_t *g)
-{
-    return g->cfg.thr.hydrogen_alarm_pct_lel;
-}
+/* Hydrogen's two stages (thresholds.hydrogen_warn_pct_lel / _alarm_pct_lel,
+ * the guide's sensor's 20 % and 40 % LEL; lib/ow_config.c has the why);
+ * each clears 10 % inside its level, 0 disables it. */
+static const struct {
+    int code;
+    const char *stage;
+    size_t off; /* the level in ow_thresholds_t */
+} h2_stages[] = {
+    {GBMS_A_HYDROGEN_WARN, "warning", offsetof(ow_thresholds_t, hydrogen_warn_pct_lel)},
+    {GBMS_A_HYDROGEN, "alarm", offsetof(ow_thresholds_t, hydrogen_alarm_pct_lel)},
+};
 
 /* ---- slots ---- */
 
@@ -308,7 +326,7 @@ static void check_level(gw_t *g, int64_t ts_us, int s, int m, double v, const ow
     slot_t *sl = slot_find(&g->rt, key);
     char who[96], text[256];
 
-    if (isnan(v) || isnan(level)) return;
+    if (!code || isnan(v) || isnan(level)) return;
     if (sl && sl->active) {
         int back = high ? v < level - lim->hysteresis : v > level + lim->hysteresis;
         if (back) {
@@ -440,12 +458,21 @@ static void on_aux(gw_t *g, int64_t ts_us, const ow_aux_t *ax)
         clear_alarm(g, ts_us, GBMS_A_SENSOR_COMM_LOST, 0, 0, NAN, text);
     }
 
-    double lel = h2_level(g), v = ax->hydrogen_pct_lel;
-    snprintf(text, sizeof text, "Gateway %s: hydrogen %.1f %% LEL at or above %.1f %% LEL", id, v,
-             lel);
-    snprintf(text2, sizeof text2, "Gateway %s: hydrogen %.1f %% LEL back below %.1f %% LEL", id, v,
-             lel * (1 - REL_HYSTERESIS));
-    check_rel(g, ts_us, GBMS_A_HYDROGEN, 0, 0, v, lel, lel * (1 - REL_HYSTERESIS), 0, text, text2);
+    double v = ax->hydrogen_pct_lel;
+    for (size_t i = 0; i < sizeof h2_stages / sizeof h2_stages[0]; i++) {
+        double lel = *(const double *)((const char *)thr + h2_stages[i].off);
+        snprintf(text, sizeof text,
+                 "Gateway %s: hydrogen %.1f %% LEL at or above the %s level %.1f %% LEL", id, v,
+                 h2_stages[i].stage, lel);
+        snprintf(text2, sizeof text2,
+                 "Gateway %s: hydrogen %.1f %% LEL back below %.1f %% LEL (%s)", id, v,
+                 lel * (1 - REL_HYSTERESIS), h2_stages[i].stage);
+        check_rel(g, ts_us, h2_stages[i].code, 0, 0, v, lel, lel * (1 - REL_HYSTERESIS), 0, text,
+                  text2);
+    }
+    /* A sensor the site does not fit reads NAN, which judges nothing. */
+    check_limits(g, ts_us, 0, 0, ax->ambient_c, &thr->ambient_c, &q_ambient);
+    check_limits(g, ts_us, 0, 0, ax->humidity_pct, &thr->humidity_pct, &q_humidity);
 
     for (int i = 0; i < OW_AUX_POINTS; i++) {
         int on = (ax->inputs >> i) & 1;

@@ -169,7 +169,10 @@ static void make_gw(ow_gateway_cfg_t *g, const char *id)
     t->tr_float_current_a = 0.5;
     t->tr_sustain_s = 10;
     t->tr_breaker_output = 4;
-    t->hydrogen_alarm_pct_lel = 25;
+    t->hydrogen_warn_pct_lel = 20; /* the guide's sensor's two stages */
+    t->hydrogen_alarm_pct_lel = 40;
+    t->ambient_c = (ow_limits_t){0, 10, 30, 35, 1, 300};
+    t->humidity_pct = (ow_limits_t){0, 0, 80, 90, 2, 300};
     g->nstrings = 2;
     strcpy(g->strings[0].name, "UPS A");
     strcpy(g->strings[1].name, "String 2");
@@ -197,7 +200,7 @@ typedef struct {
     uint32_t status[19];
     double i[3];
     int lost_strings; /* pretend the string messages report lost blocks */
-    double ambient, h2;
+    double ambient, humidity, h2;
     uint32_t inputs, outputs;
 } cyc_t;
 
@@ -211,6 +214,7 @@ static void cyc_init(cyc_t *c)
     }
     c->i[1] = c->i[2] = FLOAT_I;
     c->ambient = 22;
+    c->humidity = 40;
     c->h2 = NAN;
 }
 
@@ -257,7 +261,7 @@ static void feed_aux(ow_engine_t *e, const char *gw, int64_t ts, const cyc_t *c)
     ow_msg_t m;
     hdr(&m, OW_MSG_AUX, gw, ts);
     m.u.aux.ambient_c = c->ambient;
-    m.u.aux.humidity_pct = 40;
+    m.u.aux.humidity_pct = c->humidity;
     m.u.aux.hydrogen_pct_lel = c->h2;
     m.u.aux.aux_units = 1;
     m.u.aux.inputs = c->inputs;
@@ -1261,60 +1265,191 @@ static void test_aux(void)
     c.h2 = 0.5;
     cycle(e, "wm1", SEC(0), &c);
     CHECK(rec_a.nal == 0);
-    /* Hydrogen at or above 25 % LEL; clears below 22.5. */
-    c.h2 = 25;
+    /* Hydrogen in two stages: a warning at 20 % LEL (clears below 18), the
+     * alarm at 40 % LEL (clears below 36) beside it. */
+    c.h2 = 19.9;
     cycle(e, "wm1", SEC(1), &c);
+    CHECK(rec_a.nal == 0);
+    c.h2 = 20;
+    cycle(e, "wm1", SEC(1) + 1, &c);
     CHECK(rec_a.nal == 1);
-    CHECK_EV(&rec_a, 0, "raise", 103, 0, 0, 1);
-    CHECK(rec_a.al[0].severity == OW_SEV_ALARM && rec_a.al[0].threshold == 25);
-    CHECK(state(e)->alarm == GBMS_AL_GENERAL_ALARM && state(e)->battery == GBMS_BAT_GENERAL_ALARM);
-    c.h2 = 23;
+    CHECK_EV(&rec_a, 0, "raise", GBMS_A_HYDROGEN_WARN, 0, 0, 1);
+    CHECK(rec_a.al[0].severity == OW_SEV_WARNING && rec_a.al[0].threshold == 20 &&
+          rec_a.al[0].value == 20);
+    CHECK_STR(rec_a.al[0].text,
+              "Gateway wm1: hydrogen 20.0 % LEL at or above the warning level 20.0 % LEL");
+    CHECK(state(e)->alarm == 0 && state(e)->alarms_active == 1);
+    c.h2 = 40;
     cycle(e, "wm1", SEC(2), &c);
-    CHECK(rec_a.nal == 1);
-    c.h2 = 22;
+    CHECK(rec_a.nal == 2);
+    CHECK_EV(&rec_a, 1, "raise", GBMS_A_HYDROGEN, 0, 0, 2);
+    CHECK(rec_a.al[1].severity == OW_SEV_ALARM && rec_a.al[1].threshold == 40);
+    CHECK(state(e)->alarm == GBMS_AL_GENERAL_ALARM && state(e)->battery == GBMS_BAT_GENERAL_ALARM);
+    CHECK(state(e)->alarms_active == 2);
+    c.h2 = 36;
     cycle(e, "wm1", SEC(3), &c);
     CHECK(rec_a.nal == 2);
-    CHECK_EV(&rec_a, 1, "clear", 103, 0, 0, 1);
+    c.h2 = 35.9;
+    cycle(e, "wm1", SEC(4), &c);
+    CHECK(rec_a.nal == 3);
+    CHECK_EV(&rec_a, 2, "clear", GBMS_A_HYDROGEN, 0, 0, 2);
+    CHECK_STR(rec_a.al[2].text, "Gateway wm1: hydrogen 35.9 % LEL back below 36.0 % LEL (alarm)");
+    CHECK(state(e)->alarm == 0 && state(e)->alarms_active == 1);
+    c.h2 = 18;
+    cycle(e, "wm1", SEC(5), &c);
+    CHECK(rec_a.nal == 3);
+    c.h2 = 17.9;
+    cycle(e, "wm1", SEC(6), &c);
+    CHECK(rec_a.nal == 4);
+    CHECK_EV(&rec_a, 3, "clear", GBMS_A_HYDROGEN_WARN, 0, 0, 1);
+    CHECK(state(e)->alarms_active == 0);
+    /* A stage set to 0 is off and clears what it raised. */
+    c.h2 = 25;
+    cycle(e, "wm1", SEC(7), &c);
+    CHECK(rec_a.nal == 5);
+    CHECK_EV(&rec_a, 4, "raise", GBMS_A_HYDROGEN_WARN, 0, 0, 3);
+    ow_thresholds_t off = ow_engine_gateway(e, "wm1")->thr;
+    off.hydrogen_warn_pct_lel = 0;
+    ow_engine_set_thresholds(e, "wm1", &off);
+    cycle(e, "wm1", SEC(8), &c);
+    CHECK(rec_a.nal == 6);
+    CHECK_EV(&rec_a, 5, "clear", GBMS_A_HYDROGEN_WARN, 0, 0, 3);
+    off.hydrogen_warn_pct_lel = 20;
+    ow_engine_set_thresholds(e, "wm1", &off);
+    c.h2 = 0.5;
+    cycle(e, "wm1", SEC(9), &c);
+    CHECK(rec_a.nal == 6);
     /* A fitted sensor reading nothing. */
     rec_reset(&rec_a);
     c.ambient = NAN;
-    cycle(e, "wm1", SEC(4), &c);
+    cycle(e, "wm1", SEC(14), &c);
     CHECK(rec_a.nal == 1);
-    CHECK_EV(&rec_a, 0, "raise", 23, 0, 0, 2);
+    CHECK_EV(&rec_a, 0, "raise", 23, 0, 0, 4);
     CHECK_STR(rec_a.al[0].text, "Gateway wm1: ambient sensor not answering");
     CHECK(state(e)->alarms_active == 1 && state(e)->alarm == 0);
     c.h2 = NAN; /* still the same alarm */
-    cycle(e, "wm1", SEC(5), &c);
+    cycle(e, "wm1", SEC(15), &c);
     CHECK(rec_a.nal == 1);
     c.ambient = 22;
     c.h2 = 0.5;
-    cycle(e, "wm1", SEC(6), &c);
+    cycle(e, "wm1", SEC(16), &c);
     CHECK(rec_a.nal == 2);
-    CHECK_EV(&rec_a, 1, "clear", 23, 0, 0, 2);
+    CHECK_EV(&rec_a, 1, "clear", 23, 0, 0, 4);
     /* GX_R_AUX inputs: one alarm per input, the input number as module. */
     rec_reset(&rec_a);
     c.inputs = (1u << 1) | (1u << 5);
-    cycle(e, "wm1", SEC(7), &c);
+    cycle(e, "wm1", SEC(17), &c);
     CHECK(rec_a.nal == 2);
-    CHECK_EV(&rec_a, 0, "raise", 104, 0, 2, 3);
-    CHECK_EV(&rec_a, 1, "raise", 104, 0, 6, 4);
+    CHECK_EV(&rec_a, 0, "raise", 104, 0, 2, 5);
+    CHECK_EV(&rec_a, 1, "raise", 104, 0, 6, 6);
     CHECK_STR(rec_a.al[1].text, "Gateway wm1: GX_R_AUX unit 2 input 2 in alarm");
     /* Module numbers of input alarms are no modules. */
     CHECK(state(e)->module_warnings == 0 && state(e)->module_flags[1] == 0);
     c.inputs = 1u << 5;
-    cycle(e, "wm1", SEC(8), &c);
+    cycle(e, "wm1", SEC(18), &c);
     CHECK(rec_a.nal == 3);
-    CHECK_EV(&rec_a, 2, "clear", 104, 0, 2, 3);
+    CHECK_EV(&rec_a, 2, "clear", 104, 0, 2, 5);
     /* A hydrogen level of 0 disables the check and clears its alarm. */
     rec_reset(&rec_a);
-    c.h2 = 30;
-    cycle(e, "wm1", SEC(9), &c);
+    c.h2 = 45;
+    cycle(e, "wm1", SEC(19), &c);
     CHECK(count(&rec_a, 103, "raise") == 1);
     ow_thresholds_t thr = ow_engine_gateway(e, "wm1")->thr;
     thr.hydrogen_alarm_pct_lel = 0;
     ow_engine_set_thresholds(e, "wm1", &thr);
-    cycle(e, "wm1", SEC(10), &c);
+    cycle(e, "wm1", SEC(20), &c);
     CHECK(count(&rec_a, 103, "clear") == 1);
+    ow_engine_destroy(&e);
+}
+
+/* The stand-alone temperature/humidity sensor: four room temperature levels
+ * and two humidity levels, each raised only after its level held for the
+ * 300 s delay (an open door does not raise) and cleared beyond the
+ * hysteresis; a cycle every 10 s as a gateway polls. */
+static void room(ow_engine_t *e, int64_t *t, int secs, double amb, double rh, cyc_t *c)
+{
+    c->ambient = amb;
+    c->humidity = rh;
+    for (int k = 0; k < secs; k += 10, *t += 10000000)
+        cycle(e, "wm1", *t, c);
+}
+
+static void test_room(void)
+{
+    ow_engine_t *e = fresh(1, &rec_a);
+    cyc_t c;
+    cyc_init(&c);
+    int64_t t = SEC(0);
+    room(e, &t, 60, 22, 40, &c);
+    CHECK(rec_a.nal == 0);
+    /* 31 degC for 290 s (a door open on a hot day): nothing. */
+    room(e, &t, 290, 31, 40, &c);
+    room(e, &t, 10, 22, 40, &c);
+    CHECK(rec_a.nal == 0);
+    /* Held: the warning at the first reading 300 s after the first warm one. */
+    int64_t t0 = t;
+    room(e, &t, 310, 31, 40, &c);
+    CHECK(rec_a.nal == 1);
+    CHECK_EV(&rec_a, 0, "raise", GBMS_A_AMBIENT_WARN_HIGH, 0, 0, 1);
+    CHECK(rec_a.al[0].raised_us == t0 + 300000000 && rec_a.al[0].severity == OW_SEV_WARNING);
+    CHECK(rec_a.al[0].value == 31 && rec_a.al[0].threshold == 30);
+    CHECK_STR(rec_a.al[0].text,
+              "Gateway wm1: room temperature 31.0 degC above high warning 30.0 degC");
+    /* 36 degC: the alarm beside the warning, after its own delay. */
+    t0 = t;
+    room(e, &t, 310, 36, 40, &c);
+    CHECK(rec_a.nal == 2);
+    CHECK_EV(&rec_a, 1, "raise", GBMS_A_AMBIENT_HIGH, 0, 0, 2);
+    CHECK(rec_a.al[1].raised_us == t0 + 300000000 && rec_a.al[1].severity == OW_SEV_ALARM);
+    CHECK(state(e)->alarm == GBMS_AL_GENERAL_ALARM && state(e)->alarms_active == 2);
+    /* Hysteresis 1 degC: 34.1 holds the alarm, 33.9 clears it, 29.1 holds
+     * the warning, 28.9 clears it. */
+    room(e, &t, 10, 34.1, 40, &c);
+    CHECK(rec_a.nal == 2);
+    room(e, &t, 10, 33.9, 40, &c);
+    CHECK(rec_a.nal == 3);
+    CHECK_EV(&rec_a, 2, "clear", GBMS_A_AMBIENT_HIGH, 0, 0, 2);
+    room(e, &t, 10, 29.1, 40, &c);
+    CHECK(rec_a.nal == 3);
+    room(e, &t, 10, 28.9, 40, &c);
+    CHECK(rec_a.nal == 4);
+    CHECK_EV(&rec_a, 3, "clear", GBMS_A_AMBIENT_WARN_HIGH, 0, 0, 1);
+    /* Cold room: -1 degC raises the low warning and the low alarm together. */
+    room(e, &t, 310, -1, 40, &c);
+    CHECK(rec_a.nal == 6);
+    CHECK(count(&rec_a, GBMS_A_AMBIENT_WARN_LOW, "raise") == 1 &&
+          count(&rec_a, GBMS_A_AMBIENT_LOW, "raise") == 1);
+    room(e, &t, 10, 22, 40, &c);
+    CHECK(count(&rec_a, GBMS_A_AMBIENT_WARN_LOW, "clear") == 1 &&
+          count(&rec_a, GBMS_A_AMBIENT_LOW, "clear") == 1);
+    /* Humidity: 85 %RH warns, 91 %RH alarms; hysteresis 2 %RH. A dry room
+     * raises nothing (no low levels). */
+    rec_reset(&rec_a);
+    room(e, &t, 400, 22, 5, &c);
+    CHECK(rec_a.nal == 0);
+    room(e, &t, 310, 22, 85, &c);
+    CHECK(rec_a.nal == 1);
+    CHECK_EV(&rec_a, 0, "raise", GBMS_A_HUMIDITY_WARN_HIGH, 0, 0, 0);
+    CHECK_STR(rec_a.al[0].text,
+              "Gateway wm1: relative humidity 85.0 %RH above high warning 80.0 %RH");
+    room(e, &t, 310, 22, 91, &c);
+    CHECK(rec_a.nal == 2);
+    CHECK_EV(&rec_a, 1, "raise", GBMS_A_HUMIDITY_HIGH, 0, 0, 0);
+    room(e, &t, 10, 22, 88.1, &c);
+    CHECK(rec_a.nal == 2);
+    room(e, &t, 10, 22, 87.9, &c);
+    CHECK(rec_a.nal == 3);
+    CHECK_EV(&rec_a, 2, "clear", GBMS_A_HUMIDITY_HIGH, 0, 0, 0);
+    room(e, &t, 10, 22, 77.9, &c);
+    CHECK(rec_a.nal == 4);
+    CHECK_EV(&rec_a, 3, "clear", GBMS_A_HUMIDITY_WARN_HIGH, 0, 0, 0);
+    /* No sensor fitted: busd sends no values, nothing is judged. */
+    rec_reset(&rec_a);
+    gws[0].ambient_sensor = 0;
+    ow_engine_destroy(&e);
+    e = ow_engine_new(&site, &sink, &rec_a);
+    room(e, &t, 400, NAN, NAN, &c);
+    CHECK(rec_a.nal == 0);
     ow_engine_destroy(&e);
 }
 
@@ -1646,6 +1781,7 @@ int main(void)
     test_alarm_outputs();
     test_discharge_states();
     test_aux();
+    test_room();
     test_baseline();
     test_ack();
     test_save_load();
