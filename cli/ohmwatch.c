@@ -14,6 +14,7 @@
 
 #include <czmq.h>
 
+#include "backup_cmd.h"
 #include "dash.h"
 #include "keygen.h"
 #include "health.h"
@@ -54,6 +55,10 @@ static void usage(FILE *out)
             "                                           not (1)\n"
             "  check                                    the site loads (configuration OK); warns\n"
             "                                           where a threshold contradicts the battery\n"
+            "  backup [-o backup-XXXX.tar.gz]           the site file and alarmd's runtime\n"
+            "                                           settings in one archive\n"
+            "  restore FILE [--dry-run] [--other-site]  put a backup back: all checked before\n"
+            "                                           anything changes (configure role)\n"
             "  keygen [-d DIR] [--name N --roles R]     CURVE keys (docs/security.md)\n"
             "The site file defaults to $OHMWATCH_SITE, then etc/site-sample.json.\n");
 }
@@ -813,6 +818,11 @@ int main(int argc, char **argv)
         rc = cmd_health(site, argc - i, argv + i);
     else if (strcmp(cmd, "check") == 0)
         rc = cmd_check(site);
+    else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        char user[OW_ID_MAX];
+        login_name(user, sizeof user);
+        rc = (cmd[0] == 'b' ? ow_cli_backup : ow_cli_restore)(site, user, argc - i, argv + i);
+    }
     else {
         fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
         usage(stderr);

@@ -511,6 +511,29 @@ int ow_auth_init(const ow_site_t *site, const ow_security_cfg_t *cfg, const char
     return 0;
 }
 
+void ow_auth_self_name(char *out, size_t n)
+{
+    if (!n) return;
+    snprintf(out, n, "%s", !A.inited ? "local" : A.curve ? A.self : "plain");
+    if (!A.curve) return;
+    DIR *d = opendir(A.keys_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".key") != 0 || len - 4 >= NAME_MAX_) continue;
+        char name[NAME_MAX_], path[1100], err[512];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 4), e->d_name);
+        if (!valid_name(name)) continue;
+        snprintf(path, sizeof path, "%s/%s", A.keys_dir, e->d_name);
+        keyfile_t k;
+        if (load_keyfile(path, 0, &k, err, sizeof err) == 0 && strcmp(k.pub, A.pub) == 0) {
+            snprintf(out, n, "%s", name);
+            break;
+        }
+    }
+    if (d) closedir(d);
+}
+
 int ow_auth_init_site(const ow_site_t *site, const char *self, char *err, size_t errlen)
 {
     ow_security_cfg_t cfg;

@@ -75,6 +75,12 @@ void ow_auth_forget(void *s);
 /* Like ow_auth_client, naming the server key ("alarmd", "busd"). */
 int ow_auth_client_of(void *s, const char *server, char *err, size_t errlen);
 
+/* The name alarmd's audit trail gives this process: the allow-list entry
+ * (KEYS_DIR/NAME.key) holding its own public key, else the key it was
+ * initialised as; "plain" on plain links. A record that says who made a
+ * file (a backup) names the same identity as the records of its changes. */
+void ow_auth_self_name(char *out, size_t n);
+
 /* The peer of a received frame (a zframe_t *): the key name and roles the
  * ZAP handler attached, or "plain:ADDRESS" with every role on plain links,
  * or "local" with every role when not initialised. */

@@ -104,6 +104,18 @@ static const ow_cmd_t cmds[] = {
             .doc = "each gateway's state, active alarms and latest readings, as messages "
                    "after the reply",
         },
+    [OW_CMD_RELOAD] =
+        {
+            .name = "reload",
+            .services = OW_CMD_ALARMD,
+            .role = OW_ROLE_CONFIGURE,
+            .index = "0 reload; 1 only check that the file loads",
+            .gw = "the whole site file, whatever is named",
+            .doc = "re-reads the site file as SIGHUP does, and answers whether it loaded (a "
+                   "file that does not is refused, the running configuration kept); each "
+                   "changed setting audited under the sender; the reply's value is how many "
+                   "(`ohmwatch restore`)",
+        },
 };
 
 static_assert(sizeof cmds / sizeof cmds[0] == OW_CMD_COUNT, "one row per OW_CMD_*");

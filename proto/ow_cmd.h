@@ -21,6 +21,7 @@ typedef enum {
     OW_CMD_OUTPUT,
     OW_CMD_AUDIT,
     OW_CMD_SNAPSHOT,
+    OW_CMD_RELOAD,
     OW_CMD_COUNT
 } ow_cmd_id_t;
 

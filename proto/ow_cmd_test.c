@@ -23,6 +23,7 @@ static const struct {
     {"output", OW_CMD_OUTPUT, OW_ROLE_BREAKER, OW_CMD_ALARMD | OW_CMD_BUSD},
     {"audit", OW_CMD_AUDIT, OW_ROLE_READ, OW_CMD_ALARMD},
     {"snapshot", OW_CMD_SNAPSHOT, OW_ROLE_READ, OW_CMD_ALARMD},
+    {"reload", OW_CMD_RELOAD, OW_ROLE_CONFIGURE, OW_CMD_ALARMD},
 };
 
 int main(void)
@@ -80,7 +81,7 @@ int main(void)
     /* The list alarmd's refusal of an unknown command carries. */
     char names[200];
     ow_cmd_names(OW_CMD_ALARMD, names, sizeof names);
-    CHECK_STR(names, "get, list, set, ack, baseline, captest, output, audit, snapshot");
+    CHECK_STR(names, "get, list, set, ack, baseline, captest, output, audit, snapshot, reload");
     ow_cmd_names(OW_CMD_BUSD, names, sizeof names);
     CHECK_STR(names, "output");
     ow_cmd_names(OW_CMD_ALARMD, names, 12);

@@ -819,10 +819,43 @@ static void do_snapshot(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answ
         if (gi == -2 || gi == i) snapshot(a, an, i);
 }
 
+static int reload_site(ow_alarmd_t *a, const char *who, int *changed, char *err, size_t errlen);
+
+/* A restore (`ohmwatch restore`) wrote the site file and needs it in force
+ * before it sets what the file does not hold: a command rather than SIGHUP,
+ * because the operator may be on another host or another user than alarmd,
+ * and because its answer says whether the file loaded. index 1 only checks
+ * (the file alarmd runs from loads, the sender may configure). */
+static void do_reload(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    const ow_control_t *c = &m->u.control;
+    char err[sizeof an->r.error];
+    int changed = 0;
+    if (c->index == 1) {
+        ow_site_t *ns = ow_site_load(a->site_path, err, sizeof err);
+        if (!ns) {
+            refuse(an, "%s", err);
+            return;
+        }
+        ow_site_destroy(&ns);
+        an->r.value = 0;
+        return;
+    }
+    if (c->index != 0) {
+        refuse(an, "reload wants index 0 (reload) or 1 (check only)");
+        return;
+    }
+    if (reload_site(a, who, &changed, err, sizeof err) < 0) {
+        refuse(an, "%s", err);
+        return;
+    }
+    an->r.value = changed;
+}
+
 static handler_fn *const handlers[] = {
     [OW_CMD_GET] = do_get,       [OW_CMD_LIST] = do_list,         [OW_CMD_SET] = do_set,
     [OW_CMD_ACK] = do_ack,       [OW_CMD_BASELINE] = do_baseline, [OW_CMD_CAPTEST] = do_captest,
-    [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot,
+    [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot, [OW_CMD_RELOAD] = do_reload,
 };
 
 static_assert(sizeof handlers / sizeof handlers[0] == OW_CMD_COUNT, "a handler per OW_CMD_*");
@@ -983,16 +1016,17 @@ static int serve_batch(ow_alarmd_t *a)
     return n;
 }
 
-/* ---- SIGHUP ---- */
+/* ---- SIGHUP and the reload command ---- */
 
-static void reload(ow_alarmd_t *a)
+/* Re-read the site file (build aside, then swap the thresholds): 0 with
+ * *changed the settings that changed, or -1 with err and nothing changed.
+ * who is whom the audit records name: "site-file" for SIGHUP (whoever
+ * edited the file), the requester for the `reload` command (a restore). */
+static int reload_site(ow_alarmd_t *a, const char *who, int *changed, char *err, size_t errlen)
 {
-    char err[1024];
-    ow_site_t *ns = ow_site_load(a->site_path, err, sizeof err);
-    if (!ns) {
-        log_errx("reload refused, keeping the running configuration: %s", err);
-        return;
-    }
+    ow_site_t *ns = ow_site_load(a->site_path, err, errlen);
+    *changed = 0;
+    if (!ns) return -1;
     for (int i = 0; i < ns->ngateways; i++) {
         const ow_gateway_cfg_t *ng = &ns->gateways[i];
         const ow_gateway_cfg_t *cur = ow_engine_gateway(a->engine, ng->id);
@@ -1016,13 +1050,22 @@ static void reload(ow_alarmd_t *a)
             char ot[32], nt[32];
             fmt_num(ot, sizeof ot, ov);
             fmt_num(nt, sizeof nt, nv);
-            /* whoever edited the file: the file is what the record can name */
-            audit(a, ng->id, "site-file", "reload", *k, nv, ov, ot, nt);
+            audit(a, ng->id, who, "reload", *k, nv, ov, ot, nt);
+            (*changed)++;
         }
     }
     ow_site_destroy(&ns);
     commit(a); /* the reload's records, after the save that keeps them */
-    log_info("reloaded %s", a->site_path);
+    log_info("reloaded %s (%s)", a->site_path, who);
+    return 0;
+}
+
+static void reload(ow_alarmd_t *a)
+{
+    char err[1024];
+    int changed;
+    if (reload_site(a, "site-file", &changed, err, sizeof err) < 0)
+        log_errx("reload refused, keeping the running configuration: %s", err);
 }
 
 int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)

@@ -154,11 +154,21 @@ int main(void)
     an = ASK(&viewer, OW_CMD_AUDIT, "", NAN, 1);
     CHECK(an.r.ok && an.r.value == 1 && an.nconfig == 1);
 
+    /* reload (a restore's): an engineer's, like set; the file unchanged
+     * and the saved setting applied again, nothing changes. */
+    check_refused(ASK(&viewer, OW_CMD_RELOAD, "", NAN, 0), "noc-ro", "reload", "configure");
+    an = ASK(&eng, OW_CMD_RELOAD, "", NAN, 1);
+    CHECK(an.r.ok && an.r.value == 0);
+    an = ASK(&eng, OW_CMD_RELOAD, "", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 0);
+    an = ASK(&eng, OW_CMD_RELOAD, "", NAN, 2);
+    CHECK(!an.r.ok);
+
     /* Unknown commands: the table's names, whatever the key's roles. */
     an = ask(a, &viewer, OW_CMD_GET, "reboot", "", NAN, 0);
     CHECK(!an.r.ok);
     CHECK_STR(an.r.error, "unknown command 'reboot' (get, list, set, ack, baseline, captest, "
-                          "output, audit, snapshot)");
+                          "output, audit, snapshot, reload)");
     an = ask(a, &all, OW_CMD_GET, "GET", "", NAN, 0);
     CHECK(!an.r.ok);
     CHECK_CONTAINS(an.r.error, "unknown command 'GET'");
