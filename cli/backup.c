@@ -264,8 +264,7 @@ static int read_members(struct archive *a, char *data[NMEMBERS], size_t len[NMEM
         if (!data[m]) return fail(err, errlen, "out of memory");
         while (got < n) {
             la_ssize_t k = archive_read_data(a, data[m] + got, n - got);
-            if (k < 0)
-                return fail(err, errlen, "member %s: %s", name, archive_error_string(a));
+            if (k < 0) return fail(err, errlen, "member %s: %s", name, archive_error_string(a));
             if (k == 0) return fail(err, errlen, "member %s: cut short", name);
             got += (size_t)k;
         }
@@ -309,8 +308,8 @@ static int check_manifest(ow_backup_t *b, char *data[NMEMBERS], size_t len[NMEMB
         goto out;
     }
     if (!json_is_integer(f) || json_integer_value(f) != OW_BACKUP_FORMAT) {
-        fail(err, errlen, "%s: format: this ohmwatch reads backups of format %d", OW_BACKUP_MANIFEST,
-             OW_BACKUP_FORMAT);
+        fail(err, errlen, "%s: format: this ohmwatch reads backups of format %d",
+             OW_BACKUP_MANIFEST, OW_BACKUP_FORMAT);
         goto out;
     }
     b->format = OW_BACKUP_FORMAT;
@@ -342,8 +341,9 @@ static int check_manifest(ow_backup_t *b, char *data[NMEMBERS], size_t len[NMEMB
         }
         ow_backup_sha256(data[i], len[i], hex);
         if (strcmp(hex, want) != 0) {
-            fail(err, errlen, "member %s: SHA-256 %s, the manifest says %.64s: the backup was "
-                              "modified",
+            fail(err, errlen,
+                 "member %s: SHA-256 %s, the manifest says %.64s: the backup was "
+                 "modified",
                  members[i].name, hex, want);
             goto out;
         }

@@ -43,8 +43,7 @@ static int failf(char *err, size_t n, const char *fmt, ...)
 }
 
 /* A whole file of at most max bytes (NUL after it); 0, or -1 with err. */
-static int read_all(const char *path, size_t max, char **out, size_t *len, char *err,
-                    size_t errlen)
+static int read_all(const char *path, size_t max, char **out, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     struct stat st;
@@ -158,8 +157,8 @@ static int call(const ow_site_t *site, const char *user, const char *gw, ow_cont
     if (ow_site_alarmd(site, &acfg, err, errlen) < 0) return -1;
     snprintf(c->req, sizeof c->req, "cli%d", (int)getpid());
     snprintf(c->user, sizeof c->user, "%s", user);
-    if (ow_ctl_call(acfg.control_connect, gw, c, 5000, r, out ? collect : NULL, out, err,
-                    errlen) < 0)
+    if (ow_ctl_call(acfg.control_connect, gw, c, 5000, r, out ? collect : NULL, out, err, errlen) <
+        0)
         return -1;
     if (!r->ok) return failf(err, errlen, "alarmd refused %s: %s", c->cmd, r->error), -1;
     return 0;
@@ -190,7 +189,7 @@ static const ow_backup_setting_t *find(const settings_t *s, const char *gw, cons
 int ow_cli_backup(const ow_site_t *site, const char *user, int argc, char **argv)
 {
     const char *out = NULL;
-    char name[256], err[1024];
+    char name[256], err[1024] = "";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && !out)
             out = argv[++i];
@@ -275,8 +274,8 @@ static size_t differing(const ow_backup_t *b, const settings_t *cur, unsigned ch
     return n;
 }
 
-static int in_force(const ow_site_t *site, const char *user, const ow_backup_t *b,
-                    settings_t *cur, char *err, size_t errlen)
+static int in_force(const ow_site_t *site, const char *user, const ow_backup_t *b, settings_t *cur,
+                    char *err, size_t errlen)
 {
     cur->n = 0;
     for (size_t i = 0; i < b->nsettings; i++)
@@ -309,8 +308,8 @@ static int set_all(const ow_site_t *site, const char *user, const ow_backup_t *b
         if (diff[i]) {
             char why[700];
             failf(why, sizeof why, "%s", err);
-            failf(err, errlen, "gateway %s: %s = %g: %s", b->settings[i].gw,
-                     b->settings[i].key, b->settings[i].value, why);
+            failf(err, errlen, "gateway %s: %s = %g: %s", b->settings[i].gw, b->settings[i].key,
+                  b->settings[i].value, why);
             return -1;
         }
     return 0;
@@ -368,16 +367,16 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
     ow_site_lint(bsite, print_warning, NULL);
     if (strcmp(bsite->name, b->site_name) != 0) {
         failf(err, sizeof err, "%s: the manifest's site '%s' is not the site file's '%s'", file,
-                 b->site_name, bsite->name);
+              b->site_name, bsite->name);
         goto out;
     }
     /* 3. the site it goes to */
     if (strcmp(b->site_name, site->name) != 0) {
         if (!force) {
             failf(err, sizeof err,
-                     "%s is a backup of site '%s', this is '%s' (%s): --other-site restores it "
-                     "here anyway",
-                     file, b->site_name, site->name, site->path);
+                  "%s is a backup of site '%s', this is '%s' (%s): --other-site restores it "
+                  "here anyway",
+                  file, b->site_name, site->name, site->path);
             goto out;
         }
         fprintf(stderr, "ohmwatch restore: a backup of site '%s' restored over '%s'\n",
@@ -389,15 +388,15 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
         if (i && strcmp(gw, b->settings[i - 1].gw) == 0) continue;
         const ow_gateway_cfg_t *g = ow_site_gateway(bsite, gw);
         if (!g) {
-            failf(err, sizeof err, "%s: %s: gateway %s is not in the backed-up site file",
-                     file, OW_BACKUP_SETTINGS, gw);
+            failf(err, sizeof err, "%s: %s: gateway %s is not in the backed-up site file", file,
+                  OW_BACKUP_SETTINGS, gw);
             goto out;
         }
         if (!ow_site_gateway(site, gw)) {
             failf(err, sizeof err,
-                     "%s: gateway %s is not in the running site (%s): a new gateway needs "
-                     "alarmd restarted on the backed-up file first",
-                     file, gw, site->path);
+                  "%s: gateway %s is not in the running site (%s): a new gateway needs "
+                  "alarmd restarted on the backed-up file first",
+                  file, gw, site->path);
             goto out;
         }
         ow_gateway_cfg_t copy = *g;
@@ -412,7 +411,7 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
     for (size_t i = 0; i < b->nsettings; i++)
         if (!find(&cur, b->settings[i].gw, b->settings[i].key)) {
             failf(err, sizeof err, "%s: gateway %s: the running alarmd has no setting %s", file,
-                     b->settings[i].gw, b->settings[i].key);
+                  b->settings[i].gw, b->settings[i].key);
             goto out;
         }
     ow_control_t c = ow_cmd_control(OW_CMD_RELOAD, "", NAN, 1, NULL);
@@ -432,7 +431,9 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
     printf("%s: site '%s', made %s by %s (ohmwatch %s)\n", file, b->site_name, b->created_at,
            b->created_by, b->version);
     printf("site file %s: %s\n", site->path,
-           site_same ? "unchanged" : dry ? "would be replaced" : "replaced (the old one as .bak)");
+           site_same ? "unchanged"
+           : dry     ? "would be replaced"
+                     : "replaced (the old one as .bak)");
     for (size_t i = 0; i < b->nsettings; i++)
         if (diff[i]) {
             const ow_backup_setting_t *now = find(&cur, b->settings[i].gw, b->settings[i].key);
@@ -474,15 +475,16 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
         for (size_t i = 0; i < b->nsettings; i++)
             if (diff[i]) {
                 failf(err, sizeof err, "gateway %s: %s is not %g after the restore",
-                         b->settings[i].gw, b->settings[i].key, b->settings[i].value);
+                      b->settings[i].gw, b->settings[i].key, b->settings[i].value);
                 break;
             }
         goto out;
     }
     printf("restored: site file %s, %zu runtime setting(s) set, all %zu as backed up%s\n",
            site_same ? "unchanged" : "replaced", nset, b->nsettings,
-           site_same ? "" : "; modbusd takes the file on SIGHUP, busd, the historian and snmpd "
-                            "on a restart");
+           site_same ? ""
+                     : "; modbusd takes the file on SIGHUP, busd, the historian and snmpd "
+                       "on a restart");
     rc = 0;
 out:
     if (rc) fprintf(stderr, "ohmwatch restore: %s\n", err);

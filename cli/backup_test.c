@@ -63,9 +63,10 @@ static size_t untar(const unsigned char *data, size_t len, mem_t *out, char bufs
     archive_read_open_memory(a, data, len);
     while (n < 3 && archive_read_next_header(a, &e) == ARCHIVE_OK) {
         la_ssize_t k = archive_read_data(a, bufs[n], 8191);
-        out[n].name = strcmp(archive_entry_pathname(e), OW_BACKUP_MANIFEST) == 0 ? OW_BACKUP_MANIFEST
-                      : strcmp(archive_entry_pathname(e), OW_BACKUP_SITE) == 0   ? OW_BACKUP_SITE
-                                                                                 : OW_BACKUP_SETTINGS;
+        out[n].name = strcmp(archive_entry_pathname(e), OW_BACKUP_MANIFEST) == 0
+                          ? OW_BACKUP_MANIFEST
+                      : strcmp(archive_entry_pathname(e), OW_BACKUP_SITE) == 0 ? OW_BACKUP_SITE
+                                                                               : OW_BACKUP_SETTINGS;
         out[n].data = bufs[n];
         out[n].len = k > 0 ? (size_t)k : 0;
         out[n].symlink = 0;
@@ -102,7 +103,8 @@ static int same_settings(const ow_backup_t *b, const ow_backup_setting_t *set, s
         int found = 0;
         for (size_t j = 0; j < b->nsettings; j++)
             found |= !strcmp(b->settings[j].gw, set[i].gw) &&
-                     !strcmp(b->settings[j].key, set[i].key) && b->settings[j].value == set[i].value;
+                     !strcmp(b->settings[j].key, set[i].key) &&
+                     b->settings[j].value == set[i].value;
         if (!found) return 0;
     }
     return 1;

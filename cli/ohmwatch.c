@@ -822,8 +822,7 @@ int main(int argc, char **argv)
         char user[OW_ID_MAX];
         login_name(user, sizeof user);
         rc = (cmd[0] == 'b' ? ow_cli_backup : ow_cli_restore)(site, user, argc - i, argv + i);
-    }
-    else {
+    } else {
         fprintf(stderr, "ohmwatch: unknown command '%s'\n", cmd);
         usage(stderr);
         rc = 2;

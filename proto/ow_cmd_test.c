@@ -111,7 +111,7 @@ int main(void)
     CHECK_CONTAINS(doc, "| `read` | connect at all; subscribe, replay, `get`, `list`, `audit`, "
                         "`snapshot` |\n");
     CHECK_CONTAINS(doc, "| `operate` | `ack`, `captest` |\n");
-    CHECK_CONTAINS(doc, "| `configure` | `set`, `baseline` |\n");
+    CHECK_CONTAINS(doc, "| `configure` | `set`, `baseline`, `reload` |\n");
     CHECK_CONTAINS(doc, "| `breaker` | `output` |\n");
     free(doc);
     return ow_test_done("cmd_test");

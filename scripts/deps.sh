@@ -8,8 +8,13 @@ set -euo pipefail
 # without which cmake's configure stops (tests/CMakeLists.txt finds the
 # interpreter the multi-process tests run under; the fresh-machine check found
 # scripts/demo.sh failing there on an empty Debian 12).
+# libarchive-dev: `ohmwatch backup`/`restore` read and write the tar.gz with
+# it (a stranger's archive read by the library made for that, not by a tar
+# parser of our own); libsodium-dev: the SHA-256 of the backup's members
+# (libzmq3-dev pulls it in for CURVE; named since cli/ links it itself).
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
-  libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev python3"
+  libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev
+  libarchive-dev libsodium-dev python3"
 # Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here
 # wrote; systemd-analyze, with which tests/test_install.sh verifies the units.
 # python3-serial-asyncio: Debian 12's python3-pymodbus (3.0) imports it from

@@ -855,7 +855,8 @@ static void do_reload(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer
 static handler_fn *const handlers[] = {
     [OW_CMD_GET] = do_get,       [OW_CMD_LIST] = do_list,         [OW_CMD_SET] = do_set,
     [OW_CMD_ACK] = do_ack,       [OW_CMD_BASELINE] = do_baseline, [OW_CMD_CAPTEST] = do_captest,
-    [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot, [OW_CMD_RELOAD] = do_reload,
+    [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot,
+    [OW_CMD_RELOAD] = do_reload,
 };
 
 static_assert(sizeof handlers / sizeof handlers[0] == OW_CMD_COUNT, "a handler per OW_CMD_*");

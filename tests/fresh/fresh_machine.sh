@@ -33,8 +33,12 @@ TOOLS="cc:build-essential make:build-essential cmake:cmake pkg-config:pkg-config
   snmpd:snmpd snmptrapd:snmptrapd smilint:smitools psql:postgresql-client
   /usr/lib/postgresql/15/bin/initdb:postgresql-15 /usr/lib/postgresql/15/bin/pg_ctl:postgresql-15
   runuser:util-linux timeout:coreutils ps:procps systemd-analyze:systemd"
+# The libraries the build links (pkg-config module:package): after deps.sh a
+# missing one is named here, not found later in a compiler's error.
+LIBS="libzmq:libzmq3-dev libczmq:libczmq-dev jansson:libjansson-dev libmodbus:libmodbus-dev
+  libpq:libpq-dev netsnmp:libsnmp-dev libarchive:libarchive-dev libsodium:libsodium-dev"
 # One multi-process test per service (and the CLI), besides every unit test.
-SMOKE="replay|alarmd_cli|historian_ingest|modbusd_map|field_pymodbus|snmpd|install"
+SMOKE="replay|alarmd_cli|historian_ingest|modbusd_map|field_pymodbus|snmpd|install|backup"
 
 cleanup() {
   local rc=$?
@@ -104,6 +108,13 @@ for tp in $FRESH_TOOLS; do
 done
 [ -z "$miss" ] || fail "tools:$miss"
 echo "all $(echo $FRESH_TOOLS | wc -w) present"
+step "every library the build links"
+miss=""
+for lp in $FRESH_LIBS; do
+  pkg-config --exists "${lp%%:*}" || miss="$miss ${lp%%:*} (package ${lp#*:})"
+done
+[ -z "$miss" ] || fail "libraries:$miss"
+echo "all $(echo $FRESH_LIBS | wc -w) present"
 step "build (-Werror)"
 if ! bash scripts/build.sh build >build.log 2>&1; then
   tail -n 30 build.log
@@ -125,7 +136,7 @@ tail -n 3 ../unit.log
 ctest --output-on-failure --timeout 300 -R "^($FRESH_SMOKE)\$" || fail "smoke: a multi-process test failed (above)"
 EOF2
 say "container $name from $image: deps, tools, build, imports, smoke"
-docker create --name "$name" -i -w / -e FRESH_TOOLS="$(echo $TOOLS)" -e FRESH_SMOKE="$SMOKE" "$image" bash -c 'mkdir /src && tar -x -C /src && exec bash /src/.fresh-inside.sh' >/dev/null
+docker create --name "$name" -i -w / -e FRESH_TOOLS="$(echo $TOOLS)" -e FRESH_LIBS="$(echo $LIBS)" -e FRESH_SMOKE="$SMOKE" "$image" bash -c 'mkdir /src && tar -x -C /src && exec bash /src/.fresh-inside.sh' >/dev/null
 tar -rf "$tmp/src.tar" -C "$tmp" .fresh-inside.sh
 rc=0
 docker start -ai "$name" <"$tmp/src.tar" 2>&1 | tee "$tmp/inside.log" | sed 's/^/  | /' || rc=$?
