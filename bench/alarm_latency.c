@@ -169,7 +169,7 @@ static void poll_cycle(gateway_t *gw, int cross)
         ow_msg_init(&m, OW_MSG_STRING);
         int nb = g->strings[s].modules;
         m.u.string = (ow_string_t){
-            s + 1, nb, 0, g->current_sensor ? 0.2 : NAN, NAN, sum, nb ? sum / nb : NAN};
+            s + 1, nb, 0, g->current_sensor ? 0.2 : NAN, NAN, sum, nb ? sum / nb : NAN, NAN, NAN};
         send_msg(gw, &m);
     }
     ow_msg_init(&m, OW_MSG_AUX);

@@ -7,6 +7,7 @@
 #include "ow_proto.h"
 #include "proto_ref.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,8 @@ static void make_cycle(wire_t *w)
     }
     for (int s = 1; s <= STRINGS; s++) {
         hdr(&m, OW_MSG_STRING, seq++);
-        m.u.string =
-            (ow_string_t){s, 32, 0, rnd(-40, 5), rnd(0, 2), rnd(400, 420), rnd(12.5, 13.1)};
+        m.u.string = (ow_string_t){
+            s, 32, 0, rnd(-40, 5), rnd(0, 2), rnd(400, 420), rnd(12.5, 13.1), NAN, NAN};
         put(&w[n++], &m);
     }
     hdr(&m, OW_MSG_AUX, seq++);

@@ -54,7 +54,7 @@ int main(void)
         }
         ow_msg_init(&m, OW_MSG_STRING);
         strcpy(m.h.gw, "wm1");
-        m.u.string = (ow_string_t){s, 9, s == 2, -12.5, 0.4, 116.47, 12.941};
+        m.u.string = (ow_string_t){s, 9, s == 2, -12.5, 0.4, 116.47, 12.941, NAN, NAN};
         ow_dash_update(d, &m);
     }
     ow_msg_init(&m, OW_MSG_HEARTBEAT);

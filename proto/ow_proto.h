@@ -81,7 +81,10 @@ typedef struct {
     double current_a;     /* DC current, + charging / - discharging; NAN: no sensor */
     double ac_current_a;  /* AC ripple current, RMS; NAN: no sensor */
     double sum_voltage_v; /* sum of the answering blocks */
-    double avg_voltage_v; /* average of the answering blocks */
+    double avg_voltage_v; /* average of the answering blocks; the dashboard's Target Voltage */
+    double power_kw;      /* real power sum_voltage_v x current_a / 1000, signed as current_a;
+                             NAN without a current sensor */
+    double ripple_v;      /* AC ripple voltage on the string, RMS; NAN: not measured */
 } ow_string_t;
 
 typedef struct {
@@ -130,6 +133,8 @@ typedef struct {
     int module_alarms;   /* bacsModuleAlarmsPresent */
     int module_warnings; /* bacsModuleWarningsPresent */
     int audible;         /* common alarm relay/horn: 1 sounding, 0 quiet or muted */
+    int discharges;      /* Discharge Counter: discharges detected since commissioning */
+    int eq_paused;       /* Equalizing paused: a string of the gateway is discharging */
     int nstrings;
     uint16_t string_flags[OW_MAX_STRINGS];  /* per string, Alarm Flags */
     uint16_t string_flags2[OW_MAX_STRINGS]; /* per string, Battery String Alarm Flags */

@@ -56,6 +56,18 @@ static const field_t module_fields[] = {
      .doc = "bits: 1 no response (values null), 2 equalizing, 4 impedance measured this poll"},
 };
 
+/* The webmanager's string dashboard (guide, "Webmanager Interface
+ * Overview") shows Σ Voltage, Target Voltage, DC Current, Real Power and AC
+ * Current. Target Voltage is the per-block voltage the module equalizers
+ * drive every block towards: the string's average block voltage. The
+ * guide's sample says so by its numbers: 12.94 V beside 116.47 V of 9
+ * blocks (116.47 / 9 = 12.941), while its FIAMM 12SLA50L blocks would float
+ * at 13.62 V (2.27 V/cell); busd's simulator equalizes towards the same
+ * average. So it is avg_voltage_v, not a field of its own. Real Power is
+ * derived where the reading is made (busd) so every consumer gets the same
+ * number; ripple_v is the guide's "AC (Ripple) voltage measurement" (0.1-5 V
+ * RMS per string, 0.1 V resolution), the Miscellaneous panel's Ripple
+ * Voltage. */
 static const field_t string_fields[] = {
     {.name = "string", .type = FT_INT, .off = M(u.string.string), .min = 1, .max = OW_MAX_STRINGS,
      .unit = "", .doc = "string number"},
@@ -70,7 +82,15 @@ static const field_t string_fields[] = {
     {.name = "sum_voltage_v", .type = FT_DBLN, .off = M(u.string.sum_voltage_v), .min = 0,
      .max = 5000, .unit = "V", .doc = "sum of the answering blocks"},
     {.name = "avg_voltage_v", .type = FT_DBLN, .off = M(u.string.avg_voltage_v), .min = 0,
-     .max = 100, .unit = "V", .doc = "average of the answering blocks"},
+     .max = 100, .unit = "V",
+     .doc = "average of the answering blocks: the webmanager's Target Voltage (see above)"},
+    {.name = "power_kw", .type = FT_DBLN, .off = M(u.string.power_kw), .min = -500000,
+     .max = 500000, .unit = "kW",
+     .doc = "Real Power, `sum_voltage_v` x `current_a` / 1000: + charging, - discharging; "
+            "null without a current sensor", .optional = 1},
+    {.name = "ripple_v", .type = FT_DBLN, .off = M(u.string.ripple_v), .min = 0, .max = 1000,
+     .unit = "V", .doc = "AC ripple voltage on the string (RMS); null: not measured",
+     .optional = 1},
 };
 
 static const field_t aux_fields[] = {
@@ -155,6 +175,12 @@ static const field_t state_fields[] = {
      .max = OW_MAX_MODULES, .unit = "", .doc = "bacsModuleWarningsPresent"},
     {.name = "audible", .type = FT_BOOL, .off = M(u.state.audible), .min = 0, .max = 1, .unit = "",
      .doc = "common alarm sounding (true) or quiet/muted (false)"},
+    {.name = "discharges", .type = FT_INT, .off = M(u.state.discharges), .min = 0, .max = 1e9,
+     .unit = "", .doc = "Discharge Counter: discharges of any string detected since the state file "
+     "began (kept across restarts)", .optional = 1},
+    {.name = "eq_paused", .type = FT_BOOL, .off = M(u.state.eq_paused), .min = 0, .max = 1,
+     .unit = "", .doc = "Equalizing paused: a string of the gateway is discharging, so its "
+     "equalizers are off", .optional = 1},
     {.name = "string_flags", .type = FT_U16ARR, .off = M(u.state.string_flags),
      .size = ALEN(u.state.string_flags), .count_off = M(u.state.nstrings), .min = 0, .max = 0xffff,
      .unit = "", .doc = "per string: Alarm Flags (bacsStringAlarm)"},

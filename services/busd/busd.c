@@ -231,6 +231,12 @@ static void read_string(ow_busd_t *b, int s, ow_string_t *out)
         ow_sim_read_string(b->sim, s, out);
     else
         *out = b->reading->str[s - 1];
+    /* Real Power here, for both sources, so that every consumer shows the
+     * same number: the string's voltage times its current, signed as the
+     * current (a discharge is negative), null when either is unknown. */
+    out->power_kw = isfinite(out->sum_voltage_v) && isfinite(out->current_a)
+                        ? round(out->sum_voltage_v * out->current_a) / 1000
+                        : NAN;
 }
 
 /* 0 when there is no aux reading this cycle (a field request failed). */

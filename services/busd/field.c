@@ -327,9 +327,11 @@ static void build(ow_field_t *f, ow_field_reading_t *out)
         for (int b = 0; b < n; b++)
             lost += (out->mod[gw->strings[s - 1].first_module - 1 + b].status &
                      OW_MODST_NO_RESPONSE) != 0;
-        *st = (ow_string_t){s, n, lost, NAN, NAN, NAN, NAN};
+        *st = (ow_string_t){s, n, lost, NAN, NAN, NAN, NAN, NAN, NAN};
         st->current_a = gw->current_sensor ? got(f, OW_FM_STR_CURRENT, s) : NAN;
         st->ac_current_a = got(f, OW_FM_STR_AC, s);
+        /* null unless the map has it (the guide's register map does not) */
+        st->ripple_v = got(f, OW_FM_STR_RIPPLE, s);
         /* The device's own string voltages where the map has them, else the
          * sum and average of the blocks that answered, as the wire says. */
         st->sum_voltage_v = ow_fm_has(f->map, OW_FM_STR_SUM, s) ? got(f, OW_FM_STR_SUM, s)

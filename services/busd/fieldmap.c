@@ -64,6 +64,9 @@ static const struct {
                        .doc = "average block voltage, V; without it, computed from the blocks"},
     [OW_FM_STR_AC] = {.key = "ac_current_a", .ent = OW_FM_E_STRING, .min = 0, .max = 100000,
                       .doc = "AC ripple current (RMS), A"},
+    [OW_FM_STR_RIPPLE] = {.key = "ripple_v", .ent = OW_FM_E_STRING, .min = 0, .max = 1000,
+                          .doc = "AC ripple voltage on the string (RMS), V (the webmanager's "
+                                 "Ripple Voltage; not in the G.BMS register map)"},
     [OW_FM_MOD_TEMP] = {.key = "temp_c", .ent = OW_FM_E_MODULE, .min = -50, .max = 150,
                         .doc = "block temperature, degC"},
     [OW_FM_MOD_VOLT] = {.key = "voltage_v", .ent = OW_FM_E_MODULE, .min = 0, .max = 100,

@@ -33,6 +33,7 @@ typedef enum {
     OW_FM_STR_SUM,
     OW_FM_STR_AVG,
     OW_FM_STR_AC,
+    OW_FM_STR_RIPPLE,
     OW_FM_MOD_TEMP, /* per module */
     OW_FM_MOD_VOLT,
     OW_FM_MOD_IMPC,

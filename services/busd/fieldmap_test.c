@@ -102,7 +102,7 @@ static void test_gbms_roundtrip(void)
     for (int s = 1; s <= 16; s++) {
         ow_msg_init(&msg, OW_MSG_STRING);
         msg.u.string =
-            (ow_string_t){s, 32, 0, -250.5 + s * 20.3, 0.2 * s, 400 + s, 12.5 + s * 0.01};
+            (ow_string_t){s, 32, 0, -250.5 + s * 20.3, 0.2 * s, 400 + s, 12.5 + s * 0.01, NAN, NAN};
         ow_mb_apply(&img, &msg);
     }
     ow_msg_init(&msg, OW_MSG_AUX);

@@ -84,10 +84,10 @@ static void test_readings(ow_db_t *db)
     for (size_t i = 0; i < nodd; i++)
         add(b, module_msg("wm1", t2 + (int64_t)i + 1, ++seq, 2, odd[i], -odd[i], odd[i] / 3));
     ow_msg_t s = msg(OW_MSG_STRING, "wm1", t1, ++seq);
-    s.u.string = (ow_string_t){1, 3, 0, -12.5, NAN, 38.25, 12.75};
+    s.u.string = (ow_string_t){1, 3, 0, -12.5, NAN, 38.25, 12.75, NAN, NAN};
     add(b, s);
     s = msg(OW_MSG_STRING, "wm1", t2, ++seq);
-    s.u.string = (ow_string_t){1, 3, 1, NAN, 0.5, 25.5, 12.75};
+    s.u.string = (ow_string_t){1, 3, 1, NAN, 0.5, 25.5, 12.75, NAN, NAN};
     add(b, s);
     ow_msg_t x = msg(OW_MSG_AUX, "wm1", t2, ++seq);
     x.u.aux = (ow_aux_t){22.5, NAN, 0.25, 2, 0x0005, 0x8001};

@@ -16,9 +16,9 @@ int main(void)
     g.thr.charge_detect_a = 1.0;
     g.thr.float_band_v_per_cell = 0.03;
     g.sim.float_v_per_cell = 2.27;
-    ow_string_t fl = {1, 9, 0, 0.05, 0.2, 122.6, 13.62};
-    ow_string_t dis = {1, 9, 0, -25, 1.0, 110.0, 12.2};
-    ow_string_t chg = {1, 9, 0, 5.0, 0.3, 118.0, 13.1};
+    ow_string_t fl = {1, 9, 0, 0.05, 0.2, 122.6, 13.62, NAN, NAN};
+    ow_string_t dis = {1, 9, 0, -25, 1.0, 110.0, 12.2, NAN, NAN};
+    ow_string_t chg = {1, 9, 0, 5.0, 0.3, 118.0, 13.1, NAN, NAN};
 
     CHECK(!ow_lograte_active(&g, &fl));
     CHECK(ow_lograte_active(&g, &dis) && ow_lograte_active(&g, &chg));
@@ -55,7 +55,7 @@ int main(void)
           ow_lograte_keep(&g, &fl, t0 + 60000000, 1000000));
     /* Without a current sensor the voltage decides: 2.0 V/cell is a discharge. */
     g.current_sensor = 0;
-    ow_string_t nos = {1, 9, 0, NAN, NAN, 108.0, 12.0};
+    ow_string_t nos = {1, 9, 0, NAN, NAN, 108.0, 12.0, NAN, NAN};
     CHECK(ow_lograte_active(&g, &nos));
     CHECK(!ow_lograte_active(&g, &fl));
     return ow_test_done("lograte_test");

@@ -452,7 +452,9 @@ void ow_mb_image_quiet(ow_mb_image_t *img)
                                    .current_a = NAN,
                                    .ac_current_a = NAN,
                                    .sum_voltage_v = NAN,
-                                   .avg_voltage_v = NAN};
+                                   .avg_voltage_v = NAN,
+                                   .power_kw = NAN,
+                                   .ripple_v = NAN};
         ow_mb_apply(img, &m);
     }
 }

@@ -139,7 +139,9 @@ void ow_snmp_view_quiet(ow_snmp_view_t *v)
                                    .current_a = NAN,
                                    .ac_current_a = NAN,
                                    .sum_voltage_v = NAN,
-                                   .avg_voltage_v = NAN};
+                                   .avg_voltage_v = NAN,
+                                   .power_kw = NAN,
+                                   .ripple_v = NAN};
         ow_snmp_view_apply(v, &m, 0);
     }
     v->reshaped = 1; /* string rows go: served at once, not at the next rebuild */

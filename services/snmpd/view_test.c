@@ -110,7 +110,7 @@ static void quiet_gateway(const ow_gateway_cfg_t *g)
     }
     ow_msg_t st, state;
     ow_msg_init(&st, OW_MSG_STRING);
-    st.u.string = (ow_string_t){1, 9, 0, -12.5, 0.4, 116.47, 12.94};
+    st.u.string = (ow_string_t){1, 9, 0, -12.5, 0.4, 116.47, 12.94, NAN, NAN};
     ow_snmp_view_apply(v, &st, 0);
     ow_msg_init(&state, OW_MSG_STATE);
     state.u.state.module_flags[6] = 0x0001;
@@ -163,7 +163,7 @@ int main(void)
     ow_snmp_view_apply(v, &lost, 0);
     ow_msg_t st;
     ow_msg_init(&st, OW_MSG_STRING);
-    st.u.string = (ow_string_t){2, 9, 0, -12.345, 0.5, 121.0, 13.44};
+    st.u.string = (ow_string_t){2, 9, 0, -12.345, 0.5, 121.0, 13.44, NAN, NAN};
     ow_snmp_view_apply(v, &st, 0);
     ow_msg_t state;
     ow_msg_init(&state, OW_MSG_STATE);
