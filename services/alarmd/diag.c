@@ -14,8 +14,9 @@
 #include <string.h>
 
 /* 2: settled float, float current, float conditions; 3: the cycle under way,
- * the capacity-test tag and a discharge's test fields */
-#define SAVE_VERSION 3
+ * the capacity-test tag and a discharge's test fields; 4: the discharge
+ * counter (0 when read from an older file) */
+#define SAVE_VERSION 4
 #define YEAR_US      (365.25 * 86400.0 * 1e6) /* Julian year, as the simulator */
 #define US_PER_H     3.6e9
 
@@ -166,6 +167,13 @@ struct ow_diag {
     double ambient_c; /* this cycle's */
     str_t str[OW_MAX_STRINGS + 1];
     mod_t mod[OW_MAX_MODULES + 1];
+    /* The webmanager's Discharge Counter: discharges of the gateway's
+     * battery. A mains failure discharges every string of a UPS at once
+     * (the debounce may see them a cycle apart): strings discharging
+     * together are one discharge, so it counts when a first string starts
+     * while none was discharging. discharging is derived, not saved. */
+    int discharges;
+    int discharging;
 };
 
 /* The limits in force, defaults filled in for fields left at 0. */
@@ -919,6 +927,11 @@ void ow_diag_cycle(ow_diag_t *d, int64_t ts_us, const ow_diag_sink_t *sink, void
         if (st->have_mod) st->equalizing = st->eq;
         eval_tr(d, s, at_us, &l);
     }
+    int dis = 0;
+    for (int s = 1; s <= ns; s++)
+        dis |= d->str[s].base == OW_BAT_DISCHARGING;
+    if (dis && !d->discharging) d->discharges++;
+    d->discharging = dis;
     eval_conds(d, ts_us, &l);
     for (int m = 1; m <= OW_MAX_MODULES; m++)
         if (d->mod[m].fresh) eval_baseline(d, m, &l, sink, ctx);
@@ -941,7 +954,12 @@ void ow_diag_status(const ow_diag_t *d, ow_diag_status_t *out)
         out->settled[s] = st->settled;
         out->float_current_a[s] = st->ibase;
         memcpy(out->cond[s], st->c, sizeof st->c);
+        /* The module equalizers work on charge and float only (the
+         * simulator's too): a discharge pauses them until the charger is
+         * back. Equalizing paused is the webmanager's one value for it. */
+        if (out->state[s] == OW_BAT_DISCHARGING) out->eq_paused = 1;
     }
+    out->discharges = d->discharges;
 }
 
 int ow_diag_set_baseline(ow_diag_t *d, int module, double mohm)
@@ -1073,6 +1091,7 @@ json_t *ow_diag_save(const ow_diag_t *d)
     json_t *root = json_object(), *strs = json_array(), *mods = json_array();
     json_object_set_new(root, "version", json_integer(SAVE_VERSION));
     json_object_set_new(root, "ambient_c", ow_jfield_jnum(d->ambient_c));
+    json_object_set_new(root, "discharges", json_integer(d->discharges));
     for (int s = 1; s <= nstrings(d->gw); s++)
         json_array_append_new(strs, save_string(&d->str[s], s));
     for (int m = 1; m <= OW_MAX_MODULES; m++) {
@@ -1329,6 +1348,7 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
     if (!t) return ow_jfield_fail(&r, "", "out of memory");
     int rc = -1, ns = nstrings(d->gw);
     if (ver >= 3 && ow_jfield_num(&r, j, "ambient_c", &t->ambient_c)) goto out;
+    if (ver >= 4 && rd_small(&r, j, "discharges", 0, 1000000000, &t->discharges)) goto out;
     for (size_t i = 0; i < json_array_size(strs); i++) {
         const json_t *o = json_array_get(strs, i);
         int s;
@@ -1353,6 +1373,9 @@ int ow_diag_load(ow_diag_t *d, const json_t *j, char *err, size_t errlen)
         if (!module_string(d->gw, m)) continue; /* no longer configured */
         if (load_module(&r, o, &t->mod[m], (int)ver)) goto out;
     }
+    /* a discharge under way at the save goes on: not a new one */
+    for (int s = 1; s <= ns; s++)
+        t->discharging |= t->str[s].base == OW_BAT_DISCHARGING;
     *d = *t;
     rc = 0;
 out:

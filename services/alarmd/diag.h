@@ -55,6 +55,8 @@ typedef struct {
     int thermal_runaway[OW_MAX_STRINGS + 1]; /* rule held for tr_sustain_s (latched until the
                                                 differences are 1 degC below their thresholds) */
     double tr_value[OW_MAX_STRINGS + 1];     /* the temperature difference that triggered */
+    int discharges; /* discharges of the gateway's battery (strings together count once) */
+    int eq_paused;  /* a string is discharging: the equalizers are off */
 } ow_diag_status_t;
 
 typedef struct {

@@ -321,6 +321,10 @@ static void test_discharge_exact(void)
         if (k == 0) CHECK(rec->ndis == 2);
     }
     CHECK(state(d, 1) == OW_BAT_DISCHARGING && state(d, 2) == OW_BAT_DISCHARGING);
+    ow_diag_status_t ds;
+    ow_diag_status(d, &ds);
+    /* both strings at once: one discharge of the battery; equalizers off */
+    CHECK(ds.discharges == 1 && ds.eq_paused == 1);
     /* the current stops: float after 2 cycles, the end at the second */
     int64_t t_end = t;
     cyc_float(&c);
@@ -328,6 +332,8 @@ static void test_discharge_exact(void)
     t += SEC;
     feed(d, t, &c, rec);
     CHECK(state(d, 1) == OW_BAT_FLOAT && state(d, 2) == OW_BAT_FLOAT);
+    ow_diag_status(d, &ds);
+    CHECK(ds.discharges == 1 && ds.eq_paused == 0);
 
     CHECK(rec->ndis == 4);
     for (int i = 0; i < rec->ndis && i < 4; i++) {
@@ -354,6 +360,21 @@ static void test_discharge_exact(void)
             CHECK_NEAR(e->min_voltage_v, s == 1 ? 11.5 : 11.4, 1e-9);
             CHECK_NEAR(e->end_voltage_v, sum_last[s - 1], 1e-9);
         }
+    }
+    /* string 2 alone, later: a second discharge, and a third after it */
+    for (int n = 2; n <= 3; n++) {
+        for (int k = 0; k < 10; k++, t += SEC) {
+            cyc_volts(&c, 1, 12.5);
+            c.i[1] = -25;
+            feed(d, t, &c, rec);
+            ow_diag_status(d, &ds);
+            CHECK(ds.discharges == n && ds.eq_paused == 1);
+        }
+        cyc_float(&c);
+        for (int k = 0; k < 3; k++, t += SEC)
+            feed(d, t, &c, rec);
+        ow_diag_status(d, &ds);
+        CHECK(ds.discharges == n && ds.eq_paused == 0 && state(d, 2) == OW_BAT_FLOAT);
     }
     ow_diag_destroy(&d);
     free(rec);
@@ -1141,6 +1162,9 @@ static void test_save_load(void)
     ow_diag_status(a, &sa);
     ow_diag_status(b, &sb);
     CHECK(tr(a, 2, NULL) == 1 && tr(b, 2, NULL) == 1);
+    /* the counter went on across the restart, and the discharge under way
+     * at the save was not counted again */
+    CHECK(sa.discharges >= 1 && sa.discharges == sb.discharges);
     for (int s = 1; s <= NS; s++) {
         CHECK(sa.state[s] == sb.state[s] && sa.equalizing[s] == sb.equalizing[s]);
         CHECK(sa.thermal_runaway[s] == sb.thermal_runaway[s] && sa.tr_value[s] == sb.tr_value[s]);
@@ -1270,8 +1294,11 @@ static void test_malformed(void)
     json_decref(bad);
 
     bad = json_deep_copy(good);
+    json_object_set_new(bad, "version", json_integer(5));
+    check_refused(d, bad, "version: 5 outside 1..4");
     json_object_set_new(bad, "version", json_integer(4));
-    check_refused(d, bad, "version: 4 outside 1..3");
+    json_object_set_new(bad, "discharges", json_integer(-1));
+    check_refused(d, bad, "discharges");
     json_decref(bad);
 
     bad = json_deep_copy(good);
@@ -1330,6 +1357,9 @@ static void test_malformed(void)
     {
         char e2[256] = "";
         CHECK_MSG(ow_diag_load(d, bad, e2, sizeof(e2)) == 0, "%s", e2);
+        ow_diag_status_t ds;
+        ow_diag_status(d, &ds);
+        CHECK(ds.discharges == 0); /* not counted before version 4 */
     }
     json_decref(bad);
 

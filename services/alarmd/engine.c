@@ -875,6 +875,8 @@ static void compute(const gw_t *g, ow_state_t *st)
         if (ds.equalizing[s]) st->general |= GBMS_ST_EQUALISATION;
     }
     if (answering > 0 && floating == answering) st->general |= GBMS_ST_FLOAT_CHARGING;
+    st->discharges = ds.discharges;
+    st->eq_paused = ds.eq_paused;
     if (r->complete) {
         if (!is_active(g, GBMS_A_COMMUNICATION_LOST, 0, 0)) st->general |= GBMS_ST_RUNNING;
     } else if (r->seen) {

@@ -334,6 +334,12 @@ int ow_engine_load(ow_engine_t *e, const json_t *j, char *err, size_t errlen)
         ow_diag_destroy(&g->diag);
         g->diag = nd[i];
         nd[i] = NULL;
+        /* the counter lives in the diag's part: the flags read back agree
+         * with it before the first cycle recomputes them */
+        ow_diag_status_t ds;
+        ow_diag_status(g->diag, &ds);
+        g->rt.st.discharges = ds.discharges;
+        g->rt.st.eq_paused = ds.eq_paused;
     }
     e->next_id = next_id > max_id ? next_id : max_id + 1;
     rc = 0;

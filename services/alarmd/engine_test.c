@@ -1236,6 +1236,8 @@ static void test_discharge_states(void)
     CHECK(state(e)->general == (GBMS_ST_RUNNING | GBMS_ST_DISCHARGING));
     CHECK(state(e)->general == 0x0009);
     CHECK(state(e)->alarms_active == 0 && state(e)->audible == 0 && state(e)->battery == 0);
+    /* both strings together: one discharge; the equalizers are off */
+    CHECK(state(e)->discharges == 1 && state(e)->eq_paused == 1);
     c.i[1] = c.i[2] = 3; /* charging again: debounced over 2 cycles */
     cycle(e, "wm1", SEC(2), &c);
     CHECK(rec_a.nal == 2);
@@ -1246,11 +1248,30 @@ static void test_discharge_states(void)
     CHECK_STR(rec_a.dis[2].action, "end");
     CHECK(state(e)->general == (GBMS_ST_RUNNING | GBMS_ST_CHARGING | GBMS_ST_DISCHARGING_STOPPED));
     CHECK(state(e)->general == 0x0031);
+    CHECK(state(e)->discharges == 1 && state(e)->eq_paused == 0);
     c.i[1] = c.i[2] = FLOAT_I;
     cycle(e, "wm1", SEC(4), &c);
     cycle(e, "wm1", SEC(5), &c);
     CHECK(count(&rec_a, 25, "clear") == 2);
     CHECK(state(e)->general == 0x0041);
+    c.i[2] = -20; /* string 2 alone: the second */
+    cycle(e, "wm1", SEC(6), &c);
+    CHECK(state(e)->discharges == 2 && state(e)->eq_paused == 1);
+
+    /* the counter is in the state file: a restarted engine has it before
+     * its first cycle */
+    json_t *j = ow_engine_save(e);
+    ow_engine_t *b = fresh(1, &rec_b);
+    char err[256] = "";
+    CHECK(state(b)->discharges == 0);
+    CHECK_MSG(ow_engine_load(b, j, err, sizeof err) == 0, "%s", err);
+    json_decref(j);
+    CHECK(state(b)->discharges == 2 && state(b)->eq_paused == 1);
+    c.i[2] = FLOAT_I;
+    cycle(b, "wm1", SEC(7), &c);
+    cycle(b, "wm1", SEC(8), &c);
+    CHECK(state(b)->discharges == 2 && state(b)->eq_paused == 0);
+    ow_engine_destroy(&b);
     ow_engine_destroy(&e);
 }
 
