@@ -376,6 +376,11 @@ static const ow_key_t gw_keys[] = {
      .doc = "Installation date, YYYY-MM-DD (UTC midnight)."},
     {.key = "battery.location", .type = OW_KEY_STRING, GW(battery.location),
      .doc = "Where the battery stands."},
+    /* The webmanager dashboard's Contact info (ohmwatch status shows it). */
+    {.key = "contact.person", .type = OW_KEY_STRING, GW(contact.person), .ddoc = "none",
+     .doc = "Who to call about this battery (the dashboard's Contact Person)."},
+    {.key = "contact.phone", .type = OW_KEY_STRING, GW(contact.phone), .ddoc = "none",
+     .doc = "Their phone number (the dashboard's Phone Number), as it should be dialled."},
     {.key = "battery.chemistry", .type = OW_KEY_ENUM, GW(battery.chemistry), .choices = chemistries,
      .sderive = chemistry_of, .ddoc = "`flooded` for C40 modules (2 V cells), else `vrla`",
      .doc = "Cell chemistry (docs/battery.md): float voltage and band, float current, "

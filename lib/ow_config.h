@@ -153,6 +153,10 @@ typedef struct {
     int ambient_sensor;  /* 1 if the stand-alone temperature/humidity sensor is fitted */
     int hydrogen_sensor; /* 1 if a hydrogen sensor is fitted */
     ow_battery_t battery;
+    struct {
+        char person[64]; /* the webmanager's Contact Person ("" none) */
+        char phone[32];  /* its Phone Number ("" none) */
+    } contact;
     ow_thresholds_t thr;
     int nstrings;
     ow_string_cfg_t strings[OW_MAX_STRINGS];

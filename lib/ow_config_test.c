@@ -100,6 +100,9 @@ static void test_sample(void)
     CHECK_STR(g->battery.installed, "2020-06-01");
     CHECK(g->battery.installed_us == 1590969600000000LL);
     CHECK_STR(g->battery.location, "Training Center Wettingen");
+    /* the guide's sample dashboard has no contact person or phone */
+    CHECK_STR(g->contact.person, "");
+    CHECK_STR(g->contact.phone, "");
     CHECK_NEAR(g->battery.impedance_mohm, 4.6, 1e-12);
 
     CHECK(g->nstrings == 2);
@@ -468,6 +471,24 @@ static void test_errors(void)
                  "gateways[0].name: too long (at most 63 bytes)");
     expect_error("{\"defaults\": {\"id\": @\"x\"}, \"gateways\": [" GW_A ", " STR1 "}]}",
                  "defaults.id: not allowed in defaults (each gateway needs its own)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"contact\": {\"phone\": "
+                 "@\"+41 56 000 00 00 000 000 000 000 0\"}}]}",
+                 "gateways[0].contact.phone: too long (at most 31 bytes)");
+    expect_error("{\"gateways\": [" GW_A ", " STR1 ", \"contact\": {\"person\": @12}}]}",
+                 "gateways[0].contact.person: expected a string");
+    {
+        char err[512];
+        ow_site_t *s = load_text("{\"defaults\": {\"contact\": {\"phone\": \"+41 56 437 00 00\"}},"
+                                 " \"gateways\": [" GW_A ", " STR1 ", \"contact\": {\"person\":"
+                                 " \"Anna Muster\"}}]}",
+                                 err, sizeof err);
+        CHECK_MSG(s != NULL, "%s", err);
+        if (s) {
+            CHECK_STR(s->gateways[0].contact.person, "Anna Muster");
+            CHECK_STR(s->gateways[0].contact.phone, "+41 56 437 00 00"); /* from defaults */
+        }
+        ow_site_destroy(&s);
+    }
 
     /* Dates. */
     expect_error("{\"gateways\": [" GW_A ", " STR1 ",\n"
