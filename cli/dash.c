@@ -2,6 +2,7 @@
 #include "dash.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,26 @@ typedef struct {
     int have_dis[OW_MAX_STRINGS + 1];
     ow_device_t dev; /* from busd with a field source: what the device says */
     int have_dev;
+    /* The site file's levels with the ones alarmd has in force (its list
+     * at the start, its config events since): the Level info panel. */
+    ow_thresholds_t thr;
 } gw_view_t;
+
+/* The settings the Level info panel shows, by their key on the wire. */
+#define THR(f) offsetof(ow_thresholds_t, f)
+static const struct {
+    const char *key;
+    size_t off;
+} level_keys[] = {
+    {"thresholds.voltage_v.low_alarm", THR(voltage_v.low_alarm)},
+    {"thresholds.voltage_v.high_alarm", THR(voltage_v.high_alarm)},
+    {"thresholds.temp_c.low_alarm", THR(temp_c.low_alarm)},
+    {"thresholds.temp_c.high_alarm", THR(temp_c.high_alarm)},
+    {"thresholds.impedance_mohm.low_alarm", THR(impedance_mohm.low_alarm)},
+    {"thresholds.impedance_mohm.high_alarm", THR(impedance_mohm.high_alarm)},
+    {"thresholds.equalizing_min_v", THR(equalizing_min_v)},
+    {"thresholds.equalizing_max_v", THR(equalizing_max_v)},
+};
 
 struct ow_dash {
     const ow_site_t *site;
@@ -47,6 +67,8 @@ ow_dash_t *ow_dash_new(const ow_site_t *site, const char *gw_filter)
         free(d);
         return NULL;
     }
+    for (int i = 0; i < site->ngateways; i++)
+        d->views[i].thr = site->gateways[i].thr;
     return d;
 }
 
@@ -112,6 +134,12 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
         v->dev = m->u.device;
         v->have_dev = 1;
         break;
+    case OW_MSG_CONFIG:
+        /* a setting alarmd has in force (already judged there) */
+        for (size_t k = 0; k < sizeof level_keys / sizeof level_keys[0]; k++)
+            if (isfinite(m->u.config.value) && strcmp(m->u.config.key, level_keys[k].key) == 0)
+                *(double *)((char *)&v->thr + level_keys[k].off) = m->u.config.value;
+        break;
     case OW_MSG_HEARTBEAT:
         v->hb = m->u.heartbeat;
         /* A "running" heartbeat closes a cycle; count only cycles whose
@@ -134,9 +162,15 @@ int ow_dash_complete(const ow_dash_t *d)
     return 1;
 }
 
+/* Which catalogue entries a line lists: the info ones are states the
+ * guide's catalogue carries as alarms (Discharging, Discharging Stopped),
+ * which alarmd does not count as active alarms either (state.alarms_active):
+ * shown beside the alarms under their own label, not as alarms. */
+enum { SEV_ANY, SEV_STATES, SEV_ALARMS };
+
 /* Short names of the active alarms of one module (module > 0), of one
  * string's own alarms (string > 0), or of the gateway's (both 0). */
-static int alarm_names(const gw_view_t *v, int module, int string, char *buf, size_t len)
+static int alarm_names(const gw_view_t *v, int module, int string, int which, char *buf, size_t len)
 {
     size_t n = 0;
     int found = 0;
@@ -147,6 +181,8 @@ static int alarm_names(const gw_view_t *v, int module, int string, char *buf, si
         int mine = module   ? (c && c->scope == GBMS_SCOPE_MODULE && a->module == module)
                    : string ? (c && c->scope == GBMS_SCOPE_STRING && a->string == string)
                             : (!c || c->scope == GBMS_SCOPE_GATEWAY);
+        if (which == SEV_STATES && a->severity != OW_SEV_INFO) continue;
+        if (which == SEV_ALARMS && a->severity == OW_SEV_INFO) continue;
         if (!mine || n + 2 >= len) continue;
         const char *name = c ? c->name : "alarm";
         if (strncmp(name, "bacsAlarm", 9) == 0)
@@ -272,6 +308,136 @@ static void render_device(FILE *out, const ow_gateway_cfg_t *g, const gw_view_t 
     if (!flagged && dv->nmodules) fprintf(out, "  No module flagged by the device\n");
 }
 
+/* ---- the string's values and the info panel ---- */
+
+/* The webmanager's lines under each string table (guide, "Webmanager
+ * Interface Overview"); Target Voltage is the average block voltage the
+ * equalizers aim at (proto/README.md). Unknowns are "-", never a number. */
+static void render_string_values(FILE *out, const ow_string_t *st)
+{
+    fprintf(out, "Σ Voltage ");
+    num(out, st->sum_voltage_v, 0, 2);
+    fprintf(out, " V   Target Voltage ");
+    num(out, st->avg_voltage_v, 0, 3);
+    fprintf(out, " V\nDC Current ");
+    num(out, st->current_a, 0, 2);
+    fprintf(out, " A   Real Power ");
+    num(out, st->power_kw, 0, 2);
+    fprintf(out, " kW   AC Current ");
+    num(out, st->ac_current_a, 0, 2);
+    fprintf(out, " A   Ripple ");
+    num(out, st->ripple_v, 0, 1);
+    fprintf(out, " V\n");
+}
+
+typedef struct {
+    const char *label;
+    char value[136]; /* a Modbus host name (127) fits */
+} item_t;
+
+#define PANEL_WIDTH 79
+
+/* One column of the guide's info panel as a section: "Title:" then its
+ * "Label value" items, as many to a line as fit a terminal. */
+static void panel(FILE *out, const char *title, const item_t *it, size_t n)
+{
+    fprintf(out, "%s:\n", title);
+    size_t col = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = strlen(it[i].label) + 1 + strlen(it[i].value);
+        if (col && col + 3 + w > PANEL_WIDTH) {
+            fprintf(out, "\n");
+            col = 0;
+        }
+        fprintf(out, "%s%s %s", col ? "   " : "  ", it[i].label, it[i].value);
+        col += (col ? 3 : 2) + w;
+    }
+    fprintf(out, "\n");
+}
+
+static void text_or_dash(char *buf, size_t len, const char *s)
+{
+    snprintf(buf, len, "%s", s && *s ? s : "-");
+}
+
+static void low_high(char *buf, size_t len, double lo, double hi, const char *unit)
+{
+    snprintf(buf, len, "%g %s/%g %s", lo, unit, hi, unit);
+}
+
+/* The guide's Module / Battery / Contact / Level info and Miscellaneous.
+ * Module hardware/software and the webmanager's firmware version, and a MAC
+ * address, are what a real webmanager reads from itself: nothing ohmwatch
+ * is told, so "-". */
+static void render_info(FILE *out, const ow_gateway_cfg_t *g, const gw_view_t *v)
+{
+    const ow_thresholds_t *t = &v->thr;
+    item_t mod[] = {{"Module type", ""},
+                    {"Hardware Version", "-"},
+                    {"Software Version", "-"},
+                    {"Number of Blocks", ""},
+                    {"Number of Strings", ""}};
+    text_or_dash(mod[0].value, sizeof mod[0].value, g->module_type ? g->module_type->name : NULL);
+    snprintf(mod[3].value, sizeof mod[3].value, "%d", g->nmodules);
+    snprintf(mod[4].value, sizeof mod[4].value, "%d", g->nstrings);
+
+    item_t bat[] = {{"Manufacturer", ""},
+                    {"Type", ""},
+                    {"Capacity(C10)", ""},
+                    {"Installation Date", "-"},
+                    {"Location", ""}};
+    text_or_dash(bat[0].value, sizeof bat[0].value, g->battery.manufacturer);
+    text_or_dash(bat[1].value, sizeof bat[1].value, g->battery.type);
+    snprintf(bat[2].value, sizeof bat[2].value, "%g Ah", g->battery.capacity_ah);
+    int yy, mm, dd;
+    if (sscanf(g->battery.installed, "%4d-%2d-%2d", &yy, &mm, &dd) == 3)
+        snprintf(bat[3].value, sizeof bat[3].value, "%02d.%02d.%04d", dd, mm, yy);
+    text_or_dash(bat[4].value, sizeof bat[4].value, g->battery.location);
+
+    /* the IP address is the webmanager's: a field gateway's Modbus host */
+    item_t con[] = {
+        {"Contact Person", ""}, {"Phone Number", ""}, {"IP Address", ""}, {"Mac Address", "-"}};
+    text_or_dash(con[0].value, sizeof con[0].value, g->contact.person);
+    text_or_dash(con[1].value, sizeof con[1].value, g->contact.phone);
+    text_or_dash(con[2].value, sizeof con[2].value,
+                 strcmp(g->source, "modbus-tcp") == 0 ? g->modbus.host : NULL);
+
+    item_t lvl[] = {{"Voltage Low/High", ""},
+                    {"Temperature Low/High", ""},
+                    {"Resistance Min/Max", ""},
+                    {"Equalizing Range Min/Max", ""}};
+    low_high(lvl[0].value, sizeof lvl[0].value, t->voltage_v.low_alarm, t->voltage_v.high_alarm,
+             "V");
+    low_high(lvl[1].value, sizeof lvl[1].value, t->temp_c.low_alarm, t->temp_c.high_alarm, "°C");
+    low_high(lvl[2].value, sizeof lvl[2].value, t->impedance_mohm.low_alarm,
+             t->impedance_mohm.high_alarm, "mΩ");
+    low_high(lvl[3].value, sizeof lvl[3].value, t->equalizing_min_v, t->equalizing_max_v, "V");
+
+    /* one Ripple Voltage per webmanager: the highest of its strings */
+    double ripple = NAN;
+    for (int s = 1; s <= g->nstrings; s++)
+        if (v->have_str[s] && isfinite(v->str[s].ripple_v) && !(v->str[s].ripple_v <= ripple))
+            ripple = v->str[s].ripple_v;
+    item_t misc[] = {{"Firmware Version", "-"},
+                     {"Discharge Counter", "-"},
+                     {"Ripple Voltage", "-"},
+                     {"Equalizing paused", "-"},
+                     {"Page generated", ""}};
+    if (v->have_state) {
+        snprintf(misc[1].value, sizeof misc[1].value, "%d", v->state.discharges);
+        snprintf(misc[3].value, sizeof misc[3].value, "%s", v->state.eq_paused ? "yes" : "no");
+    }
+    if (isfinite(ripple)) snprintf(misc[2].value, sizeof misc[2].value, "%.0f mV", ripple * 1000);
+    ow_fmt_ts(ow_now_us(), misc[4].value, sizeof misc[4].value);
+
+    fprintf(out, "\n");
+    panel(out, "Module info", mod, sizeof mod / sizeof mod[0]);
+    panel(out, "Battery info", bat, sizeof bat / sizeof bat[0]);
+    panel(out, "Contact info", con, sizeof con / sizeof con[0]);
+    panel(out, "Level info", lvl, sizeof lvl / sizeof lvl[0]);
+    panel(out, "Miscellaneous", misc, sizeof misc / sizeof misc[0]);
+}
+
 void ow_dash_render(const ow_dash_t *d, FILE *out)
 {
     char ts[40];
@@ -316,21 +482,16 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
                     fprintf(out, " %9s  ", "");
                 char what[160];
                 fprintf(out, "%s\n",
-                        alarm_names(v, addr, 0, what, sizeof what) ? what
-                        : (m->status & OW_MODST_EQUALIZING)        ? "equalizing"
-                                                                   : "ok");
+                        alarm_names(v, addr, 0, SEV_ANY, what, sizeof what) ? what
+                        : (m->status & OW_MODST_EQUALIZING)                 ? "equalizing"
+                                                                            : "ok");
             }
-            fprintf(out, "Σ Voltage ");
-            num(out, st->sum_voltage_v, 0, 2);
-            fprintf(out, " V   Average ");
-            num(out, st->avg_voltage_v, 0, 3);
-            fprintf(out, " V   DC Current ");
-            num(out, st->current_a, 0, 2);
-            fprintf(out, " A   AC Current ");
-            num(out, st->ac_current_a, 0, 2);
-            fprintf(out, " A\n");
+            render_string_values(out, st);
             char what[160];
-            if (alarm_names(v, 0, s, what, sizeof what)) fprintf(out, "String alarms: %s\n", what);
+            if (alarm_names(v, 0, s, SEV_STATES, what, sizeof what))
+                fprintf(out, "String state: %s\n", what);
+            if (alarm_names(v, 0, s, SEV_ALARMS, what, sizeof what))
+                fprintf(out, "String alarms: %s\n", what);
             if (v->have_dis[s]) render_discharge(out, &v->dis[s]);
         }
         if (v->have_state) {
@@ -344,7 +505,10 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
                     : v->state.alarm & GBMS_AL_GENERAL_ALARM ? ", alarm LED yellow (muted)"
                                                              : "");
             char what[160];
-            if (alarm_names(v, 0, 0, what, sizeof what)) fprintf(out, "Gateway alarms: %s\n", what);
+            if (alarm_names(v, 0, 0, SEV_STATES, what, sizeof what))
+                fprintf(out, "Gateway state: %s\n", what);
+            if (alarm_names(v, 0, 0, SEV_ALARMS, what, sizeof what))
+                fprintf(out, "Gateway alarms: %s\n", what);
         }
         if (v->have_dev) render_device(out, g, v);
         if (v->have_aux) {
@@ -357,5 +521,6 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             fprintf(out, " %%LEL   GX_R_AUX inputs 0x%04x outputs 0x%04x\n", v->aux.inputs,
                     v->aux.outputs);
         }
+        render_info(out, g, v);
     }
 }

@@ -19,6 +19,13 @@ static ow_site_t *sample_site(ow_gateway_cfg_t *g, ow_module_type_t *mt)
     strcpy(g->battery.manufacturer, "FIAMM");
     strcpy(g->battery.type, "12SLA50L");
     g->battery.capacity_ah = 50;
+    strcpy(g->battery.installed, "2020-06-01");
+    strcpy(g->battery.location, "Training Center Wettingen");
+    strcpy(g->contact.person, "Anna Muster");
+    g->thr.voltage_v = (ow_limits_t){12, 12.4, 14.1, 14.7, 0, 0};
+    g->thr.temp_c = (ow_limits_t){5, 10, 30, 35, 0, 0};
+    g->thr.impedance_mohm = (ow_limits_t){1.1, 1.2, 40, 50, 0, 0};
+    g->thr.equalizing_min_v = 12.495, g->thr.equalizing_max_v = 14.7;
     g->module_type = mt;
     g->nstrings = 2;
     g->strings[0] = (ow_string_cfg_t){"UPS A", 9, 1};
@@ -54,7 +61,10 @@ int main(void)
         }
         ow_msg_init(&m, OW_MSG_STRING);
         strcpy(m.h.gw, "wm1");
-        m.u.string = (ow_string_t){s, 9, s == 2, -12.5, 0.4, 116.47, 12.941, NAN, NAN};
+        /* string 1 discharging at 12.5 A (Real Power as busd computes it),
+         * string 2 without a current sensor and without a ripple reading */
+        m.u.string = s == 1 ? (ow_string_t){s, 9, 0, -12.5, 0.4, 116.47, 12.941, -1.456, 0.2}
+                            : (ow_string_t){s, 9, 1, NAN, NAN, 116.46, 12.94, NAN, NAN};
         ow_dash_update(d, &m);
     }
     ow_msg_init(&m, OW_MSG_HEARTBEAT);
@@ -76,11 +86,69 @@ int main(void)
     CHECK_CONTAINS(out, "   1     12.941");
     CHECK_CONTAINS(out, "   9     12.949       27.5     4.52");
     CHECK_CONTAINS(out, "   3          -          -         -         -  communication lost");
-    CHECK_CONTAINS(out, "Σ Voltage 116.47 V");
-    CHECK_CONTAINS(out, "DC Current -12.50 A");
+    CHECK_CONTAINS(out, "Σ Voltage 116.47 V   Target Voltage 12.941 V\n"
+                        "DC Current -12.50 A   Real Power -1.46 kW   AC Current 0.40 A   "
+                        "Ripple 0.2 V\n");
+    /* no sensor, no reading: "-", never a 0 that reads as a measurement */
+    CHECK_CONTAINS(out, "Σ Voltage 116.46 V   Target Voltage 12.940 V\n"
+                        "DC Current - A   Real Power - kW   AC Current - A   Ripple - V\n");
     CHECK_CONTAINS(out, "17/18 modules answering");
     CHECK(strstr(out, "alarm LED") == NULL); /* no state yet */
+    /* The info panel, the guide's five columns as sections */
+    CHECK_CONTAINS(out, "Module info:\n  Module type C20   Hardware Version -   Software Version -"
+                        "\n  Number of Blocks 18   Number of Strings 2\n");
+    CHECK_CONTAINS(out, "Battery info:\n  Manufacturer FIAMM   Type 12SLA50L   Capacity(C10) 50 Ah"
+                        "\n  Installation Date 01.06.2020   Location Training Center Wettingen\n");
+    CHECK_CONTAINS(out, "Contact info:\n  Contact Person Anna Muster   Phone Number -   "
+                        "IP Address -   Mac Address -\n");
+    CHECK_CONTAINS(out, "Level info:\n  Voltage Low/High 12 V/14.7 V   Temperature Low/High "
+                        "5 °C/35 °C\n  Resistance Min/Max 1.1 mΩ/50 mΩ   "
+                        "Equalizing Range Min/Max 12.495 V/14.7 V\n");
+    /* without alarmd's state the counter and the pause are unknown */
+    CHECK_CONTAINS(out, "Miscellaneous:\n  Firmware Version -   Discharge Counter -   "
+                        "Ripple Voltage 200 mV\n  Equalizing paused -   Page generated 20");
     free(out);
+
+    /* alarmd's state: the counter and the pause; a setting alarmd has in
+     * force (its list, a runtime set) replaces the site file's level */
+    ow_msg_init(&m, OW_MSG_STATE);
+    strcpy(m.h.gw, "wm1");
+    m.u.state.nstrings = 2, m.u.state.nmodules = 18;
+    m.u.state.discharges = 84, m.u.state.eq_paused = 1;
+    ow_dash_update(d, &m);
+    ow_msg_init(&m, OW_MSG_CONFIG);
+    strcpy(m.h.gw, "wm1");
+    strcpy(m.u.config.key, "thresholds.voltage_v.high_alarm");
+    m.u.config.value = 15.5;
+    strcpy(m.u.config.source, "control");
+    ow_dash_update(d, &m);
+    strcpy(m.u.config.key, "ack.7"); /* not a setting: ignored */
+    m.u.config.value = 1;
+    ow_dash_update(d, &m);
+    /* the guide's Discharging is an info entry of its catalogue: a state,
+     * not one of the "0 active" alarms */
+    ow_msg_init(&m, OW_MSG_ALARM);
+    strcpy(m.h.gw, "wm1");
+    m.u.alarm = (ow_alarm_t){.id = 5,
+                             .type = GBMS_A_DISCHARGING,
+                             .severity = OW_SEV_INFO,
+                             .string = 1,
+                             .value = -12.5,
+                             .threshold = NAN};
+    strcpy(m.u.alarm.action, "raise");
+    strcpy(m.u.alarm.text, "UPS A: discharging");
+    ow_dash_update(d, &m);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "Discharge Counter 84   Ripple Voltage 200 mV\n  Equalizing paused yes");
+    CHECK_CONTAINS(out, "Voltage Low/High 12 V/15.5 V");
+    CHECK_CONTAINS(out, "String state: Discharging\n");
+    CHECK(strstr(out, "String alarms:") == NULL);
+    CHECK_CONTAINS(out, "—  0 active,");
+    free(out);
+    strcpy(m.u.alarm.action, "clear");
+    ow_dash_update(d, &m);
 
     /* The webmanager's alarm LED: red while sounding, yellow once muted. */
     const struct {

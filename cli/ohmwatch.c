@@ -206,8 +206,20 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
         ow_reply_t r;
         struct fold_ctx fc = {d};
         if (ow_ctl_call(acfg.control_connect, gw, &req, 1000, &r, fold_msg, &fc, aerr,
-                        sizeof aerr) < 0)
+                        sizeof aerr) < 0) {
             fprintf(stderr, "ohmwatch: no alarm state (%s)\n", aerr);
+        } else {
+            /* the levels in force (a runtime set outlives the site file's):
+             * the Level info panel */
+            for (int i = 0; i < site->ngateways; i++) {
+                const char *id = site->gateways[i].id;
+                if (gw && strcmp(gw, id) != 0) continue;
+                req = ow_cmd_control(OW_CMD_LIST, "", NAN, 0, "status");
+                if (ow_ctl_call(acfg.control_connect, id, &req, 1000, &r, fold_msg, &fc, aerr,
+                                sizeof aerr) < 0)
+                    fprintf(stderr, "ohmwatch: %s: no settings from alarmd (%s)\n", id, aerr);
+            }
+        }
     }
     ow_sub_subscribe(sub, "mod/");
     ow_sub_subscribe(sub, "str/");
@@ -217,6 +229,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_sub_subscribe(sub, "alm/");
     ow_sub_subscribe(sub, "dis/"); /* progress: time-to-go */
     ow_sub_subscribe(sub, "dev/"); /* a field device's own words */
+    ow_sub_subscribe(sub, "cfg/"); /* a setting changed: Level info */
     int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
     int rc = 1;
     ow_delivery_t dv;
