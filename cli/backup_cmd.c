@@ -24,7 +24,12 @@
 #include "ow_clock.h"
 #include "ow_cmd.h"
 #include "ow_ctl.h"
+#include "ow_digest.h"
 #include "ow_lint.h"
+
+/* Hex digits of the site file's SHA-256 a `reload` names (128 bits: the
+ * control message's key holds at most 63). */
+#define RELOAD_HEX 32
 
 #ifndef OW_VERSION
 #define OW_VERSION "unknown"
@@ -414,11 +419,15 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
                   b->settings[i].gw, b->settings[i].key);
             goto out;
         }
-    ow_control_t c = ow_cmd_control(OW_CMD_RELOAD, "", NAN, 1, NULL);
-    ow_reply_t r;
-    if (call(site, user, NULL, &c, &r, NULL, err, sizeof err) < 0) goto out;
+    /* the file alarmd runs from is this one: named by its hash */
     if (read_all(site->path, OW_BACKUP_SITE_MAX, &cur_text, &cur_len, err, sizeof err) < 0)
         goto out;
+    char hex[OW_SHA256_HEX];
+    ow_sha256_hex(cur_text, cur_len, hex);
+    hex[RELOAD_HEX] = '\0';
+    ow_control_t c = ow_cmd_control(OW_CMD_RELOAD, hex, NAN, 1, NULL);
+    ow_reply_t r;
+    if (call(site, user, NULL, &c, &r, NULL, err, sizeof err) < 0) goto out;
 
     /* what would change */
     int site_same = cur_len == b->site_len && memcmp(cur_text, b->site_text, cur_len) == 0;
@@ -453,7 +462,9 @@ int ow_cli_restore(const ow_site_t *site, const char *user, int argc, char **arg
         mode_t mode = stat(site->path, &st) == 0 ? (st.st_mode & 07777) : 0640;
         if (write_atomic(site->path, b->site_text, b->site_len, mode, 1, err, sizeof err) < 0)
             goto out;
-        c = ow_cmd_control(OW_CMD_RELOAD, "", NAN, 0, NULL);
+        ow_sha256_hex(b->site_text, b->site_len, hex);
+        hex[RELOAD_HEX] = '\0';
+        c = ow_cmd_control(OW_CMD_RELOAD, hex, NAN, 0, NULL);
         if (call(site, user, NULL, &c, &r, NULL, err, sizeof err) < 0) {
             /* alarmd kept its running configuration: so does the disk */
             char bakp[1100];

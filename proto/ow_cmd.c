@@ -109,7 +109,9 @@ static const ow_cmd_t cmds[] = {
             .name = "reload",
             .services = OW_CMD_ALARMD,
             .role = OW_ROLE_CONFIGURE,
-            .index = "0 reload; 1 only check that the file loads",
+            .index = "0 reload; 1 only check that the file is the one named and loads",
+            .key = "the first 16-63 hex digits of the SHA-256 of the file the sender means "
+                   "(refused if alarmd runs from another); empty for any",
             .gw = "the whole site file, whatever is named",
             .doc = "re-reads the site file as SIGHUP does, and answers whether it loaded (a "
                    "file that does not is refused, the running configuration kept); each "

@@ -243,6 +243,30 @@ check(r.returncode == 1 and "viewer may not reload: the key lacks the configure 
       "a read-only key cannot restore: %s" % r.stderr)
 unchanged("read-only key")
 
+# The CLI reading another file than alarmd (-f a copy): the check-only
+# reload names the file by its SHA-256, so a different copy is refused before
+# anything changes; a byte-identical one is found when alarmd reloads what
+# was written, and the copy is put back from its .bak.
+elsewhere = os.path.join(tmpdir(), "site.json")
+with open(elsewhere, "w") as f:
+    json.dump(json.loads(site_changed), f, indent=4)
+copy_bytes = raw(elsewhere)
+r = subprocess.run([CLI, "-f", elsewhere, "restore", bk], capture_output=True, text=True,
+                   timeout=60)
+check(r.returncode == 1 and "alarmd runs from " in r.stderr and "not the file named" in r.stderr,
+      "another file than alarmd's: %s" % r.stderr)
+check(raw(elsewhere) == copy_bytes, "the other file is untouched")
+unchanged("another file than alarmd's")
+with open(elsewhere, "wb") as f:
+    f.write(site_changed)
+r = subprocess.run([CLI, "-f", elsewhere, "restore", bk], capture_output=True, text=True,
+                   timeout=60)
+check(r.returncode == 1 and "not the file named" in r.stderr,
+      "an identical copy, found at the reload: %s" % r.stderr)
+check(raw(elsewhere) == site_changed and not os.path.exists(elsewhere + ".bak"),
+      "the copy is put back from its .bak")
+unchanged("an identical copy")
+
 # ---- --dry-run: says what, changes nothing ----
 r = cli("restore", bk, "--dry-run")
 check(r.returncode == 0, "dry run: %s" % r.stderr)

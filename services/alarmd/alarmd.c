@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -16,6 +17,7 @@
 #include "ow_clock.h"
 #include "ow_cmd.h"
 #include "ow_config.h"
+#include "ow_digest.h"
 #include "ow_log.h"
 #include "ow_pub.h"
 #include "ow_sub.h"
@@ -819,37 +821,73 @@ static void do_snapshot(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answ
         if (gi == -2 || gi == i) snapshot(a, an, i);
 }
 
-static int reload_site(ow_alarmd_t *a, const char *who, int *changed, char *err, size_t errlen);
+static int reload_site(ow_alarmd_t *a, ow_site_t *ns, const char *who);
+
+/* The site file alarmd runs from, loaded; with want (16-63 hex digits)
+ * only if its SHA-256 begins so: a restore names the file it wrote, so a
+ * CLI whose -f is another file than alarmd's is told so before anything
+ * changes, not after. NULL with err. */
+static ow_site_t *load_expected(ow_alarmd_t *a, const char *want, char *err, size_t errlen)
+{
+    size_t wl = strlen(want);
+    if (!wl) return ow_site_load(a->site_path, err, errlen);
+    if (wl < 16 || strspn(want, "0123456789abcdef") != wl) {
+        snprintf(err, errlen,
+                 "reload's key is 16 to 63 lowercase hex digits of the SHA-256 of "
+                 "the site file (or empty)");
+        return NULL;
+    }
+    FILE *f = fopen(a->site_path, "rb");
+    struct stat st;
+    char *text = NULL, hex[OW_SHA256_HEX];
+    size_t n = 0;
+    /* the bound of a backup's site file (cli/backup.h) */
+    if (f && fstat(fileno(f), &st) == 0 && st.st_size <= 4 * 1024 * 1024 &&
+        (text = malloc((size_t)st.st_size + 1)))
+        n = fread(text, 1, (size_t)st.st_size, f);
+    if (f) fclose(f);
+    if (!text || n != (size_t)st.st_size) {
+        snprintf(err, errlen, "%.120s: cannot read it", a->site_path);
+        free(text);
+        return NULL;
+    }
+    ow_sha256_hex(text, n, hex);
+    ow_site_t *ns = NULL;
+    if (strncmp(hex, want, wl) != 0)
+        snprintf(err, errlen,
+                 "alarmd runs from %.48s, not the file named (SHA-256 %.16s..., not %.16s...)",
+                 a->site_path, hex, want);
+    else
+        ns = ow_site_parse(text, n, a->site_path, err, errlen);
+    free(text);
+    return ns;
+}
 
 /* A restore (`ohmwatch restore`) wrote the site file and needs it in force
  * before it sets what the file does not hold: a command rather than SIGHUP,
  * because the operator may be on another host or another user than alarmd,
  * and because its answer says whether the file loaded. index 1 only checks
- * (the file alarmd runs from loads, the sender may configure). */
+ * (the file alarmd runs from is the one named and loads, the sender may
+ * configure). */
 static void do_reload(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
 {
     const ow_control_t *c = &m->u.control;
     char err[sizeof an->r.error];
-    int changed = 0;
+    if (c->index != 0 && c->index != 1) {
+        refuse(an, "reload wants index 0 (reload) or 1 (check only)");
+        return;
+    }
+    ow_site_t *ns = load_expected(a, c->key, err, sizeof err);
+    if (!ns) {
+        refuse(an, "%s", err);
+        return;
+    }
     if (c->index == 1) {
-        ow_site_t *ns = ow_site_load(a->site_path, err, sizeof err);
-        if (!ns) {
-            refuse(an, "%s", err);
-            return;
-        }
         ow_site_destroy(&ns);
         an->r.value = 0;
         return;
     }
-    if (c->index != 0) {
-        refuse(an, "reload wants index 0 (reload) or 1 (check only)");
-        return;
-    }
-    if (reload_site(a, who, &changed, err, sizeof err) < 0) {
-        refuse(an, "%s", err);
-        return;
-    }
-    an->r.value = changed;
+    an->r.value = reload_site(a, ns, who);
 }
 
 static handler_fn *const handlers[] = {
@@ -1019,15 +1057,13 @@ static int serve_batch(ow_alarmd_t *a)
 
 /* ---- SIGHUP and the reload command ---- */
 
-/* Re-read the site file (build aside, then swap the thresholds): 0 with
- * *changed the settings that changed, or -1 with err and nothing changed.
- * who is whom the audit records name: "site-file" for SIGHUP (whoever
- * edited the file), the requester for the `reload` command (a restore). */
-static int reload_site(ow_alarmd_t *a, const char *who, int *changed, char *err, size_t errlen)
+/* A site file read again (build aside, then swap the thresholds; ns is
+ * taken): how many settings changed. who is whom the audit records name:
+ * "site-file" for SIGHUP (whoever edited the file), the requester for the
+ * `reload` command (a restore). */
+static int reload_site(ow_alarmd_t *a, ow_site_t *ns, const char *who)
 {
-    ow_site_t *ns = ow_site_load(a->site_path, err, errlen);
-    *changed = 0;
-    if (!ns) return -1;
+    int changed = 0;
     for (int i = 0; i < ns->ngateways; i++) {
         const ow_gateway_cfg_t *ng = &ns->gateways[i];
         const ow_gateway_cfg_t *cur = ow_engine_gateway(a->engine, ng->id);
@@ -1052,21 +1088,24 @@ static int reload_site(ow_alarmd_t *a, const char *who, int *changed, char *err,
             fmt_num(ot, sizeof ot, ov);
             fmt_num(nt, sizeof nt, nv);
             audit(a, ng->id, who, "reload", *k, nv, ov, ot, nt);
-            (*changed)++;
+            changed++;
         }
     }
     ow_site_destroy(&ns);
     commit(a); /* the reload's records, after the save that keeps them */
     log_info("reloaded %s (%s)", a->site_path, who);
-    return 0;
+    return changed;
 }
 
 static void reload(ow_alarmd_t *a)
 {
     char err[1024];
-    int changed;
-    if (reload_site(a, "site-file", &changed, err, sizeof err) < 0)
+    ow_site_t *ns = ow_site_load(a->site_path, err, sizeof err);
+    if (!ns) {
         log_errx("reload refused, keeping the running configuration: %s", err);
+        return;
+    }
+    reload_site(a, ns, "site-file");
 }
 
 int ow_alarmd_run(ow_alarmd_t *a, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "alarmd.h"
+#include "ow_digest.h"
 #include "alarmd_test_site.h"
 #include "ow_cmd.h"
 #include "ow_config.h"
@@ -163,6 +164,27 @@ int main(void)
     CHECK(an.r.ok && an.r.value == 0);
     an = ASK(&eng, OW_CMD_RELOAD, "", NAN, 2);
     CHECK(!an.r.ok);
+    /* naming the file by its SHA-256: the one alarmd runs from, or refused */
+    {
+        FILE *f = fopen(path, "rb");
+        static char text[1 << 16];
+        size_t n = f ? fread(text, 1, sizeof text, f) : 0;
+        if (f) fclose(f);
+        char hex[OW_SHA256_HEX];
+        ow_sha256_hex(text, n, hex);
+        hex[32] = '\0';
+        an = ASK(&eng, OW_CMD_RELOAD, hex, NAN, 1);
+        CHECK_MSG(an.r.ok, "%s", an.r.error);
+        an = ASK(&eng, OW_CMD_RELOAD, hex, NAN, 0);
+        CHECK_MSG(an.r.ok && an.r.value == 0, "%s", an.r.error);
+        hex[0] = hex[0] == '0' ? '1' : '0';
+        an = ASK(&eng, OW_CMD_RELOAD, hex, NAN, 0);
+        CHECK(!an.r.ok);
+        CHECK_CONTAINS(an.r.error, "not the file named (SHA-256 ");
+        an = ASK(&eng, OW_CMD_RELOAD, "abc", NAN, 1);
+        CHECK(!an.r.ok);
+        CHECK_CONTAINS(an.r.error, "16 to 63 lowercase hex digits");
+    }
 
     /* Unknown commands: the table's names, whatever the key's roles. */
     an = ask(a, &viewer, OW_CMD_GET, "reboot", "", NAN, 0);
