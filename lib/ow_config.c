@@ -76,6 +76,7 @@ const ow_module_type_t *ow_module_type_find(const char *name)
 #define F_C10         (OW_KEY_OWNER << 1) /* built-in default x battery.capacity_ah */
 #define F_NO_DEFAULTS (OW_KEY_OWNER << 2) /* may not appear in "defaults" */
 #define F_LATE        (OW_KEY_OWNER << 3) /* derived from derived keys or the strings */
+#define F_RUNTIME     (OW_KEY_OWNER << 4) /* a runtime setting besides thresholds.* */
 
 /* The schema tables read better with one entry packed per key than one field
  * a line, so clang-format leaves them alone. */
@@ -118,6 +119,8 @@ static int module_type_fill(ow_schema_ctx_t *c, const ow_key_t *k, const char *j
 static const char *const sources[] = {"sim", "modbus-tcp", "modbus-rtu", NULL};
 static const char *const parities[] = {"N", "E", "O", NULL};
 static const char *const chemistries[] = {"vrla", "flooded", NULL};
+/* bacsTemperatureUnit's order: celsius(0), fahrenheit(1). */
+static const char *const temp_units[] = {"C", "F", NULL};
 
 /* Defaults the battery decides (docs/battery.md, "Defaults"). */
 static const char *chemistry_of(const ow_key_t *k, const void *base)
@@ -350,8 +353,15 @@ static const ow_key_t gw_keys[] = {
      .def = 0, .doc = "History period during charge or discharge, s; 0 = every reading "
                       "(bacsLogRate2)."},
     {.key = "impedance_poll_min", .type = OW_KEY_INT, GW(impedance_poll_min), .min = 1,
-     .max = 44640,
-     .def = 720, .doc = "Period between impedance measurements, min (bacsImpcPollRate)."},
+     .max = 44640, .def = 720, .flags = F_RUNTIME,
+     .doc = "Period between impedance measurements, min (bacsImpcPollRate; the guide's "
+            "example 720). A runtime setting: busd's simulator measures at the value alarmd "
+            "holds; a field device measures on its own schedule."},
+    {.key = "temperature_unit", .type = OW_KEY_ENUM, GW(temperature_unit), .sdef = "C",
+     .choices = temp_units, .flags = F_RUNTIME,
+     .doc = "Unit temperatures are shown and served in: `C` Celsius, `F` Fahrenheit "
+            "(bacsTemperatureUnit 0 / 1, the order of the choices). A runtime setting, set "
+            "as 0 or 1; stored and judged in degC whatever it says."},
     {.key = "journal_messages", .type = OW_KEY_INT, GW(journal_messages), .min = 1000,
      .max = 10000000, .def = 200000, .doc = "Messages busd keeps for replay."},
     {.key = "module_type", .type = OW_KEY_CUSTOM, GW(module_type), .sdef = "C20",
@@ -1240,10 +1250,13 @@ int ow_site_section(const ow_site_t *site, const ow_schema_section_t *sec, void 
 
 #define THR_PREFIX "thresholds."
 
+/* Every number under thresholds., and the rows flagged F_RUNTIME (the
+ * guide's read-write settings that are no threshold); an enum one by the
+ * index of its choice (ow_schema.h). */
 static int is_setting(const ow_key_t *k)
 {
-    return strncmp(k->key, THR_PREFIX, strlen(THR_PREFIX)) == 0 &&
-           (k->type == OW_KEY_INT || k->type == OW_KEY_DOUBLE);
+    return (strncmp(k->key, THR_PREFIX, strlen(THR_PREFIX)) == 0 || (k->flags & F_RUNTIME)) &&
+           (k->type == OW_KEY_INT || k->type == OW_KEY_DOUBLE || k->type == OW_KEY_ENUM);
 }
 
 static const ow_key_t *find_setting(const char *key)
@@ -1285,6 +1298,35 @@ int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value)
 int ow_gateway_range(const char *key, double *min, double *max)
 {
     return find_setting(key) ? ow_schema_range(gw_keys, NKEYS, key, min, max) : -1;
+}
+
+const char *ow_gateway_value_text(const char *key, double value, char *buf, size_t len)
+{
+    const ow_key_t *k = find_setting(key);
+    if (len) buf[0] = '\0';
+    if (!k || isnan(value)) return buf;
+    if (k->type == OW_KEY_ENUM && value >= 0 && value == floor(value)) {
+        for (size_t i = 0; k->choices[i]; i++)
+            if ((double)i == value) {
+                snprintf(buf, len, "%s", k->choices[i]);
+                return buf;
+            }
+    }
+    snprintf(buf, len, "%g", value);
+    return buf;
+}
+
+int ow_gateway_fahrenheit(const ow_gateway_cfg_t *g)
+{
+    return g && g->temperature_unit[0] == 'F';
+}
+
+void ow_gateway_copy_settings(ow_gateway_cfg_t *dst, const ow_gateway_cfg_t *src)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (is_setting(&gw_keys[i]))
+            memcpy((char *)dst + gw_keys[i].off, (const char *)src + gw_keys[i].off,
+                   gw_keys[i].size);
 }
 
 static const char *setting_keys[NKEYS + 1];

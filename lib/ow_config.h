@@ -145,7 +145,8 @@ typedef struct {
     int poll_ms;                           /* bus poll period */
     int log_rate_s;                        /* bacsLogRate1: history period in normal operation */
     int log_rate_charge_s;  /* bacsLogRate2: during charge/discharge, 0 = every reading */
-    int impedance_poll_min; /* bacsImpcPollRate */
+    int impedance_poll_min; /* bacsImpcPollRate, a runtime setting */
+    char temperature_unit[2]; /* bacsTemperatureUnit: "C" or "F", a runtime setting */
     int journal_messages;   /* replay journal bound */
     const ow_module_type_t *module_type;
     int current_sensor;  /* 1 if string current sensors are fitted */
@@ -195,7 +196,9 @@ const char *ow_site_path(const ow_site_t *site, const char *rel, char *buf, size
 
 /* Runtime settings (control requests, SNMP SET): the numeric keys under
  * "thresholds." of a gateway, by their path in the site file, e.g.
- * "thresholds.voltage_v.high_alarm". set validates the value against the
+ * "thresholds.voltage_v.high_alarm", and the guide's other read-write
+ * settings (impedance_poll_min, temperature_unit as 0 = C / 1 = F: an enum
+ * by its choice's index). set validates the value against the
  * schema's range and the cross-key rules (low <= high ...) and changes g only
  * if everything holds; err says why not. get returns 0 or -1 (unknown key). */
 int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen);
@@ -205,6 +208,14 @@ int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value);
 int ow_gateway_range(const char *key, double *min, double *max);
 /* NULL-terminated list of the settable keys. */
 const char *const *ow_gateway_keys(void);
+/* Every settable key's value from src into dst, the rest of dst kept (a
+ * holder of settings taking another's, e.g. alarmd's engine). */
+void ow_gateway_copy_settings(ow_gateway_cfg_t *dst, const ow_gateway_cfg_t *src);
+/* A setting's value as people read it: an enum's choice ("F"), else %g;
+ * "" for NaN or an unknown key. Returns buf. */
+const char *ow_gateway_value_text(const char *key, double value, char *buf, size_t len);
+/* 1 when temperatures are to be shown in degF (temperature_unit "F"). */
+int ow_gateway_fahrenheit(const ow_gateway_cfg_t *g);
 
 /* The "services.alarmd" section. */
 typedef struct {

@@ -750,14 +750,18 @@ static void test_settings(void)
     CHECK(ow_gateway_set(&g, "thresholds.voltage_v.high_warn", 15, err, sizeof(err)) == 0);
     CHECK(ow_gateway_set(&g, "thresholds.voltage_v.low_warn", 14.5, err, sizeof(err)) == 0);
 
-    /* The list: every numeric threshold, nothing else, each one gettable and
-     * settable to its own value. */
+    /* The list: every numeric threshold and the guide's two other
+     * read-write settings, nothing else, each one gettable and settable to
+     * its own value. */
     const char *const *keys = ow_gateway_keys();
     CHECK(keys == ow_gateway_keys());
-    int n = 0, seen_high_alarm = 0, seen_polls = 0, seen_breaker = 0;
+    int n = 0, seen_high_alarm = 0, seen_polls = 0, seen_breaker = 0, others = 0;
     ow_gateway_cfg_t orig = s->gateways[0];
     for (; keys[n]; n++) {
-        CHECK_MSG(strncmp(keys[n], "thresholds.", 11) == 0, "%s", keys[n]);
+        int other = strcmp(keys[n], "impedance_poll_min") == 0 ||
+                    strcmp(keys[n], "temperature_unit") == 0;
+        others += other;
+        CHECK_MSG(other || strncmp(keys[n], "thresholds.", 11) == 0, "%s", keys[n]);
         seen_high_alarm += strcmp(keys[n], "thresholds.voltage_v.high_alarm") == 0;
         seen_polls += strcmp(keys[n], "thresholds.comm_lost_polls") == 0;
         seen_breaker += strcmp(keys[n], "thresholds.thermal_runaway.breaker_output") == 0;
@@ -769,7 +773,36 @@ static void test_settings(void)
     /* 6 limit objects x 6, humidity's 4, 4 deviations, max_voltage_diff_v,
      * comm_lost_polls, baseline 2, equalizing 2, battery state 3, hydrogen 2,
      * thermal runaway 5, alarm outputs 2, float rules 3. */
-    CHECK_MSG(n == 65, "%d keys", n);
+    CHECK_MSG(n - others == 65, "%d keys", n - others);
+    CHECK(others == 2);
+
+    /* The two others: the poll period an integer in the schema's range,
+     * the unit by the index of its choice (bacsTemperatureUnit's 0 / 1). */
+    CHECK(ow_gateway_get(&g, "impedance_poll_min", &v) == 0 && v == 720);
+    CHECK(ow_gateway_set(&g, "impedance_poll_min", 15, err, sizeof(err)) == 0);
+    CHECK(g.impedance_poll_min == 15);
+    CHECK(ow_gateway_set(&g, "impedance_poll_min", 0, err, sizeof(err)) == -1);
+    CHECK_STR(err, "impedance_poll_min: must be between 1 and 44640");
+    CHECK(ow_gateway_get(&g, "temperature_unit", &v) == 0 && v == 0);
+    CHECK(!ow_gateway_fahrenheit(&g));
+    CHECK(ow_gateway_set(&g, "temperature_unit", 1, err, sizeof(err)) == 0);
+    CHECK_STR(g.temperature_unit, "F");
+    CHECK(ow_gateway_fahrenheit(&g));
+    CHECK(ow_gateway_set(&g, "temperature_unit", -1, err, sizeof(err)) == -1);
+    CHECK_STR(err, "temperature_unit: must be between 0 and 1 (C, F, in that order)");
+    CHECK_STR(g.temperature_unit, "F");
+    double lo = -1, hi = -1;
+    CHECK(ow_gateway_range("temperature_unit", &lo, &hi) == 0 && lo == 0 && hi == 1);
+    char txt[16];
+    CHECK_STR(ow_gateway_value_text("temperature_unit", 1, txt, sizeof txt), "F");
+    CHECK_STR(ow_gateway_value_text("impedance_poll_min", 30, txt, sizeof txt), "30");
+    CHECK_STR(ow_gateway_value_text("impedance_poll_min", NAN, txt, sizeof txt), "");
+    /* copied as settings: the rest of the gateway kept */
+    ow_gateway_cfg_t dst = s->gateways[0];
+    dst.poll_ms = 1234;
+    ow_gateway_copy_settings(&dst, &g);
+    CHECK(dst.impedance_poll_min == 15 && ow_gateway_fahrenheit(&dst) && dst.poll_ms == 1234);
+    CHECK(dst.thr.voltage_v.high_alarm == g.thr.voltage_v.high_alarm);
     ow_site_destroy(&s);
 }
 

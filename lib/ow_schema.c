@@ -449,10 +449,24 @@ int ow_schema_load_section(ow_schema_ctx_t *c, const ow_schema_section_t *sec, j
 
 /* ---- runtime settings ---- */
 
+/* An enum is a runtime setting by the index of its choice: settings travel
+ * as numbers (control requests, SNMP), and a choice list whose order is
+ * the wire's (C = 0, F = 1 for bacsTemperatureUnit) needs no second table. */
+static size_t nchoices(const ow_key_t *k)
+{
+    size_t n = 0;
+    while (k->choices && k->choices[n])
+        n++;
+    return n;
+}
+
 const ow_key_t *ow_schema_setting(const ow_key_t *keys, size_t n, const char *key)
 {
     const ow_key_t *k = ow_schema_find(keys, n, key);
-    return k && (k->type == OW_KEY_INT || k->type == OW_KEY_DOUBLE) ? k : NULL;
+    return k && (k->type == OW_KEY_INT || k->type == OW_KEY_DOUBLE ||
+                 (k->type == OW_KEY_ENUM && nchoices(k) > 0))
+               ? k
+               : NULL;
 }
 
 static int seterr(char *err, size_t errlen, const char *key, const char *why)
@@ -470,8 +484,19 @@ int ow_schema_set(const ow_key_t *keys, size_t n, void *base, const char *key, d
     if (!k) return seterr(err, errlen, key, "unknown key");
     if (!base) return seterr(err, errlen, key, "nothing to set");
     if (!isfinite(value)) return seterr(err, errlen, key, "must be a finite number");
-    if (k->type == OW_KEY_INT && value != floor(value))
+    if (k->type != OW_KEY_DOUBLE && value != floor(value))
         return seterr(err, errlen, key, "expected an integer");
+    if (k->type == OW_KEY_ENUM) {
+        char list[64];
+        if (value < 0 || value >= (double)nchoices(k)) {
+            choices_text(k, list, sizeof list);
+            snprintf(why, sizeof why, "must be between 0 and %zu (%s, in that order)",
+                     nchoices(k) - 1, list);
+            return seterr(err, errlen, key, why);
+        }
+        snprintf((char *)base + k->off, k->size, "%s", k->choices[(size_t)value]);
+        return 0;
+    }
     if (ow_schema_range_check(k, value, why, sizeof why) < 0) return seterr(err, errlen, key, why);
     if (k->type == OW_KEY_INT)
         *(int *)((char *)base + k->off) = (int)value;
@@ -485,6 +510,14 @@ int ow_schema_get(const ow_key_t *keys, size_t n, const void *base, const char *
     const ow_key_t *k = ow_schema_setting(keys, n, key);
     if (!k || !base) return -1;
     const void *src = (const char *)base + k->off;
+    if (k->type == OW_KEY_ENUM) {
+        for (size_t i = 0; k->choices[i]; i++)
+            if (strcmp(src, k->choices[i]) == 0) {
+                if (value) *value = (double)i;
+                return 0;
+            }
+        return -1; /* not loaded through the schema */
+    }
     if (value) *value = k->type == OW_KEY_INT ? *(const int *)src : *(const double *)src;
     return 0;
 }
@@ -493,8 +526,8 @@ int ow_schema_range(const ow_key_t *keys, size_t n, const char *key, double *min
 {
     const ow_key_t *k = ow_schema_setting(keys, n, key);
     if (!k) return -1;
-    if (min) *min = k->min;
-    if (max) *max = k->max;
+    if (min) *min = k->type == OW_KEY_ENUM ? 0 : k->min;
+    if (max) *max = k->type == OW_KEY_ENUM ? (double)nchoices(k) - 1 : k->max;
     return 0;
 }
 

@@ -130,10 +130,11 @@ int ow_schema_load_section(ow_schema_ctx_t *c, const ow_schema_section_t *sec, j
 
 /* The range of a number row: 0, or -1 with "must be between A and B" in why. */
 int ow_schema_range_check(const ow_key_t *k, double x, char *why, size_t len);
-/* Runtime settings: the number rows (int, double), by key. set checks the
- * type and range and writes; an owner that allows only some keys, or has
- * rules across keys, filters first and sets a copy. 0, or -1 with
- * "KEY: reason" in err; get/range -1: no such number row. */
+/* Runtime settings: the number rows (int, double) and the enums, an enum
+ * by the index of its choice (0 the first), by key. set checks the type
+ * and range and writes; an owner that allows only some keys, or has rules
+ * across keys, filters first and sets a copy. 0, or -1 with "KEY: reason"
+ * in err; get/range -1: no such row. */
 int ow_schema_set(const ow_key_t *keys, size_t n, void *base, const char *key, double value,
                   char *err, size_t errlen);
 int ow_schema_get(const ow_key_t *keys, size_t n, const void *base, const char *key, double *value);

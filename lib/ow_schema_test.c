@@ -229,7 +229,19 @@ int main(void)
     CHECK(ow_schema_set(keys, NK, &c, "inner.n", 4, err, sizeof err) == 0);
     CHECK(ow_schema_get(keys, NK, &c, "inner.n", &v) == 0 && v == 4);
     CHECK(ow_schema_range(keys, NK, "ratio", &lo, &hi) == 0 && lo == 0 && hi == 1);
-    CHECK(ow_schema_get(keys, NK, &c, "mode", &v) == -1);
+    /* An enum by the index of its choice, in the table's order. */
+    snprintf(c.mode, sizeof c.mode, "slow");
+    CHECK(ow_schema_get(keys, NK, &c, "mode", &v) == 0 && v == 1);
+    CHECK(ow_schema_set(keys, NK, &c, "mode", 0, err, sizeof err) == 0);
+    CHECK_STR(c.mode, "fast");
+    CHECK(ow_schema_get(keys, NK, &c, "mode", &v) == 0 && v == 0);
+    CHECK(ow_schema_set(keys, NK, &c, "mode", 2, err, sizeof err) == -1);
+    CHECK_STR(err, "mode: must be between 0 and 1 (fast, slow, in that order)");
+    CHECK(ow_schema_set(keys, NK, &c, "mode", 0.5, err, sizeof err) == -1);
+    CHECK_STR(err, "mode: expected an integer");
+    CHECK_STR(c.mode, "fast");
+    CHECK(ow_schema_range(keys, NK, "mode", &lo, &hi) == 0 && lo == 0 && hi == 1);
+    CHECK(ow_schema_get(keys, NK, &c, "when", &v) == -1); /* a date is no setting */
 
     /* The doc table: a row per key with type, range and default. */
     char *doc = NULL;

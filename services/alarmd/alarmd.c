@@ -341,7 +341,7 @@ static void apply_overrides(ow_alarmd_t *a, const char *gw, const char *source)
     json_decref(pending);
     json_object_foreach(o, key, v)
         log_info("%s: %s = %g (saved setting, %s)", gw, key, json_number_value(v), source);
-    ow_engine_set_thresholds(a->engine, gw, &g.thr);
+    ow_engine_set_settings(a->engine, gw, &g);
 }
 
 static int load_state(ow_alarmd_t *a, char *err, size_t errlen)
@@ -578,12 +578,31 @@ static void refuse(answer_t *an, const char *fmt, ...)
     an->r.ok = 0;
 }
 
+/* Every runtime setting of a gateway as config messages: the list
+ * request's answer, and part of a snapshot, so that a front-end that
+ * starts (or alarmd that restarted under it) shows what alarmd holds, the
+ * temperature unit for one, not the site file's. */
+static void add_settings(ow_alarmd_t *a, answer_t *an, int gi)
+{
+    const ow_gateway_cfg_t *g = ow_engine_gateway(a->engine, a->site->gateways[gi].id);
+    for (const char *const *k = ow_gateway_keys(); *k; k++) {
+        ow_msg_t cm;
+        ow_msg_init(&cm, OW_MSG_CONFIG);
+        snprintf(cm.u.config.key, sizeof cm.u.config.key, "%s", *k);
+        ow_gateway_get(g, *k, &cm.u.config.value);
+        snprintf(cm.u.config.source, sizeof cm.u.config.source, "control");
+        cm.h.ts_us = ow_now_us();
+        add_msg(a, an, &cm, g->id);
+    }
+}
+
 static void snapshot(ow_alarmd_t *a, answer_t *an, int gi)
 {
     const ow_gateway_cfg_t *g = &a->site->gateways[gi];
     const ow_state_t *st = ow_engine_state(a->engine, g->id);
     ow_msg_t m;
     int64_t now = ow_now_us();
+    add_settings(a, an, gi);
     if (st) {
         ow_msg_init(&m, OW_MSG_STATE);
         m.u.state = *st;
@@ -642,7 +661,7 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
         an->r.ok = 0;
         return;
     }
-    ow_engine_set_thresholds(a->engine, gw, &g.thr);
+    ow_engine_set_settings(a->engine, gw, &g);
     json_t *o = json_object_get(a->overrides, gw);
     if (!o) {
         o = json_object();
@@ -650,8 +669,8 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     }
     json_object_set_new(o, c->key, json_real(c->value));
     char ot[32], nt[32];
-    fmt_num(ot, sizeof ot, old);
-    fmt_num(nt, sizeof nt, c->value);
+    ow_gateway_value_text(c->key, old, ot, sizeof ot);
+    ow_gateway_value_text(c->key, c->value, nt, sizeof nt);
     /* persisted before the answer: an accepted setting survives a crash */
     audit(a, gw, who, "control", c->key, c->value, old, ot, nt);
     an->r.value = c->value;
@@ -677,16 +696,7 @@ static void do_list(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t
     int gi;
     (void)who;
     if ((gi = request_gw(a, m, an, 0)) < 0) return;
-    const ow_gateway_cfg_t *g = ow_engine_gateway(a->engine, a->site->gateways[gi].id);
-    for (const char *const *k = ow_gateway_keys(); *k; k++) {
-        ow_msg_t cm;
-        ow_msg_init(&cm, OW_MSG_CONFIG);
-        snprintf(cm.u.config.key, sizeof cm.u.config.key, "%s", *k);
-        ow_gateway_get(g, *k, &cm.u.config.value);
-        snprintf(cm.u.config.source, sizeof cm.u.config.source, "control");
-        cm.h.ts_us = ow_now_us();
-        add_msg(a, an, &cm, g->id);
-    }
+    add_settings(a, an, gi);
 }
 
 static void do_set(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
@@ -1076,7 +1086,7 @@ static int reload_site(ow_alarmd_t *a, ow_site_t *ns, const char *who)
                       "topology needs a restart",
                       ng->id);
         ow_gateway_cfg_t old = *cur;
-        ow_engine_set_thresholds(a->engine, ng->id, &ng->thr);
+        ow_engine_set_settings(a->engine, ng->id, ng);
         apply_overrides(a, ng->id, "reload");
         const ow_gateway_cfg_t *now = ow_engine_gateway(a->engine, ng->id);
         for (const char *const *k = ow_gateway_keys(); *k; k++) {
@@ -1085,8 +1095,8 @@ static int reload_site(ow_alarmd_t *a, ow_site_t *ns, const char *who)
             ow_gateway_get(now, *k, &nv);
             if (ov == nv) continue;
             char ot[32], nt[32];
-            fmt_num(ot, sizeof ot, ov);
-            fmt_num(nt, sizeof nt, nv);
+            ow_gateway_value_text(*k, ov, ot, sizeof ot);
+            ow_gateway_value_text(*k, nv, nt, sizeof nt);
             audit(a, ng->id, who, "reload", *k, nv, ov, ot, nt);
             changed++;
         }

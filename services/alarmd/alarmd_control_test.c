@@ -25,6 +25,7 @@ typedef struct {
     int nmsg;    /* the messages after the reply */
     int nconfig; /* of which kind config */
     int nstate;  /* of which kind state */
+    ow_config_t cfg[4]; /* the first config messages */
 } answer_t;
 
 static answer_t ask(ow_alarmd_t *a, const ow_peer_t *peer, ow_cmd_id_t id, const char *cmd,
@@ -59,6 +60,7 @@ static answer_t ask(ow_alarmd_t *a, const ow_peer_t *peer, ow_cmd_id_t id, const
         an.nmsg++;
         if (ow_decode((const char *)zframe_data(t), zframe_size(t), (const char *)zframe_data(b),
                       zframe_size(b), &rm, err, sizeof err, NULL) == OW_PERR_OK) {
+            if (rm.kind == OW_MSG_CONFIG && an.nconfig < 4) an.cfg[an.nconfig] = rm.u.config;
             an.nconfig += rm.kind == OW_MSG_CONFIG;
             an.nstate += rm.kind == OW_MSG_STATE;
         }
@@ -93,7 +95,7 @@ int main(void)
                     eng = {.who = "eng", .roles = OW_ROLE_READ | OW_ROLE_CONFIGURE},
                     brk = {.who = "brk", .roles = OW_ROLE_READ | OW_ROLE_BREAKER},
                     all = {.who = "cli", .roles = OW_ROLE_ALL};
-    const char *key = ow_gateway_keys()[0];
+    const char *key = "thresholds.voltage_v.high_alarm";
     int nkeys = 0;
     for (const char *const *k = ow_gateway_keys(); *k; k++)
         nkeys++;
@@ -185,6 +187,49 @@ int main(void)
         CHECK(!an.r.ok);
         CHECK_CONTAINS(an.r.error, "16 to 63 lowercase hex digits");
     }
+
+    /* The guide's other read-write settings are settings like the
+     * thresholds: in the list and the snapshot, set by an engineer, the
+     * unit by its index (0 C, 1 F), audited with the user, range-checked
+     * with the reason, and kept across a restart. */
+    an = ASK(&viewer, OW_CMD_SNAPSHOT, "", NAN, 0);
+    CHECK(an.r.ok && an.nconfig == nkeys);
+    an = ASK(&viewer, OW_CMD_GET, "impedance_poll_min", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 720);
+    an = ASK(&viewer, OW_CMD_GET, "temperature_unit", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 0);
+    check_refused(ASK(&ops, OW_CMD_SET, "temperature_unit", 1, 0), "ops", "set", "configure");
+    an = ASK(&eng, OW_CMD_SET, "impedance_poll_min", 30, 0);
+    CHECK_MSG(an.r.ok && an.r.value == 30, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_SET, "temperature_unit", 1, 0);
+    CHECK_MSG(an.r.ok && an.r.value == 1, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_SET, "temperature_unit", 2, 0);
+    CHECK(!an.r.ok);
+    CHECK_STR(an.r.error, "temperature_unit: must be between 0 and 1 (C, F, in that order)");
+    an = ASK(&eng, OW_CMD_SET, "impedance_poll_min", 0, 0);
+    CHECK(!an.r.ok);
+    CHECK_STR(an.r.error, "impedance_poll_min: must be between 1 and 44640");
+    an = ASK(&eng, OW_CMD_SET, "impedance_poll_min", 44641, 0);
+    CHECK(!an.r.ok);
+    an = ASK(&viewer, OW_CMD_AUDIT, "", NAN, 2); /* the last two: the accepted ones */
+    CHECK(an.r.ok && an.r.value == 2 && an.nconfig == 2);
+    CHECK_STR(an.cfg[0].who, "eng");
+    CHECK_STR(an.cfg[0].key, "impedance_poll_min");
+    CHECK(strcmp(an.cfg[0].old, "720") == 0 && strcmp(an.cfg[0].new_, "30") == 0);
+    CHECK_STR(an.cfg[1].who, "eng");
+    CHECK_STR(an.cfg[1].key, "temperature_unit");
+    CHECK(strcmp(an.cfg[1].old, "C") == 0 && strcmp(an.cfg[1].new_, "F") == 0);
+    CHECK(an.cfg[1].value == 1 && an.cfg[1].old_value == 0);
+    ow_alarmd_destroy(&a);
+    a = ow_alarmd_new(path, err, sizeof err);
+    CHECK_MSG(a != NULL, "%s", err);
+    if (!a) return ow_test_done("alarmd_control_test");
+    an = ASK(&viewer, OW_CMD_GET, "impedance_poll_min", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 30);
+    an = ASK(&viewer, OW_CMD_GET, "temperature_unit", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 1);
+    an = ASK(&viewer, OW_CMD_GET, key, NAN, 0);
+    CHECK(an.r.ok && an.r.value == orig - 0.5);
 
     /* Unknown commands: the table's names, whatever the key's roles. */
     an = ask(a, &viewer, OW_CMD_GET, "reboot", "", NAN, 0);

@@ -1064,6 +1064,14 @@ int ow_engine_set_thresholds(ow_engine_t *e, const char *gw, const ow_thresholds
     return 0;
 }
 
+int ow_engine_set_settings(ow_engine_t *e, const char *gw, const ow_gateway_cfg_t *src)
+{
+    gw_t *g = find_gw(e, gw);
+    if (!g || !src || ow_engine_set_thresholds(e, gw, &src->thr) < 0) return -1;
+    ow_gateway_copy_settings(&g->cfg, src);
+    return 0;
+}
+
 const ow_gateway_cfg_t *ow_engine_gateway(const ow_engine_t *e, const char *gw)
 {
     gw_t *g = find_gw(e, gw);

@@ -47,6 +47,9 @@ void ow_engine_tick(ow_engine_t *e, int64_t now_wall_us);
 
 /* Replace a gateway's thresholds (already validated by the caller). */
 int ow_engine_set_thresholds(ow_engine_t *e, const char *gw, const ow_thresholds_t *thr);
+/* Replace every runtime setting of a gateway (ow_gateway_keys: the
+ * thresholds and the others, already validated) with src's. */
+int ow_engine_set_settings(ow_engine_t *e, const char *gw, const ow_gateway_cfg_t *src);
 const ow_gateway_cfg_t *ow_engine_gateway(const ow_engine_t *e, const char *gw);
 
 /* Acknowledge (mute): alarm id, or 0 for all active alarms of gw (gw "" =
