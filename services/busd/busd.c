@@ -12,6 +12,7 @@
 #include "ow_auth.h"
 #include "ow_clock.h"
 #include "ow_cmd.h"
+#include "ow_ctl.h"
 #include "ow_daemon.h"
 #include "ow_log.h"
 #include "ow_pub.h"
@@ -33,8 +34,10 @@ struct ow_busd {
     ow_field_t *field; /* source "modbus-tcp" / "modbus-rtu" */
     ow_field_reading_t *reading;
     ow_pub_t *pub;
-    zsock_t *cmd; /* SUB to alarmd's commands for this gateway (ctl/GW) */
+    zsock_t *cmd; /* SUB to alarmd's commands (ctl/GW) and settings (cfg/GW) */
     uint64_t commands, bad_commands;
+    ow_ctl_async_t *ask; /* alarmd's settings at start, never waited for */
+    int asked;           /* 1 while the start's request is unanswered */
     int64_t step_us;        /* simulated time per poll cycle */
     int64_t real_period_us; /* wall time per poll cycle */
     double speed;
@@ -154,6 +157,15 @@ ow_busd_t *ow_busd_new(const ow_site_t *site, const ow_gateway_cfg_t *gw, const 
     char topic[OW_TOPIC_MAX];
     snprintf(topic, sizeof topic, "ctl/%s", gw->id);
     zsock_set_subscribe(b->cmd, topic);
+    /* The runtime settings that change what busd measures (the impedance
+     * period) are alarmd's: its config events while it runs, and, since a
+     * change made while busd was down is no event for us, one request at
+     * start. ZeroMQ holds the request until alarmd answers; meanwhile the
+     * site file's value applies. */
+    snprintf(topic, sizeof topic, "cfg/%s", gw->id);
+    zsock_set_subscribe(b->cmd, topic);
+    b->ask = ow_ctl_async_new(acfg.control_connect, err, errlen);
+    if (!b->ask) goto fail;
     if (b->field) return b;
     /* Simulated time starts at the wall clock of this boot (the epoch). */
     b->sim = ow_sim_new(gw, b->scenario, seed, (int64_t)ow_pub_epoch(b->pub));
@@ -174,6 +186,7 @@ void ow_busd_destroy(ow_busd_t **bp)
     ow_pub_destroy(&b->pub);
     ow_auth_forget(b->cmd);
     zsock_destroy(&b->cmd);
+    ow_ctl_async_destroy(&b->ask);
     ow_sim_destroy(&b->sim);
     ow_field_destroy(&b->field);
     free(b->reading);
@@ -291,6 +304,40 @@ static void poll_cycle(ow_busd_t *b)
     heartbeat(b, "running");
 }
 
+/* A runtime setting of alarmd's (its config event, or the answer at
+ * start). Only the simulator measures on busd's schedule: a field device
+ * measures impedance on its own, and the guide's Modbus map has no
+ * register to set it (busd reads what the device last measured). */
+static void on_setting(ow_busd_t *b, const char *key, double value, const char *from)
+{
+    if (strcmp(key, "impedance_poll_min") != 0 || isnan(value)) return;
+    if (!b->sim) {
+        log_debug("impedance_poll_min %g (%s): the field device keeps its own schedule", value,
+                  from);
+        return;
+    }
+    int was = ow_sim_impedance_poll(b->sim);
+    if (value < 1 || value > 1e6 || ow_sim_set_impedance_poll(b->sim, (int)value) < 0) {
+        log_warnx("impedance_poll_min %g from %s ignored: not a period in minutes", value, from);
+        return;
+    }
+    if (was != (int)value)
+        log_info("impedance measured every %d min (was %d; %s)", (int)value, was, from);
+}
+
+/* The answer to the start's request, when it has come. */
+static void check_asked(ow_busd_t *b)
+{
+    ow_reply_t r;
+    uint64_t epoch;
+    if (!b->asked || ow_ctl_async_recv(b->ask, &r, &epoch, NULL, NULL) != 1) return;
+    b->asked = 0;
+    if (r.ok)
+        on_setting(b, "impedance_poll_min", r.value, "alarmd");
+    else
+        log_warnx("alarmd refused the impedance_poll_min request: %s", r.error);
+}
+
 /* The command a control message is, when the table says busd takes it;
  * OW_CMD_COUNT for anything else. */
 static ow_cmd_id_t taken(const ow_control_t *c)
@@ -309,9 +356,13 @@ static void on_command(ow_busd_t *b)
     if (zmsg_size(msg) != 2 ||
         ow_decode((char *)zframe_data(t), zframe_size(t), (char *)zframe_data(body),
                   zframe_size(body), &m, err, sizeof err, NULL) != OW_PERR_OK ||
-        m.kind != OW_MSG_CONTROL) {
+        (m.kind != OW_MSG_CONTROL && m.kind != OW_MSG_CONFIG)) {
         b->bad_commands++;
         log_warnx("dropping malformed command: %s", zmsg_size(msg) != 2 ? "not 2 frames" : err);
+    } else if (m.kind == OW_MSG_CONFIG) {
+        /* cfg/wm1 is also a prefix of cfg/wm10 */
+        if (strcmp(m.h.gw, b->gw->id) == 0)
+            on_setting(b, m.u.config.key, m.u.config.value, m.u.config.who);
     } else if (b->field && taken(&m.u.control) == OW_CMD_OUTPUT) {
         /* The register maps are read-only: switching a device's outputs
          * would need a write map and a reason to trust this path with it. */
@@ -346,6 +397,7 @@ static void wait_until(ow_busd_t *b, int64_t until, volatile sig_atomic_t *stop)
         if (rc < 0 && errno != EINTR) return;
         if (rc > 0 && (it[0].revents & ZMQ_POLLIN)) ow_pub_serve(b->pub);
         if (rc > 0 && (it[1].revents & ZMQ_POLLIN)) on_command(b);
+        check_asked(b);
         ow_daemon_hup_refused(b->reload);
         if ((stop && *stop) || ow_mono_us() >= until) return;
     }
@@ -362,6 +414,12 @@ int ow_busd_run(ow_busd_t *b, volatile sig_atomic_t *stop, volatile sig_atomic_t
              b->field ? "of the device" : "simulated", (long long)(b->real_period_us / 1000),
              b->gw->publish, b->gw->replay);
     heartbeat(b, "starting");
+    char err[256];
+    ow_control_t req = ow_cmd_control(OW_CMD_GET, "impedance_poll_min", NAN, 0, "busd");
+    if (ow_ctl_async_send(b->ask, b->gw->id, &req, err, sizeof err) == 0)
+        b->asked = 1;
+    else
+        log_warnx("cannot ask alarmd for impedance_poll_min: %s", err);
     ow_deadline_init(&dl, b->real_period_us);
     while (!(stop && *stop)) {
         if (b->opts.max_cycles && b->st.cycles >= b->opts.max_cycles) break;

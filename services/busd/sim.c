@@ -129,7 +129,7 @@ typedef struct {
     double v, i_a, ib_a; /* terminal voltage, block current (+ charge), bypass current */
     /* measurement */
     double impc_mohm;
-    int64_t impc_next_us;
+    int64_t impc_us, impc_next_us; /* last measured (INT64_MIN none yet), next due */
     double meas_v;
     int64_t meas_us;
 } block_t;
@@ -157,6 +157,7 @@ struct ow_sim {
     rng_t noise;
     double h2_pct; /* hydrogen, % LEL */
     uint32_t outputs;
+    int impc_poll_min; /* impedance measurement period: alarmd's setting, else the file's */
 };
 
 /* ---- scenario events at a time ---- */
@@ -598,6 +599,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
     ow_sim_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->gw = gw;
+    s->impc_poll_min = gw->impedance_poll_min > 0 ? gw->impedance_poll_min : 720;
     s->chem = ow_gateway_chemistry(gw);
     s->sc = sc;
     s->start_us = start_us;
@@ -676,6 +678,7 @@ ow_sim_t *ow_sim_new(const ow_gateway_cfg_t *gw, const ow_scenario_t *sc, uint64
             /* Start in float equilibrium. */
             b->temp_c = amb0 + b->tenv_off_c + rth0 * s->cells * s->float_v_cell * i_float;
             b->impc_next_us = start_us;
+            b->impc_us = INT64_MIN;
             b->meas_us = INT64_MIN;
         }
     }
@@ -730,14 +733,13 @@ int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
     out->temp_c = round_to(b->temp_c + 0.1 * rng_normal(&sim->noise), 0.5);
     int64_t now = ow_sim_time_us(sim);
     if (now >= b->impc_next_us) {
-        int64_t period =
-            (int64_t)(sim->gw->impedance_poll_min > 0 ? sim->gw->impedance_poll_min : 720) *
-            60000000LL;
+        int64_t period = (int64_t)sim->impc_poll_min * 60000000LL;
         /* Three significant digits, as the module reports them: 0.01 mOhm
          * for a 12 V block's 4.6 mOhm, 0.001 mOhm for a 1000 Ah cell's
          * 0.24 mOhm (a fixed 0.01 would swallow a quarter of its ageing). */
         double z = b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise));
         b->impc_mohm = round_to(z, z > 0 ? pow(10, floor(log10(z)) - 2) : 0.01);
+        b->impc_us = now;
         while (b->impc_next_us <= now)
             b->impc_next_us += period;
         out->status |= OW_MODST_IMPC_FRESH;
@@ -838,6 +840,26 @@ void ow_sim_set_output(ow_sim_t *sim, int output, int on)
     else
         sim->outputs &= ~(1u << (output - 1));
     solve_all(sim);
+}
+
+int ow_sim_set_impedance_poll(ow_sim_t *sim, int minutes)
+{
+    if (!sim || minutes < 1) return -1;
+    if (minutes == sim->impc_poll_min) return 0;
+    sim->impc_poll_min = minutes;
+    /* The new period counts from each block's last measurement, as a
+     * module's timer would: a shorter one already over measures at the
+     * next read, a longer one waits out the rest. */
+    for (int i = 0; i < sim->nblocks; i++) {
+        block_t *b = &sim->b[i];
+        if (b->impc_us != INT64_MIN) b->impc_next_us = b->impc_us + (int64_t)minutes * 60000000LL;
+    }
+    return 0;
+}
+
+int ow_sim_impedance_poll(const ow_sim_t *sim)
+{
+    return sim->impc_poll_min;
 }
 
 /* ---- ground truth ---- */

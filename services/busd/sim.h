@@ -43,6 +43,12 @@ void ow_sim_read_aux(ow_sim_t *sim, ow_aux_t *out);
  * every string is open (no current); switching it off recloses them. */
 void ow_sim_set_output(ow_sim_t *sim, int output, int on);
 
+/* The impedance measurement period, min (bacsImpcPollRate: alarmd's
+ * runtime setting impedance_poll_min; the gateway's value at start). A new
+ * one counts from each block's last measurement. 0, or -1 below 1. */
+int ow_sim_set_impedance_poll(ow_sim_t *sim, int minutes);
+int ow_sim_impedance_poll(const ow_sim_t *sim);
+
 /* Ground truth for tests (no noise). */
 double ow_sim_true_soc(const ow_sim_t *sim, int string, int block); /* 0..1 */
 double ow_sim_true_current_a(const ow_sim_t *sim, int string);      /* + charge */

@@ -459,6 +459,34 @@ static void test_impedance(const ow_gateway_cfg_t *gw)
     ow_sim_destroy(&sim);
     sim = ow_sim_new(gw, NULL, 42, T0);
     CHECK_NEAR(other / ow_sim_true_impedance_mohm(sim, 2, 5), 1.0, 0.02); /* ageing only */
+
+    /* alarmd's impedance_poll_min, changed at run time: polled every
+     * minute, the fresh readings come at the old period until the change,
+     * then at the new one counted from the last measurement. */
+    CHECK(ow_sim_impedance_poll(sim) == 720);
+    CHECK(ow_sim_set_impedance_poll(sim, 0) == -1 && ow_sim_impedance_poll(sim) == 720);
+    int64_t fresh[8];
+    int nf = 0;
+    for (int minute = 0; minute <= 3 * 60 && nf < 8; minute++) {
+        if (minute == 1) CHECK(ow_sim_set_impedance_poll(sim, 60) == 0);
+        if (minute == 121) CHECK(ow_sim_set_impedance_poll(sim, 15) == 0);
+        if (ow_sim_read_module(sim, 1, 1, &m) == 0 && (m.status & OW_MODST_IMPC_FRESH))
+            fresh[nf++] = ow_sim_time_us(sim) - T0;
+        ow_sim_step(sim, MIN);
+    }
+    /* 0 (start), 60, 120 at 60 min; 135, 150, 165, 180 at 15 */
+    CHECK_MSG(nf == 7, "%d fresh readings", nf);
+    const int64_t want[] = {0, 60 * MIN, 120 * MIN, 135 * MIN, 150 * MIN, 165 * MIN, 180 * MIN};
+    for (int i = 0; i < nf && i < 7; i++)
+        CHECK_MSG(fresh[i] == want[i], "fresh %d at %lld s", i, (long long)(fresh[i] / S_US));
+    /* longer: the rest of the new period from the last one (180 + 600) */
+    CHECK(ow_sim_set_impedance_poll(sim, 600) == 0);
+    ow_sim_step(sim, 599 * MIN - ow_sim_time_us(sim) + T0 + 180 * MIN);
+    ow_sim_read_module(sim, 1, 1, &m);
+    CHECK(!(m.status & OW_MODST_IMPC_FRESH));
+    ow_sim_step(sim, MIN);
+    ow_sim_read_module(sim, 1, 1, &m);
+    CHECK(m.status & OW_MODST_IMPC_FRESH);
     ow_sim_destroy(&sim);
     free_scenario(&sc);
 }

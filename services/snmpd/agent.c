@@ -77,7 +77,6 @@ struct ow_snmpd {
     /* a SET between RESERVE2 and COMMIT/FREE */
     ow_snmp_set_t set[MAX_SET];
     int nset, set_applied;
-    int unit_new; /* bacsTemperatureUnit in the SET in progress, -1 none */
     uint64_t gets, sets_ok, sets_refused, traps;
 };
 
@@ -218,12 +217,6 @@ static void set_user(ow_snmpd_t *d, netsnmp_agent_request_info *ri)
     snprintf(d->set_user, sizeof d->set_user, "%s", u);
 }
 
-/* bacsTemperatureUnit: held by snmpd itself, not a setting of alarmd's. */
-static int is_unit_row(int row)
-{
-    return row >= 0 && strcmp(ow_snmp_oids[row].name, "bacsTemperatureUnit") == 0;
-}
-
 static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
                        netsnmp_request_info *reqs)
 {
@@ -257,14 +250,6 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
             }
             ow_snmp_set_t s = {.row = row};
             if (r->requestvb->type == ASN_INTEGER) s.wire = (int32_t)*r->requestvb->val.integer;
-            if (is_unit_row(row)) {
-                if (s.wire != 0 && s.wire != 1) {
-                    snprintf(why, sizeof why, "bacsTemperatureUnit = %d: 0 or 1", s.wire);
-                    refuse(d, ri, r, SNMP_ERR_WRONGVALUE, why);
-                    return;
-                }
-                continue;
-            }
             int rc = ow_snmp_set_check(v, &s, why, sizeof why);
             if (rc != OW_SET_OK) {
                 refuse(d, ri, r, set_error(rc), why);
@@ -276,16 +261,11 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
     case MODE_SET_RESERVE2:
         d->nset = 0;
         d->set_applied = 0;
-        d->unit_new = -1;
         set_user(d, ri);
         for (r = reqs; r; r = r->next) { /* at most MAX_SET: RESERVE1 */
             uint32_t o[OW_SNMP_OIDMAX];
             int len = to_u32(r->requestvb->name, r->requestvb->name_length, o);
             int row = ow_snmp_row_of(o, len);
-            if (is_unit_row(row)) { /* applied at COMMIT, after alarmd's */
-                d->unit_new = (int)*r->requestvb->val.integer;
-                continue;
-            }
             ow_snmp_set_t *s = &d->set[d->nset++];
             *s = (ow_snmp_set_t){.row = row, .wire = (int32_t)*r->requestvb->val.integer};
             ow_snmp_set_check(v, s, why, sizeof why);
@@ -293,7 +273,6 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
         if (ow_snmp_set_plan(v, d->set, d->nset, why, sizeof why) != OW_SET_OK) {
             refuse(d, ri, reqs, SNMP_ERR_INCONSISTENTVALUE, why);
             d->nset = 0;
-            d->unit_new = -1;
         }
         break;
     case MODE_SET_ACTION:
@@ -313,33 +292,24 @@ static void handle_set(ow_snmpd_t *d, int gi, netsnmp_agent_request_info *ri,
         d->set_applied = 1;
         break;
     case MODE_SET_COMMIT:
+        /* alarmd took them: served at once, before its config event comes */
         for (i = 0; i < d->nset; i++) {
-            ow_gateway_set(&v->cfg, ow_snmp_oids[d->set[i].row].key, d->set[i].value, NULL, 0);
-            log_info("SET %s.0 = %d: %s = %g (was %g)", ow_snmp_oids[d->set[i].row].name,
-                     d->set[i].wire, ow_snmp_oids[d->set[i].row].key, d->set[i].value,
-                     d->set[i].old);
+            ow_snmp_view_setting(v, ow_snmp_oids[d->set[i].row].key, d->set[i].value);
+            log_info("SET %s.0 = %d by %s: %s = %g (was %g)", ow_snmp_oids[d->set[i].row].name,
+                     d->set[i].wire, d->set_user[0] ? d->set_user : "?",
+                     ow_snmp_oids[d->set[i].row].key, d->set[i].value, d->set[i].old);
         }
-        if (d->unit_new >= 0) {
-            log_info("SET bacsTemperatureUnit.0 = %d (was %d) by %s: temperatures in 0.1 %s "
-                     "until restart",
-                     d->unit_new, v->fahrenheit, d->set_user[0] ? d->set_user : "?",
-                     d->unit_new ? "degF" : "degC");
-            v->fahrenheit = d->unit_new;
-        }
-        if (d->nset || d->unit_new >= 0) d->sets_ok++;
+        if (d->nset) d->sets_ok++;
         v->reshaped = 1; /* the next GET sees it */
         d->nset = 0;
-        d->unit_new = -1;
         break;
     case MODE_SET_UNDO:
         /* Another handler in the same PDU failed after our ACTION. */
         if (d->set_applied) put_back(d, gi, d->nset);
         d->nset = 0;
-        d->unit_new = -1;
         break;
     default: /* FREE */
         d->nset = 0;
-        d->unit_new = -1;
         break;
     }
 }
@@ -663,7 +633,7 @@ ow_snmpd_t *ow_snmpd_new(const char *site_path, int verbose, char *err, size_t e
         goto fail;
     }
     for (int g = 0; g < ng; g++) {
-        ow_snmp_view_init(&d->views[g], &d->site->gateways[g], d->cfg.fahrenheit);
+        ow_snmp_view_init(&d->views[g], &d->site->gateways[g]);
         d->regs[g] = (regctx_t){d, g};
         ow_quiet_init(&d->quiet[g], ow_mono_us());
         d->quiet_src[g] = ow_sub_add(d->sub, d->site->gateways[g].publish_connect,

@@ -14,14 +14,20 @@
  * - bacsModuleIndex.1 reads 0 in the guide's example: the index column is
  *   the module number minus one while the instance is the module number.
  *   Kept, since managers configured from the guide expect it.
- * - bacsImpcPollRate and bacsTemperatureUnit are read-write in the guide.
- *   bacsTemperatureUnit is: a SET switches the context's temperature objects
- *   between 0.1 degC and 0.1 degF until snmpd restarts (the site file's
- *   services.snmpd.temperature_unit is the start value; snmpd keeps no
- *   settings of its own). The impedance poll period is busd's bus schedule,
- *   read from the site file at start, and no runtime setting (alarmd's set
- *   takes thresholds.* only): bacsImpcPollRate stays read-only, a SET gets
- *   notWritable. Every alarm and warning level is writable, through alarmd.
+ * - bacsImpcPollRate and bacsTemperatureUnit are read-write, as in the
+ *   guide: runtime settings of the gateway (impedance_poll_min,
+ *   temperature_unit) that alarmd holds, persists and audits like every
+ *   alarm and warning level, so a SET goes to alarmd's set as the SNMPv3
+ *   user, and what is served is alarmd's value (its snapshot and config
+ *   events): the unit survives an snmpd restart and every snmpd serves the
+ *   same. temperature_unit is an enum set by its choice's index, C = 0,
+ *   F = 1, bacsTemperatureUnit's own numbers. It switches the context's
+ *   temperature objects between 0.1 degC and 0.1 degF; the levels are
+ *   stored in degC whatever it says. busd's simulator measures impedance at
+ *   impedance_poll_min as alarmd holds it (busd asks at start, follows its
+ *   config events); a field device measures on its own schedule, which the
+ *   guide's Modbus map cannot set (docs/modbus.md). A value out of the
+ *   schema's range (0..1, 1..44640 min) is wrongValue with the reason.
  * - gxRAUX inputs read normal(1) as in the guide's example and alarm(2);
  *   outputs off(0) / on(1). Only fitted units (aux_units) have instances.
  * - A block without a value (configured but not read yet, not answering,
@@ -94,24 +100,10 @@ static int g_lograte2(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, do
     return 1;
 }
 
-static int g_impcpoll(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
-{
-    (void)r, (void)i;
-    *out = v->cfg.impedance_poll_min;
-    return 1;
-}
-
 static int g_setting(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
 {
     (void)i;
     return ow_gateway_get(&v->cfg, r->key, out) == 0;
-}
-
-static int g_tempunit(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
-{
-    (void)r, (void)i;
-    *out = v->fahrenheit;
-    return 1;
 }
 
 static int g_status(const ow_snmp_view_t *v, const ow_snmp_oid_t *r, int i, double *out)
@@ -368,9 +360,9 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
        .descr = "Period between log recordings during normal operation."),
     RO(S(1, 6), "bacsLogRate2", .scale = 1, .unit = "s", .get = g_lograte2,
        .descr = "Period between log recordings during charge or discharge; 0 = every reading."),
-    RO(S(1, 7), "bacsImpcPollRate", .scale = 1, .unit = "min", .get = g_impcpoll,
-       .descr = "Period between internal impedance polls. Read-only in ohmwatch: busd's bus "
-                "schedule comes from the site file."),
+    SET(7, "bacsImpcPollRate", .scale = 1, .unit = "min", .key = "impedance_poll_min",
+        .descr = "Period between internal impedance polls. Writable, through alarmd (busd's "
+                 "simulator follows it)."),
     SET(8, "bacsImpcLowAlarm", .scale = 0.01, .unit = "mOhm",
         .key = "thresholds.impedance_mohm.low_alarm", .descr = "Impedance low alarm level."),
     SET(9, "bacsImpcHighAlarm", .scale = 0.01, .unit = "mOhm",
@@ -401,12 +393,11 @@ const ow_snmp_oid_t ow_snmp_oids[] = {
         .key = "thresholds.voltage_v.low_warn", .descr = "Voltage warning below this level."),
     SET(19, "bacsVoltageHighWarn", .scale = 0.01, .unit = "V",
         .key = "thresholds.voltage_v.high_warn", .descr = "Voltage warning above this level."),
-    {.sub = S(1, 20), .name = "bacsTemperatureUnit", .type = OW_T_INT, .access = OW_A_RW,
-     .inst = OW_I_SCALAR, .scale = 1, .unit = "", .get = g_tempunit,
-     .syntax = "INTEGER { celsius(0), fahrenheit(1) }",
-     .descr = "Temperature unit of every temperature object of this context. Writable: a SET "
-              "switches them at once, until snmpd restarts (then services.snmpd.temperature_unit "
-              "again); other than 0 or 1 is refused (wrongValue)."},
+    SET(20, "bacsTemperatureUnit", .scale = 1, .unit = "", .key = "temperature_unit",
+        .syntax = "INTEGER { celsius(0), fahrenheit(1) }",
+        .descr = "Temperature unit of every temperature object of this context. Writable, "
+                 "through alarmd, which keeps it: every snmpd and ohmwatch status show the same "
+                 "unit, after restarts too."),
     SET(21, "bacsStringVoltageLowAlarm", .scale = 0.01, .unit = "V",
         .key = "thresholds.string_voltage_v.low_alarm",
         .descr = "Battery string voltage low alarm threshold."),
@@ -589,14 +580,20 @@ int ow_snmp_doc(FILE *f)
                "bacsNumStringsObj (same value); hyphens in the guide's names are dropped.\n"
                "- bacsModuleIndex / bacsStringIndex read the number minus one, as in the guide's "
                "example, while the instance is the number.\n"
-               "- bacsTemperatureUnit is writable (SNMPv3 user with `write`): a SET of 0 "
-               "(celsius) or 1 (fahrenheit) switches every temperature object of that context "
-               "at once, until snmpd restarts, when `services.snmpd.temperature_unit` applies "
-               "again; another value gets wrongValue. Temperature levels in the same SET are "
-               "read in the unit before it.\n"
-               "- bacsImpcPollRate is read-only (notWritable): the impedance poll period is "
-               "busd's schedule (`impedance_poll_min`), read at start, not a runtime setting. "
-               "Every alarm and warning level is writable, through alarmd, and persisted.\n"
+               "- bacsTemperatureUnit and bacsImpcPollRate are writable (SNMPv3 user with "
+               "`write`), as in the guide: they are the gateway's runtime settings "
+               "`temperature_unit` and `impedance_poll_min` (docs/config.md), which alarmd "
+               "holds, persists and audits with the SNMP user like every alarm and warning "
+               "level; what is served is alarmd's value, so the unit survives an snmpd restart "
+               "and every snmpd (and `ohmwatch status`) shows the same. A SET of 0 (celsius) "
+               "or 1 (fahrenheit) switches every temperature object of that context; "
+               "temperature levels in the same SET are read in the unit before it, and are "
+               "stored in degC whatever the unit. busd's simulator measures impedance at "
+               "bacsImpcPollRate (it asks alarmd at start and follows its changes); a field "
+               "device measures on its own schedule, which the guide's Modbus map cannot set. "
+               "A value out of range (unit 0..1, rate 1..44640 min) gets wrongValue, with the "
+               "reason in snmpd's log. Every alarm and warning level is writable, through "
+               "alarmd, and persisted.\n"
                "- Temperatures (T) are 0.1 of the unit selected by bacsTemperatureUnit.\n"
                "- NMS discovery: sysObjectID.0 is 1.3.6.1.2.1.33.5, the tree's root "
                "(`services.snmpd.sys_object_id`). Checkmk's BACS plugins (bacs_battery, "
@@ -689,10 +686,10 @@ static void mib_descr(FILE *f, const ow_snmp_oid_t *o)
     if (o->key) {
         double lo, hi;
         if (ow_gateway_range(o->key, &lo, &hi) == 0)
-            fprintf(f,
-                    " Site setting %s, %g to %g before scaling; a level above its "
-                    "counterpart is refused (inconsistentValue).",
-                    o->key, lo, hi);
+            fprintf(f, " Site setting %s, %g to %g before scaling%s.", o->key, lo, hi,
+                    strncmp(o->key, "thresholds.", 11) == 0
+                        ? "; a level above its counterpart is refused (inconsistentValue)"
+                        : "");
     }
     fprintf(f, "\"\n");
 }

@@ -29,12 +29,10 @@ typedef struct {
 typedef struct {
     char listen[256];                /* net-snmp transport list, default "udp:161" */
     char agentx[256];                /* "" standalone; else the master's AgentX socket */
-    int fahrenheit;                  /* temperature_unit "F" */
     int default_gw;                  /* gateway index served in the default context "" */
     char community[64];              /* v2c read-only community; "" = v2c off */
     char source[64];                 /* where v2c requests may come from (net-snmp source spec) */
     char state_dir[512];             /* engineBoots and engineID persistence */
-    char temperature_unit[2];        /* "C" or "F", as written; fahrenheit follows */
     char default_gateway[OW_ID_MAX]; /* as written; "" the first; default_gw follows */
     char sys_object_id[128];         /* sysObjectID.0, dotted; what NMS detection reads */
     char sys_descr[256];             /* sysDescr.0 */
@@ -49,7 +47,7 @@ typedef struct {
  * as "file:PATH" (first line of the file) or "env:NAME". */
 int ow_site_snmpd(const ow_site_t *site, ow_snmpd_cfg_t *out, char *err, size_t errlen);
 /* Its rows (the section's, a user's, a notification target's) and the
- * section built from them; finish derives fahrenheit and checks that each
+ * section built from them; finish checks that each
  * v3 target names a user (exported so a test can build a section from
  * these rows plus its own). */
 extern const ow_key_t ow_snmpd_keys[], ow_snmpd_user_keys[], ow_snmpd_sink_keys[];

@@ -184,7 +184,6 @@ static int notify_parse(ow_schema_ctx_t *c, const ow_key_t *k, json_t *v, const 
                       ow_snmpd_sink_nkeys, s->sinks, sizeof s->sinks[0], &s->nsinks, sink_whole);
 }
 
-static const char *const units[] = {"C", "F", NULL};
 
 #define MK(m) OW_AT(ow_snmpd_cfg_t, m)
 
@@ -211,8 +210,6 @@ const ow_key_t ow_snmpd_keys[] = {
      .check = gateway_check, .range_doc = "a gateway `id`", .ddoc = "the first gateway",
      .doc = "The gateway of the default context `\"\"`; every gateway is also the context "
             "named by its id."},
-    {.key = "temperature_unit", .type = OW_KEY_ENUM, MK(temperature_unit), .sdef = "C",
-     .choices = units, .doc = "bacsTemperatureUnit and every temperature on the wire."},
     {.key = "sys_object_id", .type = OW_KEY_STRING, MK(sys_object_id), .sdef = "1.3.6.1.2.1.33.5",
      .check = oid_check, .range_doc = "a dotted OID",
      .doc = "sysObjectID.0. The default, the BACS MIB's root (under the UPS-MIB, 1.3.6.1.2.1.33), "
@@ -230,13 +227,13 @@ const ow_key_t ow_snmpd_keys[] = {
 /* clang-format on */
 const size_t ow_snmpd_nkeys = sizeof ow_snmpd_keys / sizeof ow_snmpd_keys[0];
 
-/* fahrenheit from the unit; a v3 target's user is one of users. */
+/* A v3 target's user is one of users. (bacsTemperatureUnit is the
+ * gateway's temperature_unit, a runtime setting alarmd holds.) */
 int ow_snmpd_finish(ow_schema_ctx_t *c, const json_t *obj, void *base)
 {
     ow_snmpd_cfg_t *s = base;
     char path[64];
     (void)obj;
-    s->fahrenheit = s->temperature_unit[0] == 'F';
     for (int i = 0; i < s->nsinks; i++) {
         int found = !s->sinks[i].user[0];
         for (int u = 0; u < s->nusers && !found; u++)

@@ -75,11 +75,10 @@ static void defaults(void)
         CHECK_STR(c.community, "");
         CHECK_STR(c.source, "127.0.0.1");
         CHECK_STR(c.state_dir, "/etc/ohmwatch/snmpd-state");
-        CHECK_STR(c.temperature_unit, "C");
         CHECK_STR(c.sys_object_id, "1.3.6.1.2.1.33.5");
         CHECK(strstr(c.sys_descr, "BACS") != NULL);
         CHECK_STR(c.default_gateway, "");
-        CHECK(c.fahrenheit == 0 && c.default_gw == 0 && c.nusers == 0 && c.nsinks == 0);
+        CHECK(c.default_gw == 0 && c.nusers == 0 && c.nsinks == 0);
     }
 }
 
@@ -93,7 +92,7 @@ static void every_key(void)
     CHECK_MSG(parse("/srv/site.json",
                     "{\"listen\": \"udp:1161,tcp:1161\", \"agentx\": \"tcp:master:705\", "
                     "\"community\": \"env:OW_SNMPD_KEYS_TEST_COMM\", \"source\": \"10.0.0.0/8\", "
-                    "\"default_gateway\": \"wm2\", \"temperature_unit\": \"F\", \"state_dir\": "
+                    "\"default_gateway\": \"wm2\", \"state_dir\": "
                     "\"var/snmp\", \"users\": [{\"name\": \"ops.1-a_b\", \"auth\": \"SHA-512\", "
                     "\"auth_pass\": \"opsauth12\", \"priv\": \"DES\", \"priv_pass\": "
                     "\"env:OW_SNMPD_KEYS_TEST_PRIV\", \"write\": true}, {\"name\": \"ro\", "
@@ -108,8 +107,6 @@ static void every_key(void)
     CHECK_STR(c.source, "10.0.0.0/8");
     CHECK_STR(c.default_gateway, "wm2");
     CHECK(c.default_gw == 1);
-    CHECK_STR(c.temperature_unit, "F");
-    CHECK(c.fahrenheit == 1);
     CHECK_STR(c.state_dir, "/srv/var/snmp");
     CHECK(c.nusers == 2 && c.nsinks == 2);
     CHECK_STR(c.users[0].name, "ops.1-a_b");
@@ -128,9 +125,7 @@ static void every_key(void)
     CHECK_STR(c.sinks[1].host, "nms:1162");
     CHECK_STR(c.sinks[1].community, "traps");
     CHECK_STR(c.sinks[1].user, "");
-    CHECK(parse("site.json", "{\"temperature_unit\": \"C\", \"state_dir\": \"/var/lib/snmpd\"}", &c,
-                err, sizeof err) == 0);
-    CHECK(c.fahrenheit == 0);
+    CHECK(parse("site.json", "{\"state_dir\": \"/var/lib/snmpd\"}", &c, err, sizeof err) == 0);
     CHECK_STR(c.state_dir, "/var/lib/snmpd");
     CHECK(parse("site.json", "{\"users\": [], \"notify\": []}", &c, err, sizeof err) == 0);
     CHECK(c.nusers == 0 && c.nsinks == 0);
@@ -236,7 +231,8 @@ static void refusals(void)
         {"{\"notify\": \"h\"}", "services.snmpd.notify: expected an array of at most 16 targets"},
         {"{\"notify\": [{\"host\": 162}]}", "services.snmpd.notify[0].host: expected a string"},
         /* out of range */
-        {"{\"temperature_unit\": \"K\"}", "services.snmpd.temperature_unit: must be one of: C, F"},
+        /* the unit is the gateway's runtime setting now, no snmpd key */
+        {"{\"temperature_unit\": \"F\"}", "services.snmpd.temperature_unit: unknown key"},
         {"{\"sys_object_id\": \"1.3.x\"}",
          "services.snmpd.sys_object_id: a dotted OID is expected, as 1.3.6.1.4.1.N"},
         {"{\"sys_object_id\": \"1.3.\"}",
@@ -379,7 +375,6 @@ static void doc(void)
     CHECK_CONTAINS(d, "| `services.snmpd.community` | string | <= 63 bytes; `file:PATH`, "
                       "`env:NAME` | empty (v2c off) |");
     CHECK_CONTAINS(d, "| `services.snmpd.source` | string | <= 63 bytes | `127.0.0.1` |");
-    CHECK_CONTAINS(d, "| `services.snmpd.temperature_unit` | enum | C, F | `C` |");
     CHECK_CONTAINS(d, "| `services.snmpd.state_dir` | string | 1..511 bytes | `snmpd-state` |");
     CHECK_CONTAINS(d, "| `services.snmpd.users` | array | 0..16 objects (below) | none |");
     CHECK_CONTAINS(d, "### services.snmpd.users[]\n");

@@ -7,11 +7,10 @@
 
 #include "oidtab.h"
 
-void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg, int fahrenheit)
+void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg)
 {
     memset(v, 0, sizeof *v);
     v->cfg = *cfg;
-    v->fahrenheit = fahrenheit;
     for (int m = 0; m <= OW_MAX_MODULES; m++)
         v->mod[m] = (ow_sv_module_t){.v = NAN, .t = NAN, .r = NAN, .eq = NAN};
     for (int s = 0; s <= OW_MAX_STRINGS; s++)
@@ -109,7 +108,7 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         break;
     case OW_MSG_CONFIG:
         /* alarmd already validated it; a key we do not hold is ignored. */
-        if (ow_gateway_set(&v->cfg, m->u.config.key, m->u.config.value, NULL, 0) == 0) v->dirty = 1;
+        ow_snmp_view_setting(v, m->u.config.key, m->u.config.value);
         break;
     case OW_MSG_ALARM:
         return apply_alarm(v, &m->u.alarm, ticks);
@@ -117,6 +116,13 @@ ow_snmp_change_t ow_snmp_view_apply(ow_snmp_view_t *v, const ow_msg_t *m, uint32
         break;
     }
     return none;
+}
+
+int ow_snmp_view_setting(ow_snmp_view_t *v, const char *key, double value)
+{
+    if (ow_gateway_set(&v->cfg, key, value, NULL, 0) < 0) return -1;
+    v->dirty = 1;
+    return 0;
 }
 
 void ow_snmp_view_quiet(ow_snmp_view_t *v)
@@ -158,7 +164,7 @@ static double clamp32(double x)
 int32_t ow_snmp_to_wire(const ow_snmp_view_t *v, int row, double value)
 {
     const ow_snmp_oid_t *o = &ow_snmp_oids[row];
-    if (o->temp && v->fahrenheit) value = value * 9.0 / 5.0 + 32.0;
+    if (o->temp && ow_gateway_fahrenheit(&v->cfg)) value = value * 9.0 / 5.0 + 32.0;
     return (int32_t)clamp32(round(value / o->scale));
 }
 
@@ -166,7 +172,7 @@ double ow_snmp_from_wire(const ow_snmp_view_t *v, int row, int32_t wire)
 {
     const ow_snmp_oid_t *o = &ow_snmp_oids[row];
     double value = wire * o->scale;
-    if (o->temp && v->fahrenheit) value = (value - 32.0) * 5.0 / 9.0;
+    if (o->temp && ow_gateway_fahrenheit(&v->cfg)) value = (value - 32.0) * 5.0 / 9.0;
     /* Undo the binary noise of the scaling (12.3 V, not 12.299999999). */
     return round(value * 1e6) / 1e6;
 }

@@ -46,8 +46,7 @@ typedef struct {
 } ow_sv_alarm_t;
 
 typedef struct ow_snmp_view {
-    ow_gateway_cfg_t cfg; /* a copy: settings follow alarmd's config events */
-    int fahrenheit;       /* bacsTemperatureUnit: 0 Celsius, 1 Fahrenheit */
+    ow_gateway_cfg_t cfg; /* a copy: settings (the unit too) follow alarmd's */
     ow_sv_module_t mod[OW_MAX_MODULES + 1];
     ow_sv_string_t str[OW_MAX_STRINGS + 1];
     uint32_t aux_in, aux_out;
@@ -68,7 +67,10 @@ typedef struct {
     ow_sv_alarm_t alarm;
 } ow_snmp_change_t;
 
-void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg, int fahrenheit);
+void ow_snmp_view_init(ow_snmp_view_t *v, const ow_gateway_cfg_t *cfg);
+/* A runtime setting alarmd holds (its config event, or a SET it took):
+ * 0, or -1 for a key or value the gateway does not take. */
+int ow_snmp_view_setting(ow_snmp_view_t *v, const char *key, double value);
 void ow_snmp_view_free(ow_snmp_view_t *v);
 
 /* Fold one message of this gateway in. ticks is the agent's sysUpTime, given

@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
-    ow_snmp_view_init(v, &site->gateways[0], 0);
+    ow_snmp_view_init(v, &site->gateways[0]);
     char *text = malloc(size + 1);
     if (!text) abort();
     memcpy(text, data, size);
@@ -165,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             set(v, arg);
             break;
         case 'f':
-            v->fahrenheit = 1;
+            ow_snmp_view_setting(v, "temperature_unit", 1);
             break;
         }
     }

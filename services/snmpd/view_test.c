@@ -58,7 +58,8 @@ static ow_msg_t alarm(uint64_t id, int type, const char *action)
 static void silent_block(const ow_gateway_cfg_t *g)
 {
     ow_snmp_view_t *v = malloc(sizeof *v);
-    ow_snmp_view_init(v, g, 1); /* Fahrenheit: the sentinel is not converted */
+    ow_snmp_view_init(v, g);
+    CHECK(ow_snmp_view_setting(v, "temperature_unit", 1) == 0); /* the sentinel is not converted */
     CHECK(ow_snmp_view_build(v) == 0);
     /* not read yet: every row there, as not answering */
     CHECK(val(v, "bacsModuleTemperature", 1) == OW_SNMP_NO_READING);
@@ -103,7 +104,7 @@ static void silent_block(const ow_gateway_cfg_t *g)
 static void quiet_gateway(const ow_gateway_cfg_t *g)
 {
     ow_snmp_view_t *v = malloc(sizeof *v);
-    ow_snmp_view_init(v, g, 0);
+    ow_snmp_view_init(v, g);
     for (int m = 1; m <= g->nmodules; m++) {
         ow_msg_t x = module(m, 13.5, 25, 4.52, 0);
         ow_snmp_view_apply(v, &x, 0);
@@ -152,7 +153,7 @@ int main(void)
     const ow_gateway_cfg_t *g = &site->gateways[0];
     quiet_gateway(g);
     ow_snmp_view_t *v = malloc(sizeof *v);
-    ow_snmp_view_init(v, g, 0);
+    ow_snmp_view_init(v, g);
 
     /* readings fold in with the guide's scales */
     for (int m = 1; m <= g->nmodules; m++) {
@@ -282,19 +283,40 @@ int main(void)
     ow_snmp_view_apply(v, &cfg, 0);
     ow_snmp_view_build(v);
     CHECK(val(v, "bacsVoltageHighAlarm", 0) == 1520);
-    v->fahrenheit = 1;
+    CHECK(val(v, "bacsTemperatureUnit", 0) == 0);
+    CHECK(val(v, "bacsImpcPollRate", 0) == 720);
+    snprintf(cfg.u.config.key, sizeof cfg.u.config.key, "temperature_unit");
+    cfg.u.config.value = 1; /* alarmd's, as every setting */
+    ow_snmp_view_apply(v, &cfg, 0);
+    snprintf(cfg.u.config.key, sizeof cfg.u.config.key, "impedance_poll_min");
+    cfg.u.config.value = 45;
+    ow_snmp_view_apply(v, &cfg, 0);
     ow_snmp_view_build(v);
+    CHECK(val(v, "bacsTemperatureUnit", 0) == 1);
+    CHECK(val(v, "bacsImpcPollRate", 0) == 45);
     CHECK(val(v, "bacsTemperatureHighWarn", 0) == 860); /* 30 degC = 86.0 F */
     CHECK(val(v, "bacsModuleTemperature", 2) == 226);   /* -5.25 degC = 22.55 F */
     int rt = ow_snmp_find("bacsTemperatureHighWarn");
     CHECK_NEAR(ow_snmp_from_wire(v, rt, 860), 30.0, 1e-9);
-    v->fahrenheit = 0;
+    CHECK(ow_snmp_view_setting(v, "temperature_unit", 0) == 0);
+    CHECK(ow_snmp_view_setting(v, "temperature_unit", 2) == -1);
+    CHECK(ow_snmp_view_setting(v, "no_such_key", 2) == -1);
 
     /* SET: read-only, out of range, inconsistent, and an order that works */
     ow_snmp_set_t s = {.row = ow_snmp_find("bacsNumBatteries"), .wire = 3};
     CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_NOT_WRITABLE);
+    /* the guide's two other read-write settings: through alarmd, range-checked */
     s = (ow_snmp_set_t){.row = ow_snmp_find("bacsImpcPollRate"), .wire = 60};
-    CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_NOT_WRITABLE);
+    CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_OK && s.value == 60);
+    s = (ow_snmp_set_t){.row = ow_snmp_find("bacsImpcPollRate"), .wire = 0};
+    CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_WRONG_VALUE);
+    CHECK_STR(err, "bacsImpcPollRate = 0 (0): impedance_poll_min must be between 1 and 44640");
+    s = (ow_snmp_set_t){.row = ow_snmp_find("bacsTemperatureUnit"), .wire = 1};
+    CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_OK && s.value == 1);
+    CHECK(ow_snmp_set_plan(v, &s, 1, err, sizeof err) == OW_SET_OK && s.old == 0);
+    s = (ow_snmp_set_t){.row = ow_snmp_find("bacsTemperatureUnit"), .wire = 2};
+    CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_WRONG_VALUE);
+    CHECK_STR(err, "bacsTemperatureUnit = 2 (2): temperature_unit must be between 0 and 1");
     s = (ow_snmp_set_t){.row = ow_snmp_find("bacsVoltageHighAlarm"), .wire = 20000}; /* 200 V */
     CHECK(ow_snmp_set_check(v, &s, err, sizeof err) == OW_SET_WRONG_VALUE);
     CHECK(strstr(err, "between") != NULL);
