@@ -32,6 +32,7 @@ typedef struct {
     /* The site file's levels with the ones alarmd has in force (its list
      * at the start, its config events since): the Level info panel. */
     ow_thresholds_t thr;
+    int fahrenheit, have_unit; /* alarmd's temperature_unit (snapshot, config events) */
 } gw_view_t;
 
 /* The settings the Level info panel shows, by their key on the wire. */
@@ -139,6 +140,10 @@ int ow_dash_update(ow_dash_t *d, const ow_msg_t *m)
         for (size_t k = 0; k < sizeof level_keys / sizeof level_keys[0]; k++)
             if (isfinite(m->u.config.value) && strcmp(m->u.config.key, level_keys[k].key) == 0)
                 *(double *)((char *)&v->thr + level_keys[k].off) = m->u.config.value;
+        if (strcmp(m->u.config.key, "temperature_unit") == 0 && isfinite(m->u.config.value)) {
+            v->fahrenheit = m->u.config.value == 1;
+            v->have_unit = 1;
+        }
         break;
     case OW_MSG_HEARTBEAT:
         v->hb = m->u.heartbeat;
@@ -195,6 +200,19 @@ static int alarm_names(const gw_view_t *v, int module, int string, int which, ch
         found = 1;
     }
     return found;
+}
+
+/* Temperatures are judged and carried in degC; the unit is how they are
+ * shown (the webmanager's setting, bacsTemperatureUnit). */
+static double temp_shown(double c, int fahrenheit)
+{
+    return fahrenheit ? c * 9.0 / 5.0 + 32.0 : c;
+}
+
+/* alarmd's unit once heard, the site file's before (no alarmd) */
+static int fahrenheit_of(const ow_gateway_cfg_t *g, const gw_view_t *v)
+{
+    return v->have_unit ? v->fahrenheit : ow_gateway_fahrenheit(g);
 }
 
 static void num(FILE *out, double v, int width, int prec)
@@ -408,7 +426,9 @@ static void render_info(FILE *out, const ow_gateway_cfg_t *g, const gw_view_t *v
                     {"Equalizing Range Min/Max", ""}};
     low_high(lvl[0].value, sizeof lvl[0].value, t->voltage_v.low_alarm, t->voltage_v.high_alarm,
              "V");
-    low_high(lvl[1].value, sizeof lvl[1].value, t->temp_c.low_alarm, t->temp_c.high_alarm, "°C");
+    int fahr = fahrenheit_of(g, v);
+    low_high(lvl[1].value, sizeof lvl[1].value, temp_shown(t->temp_c.low_alarm, fahr),
+             temp_shown(t->temp_c.high_alarm, fahr), fahr ? "°F" : "°C");
     low_high(lvl[2].value, sizeof lvl[2].value, t->impedance_mohm.low_alarm,
              t->impedance_mohm.high_alarm, "mΩ");
     low_high(lvl[3].value, sizeof lvl[3].value, t->equalizing_min_v, t->equalizing_max_v, "V");
@@ -446,6 +466,8 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
         const ow_gateway_cfg_t *g = &d->site->gateways[i];
         const gw_view_t *v = &d->views[i];
         if (!shown(d, i)) continue;
+        int fahr = fahrenheit_of(g, v);
+        char unit = fahr ? 'F' : 'C';
         fprintf(out, "\nGateway %s (%s) — %s, %s %s %.0f Ah, source %s", g->id, g->name,
                 g->module_type->name, g->battery.manufacturer, g->battery.type,
                 g->battery.capacity_ah, g->source);
@@ -463,7 +485,7 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
             const ow_string_t *st = &v->str[s];
             fprintf(out, "\nString %s\n", sc->name);
             /* Written out: printf widths count bytes, and °C and mΩ are multibyte. */
-            fprintf(out, " No.   Volt.[V]  Temp.[°C]  Ri.[mΩ]  Equalize  Status\n");
+            fprintf(out, " No.   Volt.[V]  Temp.[°%c]  Ri.[mΩ]  Equalize  Status\n", unit);
             for (int b = 1; b <= sc->modules; b++) {
                 int addr = sc->first_module + b - 1;
                 const ow_module_t *m = &v->mod[addr];
@@ -474,7 +496,7 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
                     continue;
                 }
                 num(out, m->voltage_v, 10, 3);
-                num(out, m->temp_c, 11, 1);
+                num(out, temp_shown(m->temp_c, fahr), 11, 1);
                 num(out, m->impedance_mohm, 9, 2);
                 if (m->eq_pct > 0)
                     fprintf(out, " %8.0f%%  ", m->eq_pct);
@@ -513,8 +535,8 @@ void ow_dash_render(const ow_dash_t *d, FILE *out)
         if (v->have_dev) render_device(out, g, v);
         if (v->have_aux) {
             fprintf(out, "\nAmbient ");
-            num(out, v->aux.ambient_c, 0, 1);
-            fprintf(out, " °C   Humidity ");
+            num(out, temp_shown(v->aux.ambient_c, fahr), 0, 1);
+            fprintf(out, " °%c   Humidity ", unit);
             num(out, v->aux.humidity_pct, 0, 0);
             fprintf(out, " %%   Hydrogen ");
             num(out, v->aux.hydrogen_pct_lel, 0, 1);

@@ -107,6 +107,37 @@ int main(void)
     /* without alarmd's state the counter and the pause are unknown */
     CHECK_CONTAINS(out, "Miscellaneous:\n  Firmware Version -   Discharge Counter -   "
                         "Ripple Voltage 200 mV\n  Equalizing paused -   Page generated 20");
+    CHECK_CONTAINS(out, "Temp.[°C]");
+    free(out);
+
+    /* alarmd's temperature_unit F (its snapshot or a config event): every
+     * temperature in degF, the unit named on each. */
+    ow_msg_init(&m, OW_MSG_AUX);
+    strcpy(m.h.gw, "wm1");
+    m.u.aux.ambient_c = 20, m.u.aux.humidity_pct = 40, m.u.aux.hydrogen_pct_lel = 0;
+    ow_dash_update(d, &m);
+    ow_msg_init(&m, OW_MSG_CONFIG);
+    strcpy(m.h.gw, "wm1");
+    strcpy(m.u.config.key, "temperature_unit");
+    m.u.config.value = 1;
+    CHECK(ow_dash_update(d, &m) == 0);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, " No.   Volt.[V]  Temp.[°F]  Ri.[mΩ]  Equalize  Status\n");
+    CHECK_CONTAINS(out, "   9     12.949       81.5     4.52"); /* 27.5 degC */
+    CHECK_CONTAINS(out, "Ambient 68.0 °F   Humidity 40 %");  /* 20 degC */
+    CHECK_CONTAINS(out, "Temperature Low/High 41 °F/95 °F"); /* 5 and 35 degC */
+    CHECK(strstr(out, "°C") == NULL);
+    free(out);
+    m.u.config.value = 0;
+    ow_dash_update(d, &m);
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "   9     12.949       27.5     4.52");
+    CHECK_CONTAINS(out, "Ambient 20.0 °C");
+    CHECK(strstr(out, "°F") == NULL);
     free(out);
 
     /* alarmd's state: the counter and the pause; a setting alarmd has in

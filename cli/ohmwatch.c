@@ -37,8 +37,10 @@ static void usage(FILE *out)
             "  tail [-g GW] [-t PREFIX]... [--json] [--since PUB:EPOCH:SEQ]... [--from-start]\n"
             "       [--count N] [--idle S]                live messages\n"
             "  alarms [-g GW]                           active alarms and flag words (alarmd)\n"
-            "  thresholds get [KEY] [-g GW]             one threshold, or all\n"
-            "  thresholds set KEY VALUE [-g GW]         change a threshold at runtime\n"
+            "  thresholds get [KEY] [-g GW]             one runtime setting, or all\n"
+            "  thresholds set KEY VALUE [-g GW]         change one at runtime: a threshold,\n"
+            "                                           impedance_poll_min (min),\n"
+            "                                           temperature_unit C|F\n"
             "  ack ID|--all [-g GW]                     acknowledge (mute) one alarm, or all\n"
             "  output N on|off [--yes] [-g GW]          switch a GX_R_AUX output (the breaker):\n"
             "                                           asks to type N to confirm, unless --yes\n"
@@ -229,7 +231,7 @@ static int cmd_status(const ow_site_t *site, int argc, char **argv)
     ow_sub_subscribe(sub, "alm/");
     ow_sub_subscribe(sub, "dis/"); /* progress: time-to-go */
     ow_sub_subscribe(sub, "dev/"); /* a field device's own words */
-    ow_sub_subscribe(sub, "cfg/"); /* a setting changed: Level info */
+    ow_sub_subscribe(sub, "cfg/"); /* a setting changed: Level info, the temperature unit */
     int64_t deadline = ow_mono_us() + (int64_t)(timeout_s * 1e6), last_draw = 0;
     int rc = 1;
     ow_delivery_t dv;
@@ -480,8 +482,10 @@ static int cmd_alarms(const ow_site_t *site, int argc, char **argv)
 static void show_config(void *ctx, const ow_msg_t *m)
 {
     (void)ctx;
+    char txt[32];
     if (m->kind == OW_MSG_CONFIG)
-        printf("%s %s = %g\n", m->h.gw, m->u.config.key, m->u.config.value);
+        printf("%s %s = %s\n", m->h.gw, m->u.config.key,
+               ow_gateway_value_text(m->u.config.key, m->u.config.value, txt, sizeof txt));
 }
 
 static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
@@ -507,15 +511,20 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
     if (n == 2 && strcmp(args[0], "get") == 0) {
         req = ow_cmd_control(OW_CMD_GET, args[1], NAN, 0, NULL);
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
-        if (rc == 0) printf("%s = %g\n", args[1], r.value);
+        char txt[32];
+        if (rc == 0) printf("%s = %s\n", args[1], ow_gateway_value_text(args[1], r.value, txt, 32));
         return rc;
     }
     if (n == 3 && strcmp(args[0], "set") == 0) {
         double value;
-        if (arg_double("thresholds set", "value", args[2], -1e12, 1e12, &value)) return 2;
+        /* an enum setting by its choice's name (temperature_unit F) or index */
+        if (ow_gateway_value_choice(args[1], args[2], &value) < 0 &&
+            arg_double("thresholds set", "value", args[2], -1e12, 1e12, &value))
+            return 2;
         req = ow_cmd_control(OW_CMD_SET, args[1], value, 0, NULL);
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
-        if (rc == 0) printf("%s = %g\n", args[1], r.value);
+        char txt[32];
+        if (rc == 0) printf("%s = %s\n", args[1], ow_gateway_value_text(args[1], r.value, txt, 32));
         return rc;
     }
     usage(stderr);

@@ -1316,6 +1316,18 @@ const char *ow_gateway_value_text(const char *key, double value, char *buf, size
     return buf;
 }
 
+int ow_gateway_value_choice(const char *key, const char *text, double *value)
+{
+    const ow_key_t *k = find_setting(key);
+    if (!k || k->type != OW_KEY_ENUM || !text) return -1;
+    for (size_t i = 0; k->choices[i]; i++)
+        if (strcmp(text, k->choices[i]) == 0) {
+            *value = (double)i;
+            return 0;
+        }
+    return -1;
+}
+
 int ow_gateway_fahrenheit(const ow_gateway_cfg_t *g)
 {
     return g && g->temperature_unit[0] == 'F';

@@ -214,6 +214,9 @@ void ow_gateway_copy_settings(ow_gateway_cfg_t *dst, const ow_gateway_cfg_t *src
 /* A setting's value as people read it: an enum's choice ("F"), else %g;
  * "" for NaN or an unknown key. Returns buf. */
 const char *ow_gateway_value_text(const char *key, double value, char *buf, size_t len);
+/* The index of an enum setting's choice ("F" -> 1): 0, or -1 when key is
+ * no enum setting or text none of its choices. */
+int ow_gateway_value_choice(const char *key, const char *text, double *value);
 /* 1 when temperatures are to be shown in degF (temperature_unit "F"). */
 int ow_gateway_fahrenheit(const ow_gateway_cfg_t *g);
 

@@ -797,6 +797,10 @@ static void test_settings(void)
     CHECK_STR(ow_gateway_value_text("temperature_unit", 1, txt, sizeof txt), "F");
     CHECK_STR(ow_gateway_value_text("impedance_poll_min", 30, txt, sizeof txt), "30");
     CHECK_STR(ow_gateway_value_text("impedance_poll_min", NAN, txt, sizeof txt), "");
+    CHECK(ow_gateway_value_choice("temperature_unit", "F", &v) == 0 && v == 1);
+    CHECK(ow_gateway_value_choice("temperature_unit", "C", &v) == 0 && v == 0);
+    CHECK(ow_gateway_value_choice("temperature_unit", "K", &v) == -1);
+    CHECK(ow_gateway_value_choice("impedance_poll_min", "30", &v) == -1);
     /* copied as settings: the rest of the gateway kept */
     ow_gateway_cfg_t dst = s->gateways[0];
     dst.poll_ms = 1234;

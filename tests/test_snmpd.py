@@ -6,9 +6,9 @@ gateways: busd x 2, alarmd, snmpd):
 - snmpwalk -m shows the MIB's names; smilint -l 6 has no error on the MIB;
 - snmpset by a v3 write user is applied through alarmd (alarmd's `get`,
   the next GET, and the alarms it causes); refused for v2c, a read-only v3
-  user, an out-of-range value (wrongValue), a low above its high
-  (inconsistentValue) and a read-only object (notWritable), each time with
-  nothing changed;
+  user, an out-of-range value (wrongValue: a level, bacsImpcPollRate 0,
+  bacsTemperatureUnit 2), a low above its high (inconsistentValue) and a
+  read-only object (notWritable), each time with nothing changed;
 - the alarms the SET raises and clears reach snmptrapd as
   bacsTrapAlarmEntryAdded/Removed, as v2c traps and as v3 informs, with the
   alarm's id and well-known type, and the alarm table shows them meanwhile;
@@ -218,10 +218,13 @@ def alarmd_get(key, gw="wm1"):
     return rep["value"]
 
 
+RATE, UNIT = ROOTOID + ".1.7.0", ROOTOID + ".1.20.0"  # bacsImpcPollRate, bacsTemperatureUnit
+
+
 def refused(auth, reason, *setargs):
-    before = get(V2, HW, HA)
+    before = get(V2, HW, HA, RATE, UNIT)
     r = tool("snmpset", auth, *setargs)
-    after = get(V2, HW, HA)
+    after = get(V2, HW, HA, RATE, UNIT)
     check(r.returncode != 0 and reason in r.stderr and before == after,
           "refused with %s and nothing changed: %r" % (reason, r.stderr))
 
@@ -231,8 +234,10 @@ refused(VIEWER, "noAccess", HW, "i", "290")
 refused(OPS, "wrongValue", HW, "i", "9000")           # 900 degC: out of the schema's range
 refused(OPS, "inconsistentValue", HW, "i", "400")     # warning above the 35 degC alarm
 refused(OPS, "notWritable", ROOTOID + ".1.3.0", "i", "5")
-refused(OPS, "notWritable", ROOTOID + ".1.7.0", "i", "60")     # bacsImpcPollRate: busd's
-refused(OPS, "wrongValue", ROOTOID + ".1.20.0", "i", "2")      # bacsTemperatureUnit: 0 or 1
+refused(OPS, "wrongValue", RATE, "i", "0")         # bacsImpcPollRate: 1..44640 min
+refused(OPS, "wrongValue", RATE, "i", "44641")
+refused(OPS, "wrongValue", UNIT, "i", "2")         # bacsTemperatureUnit: 0 or 1
+refused(VIEWER, "noAccess", RATE, "i", "60")
 refused(OPS, "wrongType", HW, "s", "hot")
 check(alarmd_get("thresholds.temp_c.high_warn") == 30, "alarmd still at 30 degC")
 

@@ -17,7 +17,8 @@ behaviour (none of their code is in the project):
 Then bacsTemperatureUnit's SET (issue 17, read-write where the guide says
 so): a write user switches it to fahrenheit and back, the temperature
 objects change scale at once, 2 is refused (wrongValue), a read-only user
-and bacsImpcPollRate (busd's schedule) are refused; services.snmpd's
+and a bacsImpcPollRate of 0 are refused; the unit is alarmd's setting, so
+it is still fahrenheit after alarmd and snmpd restart; services.snmpd's
 sys_object_id / sys_descr are served when set, and a bad OID is refused by
 -n with its place."""
 import json
@@ -182,7 +183,7 @@ refused(OPS, "wrongValue", UNIT, "i", "2")
 refused(OPS, "wrongType", UNIT, "s", "F")
 refused(VIEWER, "noAccess", UNIT, "i", "1")
 refused(V2, "noAccess", UNIT, "i", "1")
-refused(OPS, "notWritable", ROOTOID + ".1.7.0", "i", "60")  # bacsImpcPollRate
+refused(OPS, "wrongValue", ROOTOID + ".1.7.0", "i", "0")  # bacsImpcPollRate: 1..44640 min
 r = tool("snmpset", OPS, UNIT, "i", "1")
 check(r.returncode == 0, "SET bacsTemperatureUnit = 1: %r" % r.stderr)
 after = get(UNIT, TEMP1[1:], HA)
@@ -196,6 +197,8 @@ check(near(parsed_f["1"][1], c_temp * 9 / 5 + 32, 0.1), "an NMS's /10 reads degF
 r = tool("snmpset", OPS, UNIT, "i", "0")
 check(r.returncode == 0 and get(TEMP1[1:])[TEMP1] == str(cround(c_temp / 0.1)) and
       get(HA)["." + HA] == str(ha_c), "back to celsius: %r" % r.stderr)
+r = tool("snmpset", OPS, UNIT, "i", "1")  # and fahrenheit again, across the restarts below
+check(r.returncode == 0, "SET bacsTemperatureUnit = 1 again: %r" % r.stderr)
 check(stop(agent) == 0 and stop(alarmd) == 0, "snmpd and alarmd stop cleanly")
 
 # ---- configured system group ----
@@ -210,6 +213,7 @@ sysgrp = get("1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0")
 check(sysgrp.get(".1.3.6.1.2.1.1.2.0") == ".1.3.6.1.4.1.99999.1" and
       sysgrp.get(".1.3.6.1.2.1.1.1.0") == "BACS webmanager (ohmwatch)",
       "sys_object_id and sys_descr served: %r" % sysgrp)
-check(get(UNIT)["." + UNIT] == "0", "the unit is the site file's again after a restart")
+check(wait_for(lambda: get(UNIT).get("." + UNIT) == "1", 10),
+      "the unit is alarmd's, kept across both restarts: %r" % get(UNIT))
 check(stop(agent) == 0, "snmpd stops cleanly")
 done("snmpd_nms")

@@ -739,9 +739,12 @@ int ow_sim_read_module(ow_sim_t *sim, int string, int block, ow_module_t *out)
          * 0.24 mOhm (a fixed 0.01 would swallow a quarter of its ageing). */
         double z = b->r_mohm * (1 + 0.01 * rng_normal(&sim->noise));
         b->impc_mohm = round_to(z, z > 0 ? pow(10, floor(log10(z)) - 2) : 0.01);
+        /* On the grid of the period while polls keep up with it; a
+         * measurement that catches up (a period changed, a stall) starts
+         * the grid again from itself, so the next comes a period later. */
         b->impc_us = now;
-        while (b->impc_next_us <= now)
-            b->impc_next_us += period;
+        b->impc_next_us += period;
+        if (b->impc_next_us <= now) b->impc_next_us = now + period;
         out->status |= OW_MODST_IMPC_FRESH;
     }
     out->impedance_mohm = b->impc_mohm;
