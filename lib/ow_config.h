@@ -146,8 +146,9 @@ typedef struct {
     int log_rate_s;                        /* bacsLogRate1: history period in normal operation */
     int log_rate_charge_s;  /* bacsLogRate2: during charge/discharge, 0 = every reading */
     int impedance_poll_min; /* bacsImpcPollRate, a runtime setting */
-    char temperature_unit[2]; /* bacsTemperatureUnit: "C" or "F", a runtime setting */
-    int journal_messages;   /* replay journal bound */
+    /* bacsTemperatureUnit, a runtime setting: "C" or "F" */
+    char temperature_unit[2];
+    int journal_messages; /* replay journal bound */
     const ow_module_type_t *module_type;
     int current_sensor;  /* 1 if string current sensors are fitted */
     int aux_units;       /* GX_R_AUX units fitted, 0..4 */

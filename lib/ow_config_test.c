@@ -758,8 +758,8 @@ static void test_settings(void)
     int n = 0, seen_high_alarm = 0, seen_polls = 0, seen_breaker = 0, others = 0;
     ow_gateway_cfg_t orig = s->gateways[0];
     for (; keys[n]; n++) {
-        int other = strcmp(keys[n], "impedance_poll_min") == 0 ||
-                    strcmp(keys[n], "temperature_unit") == 0;
+        int other =
+            strcmp(keys[n], "impedance_poll_min") == 0 || strcmp(keys[n], "temperature_unit") == 0;
         others += other;
         CHECK_MSG(other || strncmp(keys[n], "thresholds.", 11) == 0, "%s", keys[n]);
         seen_high_alarm += strcmp(keys[n], "thresholds.voltage_v.high_alarm") == 0;

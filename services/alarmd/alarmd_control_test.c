@@ -22,9 +22,9 @@ static char dir[] = "/tmp/ow-alarmd-control-test-XXXXXX";
 
 typedef struct {
     ow_reply_t r;
-    int nmsg;    /* the messages after the reply */
-    int nconfig; /* of which kind config */
-    int nstate;  /* of which kind state */
+    int nmsg;           /* the messages after the reply */
+    int nconfig;        /* of which kind config */
+    int nstate;         /* of which kind state */
     ow_config_t cfg[4]; /* the first config messages */
 } answer_t;
 

@@ -36,8 +36,8 @@ struct ow_busd {
     ow_pub_t *pub;
     zsock_t *cmd; /* SUB to alarmd's commands (ctl/GW) and settings (cfg/GW) */
     uint64_t commands, bad_commands;
-    ow_ctl_async_t *ask; /* alarmd's settings at start, never waited for */
-    int asked;           /* 1 while the start's request is unanswered */
+    ow_ctl_async_t *ask;    /* alarmd's settings at start, never waited for */
+    int asked;              /* 1 while the start's request is unanswered */
     int64_t step_us;        /* simulated time per poll cycle */
     int64_t real_period_us; /* wall time per poll cycle */
     double speed;

@@ -31,7 +31,12 @@
  * - Reserved registers read 0, including 1005-1009, the one gap between
  *   sections (the asserts below leave no other): SCADA masters read the map
  *   in blocks such as 1000-1059, and one reserved register must not fail
- *   the whole request. Only an address outside 1000-3681 is illegal (02). */
+ *   the whole request. Only an address outside 1000-3681 is illegal (02).
+ * - No settings registers: the guide's Modbus map is read registers only,
+ *   so bacsImpcPollRate and bacsTemperatureUnit are set through SNMP or the
+ *   CLI (alarmd's runtime settings), and TEMP stays the guide's degC
+ *   formula whatever temperature_unit says: a master decodes it as the
+ *   guide tells it to. */
 #include "regmap.h"
 
 #include <math.h>
@@ -627,6 +632,12 @@ int ow_mb_doc(FILE *out)
                  "1005-1009 alike, so that a master reading a block such as 1000-1059 in one "
                  "request gets it whole; count 0 or above 125: 03 illegal "
                  "data value; unknown unit id: 0B gateway target device failed to respond.\n"
+                 "- **No settings registers:** the guide's map is read registers only, so the "
+                 "impedance interval and the temperature unit (bacsImpcPollRate, "
+                 "bacsTemperatureUnit) are set through SNMP or `ohmwatch thresholds set` "
+                 "(alarmd's runtime settings `impedance_poll_min`, `temperature_unit`), and "
+                 "TEMP stays the guide's (x - 78) / 2 degC whatever the unit: a master decodes "
+                 "it as the guide says.\n"
                  "\n## A master can always reach it\n\n"
                  "- **Slots.** When all `max_clients` slots are taken, the address holding the "
                  "most slots gives up its longest-idle connection to the newcomer (a newcomer "

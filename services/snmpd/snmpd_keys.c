@@ -184,7 +184,6 @@ static int notify_parse(ow_schema_ctx_t *c, const ow_key_t *k, json_t *v, const 
                       ow_snmpd_sink_nkeys, s->sinks, sizeof s->sinks[0], &s->nsinks, sink_whole);
 }
 
-
 #define MK(m) OW_AT(ow_snmpd_cfg_t, m)
 
 /* clang-format off */
