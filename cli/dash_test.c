@@ -126,8 +126,8 @@ int main(void)
     fclose(f);
     CHECK_CONTAINS(out, " No.   Volt.[V]  Temp.[°F]  Ri.[mΩ]  Equalize  Status\n");
     CHECK_CONTAINS(out, "   9     12.949       81.5     4.52"); /* 27.5 degC */
-    CHECK_CONTAINS(out, "Ambient 68.0 °F   Humidity 40 %");  /* 20 degC */
-    CHECK_CONTAINS(out, "Temperature Low/High 41 °F/95 °F"); /* 5 and 35 degC */
+    CHECK_CONTAINS(out, "Ambient 68.0 °F   Humidity 40 %");     /* 20 degC */
+    CHECK_CONTAINS(out, "Temperature Low/High 41 °F/95 °F");    /* 5 and 35 degC */
     CHECK(strstr(out, "°C") == NULL);
     free(out);
     m.u.config.value = 0;
