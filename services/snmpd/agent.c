@@ -1,6 +1,6 @@
 /* ohmwatch-snmpd: one net-snmp handler at 1.3.6.1.2.1.33.5 per gateway
  * context answers GET/GETNEXT from the gateway's sorted image (view.c) and
- * turns SETs on alarm and warning levels into alarmd control requests.
+ * context answers GET/GETNEXT from the gateway's sorted image (view.c) and
  * net-snmp's own select loop is driven by hand so that the ZeroMQ
  * subscriber (readings, alarms, settings) is drained between requests.
  *
