@@ -1,6 +1,7 @@
 /* ohmwatch-snmpd: one net-snmp handler at 1.3.6.1.2.1.33.5 per gateway
  * context answers GET/GETNEXT from the gateway's sorted image (view.c) and
- * context answers GET/GETNEXT from the gateway's sorted image (view.c) and
+ * turns SETs of settings (the levels, the temperature unit, the impedance
+ * interval: all alarmd's) into alarmd control requests.
  * net-snmp's own select loop is driven by hand so that the ZeroMQ
  * subscriber (readings, alarms, settings) is drained between requests.
  *
