@@ -350,6 +350,14 @@ void ow_diag_aux(ow_diag_t *d, int64_t ts_us, const ow_aux_t *a)
 
 static void push_point(point_t *p, int *n, int max, int64_t ts_us, double v)
 {
+    /* The clock went back: a busd restarted with its simulated clock behind
+     * the old one, or the system clock stepped. The points "later" than now
+     * are dropped, so every history stays in time order (prune and the slopes
+     * rely on it, the state file is refused without it) and no slope spans
+     * the step; the points before it are kept (a long impedance trend
+     * survives a small NTP step). */
+    while (*n > 0 && p[*n - 1].ts_us > ts_us)
+        (*n)--;
     if (*n == max) {
         memmove(p, p + 1, (size_t)(max - 1) * sizeof(*p));
         (*n)--;
@@ -1152,12 +1160,15 @@ static int rd_points(ow_jfield_t *r, const json_t *o, const char *key, point_t *
         if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_integer(t) ||
             !(json_is_number(v) || json_is_null(v)))
             return ow_jfield_fail(r, key, "point %zu: expected [ts_us, value]", i);
-        p[i].ts_us = json_integer_value(t);
-        p[i].v = json_is_null(v) ? NAN : json_number_value(v);
-        if (i && p[i].ts_us < p[i - 1].ts_us)
-            return ow_jfield_fail(r, key, "point %zu: not in time order", i);
     }
-    *n = (int)json_array_size(a);
+    /* Read as they were pushed: a file written before push_point kept the
+     * order across a clock step loads with the same points dropped. */
+    *n = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *e = json_array_get(a, i), *v = json_array_get(e, 1);
+        push_point(p, n, max, json_integer_value(json_array_get(e, 0)),
+                   json_is_null(v) ? NAN : json_number_value(v));
+    }
     return 0;
 }
 

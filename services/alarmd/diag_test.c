@@ -1201,6 +1201,79 @@ static cyc_t captest_cycle(int k)
     return c;
 }
 
+/* The clock goes back (busd restarted at speed > 1 starts its simulated
+ * clock at the wall clock again, behind the old one): the histories drop
+ * the points "after" the new time and stay in time order, so the state
+ * alarmd saves loads again (it used to be refused with "not in time
+ * order", and alarmd then would not start), and a state file written in
+ * that order still loads with the same points dropped. A discharge after
+ * the step is still seen. */
+static void test_clock_back(void)
+{
+    ow_gateway_cfg_t gw;
+    make_gw(&gw, 1);
+    rec_t *rec = calloc(1, sizeof(*rec));
+    char err[256] = "";
+    ow_diag_t *d = ow_diag_new(&gw);
+    for (int k = 0; k < 120; k++) {
+        cyc_t c = captest_cycle(k);
+        feed(d, T0 + k * 10 * SEC, &c, rec);
+    }
+    CHECK(state(d, 1) == OW_BAT_DISCHARGING);
+    /* busd restarts: its clock reads 600 s earlier than the last reading. */
+    for (int k = 0; k < 30; k++) {
+        cyc_t c = captest_cycle(60 + k);
+        feed(d, T0 + (60 + k) * 10 * SEC, &c, rec);
+    }
+    json_t *j = ow_diag_save(d);
+    ow_diag_t *back = ow_diag_new(&gw);
+    CHECK_MSG(ow_diag_load(back, j, err, sizeof(err)) == 0, "%s", err);
+    /* Every saved history is in time order. */
+    int bad = 0;
+    json_t *strs = json_object_get(j, "strings"), *st;
+    size_t i;
+    json_array_foreach(strs, i, st)
+    {
+        const char *key;
+        json_t *val;
+        json_object_foreach(st, key, val)
+        {
+            if (!json_is_array(val)) continue;
+            for (size_t k = 1; k < json_array_size(val); k++) {
+                json_t *a = json_array_get(val, k - 1), *b = json_array_get(val, k);
+                if (json_is_array(a) && json_is_array(b) && json_is_integer(json_array_get(a, 0)) &&
+                    json_integer_value(json_array_get(b, 0)) <
+                        json_integer_value(json_array_get(a, 0)))
+                    bad++;
+            }
+        }
+    }
+    CHECK_MSG(bad == 0, "%d points out of order", bad);
+    /* A file with the step inside a history (as the old code wrote it). */
+    json_t *vh = json_object_get(json_array_get(strs, 0), "vhist");
+    CHECK(json_is_array(vh) && json_array_size(vh) >= 3);
+    json_array_insert_new(vh, 0, json_pack("[I, f]", (json_int_t)(T0 + 100000 * SEC), 2.0));
+    size_t nvh = json_array_size(vh);
+    ow_diag_t *old = ow_diag_new(&gw);
+    CHECK_MSG(ow_diag_load(old, j, err, sizeof(err)) == 0, "%s", err);
+    json_t *j2 = ow_diag_save(old);
+    json_t *vh2 = json_object_get(json_array_get(json_object_get(j2, "strings"), 0), "vhist");
+    CHECK(json_array_size(vh2) == nvh - 1); /* the point from the "future" dropped */
+    json_decref(j2);
+    json_decref(j);
+    /* The restarted clock runs on: the discharge continues and ends. */
+    int ndis = rec->ndis;
+    for (int k = 90; k < 200; k++) {
+        cyc_t c = captest_cycle(k);
+        feed(back, T0 + k * 10 * SEC, &c, rec);
+    }
+    CHECK(rec->ndis > ndis);
+    ow_diag_destroy(&old);
+    ow_diag_destroy(&back);
+    ow_diag_destroy(&d);
+    free(rec);
+}
+
 static void test_save_mid_cycle(void)
 {
     ow_gateway_cfg_t gw;
@@ -1405,6 +1478,7 @@ int main(void)
     test_float_conditions();
     test_save_load();
     test_save_mid_cycle();
+    test_clock_back();
     test_malformed();
     return ow_test_done("diag_test");
 }
