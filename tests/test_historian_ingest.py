@@ -64,6 +64,18 @@ check(len(pre) == 18 and all(abs(c - want) <= 1 for _, c in pre),
       "float: one reading per 10 min per module (%s, expected ~%d)" % (pre[:3], want))
 check(db.query("SELECT count(*) FROM string_readings")[0][0] >= 2 * (CYCLES - 2),
       "every string reading stored")
+# Real Power as busd computed it (migration 006), to the watt against the
+# row's own voltage and current (real columns: float precision); a
+# discharge's is negative.
+bad = db.query("SELECT count(*) FROM string_readings WHERE power_kw IS NULL OR "
+               "abs(power_kw - sum_voltage_v * current_a / 1000) > 0.0006")[0][0]
+check(bad == 0, "power_kw = sum_voltage_v x current_a / 1000 in every row (%d off)" % bad)
+pmin = db.query("SELECT max(power_kw) FROM string_readings WHERE ts >= %s AND ts < %s",
+                (start_at, end_at))[0][0]
+check(pmin is not None and -3.6 < pmin < -2.3,
+      "25 A out of 9 x 12 V blocks: -2.3..-3.6 kW (weakest %s)" % pmin)
+check(db.query("SELECT count(*) FROM string_readings WHERE ripple_v IS NULL")[0][0] == 0,
+      "ripple_v stored with every simulated reading")
 # Alarm events: discharging raised and cleared, stopped raised.
 ev = db.query("SELECT type, action, count(*) FROM alarm_events GROUP BY 1, 2")
 evd = {(t, a): n for t, a, n in ev}

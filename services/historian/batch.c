@@ -160,7 +160,9 @@ int ow_batch_add(ow_batch_t *b, const ow_msg_t *m)
                          .current_a = x->current_a,
                          .ac_current_a = x->ac_current_a,
                          .sum_voltage_v = x->sum_voltage_v,
-                         .avg_voltage_v = x->avg_voltage_v};
+                         .avg_voltage_v = x->avg_voltage_v,
+                         .power_kw = x->power_kw,
+                         .ripple_v = x->ripple_v};
         return 1;
     }
     case OW_MSG_AUX: {

@@ -122,6 +122,10 @@ char *ow_copy_row_string(char *p, const void *ctx, size_t i)
     *p++ = '\t';
     p = ow_dbfmt_real(p, r->avg_voltage_v);
     *p++ = '\t';
+    p = ow_dbfmt_real(p, r->power_kw);
+    *p++ = '\t';
+    p = ow_dbfmt_real(p, r->ripple_v);
+    *p++ = '\t';
     p = ow_dbfmt_u64(p, r->epoch);
     *p++ = '\t';
     p = ow_dbfmt_u64(p, r->seq);

@@ -43,11 +43,13 @@ static void test_rows(void)
                                .current_a = -12.25,
                                .ac_current_a = NAN,
                                .sum_voltage_v = 327.5,
-                               .avg_voltage_v = 13.645833};
+                               .avg_voltage_v = 13.645833,
+                               .power_kw = -4.012,
+                               .ripple_v = NAN};
     CHECK(ow_batch_add(b, &m) == 1);
     CHECK_STR(row(ow_copy_row_string, b, 0),
               "2024-04-30 23:59:59.999999+00\tw\\tm\\\\2\t1\t24\t1\t-12.25\t\\N\t327.5\t13.645833\t"
-              "1714000000000000\t42\n");
+              "-4.01200008\t\\N\t1714000000000000\t42\n");
 
     m = msg(OW_MSG_AUX, "wm1", D0, 43);
     m.u.aux = (ow_aux_t){.ambient_c = 23.5,

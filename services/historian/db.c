@@ -247,7 +247,7 @@ static int ensure_partitions(ow_db_t *db, const ow_batch_t *b, char *err, size_t
     "ts, gw, string, module, block, voltage_v, temp_c, impedance_mohm, eq_pct, status, epoch, seq"
 #define STR_COLS                                                                                   \
     "ts, gw, string, modules, modules_lost, current_a, ac_current_a, sum_voltage_v, "              \
-    "avg_voltage_v, epoch, seq"
+    "avg_voltage_v, power_kw, ripple_v, epoch, seq"
 #define AUX_COLS                                                                                   \
     "ts, gw, ambient_c, humidity_pct, hydrogen_pct_lel, aux_units, inputs, outputs, epoch, seq"
 #define AGG_COLS                                                                                   \

@@ -33,7 +33,7 @@ typedef struct {
     uint64_t epoch, seq;
     uint16_t gw;
     int16_t string, modules, modules_lost;
-    double current_a, ac_current_a, sum_voltage_v, avg_voltage_v;
+    double current_a, ac_current_a, sum_voltage_v, avg_voltage_v, power_kw, ripple_v;
 } str_row_t;
 
 typedef struct {

@@ -84,7 +84,7 @@ static void test_readings(ow_db_t *db)
     for (size_t i = 0; i < nodd; i++)
         add(b, module_msg("wm1", t2 + (int64_t)i + 1, ++seq, 2, odd[i], -odd[i], odd[i] / 3));
     ow_msg_t s = msg(OW_MSG_STRING, "wm1", t1, ++seq);
-    s.u.string = (ow_string_t){1, 3, 0, -12.5, NAN, 38.25, 12.75, NAN, NAN};
+    s.u.string = (ow_string_t){1, 3, 0, -12.5, NAN, 38.25, 12.75, -0.478, 0.1};
     add(b, s);
     s = msg(OW_MSG_STRING, "wm1", t2, ++seq);
     s.u.string = (ow_string_t){1, 3, 1, NAN, 0.5, 25.5, 12.75, NAN, NAN};
@@ -146,9 +146,13 @@ static void test_readings(ow_db_t *db)
     CHECK(exact == (int)nodd * 3);
     CHECK_STR(
         pgt_q("SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
-              "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v FROM string_readings "
-              "WHERE ts = '2024-05-01 23:59:59.5+00'"),
-        "0|-12.5|null|38.25|12.75");
+              "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v || '|' || power_kw || '|' || "
+              "ripple_v FROM string_readings WHERE ts = '2024-05-01 23:59:59.5+00'"),
+        "0|-12.5|null|38.25|12.75|-0.478|0.1");
+    /* no current sensor, no ripple reading: NULL, not 0 */
+    CHECK_STR(pgt_q("SELECT coalesce(power_kw::text, 'null') || '|' || coalesce(ripple_v::text, "
+                    "'null') FROM string_readings WHERE modules_lost = 1"),
+              "null|null");
     CHECK_STR(pgt_q("SELECT ambient_c || '|' || coalesce(humidity_pct::text, 'null') || '|' || "
                     "hydrogen_pct_lel || '|' || aux_units || '|' || inputs || '|' || outputs "
                     "FROM sensor_readings"),

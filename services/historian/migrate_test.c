@@ -18,9 +18,9 @@ static void test_migrate(ow_db_t *db)
     CHECK(applied == ow_migrate_version());
     CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_migrate_version() == 5);
+    CHECK(ow_migrate_version() == 6);
     CHECK(pgt_qi("SELECT max(version) FROM schema_migrations") == ow_migrate_version());
-    CHECK(pgt_count("schema_migrations") == 5);
+    CHECK(pgt_count("schema_migrations") == 6);
     /* The reader role got its grants from the migration. */
     CHECK_STR(pgt_q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"),
               "t");
@@ -75,10 +75,10 @@ static void test_newer(ow_db_t *db)
     CHECK_STR(pgt_q("INSERT INTO schema_migrations (version, name) VALUES (%d, 'future') "
                     "RETURNING version",
                     ow_migrate_version() + 1),
-              "6");
+              "7");
     CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == -1);
     CHECK(applied == 0);
-    CHECK_CONTAINS(err, "database schema version 6 is newer than this historian's 5");
+    CHECK_CONTAINS(err, "database schema version 7 is newer than this historian's 6");
 }
 
 int main(void)
