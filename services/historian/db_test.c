@@ -145,9 +145,10 @@ static void test_readings(ow_db_t *db)
     }
     CHECK(exact == (int)nodd * 3);
     CHECK_STR(
-        pgt_q("SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
-              "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v || '|' || power_kw || '|' || "
-              "ripple_v FROM string_readings WHERE ts = '2024-05-01 23:59:59.5+00'"),
+        pgt_q(
+            "SELECT modules_lost || '|' || current_a || '|' || coalesce(ac_current_a::text, "
+            "'null') || '|' || sum_voltage_v || '|' || avg_voltage_v || '|' || power_kw || '|' || "
+            "ripple_v FROM string_readings WHERE ts = '2024-05-01 23:59:59.5+00'"),
         "0|-12.5|null|38.25|12.75|-0.478|0.1");
     /* no current sensor, no ripple reading: NULL, not 0 */
     CHECK_STR(pgt_q("SELECT coalesce(power_kw::text, 'null') || '|' || coalesce(ripple_v::text, "
