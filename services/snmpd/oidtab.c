@@ -626,7 +626,13 @@ int ow_snmp_doc(FILE *f)
                "- bacsAlarmTime is sysUpTime when the agent learnt of the alarm, 0 if the alarm "
                "was active before the agent started.\n"
                "- Alarm types above 39 (ohmwatch additions) are bacsWellKnownAlarms.101 ... "
-               "(below).\n\n");
+               "(below).\n"
+               "- The webmanager dashboard's values: Target Voltage is bacsStringAverageVol "
+               "(the average block voltage the equalizers aim at, proto/README.md); Real "
+               "Power, Ripple Voltage, the Discharge Counter, Equalizing paused and the "
+               "info panel have no object in the guide's MIB, so none is served (no OID "
+               "invented): `ohmwatch status` shows them, the history stores power and "
+               "ripple.\n\n");
     fprintf(f, "| OID | Name | Type | Access | Scale | Unit | Setting |\n"
                "|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < ow_snmp_noids; i++) {
