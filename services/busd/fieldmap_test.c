@@ -267,6 +267,33 @@ static void test_generic(void)
     CHECK(ow_fm_raw(OW_FM_F32, 0, r4) == -123.5);
 }
 
+/* A monitor that reports the string's ripple voltage (the webmanager's
+ * Ripple Voltage; the guide's register map has none): decoded like the
+ * rest, busd's string message carries it as ripple_v. */
+static void test_ripple(void)
+{
+    const char *t =
+        "{\"name\": \"ripple\", \"fc\": 3,\n"
+        " \"strings\": [{\"first\": 1, \"last\": 2, \"address\": 40, \"stride\": 1,"
+        " \"values\": {\"ripple_v\": {\"at\": 0, \"type\": \"u16\", \"scale\": 0.1}}}]}";
+    char err[512];
+    ow_fm_t *m = ow_fm_parse(t, strlen(t), "t.json", err, sizeof err);
+    CHECK_MSG(m != NULL, "%s", err);
+    if (!m) return;
+    CHECK(ow_fm_has(m, OW_FM_STR_RIPPLE, 2) && !ow_fm_has(m, OW_FM_STR_AC, 1));
+    ow_fm_plan_t *p = ow_fm_plan_new(m, 2, 0, 0);
+    CHECK(p && ow_fm_plan_nreqs(p) == 1);
+    static ow_fm_values_t v;
+    ow_fm_values_clear(&v);
+    uint16_t regs[2] = {3, 12};
+    uint8_t bits[1] = {0};
+    if (p) ow_fm_plan_decode(p, 0, regs, bits, &v);
+    CHECK_NEAR(v.val[OW_FM_STR_RIPPLE][1], 0.3, 1e-9);
+    CHECK_NEAR(v.val[OW_FM_STR_RIPPLE][2], 1.2, 1e-9);
+    ow_fm_plan_destroy(&p);
+    ow_fm_destroy(&m);
+}
+
 static void test_out_of_range(void)
 {
     char err[512];
@@ -346,6 +373,7 @@ int main(void)
 {
     test_gbms_roundtrip();
     test_generic();
+    test_ripple();
     test_out_of_range();
     test_errors();
     return ow_test_done("fieldmap");
