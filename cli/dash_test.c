@@ -263,6 +263,15 @@ int main(void)
     /* A bit the guide does not name is shown as a number, not dropped. */
     CHECK_CONTAINS(out, "    module 12 (UPS B, block 3): 0x0802 "
                         "BACS_ALARM_COMMUNICATION_LOST 0x0800?\n");
+    /* A webmanager polled over Modbus TCP: its IP address is the host polled. */
+    CHECK_CONTAINS(out, "IP Address -   Mac Address -");
+    free(out);
+    strcpy(g.source, "modbus-tcp");
+    strcpy(g.modbus.host, "10.10.10.10");
+    f = open_memstream(&out, &outlen);
+    ow_dash_render(d, f);
+    fclose(f);
+    CHECK_CONTAINS(out, "IP Address 10.10.10.10\n  Mac Address -\n");
     free(out);
     ow_dash_destroy(&d);
     CHECK(d == NULL);
