@@ -268,8 +268,11 @@ def fill(conn):
                         vs.append(v)
                 seq += 1
                 cur_a = current(gw, s, t)
+                # Real Power as busd computes it: to the watt, null without a sensor
                 strs.append((iso(t), gw, s, NBLK, NBLK - len(vs), cur_a,
-                             None if cur_a is None else 0.5, sum(vs), sum(vs) / len(vs), 1, seq))
+                             None if cur_a is None else 0.5, sum(vs), sum(vs) / len(vs),
+                             None if cur_a is None else owtest.cround(sum(vs) * cur_a) / 1000,
+                             0.0, 1, seq))
         for t in range(T0, T_END, STEP):
             seq += 1
             ph = 2 * math.pi * t / DAY
@@ -279,8 +282,8 @@ def fill(conn):
     copy(cur, "module_readings", ["ts", "gw", "string", "module", "block", "voltage_v", "temp_c",
                                   "impedance_mohm", "eq_pct", "status", "epoch", "seq"], mods)
     copy(cur, "string_readings", ["ts", "gw", "string", "modules", "modules_lost", "current_a",
-                                  "ac_current_a", "sum_voltage_v", "avg_voltage_v", "epoch",
-                                  "seq"], strs)
+                                  "ac_current_a", "sum_voltage_v", "avg_voltage_v", "power_kw",
+                                  "ripple_v", "epoch", "seq"], strs)
     copy(cur, "sensor_readings", ["ts", "gw", "ambient_c", "humidity_pct", "hydrogen_pct_lel",
                                   "aux_units", "inputs", "outputs", "epoch", "seq"], auxs)
     # Rollups, as the historian maintains them: per module and bucket.
@@ -782,9 +785,15 @@ def check_discharge(R, ref):
         check(len(rows) == NBLK and low.get("block") == "B%02d (weakest)" % WEAK
               and close(low.get("lowest voltage"), min_v),
               "lowest block voltage [%s]: %s (discharge event says %.3f V)" % (rng, low, min_v))
-        _, rows = R.get(d, "String voltage and current during the discharge", rng)
+        _, rows = R.get(d, "String voltage, current and real power during the discharge", rng)
         check(rows and all(close(r["current"], DCUR) for r in rows),
               "string current during the discharge [%s]: %s" % (rng, rows[:3]))
+        # the current is constant, so the bucket's mean power is the mean
+        # voltage x the current, to the watt's rounding
+        check(rows and all(abs(r["real power"] - r["string voltage"] * DCUR / 1000) < 0.001
+                           and r["real power"] < 0 for r in rows),
+              "real power = voltage x current / 1000 in the discharge [%s]: %s" %
+              (rng, rows[:3]))
     # Another gateway's voltage-mode discharge: no Ah, no depth, no error;
     # no discharge of this history is a capacity test, so none shows one.
     _, rows = R.get(d, "Discharges", "3d", "gw2/1")
