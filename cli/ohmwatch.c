@@ -41,6 +41,7 @@ static void usage(FILE *out)
             "  thresholds set KEY VALUE [-g GW]         change one at runtime: a threshold,\n"
             "                                           impedance_poll_min (min),\n"
             "                                           temperature_unit C|F\n"
+            "  thresholds unset KEY [-g GW]             back to the site file's value\n"
             "  ack ID|--all [-g GW]                     acknowledge (mute) one alarm, or all\n"
             "  output N on|off [--yes] [-g GW]          switch a GX_R_AUX output (the breaker):\n"
             "                                           asks to type N to confirm, unless --yes\n"
@@ -525,6 +526,15 @@ static int cmd_thresholds(const ow_site_t *site, int argc, char **argv)
         int rc = ctl(site, gw, &req, &r, NULL, NULL);
         char txt[32];
         if (rc == 0) printf("%s = %s\n", args[1], ow_gateway_value_text(args[1], r.value, txt, 32));
+        return rc;
+    }
+    if (n == 2 && strcmp(args[0], "unset") == 0) {
+        req = ow_cmd_control(OW_CMD_UNSET, args[1], NAN, 0, NULL);
+        int rc = ctl(site, gw, &req, &r, NULL, NULL);
+        char txt[32];
+        if (rc == 0)
+            printf("%s = %s (the site file's)\n", args[1],
+                   ow_gateway_value_text(args[1], r.value, txt, 32));
         return rc;
     }
     usage(stderr);

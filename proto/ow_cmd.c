@@ -118,6 +118,18 @@ static const ow_cmd_t cmds[] = {
                    "changed setting audited under the sender; the reply's value is how many "
                    "(`ohmwatch restore`)",
         },
+    [OW_CMD_UNSET] =
+        {
+            .name = "unset",
+            .services = OW_CMD_ALARMD,
+            .role = OW_ROLE_CONFIGURE,
+            .key = "a threshold key (docs/config.md)",
+            .gw = ONE_GW,
+            .doc = "drops a runtime setting: the site file's value is in force again (and "
+                   "follows the file's later edits); refused if that breaks a rule across keys "
+                   "with the other settings in force; audited; the reply's value is the one in "
+                   "force",
+        },
 };
 
 static_assert(sizeof cmds / sizeof cmds[0] == OW_CMD_COUNT, "one row per OW_CMD_*");

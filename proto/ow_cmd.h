@@ -22,6 +22,7 @@ typedef enum {
     OW_CMD_AUDIT,
     OW_CMD_SNAPSHOT,
     OW_CMD_RELOAD,
+    OW_CMD_UNSET,
     OW_CMD_COUNT
 } ow_cmd_id_t;
 

@@ -24,6 +24,7 @@ static const struct {
     {"audit", OW_CMD_AUDIT, OW_ROLE_READ, OW_CMD_ALARMD},
     {"snapshot", OW_CMD_SNAPSHOT, OW_ROLE_READ, OW_CMD_ALARMD},
     {"reload", OW_CMD_RELOAD, OW_ROLE_CONFIGURE, OW_CMD_ALARMD},
+    {"unset", OW_CMD_UNSET, OW_ROLE_CONFIGURE, OW_CMD_ALARMD},
 };
 
 int main(void)
@@ -81,7 +82,8 @@ int main(void)
     /* The list alarmd's refusal of an unknown command carries. */
     char names[200];
     ow_cmd_names(OW_CMD_ALARMD, names, sizeof names);
-    CHECK_STR(names, "get, list, set, ack, baseline, captest, output, audit, snapshot, reload");
+    CHECK_STR(names,
+              "get, list, set, ack, baseline, captest, output, audit, snapshot, reload, unset");
     ow_cmd_names(OW_CMD_BUSD, names, sizeof names);
     CHECK_STR(names, "output");
     ow_cmd_names(OW_CMD_ALARMD, names, 12);
@@ -111,7 +113,7 @@ int main(void)
     CHECK_CONTAINS(doc, "| `read` | connect at all; subscribe, replay, `get`, `list`, `audit`, "
                         "`snapshot` |\n");
     CHECK_CONTAINS(doc, "| `operate` | `ack`, `captest` |\n");
-    CHECK_CONTAINS(doc, "| `configure` | `set`, `baseline`, `reload` |\n");
+    CHECK_CONTAINS(doc, "| `configure` | `set`, `baseline`, `reload`, `unset` |\n");
     CHECK_CONTAINS(doc, "| `breaker` | `output` |\n");
     free(doc);
     return ow_test_done("cmd_test");

@@ -108,6 +108,26 @@ check(wait_for(lambda: [c for c in L.kind("config") if c["key"] == "thresholds.t
       "reload announces the changed value")
 r = cli("thresholds", "get", KEY)
 check(r.stdout.strip() == KEY + " = 13.5", "runtime setting survives the reload")
+# The runtime setting hid the file's value; unset hands the key back to the
+# file: its value now, and a later edit of the file takes effect.
+r = cli("thresholds", "unset", KEY)
+check(r.returncode == 0 and r.stdout.strip() == KEY + " = 14.1 (the site file's)",
+      "thresholds unset: %r %r" % (r.stdout, r.stderr))
+check(cli("thresholds", "get", KEY).stdout.strip() == KEY + " = 14.1", "the file's value in force")
+check(wait_for(lambda: [c for c in L.kind("config") if c["key"] == KEY and c["value"] == 14.1
+                        and c["new"] == "14.1 (site file)" and c["old"] == "13.5"], 5),
+      "the unset announced and audited: 13.5 -> 14.1 (site file)")
+s2["gateways"][0]["thresholds"].setdefault("voltage_v", {})["high_warn"] = 14.2
+with open(cfg, "w") as f:
+    json.dump(s2, f)
+alarmd.send_signal(signal.SIGHUP)
+check(wait_for(lambda: cli("thresholds", "get", KEY).stdout.strip() == KEY + " = 14.2", 5),
+      "after unset, the file's edit takes effect on reload")
+r = cli("thresholds", "unset", KEY)
+check(r.returncode == 0 and r.stdout.strip() == KEY + " = 14.2 (the site file's)",
+      "unset of a key with nothing set: the file's value, no change")
+r = cli("thresholds", "set", KEY, "13.5")  # the saved setting the state-file case below edits
+check(r.returncode == 0, "set again: %r" % r.stderr)
 stop(alarmd)
 err = alarmd.stderr.read()
 check("reload refused" in err, "refused reload logged")

@@ -676,6 +676,42 @@ static void set_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an,
     an->r.value = c->value;
 }
 
+/* A runtime setting dropped: the site file's value applies again, so a
+ * later edit of the file takes effect (an override would hide it forever).
+ * Judged like a set of the file's value against the settings in force. */
+static void unset_key(ow_alarmd_t *a, int gi, const ow_control_t *c, answer_t *an, const char *who)
+{
+    const char *gw = a->site->gateways[gi].id;
+    ow_gateway_cfg_t g = *ow_engine_gateway(a->engine, gw);
+    double old = NAN, file = NAN;
+    if (ow_gateway_get(&g, c->key, &old) < 0 ||
+        ow_gateway_get(&a->site->gateways[gi], c->key, &file) < 0) {
+        refuse(an, "unknown key '%s'", c->key);
+        return;
+    }
+    json_t *o = json_object_get(a->overrides, gw);
+    an->r.value = old;
+    if (!o || !json_object_get(o, c->key)) return; /* nothing set at runtime: nothing to do */
+    if (ow_gateway_set(&g, c->key, file, an->r.error, sizeof an->r.error) < 0) {
+        an->r.ok = 0;
+        return;
+    }
+    ow_engine_set_settings(a->engine, gw, &g);
+    json_object_del(o, c->key);
+    char ot[32], ft[32], nt[48];
+    ow_gateway_value_text(c->key, old, ot, sizeof ot);
+    snprintf(nt, sizeof nt, "%s (site file)", ow_gateway_value_text(c->key, file, ft, sizeof ft));
+    audit(a, gw, who, "control", c->key, file, old, ot, nt);
+    an->r.value = file;
+}
+
+static void do_unset(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an)
+{
+    int gi;
+    if ((gi = request_gw(a, m, an, 0)) < 0) return;
+    unset_key(a, gi, &m->u.control, an, who);
+}
+
 /* One handler per command of the table (proto/ow_cmd.h) that alarmd
  * takes; who is the sender as the audit trail names it. */
 typedef void handler_fn(ow_alarmd_t *a, const ow_msg_t *m, const char *who, answer_t *an);
@@ -904,7 +940,7 @@ static handler_fn *const handlers[] = {
     [OW_CMD_GET] = do_get,       [OW_CMD_LIST] = do_list,         [OW_CMD_SET] = do_set,
     [OW_CMD_ACK] = do_ack,       [OW_CMD_BASELINE] = do_baseline, [OW_CMD_CAPTEST] = do_captest,
     [OW_CMD_OUTPUT] = do_output, [OW_CMD_AUDIT] = do_audit,       [OW_CMD_SNAPSHOT] = do_snapshot,
-    [OW_CMD_RELOAD] = do_reload,
+    [OW_CMD_RELOAD] = do_reload, [OW_CMD_UNSET] = do_unset,
 };
 
 static_assert(sizeof handlers / sizeof handlers[0] == OW_CMD_COUNT, "a handler per OW_CMD_*");

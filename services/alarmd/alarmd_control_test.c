@@ -231,11 +231,64 @@ int main(void)
     an = ASK(&viewer, OW_CMD_GET, key, NAN, 0);
     CHECK(an.r.ok && an.r.value == orig - 0.5);
 
+    /* unset: an engineer's; the site file's value in force again, audited
+     * "(site file)", gone from the saved settings (not back after a
+     * restart); a key with nothing set changes nothing and is not audited;
+     * one the other settings in force forbid is refused with the rule. */
+    check_refused(ASK(&ops, OW_CMD_UNSET, key, NAN, 0), "ops", "unset", "configure");
+    an = ASK(&eng, OW_CMD_UNSET, "no_such_key", NAN, 0);
+    CHECK(!an.r.ok);
+    CHECK_STR(an.r.error, "unknown key 'no_such_key'");
+    an = ASK(&eng, OW_CMD_UNSET, key, NAN, 0);
+    CHECK_MSG(an.r.ok && an.r.value == orig, "%s", an.r.error);
+    an = ASK(&viewer, OW_CMD_GET, key, NAN, 0);
+    CHECK(an.r.ok && an.r.value == orig);
+    an = ASK(&viewer, OW_CMD_AUDIT, "", NAN, 1);
+    CHECK(an.r.ok && an.nconfig == 1);
+    CHECK_STR(an.cfg[0].key, key);
+    CHECK(strcmp(an.cfg[0].who, "eng") == 0 && an.cfg[0].value == orig &&
+          an.cfg[0].old_value == orig - 0.5);
+    CHECK_CONTAINS(an.cfg[0].new_, " (site file)");
+    an = ASK(&viewer, OW_CMD_AUDIT, "", NAN, 0);
+    double naudit = an.r.value;
+    an = ASK(&eng, OW_CMD_UNSET, key, NAN, 0); /* nothing set any more */
+    CHECK(an.r.ok && an.r.value == orig);
+    an = ASK(&viewer, OW_CMD_AUDIT, "", NAN, 0);
+    CHECK(an.r.value == naudit);
+    /* high_warn set above the file's high_alarm only after high_alarm was
+     * raised: dropping high_alarm's setting alone would order them wrong. */
+    const char *hw = "thresholds.voltage_v.high_warn";
+    an = ASK(&eng, OW_CMD_SET, key, orig + 2, 0);
+    CHECK_MSG(an.r.ok, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_SET, hw, orig + 1, 0);
+    CHECK_MSG(an.r.ok, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_UNSET, key, NAN, 0);
+    CHECK(!an.r.ok);
+    CHECK_CONTAINS(an.r.error, "high_warn");
+    an = ASK(&viewer, OW_CMD_GET, key, NAN, 0);
+    CHECK(an.r.ok && an.r.value == orig + 2); /* refused: nothing changed */
+    an = ASK(&eng, OW_CMD_UNSET, hw, NAN, 0);
+    CHECK_MSG(an.r.ok, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_UNSET, key, NAN, 0);
+    CHECK_MSG(an.r.ok && an.r.value == orig, "%s", an.r.error);
+    an = ASK(&eng, OW_CMD_UNSET, "temperature_unit", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 0);
+    ow_alarmd_destroy(&a);
+    a = ow_alarmd_new(path, err, sizeof err);
+    CHECK_MSG(a != NULL, "%s", err);
+    if (!a) return ow_test_done("alarmd_control_test");
+    an = ASK(&viewer, OW_CMD_GET, key, NAN, 0);
+    CHECK(an.r.ok && an.r.value == orig); /* the saved setting is gone */
+    an = ASK(&viewer, OW_CMD_GET, "temperature_unit", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 0);
+    an = ASK(&viewer, OW_CMD_GET, "impedance_poll_min", NAN, 0);
+    CHECK(an.r.ok && an.r.value == 30); /* still set */
+
     /* Unknown commands: the table's names, whatever the key's roles. */
     an = ask(a, &viewer, OW_CMD_GET, "reboot", "", NAN, 0);
     CHECK(!an.r.ok);
     CHECK_STR(an.r.error, "unknown command 'reboot' (get, list, set, ack, baseline, captest, "
-                          "output, audit, snapshot, reload)");
+                          "output, audit, snapshot, reload, unset)");
     an = ask(a, &all, OW_CMD_GET, "GET", "", NAN, 0);
     CHECK(!an.r.ok);
     CHECK_CONTAINS(an.r.error, "unknown command 'GET'");
