@@ -109,7 +109,10 @@ def busd_now(L):
 
 alarmd = start([ALARMD, "-f", cfg])
 busd = start([BUSD, "-f", cfg])
-L = Listener(GW["publish"], prefix=b"mod/wm1/01/001")  # block 1 of string 1
+# block 1 of string 1; with busd's replay, so its first reading (the first
+# impedance measurement) is in hand even when the subscription is slower
+# than busd's first poll (it was lost under ASan in CI)
+L = Listener(GW["publish"], prefix=b"mod/wm1/01/001", replay=GW["replay"])
 log1 = os.path.join(d, "snmpd.log")
 agent = start([SNMPD, "-f", cfg], stderr=open(log1, "w"))
 check(wait_for(lambda: get(RATE).get(RATE) == "720", 15), "bacsImpcPollRate 720 at start")
