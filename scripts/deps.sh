@@ -24,10 +24,14 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 # git: scripts/test.sh lists the sources it checks the formatting of.
 # iproute2, tcpdump: tests/test_security_netns.py (two hosts in network
 # namespaces; the link captured to show CURVE leaves no plaintext).
+# chromium, chromium-driver, python3-selenium: the web interface is tested in
+# a real browser (tests/test_webd_browser.py); curl: webd's security tests
+# speak HTTPS with a client nobody here wrote.
 # tests/fresh/fresh_machine.sh proves this list in an empty container.
 TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-zmq python3-psycopg2
-  python3-yaml procps clang-format git systemd iproute2 tcpdump"
+  python3-yaml procps clang-format git systemd iproute2 tcpdump
+  chromium chromium-driver python3-selenium curl"
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
 # and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base

@@ -32,11 +32,13 @@ TOOLS="cc:build-essential make:build-essential cmake:cmake pkg-config:pkg-config
   mbpoll:mbpoll socat:socat snmpget:snmp snmpwalk:snmp snmpbulkwalk:snmp snmpset:snmp
   snmpd:snmpd snmptrapd:snmptrapd smilint:smitools psql:postgresql-client
   /usr/lib/postgresql/15/bin/initdb:postgresql-15 /usr/lib/postgresql/15/bin/pg_ctl:postgresql-15
-  runuser:util-linux timeout:coreutils ps:procps systemd-analyze:systemd"
+  runuser:util-linux timeout:coreutils ps:procps systemd-analyze:systemd
+  chromium:chromium chromedriver:chromium-driver curl:curl"
 # The libraries the build links (pkg-config module:package): after deps.sh a
 # missing one is named here, not found later in a compiler's error.
 LIBS="libzmq:libzmq3-dev libczmq:libczmq-dev jansson:libjansson-dev libmodbus:libmodbus-dev
-  libpq:libpq-dev netsnmp:libsnmp-dev libarchive:libarchive-dev libsodium:libsodium-dev"
+  libpq:libpq-dev netsnmp:libsnmp-dev libarchive:libarchive-dev libsodium:libsodium-dev
+  libmicrohttpd:libmicrohttpd-dev"
 # One multi-process test per service (and the CLI), besides every unit test.
 SMOKE="replay|alarmd_cli|historian_ingest|modbusd_map|field_pymodbus|snmpd|install|backup"
 
