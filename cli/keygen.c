@@ -28,6 +28,9 @@ static const struct {
      .why = "reads alarmd's snapshot; the Modbus map is read-only"},
     {.name = "snmpd", .roles = OW_ROLE_READ | OW_ROLE_CONFIGURE,
      .why = "forwards SNMP SETs of thresholds"},
+    {.name = "webd", .roles = OW_ROLE_ALL,
+     .why = "the web pages: acks, thresholds and outputs for its users, whose own roles webd "
+            "checks first (alarmd's audit names webd/USER)"},
     {.name = "cli", .roles = OW_ROLE_ALL,
      .why = "the operator's command line (root and the ohmwatch group)"},
 };

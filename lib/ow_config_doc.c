@@ -1,6 +1,6 @@
 /* Writes docs/config.md: the site file reference, generated from the schema
  * tables (lib/ow_config.c, and each service's own: historian_keys.c,
- * modbusd_keys.c, snmpd_keys.c) so that
+ * modbusd_keys.c, snmpd_keys.c, webd_keys.c) so that
  * the documentation always matches the loader.
  * Usage: ow-config-doc > docs/config.md */
 #include <stdio.h>
@@ -9,10 +9,11 @@
 #include "modbusd.h"
 #include "ow_config.h"
 #include "snmpcfg.h"
+#include "webd.h"
 
 /* The service sections, after the site's own. */
 static const ow_schema_section_t *const services[] = {&ow_historian_section, &ow_modbusd_section,
-                                                      &ow_snmpd_section, NULL};
+                                                      &ow_snmpd_section, &ow_webd_section, NULL};
 
 int main(void)
 {
