@@ -72,15 +72,54 @@ int ow_api_users_get(ow_web_req_t *rq, ow_web_resp_t *rs)
     return ow_web_json(rs, 200, ow_web_auth_users(rq->d->auth));
 }
 
+/* The users page's one form: a new name is created (password required,
+ * must_change), a known one gets the roles given and, with a password, an
+ * initial password again (must_change; its sessions end). */
 int ow_api_users_post(ow_web_req_t *rq, ow_web_resp_t *rs)
 {
-    const char *op = str(rq->json, "op"), *name = str(rq->json, "name");
+    const char *name = str(rq->json, "user"), *pw = str(rq->json, "password");
+    const json_t *roles = json_object_get(rq->json, "roles");
     char why[256];
-    if (!op) return ow_web_error(rs, 400, "op", "op: expected create, roles, reset or delete");
-    if (!name) return ow_web_error(rs, 400, "name", "name: expected a string");
+    int st = 0;
+    if (!name) return ow_web_error(rs, 400, "user", "user: expected a string");
+    if (pw && !pw[0]) pw = NULL;
+    json_t *list = ow_web_auth_users(rq->d->auth), *u;
+    size_t i;
+    int exists = 0;
+    json_array_foreach(json_object_get(list, "users"), i, u) exists |=
+        strcmp(json_string_value(json_object_get(u, "name")), name) == 0;
+    json_decref(list);
+    if (!exists) {
+        json_t *viewer = roles ? NULL : json_pack("[s]", "viewer");
+        st = ow_web_auth_admin(rq->d->auth, rq->who->name, "create", name, roles ? roles : viewer,
+                               pw, why, sizeof why);
+        json_decref(viewer);
+        if (st)
+            return ow_web_error(rs, st, st == 422 ? (pw ? "roles" : "password") : "user", "%s",
+                                why);
+        return ow_web_json(rs, 200, json_object());
+    }
+    if (roles)
+        st = ow_web_auth_admin(rq->d->auth, rq->who->name, "roles", name, roles, NULL, why,
+                               sizeof why);
+    if (!st && pw)
+        st =
+            ow_web_auth_admin(rq->d->auth, rq->who->name, "reset", name, NULL, pw, why, sizeof why);
+    if (st) return ow_web_error(rs, st, st == 422 && pw ? "password" : "roles", "%s", why);
+    return ow_web_json(rs, 200, json_object());
+}
+
+int ow_api_users_delete(ow_web_req_t *rq, ow_web_resp_t *rs)
+{
+    const char *name = str(rq->json, "user");
+    char why[256];
+    if (!name) return ow_web_error(rs, 400, "user", "user: expected a string");
+    /* An admin locking themself out by a slip is refused here; another
+     * admin can do it. */
+    if (strcmp(name, rq->who->name) == 0)
+        return ow_web_error(rs, 422, "user", "you cannot delete yourself");
     int st =
-        ow_web_auth_admin(rq->d->auth, rq->who->name, op, name, json_object_get(rq->json, "roles"),
-                          str(rq->json, "password"), why, sizeof why);
-    if (st) return ow_web_error(rs, st, NULL, "%s", why);
-    return ow_web_json(rs, 200, json_pack("{s:s, s:s}", "op", op, "name", name));
+        ow_web_auth_admin(rq->d->auth, rq->who->name, "delete", name, NULL, NULL, why, sizeof why);
+    if (st) return ow_web_error(rs, st, "user", "%s", why);
+    return ow_web_json(rs, 200, json_object());
 }

@@ -586,7 +586,8 @@ json_t *ow_web_auth_users(ow_web_auth_t *a)
     json_t *arr = json_array();
     pthread_mutex_lock(&a->mu);
     for (int i = 0; i < a->nusers; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:b}", "name", a->users[i].name, "roles",
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b}", "name", a->users[i].name,
+                                             "user", a->users[i].name, "roles",
                                              ow_web_roles_json(a->users[i].roles), "must_change",
                                              a->users[i].must_change));
     pthread_mutex_unlock(&a->mu);

@@ -71,7 +71,7 @@ void ow_web_auth_logout(ow_web_auth_t *a, const char *token);
 int ow_web_auth_password(ow_web_auth_t *a, const char *user, const char *old, const char *pw,
                          char *why, size_t len);
 
-/* Admin: the users (name, roles, must_change; never hashes). */
+/* Admin: {users: [{name, user (the same), roles, must_change}]}, never hashes. */
 json_t *ow_web_auth_users(ow_web_auth_t *a);
 /* Admin changes, by `by`: op "create" (name, roles, password), "roles"
  * (name, roles), "reset" (name, password: must_change again, its sessions
@@ -91,5 +91,6 @@ int ow_api_me(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_password(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_users_get(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_users_post(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_users_delete(ow_web_req_t *rq, ow_web_resp_t *rs);
 
 #endif

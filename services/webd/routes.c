@@ -24,11 +24,16 @@ const ow_web_route_t ow_web_routes[] = {
     {.method = "GET", .path = "/api/events", .role = V, .fn = ow_api_events,
      .what = "text/event-stream of the hub: \"gw\" and \"alarms\" events, Last-Event-ID honoured"},
     {.method = "GET", .path = "/api/users", .role = OW_WEB_ADMIN, .fn = ow_api_users_get,
-     .what = "{users: [{name, roles, must_change}]}"},
+     .what = "{users: [{user, name (the same), roles, must_change}]}"},
     {.method = "POST", .path = "/api/users", .role = OW_WEB_ADMIN, .csrf = 1,
      .fn = ow_api_users_post,
-     .what = "{op: create|roles|reset|delete, name, roles?, password?}; the last admin "
-             "cannot lose admin nor be deleted (409)"},
+     .what = "{user, roles?, password?}: a new user (password required; changed at first "
+             "login), or a known one's roles and, with password, an initial password again; "
+             "the last admin keeps admin (409)"},
+    {.method = "POST", .path = "/api/users/delete", .role = OW_WEB_ADMIN, .csrf = 1,
+     .fn = ow_api_users_delete,
+     .what = "{user}: deletes it and ends its sessions; not yourself (422), not the last admin "
+             "(409)"},
 };
 /* clang-format on */
 const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];

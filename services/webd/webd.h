@@ -37,6 +37,8 @@ typedef struct {
 } ow_webd_cfg_t;
 
 extern const ow_schema_section_t ow_webd_section;
+/* "A.B.C.D:PORT" or "*:PORT" (the listen key): 0, or -1 with why. */
+int ow_webd_parse_listen(const char *s, uint32_t *addr, uint16_t *port, char *why, size_t len);
 int ow_site_webd(const ow_site_t *site, ow_webd_cfg_t *out, char *err, size_t errlen);
 int ow_webd_doc_config(FILE *out);
 
