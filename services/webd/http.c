@@ -381,8 +381,10 @@ static enum MHD_Result dispatch(ow_web_http_t *h, struct MHD_Connection *c, cons
     if (strncmp(url, "/api/", 5) != 0) return send_file(h, c, method, url);
     const ow_web_route_t *r = ow_web_route_find(method, url, &known);
     if (!r) {
-        COUNT(h, not_found);
-        if (known) COUNT(h, bad_method);
+        if (known)
+            COUNT(h, bad_method);
+        else
+            COUNT(h, not_found);
         return known ? refuse(h, c, 405, "%s not allowed on %.100s", method, url)
                      : refuse(h, c, 404, "no such API: %.100s", url);
     }
