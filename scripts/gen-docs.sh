@@ -5,7 +5,8 @@
 # proto/README.md (between the GENERATED markers) and its socket limits
 # table (between the LIMITS markers, from lib/ow_zsock.c) and its Commands table
 # (between the COMMANDS markers, from proto/ow_cmd.c), and the table of roles
-# in docs/security.md (between the ROLES markers, the same rows). --check fails if any is
+# in docs/security.md (between the ROLES markers, the same rows), and webd's
+# routes and settings in docs/web.md (between the ROUTES markers). --check fails if any is
 # out of date instead of writing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$B/proto/ow-gbms-doc" > "$tmp/alarms.md"
 "$B/services/modbusd/ohmwatch-modbusd" --doc > "$tmp/modbus.md"
 "$B/services/snmpd/ohmwatch-snmpd" --doc > "$tmp/snmp.md"
+"$B/services/webd/ohmwatch-webd" --doc > "$tmp/webroutes.md"
 "$B/services/snmpd/ohmwatch-snmpd" --mib > "$tmp/mib.txt"
 "$B/services/busd/ow-map-doc" > "$tmp/maps.md"
 "$B/lib/ow-zsock-doc" > "$tmp/limits.md"
@@ -30,6 +32,10 @@ awk -v f="$tmp/roles.md" '
   /<!-- ROLES:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- ROLES:END/ { skip=0 }
   !skip { print }' docs/security.md > "$tmp/security.md"
+awk -v f="$tmp/webroutes.md" '
+  /<!-- ROUTES:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
+  /<!-- ROUTES:END/ { skip=0 }
+  !skip { print }' docs/web.md > "$tmp/web.md"
 awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" -v cmds="$tmp/commands.md" '
   /<!-- GENERATED:BEGIN/ { print; while ((getline l < f) > 0) print l; skip=1; next }
   /<!-- GENERATED:END/ { skip=0 }
@@ -40,7 +46,7 @@ awk -v f="$tmp/fields.md" -v lim="$tmp/limits.md" -v cmds="$tmp/commands.md" '
   !skip { print }' proto/README.md > "$tmp/README.md"
 
 rc=0
-for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "maps.md:docs/maps.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md" "security.md:docs/security.md"; do
+for pair in "alarms.md:docs/alarms.md" "modbus.md:docs/modbus.md" "maps.md:docs/maps.md" "snmp.md:docs/snmp.md" "mib.txt:mibs/OHMWATCH-BACS-MIB.txt" "config.md:docs/config.md" "scenarios.md:docs/scenarios.md" "README.md:proto/README.md" "security.md:docs/security.md" "web.md:docs/web.md"; do
   src=$tmp/${pair%%:*}; dst=${pair#*:}
   if [ $check = 1 ]; then
     if ! cmp -s "$src" "$dst"; then

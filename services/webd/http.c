@@ -165,6 +165,33 @@ int ow_web_route_check(const ow_web_route_t *r, const char *method, const char *
     return 0;
 }
 
+int ow_web_doc_routes(FILE *out)
+{
+    fprintf(out, "## API routes\n\n"
+                 "Generated from `ow_web_routes[]` in `services/webd/routes.c`, the table "
+                 "webd walks. Role: what the session's user needs (every user is a viewer); "
+                 "CSRF: the request needs the header `X-CSRF-Token` with the session's "
+                 "token (from /api/login or /api/me). Errors are `{\"error\": \"...\"}`: "
+                 "401 without a session, 403 for a missing role, a missing token, another "
+                 "origin, or a password still to be changed.\n\n"
+                 "| method | path | role | CSRF | what |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < ow_web_nroutes; i++) {
+        const ow_web_route_t *r = &ow_web_routes[i];
+        char roles[96] = "";
+        unsigned need = r->role & ~(unsigned)OW_WEB_VIEW;
+        for (unsigned b = 1; b < OW_WEB_ALL; b <<= 1)
+            if (need & b)
+                snprintf(roles + strlen(roles), sizeof roles - strlen(roles), "%s%s",
+                         roles[0] ? ", " : "", ow_web_role_name(b));
+        fprintf(out, "| %s | `%s` | %s | %s | %s |\n", r->method, r->path,
+                !r->role   ? "none (no session)"
+                : roles[0] ? roles
+                           : "viewer",
+                r->csrf ? "yes" : "", r->what);
+    }
+    return ferror(out) ? -1 : 0;
+}
+
 int ow_web_json(ow_web_resp_t *rs, int status, json_t *j)
 {
     rs->status = status;

@@ -4,6 +4,7 @@
 #define OW_WEB_HTTP_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "web.h"
@@ -45,5 +46,8 @@ int ow_web_path_ok(const char *path);
  * test drives it with made-up requests). */
 int ow_web_route_check(const ow_web_route_t *r, const char *method, const char *path,
                        const ow_web_who_t *who, const char *csrf_header, char *why, size_t len);
+
+/* The route table as Markdown (docs/web.md, scripts/gen-docs.sh). */
+int ow_web_doc_routes(FILE *out);
 
 #endif
