@@ -1265,6 +1265,11 @@ static const ow_key_t *find_setting(const char *key)
     return k && is_setting(k) ? k : NULL;
 }
 
+const ow_key_t *ow_gateway_setting(const char *key)
+{
+    return key ? find_setting(key) : NULL;
+}
+
 int ow_gateway_set(ow_gateway_cfg_t *g, const char *key, double value, char *err, size_t errlen)
 {
     char why[256];

@@ -207,6 +207,9 @@ int ow_gateway_get(const ow_gateway_cfg_t *g, const char *key, double *value);
 /* The schema range of a settable key (SNMP's wrongValue vs inconsistentValue:
  * out of range is wrong whatever else holds). 0, or -1 unknown key. */
 int ow_gateway_range(const char *key, double *min, double *max);
+/* The schema row of a settable key (its doc, type, enum choices), NULL if
+ * key is none: what a front-end shows beside the value (webd's form). */
+const ow_key_t *ow_gateway_setting(const char *key);
 /* NULL-terminated list of the settable keys. */
 const char *const *ow_gateway_keys(void);
 /* Every settable key's value from src into dst, the rest of dst kept (a

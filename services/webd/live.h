@@ -87,6 +87,43 @@ int ow_web_live_step(ow_web_live_t *l, int timeout_ms);
 /* step until *stop. */
 int ow_web_live_run(ow_web_live_t *l, volatile sig_atomic_t *stop);
 
+/* ---- webd's glue (api_live.c, api_ctl.c): the part row and the
+ * handlers of routes.c ---- */
+
+#include "web.h"
+
+int ow_web_live_part_open(ow_webd_t *d, char *err, size_t errlen);
+void ow_web_live_part_step(ow_webd_t *d, int timeout_ms);
+void ow_web_live_part_close(ow_webd_t *d);
+
+/* The gateway a request names (given, else its gw argument; the only one
+ * when none is named), or NULL with rs already the 400/404/503. */
+const char *ow_web_req_gateway(ow_web_req_t *rq, ow_web_resp_t *rs, const char *given);
+
+int ow_api_site(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_live(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_alarms(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_outputs(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_ack(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_thresholds_get(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_thresholds_post(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_outputs_arm(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_outputs_confirm(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_audit(ow_web_req_t *rq, ow_web_resp_t *rs);
+
+/* A threshold key's unit, from its name's suffix ("" none). */
+const char *ow_web_key_unit(const char *key);
+
+/* The breaker's two steps: arm issues a single-use token bound to the
+ * session (its CSRF token names it) for OW_WEB_ARM_TTL_US; take spends it
+ * (0 with what was armed) or says why not. */
+#define OW_WEB_ARM_TTL_US 30000000
+enum { OW_WEB_ARM_UNKNOWN = -1, OW_WEB_ARM_EXPIRED = -2, OW_WEB_ARM_OTHER_SESSION = -3 };
+int ow_web_arm_issue(const char *session, const char *gw, int output, int state, int64_t now_us,
+                     char *token, size_t len);
+int ow_web_arm_take(const char *token, const char *session, int64_t now_us, char *gw, size_t gwlen,
+                    int *output, int *state);
+
 typedef struct {
     uint64_t messages, ignored, published_gw, published_alarms, quiet_events, snapshots,
         snapshot_failed;
