@@ -22,7 +22,9 @@ int ow_web_live_part_open(ow_webd_t *d, char *err, size_t errlen)
 {
     d->live = ow_web_live_new(d->site, to_hub, d, err, errlen);
     if (!d->live) return -1;
-    return ow_web_live_connect(d->live, err, errlen);
+    if (ow_web_live_connect(d->live, err, errlen) == 0) return 0;
+    ow_web_live_destroy(&d->live);
+    return -1;
 }
 
 void ow_web_live_part_step(ow_webd_t *d, int timeout_ms)

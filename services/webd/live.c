@@ -683,7 +683,7 @@ static json_t *contact_json(const ow_gateway_cfg_t *g)
 
 static char *site_serialise(const ow_site_t *site)
 {
-    char tz[128];
+    char tz[256];
     zone_name(tz, sizeof tz);
     json_t *o = json_object(), *gws = json_array();
     json_object_set_new(o, "site", json_string(site->name));

@@ -5,6 +5,7 @@
 
 #include "auth.h"
 #include "hub.h"
+#include "live.h"
 #include "web.h"
 #include "webd.h"
 
@@ -34,6 +35,39 @@ const ow_web_route_t ow_web_routes[] = {
      .fn = ow_api_users_delete,
      .what = "{user}: deletes it and ends its sessions; not yourself (422), not the last admin "
              "(409)"},
+    /* live (api_live.c, api_ctl.c) */
+    {.method = "GET", .path = "/api/site", .role = V, .fn = ow_api_site,
+     .what = "{site, tz, now_us, gateways: [{id, name, poll_ms, strings: [{n, name, modules}], "
+             "nmodules, aux, contact, battery}], contact, battery}"},
+    {.method = "GET", .path = "/api/live", .role = V, .fn = ow_api_live,
+     .what = "?gw=ID: the gateway's model, the \"gw\" event's data (values null when not "
+             "answering)"},
+    {.method = "GET", .path = "/api/alarms", .role = V, .fn = ow_api_alarms,
+     .what = "?gw=ID (else every gateway): {alarms: [{gw, id, code, name, severity, string, "
+             "module, value, since_us, acked, text}]}"},
+    {.method = "POST", .path = "/api/ack", .role = OW_WEB_OPERATE, .csrf = 1, .fn = ow_api_ack,
+     .what = "{gw, id | code, string?, module? | all: true}: alarmd's ack as the user; "
+             "{acknowledged}"},
+    {.method = "GET", .path = "/api/thresholds", .role = V, .fn = ow_api_thresholds_get,
+     .what = "?gw=ID: {thresholds: [{key, value, text, unit, min, max, doc, type, choices?}]} "
+             "as alarmd holds them"},
+    {.method = "POST", .path = "/api/thresholds", .role = OW_WEB_ENGINEER, .csrf = 1,
+     .fn = ow_api_thresholds_post,
+     .what = "{key, value, gw?}: alarmd's set as the user; 422 {error: alarmd's reason, "
+             "field: key}"},
+    {.method = "GET", .path = "/api/outputs", .role = V, .fn = ow_api_outputs,
+     .what = "?gw=ID: {outputs: [{n, name, state}]} (GX_R_AUX, as busd reads them)"},
+    {.method = "POST", .path = "/api/outputs/arm", .role = OW_WEB_BREAKER, .csrf = 1,
+     .fn = ow_api_outputs_arm,
+     .what = "{gw, output, state}: the first step, {token, expires_in_s: 30}, the token "
+             "single-use and the session's own"},
+    {.method = "POST", .path = "/api/outputs/confirm", .role = OW_WEB_BREAKER, .csrf = 1,
+     .fn = ow_api_outputs_confirm,
+     .what = "{token}: the second step, alarmd's output as the user; a used, expired or "
+             "another session's token is refused"},
+    {.method = "GET", .path = "/api/audit", .role = OW_WEB_ADMIN, .fn = ow_api_audit,
+     .what = "?gw=&n=: {records: [{ts_us, gw, who, key, old, new, source}]}, alarmd's audit "
+             "log, oldest first"},
 };
 /* clang-format on */
 const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];
@@ -41,6 +75,8 @@ const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];
 /* The parts with state of their own, opened in this order (webd.h). The
  * last row only ends the table. */
 const ow_web_part_t ow_web_parts[] = {
+    {.name = "live", .open = ow_web_live_part_open, .step = ow_web_live_part_step,
+     .close = ow_web_live_part_close},
     {.name = NULL},
 };
 const size_t ow_web_nparts = sizeof ow_web_parts / sizeof ow_web_parts[0] - 1;
