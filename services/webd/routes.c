@@ -75,7 +75,9 @@ const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];
 /* The parts with state of their own, opened in this order (webd.h). The
  * last row only ends the table. */
 const ow_web_part_t ow_web_parts[] = {
-    {.name = "live", .open = ow_web_live_part_open, .step = ow_web_live_part_step,
+    {.name = "live",
+     .open = ow_web_live_part_open,
+     .step = ow_web_live_part_step,
      .close = ow_web_live_part_close},
     {.name = NULL},
 };
