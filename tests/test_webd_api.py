@@ -100,7 +100,7 @@ class Web:
 
 def user(name, roles, admin):
     """A web user with its own password set (the first login must change it)."""
-    st, j = admin.post("/api/users", {"op": "create", "name": name, "roles": roles,
+    st, j = admin.post("/api/users", {"user": name, "roles": roles,
                                       "password": "first-pass-" + name})
     check(st == 200, "create %s: %s %r" % (name, st, j))
     w = Web()
