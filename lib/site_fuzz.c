@@ -1,5 +1,5 @@
 /* libFuzzer target: a site file, and every section reader that parses a part
- * of it (alarmd, security, historian, modbusd, snmpd, the lint). Any input
+ * of it (alarmd, security, historian, modbusd, snmpd, webd, the lint). Any input
  * must be refused with a message or loaded; what is loaded must hold the
  * loader's promises (strings add up to the modules, every setting reads back
  * and sets again to itself), and nothing may crash, leak or read out of
@@ -10,6 +10,7 @@
 #include "ow_config.h"
 #include "ow_lint.h"
 #include "snmpcfg.h"
+#include "webd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ow_site_historian(site, &h, err, sizeof err) < 0 && !err[0]) abort();
     static ow_modbusd_cfg_t m;
     if (ow_site_modbusd(site, &m, err, sizeof err) < 0 && !err[0]) abort();
+    static ow_webd_cfg_t w;
+    if (ow_site_webd(site, &w, err, sizeof err) < 0 && !err[0]) abort();
     static ow_snmpd_cfg_t s;
     err[0] = '\0';
     if (ow_site_snmpd(site, &s, err, sizeof err) < 0) {
