@@ -75,9 +75,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
     switch (data[0] % 3) {
-    case 0: cookie(s); break;
-    case 1: users(s, size - 1); break;
-    default: body(s, size - 1); break;
+    case 0:
+        cookie(s);
+        break;
+    case 1:
+        users(s, size - 1);
+        break;
+    default:
+        body(s, size - 1);
+        break;
     }
     free(s);
     return 0;
