@@ -2,13 +2,14 @@
 # A private PostgreSQL cluster for the demo and the tests (used when no
 # database is given): initdb into DIR, listen on 127.0.0.1:PORT and a socket
 # in DIR, create the database "ohmwatch" with the historian's role
-# (ohmwatch_writer) and Grafana's read-only role (grafana_reader).
+# (ohmwatch_writer), Grafana's read-only role (grafana_reader) and webd's
+# (webd_reader).
 #   scripts/pg.sh start DIR [PORT]   prints the historian's connection string
 #   scripts/pg.sh stop DIR
 #   scripts/pg.sh status DIR
 # PostgreSQL refuses to run as root: as root the cluster runs as "postgres".
-# Passwords: $OW_PG_WRITER_PASSWORD / $OW_PG_READER_PASSWORD (defaults for
-# a private test cluster only).
+# Passwords: $OW_PG_WRITER_PASSWORD / $OW_PG_READER_PASSWORD /
+# $OW_PG_WEBD_PASSWORD (defaults for a private test cluster only).
 set -euo pipefail
 cmd=${1:?usage: pg.sh start|stop|status DIR [PORT]}
 dir=$(realpath -m "${2:?DIR}")
@@ -45,6 +46,7 @@ CONF
     psql -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 <<SQL >/dev/null
 CREATE ROLE ohmwatch_writer LOGIN PASSWORD '${OW_PG_WRITER_PASSWORD:-ohmwatch}';
 CREATE ROLE grafana_reader LOGIN PASSWORD '${OW_PG_READER_PASSWORD:-grafana}';
+CREATE ROLE webd_reader LOGIN PASSWORD '${OW_PG_WEBD_PASSWORD:-webd}';
 CREATE DATABASE ohmwatch OWNER ohmwatch_writer;
 SQL
   fi

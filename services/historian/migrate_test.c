@@ -18,9 +18,9 @@ static void test_migrate(ow_db_t *db)
     CHECK(applied == ow_migrate_version());
     CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == 0);
     CHECK(applied == 0);
-    CHECK(ow_migrate_version() == 6);
+    CHECK(ow_migrate_version() == 7);
     CHECK(pgt_qi("SELECT max(version) FROM schema_migrations") == ow_migrate_version());
-    CHECK(pgt_count("schema_migrations") == 6);
+    CHECK(pgt_count("schema_migrations") == 7);
     /* The reader role got its grants from the migration. */
     CHECK_STR(pgt_q("SELECT has_table_privilege('grafana_reader', 'module_readings', 'SELECT')"),
               "t");
@@ -29,6 +29,12 @@ static void test_migrate(ow_db_t *db)
                     "'SELECT')"),
               "t");
     CHECK_STR(pgt_q("SELECT has_table_privilege('grafana_reader', 'device_flags', 'INSERT')"), "f");
+    /* webd's role (007): reads every table, writes none. */
+    CHECK_STR(pgt_q("SELECT has_table_privilege('webd_reader', 'discharge_events', 'SELECT')"),
+              "t");
+    CHECK_STR(pgt_q("SELECT has_table_privilege('webd_reader', 'module_readings_1m', 'SELECT')"),
+              "t");
+    CHECK_STR(pgt_q("SELECT has_table_privilege('webd_reader', 'alarm_events', 'INSERT')"), "f");
 
     /* Two historians migrating a fresh database at once: the advisory lock
      * lets one apply, the other finds it applied. */
@@ -75,10 +81,10 @@ static void test_newer(ow_db_t *db)
     CHECK_STR(pgt_q("INSERT INTO schema_migrations (version, name) VALUES (%d, 'future') "
                     "RETURNING version",
                     ow_migrate_version() + 1),
-              "7");
+              "8");
     CHECK(ow_migrate_apply(db, &applied, err, sizeof err) == -1);
     CHECK(applied == 0);
-    CHECK_CONTAINS(err, "database schema version 7 is newer than this historian's 6");
+    CHECK_CONTAINS(err, "database schema version 8 is newer than this historian's 7");
 }
 
 int main(void)
