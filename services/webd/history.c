@@ -28,7 +28,7 @@
 #define LIST_MAX             500   /* discharges, capacity tests */
 #define CURVE_ROWS_MAX       60000 /* blocks x minutes of one discharge (e.g. 240 x 250) */
 
-struct ow_hist {
+struct ow_web_history {
     char *conninfo;
     int n;
     PGconn *conn[OW_HIST_POOL_MAX];

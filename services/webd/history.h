@@ -12,13 +12,14 @@
 
 #include <jansson.h>
 
-#define OW_HIST_POOL_MAX 16
+#define OW_HIST_POOL_MAX 32
 /* The widest range one request may ask for, and what a request that names
  * no range gets. */
 #define OW_HIST_SPAN_MAX_US     (400 * 86400 * 1000000LL)
 #define OW_HIST_SPAN_DEFAULT_US (86400 * 1000000LL)
 
-typedef struct ow_hist ow_hist_t;
+/* The struct webd.h names (ow_web_history_t), so the process holds it. */
+typedef struct ow_web_history ow_hist_t;
 
 /* Why a query gave no JSON: the HTTP status webd answers (400 a bad
  * argument, named in field; 404 no such discharge; 503 the database is not
@@ -89,5 +90,26 @@ int ow_hist_impedance(ow_hist_t *h, const char *gw, int module, ow_hist_range_t 
  * method,ah_removed,dod_pct}]}. */
 int ow_hist_captests(ow_hist_t *h, const char *gw, ow_hist_range_t r, json_t **out,
                      ow_hist_err_t *e);
+
+/* ---- api_hist.c: the History routes and the part that opens the pool ---- */
+#include "web.h"
+
+/* The "history" row of ow_web_parts (routes.c): the pool from
+ * services.webd.history; its password from history.password_file, else the
+ * credential pg_webd ($CREDENTIALS_DIRECTORY/pg_webd, the systemd unit's
+ * LoadCredential) or the compose secret /run/secrets/pg_webd, else none.
+ * Nothing is connected at open: webd starts while PostgreSQL is away. */
+int ow_api_hist_open(ow_webd_t *d, char *err, size_t errlen);
+void ow_api_hist_close(ow_webd_t *d);
+
+int ow_api_hist_blocks(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_hist_alarms(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_hist_discharges(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_hist_curves(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_hist_impedance(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_hist_captests(ow_web_req_t *rq, ow_web_resp_t *rs);
+/* GET /api/health, no session: {ok, service, gateways:[{id, answering,
+ * heard_s}], history} for `ohmwatch health webd` and monitoring. */
+int ow_api_health(ow_web_req_t *rq, ow_web_resp_t *rs);
 
 #endif

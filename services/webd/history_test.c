@@ -337,8 +337,8 @@ static void test_pool(void)
     CHECK(st.failed == 1);
     ow_hist_destroy(&h);
     CHECK(h == NULL);
-    CHECK(ow_hist_new(reader, 0, err, sizeof err) == NULL);
-    CHECK_CONTAINS(err, "1..16");
+    CHECK(ow_hist_new(reader, 33, err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "1..32");
 }
 
 /* The role and the session refuse writes. */
