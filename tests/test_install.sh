@@ -21,12 +21,13 @@ check() { # check DESCRIPTION COMMAND...
 DESTDIR=$tmp/root cmake --install "$build" --prefix /usr >"$tmp/install.log"
 r=$tmp/root
 for f in usr/bin/ohmwatch usr/bin/ohmwatch-busd usr/bin/ohmwatch-alarmd \
-  usr/bin/ohmwatch-historian usr/bin/ohmwatch-modbusd usr/bin/ohmwatch-snmpd; do
+  usr/bin/ohmwatch-historian usr/bin/ohmwatch-modbusd usr/bin/ohmwatch-snmpd usr/bin/ohmwatch-webd; do
   check "$f is an executable" test -x "$r/$f"
 done
 for f in usr/lib/systemd/system/ohmwatch-busd@.service usr/lib/systemd/system/ohmwatch-alarmd.service \
   usr/lib/systemd/system/ohmwatch-historian.service usr/lib/systemd/system/ohmwatch-modbusd.service \
-  usr/lib/systemd/system/ohmwatch-snmpd.service usr/share/ohmwatch/mibs/OHMWATCH-BACS-MIB.txt \
+  usr/lib/systemd/system/ohmwatch-snmpd.service usr/lib/systemd/system/ohmwatch-webd.service \
+  usr/share/ohmwatch/mibs/OHMWATCH-BACS-MIB.txt \
   usr/lib/systemd/system/ohmwatch.target usr/lib/sysusers.d/ohmwatch.conf etc/ohmwatch/site.json \
   usr/share/ohmwatch/examples/site-sample.json usr/share/ohmwatch/examples/scenarios/demo.json \
   usr/share/ohmwatch/grafana/provisioning/datasources/ohmwatch.yaml \
@@ -56,11 +57,11 @@ for u in "$r"/usr/lib/systemd/system/*.service; do
 done
 check "the sysusers entry makes the user ohmwatch" grep -q '^u ohmwatch ' "$r/usr/lib/sysusers.d/ohmwatch.conf"
 check "ohmwatch.target wants every service unit" bash -c "
-  for u in alarmd historian modbusd snmpd; do
+  for u in alarmd historian modbusd snmpd webd; do
     grep -q \"^Wants=.*ohmwatch-\$u.service\" '$r/usr/lib/systemd/system/ohmwatch.target' || exit 1
   done"
 # Capabilities: none but CAP_NET_BIND_SERVICE for modbusd (502) and snmpd (161).
-for d in busd@ alarmd historian; do
+for d in busd@ alarmd historian webd; do
   check "ohmwatch-$d.service has no capabilities" grep -qx 'CapabilityBoundingSet=' "$r/usr/lib/systemd/system/ohmwatch-$d.service"
 done
 for d in modbusd snmpd; do
@@ -77,12 +78,22 @@ for c in $creds; do
   check "ohmwatch-snmpd.service loads credential $c from /etc/ohmwatch/$c" grep -qx "LoadCredential=$c:/etc/ohmwatch/$c" "$su"
 done
 # CURVE: every unit loads its own secret key, and nothing else's.
-for d in busd@:busd alarmd:alarmd historian:historian modbusd:modbusd snmpd:snmpd; do
+for d in busd@:busd alarmd:alarmd historian:historian modbusd:modbusd snmpd:snmpd webd:webd; do
   u=${d%%:*} k=${d#*:}
   check "ohmwatch-$u.service loads its CURVE key $k.key_secret as a credential" \
     grep -qx "LoadCredential=$k.key_secret:/etc/ohmwatch/keys/private/$k.key_secret" "$r/usr/lib/systemd/system/ohmwatch-$u.service"
   check "ohmwatch-$u.service loads one CURVE key" \
     test "$(grep -c 'key_secret' "$r/usr/lib/systemd/system/ohmwatch-$u.service")" -eq 1
+done
+# webd's TLS pair, first admin password and database password: the site
+# file names the pair in the unit's credentials directory (webd finds the
+# other two there by their names), and the unit loads each from /etc/ohmwatch.
+wu=$r/usr/lib/systemd/system/ohmwatch-webd.service
+wcreds=$(sed -n 's|.*"/run/credentials/ohmwatch-webd.service/\([^"]*\)".*|\1|p' "$r/etc/ohmwatch/site.json" | sort -u)
+check "the site file's webd TLS pair are credentials ($(tr "\n" " " <<<"$wcreds" | sed "s/ $//"))" \
+  test "$(tr "\n" " " <<<"$wcreds")" = "webd.crt webd.key "
+for c in $wcreds webd.admin_password pg_webd; do
+  check "ohmwatch-webd.service loads credential $c from /etc/ohmwatch/$c" grep -qx "LoadCredential=$c:/etc/ohmwatch/$c" "$wu"
 done
 # As root makes them for the units: secrets 0640 root:ohmwatch (when the
 # group exists), the public allow-list 0644.
