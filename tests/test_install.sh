@@ -104,7 +104,7 @@ check "keygen: cli holds every role, historian only read" \
   bash -c "grep -q 'roles = \"read,operate,configure,breaker\"' '$tmp/keys/cli.key' && grep -q 'roles = \"read\"' '$tmp/keys/historian.key'"
 check "ohmwatch-snmpd keeps state_dir in its StateDirectory" \
   grep -q '"state_dir": "/var/lib/ohmwatch/snmpd-state"' "$r/etc/ohmwatch/site.json"
-for d in busd alarmd historian modbusd; do
+for d in busd alarmd historian modbusd webd; do
   check "installed ohmwatch-$d accepts the installed site file" \
     bash -c "'$r/usr/bin/ohmwatch-$d' -n -f '$r/etc/ohmwatch/site.json' | grep -qx 'configuration OK'"
 done

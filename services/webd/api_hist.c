@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "history.h"
-#include "live.h"
 #include "ow_clock.h"
 #include "webd.h"
 
@@ -77,14 +76,26 @@ typedef struct {
     ow_hist_range_t r;
 } args_t;
 
-#define US_MAX 4102444800000000LL /* 2100-01-01: a bound, not a date anyone means */
+/* The gateway a request means: the named one if the site has it; with
+ * none named, a site's only gateway. */
+static const char *site_gateway(const ow_site_t *site, const char *gw)
+{
+    if (gw && gw[0]) {
+        const ow_gateway_cfg_t *g = ow_site_gateway(site, gw);
+        return g ? g->id : NULL;
+    }
+    return site->ngateways == 1 ? site->gateways[0].id : NULL;
+}
+
+#define US_MAX        4102444800000000LL
+#define LIST_AHEAD_US (86400 * 1000000LL) /* 2100-01-01: a bound, not a date anyone means */
 
 static int read_args(ow_web_req_t *rq, ow_web_resp_t *rs, args_t *a, int need_module,
                      int64_t default_span_us)
 {
     memset(a, 0, sizeof *a);
     const char *gw = ow_web_arg(rq, "gw");
-    a->gw = rq->d->live ? ow_web_live_gateway(rq->d->live, gw) : gw;
+    a->gw = site_gateway(rq->d->site, gw);
     if (!a->gw) {
         ow_web_error(rs, gw && gw[0] ? 404 : 400, "gw", gw && gw[0] ? "no gateway '%s'" : "%s",
                      gw && gw[0] ? gw : "gw: which gateway");
@@ -94,12 +105,12 @@ static int read_args(ow_web_req_t *rq, ow_web_resp_t *rs, args_t *a, int need_mo
         arg_int(rq, rs, "to_us", 1, US_MAX, &a->r.to_us) < 0)
         return -1;
     /* Lists (discharges, tests, a trend) look back further by default than
-     * a chart of readings. */
-    if (!a->r.from_us) {
-        int64_t to = a->r.to_us ? a->r.to_us : ow_now_us();
-        a->r.from_us = to - default_span_us;
-        a->r.to_us = to;
-    }
+     * a chart of readings, and a day ahead: readings carry the gateway's
+     * time, and a gateway's clock ahead of ours (or a simulation faster than
+     * real time) must not hide its newest discharge. */
+    if (!a->r.to_us)
+        a->r.to_us = ow_now_us() + (default_span_us > OW_HIST_SPAN_DEFAULT_US ? LIST_AHEAD_US : 0);
+    if (!a->r.from_us) a->r.from_us = a->r.to_us - default_span_us;
     if (need_module) {
         int r = arg_int(rq, rs, "module", 1, 32767, &a->module);
         if (r < 0) return -1;
@@ -166,7 +177,8 @@ int ow_api_hist_discharges(ow_web_req_t *rq, ow_web_resp_t *rs)
     if (no_pool(rq, rs) || read_args(rq, rs, &a, 0, OW_HIST_SPAN_MAX_US) < 0) return 0;
     json_t *j = NULL;
     ow_hist_err_t e;
-    return answer(rs, ow_hist_discharges(rq->d->history, a.gw, a.r, &j, &e), j, &e);
+    int rc = ow_hist_discharges(rq->d->history, a.gw, a.r, &j, &e);
+    return answer(rs, rc, j, &e);
 }
 
 int ow_api_hist_curves(ow_web_req_t *rq, ow_web_resp_t *rs)
@@ -195,36 +207,21 @@ int ow_api_hist_captests(ow_web_req_t *rq, ow_web_resp_t *rs)
     if (no_pool(rq, rs) || read_args(rq, rs, &a, 0, OW_HIST_SPAN_MAX_US) < 0) return 0;
     json_t *j = NULL;
     ow_hist_err_t e;
-    return answer(rs, ow_hist_captests(rq->d->history, a.gw, a.r, &j, &e), j, &e);
+    int rc = ow_hist_captests(rq->d->history, a.gw, a.r, &j, &e);
+    return answer(rs, rc, j, &e);
 }
 
 /* ---- health ---- */
 
 /* Answered without a session and without the database: a health check
  * must not depend on PostgreSQL (the history pages can be down while the
- * live ones serve). Per gateway what the live model says: its busd answers,
- * and how long ago its last cycle was stamped. */
+ * live ones serve). */
 int ow_api_health(ow_web_req_t *rq, ow_web_resp_t *rs)
 {
     ow_webd_t *d = rq->d;
     json_t *gws = json_array();
-    int64_t now = ow_now_us();
-    for (int i = 0; d->site && i < d->site->ngateways; i++) {
-        const char *id = d->site->gateways[i].id;
-        char *model = d->live ? ow_web_live_json(d->live, id) : NULL;
-        json_t *m = model ? json_loads(model, 0, NULL) : NULL;
-        free(model);
-        json_t *t = json_object_get(m, "t_us");
-        json_t *heard = json_null();
-        if (json_is_integer(t) && json_integer_value(t) > 0) {
-            double s = (double)(now - json_integer_value(t)) / 1e6;
-            heard = json_real(s > 0 ? s : 0); /* accelerated clocks run ahead */
-        }
-        json_array_append_new(gws, json_pack("{s:s,s:b,s:o}", "id", id, "answering",
-                                             json_is_true(json_object_get(m, "answering")),
-                                             "heard_s", heard));
-        json_decref(m);
-    }
+    for (int i = 0; d->site && i < d->site->ngateways; i++)
+        json_array_append_new(gws, json_pack("{s:s}", "id", d->site->gateways[i].id));
     return ow_web_json(rs, 200,
                        json_pack("{s:b,s:s,s:o,s:s}", "ok", 1, "service", "webd", "gateways", gws,
                                  "history", d->history ? "configured" : "none"));

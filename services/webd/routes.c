@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "auth.h"
+#include "history.h"
 #include "hub.h"
 #include "live.h"
 #include "web.h"
@@ -68,6 +69,29 @@ const ow_web_route_t ow_web_routes[] = {
     {.method = "GET", .path = "/api/audit", .role = OW_WEB_ADMIN, .fn = ow_api_audit,
      .what = "?gw=&n=: {records: [{ts_us, gw, who, key, old, new, source}]}, alarmd's audit "
              "log, oldest first"},
+    /* hist: the history (history.c, api_hist.c) and the health check */
+    {.method = "GET", .path = "/api/history/blocks", .role = V, .fn = ow_api_hist_blocks,
+     .what = "?gw&module&what=v|t|ri&from_us&to_us -> {series: [[t_s...], [avg...]], min, max, "
+             "bucket_s}: the 1-minute rollup up to two days, the hourly one beyond (400 days at most)"},
+    {.method = "GET", .path = "/api/alarms/history", .role = V, .fn = ow_api_hist_alarms,
+     .what = "?gw&from_us&to_us&code&severity -> {events: [{id, action, ts_us, code, name, "
+             "severity, string, module, value, threshold, raised_us, cleared_us, text}], "
+             "truncated}: newest first, 1000 at most; no gw: every gateway"},
+    {.method = "GET", .path = "/api/discharges", .role = V, .fn = ow_api_hist_discharges,
+     .what = "?gw&from_us&to_us -> {discharges: [{id, string, start_us, end_us, duration_s, "
+             "ah_removed, min_module, min_voltage_v, end_voltage_v, mode, test, capacity_pct, "
+             "dod_pct}]}: newest first, 500 at most"},
+    {.method = "GET", .path = "/api/discharges/curves", .role = V, .fn = ow_api_hist_curves,
+     .what = "?gw&id -> {t: [t_s...], blocks: [{addr, v: [...]}], weakest}: every block of the "
+             "discharge's string, a point per 1-minute rollup bucket (null: no reading)"},
+    {.method = "GET", .path = "/api/impedance", .role = V, .fn = ow_api_hist_impedance,
+     .what = "?gw&module&from_us&to_us -> {t, ri, deviation_pct, baseline, slope_pct_per_year, "
+             "projected_us}: alarmd's comparisons against the baseline and its projected date"},
+    {.method = "GET", .path = "/api/captests", .role = V, .fn = ow_api_hist_captests,
+     .what = "?gw&from_us&to_us -> {tests: [{id, string, start_us, end_us, duration_s, rated_h, "
+             "end_v_per_cell, temp_c, capacity_pct, method, ah_removed, dod_pct}]}"},
+    {.method = "GET", .path = "/api/health", .role = 0, .fn = ow_api_health,
+     .what = "no session: {ok, service, gateways: [{id}], history} for `ohmwatch health webd`"},
 };
 /* clang-format on */
 const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];
@@ -79,6 +103,7 @@ const ow_web_part_t ow_web_parts[] = {
      .open = ow_web_live_part_open,
      .step = ow_web_live_part_step,
      .close = ow_web_live_part_close},
+    {.name = "history", .open = ow_api_hist_open, .close = ow_api_hist_close},
     {.name = NULL},
 };
 const size_t ow_web_nparts = sizeof ow_web_parts / sizeof ow_web_parts[0] - 1;
