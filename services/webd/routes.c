@@ -71,7 +71,7 @@ const ow_web_route_t ow_web_routes[] = {
              "log, oldest first"},
     /* hist: the history (history.c, api_hist.c) and the health check */
     {.method = "GET", .path = "/api/history/blocks", .role = V, .fn = ow_api_hist_blocks,
-     .what = "?gw&module&what=v|t|ri&from_us&to_us -> {series: [[t_s...], [avg...]], min, max, "
+     .what = "?gw&module&what (v, t or ri)&from_us&to_us -> {series: [[t_s...], [avg...]], min, max, "
              "bucket_s}: the 1-minute rollup up to two days, the hourly one beyond (400 days at most)"},
     {.method = "GET", .path = "/api/alarms/history", .role = V, .fn = ow_api_hist_alarms,
      .what = "?gw&from_us&to_us&code&severity -> {events: [{id, action, ts_us, code, name, "
