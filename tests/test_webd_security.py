@@ -57,6 +57,59 @@ with open(cfg, "w") as f:
 r = subprocess.run([WEBD, "-n", "-f", cfg], capture_output=True, text=True)
 check(r.returncode == 0 and "configuration OK" in r.stdout, "webd -n: %r" % (r.stdout + r.stderr))
 
+
+
+def site_with(**webd_keys):
+    """A copy of the site with services.webd changed; its path."""
+    s2 = json.loads(json.dumps(s))
+    s2["services"]["webd"].update(webd_keys)
+    for k in [k for k, v in webd_keys.items() if v is None]:
+        del s2["services"]["webd"][k]
+    path = os.path.join(d, "site-%d.json" % free_port())
+    with open(path, "w") as f:
+        json.dump(s2, f)
+    return path
+
+
+def refused(path, env=None):
+    """(exit code, stderr) of a webd that should not start."""
+    p = subprocess.run([WEBD, "-f", path], capture_output=True, timeout=30,
+                       env=dict(os.environ, **(env or {})))
+    return p.returncode, p.stderr.decode(errors="replace")
+
+
+# Refusals at start, each naming what to fix.
+empty = os.path.join(d, "no-credentials")
+os.makedirs(empty)
+rc, err = refused(site_with(users_file=os.path.join(d, "u1.json"), initial_password_file=None),
+                  {"CREDENTIALS_DIRECTORY": empty})
+check(rc == 1 and "no initial admin password" in err and "webd.admin_password" in err,
+      "no initial password: %d %r" % (rc, err[-300:]))
+bad_users = os.path.join(d, "bad-users.json")
+with open(bad_users, "w") as f:
+    f.write('[{"name": "admin", "hash": "$argon2id$x", "roles": ["root"]}]')
+rc, err = refused(site_with(users_file=bad_users))
+check(rc == 1 and bad_users + ": [0].roles[0]: not a role" in err, "bad users file: %r" % err[-300:])
+rc, err = refused(site_with(key_file=cert, users_file=os.path.join(d, "u2.json")))
+check(rc == 1 and "services.webd.listen: cannot serve" in err and "PEM" in err,
+      "certificate as key: %r" % err[-300:])
+check(not os.path.exists(os.path.join(d, "u1.json")), "no users file made without a password")
+
+# The initial password as a systemd credential.
+creds = os.path.join(d, "credentials")
+os.makedirs(creds)
+with open(os.path.join(creds, "webd.admin_password"), "w") as f:
+    f.write(NEW + "\n")
+cport = free_port()
+cred_site = site_with(listen="127.0.0.1:%d" % cport, users_file=os.path.join(d, "u3.json"),
+                      initial_password_file=None)
+p = start([WEBD, "-f", cred_site], stderr=subprocess.DEVNULL,
+          env=dict(os.environ, CREDENTIALS_DIRECTORY=creds))
+check(wait_for(lambda: tcp_listening(cport), 20), "webd with a credential listens")
+check(stop(p) == 0, "and stops")
+with open(os.path.join(d, "u3.json")) as f:
+    check(json.load(f)[0]["name"] == "admin", "admin made from the credential")
+
 log = os.path.join(d, "webd.log")
 webd = start([WEBD, "-f", cfg], stderr=open(log, "w"))
 check(wait_for(lambda: tcp_listening(port), 20), "webd listens on %d" % port)
@@ -187,6 +240,10 @@ r = req("GET", "/api/users", cookie=vic)
 check(r[0] == 403 and jbody(r).get("error") == "needs role admin", "vic on users: %r" % (r[:1],))
 r = req("POST", "/api/users", {"user": "vic", "roles": ["admin"]}, cookie=vic, csrf=vcsrf)
 check(r[0] == 403 and jbody(r).get("error") == "needs role admin", "vic makes itself admin")
+r = req("POST", "/api/thresholds", {"gw": "wm1", "key": "thresholds.voltage_v.high_alarm",
+                                   "value": 2.4}, cookie=vic, csrf=vcsrf)
+check(r[0] == 403 and jbody(r).get("error") == "needs role engineer",
+      "vic on an engineer route: %r" % (r[:1],))
 # Another session's CSRF token is no good.
 r = req("POST", "/api/users", {"user": "x", "roles": [], "password": VIC}, cookie=admin, csrf=vcsrf)
 check(r[0] == 403 and "CSRF" in jbody(r).get("error", ""), "vic's token on admin's session")
@@ -274,9 +331,9 @@ m = re.search(r"refused: (\d+) no session, (\d+) CSRF, (\d+) role, (\d+) passwor
               r"(\d+) bad path, (\d+) cross-origin, (\d+) throttled", text)
 got = tuple(int(x) for x in m.groups()) if m else None
 # no session: no cookie, forged, garbage, after logout; CSRF: none, wrong,
-# vic's on admin's; role: vic x2; must_change: users, events; not found:
+# vic's on admin's; role: vic x3; must_change: users, events; not found:
 # /api/nothing, /nothing.html; bad method: GET /api/login; too big: 2; bad
 # path: the 4 traversals (libmicrohttpd decodes %2e and %2f first);
 # cross-origin 1; throttled: 4.
-check(got == (4, 3, 2, 2, 2, 1, 2, 1, 4, 1, 4), "refusals counted: %r" % (got,))
+check(got == (4, 3, 3, 2, 2, 1, 2, 1, 4, 1, 4), "refusals counted: %r" % (got,))
 done("webd_security")

@@ -597,9 +597,10 @@ ow_web_http_t *ow_web_http_new(ow_webd_t *d, char *err, size_t errlen)
                               ops, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen,
-                 "services.webd: cannot serve on %s (in use, not an address of this host, or a "
-                 "certificate and key that do not load%s)",
-                 cfg->listen, h->tls ? "" : " - n/a");
+                 "services.webd.listen: cannot serve on %s (in use, or not an address "
+                 "of this host%s)",
+                 cfg->listen,
+                 h->tls ? "; or cert_file and key_file are not a PEM certificate and its key" : "");
         goto fail;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
