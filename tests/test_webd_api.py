@@ -432,8 +432,19 @@ check(st == 503 and "alarmd" in j["error"] and took < 3.0,
       "alarmd down: 503 in %.2f s: %r" % (took, j))
 check(viewer.get("/api/live?gw=wm1")[0] == 200, "the live model still answers")
 
+# ---- alarmd back: webd takes its state again (a new epoch: a snapshot) ----
+
+n_events = len(events)
+alarmd = start([ALARMD, "-f", cfg])
+check(wait_for(lambda: any(e == "alarms" for _, e, _ in events[n_events:]), 15),
+      "alarmd restarted: webd publishes its alarm list again")
+st, j = viewer.get("/api/alarms?gw=wm1")
+a = [x for x in (j or {}).get("alarms", []) if x["id"] == alarm_id]
+check(st == 200 and len(a) == 1 and a[0]["acked"], "the restored alarm, still acked: %r" % a)
+check(led() == "yellow", "still yellow after alarmd's restart (%s)" % led())
+
 mb.close()
 AL.close()
-for p in (webd, snmpd, modbusd, busd):
+for p in (webd, snmpd, modbusd, busd, alarmd):
     check(stop(p) == 0, "%s exits cleanly" % p.args[0].rsplit("/", 1)[-1])
 done("test_webd_api")

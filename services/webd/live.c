@@ -71,7 +71,11 @@ struct ow_web_live {
     int alarmd_src;
     uint64_t alarmd_epoch; /* of the snapshot in force */
     uint64_t heard_epoch;  /* of alarmd's last published message */
-    int64_t snap_next_us;  /* 0: none due */
+    ow_ctl_async_t *actl;  /* refreshes: a standing socket, never waited on */
+    int link;              /* alarmd's link as it last reported (-1 unknown) */
+    int asked;             /* a refresh is on its way */
+    int want;              /* a refresh is due */
+    int refreshing;        /* snap_msg is folding a refresh's answer */
     ow_web_live_stats_t stats;
 };
 
@@ -742,6 +746,7 @@ ow_web_live_t *ow_web_live_new(const ow_site_t *site, ow_web_live_pub_fn pub, vo
     l->pub = pub;
     l->pub_ctx = ctx;
     l->alarmd_src = -1;
+    l->link = -1;
     l->t_general = flag_table("General Status Flags");
     l->t_battery = flag_table("Battery Status Flags");
     l->t_alarm = flag_table("Alarm Flags");
@@ -785,6 +790,7 @@ void ow_web_live_destroy(ow_web_live_t **lp)
 {
     ow_web_live_t *l = *lp;
     if (!l) return;
+    ow_ctl_async_destroy(&l->actl);
     ow_sub_destroy(&l->sub);
     for (int i = 0; l->gw && i < l->ngw; i++) {
         free(l->gw[i].mod);
@@ -817,23 +823,16 @@ static void snap_msg(void *ctx, const ow_msg_t *m)
         pthread_mutex_unlock(&l->mu);
     }
     if (m->kind == OW_MSG_CONFIG) return;
+    /* A refresh takes the flags and alarms: readings come from busd's
+     * stream itself, and an answer's copy of one may be older. */
+    if (l->refreshing && m->kind != OW_MSG_STATE && m->kind != OW_MSG_ALARM) return;
     ow_web_live_apply(l, m, 0, ow_mono_us());
     if (ow_quiet_alarm_active(m)) ow_quiet_set(&g->quiet);
 }
 
-static void snapshot(ow_web_live_t *l, const char *why)
+/* What a snapshot's answer leaves to do once folded in. */
+static void snapshot_done(ow_web_live_t *l)
 {
-    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "webd");
-    ow_reply_t r;
-    char cerr[256];
-    if (ow_ctl_call(l->acfg.control_connect, NULL, &req, OW_WEB_CTL_TIMEOUT_MS, &r, snap_msg, l,
-                    cerr, sizeof cerr) < 0 ||
-        !r.ok) {
-        l->stats.snapshot_failed++;
-        log_warnx("no snapshot from alarmd (%s: %s): flags fill in as alarmd publishes", why,
-                  r.ok ? cerr : r.error);
-        return;
-    }
     l->stats.snapshots++;
     for (int i = 0; i < l->ngw; i++)
         snapshot_acks(l, &l->gw[i]);
@@ -846,6 +845,69 @@ static void snapshot(ow_web_live_t *l, const char *why)
                       "answering until its busd publishes",
                       l->gw[i].cfg->id);
         }
+}
+
+/* The first, before the first page: waited for (2 s at most). */
+static void snapshot(ow_web_live_t *l)
+{
+    ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "webd");
+    ow_reply_t r;
+    char cerr[256];
+    if (ow_ctl_call(l->acfg.control_connect, NULL, &req, OW_WEB_CTL_TIMEOUT_MS, &r, snap_msg, l,
+                    cerr, sizeof cerr) < 0 ||
+        !r.ok) {
+        l->stats.snapshot_failed++;
+        log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes, and a "
+                  "snapshot follows when it answers",
+                  r.ok ? cerr : r.error);
+        return;
+    }
+    snapshot_done(l);
+}
+
+/* Later ones never stall the bus side: alarmd restarted (its link came
+ * back, or its stream has a new epoch) and holds restored state that need
+ * not be in its stream, so its state and alarms are asked for again. A
+ * restart is seen from the link even when alarmd publishes nothing for a
+ * while (its state goes out on change only). */
+static void refresh(ow_web_live_t *l)
+{
+    if (!l->actl) return;
+    int link = ow_ctl_async_link(l->actl);
+    if (link != l->link) {
+        if (link == 0) {
+            l->asked = 0; /* an answer from the alarmd that went will not come */
+            log_warnx("alarmd went away: flags and alarms as it left them until it is back");
+        } else if (link == 1 && (l->link == 0 || !l->alarmd_epoch)) {
+            l->want = 1;
+        }
+        l->link = link;
+    }
+    if (l->want && !l->asked && link == 1) {
+        ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "webd.refresh");
+        char err[200];
+        if (ow_ctl_async_send(l->actl, NULL, &req, err, sizeof err) == 0) {
+            l->asked = 1;
+            l->want = 0;
+        } else
+            log_warnx("snapshot refresh: %s", err);
+    }
+    ow_reply_t r;
+    uint64_t epoch;
+    l->refreshing = 1;
+    int got = ow_ctl_async_recv(l->actl, &r, &epoch, snap_msg, l);
+    l->refreshing = 0;
+    if (got != 1) return;
+    l->asked = 0;
+    if (!r.ok) {
+        l->stats.snapshot_failed++;
+        log_warnx("snapshot refresh refused: %s", r.error);
+        return;
+    }
+    l->alarmd_epoch = epoch;
+    if (l->heard_epoch == epoch) l->want = 0; /* its stream's new epoch is this one */
+    snapshot_done(l);
+    log_info("state and alarms refreshed from alarmd (epoch %llu)", (unsigned long long)epoch);
 }
 
 int ow_web_live_connect(ow_web_live_t *l, char *err, size_t errlen)
@@ -872,7 +934,11 @@ int ow_web_live_connect(ow_web_live_t *l, char *err, size_t errlen)
      * not one poll cycle later, and alarmd's acknowledgements with them. */
     ow_sub_from_start(l->sub, 1);
     ow_sub_subscribe(l->sub, "");
-    snapshot(l, "start");
+    snapshot(l);
+    char aerr[256];
+    l->actl = ow_ctl_async_new(l->acfg.control_connect, aerr, sizeof aerr);
+    if (!l->actl)
+        log_warnx("no standing socket to alarmd (%s): no refresh after its restarts", aerr);
     ow_web_live_tick(l, ow_mono_us());
     return 0;
 }
@@ -889,16 +955,12 @@ int ow_web_live_step(ow_web_live_t *l, int timeout_ms)
             /* alarmd (re)started: what it holds (restored state, runtime
              * settings) need not be in its stream */
             l->heard_epoch = dv.msg.h.epoch;
-            if (dv.msg.h.epoch != l->alarmd_epoch) l->snap_next_us = now;
+            if (dv.msg.h.epoch != l->alarmd_epoch) l->want = 1;
         }
         rc = ow_sub_recv(l->sub, &dv, 0);
     }
     int64_t now = ow_mono_us();
-    if (l->snap_next_us && now >= l->snap_next_us) {
-        l->snap_next_us = 0;
-        snapshot(l, "alarmd epoch changed");
-        if (l->alarmd_epoch != l->heard_epoch) l->snap_next_us = ow_mono_us() + 1000000;
-    }
+    refresh(l);
     ow_web_live_check_quiet(l, now);
     ow_web_live_tick(l, now);
     return rc < 0 ? -1 : 0;
