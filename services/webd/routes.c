@@ -47,9 +47,8 @@ const ow_web_route_t ow_web_routes[] = {
      .what = "?gw=ID (else every gateway): {alarms: [{gw, id, code, name, severity, string, "
              "module, value, since_us, acked, text}]}"},
     {.method = "POST", .path = "/api/ack", .role = OW_WEB_OPERATE, .csrf = 1, .fn = ow_api_ack,
-     .what = "{gw, id} or {gw, code, string?, module?} or {gw?, all: true}: alarmd's ack as the "
-             "user; "
-             "{acknowledged}"},
+     .what = "{gw, id} or {gw, code, string?, module?} or {gw?, all: true}: alarmd's ack as "
+             "the user; {acknowledged}"},
     {.method = "GET", .path = "/api/thresholds", .role = V, .fn = ow_api_thresholds_get,
      .what = "?gw=ID: {thresholds: [{key, value, text, unit, min, max, doc, type, choices?}]} "
              "as alarmd holds them"},
