@@ -30,7 +30,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 # tests/fresh/fresh_machine.sh proves this list in an empty container.
 TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptrapd
   python3 python3-pymodbus python3-serial python3-serial-asyncio python3-zmq python3-psycopg2
-  python3-yaml procps clang-format git systemd iproute2 tcpdump
+  python3-yaml procps clang-format git systemd iproute2 tcpdump openssl
   chromium chromium-driver python3-selenium curl"
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
@@ -39,7 +39,8 @@ TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptra
 DEPLOY_PKGS="docker.io docker-compose debootstrap mbpoll postgresql-client snmp"
 
 want="$BUILD_PKGS"
-DEMO_PKGS="postgresql postgresql-client procps"
+# openssl: the demo makes webd's self-signed TLS pair with it.
+DEMO_PKGS="postgresql postgresql-client procps openssl"
 for a in "$@"; do
   case "$a" in
   --test) want="$want $TEST_PKGS" ;;
