@@ -3,6 +3,7 @@
  * is generated from them. Each part's owner adds its rows here. */
 #include <stddef.h>
 
+#include "api_backup.h"
 #include "auth.h"
 #include "history.h"
 #include "hub.h"
@@ -92,6 +93,15 @@ const ow_web_route_t ow_web_routes[] = {
              "end_v_per_cell, temp_c, capacity_pct, method, ah_removed, dod_pct}]}"},
     {.method = "GET", .path = "/api/health", .role = 0, .fn = ow_api_health,
      .what = "no session: {ok, service, gateways: [{id}], history} for `ohmwatch health webd`"},
+    /* backup (api_backup.c) */
+    {.method = "GET", .path = "/api/backup", .role = OW_WEB_ADMIN, .fn = ow_api_backup,
+     .what = "the configuration as one archive, backup-SITE-TIME.tar.gz (the site file and "
+             "alarmd's runtime settings; the same as `ohmwatch backup`)"},
+    {.method = "POST", .path = "/api/restore", .role = OW_WEB_ADMIN, .csrf = 1,
+     .fn = ow_api_restore,
+     .what = "?name=backup-X.tar.gz&dry_run=1&other_site=1, the archive as the body "
+             "(application/octet-stream): every check first, then the site file and the "
+             "settings (as `ohmwatch restore`); {dry_run, lines} or 422 {error, lines}"},
 };
 /* clang-format on */
 const size_t ow_web_nroutes = sizeof ow_web_routes / sizeof ow_web_routes[0];
