@@ -62,7 +62,10 @@ int ow_api_password(ow_web_req_t *rq, ow_web_resp_t *rs)
     char why[256];
     if (!old) return ow_web_error(rs, 400, "old", "old: expected a string");
     if (!pw) return ow_web_error(rs, 400, "new", "new: expected a string");
-    int st = ow_web_auth_password(rq->d->auth, rq->who->name, old, pw, why, sizeof why);
+    char token[OW_WEB_TOKEN_LEN + 8] = "";
+    const char *ck = ow_web_header(rq, "Cookie");
+    if (ck) ow_web_cookie(ck, "ow_session", token, sizeof token);
+    int st = ow_web_auth_password(rq->d->auth, rq->who->name, old, pw, token, why, sizeof why);
     if (st) return ow_web_error(rs, st, st == 403 ? "old" : "new", "%s", why);
     return ow_web_json(rs, 200, json_object());
 }

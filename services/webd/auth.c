@@ -540,7 +540,7 @@ static int password_ok(const char *pw, char *why, size_t len)
 }
 
 int ow_web_auth_password(ow_web_auth_t *a, const char *user, const char *old, const char *pw,
-                         char *why, size_t len)
+                         const char *keep_token, char *why, size_t len)
 {
     char hash[128], nh[128];
     if (!password_ok(pw, why, len)) return 422;
@@ -574,6 +574,14 @@ int ow_web_auth_password(ow_web_auth_t *a, const char *user, const char *old, co
         if (save(a, why, len) < 0) {
             *w = keep;
             rc = 500;
+        } else {
+            /* Whoever knew the old password is logged out everywhere but
+             * here. */
+            for (int i = 0; i < SESSIONS_MAX; i++)
+                if (a->sessions[i].used && strcmp(a->sessions[i].user, user) == 0 &&
+                    !(keep_token && strlen(keep_token) == OW_WEB_TOKEN_LEN &&
+                      sodium_memcmp(a->sessions[i].token, keep_token, OW_WEB_TOKEN_LEN) == 0))
+                    memset(&a->sessions[i], 0, sizeof a->sessions[i]);
         }
     }
     pthread_mutex_unlock(&a->mu);

@@ -67,9 +67,10 @@ int ow_web_auth_login(ow_web_auth_t *a, const char *user, const char *password, 
  * says now), or -1 (unknown, expired, its user deleted). Marks it used. */
 int ow_web_auth_session(ow_web_auth_t *a, const char *token, ow_web_who_t *who);
 void ow_web_auth_logout(ow_web_auth_t *a, const char *token);
-/* The user's own password change: 0, or an HTTP status with why. */
+/* The user's own password change: 0, or an HTTP status with why. The
+ * user's other sessions end; the one holding keep_token (NULL: none) stays. */
 int ow_web_auth_password(ow_web_auth_t *a, const char *user, const char *old, const char *pw,
-                         char *why, size_t len);
+                         const char *keep_token, char *why, size_t len);
 
 /* Admin: {users: [{name, user (the same), roles, must_change}]}, never hashes. */
 json_t *ow_web_auth_users(ow_web_auth_t *a);

@@ -63,24 +63,30 @@ int main(void)
     CHECK_STR(lg.who.name, "admin");
     CHECK(lg.who.roles == OW_WEB_ALL && lg.who.must_change == 1);
     CHECK(strlen(lg.token) == OW_WEB_TOKEN_LEN && strlen(lg.who.csrf) == 32);
-    char tok[OW_WEB_TOKEN_LEN + 1];
+    char tok[OW_WEB_TOKEN_LEN + 1], other[OW_WEB_TOKEN_LEN + 1];
     memcpy(tok, lg.token, sizeof tok);
     ow_web_who_t who;
     CHECK(ow_web_auth_session(a, tok, &who) == 0 && who.must_change == 1);
     CHECK_STR(who.csrf, lg.who.csrf);
+    CHECK(ow_web_auth_login(a, "admin", "initial-secret-1", "10.0.0.1", &lg) == OW_LOGIN_OK);
+    memcpy(other, lg.token, sizeof other);
+    CHECK(ow_web_auth_session(a, other, &who) == 0 && strcmp(other, tok) != 0);
     CHECK(ow_web_auth_session(a, "forged-token-forged-token-forged-token-xxxx", &who) == -1);
     CHECK(ow_web_auth_session(a, "", &who) == -1);
 
     /* Password change: too short, the same, a wrong old one, then done. */
     char why[256];
-    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "short", why, sizeof why) == 422);
-    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "initial-secret-1", why,
+    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "short", tok, why, sizeof why) ==
+          422);
+    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "initial-secret-1", tok, why,
                                sizeof why) == 422);
-    CHECK(ow_web_auth_password(a, "admin", "wrong-old-pass", "brand-new-pass", why, sizeof why) ==
-          403);
-    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "brand-new-pass", why, sizeof why) ==
-          0);
+    CHECK(ow_web_auth_password(a, "admin", "wrong-old-pass", "brand-new-pass", tok, why,
+                               sizeof why) == 403);
+    CHECK(ow_web_auth_password(a, "admin", "initial-secret-1", "brand-new-pass", tok, why,
+                               sizeof why) == 0);
     CHECK(ow_web_auth_session(a, tok, &who) == 0 && who.must_change == 0);
+    /* Another session of admin's ended with the change; this one stayed. */
+    CHECK(ow_web_auth_session(a, other, &who) == -1);
 
     /* Wrong password and unknown user: the same answer. After 3 failures
      * (login_failures) the name is locked 60 s, even for the right
@@ -119,7 +125,7 @@ int main(void)
     CHECK(ow_web_auth_login(a, "admin", "brand-new-pass", "10.9.9.9", &lg) == OW_LOGIN_LOCKED);
     CHECK_MSG(lg.retry_after_s == 900, "%d", lg.retry_after_s);
     ow_web_auth_stats_t s = ow_web_auth_stats(a);
-    CHECK_MSG(s.logins_ok == 3 && s.logins_failed == 15 && s.logins_locked == 5,
+    CHECK_MSG(s.logins_ok == 4 && s.logins_failed == 15 && s.logins_locked == 5,
               "ok %llu failed %llu locked %llu", (unsigned long long)s.logins_ok,
               (unsigned long long)s.logins_failed, (unsigned long long)s.logins_locked);
 
