@@ -73,11 +73,8 @@ trap cleanup EXIT INT TERM
 echo "busd, alarmd, the historian and webd started (logs in run/); history in PostgreSQL:"
 echo "  $OHMWATCH_PG_DSN"
 echo "web interface: https://localhost:$WEB_PORT/ (self-signed: run/webd.crt)"
-if [ -s run/webd-users.json ]; then
-  echo "  log in as before (users in run/webd-users.json)"
-else
-  echo "  user admin, initial password $(cat run/webd.admin_password) (changed at first login)"
-fi
+echo "  user admin, initial password $(cat run/webd.admin_password) (unless changed at a first"
+echo "  login already: the users are kept in run/webd-users.json)"
 echo "the sample site at ${SPEED}x time. In another terminal:"
 echo "  OHMWATCH_KEYS_DIR=$OHMWATCH_KEYS_DIR build/cli/ohmwatch alarms"
 if [ -n "${DEMO_SECONDS:-}" ] || [ ! -t 1 ]; then

@@ -97,7 +97,8 @@ step "before deps.sh: what an empty machine has"
 echo "$(dpkg-query -W -f='${Package}\n' | wc -l) packages"
 step "the README's first command: scripts/demo.sh (DEMO_SECONDS=8)"
 DEMO_SECONDS=8 bash scripts/demo.sh >demo.log 2>&1 || { tail -n 40 demo.log; fail "demo: $(why demo.log)"; }
-for want in "String UPS A" "String UPS B" "[0-9]+/18 modules answering" "General status 0x"; do
+for want in "String UPS A" "String UPS B" "[0-9]+/18 modules answering" "General status 0x" \
+  "web interface answering: .*\"ok\": true"; do
   grep -Eq "$want" demo.log || { tail -n 40 demo.log; fail "demo: its snapshot has no \"$want\" (above)"; }
 done
 grep -v '^\[' demo.log | sed -n '/^Site /,/^Gateway alarms/p' | head -n 8
