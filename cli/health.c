@@ -10,6 +10,8 @@
  *              flagged "communication lost"
  *   snmpd      answers an SNMP GET in every gateway's context, module 1 has a
  *              voltage (health_snmp.c)
+ *   webd       answers /api/health over HTTPS with the configured certificate,
+ *              and has heard every gateway's busd within max_age (health_webd.c)
  * "Current" depends on the producers: with busd stopped for longer than
  * max_age, alarmd, historian and modbusd report unhealthy too, which is what
  * an operator has to know (their data is stale), not a reason to restart them. */
@@ -253,6 +255,7 @@ int ow_health(const ow_site_t *site, const char *service, const char *gw, double
     if (strcmp(service, "historian") == 0) return health_historian(site, gw, max_age_s, out);
     if (strcmp(service, "modbusd") == 0) return health_modbusd(site, gw, out);
     if (strcmp(service, "snmpd") == 0) return ow_health_snmpd(site, gw, out);
-    fprintf(out, "unknown service '%s' (busd, alarmd, historian, modbusd, snmpd)\n", service);
+    if (strcmp(service, "webd") == 0) return ow_health_webd(site, gw, max_age_s, out);
+    fprintf(out, "unknown service '%s' (busd, alarmd, historian, modbusd, snmpd, webd)\n", service);
     return 2;
 }

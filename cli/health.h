@@ -8,7 +8,7 @@
 
 #include "ow_config.h"
 
-/* service: busd, alarmd, historian, modbusd, snmpd. gw: one gateway or NULL for all.
+/* service: busd, alarmd, historian, modbusd, snmpd, webd. gw: one gateway or NULL for all.
  * max_age_s: how old the newest data may be (<= 0: the default, 60 s).
  * Returns 0 healthy, 1 unhealthy, 2 unknown service or gateway. */
 int ow_health(const ow_site_t *site, const char *service, const char *gw, double max_age_s,
@@ -18,5 +18,10 @@ int ow_health(const ow_site_t *site, const char *service, const char *gw, double
  * transport list ("udp:161" -> "udp:127.0.0.1:161"). */
 int ow_health_snmpd(const ow_site_t *site, const char *gw, FILE *out);
 void ow_health_snmp_peer(const char *listen, char *out, size_t len);
+
+/* health_webd.c: an HTTPS GET of webd's /api/health, its certificate
+ * verified against services.webd.cert_file, and each gateway's busd heard
+ * by webd within max_age_s. */
+int ow_health_webd(const ow_site_t *site, const char *gw, double max_age_s, FILE *out);
 
 #endif

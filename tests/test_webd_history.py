@@ -115,6 +115,36 @@ st, h = Client().call("GET", "/api/health")
 check(h and h.get("ok") is True and [g["id"] for g in h["gateways"]] == ["wm1"],
       "health: ok, gateway wm1 (%s)" % h)
 
+
+# `ohmwatch health webd`: HTTPS, the certificate verified against the
+# configured file, busd heard (it is running its cycles now).
+def health(site_file):
+    return subprocess.run([CLI, "-f", site_file, "health", "webd"], capture_output=True,
+                          text=True, timeout=20)
+
+
+check(wait_for(lambda: health(cfg).returncode == 0, 15, 0.2),
+      "ohmwatch health webd: healthy (%s)" % health(cfg).stdout.strip())
+r = health(cfg)
+print("ohmwatch health webd: " + r.stdout.strip())
+check("certificate verified" in r.stdout and "webd wm1: healthy" in r.stdout,
+      "health names the verified certificate and the gateway: %s" % r.stdout.strip())
+# Another certificate in the site file than webd serves: unhealthy, said why.
+other = os.path.join(d, "other.crt")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout",
+                os.path.join(d, "other.key"), "-out", other], check=True, capture_output=True)
+s2 = json.loads(json.dumps(s))
+s2["services"]["webd"]["cert_file"] = other
+s2["services"]["webd"]["key_file"] = os.path.join(d, "other.key")
+cfg2 = os.path.join(d, "site-other-cert.json")
+with open(cfg2, "w") as f:
+    json.dump(s2, f)
+r = health(cfg2)
+check(r.returncode == 1 and "is not" in r.stdout and other in r.stdout,
+      "a certificate webd does not serve: unhealthy, named (%d: %s)" % (r.returncode,
+                                                                        r.stdout.strip()))
+
 u = Client()
 st, me = u.call("POST", "/api/login", {"user": "admin", "password": "first-admin-password"})
 check(st == 200 and me and me.get("must_change") is True, "admin logs in, must change (%s %s)"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "history.h"
+#include "live.h"
 #include "ow_clock.h"
 #include "webd.h"
 
@@ -215,13 +216,28 @@ int ow_api_hist_captests(ow_web_req_t *rq, ow_web_resp_t *rs)
 
 /* Answered without a session and without the database: a health check
  * must not depend on PostgreSQL (the history pages can be down while the
- * live ones serve). */
+ * live ones serve). Per gateway what the live model says: its busd
+ * answers, and how long ago its newest cycle was stamped. */
 int ow_api_health(ow_web_req_t *rq, ow_web_resp_t *rs)
 {
     ow_webd_t *d = rq->d;
     json_t *gws = json_array();
-    for (int i = 0; d->site && i < d->site->ngateways; i++)
-        json_array_append_new(gws, json_pack("{s:s}", "id", d->site->gateways[i].id));
+    int64_t now = ow_now_us();
+    for (int i = 0; d->site && i < d->site->ngateways; i++) {
+        const char *id = d->site->gateways[i].id;
+        char *model = d->live ? ow_web_live_json(d->live, id) : NULL;
+        json_t *m = model ? json_loads(model, 0, NULL) : NULL;
+        free(model);
+        int answering = json_is_true(json_object_get(m, "answering"));
+        json_t *t = json_object_get(m, "t_us"), *heard = json_null();
+        if (answering && json_is_integer(t)) {
+            double age_s = (double)(now - json_integer_value(t)) / 1e6;
+            heard = json_real(age_s > 0 ? age_s : 0); /* an accelerated clock runs ahead */
+        }
+        json_array_append_new(
+            gws, json_pack("{s:s,s:b,s:o}", "id", id, "answering", answering, "heard_s", heard));
+        json_decref(m);
+    }
     return ow_web_json(rs, 200,
                        json_pack("{s:b,s:s,s:o,s:s}", "ok", 1, "service", "webd", "gateways", gws,
                                  "history", d->history ? "configured" : "none"));

@@ -92,7 +92,8 @@ const ow_web_route_t ow_web_routes[] = {
      .what = "?gw&from_us&to_us -> {tests: [{id, string, start_us, end_us, duration_s, rated_h, "
              "end_v_per_cell, temp_c, capacity_pct, method, ah_removed, dod_pct}]}"},
     {.method = "GET", .path = "/api/health", .role = 0, .fn = ow_api_health,
-     .what = "no session: {ok, service, gateways: [{id}], history} for `ohmwatch health webd`"},
+     .what = "no session: {ok, service, gateways: [{id, answering, heard_s}], history} for "
+             "`ohmwatch health webd`"},
     /* backup (api_backup.c) */
     {.method = "GET", .path = "/api/backup", .role = OW_WEB_ADMIN, .fn = ow_api_backup,
      .what = "the configuration as one archive, backup-SITE-TIME.tar.gz (the site file and "
