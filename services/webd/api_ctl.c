@@ -42,7 +42,7 @@ static int call(ow_web_req_t *rq, ow_web_resp_t *rs, const char *gw, ow_control_
                             "user name cannot be named in alarmd's audit (1-31 of A-Z a-z 0-9 _ . "
                             "-): not sent"),
                -1;
-    snprintf(req->user, sizeof req->user, "%s", rq->who->name);
+    snprintf(req->user, sizeof req->user, "%.31s", rq->who->name); /* carried(): <= 31 */
     snprintf(req->req, sizeof req->req, "web.%.24s", rq->who->name);
     if (ow_ctl_call(ow_web_live_alarmd(rq->d->live), gw, req, OW_WEB_CTL_TIMEOUT_MS, r, fn, ctx,
                     err, sizeof err) < 0)
