@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 typedef struct {
     uint64_t seq;
     char name[16];
+    char key[64]; /* what a later event of the same key replaces: "gw/ID"; "" none */
     char *data;
     size_t len;
 } event_t;
@@ -18,7 +21,8 @@ typedef struct {
 struct ow_web_stream {
     ow_web_hub_t *h;
     ow_web_stream_t *prev, *next;
-    uint64_t pos; /* the next sequence number it sends */
+    uint64_t pos;     /* the next sequence number it sends */
+    uint64_t catchup; /* after a skip: until this sequence, only each key's newest */
     uint64_t ka_gen;
     int parked;
     void *conn;
@@ -109,9 +113,23 @@ void ow_web_hub_destroy(ow_web_hub_t **hp)
     *hp = NULL;
 }
 
+/* An event that holds a whole gateway's state ("gw", "alarms": data with
+ * its "gw") is made stale by the next one of the same name and gateway. */
+static void key_of(const char *event, const char *data, size_t len, char *key, size_t keylen)
+{
+    json_t *j = json_loadb(data, len, 0, NULL);
+    const json_t *gw = json_object_get(j, "gw");
+    key[0] = '\0';
+    if (json_is_string(gw) && json_string_length(gw) < 40)
+        snprintf(key, keylen, "%.15s/%s", event, json_string_value(gw));
+    json_decref(j);
+}
+
 uint64_t ow_web_hub_publish(ow_web_hub_t *h, const char *event, const char *data)
 {
     size_t len = strlen(data), n;
+    char key[64];
+    key_of(event, data, len, key, sizeof key);
     char *copy = malloc(len + 1);
     if (!copy) return 0;
     memcpy(copy, data, len + 1);
@@ -128,6 +146,7 @@ uint64_t ow_web_hub_publish(ow_web_hub_t *h, const char *event, const char *data
     event_t *e = &h->ring[(h->head + h->count) % h->cap];
     e->seq = h->next_seq++;
     snprintf(e->name, sizeof e->name, "%s", event);
+    snprintf(e->key, sizeof e->key, "%s", key);
     e->data = copy;
     e->len = len;
     h->bytes += len;
@@ -185,6 +204,21 @@ ow_web_stream_t *ow_web_hub_open(ow_web_hub_t *h, int from_last, uint64_t last_i
     return s;
 }
 
+static const event_t *at(const ow_web_hub_t *h, uint64_t seq)
+{
+    return &h->ring[(h->head + (seq - h->first_seq)) % h->cap];
+}
+
+/* 1 when a later held event has the same key as event seq. Under mu. */
+static int superseded(const ow_web_hub_t *h, uint64_t seq)
+{
+    const event_t *e = at(h, seq);
+    if (!e->key[0]) return 0;
+    for (uint64_t q = seq + 1; q < h->next_seq; q++)
+        if (strcmp(at(h, q)->key, e->key) == 0) return 1;
+    return 0;
+}
+
 /* The next chunk for s into s->pend: 1, or 0 when there is none. Under mu. */
 static int next_chunk(ow_web_hub_t *h, ow_web_stream_t *s)
 {
@@ -195,14 +229,20 @@ static int next_chunk(ow_web_hub_t *h, ow_web_stream_t *s)
         s->pend = strdup(": keep-alive\n\n");
     } else if (s->pos < h->first_seq) {
         /* Too far behind (a slow client, a long suspend): what it missed
-         * is gone; each "gw" event is a whole gateway, so the newest held
-         * ones bring it back up to date. */
-        snprintf(head, sizeof head, ": skipped %" PRIu64 " events (too far behind)\n\n",
-                 h->first_seq - s->pos);
+         * is gone. Each "gw" event is a whole gateway, so the newest held
+         * one of each brings it up to date: those, and the events without
+         * a key, up to the newest, then everything again. */
+        uint64_t skipped = h->first_seq - s->pos;
         s->pos = h->first_seq;
+        s->catchup = h->next_seq;
+        for (uint64_t q = s->pos; q < s->catchup; q++)
+            skipped += superseded(h, q);
+        snprintf(head, sizeof head, ": skipped %" PRIu64 " events (too far behind)\n\n", skipped);
         h->st.skipped++;
         s->pend = strdup(head);
     } else if (s->pos < h->next_seq) {
+        while (s->pos < s->catchup && s->pos < h->next_seq - 1 && superseded(h, s->pos))
+            s->pos++;
         const event_t *e = &h->ring[(h->head + (s->pos - h->first_seq)) % h->cap];
         int hl = snprintf(head, sizeof head, "id: %" PRIu64 "\nevent: %s\ndata: ", e->seq, e->name);
         size_t nl = 0;

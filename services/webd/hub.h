@@ -27,7 +27,11 @@ ow_web_hub_t *ow_web_hub_new(size_t max_events, size_t max_bytes, void (*park)(v
 void ow_web_hub_close(ow_web_hub_t *h);
 void ow_web_hub_destroy(ow_web_hub_t **h);
 
-/* A new event (name <= 15 bytes, data one JSON text); its sequence number. */
+/* A new event (name <= 15 bytes, data one JSON text); its sequence number.
+ * An event whose data is an object with a string "gw" holds that gateway's
+ * whole state of its kind: a stream too far behind (the ring wrapped past
+ * it) gets a comment saying how many it skipped, then only the newest held
+ * event of each (name, gw) and the events without one. */
 uint64_t ow_web_hub_publish(ow_web_hub_t *h, const char *event, const char *data);
 /* The main loop's clock: a keep-alive to every stream idle 15 s. */
 void ow_web_hub_tick(ow_web_hub_t *h, int64_t now_us);

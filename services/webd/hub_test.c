@@ -75,9 +75,36 @@ int main(void)
     ow_web_hub_stream_free(r);
     drain(s, 4096);
 
+    /* Too far behind with keys: of each gateway only the newest "gw" and
+     * "alarms" held; an event without a gateway always. */
+    r = ow_web_hub_open(h, 1, 9, (void *)3);
+    static const char *const ev[][2] = {
+        {"gw", "{\"gw\":\"a\",\"v\":1}"},
+        {"gw", "{\"gw\":\"b\",\"v\":1}"},
+        {"alarms", "{\"gw\":\"a\",\"n\":0}"},
+        {"gw", "{\"gw\":\"a\",\"v\":2}"},
+        {"note", "{\"x\":1}"},
+        {"gw", "{\"gw\":\"a\",\"v\":3}"},
+    };
+    for (size_t i = 0; i < 6; i++)
+        ow_web_hub_publish(h, ev[i][0], ev[i][1]); /* 10..15; 12..15 held */
+    got = drain(r, 4096);
+    CHECK_MSG(strcmp(got, ": skipped 3 events (too far behind)\n\n"
+                          "id: 12\nevent: alarms\ndata: {\"gw\":\"a\",\"n\":0}\n\n"
+                          "id: 14\nevent: note\ndata: {\"x\":1}\n\n"
+                          "id: 15\nevent: gw\ndata: {\"gw\":\"a\",\"v\":3}\n\n") == 0,
+              "%s", got);
+    /* Caught up: every event again, superseded or not. */
+    ow_web_hub_publish(h, "gw", "{\"gw\":\"a\",\"v\":4}");
+    ow_web_hub_publish(h, "gw", "{\"gw\":\"a\",\"v\":5}");
+    got = drain(r, 4096);
+    CHECK(strstr(got, "id: 16\n") && strstr(got, "id: 17\n"));
+    ow_web_hub_stream_free(r);
+    drain(s, 4096);
+
     /* Line breaks in data: one data: line each. */
     ow_web_hub_publish(h, "note", "a\nb");
-    CHECK_STR(drain(s, 4096), "id: 10\nevent: note\ndata: a\ndata: b\n\n");
+    CHECK_STR(drain(s, 4096), "id: 18\nevent: note\ndata: a\ndata: b\n\n");
 
     /* Keep-alive: the first tick starts the clock, one 15 s later sends. */
     int w = wakes;
@@ -96,7 +123,7 @@ int main(void)
     CHECK(wakes == w + 1);
     CHECK(ow_web_hub_read(s, (char[8]){0}, 8) == -1);
     ow_web_hub_stats_t st = ow_web_hub_stats(h);
-    CHECK(st.published == 10 && st.streams == 4 && st.open == 1);
+    CHECK(st.published == 18 && st.streams == 5 && st.open == 1);
     ow_web_hub_stream_free(s);
     ow_web_hub_destroy(&h);
     CHECK(h == NULL);
