@@ -10,6 +10,8 @@ modbusd and snmpd beside it) on loopback (issue 18):
   good one is applied (alarmd's get, snmpd's GET);
 - an output takes arm + confirm: a reused, another session's or an expired
   (30 s) token is refused; the output switches (busd's aux, Modbus 3666+);
+- a capacity test is an operator's, a baseline an engineer's, alarmd's
+  refusals answered 422 with its reason;
 - alarmd's audit names webd/USER for each change; GET /api/audit is admin's;
 - alarmd down: a change is a 503 that says so, within the 2 s timeout."""
 import http.client
@@ -377,6 +379,20 @@ check(viewer.get("/api/thresholds?gw=wm1")[1]["thresholds"] and
       {t["key"]: t for t in viewer.get("/api/thresholds?gw=wm1")[1]["thresholds"]}[KEY]["value"]
       == 31, "GET /api/thresholds reads 31")
 
+# ---- a capacity test (operator), a baseline (engineer) ----
+
+check(viewer.post("/api/captest", {"gw": "wm1", "string": 1})[0] == 403, "a viewer's captest: 403")
+st, j = operator.post("/api/captest", {"gw": "wm1", "string": 1, "rated_h": 5})
+check(st == 200 and j["rated_h"] == 5, "the operator tags string 1: %s %r" % (st, j))
+st, j = operator.post("/api/captest", {"gw": "wm1", "string": 1, "rated_h": 5000})
+check(st == 422 and "rated hours" in j["error"], "5000 h: 422 with alarmd's reason %r" % j)
+check(operator.post("/api/baseline", {"gw": "wm1", "module": 3, "mohm": 5.2})[0] == 403,
+      "an operator's baseline: 403")
+st, j = engineer.post("/api/baseline", {"gw": "wm1", "module": 3, "mohm": 5.2})
+check(st == 200 and j["mohm"] == 5.2, "the engineer sets module 3's baseline: %s %r" % (st, j))
+st, j = engineer.post("/api/baseline", {"gw": "wm1", "module": 99, "mohm": 5.2})
+check(st == 422 and "no module 99" in j["error"], "module 99 of 18: 422 %r" % j)
+
 # ---- outputs: two steps ----
 
 st, j = viewer.get("/api/outputs?gw=wm1")
@@ -413,6 +429,10 @@ check(st == 200 and any(k == KEY and w.endswith("webd/eve") for k, w in who),
 check(any(k == "ack.%d" % alarm_id and w.endswith("webd/olga") for k, w in who),
       "ack by webd/olga")
 check(any(k == "output.3" and w.endswith("webd/bob") for k, w in who), "output 3 by webd/bob")
+check(any(k == "captest.string.1" and w.endswith("webd/olga") for k, w in who),
+      "captest by webd/olga")
+check(any(k == "baseline.module.3" and w.endswith("webd/eve") for k, w in who),
+      "baseline by webd/eve")
 t = [x for x in recs if x["key"] == KEY]
 check(t and t[-1]["old"] == "30" and t[-1]["new"] == "31", "the change 30 -> 31: %r" % t[-1:])
 

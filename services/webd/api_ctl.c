@@ -228,6 +228,68 @@ int ow_api_thresholds_post(ow_web_req_t *rq, ow_web_resp_t *rs)
     return ow_web_json(rs, 200, json_pack("{s:s,s:s,s:f}", "gw", gw, "key", key, "value", r.value));
 }
 
+/* ---- a capacity test, a baseline ---- */
+
+static int json_real_field(json_t *j, const char *k, double *out)
+{
+    json_t *v = json_object_get(j, k);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_number(v)) return -1;
+    *out = json_number_value(v);
+    return 1;
+}
+
+/* {gw, string, rated_h?, end_v_per_cell?}: the string's next discharge is
+ * a capacity test (an operator's, as on the webmanager). alarmd judges
+ * the numbers (rated 0-1000 h, 0-5 V/cell); its reason is the answer. */
+int ow_api_captest(ow_web_req_t *rq, ow_web_resp_t *rs)
+{
+    json_t *j = rq->json;
+    if (!json_is_object(j)) return ow_web_error(rs, 400, NULL, "a JSON object is needed");
+    const char *gw = ow_web_req_gateway(rq, rs, json_string_value(json_object_get(j, "gw")));
+    if (!gw) return 0;
+    json_int_t string = 0;
+    double rated_h = NAN, end_v = NAN;
+    if (json_int_field(j, "string", 1, OW_MAX_STRINGS, &string) != 1)
+        return ow_web_error(rs, 400, "string", "string: 1-%d", OW_MAX_STRINGS);
+    if (json_real_field(j, "rated_h", &rated_h) < 0)
+        return ow_web_error(rs, 400, "rated_h", "rated_h: hours, a number (10 if absent)");
+    if (json_real_field(j, "end_v_per_cell", &end_v) < 0)
+        return ow_web_error(rs, 400, "end_v_per_cell",
+                            "end_v_per_cell: V per cell, a number (1.75 if absent)");
+    char key[64] = "";
+    if (!isnan(end_v)) snprintf(key, sizeof key, "end_v_per_cell=%.4f", end_v);
+    ow_control_t req = ow_cmd_control(OW_CMD_CAPTEST, key, rated_h, (int)string, NULL);
+    ow_reply_t r;
+    if (call(rq, rs, gw, &req, &r, NULL, NULL) < 0) return 0;
+    if (!r.ok) return ow_web_error(rs, 422, "string", "%s", r.error);
+    return ow_web_json(
+        rs, 200, json_pack("{s:s,s:i,s:f}", "gw", gw, "string", (int)string, "rated_h", r.value));
+}
+
+/* {gw, module, mohm}: a module's impedance baseline (a replaced block);
+ * mohm null resets it to the next measurement. */
+int ow_api_baseline(ow_web_req_t *rq, ow_web_resp_t *rs)
+{
+    json_t *j = rq->json;
+    if (!json_is_object(j)) return ow_web_error(rs, 400, NULL, "a JSON object is needed");
+    const char *gw = ow_web_req_gateway(rq, rs, json_string_value(json_object_get(j, "gw")));
+    if (!gw) return 0;
+    json_int_t module = 0;
+    double mohm = NAN;
+    if (json_int_field(j, "module", 1, OW_MAX_MODULES, &module) != 1)
+        return ow_web_error(rs, 400, "module", "module: a module address, 1-%d", OW_MAX_MODULES);
+    if (!json_object_get(j, "mohm") || json_real_field(j, "mohm", &mohm) < 0)
+        return ow_web_error(rs, 400, "mohm", "mohm: the baseline in mOhm, or null to reset it");
+    ow_control_t req = ow_cmd_control(OW_CMD_BASELINE, "", mohm, (int)module, NULL);
+    ow_reply_t r;
+    if (call(rq, rs, gw, &req, &r, NULL, NULL) < 0) return 0;
+    if (!r.ok) return ow_web_error(rs, 422, "mohm", "%s", r.error);
+    json_t *o = json_pack("{s:s,s:i}", "gw", gw, "module", (int)module);
+    json_object_set_new(o, "mohm", isnan(r.value) ? json_null() : json_real(r.value));
+    return ow_web_json(rs, 200, o);
+}
+
 /* ---- outputs: arm, then confirm ---- */
 
 #define ARM_MAX 64

@@ -110,6 +110,8 @@ int ow_api_thresholds_post(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_outputs_arm(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_outputs_confirm(ow_web_req_t *rq, ow_web_resp_t *rs);
 int ow_api_audit(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_captest(ow_web_req_t *rq, ow_web_resp_t *rs);
+int ow_api_baseline(ow_web_req_t *rq, ow_web_resp_t *rs);
 
 /* A threshold key's unit, from its name's suffix ("" none). */
 const char *ow_web_key_unit(const char *key);

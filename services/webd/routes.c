@@ -67,6 +67,14 @@ const ow_web_route_t ow_web_routes[] = {
      .fn = ow_api_outputs_confirm,
      .what = "{token}: the second step, alarmd's output as the user; a used, expired or "
              "another session's token is refused"},
+    {.method = "POST", .path = "/api/captest", .role = OW_WEB_OPERATE, .csrf = 1,
+     .fn = ow_api_captest,
+     .what = "{gw, string, rated_h?, end_v_per_cell?}: the string's next discharge is a "
+             "capacity test (alarmd's captest as the user); 422 with alarmd's reason"},
+    {.method = "POST", .path = "/api/baseline", .role = OW_WEB_ENGINEER, .csrf = 1,
+     .fn = ow_api_baseline,
+     .what = "{gw, module, mohm}: a module's impedance baseline, null resets it (alarmd's "
+             "baseline as the user); 422 with alarmd's reason"},
     {.method = "GET", .path = "/api/audit", .role = OW_WEB_ADMIN, .fn = ow_api_audit,
      .what = "?gw=&n=: {records: [{ts_us, gw, who, key, old, new, source}]}, alarmd's audit "
              "log, oldest first"},
