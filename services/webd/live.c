@@ -853,13 +853,14 @@ static void snapshot(ow_web_live_t *l)
     ow_control_t req = ow_cmd_control(OW_CMD_SNAPSHOT, "", NAN, 0, "webd");
     ow_reply_t r;
     char cerr[256];
-    if (ow_ctl_call(l->acfg.control_connect, NULL, &req, OW_WEB_CTL_TIMEOUT_MS, &r, snap_msg, l,
-                    cerr, sizeof cerr) < 0 ||
-        !r.ok) {
+    /* r is only filled when alarmd answered: a failed call says why in cerr */
+    int called = ow_ctl_call(l->acfg.control_connect, NULL, &req, OW_WEB_CTL_TIMEOUT_MS, &r,
+                             snap_msg, l, cerr, sizeof cerr) == 0;
+    if (!called || !r.ok) {
         l->stats.snapshot_failed++;
         log_warnx("no snapshot from alarmd (%s): flags fill in as alarmd publishes, and a "
                   "snapshot follows when it answers",
-                  r.ok ? cerr : r.error);
+                  called ? r.error : cerr);
         return;
     }
     snapshot_done(l);
