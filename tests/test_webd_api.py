@@ -13,9 +13,12 @@ modbusd and snmpd beside it) on loopback (issue 18):
 - a capacity test is an operator's, a baseline an engineer's, alarmd's
   refusals answered 422 with its reason;
 - alarmd's audit names webd/USER for each change; GET /api/audit is admin's;
-- alarmd down: a change is a 503 that says so, within the 2 s timeout."""
+- alarmd down: a change is a 503 that says so, within the 2 s timeout; back,
+  webd takes its restored state (the alarm still acked, the LED yellow);
+- busd silent: every value null (modbusd: 0x8000), not the last one heard."""
 import http.client
 import os
+import signal
 import subprocess
 import threading
 
@@ -462,6 +465,25 @@ st, j = viewer.get("/api/alarms?gw=wm1")
 a = [x for x in (j or {}).get("alarms", []) if x["id"] == alarm_id]
 check(st == 200 and len(a) == 1 and a[0]["acked"], "the restored alarm, still acked: %r" % a)
 check(led() == "yellow", "still yellow after alarmd's restart (%s)" % led())
+
+# ---- busd silent (stopped, not dead): every module null, never its last value ----
+
+os.kill(busd.pid, signal.SIGSTOP)
+t0 = time.monotonic()
+check(wait_for(lambda: viewer.get("/api/live?gw=wm1")[1]["answering"] is False, 10),
+      "busd stopped: wm1 not answering")
+print("busd silent: webd shows wm1 not answering after %.2f s" % (time.monotonic() - t0))
+model, r, attempts, _ = same_moment("busd silent", lambda m: not any(
+    x["answering"] for x in m["modules"]))
+if model:
+    check(all(x["v"] is None and x["t"] is None and x["ri"] is None for x in model["modules"]) and
+          all(x["sum_v"] is None for x in model["strings"]),
+          "every module and string null")
+    check(all(r[1060 + 5 * i + 1] == NO_READING for i in range(18)),
+          "modbusd agrees: 0x8000 for each of the 18")
+os.kill(busd.pid, signal.SIGCONT)
+check(wait_for(lambda: all(x["answering"] for x in viewer.get("/api/live?gw=wm1")[1]["modules"]
+                           if x["addr"] != 5), 10), "busd back: the modules answer again")
 
 mb.close()
 AL.close()
