@@ -8,7 +8,9 @@
 #  - reads values over the published Modbus port on loopback (mbpoll), the
 #    BACS MIB over the published SNMP port (snmpget, snmpbulkwalk; SNMPv3
 #    authPriv with the pass phrases of deploy/make-secrets.sh; v2c is off)
-#    and rows in PostgreSQL (psql in its container);
+#    and rows in PostgreSQL (psql in its container); logs in to the web pages
+#    over HTTPS through the published port (curl, the certificate verified
+#    against make-secrets.sh's webd.crt; the same without it is refused);
 #  - kills each service in turn, SIGKILL to its process as a crash or the OOM
 #    killer would (`docker kill` counts as a manual stop, after which Docker
 #    never applies the restart policy): the others kept serving, the killed one
@@ -24,7 +26,7 @@ cd "$(dirname "$0")/../.."
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 PROJECT=${DEPLOY_PROJECT:-owdeploytest}
-SERVICES="postgres busd alarmd historian modbusd snmpd"
+SERVICES="postgres busd alarmd historian modbusd snmpd web"
 tmp=$(mktemp -d /tmp/ow-deploy.XXXXXX)
 chmod 0755 "$tmp"
 fail=0
@@ -135,6 +137,13 @@ except OSError as e:
   say "port 161/udp is taken on this host; publishing SNMP on $sport instead"
 fi
 export OHMWATCH_SNMP_PORT=$sport
+# HTTPS likewise (a host web server may hold 443).
+wport=443
+if (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; then
+  wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  say "port 443 is taken on this host; publishing HTTPS on $wport instead"
+fi
+export OHMWATCH_WEB_PORT=$wport
 
 files=("${MANY[@]}")
 compose down -v --remove-orphans >/dev/null 2>&1 || true
@@ -152,7 +161,7 @@ done
 check "runtime image runs as uid 10001" test "$(docker run --rm --entrypoint id ohmwatch:latest -u)" = 10001
 check "runtime image has no compiler or -dev headers" \
   docker run --rm --entrypoint sh ohmwatch:latest -c '! command -v gcc && ! command -v cc && [ ! -e /usr/include/zmq.h ]'
-for sec in pg_writer snmp_auth snmp_priv; do
+for sec in pg_writer pg_webd snmp_auth snmp_priv webd.admin_password; do
   check "no secret in the images ($sec)" bash -c "! docker run --rm --entrypoint sh ohmwatch:latest -c 'grep -rqs \"$(cat "$OHMWATCH_SECRETS/$sec")\" /usr /etc /var/lib'"
 done
 
@@ -228,6 +237,25 @@ check "SNMP v2c is off (community public gets no answer)" v2c_off
 wrong_key() { ! MIBS='' snmpget -v3 -l authPriv -u nms -a SHA-256 -A wrong-pass-phrase -x AES -X wrong-pass-phrase \
   -t 1 -r 0 "127.0.0.1:$sport" $BACS.1.3.0 >/dev/null 2>&1; }
 check "SNMP v3 with a wrong pass phrase is refused" wrong_key
+# The web pages from the host over the published port, as a browser: HTTPS
+# with make-secrets.sh's self-signed certificate, the first admin's login.
+web() { # web PATH [CURL ARGS...]: the body; fails on an HTTP error or a TLS failure
+  local path=$1
+  shift
+  curl -sS --fail --max-time 5 --cacert "$OHMWATCH_SECRETS/webd.crt" "$@" "https://127.0.0.1:$wport$path"
+}
+web_login() { # the first admin logs in with the initial password (and must change it)
+  web /api/login -H 'Content-Type: application/json' \
+    --data "{\"user\":\"admin\",\"password\":\"$(cat "$OHMWATCH_SECRETS/webd.admin_password")\"}" 2>/dev/null |
+    python3 -c 'import json, sys; j = json.load(sys.stdin); sys.exit(0 if j["user"] == "admin" and j["must_change"] else 1)'
+}
+check "HTTPS on 127.0.0.1:$wport: admin logs in with webd.admin_password (certificate verified against webd.crt)" web_login
+web_untrusted() { ! curl -sS --max-time 5 "https://127.0.0.1:$wport/api/health" >/dev/null 2>&1; }
+check "HTTPS without the certificate to verify with is refused by curl (self-signed)" web_untrusted
+web_wrong() { ! web /api/login -H 'Content-Type: application/json' --data '{"user":"admin","password":"wrong-password"}' >/dev/null 2>&1; }
+check "a wrong password is refused" web_wrong
+web_history() { web /api/health | python3 -c 'import json, sys; j = json.load(sys.stdin); sys.exit(0 if j["ok"] and j["gateways"][0]["answering"] else 1)'; }
+check "webd hears busd (/api/health: wm1 answering)" web_history
 rows() { psql_ "SELECT count(*) FROM module_readings" 2>/dev/null || echo 0; }
 check "PostgreSQL holds module readings ($(rows) rows)" test "$(rows)" -gt 0
 
@@ -278,6 +306,7 @@ serving() { # serving SERVICE: answers as a client sees it
   postgres) psql_ "SELECT 1" >/dev/null 2>&1 ;;
   modbusd) modbus_ok ;;
   snmpd) snmp_ok ;;
+  web) web_login ;;
   historian) docker exec "$(cid historian)" /usr/lib/ohmwatch/docker-entrypoint.sh ohmwatch health historian >/dev/null 2>&1 ;;
   *) docker exec "$(cid "$1")" ohmwatch health "$1" >/dev/null 2>&1 ;;
   esac
