@@ -105,7 +105,8 @@ def dashboard(runs=5):
     base = "https://127.0.0.1:%d/" % port
     # Log in through the page once: the session cookie stays in the browser.
     drv.get(base + "#/login")
-    wait_for(lambda: drv.find_elements("id", "login-user"), 10, 0.05)
+    if not wait_for(lambda: drv.find_elements("id", "login-user"), 10, 0.05):
+        print(drv.page_source[:1500], drv.get_log("browser")[-10:], file=sys.stderr)
     drv.find_element("id", "login-user").send_keys("admin")
     drv.find_element("id", "login-password").send_keys(NEWPW)
     drv.find_element("id", "login-submit").click()
@@ -216,6 +217,10 @@ def static(secs=10, conns=16):
     os.makedirs(os.path.join(ngx, "www", "vendor"))
     with open(os.path.join(ngx, "www", "vendor", "uPlot.iife.min.js"), "wb") as f:
         f.write(os.urandom(size))  # the same size; content does not matter to either
+    # nginx's worker runs as nobody: it reads the file through these dirs.
+    for p in (d, ngx, os.path.join(ngx, "www"), os.path.join(ngx, "www", "vendor")):
+        os.chmod(p, 0o755)
+    os.chmod(os.path.join(ngx, "www", "vendor", "uPlot.iife.min.js"), 0o644)
     nport = free_port()
     key = s["services"]["webd"]["key_file"]
     open(os.path.join(ngx, "nginx.conf"), "w").write("""
@@ -226,16 +231,21 @@ http {
   client_body_temp_path %(d)s; proxy_temp_path %(d)s; fastcgi_temp_path %(d)s;
   uwsgi_temp_path %(d)s; scgi_temp_path %(d)s;
   server {
-    listen 127.0.0.1:%(p)d ssl; http2 off;
+    listen 127.0.0.1:%(p)d ssl;
     ssl_certificate %(crt)s; ssl_certificate_key %(key)s;
     ssl_protocols TLSv1.3;
     root %(d)s/www;
   }
 }
 """ % {"d": ngx, "p": nport, "crt": crt, "key": key})
+    t = subprocess.run(["/usr/sbin/nginx", "-t", "-c", os.path.join(ngx, "nginx.conf")],
+                       capture_output=True, text=True)
+    if t.returncode != 0:
+        sys.exit("nginx refuses its configuration: " + t.stderr)
     nginx = start(["/usr/sbin/nginx", "-c", os.path.join(ngx, "nginx.conf")],
                   stderr=subprocess.DEVNULL)
-    wait_for(lambda: owtest.tcp_listening(nport), 10, 0.1)
+    if not wait_for(lambda: owtest.tcp_listening(nport), 10, 0.1):
+        sys.exit("nginx did not listen on %d" % nport)
 
     def wrk(p):
         r = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % secs,
