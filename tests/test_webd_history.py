@@ -228,6 +228,24 @@ if dis:
                     (WEAK_ADDR, row[1], row[2]))
     check(st == 200 and len(bl["series"][0]) >= want - 1, "history/blocks over the discharge")
 
+# The alarm history over the discharge: what alarm_events holds, the
+# severity by name as the pages filter it.
+if dis:
+    lo, hi = row[1] - 60000000, row[2] + 60000000
+    st, ah = u.call("GET", "/api/alarms/history?gw=wm1&from_us=%d&to_us=%d" % (lo, hi))
+    n = db.scalar("SELECT count(*) FROM alarm_events WHERE ts >= to_timestamp(%f) AND "
+                  "ts <= to_timestamp(%f)" % (lo / 1e6, hi / 1e6))
+    ev = (ah or {}).get("events", [])
+    check(st == 200 and len(ev) == n and n > 0, "alarms/history: %d events, as stored (%d)"
+          % (len(ev), n))
+    check(all(e["severity"] in ("info", "warning", "alarm") for e in ev),
+          "severities by name: %s" % sorted(set(e["severity"] for e in ev)))
+    sev = ev[0]["severity"] if ev else "info"
+    st, ah = u.call("GET", "/api/alarms/history?gw=wm1&from_us=%d&to_us=%d&severity=%s"
+                    % (lo, hi, sev))
+    check(st == 200 and ah["events"] and all(e["severity"] == sev for e in ah["events"]),
+          "severity=%s filters by name" % sev)
+
 stop(busd)
 stop(webd)
 check(webd.returncode == 0, "webd stops cleanly (rc %s)" % webd.returncode)

@@ -162,9 +162,13 @@ int ow_api_hist_alarms(ow_web_req_t *rq, ow_web_resp_t *rs)
     if ((!gw || !gw[0]) && (arg_int(rq, rs, "from_us", 1, US_MAX, &a.r.from_us) < 0 ||
                             arg_int(rq, rs, "to_us", 1, US_MAX, &a.r.to_us) < 0))
         return 0;
-    if (arg_int(rq, rs, "code", 0, 65535, &code) < 0 ||
-        arg_int(rq, rs, "severity", 0, 255, &severity) < 0)
+    /* A severity by name (as the pages and /api/alarms say it) or number. */
+    const char *sv = ow_web_arg(rq, "severity");
+    if (sv && sv[0] && ow_hist_severity(sv) >= 0)
+        severity = ow_hist_severity(sv);
+    else if (arg_int(rq, rs, "severity", 0, 255, &severity) < 0)
         return 0;
+    if (arg_int(rq, rs, "code", 0, 65535, &code) < 0) return 0;
     json_t *j = NULL;
     ow_hist_err_t e;
     int rc = ow_hist_alarms(rq->d->history, gw && gw[0] ? a.gw : NULL, a.r, (int)code,

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "ow_clock.h"
+#include "ow_proto.h"
 
 /* A caller waits this long for a free connection before 503: longer than
  * any query should take (statement_timeout), shorter than a browser's
@@ -302,7 +303,19 @@ static const char *i64s(char buf[24], int64_t v)
 
 /* ---- rows to JSON: each query's columns are a table ---- */
 
-typedef enum { C_TEXT, C_INT, C_NUM, C_BOOL } ckind_t;
+typedef enum { C_TEXT, C_INT, C_NUM, C_BOOL, C_SEV } ckind_t;
+
+/* Severities by name, as the live API and the pages say them. */
+static const char *const sev_names[] = {
+    [OW_SEV_INFO] = "info", [OW_SEV_WARNING] = "warning", [OW_SEV_ALARM] = "alarm"};
+#define NSEV ((int)(sizeof sev_names / sizeof sev_names[0]))
+
+int ow_hist_severity(const char *name)
+{
+    for (int i = 0; name && i < NSEV; i++)
+        if (strcmp(name, sev_names[i]) == 0) return i;
+    return -1;
+}
 typedef struct {
     const char *name; /* the JSON member */
     ckind_t kind;
@@ -321,6 +334,10 @@ static json_t *cell(const PGresult *res, int row, int col, ckind_t kind)
         return json_real(strtod(v, NULL));
     case C_BOOL:
         return json_boolean(v[0] == 't');
+    case C_SEV: {
+        long n = strtol(v, NULL, 10);
+        return n >= 0 && n < NSEV ? json_string(sev_names[n]) : json_integer(n);
+    }
     }
     return json_null();
 }
@@ -408,7 +425,7 @@ int ow_hist_blocks(ow_hist_t *h, const char *gw, int module, const char *what, o
 
 static const col_t alarm_cols[] = {
     {"id", C_INT},         {"action", C_TEXT}, {"ts_us", C_INT},     {"gw", C_TEXT},
-    {"code", C_INT},       {"name", C_TEXT},   {"severity", C_INT},  {"string", C_INT},
+    {"code", C_INT},       {"name", C_TEXT},   {"severity", C_SEV},  {"string", C_INT},
     {"module", C_INT},     {"value", C_NUM},   {"threshold", C_NUM}, {"raised_us", C_INT},
     {"cleared_us", C_INT}, {"text", C_TEXT},
 };

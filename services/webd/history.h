@@ -62,7 +62,10 @@ typedef struct {
  * hourly one, so a chart never has more than a few thousand points. */
 int ow_hist_blocks(ow_hist_t *h, const char *gw, int module, const char *what, ow_hist_range_t r,
                    json_t **out, ow_hist_err_t *e);
-/* alarm_events, newest first: {events:[{id,action,ts_us,gw,code,name,severity,
+/* A severity's number from its name ("info", "warning", "alarm"), -1 if
+ * none. */
+int ow_hist_severity(const char *name);
+/* alarm_events, newest first (severity by name): {events:[{id,action,ts_us,gw,code,name,severity,
  * string,module,value,threshold,raised_us,cleared_us,text}], truncated}.
  * gw NULL: every gateway; code, severity < 0: any. */
 int ow_hist_alarms(ow_hist_t *h, const char *gw, ow_hist_range_t r, int code, int severity,

@@ -181,7 +181,13 @@ static void test_alarms(ow_hist_t *h)
     CHECK(json_is_null(json_object_get(json_array_get(ev, 0), "cleared_us")));
     CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 4), "text")), "block low");
     CHECK(json_is_false(json_object_get(j, "truncated")));
+    /* severities by name, as /api/alarms says them */
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 0), "severity")), "warning");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ev, 4), "severity")), "alarm");
     json_decref(j);
+    CHECK(ow_hist_severity("alarm") == 2);
+    CHECK(ow_hist_severity("warning") == 1);
+    CHECK(ow_hist_severity("loud") == -1);
     CHECK(ow_hist_alarms(h, "wm1", r, 101, -1, &j, &e) == 0);
     CHECK(json_array_size(json_object_get(j, "events")) == 2);
     json_decref(j);
