@@ -35,8 +35,10 @@ TEST_PKGS="postgresql postgresql-client mbpoll socat snmp smitools snmpd snmptra
 
 # The deployment test (tests/deploy/compose_test.sh): Debian's Docker engine
 # and Compose (v1: bookworm has no v2 plugin), debootstrap for the local base
-# image, net-snmp's tools and mbpoll for the published ports, psql.
-DEPLOY_PKGS="docker.io docker-compose debootstrap mbpoll postgresql-client snmp"
+# image, net-snmp's tools and mbpoll for the published ports, psql; openssl
+# (make-secrets.sh's self-signed pair for webd) and curl (the HTTPS login
+# through the published port).
+DEPLOY_PKGS="docker.io docker-compose debootstrap mbpoll postgresql-client snmp openssl curl"
 
 want="$BUILD_PKGS"
 # openssl: the demo makes webd's self-signed TLS pair with it.
