@@ -45,7 +45,7 @@ int main(void)
     CHECK_STR(c.initial_password_file, "");
     CHECK_STR(c.history.host, "localhost");
     CHECK(c.history.port == 5432 && c.history.pool == 4);
-    CHECK_STR(c.history.user, "grafana_reader");
+    CHECK_STR(c.history.user, "webd_reader");
 
     /* Values, relative paths against the site file's directory. */
     CHECK_MSG(parse("{\"listen\": \"127.0.0.1:9443\", \"cert_file\": \"tls/c.pem\", \"key_file\": "

@@ -115,8 +115,10 @@ static const ow_key_t webd_keys[] = {
      .def = 5432, .doc = "Its port."},
     {.key = "history.dbname", .type = OW_KEY_STRING, WK(history.dbname), .sdef = "ohmwatch",
      .flags = OW_KEY_NONEMPTY, .doc = "The database."},
-    {.key = "history.user", .type = OW_KEY_STRING, WK(history.user), .sdef = "grafana_reader",
-     .flags = OW_KEY_NONEMPTY, .doc = "A read-only role (SELECT only)."},
+    {.key = "history.user", .type = OW_KEY_STRING, WK(history.user), .sdef = "webd_reader",
+     .flags = OW_KEY_NONEMPTY,
+     .doc = "A read-only role (SELECT only): webd_reader, which the historian's migration 007 "
+            "grants SELECT on every table."},
     {.key = "history.password_file", .type = OW_KEY_STRING, WK(history.password_file),
      .ddoc = "none (no password)", .doc = "Its password (first line); relative to the site file."},
     {.key = "history.pool", .type = OW_KEY_INT, WK(history.pool), .min = 1, .max = 32, .def = 4,
