@@ -15,6 +15,7 @@ import re
 import socket
 import ssl
 import subprocess
+import time
 
 from owtest import *
 
@@ -255,13 +256,13 @@ r = req("POST", "/api/users", {"user": "admin", "roles": ["viewer"]}, cookie=adm
 check(r[0] == 409 and "last admin" in jbody(r).get("error", ""), "last admin: %r" % (r[:1],))
 
 # The event stream answers a session with text/event-stream.
-c = http.client.HTTPSConnection("127.0.0.1", port, context=CTX, timeout=10)
+c = http.client.HTTPSConnection("127.0.0.1", port, context=CTX, timeout=30)
 c.request("GET", "/api/events", headers={"Cookie": "ow_session=" + vic})
 resp = c.getresponse()
 check(resp.status == 200 and resp.getheader("Content-Type") == "text/event-stream" and
       resp.getheader("Cache-Control") == "no-store", "events: %d %r" % (resp.status,
                                                                          resp.getheaders()))
-c.close()
+events = (c, resp)  # read again after vic's logout
 
 # Headers, on a page and on the API.
 for path, cookie in (("/", None), ("/js/app.js", None), ("/api/me", vic)):
@@ -307,6 +308,17 @@ check(r[0] == 400 and "line 4" in jbody(r).get("error", ""), "bad JSON: %r" % (r
 r = req("POST", "/api/logout", cookie=vic, csrf=vcsrf)
 check(r[0] == 200 and "Max-Age=0" in r[1].get("set-cookie", ""), "logout: %d" % r[0])
 check(req("GET", "/api/me", cookie=vic)[0] == 401, "after logout: 401")
+# vic's open event stream ends at its next keep-alive (every 15 s).
+c, resp = events
+t0 = time.time()
+try:
+    tail = resp.read()  # until the server ends the chunked stream
+except (http.client.IncompleteRead, OSError) as e:
+    tail = repr(e).encode()
+# (15 s and the main loop's pace; a stream that never ends times out at 30.)
+check(time.time() - t0 < 20 and b"data:" not in tail,
+      "vic's stream ended after %.1f s: %r" % (time.time() - t0, tail[-80:]))
+c.close()
 
 # The throttle: 5 failures lock (login_failures 5, login_lock_s 60).
 codes = [login("admin", WRONG % i)[0][0] for i in range(6)]
@@ -327,6 +339,7 @@ for p in PASSWORDS:
 check("login admin from 127.0.0.1 ok" in text and "login admin from 127.0.0.1 failed" in text,
       "logins logged by name and address")
 check("users: create vic by admin" in text, "user management logged with who")
+check("1 ended with their session" in text, "the stream's end counted")
 m = re.search(r"refused: (\d+) no session, (\d+) CSRF, (\d+) role, (\d+) password change "
               r"required, (\d+) not found, (\d+) bad method, (\d+) too big, (\d+) bad JSON, "
               r"(\d+) bad path, (\d+) cross-origin, (\d+) throttled", text)

@@ -512,6 +512,19 @@ int ow_web_auth_session(ow_web_auth_t *a, const char *token, ow_web_who_t *who)
     return s ? 0 : -1;
 }
 
+int ow_web_auth_alive(void *ap, const char *token)
+{
+    ow_web_auth_t *a = ap;
+    pthread_mutex_lock(&a->mu);
+    int64_t t = now(a);
+    const session_t *s = find_session(a, token);
+    const ow_web_user_t *u = s ? find_user(a, s->user) : NULL;
+    int ok = u && t - s->seen_us <= (int64_t)a->cfg.session_idle_s * 1000000 &&
+             t - s->created_us <= (int64_t)a->cfg.session_max_s * 1000000;
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
 void ow_web_auth_logout(ow_web_auth_t *a, const char *token)
 {
     pthread_mutex_lock(&a->mu);

@@ -67,6 +67,9 @@ int ow_web_auth_login(ow_web_auth_t *a, const char *user, const char *password, 
  * says now), or -1 (unknown, expired, its user deleted). Marks it used. */
 int ow_web_auth_session(ow_web_auth_t *a, const char *token, ow_web_who_t *who);
 void ow_web_auth_logout(ow_web_auth_t *a, const char *token);
+/* 1 while the session of token lasts, without marking it used (an open
+ * event stream is not a user at the keyboard); the hub's alive callback. */
+int ow_web_auth_alive(void *a, const char *token);
 /* The user's own password change: 0, or an HTTP status with why. The
  * user's other sessions end; the one holding keep_token (NULL: none) stays. */
 int ow_web_auth_password(ow_web_auth_t *a, const char *user, const char *old, const char *pw,

@@ -151,8 +151,17 @@ int main(void)
     CHECK(ow_web_auth_stats(a).sessions_expired == 3);
     CHECK(ow_web_auth_login(a, "admin", "brand-new-pass", "10.0.0.1", &lg) == OW_LOGIN_OK);
     memcpy(tok, lg.token, sizeof tok);
+    /* alive: the session lasts, but asking does not keep it from idling. */
+    CHECK(ow_web_auth_alive(a, tok) == 1);
+    clock_us += 400 * 1000000LL;
+    CHECK(ow_web_auth_alive(a, tok) == 1);
+    clock_us += 400 * 1000000LL;
+    CHECK(ow_web_auth_alive(a, tok) == 0);
+    CHECK(ow_web_auth_login(a, "admin", "brand-new-pass", "10.0.0.1", &lg) == OW_LOGIN_OK);
+    memcpy(tok, lg.token, sizeof tok);
     ow_web_auth_logout(a, tok);
     CHECK(ow_web_auth_session(a, tok, &who) == -1);
+    CHECK(ow_web_auth_alive(a, tok) == 0);
 
     /* Admin changes. */
     json_t *eng = json_pack("[s,s]", "engineer", "operator"), *adm = json_pack("[s]", "admin");

@@ -299,13 +299,13 @@ static void sse_free(void *cls)
     ow_web_hub_stream_free(cls);
 }
 
-static enum MHD_Result send_sse(ow_web_http_t *h, struct MHD_Connection *c)
+static enum MHD_Result send_sse(ow_web_http_t *h, struct MHD_Connection *c, const char *token)
 {
     const char *lei = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
     char *end = NULL;
     unsigned long long last = lei ? strtoull(lei, &end, 10) : 0;
     int from_last = lei && *lei && end && !*end;
-    ow_web_stream_t *s = ow_web_hub_open(h->d->hub, from_last, last, c);
+    ow_web_stream_t *s = ow_web_hub_open(h->d->hub, from_last, last, token, c);
     if (!s) return refuse(h, c, 503, "out of memory");
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, sse_read, s, sse_free);
@@ -462,7 +462,7 @@ static enum MHD_Result dispatch(ow_web_http_t *h, struct MHD_Connection *c, cons
     json_decref(rq.json);
     if (rs.sse) {
         free(rs.body);
-        return send_sse(h, c);
+        return send_sse(h, c, rq.who ? token : NULL);
     }
     if (!rs.body) ow_web_json(&rs, rs.status ? rs.status : 200, json_object());
     return send_resp(h, c, 1, &rs);

@@ -24,7 +24,8 @@ struct ow_web_stream {
     uint64_t pos;     /* the next sequence number it sends */
     uint64_t catchup; /* after a skip: until this sequence, only each key's newest */
     uint64_t ka_gen;
-    int parked;
+    int parked, ended;
+    char token[48]; /* its session's; "" none */
     void *conn;
     char *pend; /* a chunk being sent, from poff */
     size_t plen, poff;
@@ -42,6 +43,8 @@ struct ow_web_hub {
     int64_t ka_next_us;
     int closing;
     void (*park)(void *), (*wake)(void *);
+    int (*alive)(void *, const char *);
+    void *alive_ctx;
     ow_web_hub_stats_t st;
 };
 
@@ -184,12 +187,22 @@ uint64_t ow_web_hub_last(ow_web_hub_t *h)
     return v;
 }
 
-ow_web_stream_t *ow_web_hub_open(ow_web_hub_t *h, int from_last, uint64_t last_id, void *conn)
+void ow_web_hub_set_alive(ow_web_hub_t *h, int (*alive)(void *ctx, const char *token), void *ctx)
+{
+    pthread_mutex_lock(&h->mu);
+    h->alive = alive;
+    h->alive_ctx = ctx;
+    pthread_mutex_unlock(&h->mu);
+}
+
+ow_web_stream_t *ow_web_hub_open(ow_web_hub_t *h, int from_last, uint64_t last_id,
+                                 const char *token, void *conn)
 {
     ow_web_stream_t *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->h = h;
     s->conn = conn;
+    snprintf(s->token, sizeof s->token, "%s", token ? token : "");
     pthread_mutex_lock(&h->mu);
     s->pos = from_last ? last_id + 1 : h->next_seq;
     /* An id from before a restart (ahead of ours): everything held. */
@@ -225,6 +238,13 @@ static int next_chunk(ow_web_hub_t *h, ow_web_stream_t *s)
     char head[96];
     if (s->ka_gen != h->ka_gen) {
         s->ka_gen = h->ka_gen;
+        /* A page left open after its logout must not go on showing the
+         * plant: the session is asked as often as a keep-alive goes out. */
+        if (s->token[0] && h->alive && !h->alive(h->alive_ctx, s->token)) {
+            s->ended = 1;
+            h->st.ended++;
+            return 0;
+        }
         h->st.keepalives++;
         s->pend = strdup(": keep-alive\n\n");
     } else if (s->pos < h->first_seq) {
@@ -280,7 +300,7 @@ ssize_t ow_web_hub_read(ow_web_stream_t *s, char *buf, size_t max)
     size_t out = 0;
     if (!h) return -1;
     pthread_mutex_lock(&h->mu);
-    while (out < max) {
+    while (out < max && !s->ended) {
         if (!s->pend && (h->closing || !next_chunk(h, s))) break;
         size_t n = s->plen - s->poff;
         if (n > max - out) n = max - out;
@@ -292,7 +312,7 @@ ssize_t ow_web_hub_read(ow_web_stream_t *s, char *buf, size_t max)
             s->pend = NULL;
         }
     }
-    if (out == 0 && h->closing) {
+    if (out == 0 && (h->closing || s->ended)) {
         pthread_mutex_unlock(&h->mu);
         return -1;
     }

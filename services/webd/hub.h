@@ -38,15 +38,21 @@ void ow_web_hub_tick(ow_web_hub_t *h, int64_t now_us);
 uint64_t ow_web_hub_last(ow_web_hub_t *h);
 
 /* A stream that starts after event last_id (Last-Event-ID), or with the
- * next event published when from_last is 0. conn is what park and wake get. */
-ow_web_stream_t *ow_web_hub_open(ow_web_hub_t *h, int from_last, uint64_t last_id, void *conn);
+ * next event published when from_last is 0. conn is what park and wake get;
+ * token the session it was opened for (NULL: none, a test's). */
+ow_web_stream_t *ow_web_hub_open(ow_web_hub_t *h, int from_last, uint64_t last_id,
+                                 const char *token, void *conn);
+/* How a stream learns that its session ended (logout, expiry, a deleted
+ * user): asked at every keep-alive, 0 ends the stream. It must not take
+ * the hub's lock (it runs under it). */
+void ow_web_hub_set_alive(ow_web_hub_t *h, int (*alive)(void *ctx, const char *token), void *ctx);
 /* Up to max bytes of the stream into buf: > 0 bytes, 0 nothing now (the
  * connection is parked: return 0 to the server), -1 the end (closing). */
 ssize_t ow_web_hub_read(ow_web_stream_t *s, char *buf, size_t max);
 void ow_web_hub_stream_free(ow_web_stream_t *s);
 
 typedef struct {
-    uint64_t published, streams, open, skipped, keepalives;
+    uint64_t published, streams, open, skipped, keepalives, ended; /* ended: session gone */
 } ow_web_hub_stats_t;
 ow_web_hub_stats_t ow_web_hub_stats(ow_web_hub_t *h);
 

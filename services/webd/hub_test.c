@@ -22,6 +22,14 @@ static void wake(void *c)
     wakes++;
 }
 
+static int session_ok = 1, asked;
+static int alive(void *ctx, const char *token)
+{
+    (void)ctx;
+    asked++;
+    return session_ok && strcmp(token, "tok-a") == 0;
+}
+
 /* Everything s has now, as one string. */
 static const char *drain(ow_web_stream_t *s, size_t piece)
 {
@@ -38,7 +46,7 @@ static const char *drain(ow_web_stream_t *s, size_t piece)
 int main(void)
 {
     ow_web_hub_t *h = ow_web_hub_new(4, 1 << 20, park, wake);
-    ow_web_stream_t *s = ow_web_hub_open(h, 0, 0, (void *)1);
+    ow_web_stream_t *s = ow_web_hub_open(h, 0, 0, NULL, (void *)1);
     CHECK(ow_web_hub_read(s, (char[8]){0}, 8) == 0 && parks == 1);
     CHECK(ow_web_hub_publish(h, "gw", "{\"gw\":\"a\"}") == 1);
     CHECK(wakes == 1); /* the parked stream woken */
@@ -55,16 +63,16 @@ int main(void)
 
     /* Last-Event-ID: after 1 -> 2 and 3; an id from a webd before a
      * restart (ahead of ours): everything held. */
-    ow_web_stream_t *r = ow_web_hub_open(h, 1, 1, (void *)2);
+    ow_web_stream_t *r = ow_web_hub_open(h, 1, 1, NULL, (void *)2);
     CHECK_CONTAINS(drain(r, 4096), "id: 2\nevent: alarms");
     ow_web_hub_stream_free(r);
-    r = ow_web_hub_open(h, 1, 999, (void *)2);
+    r = ow_web_hub_open(h, 1, 999, NULL, (void *)2);
     const char *all = drain(r, 4096);
     CHECK(strncmp(all, "id: 1\n", 6) == 0 && strstr(all, "id: 3\n"));
     ow_web_hub_stream_free(r);
 
     /* The ring holds 4: after 9 events a stream at 4 has lost 4..5. */
-    r = ow_web_hub_open(h, 1, 3, (void *)3);
+    r = ow_web_hub_open(h, 1, 3, NULL, (void *)3);
     for (int i = 4; i <= 9; i++)
         ow_web_hub_publish(h, "gw", "{}");
     CHECK(ow_web_hub_last(h) == 9);
@@ -77,7 +85,7 @@ int main(void)
 
     /* Too far behind with keys: of each gateway only the newest "gw" and
      * "alarms" held; an event without a gateway always. */
-    r = ow_web_hub_open(h, 1, 9, (void *)3);
+    r = ow_web_hub_open(h, 1, 9, NULL, (void *)3);
     static const char *const ev[][2] = {
         {"gw", "{\"gw\":\"a\",\"v\":1}"},
         {"gw", "{\"gw\":\"b\",\"v\":1}"},
@@ -117,13 +125,27 @@ int main(void)
     CHECK_STR(drain(s, 4096), ": keep-alive\n\n");
     CHECK(ow_web_hub_stats(h).keepalives == 1);
 
+    /* A stream whose session has ended ends at the next keep-alive. */
+    ow_web_hub_set_alive(h, alive, NULL);
+    ow_web_stream_t *sess = ow_web_hub_open(h, 0, 0, "tok-a", (void *)4);
+    CHECK(ow_web_hub_read(sess, (char[8]){0}, 8) == 0); /* parked */
+    ow_web_hub_tick(h, 31000000);
+    CHECK_STR(drain(sess, 4096), ": keep-alive\n\n");
+    CHECK_STR(drain(s, 4096), ": keep-alive\n\n"); /* no token: never asked */
+    session_ok = 0;
+    ow_web_hub_tick(h, 46000000);
+    CHECK(ow_web_hub_read(sess, (char[8]){0}, 8) == -1);
+    CHECK(ow_web_hub_stats(h).ended == 1 && asked == 2);
+    ow_web_hub_stream_free(sess);
+    drain(s, 4096);
+
     /* Close: every stream ends (-1), parked ones woken first. */
     w = wakes;
     ow_web_hub_close(h);
     CHECK(wakes == w + 1);
     CHECK(ow_web_hub_read(s, (char[8]){0}, 8) == -1);
     ow_web_hub_stats_t st = ow_web_hub_stats(h);
-    CHECK(st.published == 18 && st.streams == 5 && st.open == 1);
+    CHECK(st.published == 18 && st.streams == 6 && st.open == 1);
     ow_web_hub_stream_free(s);
     ow_web_hub_destroy(&h);
     CHECK(h == NULL);
@@ -133,7 +155,7 @@ int main(void)
     memset(d40, 'x', 40);
     d40[40] = '\0';
     h = ow_web_hub_new(100, 100, park, wake);
-    s = ow_web_hub_open(h, 1, 0, NULL);
+    s = ow_web_hub_open(h, 1, 0, NULL, NULL);
     for (int i = 0; i < 3; i++)
         ow_web_hub_publish(h, "gw", d40);
     got = drain(s, 4096);

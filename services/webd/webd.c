@@ -45,6 +45,7 @@ ow_webd_t *ow_webd_new(const char *site_path, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    ow_web_hub_set_alive(d->hub, ow_web_auth_alive, d->auth);
     for (size_t i = 0; i < ow_web_nparts; i++) {
         char perr[512] = "";
         if (ow_web_parts[i].open && ow_web_parts[i].open(d, perr, sizeof perr) < 0) {
@@ -86,13 +87,15 @@ int ow_webd_run(ow_webd_t *d, volatile sig_atomic_t *stop, volatile sig_atomic_t
     }
     ow_web_hub_stats_t hs = ow_web_hub_stats(d->hub);
     ow_web_auth_stats_t as = ow_web_auth_stats(d->auth);
-    log_info("stopping: %llu events published, %llu streams opened (%llu open), %llu skipped "
-             "ahead; logins %llu ok, %llu failed, %llu refused while locked; %llu sessions "
+    log_info("stopping: %llu events published, %llu streams opened (%llu open, %llu ended with "
+             "their session), %llu skipped ahead; logins %llu ok, %llu failed, %llu refused while "
+             "locked; %llu sessions "
              "expired",
              (unsigned long long)hs.published, (unsigned long long)hs.streams,
-             (unsigned long long)hs.open, (unsigned long long)hs.skipped,
-             (unsigned long long)as.logins_ok, (unsigned long long)as.logins_failed,
-             (unsigned long long)as.logins_locked, (unsigned long long)as.sessions_expired);
+             (unsigned long long)hs.open, (unsigned long long)hs.ended,
+             (unsigned long long)hs.skipped, (unsigned long long)as.logins_ok,
+             (unsigned long long)as.logins_failed, (unsigned long long)as.logins_locked,
+             (unsigned long long)as.sessions_expired);
     return 0;
 }
 
