@@ -222,7 +222,7 @@ setHandlers(() => {
 $('gw-select').addEventListener('change', (e) => {
   selectGw(e.target.value);
   if (parseHash().name === 'dash') go('#/dash/' + encodeURIComponent(S.gw));
-  else if (current && current.update) current.update('select', S.gw);
+  else route(); // every page shows the selected gateway: build it again
 });
 $('logout').addEventListener('click', async () => {
   try { await post('/api/logout', {}); } catch { /* gone anyway */ }

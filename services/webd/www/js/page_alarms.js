@@ -119,10 +119,10 @@ function historySection() {
         to_us: Date.parse(to.value) * 1000, severity: sev.value, code: code.value}));
       const ev = r.events || [];
       tbody.replaceChildren(...ev.map((a) => h('tr', {class: `row-${a.severity}`},
-        h('td', {class: 'nowrap'}, a.t_us ? usTime(a.t_us) : a.since_us ? usTime(a.since_us) : '—'),
+        h('td', {class: 'nowrap'}, a.ts_us ? usTime(a.ts_us) : '—'),
         h('td', {}, a.action || ''), h('td', {class: 'num'}, String(a.code ?? '')),
         h('td', {}, alarmWords(a.name || '')), h('td', {}, a.severity || ''), h('td', {}, where(a)),
-        h('td', {}, a.user || ''))));
+        h('td', {}, a.text || ''))));
       if (!ev.length) msg.show('No alarm event in this range.', 'info');
     } catch (err) {
       msg.show(err.describe());
@@ -131,6 +131,6 @@ function historySection() {
   setTimeout(() => form.requestSubmit(), 0); // the last day at once
   return h('section', {class: 'card'}, h('h2', {}, 'History'), form, msg,
     h('div', {class: 'table-scroll'}, h('table', {class: 'list'},
-      h('thead', {}, h('tr', {}, ...['Time', 'Event', 'Code', 'Alarm', 'Severity', 'Where', 'By'].map((t) => h('th', {scope: 'col'}, t)))),
+      h('thead', {}, h('tr', {}, ...['Time', 'Event', 'Code', 'Alarm', 'Severity', 'Where', 'Text'].map((t) => h('th', {scope: 'col'}, t)))),
       tbody)));
 }

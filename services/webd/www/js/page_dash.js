@@ -116,6 +116,7 @@ export async function page(main) {
         : `No update since ${dateTime(S.seen.get(gw) + (now() - Date.now()))}: the values are hidden until the link is back.`;
     }
     setText(updated, m && m.t_us ? 'Reading of ' + usTime(m.t_us) : '');
+    updated.dataset.tUs = m && !dead ? String(m.t_us) : ''; // which reading the cells show (tests compare it)
     const warn = moduleAlarms();
     const mods = new Map(((m && m.modules) || []).map((x) => [x.addr, x]));
     for (const [addr, c] of cells) {
@@ -210,7 +211,7 @@ export async function page(main) {
   gridBtn.addEventListener('click', () => setCompact(true));
 
   build();
-  get('/api/thresholds').then((r) => {
+  get('/api/thresholds?gw=' + encodeURIComponent(gw)).then((r) => {
     th = Object.fromEntries((r.thresholds || []).map((x) => [x.key.replace(/^thresholds\./, ""), x]));
     render();
   }).catch(() => {});

@@ -107,16 +107,20 @@ function dischargeSection(keep) {
   }
   (async () => {
     try {
-      const r = await get('/api/discharges?' + qs({gw: S.gw}));
+      // A simulator runs ahead of the wall clock (its readings are stamped
+      // in simulated time): look a day ahead as well as a year back.
+      const r = await get('/api/discharges?' + qs({gw: S.gw, from_us: Math.round((now() - 365 * 86400e3) * 1000),
+                                                   to_us: Math.round((now() + 86400e3) * 1000)}));
       const list = r.discharges || [];
       if (!list.length) msg.show('No discharge recorded for this gateway yet.', 'info');
       tbody.replaceChildren(...list.map((d) => {
         const btn = h('button', {type: 'button', class: 'btn btn-small dis-show', 'data-id': d.id, 'aria-pressed': 'false'}, 'Curves');
         btn.addEventListener('click', () => show(d, btn));
-        const dur = d.end_us && d.start_us ? Math.round((d.end_us - d.start_us) / 60e6) + ' min' : 'running';
+        const secs = d.duration_s ?? (d.end_us && d.start_us ? (d.end_us - d.start_us) / 1e6 : null);
+        const dur = secs === null ? 'running' : Math.round(secs / 60) + ' min';
         return h('tr', {'data-id': d.id}, h('td', {class: 'nowrap'}, usTime(d.start_us)), h('td', {}, dur),
           h('td', {class: 'num'}, String(d.string ?? '')),
-          h('td', {class: 'num'}, d.ah !== undefined ? num(d.ah, 1) : d.depth_ah !== undefined ? num(d.depth_ah, 1) : ''),
+          h('td', {class: 'num'}, d.ah_removed !== undefined && d.ah_removed !== null ? num(d.ah_removed, 1) : ''),
           h('td', {}, btn));
       }));
       if (list.length) show(list[0], tbody.querySelector('button'));
@@ -126,7 +130,7 @@ function dischargeSection(keep) {
   })();
   return h('section', {class: 'card'}, h('h2', {}, 'Discharges'), msg,
     h('div', {class: 'table-scroll'}, h('table', {class: 'list', id: 'dis-table'},
-      h('thead', {}, h('tr', {}, ...['Start', 'Duration', 'String', 'Ah', ''].map((t) => h('th', {scope: 'col'}, t)))), tbody)),
+      h('thead', {}, h('tr', {}, ...['Start', 'Duration', 'String', 'Ah removed', ''].map((t) => h('th', {scope: 'col'}, t)))), tbody)),
     summary, el);
 }
 
@@ -169,13 +173,14 @@ function capSection() {
       tbody.replaceChildren(...tests.map((t) => h('tr', {},
         h('td', {class: 'nowrap'}, t.start_us ? usTime(t.start_us) : '—'), h('td', {class: 'num'}, String(t.string ?? '')),
         h('td', {}, t.method || ''), h('td', {class: 'num'}, t.capacity_pct !== undefined ? num(t.capacity_pct, 1) + ' %' : ''),
-        h('td', {class: 'num'}, t.ah !== undefined ? num(t.ah, 1) : ''), h('td', {}, t.tagged_by || t.user || ''),
-        h('td', {}, t.result || t.verdict || ''))));
+        h('td', {class: 'num'}, t.ah_removed !== undefined ? num(t.ah_removed, 1) : ''),
+        h('td', {class: 'num'}, t.rated_h !== undefined ? `${t.rated_h} h to ${num(t.end_v_per_cell, 3)} V/cell` : ''),
+        h('td', {class: 'num'}, t.temp_c !== undefined && t.temp_c !== null ? num(t.temp_c, 1) + ' °C' : ''))));
     } catch (err) {
       msg.show(err.describe());
     }
   })();
   return h('section', {class: 'card'}, h('h2', {}, 'Capacity tests'), msg,
     h('div', {class: 'table-scroll'}, h('table', {class: 'list'}, h('thead', {}, h('tr', {},
-      ...['Start', 'String', 'Method', 'Capacity', 'Ah', 'Tagged by', 'Result'].map((x) => h('th', {scope: 'col'}, x)))), tbody)));
+      ...['Start', 'String', 'Method', 'Capacity', 'Ah removed', 'Rating', 'Temperature'].map((x) => h('th', {scope: 'col'}, x)))), tbody)));
 }

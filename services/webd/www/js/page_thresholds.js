@@ -3,7 +3,8 @@
 // other values it must stay consistent with), and a refusal is shown beside
 // its field in alarmd's words.
 import {h, msgBox} from './dom.js';
-import {get, post} from './api.js';
+import {get, post, qs} from './api.js';
+import {S} from './store.js';
 import {flagWords} from './fmt.js';
 
 // The webmanager's grid: one row per measured quantity, one column per level.
@@ -35,7 +36,7 @@ export async function page(main) {
 
   let list;
   try {
-    list = (await get('/api/thresholds')).thresholds || [];
+    list = (await get('/api/thresholds?' + qs({gw: S.gw}))).thresholds || [];
   } catch (e) {
     msg.show(e.describe());
     return {};
@@ -113,7 +114,7 @@ export async function page(main) {
       const v = Number(f.input.value);
       if (f.input.value.trim() === '' || !isFinite(v)) { note(f.box, 'field-error', 'Not a number.'); bad++; continue; }
       try {
-        const r = await post('/api/thresholds', {key: f.t.key, value: v});
+        const r = await post('/api/thresholds', {gw: S.gw, key: f.t.key, value: v});
         f.t.value = r.value ?? v;
         f.input.value = String(f.t.value);
         f.box.classList.remove('dirty');
