@@ -62,7 +62,7 @@ export function alarmWords(name) {
 }
 
 // General Status Flags (Modbus 1000) as the guide names them; only used when
-// the model does not carry the names itself (state.flag_names).
+// the model does not carry the names itself (state.general_names).
 const GENERAL = [
   [0x0001, 'Running'], [0x0002, 'Connected'], [0x0004, 'Module lost'], [0x0008, 'Discharging'],
   [0x0010, 'Charging'], [0x0020, 'Discharging stopped'], [0x0040, 'Float charging'],
@@ -75,9 +75,9 @@ const BAD = new Set(['System failure', 'Module lost', 'Voltage out of range',
                      'Temperature out of range', 'Resistor out of range']);
 export function generalWords(state) {
   if (!state) return [];
-  const names = state.flag_names ? state.flag_names.map(flagWords)
+  const names = state.general_names ? state.general_names.map(flagWords)
     : GENERAL.filter(([b]) => (state.general & b) !== 0).map(([, n]) => n);
-  return names.filter((n) => n !== 'Running' && n !== 'Connected' || names.length === 1)
+  return names.filter((n) => n !== 'None' && (n !== 'Running' && n !== 'Connected' || names.length === 1))
     .map((n) => ({text: n, bad: BAD.has(n)}));
 }
 

@@ -109,7 +109,7 @@ function historySection() {
   const code = h('input', {type: 'number', id: 'ah-code', min: 1, max: 999, inputmode: 'numeric'});
   const msg = msgBox();
   const tbody = h('tbody');
-  const form = h('form', {class: 'filters'}, field('From (this computer's time)', from), field('To', to), field('Severity', sev),
+  const form = h('form', {class: 'filters'}, field("From (this computer's time)", from), field('To', to), field('Severity', sev),
     field('Code', code), h('button', {type: 'submit', class: 'btn'}, 'Show'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

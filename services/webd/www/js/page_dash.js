@@ -175,7 +175,7 @@ export async function page(main) {
   }
   function renderInfo(m, dead) {
     const bat = g.battery || S.site.battery || {};
-    const contact = S.site.contact || {};
+    const contact = Object.fromEntries(Object.entries(g.contact || S.site.contact || {}).filter(([, v]) => v));
     const st = (m && m.state) || {};
     const ripple = ((m && m.strings) || []).map((s) => s.ripple_v).filter((v) => v !== null && v !== undefined);
     const col = (title, ...rows) => h('div', {class: 'info-col'}, h('h3', {}, title), h('dl', {}, ...rows.flat()));

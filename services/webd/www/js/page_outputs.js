@@ -17,7 +17,7 @@ export async function page(main) {
     msg, armBox,
     h('section', {class: 'card'}, h('h2', {}, 'GX_R_AUX outputs'),
       h('div', {class: 'table-scroll'}, h('table', {class: 'list', id: 'out-table'},
-        h('thead', {}, h('tr', {}, ...['No.', 'Name', 'State', ''].map((t) => h('th', {scope: 'col'}, t)))), tbody)),
+        h('thead', {}, h('tr', {}, ...['No.', 'Name', 'Output', 'Input of the same number', ''].map((t) => h('th', {scope: 'col'}, t)))), tbody)),
       h('p', {class: 'hint'}, 'Switching an output takes two steps and the breaker role: Arm, then Confirm within 30 s.')));
 
   let armed = null; // {token, output, state, until, timer}
@@ -50,7 +50,11 @@ export async function page(main) {
       return h('tr', {'data-output': o.n},
         h('td', {class: 'num'}, String(o.n)),
         h('td', {}, o.name || `Output ${o.n}`),
-        h('td', {}, h('span', {class: 'out-state ' + (on ? 'out-on' : 'out-off')}, on ? 'ON' : 'OFF')),
+        o.state === null || o.state === undefined
+          ? h('td', {}, h('span', {class: 'out-state out-unknown'}, 'unknown'))
+          : h('td', {}, h('span', {class: 'out-state ' + (on ? 'out-on' : 'out-off')}, on ? 'ON' : 'OFF')),
+        h('td', {}, o.input === null || o.input === undefined ? '—'
+          : h('span', {class: o.input === 'alarm' ? 'sev sev-alarm' : 'muted'}, o.input)),
         h('td', {}, h('button', {type: 'button', class: 'btn btn-small out-arm', 'data-output': o.n,
           disabled: !!armed, onclick: () => arm(o, want)}, on ? 'Switch off…' : 'Switch on…')));
     }));

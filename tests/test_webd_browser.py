@@ -1,0 +1,385 @@
+"""The web pages in a real browser (issue 18): Debian's chromium, headless,
+driven by Selenium through chromedriver, against a real stack: busd
+(simulator) -> alarmd -> webd, with the historian + PostgreSQL for the
+history and modbusd + snmpd to compare with.
+
+- the vendored uPlot is the version the lock file records;
+- the first login with the initial password must set a new one;
+- the dashboard shows every block of wm1 with the values modbusd serves for
+  the same poll cycle (every cell, to the register's resolution);
+- a scenario's alarm (a module that stops answering) reaches the page within
+  2 s of alarmd publishing it, without a reload: the LED turns red, the count
+  goes up, the block shows "no answer";
+- a viewer's Acknowledge is refused by the server (403 shown on the page,
+  the alarm still sounding); an operator's Acknowledge all (through the
+  <dialog>) turns the LED yellow;
+- a bad threshold is refused with alarmd's reason beside its field; a good
+  one is applied and read back over SNMP;
+- the breaker output needs both steps: armed it is still off (Modbus), only
+  Confirm switches it on;
+- a discharge of wm2 (the simulator at 30x) has its curves charted: every
+  block of the string, the weakest highlighted.
+Screenshots go to the build directory (webd-browser/*.png)."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+from owtest import *
+
+WWW = os.path.join(ROOT, "services", "webd", "www")
+WEBD = os.path.join(BUILD, "services", "webd", "ohmwatch-webd")
+SNMPD = os.path.join(BUILD, "services", "snmpd", "ohmwatch-snmpd")
+SHOTS = os.path.join(BUILD, "webd-browser")
+os.makedirs(SHOTS, exist_ok=True)
+
+# --- the vendored chart library is the one the lock file names ---------------
+with open(os.path.join(ROOT, "services", "webd", "www-src", "package-lock.json")) as f:
+    lock = json.load(f)
+with open(os.path.join(ROOT, "services", "webd", "www-src", "package.json")) as f:
+    pkg = json.load(f)
+want = lock["packages"]["node_modules/uplot"]["version"]
+with open(os.path.join(WWW, "vendor", "uPlot.iife.min.js")) as f:
+    head = f.read(200)
+m = re.search(r"\(v(\d+\.\d+\.\d+)\)", head)
+check(m and m.group(1) == want, "vendored uPlot %s is the lock file's %s" % (m and m.group(1), want))
+check(pkg["dependencies"]["uplot"] == want, "package.json pins uplot exactly (%s)" %
+      pkg["dependencies"]["uplot"])
+
+# --- the stack ----------------------------------------------------------------
+d = tmpdir()
+cfg = os.path.join(d, "site.json")
+P = pg()
+# wm1 in real time: a block of string 1 stops answering at t = 60 s, by which
+# time the pages are open (the test checks it was). wm2 at 30x: a 10 min
+# discharge of every string from t = 30 s (real 1 s to 21 s).
+scen1 = os.path.join(d, "wm1.json")
+with open(scen1, "w") as f:
+    json.dump({"name": "webd-lost", "events": [
+        {"at_s": 60, "type": "module_lost", "string": 1, "block": 3}]}, f)
+scen2 = os.path.join(d, "wm2.json")
+with open(scen2, "w") as f:
+    json.dump({"name": "webd-discharge", "events": [
+        {"at_s": 30, "type": "discharge", "string": 0, "current_a": 25, "duration_s": 600}]}, f)
+s = site_full(cfg, d, [
+    {"id": "wm1", "name": "UPS room A", "aux_units": 1,
+     "thresholds": {"thermal_runaway": {"breaker_output": 1}}},
+    {"id": "wm2", "name": "UPS room B"}], P.dsn, name="Training Center Wettingen")
+G1, G2 = s["gateways"]
+A = s["services"]["alarmd"]
+mb_port, snmp_port, web_port = free_port(), free_port(), free_port()
+s["services"]["modbusd"] = {"listen": "127.0.0.1:%d" % mb_port}
+s["services"]["snmpd"] = {"listen": "udp:127.0.0.1:%d" % snmp_port, "community": "public",
+                          "source": "127.0.0.1", "state_dir": os.path.join(d, "snmpd-state")}
+cert, key = os.path.join(d, "web.crt"), os.path.join(d, "web.key")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+               check=True, capture_output=True)
+ADMIN_PW = "initial-admin-pw"
+with open(os.path.join(d, "admin.pw"), "w") as f:
+    f.write(ADMIN_PW + "\n")
+dsn = dict(kv.split("=", 1) for kv in P.dsn.split())
+s["services"]["webd"] = {
+    "listen": "127.0.0.1:%d" % web_port, "tls": True, "cert_file": cert, "key_file": key,
+    "www_dir": WWW, "users_file": os.path.join(d, "webd-users.json"),
+    "initial_password_file": os.path.join(d, "admin.pw"),
+    "history": {k: v for k, v in (("host", dsn.get("host")), ("port", int(dsn.get("port", 5432))),
+                                  ("dbname", dsn.get("dbname")), ("user", dsn.get("user")))
+                if v is not None}}
+with open(cfg, "w") as f:
+    json.dump(s, f, indent=2)
+keygen("webd", "read,operate,configure,breaker")
+
+AL = Listener(A["publish"], replay=A["replay"])
+historian = start([HISTORIAN, "-f", cfg])
+alarmd = start([ALARMD, "-f", cfg])
+busd1 = start([BUSD, "-f", cfg, "-g", "wm1", "-S", scen1, "-s", "1"])
+busd2 = start([BUSD, "-f", cfg, "-g", "wm2", "-S", scen2, "-s", "30"])
+modbusd = start([MODBUSD, "-f", cfg])
+snmpd = start([SNMPD, "-f", cfg])
+webd = start([WEBD, "-f", cfg])
+check(wait_for(lambda: tcp_listening(web_port), 15), "webd listens on %d" % web_port)
+check(wait_for(lambda: tcp_listening(mb_port), 15), "modbusd listens")
+BASE = "https://127.0.0.1:%d" % web_port
+
+# --- the browser ----------------------------------------------------------------
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+opts = webdriver.ChromeOptions()
+opts.binary_location = "/usr/bin/chromium"
+for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+          "--disable-component-update", "--no-first-run", "--ignore-certificate-errors",
+          "--user-data-dir=" + tempfile.mkdtemp(prefix="owchrome-"), "--window-size=1366,768",
+          "--lang=en-GB"):
+    opts.add_argument(a)
+opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def by_id(i):
+    return drv.find_element(By.ID, i)
+
+
+def css(sel):
+    return drv.find_elements(By.CSS_SELECTOR, sel)
+
+
+def js(src, *args):
+    return drv.execute_script(src, *args)
+
+
+def until(pred, timeout=10, what=""):
+    def safe():
+        try:
+            return pred()
+        except (StaleElementReferenceException, IndexError, KeyError):
+            return False
+    ok = wait_for(safe, timeout, 0.05)
+    if not ok and what:
+        shot("fail-" + re.sub(r"\W+", "-", what)[:40])
+    return check(ok, what) if what else ok
+
+
+def shot(name):
+    drv.save_screenshot(os.path.join(SHOTS, name + ".png"))
+
+
+def typein(el, text):
+    el.clear()
+    el.send_keys(text)
+
+
+def login(user, pw, new_pw=None):
+    """Log in; with new_pw, the forced first-login change must come first."""
+    drv.get(BASE + "/#/login")
+    until(lambda: css("#login-user"), 10, "login page for %s" % user)
+    typein(by_id("login-user"), user)
+    typein(by_id("login-password"), pw)
+    by_id("login-submit").click()
+    if new_pw:
+        until(lambda: css("#pw-new"), 10, "%s: first login forces a new password" % user)
+        check(not by_id("hdr").is_displayed(), "%s: nothing but the password page yet" % user)
+        typein(by_id("pw-old"), pw)
+        typein(by_id("pw-new"), new_pw)
+        typein(by_id("pw-repeat"), new_pw)
+        by_id("pw-submit").click()
+    until(lambda: css("[data-addr][data-gw] .v"), 15, "%s: the dashboard after login" % user)
+
+
+def logout():
+    by_id("logout").click()
+    until(lambda: css("#login-user"), 10, "logged out")
+
+
+def led():
+    return by_id("led").get_attribute("class")
+
+
+# The first login: the initial password works once, for the change only.
+login("admin", ADMIN_PW, "admin-password-2")
+me = js("return fetch('/api/me').then(r => r.json())")
+check(me.get("must_change") is False, "after the change must_change is false: %r" % me)
+shot("dashboard-admin")
+
+# Users through the admin's page: an operator, a viewer, an engineer with the
+# breaker role (each gets an initial password to change).
+drv.get(BASE + "/#/users")
+until(lambda: css("#nu-user"), 10, "users page")
+for name, roles in (("olga", ["operator"]), ("vera", []), ("eddie", ["engineer", "breaker"])):
+    typein(by_id("nu-user"), name)
+    typein(by_id("nu-password"), "init-" + name + "-pw")
+    for box in css("fieldset.roles input[type=checkbox]"):
+        if box.is_enabled() and (box.get_attribute("value") in roles) != box.is_selected():
+            box.click()
+    by_id("nu-user").submit()
+    until(lambda: css('#users-body tr[data-user="%s"]' % name), 10, "user %s created" % name)
+logout()
+
+# --- the viewer: dashboard == Modbus, the scenario's alarm, a refused ack ------
+login("vera", "init-vera-pw", "vera-password-2")
+from pymodbus.client import ModbusTcpClient
+
+mbc = ModbusTcpClient("127.0.0.1", port=mb_port)
+check(mbc.connect(), "pymodbus connects")
+
+
+def regs(first, n):
+    out = []
+    while n > 0:
+        k = min(n, 125)
+        rr = mbc.read_holding_registers(first, k, slave=1)
+        if rr.isError():
+            return None
+        out += rr.registers
+        first += k
+        n -= k
+    return out
+
+
+PAGE = """const out = {t: document.getElementById('dash-updated').dataset.tUs, cells: {}};
+for (const el of document.querySelectorAll('[data-gw="wm1"][data-addr]'))
+  out.cells[el.dataset.addr] = ['v', 't', 'ri', 'eq', 'st'].map(c => el.querySelector('.' + c).textContent);
+return out;"""
+site_js = js("return fetch('/api/site').then(r => r.json())")
+gw1 = [g for g in site_js["gateways"] if g["id"] == "wm1"][0]
+addrs = [a for st in gw1["strings"] for a in st["modules"]]
+check(len(css('[data-gw="wm1"][data-addr]')) == len(addrs) == gw1["nmodules"],
+      "every block of wm1 on the dashboard (%d)" % len(addrs))
+
+
+def same_cycle():
+    """The page's cells and modbusd's registers of one busd poll cycle: the
+    page read, the registers read, the page read again showing the same
+    reading (t_us) as the first time."""
+    a = js(PAGE)
+    r = regs(1060, 5 * max(addrs))
+    b = js(PAGE)
+    if not a["t"] or a["t"] != b["t"] or a["cells"] != b["cells"] or r is None:
+        return None
+    return a, r
+
+
+def cmp_cells(a, r):
+    bad = []
+    for addr in addrs:
+        v, t, ri, eq, st = a["cells"][str(addr)]
+        base = 5 * (addr - 1)
+        rt, rv, rri, rflags, req = r[base:base + 5]
+        if rv == 0x8000:  # no reading: the page must say so, not show a value
+            if not (v == "—" and st == "no answer"):
+                bad.append((addr, "no reading", v, st))
+            continue
+        req = req - 65536 if req >= 32768 else req
+        ok = (round(float(v) * 1000) == rv and abs(float(t) - (rt - 78) / 2) <= 0.26 and
+              round(float(ri) * 100) == rri and int(eq) == req)
+        if not ok:
+            bad.append((addr, (v, t, ri, eq), (rv, rt, rri, req)))
+    return bad
+
+
+pair = None
+for _ in range(40):  # a cycle can land between the reads; the next one will not
+    pair = same_cycle()
+    if pair and not cmp_cells(*pair):
+        break
+    time.sleep(0.2)
+check(pair is not None and not cmp_cells(*pair),
+      "every block's Volt/Temp/Ri/Equalize equals the Modbus registers of the same cycle: %r" %
+      (cmp_cells(*pair)[:4] if pair else "no steady pair"))
+shot("dashboard")
+
+# The scenario's alarm: module 3 of wm1 stops answering at t = 60 s.
+ready = time.time()
+raised_before = [a for a in AL.alarms("raise") if a.get("gw") == "wm1" and a["type"] == 1]
+check(not raised_before, "the pages were open before the scenario's alarm was raised")
+count0 = int(by_id("alarm-count").text)
+check(wait_for(lambda: any(a.get("gw") == "wm1" and a["type"] == 1 for a in AL.alarms("raise")),
+               120, 0.02), "alarmd raises module lost (1) for wm1")
+t_raise = time.time()
+until(lambda: "led-red" in led() and int(by_id("alarm-count").text) > count0, 2.0,
+      "the alarm on the page within 2 s of alarmd (LED red, count up)")
+lat = time.time() - t_raise
+print("alarm on the page %.3f s after alarmd published it" % lat)
+until(lambda: js(PAGE)["cells"]["3"][4] == "no answer", 3, "block 3 shows 'no answer'")
+check(js(PAGE)["cells"]["3"][0] == "—", "block 3: no stale voltage")
+drv.get(BASE + "/#/alarms")
+row = '#alarms-body tr[data-gw="wm1"][data-code="1"]'
+until(lambda: css(row), 5, "the alarm listed")
+css(row + " button.ack-one")[0].click()
+until(lambda: "403" in by_id("alarms-msg").text, 5, "viewer's acknowledge refused by the server (403)")
+print("viewer sees: %s" % by_id("alarms-msg").text)
+check("led-red" in led(), "still sounding after the viewer's attempt")
+shot("alarms-viewer-refused")
+logout()
+
+# --- the operator: Acknowledge all, through the dialog ----------------------------
+login("olga", "init-olga-pw", "olga-password-2")
+drv.get(BASE + "/#/alarms")
+until(lambda: css(row), 5, "operator sees the alarm")
+by_id("ack-all").click()
+until(lambda: by_id("confirm").get_attribute("open") is not None, 3, "the confirmation dialog")
+shot("alarms-confirm")
+check("led-red" in led(), "nothing acknowledged before the dialog's OK")
+by_id("confirm-ok").click()
+until(lambda: "led-yellow" in led(), 5, "after Acknowledge all the LED turns yellow")
+check(by_id("led").text.strip() == "Alarm muted", "the LED says so in words: %r" % by_id("led").text)
+shot("alarms")
+logout()
+
+# --- the engineer: thresholds, then the breaker ------------------------------------
+login("eddie", "init-eddie-pw", "eddie-password-2")
+drv.get(BASE + "/#/thresholds")
+until(lambda: css("#th-temp_c_high_warn"), 10, "thresholds page")
+check("INCORRECT ALARM SETTINGS" in drv.find_element(By.CSS_SELECTOR, ".caution").text,
+      "the guide's caution")
+typein(by_id("th-temp_c_high_warn"), "40")  # above high_alarm 35: alarmd refuses
+by_id("th-apply").click()
+err = '.field[data-key$="temp_c.high_warn"] .field-error'
+until(lambda: css(err) and css(err)[0].text, 5, "a refusal beside the field")
+reason = css(err)[0].text
+print("alarmd's reason beside the field: %s" % reason)
+check("high_alarm" in reason or "35" in reason, "the reason is alarmd's: %r" % reason)
+shot("thresholds-refused")
+
+
+def snmp_hw():
+    r = subprocess.run(["snmpget", "-On", "-Oqv", "-v2c", "-c", "public", "-t", "2", "-r", "1",
+                        "127.0.0.1:%d" % snmp_port, "1.3.6.1.2.1.33.5.1.17.0"],
+                       capture_output=True, text=True, env=dict(os.environ, MIBS=""))
+    return r.stdout.strip()
+
+
+check(snmp_hw() == "300", "SNMP temperature high warning 30.0 degC before: %r" % snmp_hw())
+typein(by_id("th-temp_c_high_warn"), "32")
+by_id("th-apply").click()
+until(lambda: css('.field[data-key$="temp_c.high_warn"] .field-ok'), 5, "32 applied")
+check(wait_for(lambda: snmp_hw() == "320", 5), "SNMP reads the new 32.0 degC: %r" % snmp_hw())
+
+drv.get(BASE + "/#/outputs")
+until(lambda: css('#out-body tr[data-output="1"] button.out-arm'), 10, "outputs page")
+check(regs(3666, 1) == [0], "output 1 off before")
+css('#out-body tr[data-output="1"] button.out-arm')[0].click()
+until(lambda: css("#out-confirm"), 5, "armed: the confirm step")
+check(int(by_id("out-countdown").text) <= 30, "a countdown: %s s" % by_id("out-countdown").text)
+time.sleep(1.5)  # armed for a while: still nothing switched
+check(regs(3666, 1) == [0], "armed only: output 1 still off (Modbus 3666)")
+shot("outputs-armed")
+by_id("out-confirm").click()
+check(wait_for(lambda: regs(3666, 1) == [1], 5), "confirmed: output 1 on (Modbus 3666)")
+until(lambda: "ON" in css('#out-body tr[data-output="1"] .out-state')[0].text, 10, "the page shows ON")
+
+# --- a discharge's curves (wm2) ---------------------------------------------------
+check(wait_for(lambda: any(x.get("gw") == "wm2" and x["action"] == "end"
+                           for x in AL.kind("discharge")), 60), "wm2's discharge ended")
+Select(by_id("gw-select")).select_by_value("wm2")
+drv.get(BASE + "/#/history")
+until(lambda: int(by_id("chart-discharge").get_attribute("data-points") or 0) > 0, 30,
+      "the discharge chart has its points")
+pts = int(by_id("chart-discharge").get_attribute("data-points"))
+ser = int(by_id("chart-discharge").get_attribute("data-series"))
+gw2 = [g for g in site_js["gateways"] if g["id"] == "wm2"][0]
+print("discharge chart: %d series, %d points, weakest %s" %
+      (ser, pts, by_id("chart-discharge").get_attribute("data-weakest")))
+check(ser == len(gw2["strings"][0]["modules"]) or ser == gw2["nmodules"],
+      "a curve per block of the string (%d)" % ser)
+check(pts >= ser * 3, "several points per curve (%d for %d series)" % (pts, ser))
+check(by_id("chart-discharge").get_attribute("data-weakest") != "", "a weakest block named")
+js("document.getElementById('chart-discharge').scrollIntoView()")
+shot("discharge")
+
+# Nothing the pages did broke the CSP or threw.
+logs = [l for l in drv.get_log("browser") if l["level"] == "SEVERE" and
+        ("Content Security Policy" in l["message"] or "Uncaught" in l["message"])]
+check(not logs, "no CSP violation, no uncaught error: %r" % logs[:3])
+drv.quit()
+mbc.close()
+AL.close()
+for p in (webd, snmpd, modbusd, busd2, busd1, alarmd, historian):
+    stop(p)
+done("test_webd_browser")
