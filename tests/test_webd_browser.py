@@ -80,14 +80,18 @@ subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_para
 ADMIN_PW = "initial-admin-pw"
 with open(os.path.join(d, "admin.pw"), "w") as f:
     f.write(ADMIN_PW + "\n")
+# webd reads the history as pg.sh's read-only webd_reader (password "webd"
+# in a private test cluster).
 dsn = dict(kv.split("=", 1) for kv in P.dsn.split())
+with open(os.path.join(d, "pg-webd.pw"), "w") as f:
+    f.write("webd\n")
 s["services"]["webd"] = {
     "listen": "127.0.0.1:%d" % web_port, "tls": True, "cert_file": cert, "key_file": key,
     "www_dir": WWW, "users_file": os.path.join(d, "webd-users.json"),
     "initial_password_file": os.path.join(d, "admin.pw"),
-    "history": {k: v for k, v in (("host", dsn.get("host")), ("port", int(dsn.get("port", 5432))),
-                                  ("dbname", dsn.get("dbname")), ("user", dsn.get("user")))
-                if v is not None}}
+    "history": {"host": dsn.get("host", "127.0.0.1"), "port": int(dsn.get("port", P.port)),
+                "dbname": dsn.get("dbname", "ohmwatch"), "user": "webd_reader",
+                "password_file": os.path.join(d, "pg-webd.pw")}}
 with open(cfg, "w") as f:
     json.dump(s, f, indent=2)
 keygen("webd", "read,operate,configure,breaker")

@@ -58,7 +58,7 @@ export async function page(main) {
       const g = gateway(a.gw);
       const btn = a.acked ? h('span', {class: 'muted'}, '—') : h('button', {
         type: 'button', class: 'btn btn-small ack-one', 'data-code': a.code,
-        onclick: () => ack({gw: a.gw, code: a.code, string: a.string || 0, module: a.module || 0},
+        onclick: () => ack(a.id ? {gw: a.gw, id: a.id} : {gw: a.gw, code: a.code, string: a.string || 0, module: a.module || 0},
                            `Acknowledged: ${alarmWords(a.name)} (${where(a)}).`),
       }, 'Acknowledge');
       return h('tr', {class: `row-${a.severity}${a.acked ? ' acked' : ''}`, 'data-gw': a.gw, 'data-code': a.code,

@@ -43,14 +43,19 @@ export async function page(main) {
   }
   const fields = new Map(); // key -> {input, box, t}
 
+  // The value as the field holds it: an enum's choice by name, else the number.
+  const shown = (t) => t.type === 'enum' ? String(t.text ?? t.value ?? '') : String(t.value ?? '');
   function input(t, label) {
-    const inp = h('input', {type: 'number', step: 'any', id: fid(t.key), name: t.key, 'data-key': t.key,
-      value: t.value ?? '', min: t.min, max: t.max, inputmode: 'decimal',
-      title: `${t.doc || ''}${t.min !== undefined ? ` (${t.min} … ${t.max}${t.unit ? ' ' + t.unit : ''})` : ''}`});
+    const title = `${t.doc || ''}${t.min !== undefined && t.min !== null ? ` (${t.min} … ${t.max}${t.unit ? ' ' + t.unit : ''})` : ''}`;
+    const inp = t.type === 'enum' && t.choices
+      ? h('select', {id: fid(t.key), name: t.key, 'data-key': t.key, title},
+          ...t.choices.map((c) => h('option', {value: c, selected: c === shown(t)}, c)))
+      : h('input', {type: 'number', step: 'any', id: fid(t.key), name: t.key, 'data-key': t.key,
+          value: shown(t), min: t.min, max: t.max, inputmode: 'decimal', title});
     const lab = h('label', {for: inp.id, class: 'sr-only'}, label);
     const box = h('div', {class: 'field', 'data-key': t.key}, lab, inp);
-    inp.addEventListener('input', () => {
-      box.classList.toggle('dirty', inp.value !== String(t.value ?? ''));
+    inp.addEventListener(inp.tagName === 'SELECT' ? 'change' : 'input', () => {
+      box.classList.toggle('dirty', inp.value !== shown(t));
       clearNote(box);
     });
     fields.set(t.key, {input: inp, box, t});
@@ -91,11 +96,11 @@ export async function page(main) {
   function clearNote(box) {
     for (const n of box.querySelectorAll('.field-error, .field-ok')) n.remove();
     box.classList.remove('has-error');
-    box.querySelector('input').removeAttribute('aria-invalid');
+    box.querySelector('input, select').removeAttribute('aria-invalid');
   }
   function note(box, cls, text) {
     clearNote(box);
-    const inp = box.querySelector('input');
+    const inp = box.querySelector('input, select');
     const n = h('span', {class: cls, id: inp.id + '-note', role: cls === 'field-error' ? 'alert' : 'status'}, text);
     box.append(n);
     inp.setAttribute('aria-describedby', n.id);
@@ -105,18 +110,20 @@ export async function page(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     msg.clear();
-    const dirty = [...fields.values()].filter((f) => f.input.value !== String(f.t.value ?? ''));
+    const dirty = [...fields.values()].filter((f) => f.input.value !== shown(f.t));
     if (!dirty.length) { msg.show('Nothing changed.', 'info'); return; }
     apply.disabled = true;
     let ok = 0, bad = 0;
     // One at a time, in order: alarmd checks each against the ones in force.
     for (const f of dirty) {
-      const v = Number(f.input.value);
-      if (f.input.value.trim() === '' || !isFinite(v)) { note(f.box, 'field-error', 'Not a number.'); bad++; continue; }
+      const isEnum = f.input.tagName === 'SELECT';
+      const v = isEnum ? f.input.value : Number(f.input.value);
+      if (!isEnum && (f.input.value.trim() === '' || !isFinite(v))) { note(f.box, 'field-error', 'Not a number.'); bad++; continue; }
       try {
         const r = await post('/api/thresholds', {gw: S.gw, key: f.t.key, value: v});
         f.t.value = r.value ?? v;
-        f.input.value = String(f.t.value);
+        if (isEnum) f.t.text = v;
+        f.input.value = shown(f.t);
         f.box.classList.remove('dirty');
         note(f.box, 'field-ok', 'applied');
         ok++;
@@ -131,7 +138,7 @@ export async function page(main) {
     else if (bad && !msg.textContent) msg.show(`${bad} value${bad === 1 ? ' was' : 's were'} not accepted: see beside the field.`);
   });
   reset.addEventListener('click', () => {
-    for (const f of fields.values()) { f.input.value = String(f.t.value ?? ''); f.box.classList.remove('dirty'); clearNote(f.box); }
+    for (const f of fields.values()) { f.input.value = shown(f.t); f.box.classList.remove('dirty'); clearNote(f.box); }
     msg.clear();
   });
   return {};
