@@ -9,6 +9,7 @@ import {S, gateway} from './store.js';
 import {alarmWords, usTime, now} from './fmt.js';
 
 const SEV_RANK = {alarm: 0, warning: 1, info: 2};
+const SEV_NAME = {0: 'info', 1: 'warning', 2: 'alarm'};
 
 function where(a) {
   const p = [];
@@ -104,8 +105,9 @@ function historySection() {
   };
   const from = h('input', {type: 'datetime-local', id: 'ah-from', value: toLocal(now() - 86400e3)});
   const to = h('input', {type: 'datetime-local', id: 'ah-to', value: toLocal(now() + 60e3)});
-  const sev = h('select', {id: 'ah-sev'}, h('option', {value: ''}, 'any'), h('option', {value: 'alarm'}, 'alarm'),
-    h('option', {value: 'warning'}, 'warning'), h('option', {value: 'info'}, 'info'));
+  // The history has severities as alarmd's numbers (proto: info 0, warning 1, alarm 2).
+  const sev = h('select', {id: 'ah-sev'}, h('option', {value: ''}, 'any'), h('option', {value: '2'}, 'alarm'),
+    h('option', {value: '1'}, 'warning'), h('option', {value: '0'}, 'info'));
   const code = h('input', {type: 'number', id: 'ah-code', min: 1, max: 999, inputmode: 'numeric'});
   const msg = msgBox();
   const tbody = h('tbody');
@@ -118,10 +120,10 @@ function historySection() {
       const r = await get('/api/alarms/history?' + qs({gw: S.gw, from_us: Date.parse(from.value) * 1000,
         to_us: Date.parse(to.value) * 1000, severity: sev.value, code: code.value}));
       const ev = r.events || [];
-      tbody.replaceChildren(...ev.map((a) => h('tr', {class: `row-${a.severity}`},
+      tbody.replaceChildren(...ev.map((a) => ({...a, severity: SEV_NAME[a.severity] ?? a.severity})).map((a) => h('tr', {class: `row-${a.severity}`},
         h('td', {class: 'nowrap'}, a.ts_us ? usTime(a.ts_us) : '—'),
         h('td', {}, a.action || ''), h('td', {class: 'num'}, String(a.code ?? '')),
-        h('td', {}, alarmWords(a.name || '')), h('td', {}, a.severity || ''), h('td', {}, where(a)),
+        h('td', {}, alarmWords(a.name || '')), h('td', {}, h('span', {class: `sev sev-${a.severity}`}, String(a.severity ?? ''))), h('td', {}, where(a)),
         h('td', {}, a.text || ''))));
       if (!ev.length) msg.show('No alarm event in this range.', 'info');
     } catch (err) {
