@@ -235,6 +235,8 @@ $('nav-toggle').addEventListener('click', () => {
   $('nav').classList.toggle('open', open);
   $('nav-toggle').setAttribute('aria-expanded', String(open));
 });
+// The skip link must not change the hash (that is the router's).
+document.querySelector('.skip').addEventListener('click', (e) => { e.preventDefault(); $('main').focus(); });
 window.addEventListener('hashchange', route);
 setInterval(tick, 1000);
 

@@ -56,7 +56,7 @@ export async function page(main) {
         s.modules.forEach((addr, i) => {
           const c = {v: h('span', {class: 'v'}), t: h('span', {class: 't'}), ri: h('span', {class: 'ri'}),
                      eq: h('span', {class: 'eq'}), st: h('span', {class: 'st'})};
-          c.row = h('div', {class: 'tile', role: 'listitem', 'data-addr': addr, 'data-gw': gw, tabindex: '0',
+          c.row = h('div', {class: 'tile', role: 'listitem', 'data-addr': addr, 'data-gw': gw,
                             title: `No. ${i + 1}, address ${addr}`},
             h('span', {class: 'no'}, String(i + 1)), c.v, c.t, c.ri, c.eq, c.st);
           cells.set(addr, c);
