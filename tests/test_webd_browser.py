@@ -94,16 +94,24 @@ s["services"]["webd"] = {
                 "password_file": os.path.join(d, "pg-webd.pw")}}
 with open(cfg, "w") as f:
     json.dump(s, f, indent=2)
-keygen("webd", "read,operate,configure,breaker")
 
 AL = Listener(A["publish"], replay=A["replay"])
-historian = start([HISTORIAN, "-f", cfg])
-alarmd = start([ALARMD, "-f", cfg])
-busd1 = start([BUSD, "-f", cfg, "-g", "wm1", "-S", scen1, "-s", "1"])
-busd2 = start([BUSD, "-f", cfg, "-g", "wm2", "-S", scen2, "-s", "30"])
-modbusd = start([MODBUSD, "-f", cfg])
-snmpd = start([SNMPD, "-f", cfg])
-webd = start([WEBD, "-f", cfg])
+LOGS = {}
+
+
+def daemon(name, args):
+    """A daemon of the stack, its log in d (printed when the test fails)."""
+    LOGS[name] = os.path.join(d, name + ".log")
+    return start(args, stdout=subprocess.DEVNULL, stderr=open(LOGS[name], "w"))
+
+
+historian = daemon("historian", [HISTORIAN, "-f", cfg])
+alarmd = daemon("alarmd", [ALARMD, "-f", cfg])
+busd1 = daemon("busd-wm1", [BUSD, "-f", cfg, "-g", "wm1", "-S", scen1, "-s", "1"])
+busd2 = daemon("busd-wm2", [BUSD, "-f", cfg, "-g", "wm2", "-S", scen2, "-s", "30"])
+modbusd = daemon("modbusd", [MODBUSD, "-f", cfg])
+snmpd = daemon("snmpd", [SNMPD, "-f", cfg])
+webd = daemon("webd", [WEBD, "-f", cfg])
 check(wait_for(lambda: tcp_listening(web_port), 15), "webd listens on %d" % web_port)
 check(wait_for(lambda: tcp_listening(mb_port), 15), "modbusd listens")
 BASE = "https://127.0.0.1:%d" % web_port
@@ -386,4 +394,10 @@ mbc.close()
 AL.close()
 for p in (webd, snmpd, modbusd, busd2, busd1, alarmd, historian):
     stop(p)
+import owtest
+if owtest._failures:
+    for name, path in LOGS.items():
+        with open(path) as f:
+            tail = f.read().splitlines()[-15:]
+        print("--- %s (last lines)\n%s" % (name, "\n".join(tail)))
 done("test_webd_browser")
