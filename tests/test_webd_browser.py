@@ -66,7 +66,11 @@ with open(scen2, "w") as f:
 s = site_full(cfg, d, [
     {"id": "wm1", "name": "UPS room A", "aux_units": 1,
      "thresholds": {"thermal_runaway": {"breaker_output": 1}}},
-    {"id": "wm2", "name": "UPS room B"}], P.dsn, name="Training Center Wettingen")
+    # wm2's levels below what its discharge reaches: its blocks raise no
+    # alarm, so the LED and the list are wm1's (only the discharge's info).
+    {"id": "wm2", "name": "UPS room B",
+     "thresholds": {"voltage_v": {"low_alarm": 10.5, "low_warn": 11.0}}}],
+    P.dsn, name="Training Center Wettingen")
 G1, G2 = s["gateways"]
 A = s["services"]["alarmd"]
 mb_port, snmp_port, web_port = free_port(), free_port(), free_port()
@@ -217,11 +221,19 @@ logout()
 login("vera", "init-vera-pw", "vera-password-2")
 from pymodbus.client import ModbusTcpClient
 
-mbc = ModbusTcpClient("127.0.0.1", port=mb_port)
-check(mbc.connect(), "pymodbus connects")
 
 
 def regs(first, n):
+    """Holding registers of unit 1 (wm1), a fresh connection each time
+    (modbusd drops an idle client)."""
+    mbc = ModbusTcpClient("127.0.0.1", port=mb_port)
+    try:
+        return _regs(mbc, first, n) if mbc.connect() else None
+    finally:
+        mbc.close()
+
+
+def _regs(mbc, first, n):
     out = []
     while n > 0:
         k = min(n, 125)
@@ -286,28 +298,46 @@ check(pair is not None and not cmp_cells(*pair),
       (cmp_cells(*pair)[:4] if pair else "no steady pair"))
 shot("dashboard")
 
-# The scenario's alarm: module 3 of wm1 stops answering at t = 60 s.
-ready = time.time()
-raised_before = [a for a in AL.alarms("raise") if a.get("gw") == "wm1" and a["type"] == 1]
-check(not raised_before, "the pages were open before the scenario's alarm was raised")
-count0 = int(by_id("alarm-count").text)
-check(wait_for(lambda: any(a.get("gw") == "wm1" and a["type"] == 1 for a in AL.alarms("raise")),
-               120, 0.02), "alarmd raises module lost (1) for wm1")
-t_raise = time.time()
-until(lambda: "led-red" in led() and int(by_id("alarm-count").text) > count0, 2.0,
-      "the alarm on the page within 2 s of alarmd (LED red, count up)")
-lat = time.time() - t_raise
-print("alarm on the page %.3f s after alarmd published it" % lat)
-until(lambda: js(PAGE)["cells"]["3"][4] == "no answer", 3, "block 3 shows 'no answer'")
-check(js(PAGE)["cells"]["3"][0] == "—", "block 3: no stale voltage")
+# The scenario's alarm: module 3 of wm1 stops answering at t = 60 s. The
+# viewer waits on the alarm page; one script polls in the page itself (no
+# WebDriver round trip per look) for the alarm's row and the red LED.
 drv.get(BASE + "/#/alarms")
 row = '#alarms-body tr[data-gw="wm1"][data-code="1"]'
-until(lambda: css(row), 5, "the alarm listed")
+until(lambda: css("#alarms-table"), 5, "the alarm page")
+check(not [a for a in AL.alarms("raise") if a.get("gw") == "wm1" and a["type"] == 1],
+      "the page was open before the scenario's alarm was raised")
+check("led-red" not in led(), "no alarm sounding before the scenario's: %s (%s)" %
+      (led(), by_id("alarm-count").text))
+js("""window.__ow = {}; const sel = arguments[0];
+const iv = setInterval(() => {
+  if (!window.__ow.row && document.querySelector(sel)) window.__ow.row = performance.now();
+  if (!window.__ow.led && document.getElementById('led').classList.contains('led-red')) window.__ow.led = performance.now();
+  if (window.__ow.row && window.__ow.led) clearInterval(iv);
+}, 10);""", row)
+# The page's clock against the test's: performance.now() - time.time(), from
+# a call of a few ms (the error of the latency measured below).
+t1 = time.time()
+pnow = js("return performance.now()")
+off = pnow - (t1 + time.time()) / 2 * 1000
+check(wait_for(lambda: any(a.get("gw") == "wm1" and a["type"] == 1 for a in AL.alarms("raise")),
+               120, 0.01), "alarmd raises module lost (1) for wm1")
+t_raise = time.time() * 1000 + off  # when the test had alarmd's raise, on the page's clock
+wait_for(lambda: len(js("return window.__ow") or {}) == 2, 5, 0.05)
+seen = js("return window.__ow") or {}
+lat = {k: round(v - t_raise) for k, v in seen.items()}
+print("on the page after alarmd's raise (ms): row %s, LED red %s" % (lat.get("row"), lat.get("led")))
+check("row" in lat and lat["row"] <= 2000,
+      "the alarm listed on the page within 2 s of alarmd, without a reload: %r" % lat)
+check("led" in lat and lat["led"] <= 2000, "the LED red within 2 s of alarmd: %r" % lat)
 css(row + " button.ack-one")[0].click()
 until(lambda: "403" in by_id("alarms-msg").text, 5, "viewer's acknowledge refused by the server (403)")
 print("viewer sees: %s" % by_id("alarms-msg").text)
 check("led-red" in led(), "still sounding after the viewer's attempt")
 shot("alarms-viewer-refused")
+drv.get(BASE + "/#/dash/wm1")
+until(lambda: js(PAGE)["cells"]["3"][4] == "no answer", 5, "block 3 shows 'no answer'")
+check(js(PAGE)["cells"]["3"][0] == "—", "block 3: no stale voltage")
+shot("dashboard-no-answer")
 logout()
 
 # --- the operator: Acknowledge all, through the dialog ----------------------------
@@ -390,7 +420,6 @@ logs = [l for l in drv.get_log("browser") if l["level"] == "SEVERE" and
         ("Content Security Policy" in l["message"] or "Uncaught" in l["message"])]
 check(not logs, "no CSP violation, no uncaught error: %r" % logs[:3])
 drv.quit()
-mbc.close()
 AL.close()
 for p in (webd, snmpd, modbusd, busd2, busd1, alarmd, historian):
     stop(p)

@@ -67,7 +67,7 @@ export async function page(main) {
         h('td', {class: 'nowrap'}, a.since_us ? usTime(a.since_us) : '—'),
         h('td', {}, g ? g.name || g.id : a.gw),
         h('td', {class: 'num'}, String(a.code)),
-        h('td', {title: a.name}, alarmWords(a.name)),
+        h('td', {title: a.name}, alarmWords(a.name), a.text ? h('span', {class: 'alarm-text'}, a.text) : null),
         h('td', {}, h('span', {class: `sev sev-${a.severity}`}, a.severity)),
         h('td', {}, where(a)),
         h('td', {class: 'num'}, a.value === null || a.value === undefined ? '' : String(a.value)),
