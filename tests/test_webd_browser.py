@@ -367,6 +367,7 @@ until(lambda: css(err) and css(err)[0].text, 5, "a refusal beside the field")
 reason = css(err)[0].text
 print("alarmd's reason beside the field: %s" % reason)
 check("high_alarm" in reason or "35" in reason, "the reason is alarmd's: %r" % reason)
+js("arguments[0].scrollIntoView({block: 'center'})", css(err)[0])
 shot("thresholds-refused")
 
 
@@ -412,7 +413,7 @@ check(ser == len(gw2["strings"][0]["modules"]) or ser == gw2["nmodules"],
       "a curve per block of the string (%d)" % ser)
 check(pts >= ser * 3, "several points per curve (%d for %d series)" % (pts, ser))
 check(by_id("chart-discharge").get_attribute("data-weakest") != "", "a weakest block named")
-js("document.getElementById('chart-discharge').scrollIntoView()")
+js("document.getElementById('dis-table').closest('section').scrollIntoView()")
 shot("discharge")
 
 # Nothing the pages did broke the CSP or threw.

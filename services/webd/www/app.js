@@ -13,15 +13,16 @@ import * as histPage from './js/page_history.js';
 import * as outputs from './js/page_outputs.js';
 import * as users from './js/page_users.js';
 import * as audit from './js/page_audit.js';
+import * as backup from './js/page_backup.js';
 
 const PAGES = {
   login: login.loginPage, password: login.passwordPage, dash: dash.page, alarms: alarms.page,
   thresholds: thresholds.page, history: histPage.page, outputs: outputs.page,
-  users: users.page, audit: audit.page,
+  users: users.page, audit: audit.page, backup: backup.page,
 };
 const TITLES = {login: 'Log in', password: 'New password', dash: 'Dashboard', alarms: 'Alarms',
   thresholds: 'Alarm thresholds', history: 'History', outputs: 'Outputs', users: 'Users',
-  audit: 'Audit log'};
+  audit: 'Audit log', backup: 'Backup'};
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {destroy?(), update?(kind, gw)} of the page shown

@@ -31,9 +31,14 @@ export class ApiError extends Error {
 export async function api(method, path, body, opts = {}) {
   const init = {method, credentials: 'same-origin', headers: {Accept: 'application/json'}, cache: 'no-store'};
   if (method !== 'GET') {
-    init.headers['Content-Type'] = 'application/json';
     init.headers['X-CSRF-Token'] = csrf;
-    init.body = JSON.stringify(body || {});
+    if (body instanceof Blob) { // a file as it is (a restore archive)
+      init.headers['Content-Type'] = 'application/octet-stream';
+      init.body = body;
+    } else {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body || {});
+    }
   }
   let r;
   try {

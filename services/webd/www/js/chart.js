@@ -2,7 +2,7 @@
 // defaults: times in the site's zone, sized to its container, and the
 // point count on the element (data-points, data-series) so a test can tell
 // a chart that has its data from an empty frame.
-import {zone} from './fmt.js';
+import {zone, tickLabel, dateTime} from './fmt.js';
 
 const GREY = 'rgba(90, 104, 120, 0.35)';
 export const COLORS = ['#0b63c5', '#c2410c', '#15803d', '#7c3aed', '#b45309'];
@@ -25,10 +25,15 @@ export function chart(el, {series, data, yLabel, time = true, xLabel, legend = t
     cursor: {drag: {x: true, y: false}},
     tzDate: (ts) => window.uPlot.tzDate(new Date(ts * 1e3), tz),
     axes: [
-      {label: xLabel, stroke: '#334155', grid: {stroke: '#e2e8f0'}},
+      {label: xLabel, stroke: '#334155', grid: {stroke: '#e2e8f0'}, space: 80,
+       values: time ? (u, ticks) => {
+         const span = ticks.length > 1 ? ticks[ticks.length - 1] - ticks[0] : 0;
+         return ticks.map((t) => tickLabel(t * 1000, span));
+       } : undefined},
       {label: yLabel, stroke: '#334155', grid: {stroke: '#e2e8f0'}, size: 60},
     ],
-    series: [{label: time ? 'Time' : xLabel || 'x'}, ...series],
+    series: [{label: time ? 'Time' : xLabel || 'x',
+              value: time ? (u, v) => (v === null || v === undefined ? '—' : dateTime(v * 1000)) : undefined}, ...series],
   };
   el.replaceChildren();
   const u = new window.uPlot(opts, data, el);

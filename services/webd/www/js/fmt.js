@@ -36,6 +36,16 @@ export function dateTime(ms, withZone = true) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}${withZone ? ' ' + p.timeZoneName : ''}`;
 }
 export const usTime = (us, withZone) => dateTime(us / 1000, withZone);
+
+// A chart's time tick: as much as the span needs, 24 h clock, site zone.
+export function tickLabel(ms, spanS) {
+  const p = {};
+  for (const x of dtf({month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit'})
+    .formatToParts(new Date(ms))) p[x.type] = x.value;
+  if (spanS > 2 * 86400) return `${p.month}-${p.day}`;
+  if (spanS > 86400 / 2) return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  return p.second === '00' ? `${p.hour}:${p.minute}` : `${p.hour}:${p.minute}:${p.second}`;
+}
 export function zoneName(ms = now()) {
   const p = dtf({timeZoneName: 'long'}).formatToParts(new Date(ms)).find((x) => x.type === 'timeZoneName');
   return p ? p.value : zone();

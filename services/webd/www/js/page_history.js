@@ -99,7 +99,7 @@ function dischargeSection(keep) {
       el.dataset.weakest = String(r.weakest ?? '');
       const w = blocks.find((b) => b.addr === r.weakest);
       const wmin = w ? Math.min(...w.v.filter((v) => v !== null)) : null;
-      summary.textContent = `Discharge ${d.id}, string ${d.string}: ${blocks.length} blocks, ${(r.t || []).length} samples each. ` +
+      summary.textContent = `Discharge of string ${d.string} from ${usTime(d.start_us)}: ${blocks.length} blocks, ${(r.t || []).length} samples each. ` +
         (w ? `Weakest: block ${r.weakest}, lowest ${num(wmin, 3)} V (red).` : '');
     } catch (err) {
       msg.show(err.describe());

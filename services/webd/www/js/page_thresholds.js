@@ -15,6 +15,9 @@ const GROUPS = {
   string_voltage_v: 'String voltage [V]', string_current_a: 'String current [A]',
 };
 const bare = (k) => k.replace(/^thresholds\./, '');
+// "thermal_runaway.float_current_a" -> "Thermal runaway float current": the
+// unit is in its own column.
+const keyWords = (k) => flagWords(k.split('.').map((p) => p.replace(/_(pct_lel|v_per_cell|pct|mohm|min|polls|c|v|a|s|x)$/, '')).join(' '));
 const fid = (k) => 'th-' + bare(k).replace(/[^A-Za-z0-9_]/g, '_');
 
 export async function page(main) {
@@ -85,7 +88,7 @@ export async function page(main) {
   if (rest.length) {
     form.append(h('section', {class: 'card'}, h('h2', {}, 'Other settings'),
       h('table', {class: 'th-list'}, h('tbody', {}, ...rest.map((t) => h('tr', {},
-        h('th', {scope: 'row'}, h('span', {class: 'th-name'}, flagWords(bare(t.key).replace(/\./g, ' '))),
+        h('th', {scope: 'row'}, h('span', {class: 'th-name'}, keyWords(bare(t.key))),
           h('code', {class: 'th-key'}, bare(t.key))),
         h('td', {}, input(t, bare(t.key))),
         h('td', {class: 'muted'}, t.unit || ''),
