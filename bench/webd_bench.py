@@ -40,6 +40,8 @@ g.setdefault("sim", {})["speed"] = 1
 s["services"] = alarmd_services(d)
 port = free_port()
 s["services"]["webd"] = webdtest.webd_section(d, port, "initial-password-1")
+if os.environ.get("OW_BENCH_WWW"):  # pages from elsewhere (a build of them under work)
+    s["services"]["webd"]["www_dir"] = os.environ["OW_BENCH_WWW"]
 crt = s["services"]["webd"]["cert_file"]
 json.dump(s, open(cfg, "w"))
 # The CURVE allow-list knows busd's endpoints by owtest's table only when
