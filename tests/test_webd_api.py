@@ -2,7 +2,7 @@
 modbusd and snmpd beside it) on loopback (issue 18):
 - GET /api/live equals modbusd's registers at the same moment, module by
   module, to each register's resolution (regmap.c's formulas);
-- a scenario's lost module raises alarm 1: it is in the SSE stream within
+- etc/scenarios/module-lost.json's lost module raises alarm 1: it is in the SSE stream within
   2 s of alarmd publishing it, the module reads null (modbusd: 0x8000), the
   LED is red; a viewer's ack is refused 403 (and changes nothing), an
   operator's mutes it: the LED turns yellow, in the stream and in the model;
@@ -27,16 +27,18 @@ from owtest import *
 WEBD = os.path.join(BUILD, "services", "webd", "ohmwatch-webd")
 SNMPD = os.path.join(BUILD, "services", "snmpd", "ohmwatch-snmpd")
 HW_OID = "1.3.6.1.2.1.33.5.1.17.0"  # temperature high warning, 0.1 degC
-SPEED = 2  # busd: a cycle every 0.5 s
-LOST_AT_S = 24  # simulated s: module 5 of string 1 stops answering
+KEY = "thresholds.temp_c.high_warn"  # the site's 30 degC
+# etc/scenarios/module-lost.json: module 5 of string 1 stops answering at
+# t = 600 s for 1800 s. At 60x with a 30 s poll: a cycle every 0.5 s, the
+# loss 10 s after busd starts, its end 40 s after (the checks that need
+# the alarm active are done by then).
+SCENARIO = os.path.join(ROOT, "etc", "scenarios", "module-lost.json")
+SPEED = 60
+POLL_MS = 30000
 
 d = tmpdir()
 cfg = os.path.join(d, "site.json")
-scen = os.path.join(d, "scenario.json")
-with open(scen, "w") as f:
-    json.dump({"name": "webd-api", "events": [
-        {"at_s": LOST_AT_S, "type": "module_lost", "string": 1, "block": 5}]}, f)
-s = site_with_alarmd(cfg, d, [{"id": "wm1"}])
+s = site_with_alarmd(cfg, d, [{"id": "wm1", "poll_ms": POLL_MS}])
 G, A = s["gateways"][0], s["services"]["alarmd"]
 web_port, mb_port, snmp_port = free_port(), free_port(), free_port()
 pwfile = os.path.join(d, "admin_password")
@@ -54,7 +56,7 @@ with open(cfg, "w") as f:
 
 AL = Listener(A["publish"], replay=A["replay"])
 alarmd = start([ALARMD, "-f", cfg])
-busd = start([BUSD, "-f", cfg, "-S", scen, "-s", str(SPEED)])
+busd = start([BUSD, "-f", cfg, "-S", SCENARIO, "-s", str(SPEED)])
 modbusd = start([MODBUSD, "-f", cfg])
 snmpd = start([SNMPD, "-f", cfg], env=dict(os.environ, MIBS=""))
 webd = start([WEBD, "-f", cfg])
@@ -177,7 +179,7 @@ check(wait_for(lambda: any(e == "gw" for _, e, _ in events), 10), "the stream ca
 st, site = viewer.get("/api/site")
 check(st == 200 and site["site"] == "Test site", "GET /api/site: %s" % st)
 g0 = site["gateways"][0]
-check(g0["id"] == "wm1" and g0["nmodules"] == 18 and g0["poll_ms"] == 1000,
+check(g0["id"] == "wm1" and g0["nmodules"] == 18 and g0["poll_ms"] == POLL_MS,
       "the gateway as in the file: %r" % {k: g0.get(k) for k in ("id", "nmodules", "poll_ms")})
 check([x["modules"] for x in g0["strings"]] == [list(range(1, 10)), list(range(10, 19))],
       "strings with their module addresses")
@@ -347,6 +349,27 @@ check(any(e == "alarms" and dd and any(a["id"] == alarm_id and a["acked"] for a 
 st, j = operator.post("/api/ack", {"gw": "wm1", "code": 7, "string": 1, "module": 2})
 check(st == 404 and j["field"] == "code", "an alarm that is not active: 404 %r" % j)
 
+# ---- alarmd down ----
+
+stop(alarmd)
+t0 = time.monotonic()
+st, j = engineer.post("/api/thresholds", {"key": KEY, "value": 32})
+took = time.monotonic() - t0
+check(st == 503 and "alarmd" in j["error"] and took < 3.0,
+      "alarmd down: 503 in %.2f s: %r" % (took, j))
+check(viewer.get("/api/live?gw=wm1")[0] == 200, "the live model still answers")
+
+# ---- alarmd back: webd takes its state again (a new epoch: a snapshot) ----
+
+n_events = len(events)
+alarmd = start([ALARMD, "-f", cfg])
+check(wait_for(lambda: any(e == "alarms" for _, e, _ in events[n_events:]), 15),
+      "alarmd restarted: webd publishes its alarm list again")
+st, j = viewer.get("/api/alarms?gw=wm1")
+a = [x for x in (j or {}).get("alarms", []) if x["id"] == alarm_id]
+check(st == 200 and len(a) == 1 and a[0]["acked"], "the restored alarm, still acked: %r" % a)
+check(led() == "yellow", "still yellow after alarmd's restart (%s)" % led())
+
 # ---- thresholds ----
 
 st, j = viewer.get("/api/thresholds?gw=wm1")
@@ -355,7 +378,6 @@ check(st == 200 and len(th) > 40, "GET /api/thresholds: %d keys" % len(th))
 hw = th.get("thresholds.temp_c.high_warn", {})
 check(hw.get("value") == 30 and hw.get("unit") == "degC" and hw.get("min") < 30 < hw.get("max")
       and hw.get("doc"), "temp_c.high_warn as alarmd holds it: %r" % hw)
-KEY = "thresholds.temp_c.high_warn"
 rep, _ = ctl_call(A["control"], control("set", gw="wm1", key=KEY, value=40))
 check(not rep["ok"], "alarmd itself refuses 40 (above high_alarm 35): %r" % rep)
 st, j = engineer.post("/api/thresholds", {"key": KEY, "value": 40})
@@ -439,33 +461,6 @@ check(any(k == "baseline.module.3" and w.endswith("webd/eve") for k, w in who),
 t = [x for x in recs if x["key"] == KEY]
 check(t and t[-1]["old"] == "30" and t[-1]["new"] == "31", "the change 30 -> 31: %r" % t[-1:])
 
-# ---- the first token, 30 s later ----
-
-wait_for(lambda: time.monotonic() - old_armed > 30.2, 40, 0.2)
-st, j = breaker.post("/api/outputs/confirm", {"token": old_token})
-check(st == 409 and "expired" in j["error"], "an expired token: 409 %r" % j)
-
-# ---- alarmd down ----
-
-stop(alarmd)
-t0 = time.monotonic()
-st, j = engineer.post("/api/thresholds", {"key": KEY, "value": 32})
-took = time.monotonic() - t0
-check(st == 503 and "alarmd" in j["error"] and took < 3.0,
-      "alarmd down: 503 in %.2f s: %r" % (took, j))
-check(viewer.get("/api/live?gw=wm1")[0] == 200, "the live model still answers")
-
-# ---- alarmd back: webd takes its state again (a new epoch: a snapshot) ----
-
-n_events = len(events)
-alarmd = start([ALARMD, "-f", cfg])
-check(wait_for(lambda: any(e == "alarms" for _, e, _ in events[n_events:]), 15),
-      "alarmd restarted: webd publishes its alarm list again")
-st, j = viewer.get("/api/alarms?gw=wm1")
-a = [x for x in (j or {}).get("alarms", []) if x["id"] == alarm_id]
-check(st == 200 and len(a) == 1 and a[0]["acked"], "the restored alarm, still acked: %r" % a)
-check(led() == "yellow", "still yellow after alarmd's restart (%s)" % led())
-
 # ---- busd silent (stopped, not dead): every module null, never its last value ----
 
 os.kill(busd.pid, signal.SIGSTOP)
@@ -484,6 +479,12 @@ if model:
 os.kill(busd.pid, signal.SIGCONT)
 check(wait_for(lambda: all(x["answering"] for x in viewer.get("/api/live?gw=wm1")[1]["modules"]
                            if x["addr"] != 5), 10), "busd back: the modules answer again")
+
+# ---- the first token, 30 s later ----
+
+wait_for(lambda: time.monotonic() - old_armed > 30.2, 40, 0.2)
+st, j = breaker.post("/api/outputs/confirm", {"token": old_token})
+check(st == 409 and "expired" in j["error"], "an expired token: 409 %r" % j)
 
 mb.close()
 AL.close()
