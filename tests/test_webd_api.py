@@ -237,7 +237,7 @@ def same_moment(what, need=None):
     of both is compared (a cycle between the reads: read again). Returns
     (model, registers, attempts, mismatches of the last attempt)."""
     bad = []
-    for attempt in range(1, 41):
+    for attempt in range(1, 101):
         r1 = regs()
         st, model = viewer.get("/api/live?gw=wm1")
         r2 = regs()
@@ -336,7 +336,10 @@ st, j = viewer.post("/api/ack", {"gw": "wm1", "code": 1, "string": 1, "module": 
 check(st == 403 and "operator" in j["error"], "a viewer's ack: 403 %r" % j)
 check(operator.req("POST", "/api/ack", {"gw": "wm1", "all": True}, csrf=False)[0] == 403,
       "an operator's ack without the CSRF header: 403")
-time.sleep(0.6)  # a cycle: nothing was acknowledged
+# Two busd cycles later (two more "gw" events), nothing was acknowledged.
+n_events = len(events)
+check(wait_for(lambda: sum(e == "gw" for _, e, _ in events[n_events:]) >= 2, 10),
+      "the stream goes on")
 check(led() == "red" and not AL.alarms("ack"), "still red, alarmd acknowledged nothing")
 n_events = len(events)
 st, j = operator.post("/api/ack", {"gw": "wm1", "code": 1, "string": 1, "module": 5})
