@@ -102,12 +102,25 @@ os.makedirs(creds)
 with open(os.path.join(creds, "webd.admin_password"), "w") as f:
     f.write(NEW + "\n")
 cport = free_port()
+# And plain HTTP, the explicit choice: warned, no HSTS, the cookie still Secure.
 cred_site = site_with(listen="127.0.0.1:%d" % cport, users_file=os.path.join(d, "u3.json"),
-                      initial_password_file=None)
-p = start([WEBD, "-f", cred_site], stderr=subprocess.DEVNULL,
+                      initial_password_file=None, tls=False, cert_file=None, key_file=None)
+plog = os.path.join(d, "plain.log")
+p = start([WEBD, "-f", cred_site], stderr=open(plog, "w"),
           env=dict(os.environ, CREDENTIALS_DIRECTORY=creds))
 check(wait_for(lambda: tcp_listening(cport), 20), "webd with a credential listens")
+hc = http.client.HTTPConnection("127.0.0.1", cport, timeout=20)
+hc.request("POST", "/api/login", body=json.dumps({"user": "admin", "password": NEW}),
+           headers={"Content-Type": "application/json"})
+hr = hc.getresponse()
+hr.read()
+check(hr.status == 200 and hr.getheader("Strict-Transport-Security") is None and
+      "; Secure;" in (hr.getheader("Set-Cookie") or ""), "plain HTTP login: %d %r" % (
+          hr.status, hr.getheaders()))
+hc.close()
 check(stop(p) == 0, "and stops")
+with open(plog) as f:
+    check("services.webd.tls is false: serving plain HTTP" in f.read(), "plain HTTP warned")
 with open(os.path.join(d, "u3.json")) as f:
     check(json.load(f)[0]["name"] == "admin", "admin made from the credential")
 

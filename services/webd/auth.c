@@ -231,6 +231,17 @@ static int save(ow_web_auth_t *a, char *why, size_t len)
         unlink(tmp);
         return -1;
     }
+    /* The rename itself on disk: a power cut must not bring back a deleted
+     * user or an old password. */
+    char dir[OW_WEBD_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", a->file);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
     return 0;
 }
 
