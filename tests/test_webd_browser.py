@@ -416,6 +416,40 @@ check(by_id("chart-discharge").get_attribute("data-weakest") != "", "a weakest b
 js("document.getElementById('dis-table').closest('section').scrollIntoView()")
 shot("discharge")
 
+logout()
+
+# --- the admin: the audit log names the engineer; a backup checked for restore
+login("admin", "admin-password-2")
+drv.get(BASE + "/#/audit")
+until(lambda: [r for r in css("#audit-body tr") if "webd/eddie" in r.text and
+               "temp_c.high_warn" in r.text], 10, "the audit log: webd/eddie set temp_c.high_warn")
+shot("audit")
+drv.get(BASE + "/#/backup")
+until(lambda: css("#backup-download"), 5, "backup page")
+# The download as the browser would fetch it (the session's cookie), kept
+# under the name webd gives it; then the page's restore check of that file.
+import ssl
+import urllib.request
+cookie = "; ".join("%s=%s" % (c["name"], c["value"]) for c in drv.get_cookies())
+req = urllib.request.Request(by_id("backup-download").get_attribute("href"),
+                             headers={"Cookie": cookie, "Origin": BASE})
+with urllib.request.urlopen(req, context=ssl._create_unverified_context(), timeout=10) as r:
+    fname = re.search(r'filename="?([^";]+)', r.headers.get("Content-Disposition", ""))
+    body = r.read()
+check(fname and fname.group(1).startswith("backup-") and len(body) > 100,
+      "backup download: %s, %d bytes" % (fname and fname.group(1), len(body)))
+arch = os.path.join(d, fname.group(1) if fname else "backup-x.tar.gz")
+with open(arch, "wb") as f:
+    f.write(body)
+by_id("restore-file").send_keys(arch)
+by_id("restore-check").click()
+until(lambda: "passed every check" in by_id("backup-msg").text, 15,
+      "the page's restore check of the download passes: %r" % by_id("backup-msg").text)
+check(not by_id("restore-apply").get_attribute("disabled"), "Restore offered only after the check")
+found = by_id("restore-lines").text
+check(found and "object Object" not in found, "restore's findings shown as text: %r" % found[:200])
+shot("backup")
+
 # Nothing the pages did broke the CSP or threw.
 logs = [l for l in drv.get_log("browser") if l["level"] == "SEVERE" and
         ("Content Security Policy" in l["message"] or "Uncaught" in l["message"])]

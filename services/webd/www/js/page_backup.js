@@ -12,7 +12,13 @@ export async function page(main) {
   const other = h('input', {type: 'checkbox', id: 'restore-other'});
   const check = h('button', {type: 'button', class: 'btn', id: 'restore-check'}, 'Check');
   const apply = h('button', {type: 'button', class: 'btn btn-danger', id: 'restore-apply', disabled: true}, 'Restore');
-  const lines = h('pre', {class: 'restore-lines', id: 'restore-lines', hidden: true});
+  const lines = h('ul', {class: 'restore-lines', id: 'restore-lines', hidden: true});
+  // restore's findings: {warning, text} each, a warning marked as one.
+  const show = (list) => {
+    lines.replaceChildren(...(list || []).map((l) => typeof l === 'string' ? h('li', {}, l)
+      : h('li', {class: l.warning ? 'line-warn' : ''}, l.warning ? h('strong', {}, 'warning: ') : null, l.text)));
+    lines.hidden = !lines.children.length;
+  };
   main.append(h('div', {class: 'page-head'}, h('h1', {}, 'Backup and restore')), msg,
     h('section', {class: 'card'}, h('h2', {}, 'Save the configuration'),
       h('p', {}, 'One archive with the site file and the runtime settings (thresholds changed here, baselines): what ',
@@ -30,12 +36,10 @@ export async function page(main) {
     msg.clear();
     try {
       const r = await post('/api/restore?' + qs({name: f.name, dry_run: dry ? 1 : '', other_site: other.checked ? 1 : ''}), f);
-      lines.textContent = (r.lines || []).join('\n');
-      lines.hidden = !lines.textContent;
+      show(r.lines);
       return r;
     } catch (e) {
-      lines.textContent = ((e.body && e.body.lines) || []).join('\n');
-      lines.hidden = !lines.textContent;
+      show(e.body && e.body.lines);
       msg.show(e.describe());
       return null;
     }
