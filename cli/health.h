@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "ow_config.h"
+#include "webd.h"
 
 /* service: busd, alarmd, historian, modbusd, snmpd, webd. gw: one gateway or NULL for all.
  * max_age_s: how old the newest data may be (<= 0: the default, 60 s).
@@ -23,5 +24,10 @@ void ow_health_snmp_peer(const char *listen, char *out, size_t len);
  * verified against services.webd.cert_file, and each gateway's busd heard
  * by webd within max_age_s. */
 int ow_health_webd(const ow_site_t *site, const char *gw, double max_age_s, FILE *out);
+/* Its judgement of webd's reply (the HTTP response as received, NUL-
+ * terminated): 0 healthy, 1 not, one line per gateway on out (health_fuzz
+ * feeds it a stranger's bytes). */
+int ow_health_webd_reply(const char *reply, const ow_webd_cfg_t *cfg, const char *gw,
+                         double max_age_s, FILE *out);
 
 #endif

@@ -118,6 +118,49 @@ out:
     return buf;
 }
 
+int ow_health_webd_reply(const char *reply, const ow_webd_cfg_t *cfg, const char *gw,
+                         double max_age_s, FILE *out)
+{
+    int status = 0;
+    const char *body = strstr(reply, "\r\n\r\n");
+    json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
+    if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1 || status != 200 ||
+        !json_is_true(json_object_get(j, "ok"))) {
+        fprintf(out, "webd: %s answers /api/health with status %d%s\n", cfg->listen, status,
+                j ? "" : " and no JSON");
+        json_decref(j);
+        return 1;
+    }
+    int bad = 0, seen = 0;
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(j, "gateways"), i, g)
+    {
+        const char *id = json_string_value(json_object_get(g, "id"));
+        if (!id || (gw && strcmp(gw, id) != 0)) continue;
+        seen++;
+        json_t *heard = json_object_get(g, "heard_s");
+        if (!json_is_true(json_object_get(g, "answering")) || !json_is_number(heard)) {
+            fprintf(out, "webd %s: serves %s, but shows the gateway as not answering\n", id,
+                    cfg->listen);
+            bad = 1;
+        } else if (json_number_value(heard) > max_age_s) {
+            fprintf(out, "webd %s: serves %s, but its newest data is %.0f s old (max %.0f s)\n", id,
+                    cfg->listen, json_number_value(heard), max_age_s);
+            bad = 1;
+        } else
+            fprintf(out, "webd %s: healthy, %s on %s, newest data %.1f s old\n", id,
+                    cfg->tls ? "HTTPS (certificate verified)" : "plain HTTP", cfg->listen,
+                    json_number_value(heard));
+    }
+    if (!seen) {
+        fprintf(out, "webd: %s lists no gateway%s%s\n", cfg->listen, gw ? " " : "", gw ? gw : "");
+        bad = 1;
+    }
+    json_decref(j);
+    return bad;
+}
+
 int ow_health_webd(const ow_site_t *site, const char *gw, double max_age_s, FILE *out)
 {
     static ow_webd_cfg_t cfg; /* paths: off the stack */
@@ -133,39 +176,7 @@ int ow_health_webd(const ow_site_t *site, const char *gw, double max_age_s, FILE
         fprintf(out, "webd: %s on %s://%s\n", err, cfg.tls ? "https" : "http", cfg.listen);
         return 1;
     }
-    int status = 0;
-    const char *body = strstr(reply, "\r\n\r\n");
-    json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
-    if (sscanf(reply, "HTTP/1.%*d %d", &status) != 1 || status != 200 ||
-        !json_is_true(json_object_get(j, "ok"))) {
-        fprintf(out, "webd: %s answers /api/health with status %d%s\n", cfg.listen, status,
-                j ? "" : " and no JSON");
-        json_decref(j);
-        free(reply);
-        return 1;
-    }
+    int bad = ow_health_webd_reply(reply, &cfg, gw, max_age_s, out);
     free(reply);
-    int bad = 0;
-    size_t i;
-    json_t *g;
-    json_array_foreach(json_object_get(j, "gateways"), i, g)
-    {
-        const char *id = json_string_value(json_object_get(g, "id"));
-        if (!id || (gw && strcmp(gw, id) != 0)) continue;
-        json_t *heard = json_object_get(g, "heard_s");
-        if (!json_is_true(json_object_get(g, "answering")) || !json_is_number(heard)) {
-            fprintf(out, "webd %s: serves %s, but shows the gateway as not answering\n", id,
-                    cfg.listen);
-            bad = 1;
-        } else if (json_number_value(heard) > max_age_s) {
-            fprintf(out, "webd %s: serves %s, but its newest data is %.0f s old (max %.0f s)\n", id,
-                    cfg.listen, json_number_value(heard), max_age_s);
-            bad = 1;
-        } else
-            fprintf(out, "webd %s: healthy, %s on %s, newest data %.1f s old\n", id,
-                    cfg.tls ? "HTTPS (certificate verified)" : "plain HTTP", cfg.listen,
-                    json_number_value(heard));
-    }
-    json_decref(j);
     return bad;
 }

@@ -526,8 +526,7 @@ int ow_hist_captests(ow_hist_t *h, const char *gw, ow_hist_range_t r, json_t **o
 
 /* ---- a discharge's curves ---- */
 
-/* "STRING-START_US", as ow_hist_discharges makes it. */
-static int parse_id(const char *id, int *string, int64_t *start_us)
+int ow_hist_parse_id(const char *id, int *string, int64_t *start_us)
 {
     char *end;
     if (!id || id[0] < '0' || id[0] > '9') return -1;
@@ -567,7 +566,7 @@ int ow_hist_curves(ow_hist_t *h, const char *gw, const char *id, json_t **out, o
     int string;
     int64_t start_us;
     if (!gw_ok(gw, e)) return -1;
-    if (parse_id(id, &string, &start_us) < 0) {
+    if (ow_hist_parse_id(id, &string, &start_us) < 0) {
         seterr(e, 400, "id", "id: a discharge id STRING-START_US (from /api/discharges)");
         return -1;
     }

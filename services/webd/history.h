@@ -81,6 +81,9 @@ int ow_hist_discharges(ow_hist_t *h, const char *gw, ow_hist_range_t r, json_t *
  * alarmd's lowest block of the discharge (min_module), else the block with
  * the lowest voltage seen. */
 int ow_hist_curves(ow_hist_t *h, const char *gw, const char *id, json_t **out, ow_hist_err_t *e);
+/* A discharge id "STRING-START_US" (decimal, string 1..32767, the start
+ * >= 0): 0, or -1 for anything else. */
+int ow_hist_parse_id(const char *id, int *string, int64_t *start_us);
 /* A block's impedance against its baseline as alarmd judged it
  * (impedance_baselines): {t:[t_s...],ri:[...],deviation_pct:[...],baseline,
  * slope_pct_per_year,projected_us}. The projection is alarmd's (docs/
