@@ -545,7 +545,7 @@ int ow_hist_parse_id(const char *id, int *string, int64_t *start_us)
 /* clang-format off */
 static const char curve_span_sql[] =
     "SELECT " TS_TO_US("end_at") ", min_module FROM discharge_events "
-    "WHERE gw = $1 AND string = $2 AND start_at = " US_TO_TS("$3");
+    "WHERE gw = $1 AND string = $2 AND start_at = " US_TO_TS("$3") " LIMIT 1";
 static const char curve_sql[] =
     "SELECT module, extract(epoch FROM bucket)::bigint, v_sum / NULLIF(v_n, 0), v_min "
     "FROM module_readings_1m WHERE gw = $1 AND string = $2 AND v_n > 0 "
@@ -583,8 +583,11 @@ int ow_hist_curves(ow_hist_t *h, const char *gw, const char *id, json_t **out, o
     }
     int64_t end_us = PQgetisnull(d, 0, 0) ? 0 : strtoll(PQgetvalue(d, 0, 0), NULL, 10);
     int weakest = PQgetisnull(d, 0, 1) ? 0 : atoi(PQgetvalue(d, 0, 1));
+    /* One under way: what the rollup has so far, up to a day from its
+     * start (no battery lasts longer; and not up to our clock: a gateway's
+     * clock or a simulation may be ahead of it). */
     int under_way = end_us == 0;
-    if (under_way) end_us = ow_now_us();
+    if (under_way) end_us = start_us + OW_HIST_SPAN_DEFAULT_US;
     PQclear(d);
     if (end_us - start_us > OW_HIST_SPAN_MAX_US) end_us = start_us + OW_HIST_SPAN_MAX_US;
     char t1[24], sql[1024];

@@ -67,6 +67,11 @@ static void fixture(void)
              "'IEEE 450 time-adjusted') RETURNING 1",
              T0_S + 7200, T0_S + 43200);
     sql(q, "captest");
+    snprintf(q, sizeof q,
+             "INSERT INTO discharge_events (gw, string, start_at, duration_s, mode) VALUES "
+             "('wm1', 1, to_timestamp(%lld), 0, 'current') RETURNING 1",
+             T0_S + 6600);
+    sql(q, "discharge under way");
     for (int i = 0; i < 5; i++) {
         snprintf(q, sizeof q,
                  "INSERT INTO alarm_events (id, action, ts, gw, type, name, severity, string, "
@@ -212,8 +217,9 @@ static void test_discharges(ow_hist_t *h)
     ow_hist_range_t r = range(T0_US, T0_US + 86400 * 1000000LL);
     CHECK(ow_hist_discharges(h, "wm1", r, &j, &e) == 0);
     json_t *d = json_object_get(j, "discharges");
-    CHECK(json_array_size(d) == 2);
-    json_t *d1 = json_array_get(d, 1); /* newest first: the test on string 2 leads */
+    CHECK(json_array_size(d) == 3);
+    /* newest first: the test on string 2, the one under way, then this one */
+    json_t *d1 = json_array_get(d, 2);
     char id[48];
     snprintf(id, sizeof id, "1-%lld", T0_US + 3600 * 1000000LL + 250000);
     CHECK_STR(json_string_value(json_object_get(d1, "id")), id);
@@ -242,6 +248,13 @@ static void test_discharges(ow_hist_t *h)
     CHECK_NEAR(json_real_value(json_array_get(json_object_get(json_array_get(b, 1), "v"), 9)),
                13.5 - 2.0, 1e-9);
     CHECK(json_integer_value(json_object_get(j, "weakest")) == 2);
+    json_decref(j);
+    /* One under way (no end yet): the minutes the rollup has from its start. */
+    snprintf(id, sizeof id, "1-%lld", T0_US + 110 * MIN_US);
+    CHECK(ow_hist_curves(h, "wm1", id, &j, &e) == 0);
+    CHECK(json_is_true(json_object_get(j, "under_way")));
+    CHECK_MSG(json_array_size(json_object_get(j, "t")) == 10, "%zu points",
+              json_array_size(json_object_get(j, "t")));
     json_decref(j);
     CHECK(ow_hist_curves(h, "wm1", "1-123", &j, &e) == -1);
     CHECK(e.status == 404);
@@ -337,7 +350,7 @@ static void test_pool(void)
     CHECK_CONTAINS(e.msg, "history");
     CHECK(pgt_restart() == 0);
     CHECK(ow_hist_discharges(h, "wm1", range(T0_US, T0_US + 86400000000LL), &j, &e) == 0);
-    CHECK(json_array_size(json_object_get(j, "discharges")) == 2);
+    CHECK(json_array_size(json_object_get(j, "discharges")) == 3);
     json_decref(j);
     ow_hist_stats(h, &st);
     CHECK(st.failed == 1);
