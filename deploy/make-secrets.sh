@@ -45,8 +45,8 @@ if [ ! -s "$dir/webd.crt" ] || [ ! -s "$dir/webd.key" ]; then
   elif command -v certtool >/dev/null; then
     tpl=$(mktemp)
     printf 'organization = "ohmwatch"\ncn = "%s"\ndns_name = "%s"\ndns_name = "localhost"\nip_address = "127.0.0.1"\nexpiration_days = 825\ntls_www_server\nsigning_key\n' "$cn" "$cn" >"$tpl"
-    certtool --generate-privkey --ecc --curve secp256r1 --outfile "$dir/webd.key" 2>/dev/null
-    certtool --generate-self-signed --load-privkey "$dir/webd.key" --template "$tpl" \
+    certtool --generate-privkey --ecc --curve secp256r1 --no-text --outfile "$dir/webd.key" 2>/dev/null
+    certtool --generate-self-signed --no-text --load-privkey "$dir/webd.key" --template "$tpl" \
       --outfile "$dir/webd.crt" 2>/dev/null
     rm -f "$tpl"
   else
