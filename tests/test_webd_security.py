@@ -118,6 +118,27 @@ check(hr.status == 200 and hr.getheader("Strict-Transport-Security") is None and
       "; Secure;" in (hr.getheader("Set-Cookie") or ""), "plain HTTP login: %d %r" % (
           hr.status, hr.getheaders()))
 hc.close()
+# Behind its TLS proxy the browser's Origin is https://, the Host the same.
+ptok = re.search(r"ow_session=([^;]+)", hr.getheader("Set-Cookie") or "")
+hc = http.client.HTTPConnection("127.0.0.1", cport, timeout=20)
+hc.request("GET", "/api/me", headers={"Cookie": "ow_session=" + (ptok.group(1) if ptok else "")})
+pme = hc.getresponse()
+pcsrf = json.loads(pme.read() or b"{}").get("csrf", "")
+for origin, want in (("https://127.0.0.1:%d" % cport, 200), ("http://127.0.0.1:%d" % cport, 200),
+                     ("https://evil.example", 403)):
+    hc.request("POST", "/api/password", body=json.dumps({"old": NEW, "new": NEW + "x"}),
+               headers={"Content-Type": "application/json", "Origin": origin,
+                        "Cookie": "ow_session=" + (ptok.group(1) if ptok else ""),
+                        "X-CSRF-Token": pcsrf})
+    pr = hc.getresponse()
+    body = json.loads(pr.read() or b"{}")
+    # 200 only once (the password then is NEW + "x"): the second is refused
+    # by the old password, after the origin check, with 403 naming "old".
+    ok = (pr.status == 200 if want == 200 else "cross-origin" in body.get("error", ""))
+    if origin.startswith("http://"):
+        ok = pr.status == 403 and body.get("field") == "old"
+    check(ok, "plain HTTP, Origin %s: %d %r" % (origin, pr.status, body))
+hc.close()
 check(stop(p) == 0, "and stops")
 with open(plog) as f:
     check("services.webd.tls is false: serving plain HTTP" in f.read(), "plain HTTP warned")

@@ -379,10 +379,13 @@ static int cross_origin(const ow_web_http_t *h, struct MHD_Connection *c)
 {
     const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
     const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
-    char want[300];
     if (!origin) return 0;
-    snprintf(want, sizeof want, "%s://%s", h->tls ? "https" : "http", host ? host : "");
-    return strcmp(origin, want) != 0;
+    /* Plain HTTP means a TLS proxy in front: the browser's origin is then
+     * https:// and ours looks like http://; the host must match either way. */
+    const char *rest = strncmp(origin, "https://", 8) == 0             ? origin + 8
+                       : !h->tls && strncmp(origin, "http://", 7) == 0 ? origin + 7
+                                                                       : NULL;
+    return !rest || !host || strcmp(rest, host) != 0;
 }
 
 static int parse_body(const char *method, struct MHD_Connection *c)
