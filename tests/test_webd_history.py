@@ -44,7 +44,10 @@ pg_pw = os.path.join(d, "pg_webd")
 with open(pg_pw, "w") as f:
     f.write("webd\n")  # scripts/pg.sh's test password of webd_reader
 
-s = site_full(cfg, d, [{"id": "wm1", "log_rate_s": 1200, "log_rate_charge_s": 0}], db.dsn)
+# An impedance measurement every 30 min: alarmd compares the weak block's
+# against its baseline on float before the discharge (the impedance page).
+s = site_full(cfg, d, [{"id": "wm1", "log_rate_s": 1200, "log_rate_charge_s": 0,
+                        "impedance_poll_min": 30}], db.dsn)
 port = free_port()
 s["services"]["webd"] = {
     "listen": "127.0.0.1:%d" % port, "cert_file": crt, "key_file": key,
@@ -245,6 +248,24 @@ if dis:
                     % (lo, hi, sev))
     check(st == 200 and ah["events"] and all(e["severity"] == sev for e in ah["events"]),
           "severity=%s filters by name" % sev)
+
+# The weak block's impedance against its baseline, as alarmd judged it.
+st, im = u.call("GET", "/api/impedance?gw=wm1&module=%d" % WEAK_ADDR)
+rows = db.query("SELECT impedance_mohm, baseline_mohm, (extract(epoch FROM alarm_at) * 1000000)"
+                "::bigint FROM impedance_baselines WHERE module = %d ORDER BY ts" % WEAK_ADDR)
+im = im or {}
+print("impedance of block %d: %d comparisons, %s mOhm -> %s, baseline %s, projected %s" % (
+    WEAK_ADDR, len(im.get("t", [])), im.get("ri", [None])[0] if im.get("ri") else None,
+    im.get("ri", [None])[-1] if im.get("ri") else None, im.get("baseline"), im.get("projected_us")))
+check(st == 200 and len(rows) >= 3 and len(im.get("t", [])) == len(rows),
+      "impedance: every comparison alarmd made (%d of %d)" % (len(im.get("t", [])), len(rows)))
+if rows and im.get("ri"):
+    check(abs(im["ri"][-1] - rows[-1][0]) < 1e-9 and abs(im["baseline"] - rows[-1][1]) < 1e-9,
+          "the newest comparison's impedance and baseline")
+    check(im["ri"][-1] > im["ri"][0] * 1.2, "the weak block's impedance rises (%.2f -> %.2f)"
+          % (im["ri"][0], im["ri"][-1]))
+    check(im.get("projected_us") == rows[-1][2], "alarmd's projected date, as stored (%s)"
+          % rows[-1][2])
 
 stop(busd)
 stop(webd)
