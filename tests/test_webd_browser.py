@@ -297,6 +297,14 @@ check(pair is not None and not cmp_cells(*pair),
       "every block's Volt/Temp/Ri/Equalize equals the Modbus registers of the same cycle: %r" %
       (cmp_cells(*pair)[:4] if pair else "no steady pair"))
 shot("dashboard")
+# The compact grid (a 512-block gateway's layout) shows the same cells.
+by_id("view-grid").click()
+until(lambda: len(css('.tile[data-gw="wm1"][data-addr]')) == len(addrs), 5, "compact grid: every block")
+g = js(PAGE)
+check(g["t"] and all(len(c) == 5 for c in g["cells"].values()), "compact tiles carry .v .t .ri .eq .st")
+shot("dashboard-compact")
+by_id("view-table").click()
+until(lambda: len(css('tr[data-gw="wm1"][data-addr]')) == len(addrs), 5, "back to the table")
 
 # The scenario's alarm: module 3 of wm1 stops answering at t = 60 s. The
 # viewer waits on the alarm page; one script polls in the page itself (no
@@ -344,8 +352,19 @@ logout()
 login("olga", "init-olga-pw", "olga-password-2")
 drv.get(BASE + "/#/alarms")
 until(lambda: css(row), 5, "operator sees the alarm")
+from selenium.webdriver.common.keys import Keys
+# By keyboard first: Escape cancels (and nothing is acknowledged); the
+# focus starts on Cancel, so a stray Enter cannot acknowledge everything.
 by_id("ack-all").click()
 until(lambda: by_id("confirm").get_attribute("open") is not None, 3, "the confirmation dialog")
+check(drv.switch_to.active_element.get_attribute("id") == "confirm-cancel",
+      "the dialog's focus is on Cancel")
+drv.switch_to.active_element.send_keys(Keys.ESCAPE)
+until(lambda: by_id("confirm").get_attribute("open") is None, 3, "Escape closes the dialog")
+time.sleep(0.5)  # an acknowledgement, had one been sent, would be back by now
+check("led-red" in led() and css(row + " button.ack-one"), "Escape acknowledged nothing")
+by_id("ack-all").click()
+until(lambda: by_id("confirm").get_attribute("open") is not None, 3, "the confirmation dialog again")
 shot("alarms-confirm")
 check("led-red" in led(), "nothing acknowledged before the dialog's OK")
 by_id("confirm-ok").click()

@@ -174,8 +174,9 @@ function header() {
   const rank = {unknown: 0, green: 1, yellow: 2, red: 3};
   for (const g of S.site.gateways) {
     const m = S.models.get(g.id);
-    let l = m && m.state && m.state.led;
-    if (m && m.answering === false) l = l === 'red' ? 'red' : 'yellow'; // nothing heard: not "all well"
+    // alarmd's word (a gateway not heard raises its own alarm there); the
+    // status beside says "Gateway not heard" at once.
+    const l = m && m.state && m.state.known !== false ? m.state.led : null;
     if (l && rank[l] > rank[led]) led = l;
   }
   const el = $('led');
