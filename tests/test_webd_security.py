@@ -360,6 +360,8 @@ codes = [login("admin", WRONG % i)[0][0] for i in range(6)]
 check(codes == [401] * 5 + [429], "6 bad logins: %r" % codes)
 r, _ = login("admin", WRONG % 6)
 check(r[0] == 429 and 0 < jbody(r).get("retry_after_s", 0) <= 60, "locked: %r" % (r[2],))
+check(r[1].get("retry-after") == str(jbody(r).get("retry_after_s")), "Retry-After: %r" % (
+    r[1].get("retry-after"),))
 r, tok = login("admin", NEW)
 check(r[0] == 429 and tok is None, "the right password is refused while locked: %d" % r[0])
 r, _ = login("nobody", WRONG % 7)

@@ -253,6 +253,15 @@ static void add_headers(const ow_web_http_t *h, struct MHD_Response *r, int api)
 static enum MHD_Result send_resp(ow_web_http_t *h, struct MHD_Connection *c, int api,
                                  ow_web_resp_t *rs)
 {
+    char retry[24] = "";
+    if (rs->status == 429) {
+        /* The body's retry_after_s, also as the header HTTP clients know. */
+        json_t *j = rs->body ? json_loadb(rs->body, rs->len, 0, NULL) : NULL;
+        json_int_t after = json_integer_value(json_object_get(j, "retry_after_s"));
+        if (after > 0) snprintf(retry, sizeof retry, "%lld", (long long)after);
+        json_decref(j);
+        COUNT(h, throttled);
+    }
     struct MHD_Response *r =
         MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (char *)"",
                                         rs->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -265,7 +274,7 @@ static enum MHD_Result send_resp(ow_web_http_t *h, struct MHD_Connection *c, int
     MHD_add_response_header(r, "Content-Type", rs->type ? rs->type : "application/json");
     if (rs->set_cookie[0]) MHD_add_response_header(r, "Set-Cookie", rs->set_cookie);
     if (rs->disposition[0]) MHD_add_response_header(r, "Content-Disposition", rs->disposition);
-    if (rs->status == 429) COUNT(h, throttled);
+    if (retry[0]) MHD_add_response_header(r, "Retry-After", retry);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ok;
