@@ -434,6 +434,13 @@ check(pts >= ser * 3, "several points per curve (%d for %d series)" % (pts, ser)
 check(by_id("chart-discharge").get_attribute("data-weakest") != "", "a weakest block named")
 js("document.getElementById('dis-table').closest('section').scrollIntoView()")
 shot("discharge")
+# The block readings of the same gateway (the rollups), block 1's voltage.
+until(lambda: int(by_id("chart-block").get_attribute("data-points") or 0) > 0, 10,
+      "block readings chart has points")
+print("block chart: %s points, bucket %s s" % (by_id("chart-block").get_attribute("data-points"),
+                                              by_id("chart-block").get_attribute("data-bucket-s")))
+js("window.scrollTo(0, 0)")
+shot("history")
 
 logout()
 

@@ -14,7 +14,7 @@ export function toSeconds(t) {
   return div === 1 ? t : t.map((v) => v / div);
 }
 
-export function chart(el, {series, data, yLabel, time = true, xLabel, legend = true, height = 300}) {
+export function chart(el, {series, data, yLabel, time = true, xLabel, legend = true, height = 300, bands}) {
   if (!window.uPlot) { el.textContent = 'Chart library not loaded.'; return null; }
   const tz = zone();
   const opts = {
@@ -32,6 +32,7 @@ export function chart(el, {series, data, yLabel, time = true, xLabel, legend = t
        } : undefined},
       {label: yLabel, stroke: '#334155', grid: {stroke: '#e2e8f0'}, size: 60},
     ],
+    bands,
     series: [{label: time ? 'Time' : xLabel || 'x',
               value: time ? (u, v) => (v === null || v === undefined ? '—' : dateTime(v * 1000)) : undefined}, ...series],
   };

@@ -55,7 +55,10 @@ function blockSection(keep) {
     msg.clear();
     let f, t;
     if (range.value === 'custom') { f = Date.parse(from.value); t = Date.parse(to.value); }
-    else { t = now(); f = t - Number(range.value) * 1000; }
+    // A simulator's readings run ahead of the clock: a preset asks up to a
+    // day ahead too (the chart scales to the data, so nothing shows for a
+    // real gateway).
+    else { f = now() - Number(range.value) * 1000; t = now() + 86400e3; }
     if (!isFinite(f) || !isFinite(t) || f >= t) { msg.show('Choose a range: From before To.'); return; }
     try {
       const r = await get('/api/history/blocks?' + qs({gw: S.gw, module: mod.value, what: what.value,
@@ -64,9 +67,17 @@ function blockSection(keep) {
       if (!ts.length) msg.show('No reading of this block in the range.', 'info');
       destroy(u);
       const [label, unit] = WHAT[what.value];
-      u = keep(chart(el, {data: [toSeconds(ts), vals], yLabel: `${label} [${unit}]`,
-        series: [{label: `Block ${mod.value} ${label.toLowerCase()}`, stroke: COLORS[0], width: 1.5,
-                  value: (_, v) => v === null ? '—' : `${num(v, what.value === 'v' ? 3 : 2)} ${unit}`}]}));
+      const fmtv = (_, v) => v === null || v === undefined ? '—' : `${num(v, what.value === 'v' ? 3 : 2)} ${unit}`;
+      // The rollup's average, with its bucket's lowest and highest as a band
+      // when the historian gives them (a spike inside an hour stays visible).
+      const band = r.min && r.max && r.min.length === ts.length;
+      u = keep(chart(el, {data: band ? [toSeconds(ts), vals, r.min, r.max] : [toSeconds(ts), vals],
+        yLabel: `${label} [${unit}]`,
+        bands: band ? [{series: [3, 2], fill: 'rgba(11, 92, 173, 0.12)'}] : undefined,
+        series: [{label: `Block ${mod.value} ${label.toLowerCase()}`, stroke: COLORS[0], width: 1.5, value: fmtv},
+                 ...(band ? [{label: 'lowest', stroke: 'rgba(11, 92, 173, 0.35)', width: 1, value: fmtv},
+                             {label: 'highest', stroke: 'rgba(11, 92, 173, 0.35)', width: 1, value: fmtv}] : [])]}));
+      if (r.bucket_s) el.dataset.bucketS = String(r.bucket_s);
     } catch (err) {
       msg.show(err.describe());
     }
@@ -154,6 +165,7 @@ function impedanceSection(keep) {
         {label: `Block ${mod.value}`, stroke: COLORS[0], width: 1.5, points: {show: true, size: 4}},
         {label: 'Baseline', stroke: COLORS[2], width: 1.5, dash: [6, 4]}]}));
       summary.textContent = (base !== null ? `Baseline ${num(base, 2)} mΩ. ` : 'No baseline yet. ') +
+        (r.slope_pct_per_year !== undefined && r.slope_pct_per_year !== null ? `Trend ${num(r.slope_pct_per_year, 1)} % a year. ` : '') +
         (r.projected_us ? `At this trend it reaches the alarm level around ${usTime(r.projected_us)}.` : 'No rising trend projected.');
       if (!ts.length) msg.show('No impedance measurement of this block yet.', 'info');
     } catch (err) {
