@@ -111,6 +111,7 @@ def daemon(name, args):
 
 historian = daemon("historian", [HISTORIAN, "-f", cfg])
 alarmd = daemon("alarmd", [ALARMD, "-f", cfg])
+T0 = time.time()  # wm1's simulated time 0 (its scenario's at_s), near enough
 busd1 = daemon("busd-wm1", [BUSD, "-f", cfg, "-g", "wm1", "-S", scen1, "-s", "1"])
 busd2 = daemon("busd-wm2", [BUSD, "-f", cfg, "-g", "wm2", "-S", scen2, "-s", "30"])
 modbusd = daemon("modbusd", [MODBUSD, "-f", cfg])
@@ -312,6 +313,8 @@ until(lambda: len(css('tr[data-gw="wm1"][data-addr]')) == len(addrs), 5, "back t
 drv.get(BASE + "/#/alarms")
 row = '#alarms-body tr[data-gw="wm1"][data-code="1"]'
 until(lambda: css("#alarms-table"), 5, "the alarm page")
+print("alarm page open %.1f s after wm1's busd started (its alarm is due at 60 s)" %
+      (time.time() - T0))
 check(not [a for a in AL.alarms("raise") if a.get("gw") == "wm1" and a["type"] == 1],
       "the page was open before the scenario's alarm was raised")
 check("led-red" not in led(), "no alarm sounding before the scenario's: %s (%s)" %
