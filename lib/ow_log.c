@@ -27,6 +27,16 @@ int ow_log_enabled(enum ow_log_level level)
     return log_verbosity >= 0 && (level <= OW_LOG_INFO || log_verbosity > 0);
 }
 
+/* A message often holds what a stranger sent (a URL, a user name, a
+ * register map's text): a newline in it would start a line that looks like
+ * ours in the journal, an escape sequence would rewrite an operator's
+ * terminal. So every control character becomes '?', and a line is a line. */
+void ow_log_clean(char *msg)
+{
+    for (unsigned char *p = (unsigned char *)msg; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) *p = '?';
+}
+
 void ow_log(enum ow_log_level level, const char *func, int with_errno, const char *fmt, ...)
 {
     int saved = errno;
@@ -37,6 +47,7 @@ void ow_log(enum ow_log_level level, const char *func, int with_errno, const cha
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    ow_log_clean(msg);
 
     struct timespec ts;
     struct tm tm;

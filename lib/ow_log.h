@@ -25,4 +25,8 @@ void ow_log(enum ow_log_level level, const char *func, int with_errno, const cha
         if (ow_log_enabled(OW_LOG_DEBUG)) ow_log(OW_LOG_DEBUG, __func__, 0, __VA_ARGS__);          \
     } while (0)
 
+/* Control characters of msg (newline, escape, DEL) to '?', in place: what
+ * ow_log does to every message. */
+void ow_log_clean(char *msg);
+
 #endif
