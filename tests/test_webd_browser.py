@@ -298,6 +298,20 @@ check(pair is not None and not cmp_cells(*pair),
       "every block's Volt/Temp/Ri/Equalize equals the Modbus registers of the same cycle: %r" %
       (cmp_cells(*pair)[:4] if pair else "no steady pair"))
 shot("dashboard")
+# 1366x768 (the control room) and a phone: nothing wider than the window.
+OVER = "return document.documentElement.scrollWidth - window.innerWidth"
+check(js(OVER) <= 0, "1366x768: no horizontal scrolling (%d px over)" % js(OVER))
+drv.set_window_size(390, 844)
+until(lambda: js("return window.innerWidth") < 500, 5, "phone-sized window")
+check(js(OVER) <= 0, "phone: no horizontal scrolling (%d px over)" % js(OVER))
+check(by_id("nav-toggle").is_displayed() and not by_id("nav").is_displayed(),
+      "phone: the menu behind its button")
+by_id("nav-toggle").click()
+until(lambda: by_id("nav").is_displayed(), 3, "phone: the menu opens")
+by_id("nav-toggle").click()
+shot("dashboard-phone")
+drv.set_window_size(1366, 768)
+until(lambda: js("return window.innerWidth") > 1000, 5, "back to 1366x768")
 # The compact grid (a 512-block gateway's layout) shows the same cells.
 by_id("view-grid").click()
 until(lambda: len(css('.tile[data-gw="wm1"][data-addr]')) == len(addrs), 5, "compact grid: every block")
