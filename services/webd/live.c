@@ -201,11 +201,16 @@ static json_t *string_state(const gw_t *g, int s)
     return json_string("float");
 }
 
+/* The webmanager's alarm LED (guide, "Webmanager LEDs and Buttons"):
+ * green OK, yellow the common alarm active but muted, red the common alarm
+ * active and audible. The common alarm is an alarm-severity one (alarmd's
+ * General Alarm bit): a warning or a discharge (info) alone is green, with
+ * the count beside the LED saying what is active. */
 static const char *led_of(const ow_state_t *st, int have)
 {
     if (!have) return "green";
     if (st->audible) return "red";
-    return st->alarms_active > 0 ? "yellow" : "green";
+    return st->alarm & GBMS_AL_GENERAL_ALARM ? "yellow" : "green";
 }
 
 static int answering(const gw_t *g)

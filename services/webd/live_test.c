@@ -73,6 +73,8 @@ static ow_msg_t state(int active, int audible)
     m.u.state.nmodules = 6;
     m.u.state.module_flags[1] = GBMS_AL_VOLTAGE_HIGH | GBMS_AL_GENERAL_ALARM;
     m.u.state.string_flags2[0] = GBMS_STR_CURRENT_HIGH;
+    /* as alarmd words it: the module's alarm is the common alarm */
+    m.u.state.alarm = active ? GBMS_AL_VOLTAGE_HIGH | GBMS_AL_GENERAL_ALARM : 0;
     return m;
 }
 
@@ -274,6 +276,13 @@ int main(void)
     ow_web_live_apply(l, &st, 0, t + 3000000);
     ow_web_live_tick(l, t + 3000000);
     CHECK_STR(led(l), "yellow");
+    /* A warning alone is no common alarm: green, as the webmanager's LED
+     * (its count beside the LED still says one is active). */
+    ow_msg_t warn = state(1, 0);
+    warn.u.state.alarm = GBMS_AL_VOLTAGE_HIGH;
+    ow_web_live_apply(l, &warn, 0, t + 3250000);
+    ow_web_live_tick(l, t + 3250000);
+    CHECK_STR(led(l), "green");
     j = take(ow_web_live_alarms_json(l, "wm1"));
     CHECK(json_is_true(json_object_get(json_array_get(json_object_get(j, "alarms"), 0), "acked")));
     json_decref(j);
@@ -286,6 +295,7 @@ int main(void)
 
     /* A string discharging: its state says so from alarmd's alarm 24. */
     ow_msg_t d24 = alarm(8, "raise", GBMS_A_DISCHARGING, 1, 0);
+    ow_web_live_apply(l, &st, 0, t + 3500000); /* the alarm muted again */
     ow_web_live_apply(l, &d24, 0, t + 3500000);
     ow_web_live_tick(l, t + 3500000);
     j = take(ow_web_live_json(l, "wm1"));
