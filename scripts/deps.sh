@@ -12,9 +12,10 @@ set -euo pipefail
 # it (a stranger's archive read by the library made for that, not by a tar
 # parser of our own); libsodium-dev: the SHA-256 of the backup's members
 # (libzmq3-dev pulls it in for CURVE; named since cli/ links it itself).
+# libmicrohttpd-dev: ohmwatch-webd's HTTPS server (it pulls in GnuTLS).
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
   libzmq3-dev libczmq-dev libjansson-dev libmodbus-dev libpq-dev libsnmp-dev
-  libarchive-dev libsodium-dev python3"
+  libarchive-dev libsodium-dev libmicrohttpd-dev python3"
 # Run and test: a real PostgreSQL, real Modbus and SNMP clients nobody here
 # wrote; systemd-analyze, with which tests/test_install.sh verifies the units.
 # python3-serial-asyncio: Debian 12's python3-pymodbus (3.0) imports it from
