@@ -33,7 +33,7 @@ s = site_with_alarmd(cfg, d, [{"id": "wm1"}])
 A = s["services"]["alarmd"]
 busd = start([BUSD, "-f", cfg, "-s", "10"], stderr=subprocess.DEVNULL)
 alarmd = start([ALARMD, "-f", cfg], stderr=subprocess.DEVNULL)
-if not wait_for(lambda: len(ctl_call(A["control"], control("snapshot"))[1]) >= 18, 15):
+if not wait_for(lambda: snapshot_modules(A["control"]) == 18, 15):
     sys.exit("alarmd did not come up with the gateway's readings")
 snap = ctl_call(A["control"], control("snapshot"))[1]
 report("alarmd (get + snapshot):", *crowd(A["control"], peers, per, 120))

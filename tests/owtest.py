@@ -381,6 +381,12 @@ def ctl_call(endpoint, body, timeout=5000, key="cli"):
     return json.loads(frames[0]), rest
 
 
+def snapshot_modules(endpoint, gw=""):
+    """How many module readings alarmd's snapshot holds (not every frame:
+    the gateway's settings come first, 67 of them)."""
+    return sum(m.get("kind") == "module" for m in ctl_call(endpoint, control("snapshot", gw))[1])
+
+
 def control(cmd, gw="", key="", value=None, index=0):
     return {"v": 1, "kind": "control", "pub": "test", "epoch": 1, "seq": 1,
             "ts_us": int(time.time() * 1e6), "gw": gw, "cmd": cmd, "key": key,

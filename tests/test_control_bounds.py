@@ -94,7 +94,7 @@ if __name__ == "__main__":
         if busd.poll() is not None:
             print(busd.stderr.read())
     get = control("get", key="thresholds.voltage_v.high_warn")
-    check(wait_for(lambda: len(ctl_call(A["control"], control("snapshot"))[1]) >= 18, 15),
+    check(wait_for(lambda: snapshot_modules(A["control"]) == 18, 15),
           "alarmd has the gateway's readings")
     for _ in range(50):  # the allocator's steady state
         ctl_call(A["control"], control("snapshot"))
