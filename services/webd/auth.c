@@ -78,11 +78,15 @@ int ow_web_roles_parse(const json_t *arr, unsigned *roles, char *why, size_t len
     return 0;
 }
 
+/* A user name is what alarmd's audit trail carries after "webd/" (an id of
+ * the protocol: 1..31 of A-Z a-z 0-9 _ . -), so every change a user makes
+ * can name them; "alice@example.org" would be a user who could log in but
+ * never act. */
 int ow_web_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    return n >= 1 && n < OW_WEB_NAME_MAX &&
-           strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-") == n;
+    return n >= 1 && n < OW_ID_MAX && n < OW_WEB_NAME_MAX &&
+           strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
 int ow_web_users_parse(const char *text, size_t len, const char *file, ow_web_user_t *users,
@@ -117,8 +121,8 @@ int ow_web_users_parse(const char *text, size_t len, const char *file, ow_web_us
             goto fail;
         }
         if (!json_is_string(name) || !ow_web_name_ok(json_string_value(name))) {
-            snprintf(err, errlen, "%s: [%zu].name: expected 1..%d of A-Z a-z 0-9 _ . @ -", file, i,
-                     OW_WEB_NAME_MAX - 1);
+            snprintf(err, errlen, "%s: [%zu].name: expected 1..%d of A-Z a-z 0-9 _ . -", file, i,
+                     OW_ID_MAX - 1);
             goto fail;
         }
         snprintf(w->name, sizeof w->name, "%s", json_string_value(name));
@@ -648,7 +652,8 @@ int ow_web_auth_admin(ow_web_auth_t *a, const char *by, const char *op, const ch
         return 400;
     }
     if (!ow_web_name_ok(name)) {
-        snprintf(why, len, "name: 1..%d of A-Z a-z 0-9 _ . @ -", OW_WEB_NAME_MAX - 1);
+        snprintf(why, len, "name: 1..%d of A-Z a-z 0-9 _ . - (alarmd's audit names the user)",
+                 OW_ID_MAX - 1);
         return 422;
     }
     if ((k == 0 || k == 1) && ow_web_roles_parse(roles, &r, rwhy, sizeof rwhy) < 0) {

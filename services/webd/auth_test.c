@@ -175,6 +175,16 @@ int main(void)
     CHECK_CONTAINS(why, "roles[0]: not a role");
     CHECK(ow_web_auth_admin(a, "admin", "create", "bad name", eng, "bob-pass-123", why,
                             sizeof why) == 422);
+    /* a name alarmd's audit could not carry after "webd/" is no user */
+    CHECK(ow_web_auth_admin(a, "admin", "create", "bob@example.org", eng, "bob-pass-123", why,
+                            sizeof why) == 422);
+    CHECK_CONTAINS(why, "alarmd's audit");
+    CHECK(ow_web_auth_admin(a, "admin", "create", "b234567890123456789012345678901x", eng,
+                            "bob-pass-123", why, sizeof why) == 422);
+    CHECK(ow_web_auth_admin(a, "admin", "create", "b23456789012345678901234567890x", eng,
+                            "bob-pass-123", why, sizeof why) == 0);
+    CHECK(ow_web_auth_admin(a, "admin", "delete", "b23456789012345678901234567890x", NULL, NULL,
+                            why, sizeof why) == 0);
     CHECK(ow_web_auth_admin(a, "admin", "create", "bob", eng, "short", why, sizeof why) == 422);
     CHECK(ow_web_auth_admin(a, "admin", "roles", "admin", none, NULL, why, sizeof why) == 409);
     CHECK_CONTAINS(why, "last admin");
