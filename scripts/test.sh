@@ -9,7 +9,7 @@
 # smoke (tests/fresh/fresh_machine.sh); then the deployment: the docker compose
 # stack built, started, each service killed in turn (tests/deploy/compose_test.sh).
 # The last two install and start Docker (root or sudo).
-# FUZZ_SECONDS_EACH (default 30) bounds each fuzz target; FRESH_TEST=0 skips the fresh
+# FUZZ_SECONDS_EACH (default 20) bounds each fuzz target; FRESH_TEST=0 skips the fresh
 # machine, DEPLOY_TEST=0 the stack. At the end (on failure too) it prints the
 # wall time of each phase.
 set -euo pipefail
@@ -53,9 +53,9 @@ phase "tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure --timeout 600)
 
-phase "fuzzing every *_fuzz target (${FUZZ_SECONDS_EACH:-30} s each)"
+phase "fuzzing every *_fuzz target (${FUZZ_SECONDS_EACH:-20} s each)"
 bash scripts/build.sh build-fuzz -DOW_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug
-bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS_EACH:-30}"
+bash scripts/fuzz.sh build-fuzz "${FUZZ_SECONDS_EACH:-20}"
 
 phase "formatting matches .clang-format"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
